@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { LedgerConfig } from './config/config';
+import { EventStoreModule } from './event-store/event-store.module';
+import { HealthModule } from './health/health.module';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { loggerParams } from './logging';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: LedgerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [LoggerModule.forRoot(loggerParams(config)), EventStoreModule.forRoot(config), HealthModule],
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+    };
+  }
+}

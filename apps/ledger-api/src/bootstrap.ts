@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { LedgerConfig } from './config/config';
+import { requestId } from './logging';
+
+/** Largest request body accepted; larger ones get 413 problem+json. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Builds the ledger app from a validated configuration (used by main and by the e2e tests). */
+export async function createApp(config: LedgerConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  // Every answer names its request id, so that a caseworker can quote it in a support call.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      void reply.header('x-request-id', request.id);
+    });
+  app.enableShutdownHooks();
+  return app;
+}

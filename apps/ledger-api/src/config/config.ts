@@ -1,0 +1,70 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsString, Max, Min, validateSync } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Every setting the ledger reads from its environment, with its default.
+ * The README's configuration table lists the same names: keep them together.
+ */
+export class LedgerConfig {
+  @IsInt({ message: 'PORT must be an integer from 0 to 65535' })
+  @Min(0, { message: 'PORT must be an integer from 0 to 65535' })
+  @Max(65535, { message: 'PORT must be an integer from 0 to 65535' })
+  PORT = 3000;
+
+  @IsString()
+  @IsNotEmpty({ message: 'HOST must name an interface address, e.g. 127.0.0.1 or 0.0.0.0' })
+  HOST = '127.0.0.1';
+
+  @IsString()
+  @IsNotEmpty({ message: 'DATA_DIR must be a directory path' })
+  DATA_DIR = './data';
+
+  @IsIn(['sqlite'], { message: "EVENT_STORE must be 'sqlite' (the embedded default)" })
+  EVENT_STORE = 'sqlite' as const;
+
+  @IsIn(['FULL', 'NORMAL'], { message: 'SQLITE_SYNCHRONOUS must be FULL or NORMAL' })
+  SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Configuration error:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const NUMERIC: ReadonlySet<string> = new Set(['PORT']);
+
+/**
+ * Reads the configuration from environment variables. Every wrong value is
+ * reported at once, each with its variable's name and what it must be.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+  const defaults = new LedgerConfig();
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(defaults)) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    if (NUMERIC.has(key)) {
+      const trimmed = value.trim();
+      raw[key] = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+    } else {
+      raw[key] = value;
+    }
+  }
+  const config = Object.assign(defaults, plainToInstance(LedgerConfig, raw));
+  for (const error of validateSync(config)) {
+    const messages = Object.values(error.constraints ?? {});
+    const shown = env[error.property];
+    problems.push(`${messages[0] ?? `${error.property} is invalid`} (got ${JSON.stringify(shown)})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,36 @@
+import { Inject, Module, type OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
+import { EVENT_STORE, SqliteEventStore, type EventStore } from '@nrm/event-store';
+import { join, resolve } from 'node:path';
+import type { LedgerConfig } from '../config/config';
+
+export function eventStoreFile(config: LedgerConfig): string {
+  return join(resolve(config.DATA_DIR), 'events.sqlite');
+}
+
+/** Opens the configured event-store adapter and closes it when the app stops. */
+@Module({})
+export class EventStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  static forRoot(config: LedgerConfig): DynamicModule {
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [
+        {
+          provide: EVENT_STORE,
+          useFactory: (): EventStore =>
+            new SqliteEventStore({
+              filename: eventStoreFile(config),
+              synchronous: config.SQLITE_SYNCHRONOUS,
+            }),
+        },
+      ],
+      exports: [EVENT_STORE],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

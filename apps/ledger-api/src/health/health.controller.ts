@@ -1,0 +1,27 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  /** 200 when the event store answers, 503 otherwise. */
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([
+      async () => {
+        const indicator = this.indicators.check('eventStore');
+        const state = await this.store.health();
+        return state.ok
+          ? indicator.up({ adapter: state.adapter, headPosition: state.headPosition ?? 0 })
+          : indicator.down({ adapter: state.adapter, detail: state.detail ?? 'unavailable' });
+      },
+    ]);
+  }
+}

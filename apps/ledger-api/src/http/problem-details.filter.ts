@@ -1,0 +1,135 @@
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import {
+  DuplicateEventId,
+  EventStoreError,
+  InvalidEventStoreInput,
+  WrongExpectedRevision,
+} from '@nrm/event-store';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import {
+  PROBLEM_CONTENT_TYPE,
+  ProblemException,
+  problemType,
+  type Problem,
+  type ProblemDocument,
+} from './problem';
+
+function httpCode(status: number): string {
+  return `HTTP.${(STATUS_CODES[status] ?? 'ERROR').toUpperCase().replace(/[^A-Z]+/g, '_')}`;
+}
+
+/** Errors raised by Fastify itself (bad JSON, wrong media type, body too large) carry a 4xx statusCode. */
+function fastifyClientError(error: unknown): { statusCode: number; code?: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
+    return { statusCode, code: (error as { code?: string }).code };
+  return undefined;
+}
+
+/**
+ * Turns every error into `application/problem+json`, in one place. Internal
+ * errors are logged with the request id and answered without their message:
+ * an error text may quote stored data.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const requestId = (request.raw as { id?: unknown }).id;
+    const problem = this.toProblem(exception);
+    if (problem.status >= 500) {
+      this.logger.error(
+        {
+          err: exception instanceof Error ? { name: exception.name, stack: exception.stack } : undefined,
+          requestId,
+        },
+        'request failed',
+      );
+    }
+    const body: ProblemDocument = {
+      type: problem.type ?? (problem.code.startsWith('HTTP.') ? 'about:blank' : problemType(problem.code)),
+      ...problem,
+      ...(typeof requestId === 'string' ? { requestId } : {}),
+    };
+    void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof ProblemException) return exception.problem;
+    if (exception instanceof InvalidEventStoreInput) {
+      return {
+        status: 400,
+        title: 'Invalid input',
+        code: exception.code,
+        detail: exception.message,
+        field: exception.field,
+      };
+    }
+    if (exception instanceof WrongExpectedRevision) {
+      return {
+        status: 409,
+        title: 'The record changed meanwhile',
+        code: exception.code,
+        detail: 'Someone else recorded a change to this record first. Reload it and try again.',
+      };
+    }
+    if (exception instanceof DuplicateEventId) {
+      return {
+        status: 409,
+        title: 'Already recorded',
+        code: exception.code,
+        detail: 'An event with this id is already recorded elsewhere.',
+      };
+    }
+    if (exception instanceof EventStoreError) {
+      return { status: 503, title: 'Event store unavailable', code: exception.code };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response !== null && 'message' in response
+          ? response.message
+          : response;
+      // @nestjs/terminus answers an unhealthy check with its per-check details: keep them.
+      const checks =
+        typeof response === 'object' && response !== null && 'details' in response
+          ? { checks: response.details }
+          : {};
+      return {
+        status,
+        title: STATUS_CODES[status] ?? 'Error',
+        code: httpCode(status),
+        ...(typeof message === 'string' ? { detail: message } : {}),
+        ...checks,
+      };
+    }
+    const client = fastifyClientError(exception);
+    if (client) {
+      return {
+        status: client.statusCode,
+        title: STATUS_CODES[client.statusCode] ?? 'Bad request',
+        code: client.code ? `HTTP.${client.code}` : httpCode(client.statusCode),
+        detail: exception instanceof Error ? exception.message : undefined,
+      };
+    }
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      title: 'Internal Server Error',
+      code: 'HTTP.INTERNAL_SERVER_ERROR',
+    };
+  }
+}

@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+const { pathsToModuleNameMapper } = require('ts-jest');
+const { compilerOptions } = require('./tsconfig.json');
+
+module.exports = {
+  rootDir: '.',
+  testEnvironment: 'node',
+  // *.unit.spec.ts and *.int.spec.ts beside the code; test/e2e/*.e2e.spec.ts against a booted app.
+  testMatch: ['<rootDir>/{apps,libs}/**/*.(unit|int).spec.ts', '<rootDir>/test/e2e/**/*.e2e.spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+  },
+  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+};

@@ -1,0 +1,136 @@
+/**
+ * The event-store port. Every bounded context appends through it; every adapter
+ * (embedded SQLite today, EventStoreDB and PostgreSQL later) implements it and
+ * passes the one conformance suite in `libs/event-store/test/conformance.ts`.
+ */
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Who did what, why and when. Time comes from the caller, never from the store. */
+export interface EventMetadata {
+  /** Ties together every event caused by one user intention (one request). */
+  readonly correlationId: string;
+  /** The id of the command or event that caused this one, when known. */
+  readonly causationId?: string;
+  /** The acting principal, for events written on a principal's behalf. */
+  readonly principalId?: string;
+  /** The agency the principal acts for. */
+  readonly agencyId?: string;
+  /** When the fact happened in the domain (ISO-8601 with offset). */
+  readonly occurredAt: string;
+  /** Further plain-JSON metadata (request id, idempotency key, ...). */
+  readonly [key: string]: JsonValue | undefined;
+}
+
+/** An event as a caller hands it to `append`. */
+export interface NewEvent {
+  /** UUID, unique across the whole store; the key of idempotent retries. */
+  readonly id: string;
+  readonly type: string;
+  /** Version of the payload shape of this type, from 1. */
+  readonly schemaVersion: number;
+  readonly data: JsonObject;
+  readonly metadata: EventMetadata;
+}
+
+/** An event as the store returns it. */
+export interface RecordedEvent {
+  readonly id: string;
+  readonly stream: string;
+  /** 0-based position of the event inside its stream. */
+  readonly revision: number;
+  /** Position of the event in the whole store: 1 or more, strictly increasing in commit order. */
+  readonly position: number;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: JsonObject;
+  readonly metadata: EventMetadata;
+  /** When the store committed the event (ISO-8601, UTC). */
+  readonly recordedAt: string;
+}
+
+/**
+ * What the caller believes about the stream before appending:
+ * - `'no-stream'`: the stream has no events yet;
+ * - `'stream-exists'`: it has at least one;
+ * - a number: the revision of its last event, exactly.
+ * There is deliberately no "any": domain paths always state what they decided on.
+ */
+export type ExpectedRevision = 'no-stream' | 'stream-exists' | number;
+
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream: the next expected revision. */
+  readonly revision: number;
+  /** Global position of the last event appended (or found, on an idempotent retry). */
+  readonly position: number;
+}
+
+export type Direction = 'forwards' | 'backwards';
+
+export interface ReadStreamOptions {
+  /** Revision to start from (inclusive); `'start'` or `'end'`. Default: start (forwards) or end (backwards). */
+  readonly from?: number | 'start' | 'end';
+  readonly direction?: Direction;
+  readonly maxCount?: number;
+}
+
+/** Where a read of the whole store begins: at the start, or after a position already processed. */
+export type AllPosition = 'start' | { readonly after: number };
+
+export interface EventFilter {
+  /** Only events of these types. */
+  readonly eventTypes?: readonly string[];
+  /** Only events whose stream name starts with one of these prefixes. */
+  readonly streamPrefixes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  readonly fromPosition?: AllPosition;
+  readonly maxCount?: number;
+  readonly filter?: EventFilter;
+}
+
+export interface SubscribeOptions {
+  /** `'end'` delivers only events appended after the subscription started. */
+  readonly fromPosition?: AllPosition | 'end';
+  readonly filter?: EventFilter;
+}
+
+/**
+ * A catch-up subscription: stored events in order, then live ones. Consume it
+ * with `for await`; the store reads the next batch only when the consumer asks
+ * for more (back-pressure). `close()` (or `break`) ends the iteration.
+ */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface EventStoreHealth {
+  readonly ok: boolean;
+  readonly adapter: string;
+  /** Position of the last stored event, 0 when empty. */
+  readonly headPosition?: number;
+  readonly detail?: string;
+}
+
+export interface EventStore {
+  append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  subscribe(options?: SubscribeOptions): Subscription;
+  /** Position of the last stored event, 0 when the store is empty. */
+  headPosition(): Promise<number>;
+  health(): Promise<EventStoreHealth>;
+  /** Ends every subscription and releases the store's resources. */
+  close(): Promise<void>;
+}
+
+/** Injection token for the configured adapter. */
+export const EVENT_STORE = Symbol('EVENT_STORE');

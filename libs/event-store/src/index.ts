@@ -1,0 +1,13 @@
+export * from './event-store';
+export * from './errors';
+export { AppendSignal, CatchUpSubscription } from './catch-up-subscription';
+export type { ReadBatch, CatchUpOptions } from './catch-up-subscription';
+export {
+  MAX_EVENT_BYTES,
+  MAX_EVENT_TYPE_LENGTH,
+  MAX_EVENTS_PER_APPEND,
+  MAX_STREAM_NAME_LENGTH,
+} from './validation';
+export { SqliteEventStore } from './sqlite/sqlite-event-store';
+export type { SqliteEventStoreOptions, SqliteSynchronous } from './sqlite/sqlite-event-store';
+export { LATEST_SCHEMA_VERSION } from './sqlite/migrations';

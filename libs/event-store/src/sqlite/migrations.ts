@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+import { EventStoreSchemaError } from '../errors';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Versioned schema changes, applied in order at open. Never edit a migration
+ * that has shipped: add the next one.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events table, append-only',
+    sql: `
+      CREATE TABLE events (
+        position       INTEGER PRIMARY KEY,
+        event_id       TEXT    NOT NULL UNIQUE,
+        stream         TEXT    NOT NULL,
+        revision       INTEGER NOT NULL CHECK (revision >= 0),
+        type           TEXT    NOT NULL,
+        schema_version INTEGER NOT NULL CHECK (schema_version >= 1),
+        data           TEXT    NOT NULL,
+        metadata       TEXT    NOT NULL,
+        recorded_at    TEXT    NOT NULL,
+        UNIQUE (stream, revision)
+      );
+      CREATE TRIGGER events_are_immutable_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+      CREATE TRIGGER events_are_immutable_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Brings the database to the latest schema, in one immediate transaction. */
+export function migrate(db: Database.Database, clock: () => Date): number {
+  const apply = db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw new EventStoreSchemaError(
+        `the event database has schema version ${current}, newer than this nrm-ledger knows (${LATEST_SCHEMA_VERSION}); upgrade nrm-ledger before opening it`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, clock().toISOString());
+    }
+    return LATEST_SCHEMA_VERSION;
+  });
+  return apply.immediate();
+}

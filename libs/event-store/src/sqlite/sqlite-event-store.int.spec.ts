@@ -1,0 +1,128 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collect, describeEventStoreConformance, freshStream, newEvent } from '../../test/conformance';
+import { EventStoreSchemaError } from '../errors';
+import { LATEST_SCHEMA_VERSION } from './migrations';
+import { SqliteEventStore } from './sqlite-event-store';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'nrm-es-'));
+}
+
+describeEventStoreConformance('sqlite (file, WAL)', async () => {
+  const dir = tempDir();
+  const filename = join(dir, 'events.sqlite');
+  const store = new SqliteEventStore({ filename, pollIntervalMs: 50 });
+  return {
+    store,
+    openAnother: async () => new SqliteEventStore({ filename, pollIntervalMs: 50 }),
+    dispose: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeEventStoreConformance('sqlite (:memory:, synchronous NORMAL)', async () => {
+  const store = new SqliteEventStore({ filename: ':memory:', synchronous: 'NORMAL', batchSize: 64 });
+  return { store, dispose: () => store.close() };
+});
+
+describe('sqlite adapter specifics', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates its data directory, uses WAL and the chosen synchronous level', async () => {
+    const filename = join(dir, 'nested', 'deeper', 'events.sqlite');
+    const full = new SqliteEventStore({ filename });
+    await full.close();
+    const db = new Database(filename, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+
+    // synchronous is a per-connection setting: check it on the connection the store uses.
+    for (const [level, code] of [
+      ['FULL', 2],
+      ['NORMAL', 1],
+    ] as const) {
+      const store = new SqliteEventStore({ filename, synchronous: level });
+      const inner = (store as unknown as { db: Database.Database }).db;
+      expect(inner.pragma('synchronous', { simple: true })).toBe(code);
+      await store.close();
+    }
+  });
+
+  it('keeps events across reopening and applies migrations once', async () => {
+    const filename = join(dir, 'events.sqlite');
+    const first = new SqliteEventStore({ filename });
+    const stream = freshStream();
+    await first.append(stream, [newEvent('Kept', { n: 1 })], { expectedRevision: 'no-stream' });
+    await first.close();
+
+    const second = new SqliteEventStore({ filename });
+    expect((await collect(second.readStream(stream))).map((e) => e.data)).toEqual([{ n: 1 }]);
+    await second.close();
+
+    const db = new Database(filename, { readonly: true });
+    const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+    db.close();
+    expect(versions).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
+  });
+
+  it('refuses to open a database written by a newer schema, with a clear message', async () => {
+    const filename = join(dir, 'events.sqlite');
+    await new SqliteEventStore({ filename }).close();
+    const db = new Database(filename);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      LATEST_SCHEMA_VERSION + 1,
+      'from the future',
+      new Date().toISOString(),
+    );
+    db.close();
+    expect(() => new SqliteEventStore({ filename })).toThrow(EventStoreSchemaError);
+    expect(() => new SqliteEventStore({ filename })).toThrow(/newer than this nrm-ledger knows/);
+  });
+
+  it('refuses updates and deletes of stored events at the database level', async () => {
+    const filename = join(dir, 'events.sqlite');
+    const store = new SqliteEventStore({ filename });
+    await store.append(freshStream(), [newEvent()], { expectedRevision: 'no-stream' });
+    await store.close();
+    const db = new Database(filename);
+    expect(() => db.prepare("UPDATE events SET data = '{}'").run()).toThrow(/immutable/);
+    expect(() => db.prepare('DELETE FROM events').run()).toThrow(/immutable/);
+    db.close();
+  });
+
+  it('a subscription sees appends made through another connection to the same file', async () => {
+    const filename = join(dir, 'events.sqlite');
+    const reader = new SqliteEventStore({ filename, pollIntervalMs: 20 });
+    const writer = new SqliteEventStore({ filename });
+    const subscription = reader.subscribe({ fromPosition: 'end' });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const next = iterator.next();
+    const stream = freshStream();
+    await writer.append(stream, [newEvent('FromElsewhere')], { expectedRevision: 'no-stream' });
+    expect((await next).value).toMatchObject({ type: 'FromElsewhere', stream });
+    await subscription.close();
+    await reader.close();
+    await writer.close();
+  });
+
+  it('stores the recorded-at time from its clock', async () => {
+    const store = new SqliteEventStore({
+      filename: ':memory:',
+      clock: () => new Date('2026-01-02T03:04:05.000Z'),
+    });
+    const stream = freshStream();
+    await store.append(stream, [newEvent()], { expectedRevision: 'no-stream' });
+    const [event] = await collect(store.readStream(stream));
+    expect(event!.recordedAt).toBe('2026-01-02T03:04:05.000Z');
+    await store.close();
+  });
+});

@@ -1,0 +1,90 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../apps/ledger-api/src/bootstrap';
+import { loadConfig } from '../../apps/ledger-api/src/config/config';
+
+describe('ledger-api boots on the embedded store (e2e)', () => {
+  let app: NestFastifyApplication;
+  let base: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
+    app = await createApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reports healthy with the store checked, and keeps its events under DATA_DIR', async () => {
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      status: string;
+      details: Record<string, { status: string; adapter: string }>;
+    };
+    expect(body.status).toBe('ok');
+    expect(body.details.eventStore).toMatchObject({ status: 'up', adapter: 'sqlite' });
+    expect(existsSync(join(dataDir, 'events.sqlite'))).toBe(true);
+  });
+
+  it('echoes a plain X-Request-Id and replaces a malformed one', async () => {
+    const given = await fetch(`${base}/health`, { headers: { 'x-request-id': 'caseworker-42' } });
+    expect(given.headers.get('x-request-id')).toBe('caseworker-42');
+    const forged = await fetch(`${base}/health`, { headers: { 'x-request-id': 'bad id\twith tab' } });
+    expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers an unknown route with application/problem+json', async () => {
+    const response = await fetch(`${base}/no-such-route`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 404, code: 'HTTP.NOT_FOUND', title: 'Not Found' });
+    expect(body.requestId).toBe(response.headers.get('x-request-id'));
+  });
+
+  it('answers a malformed JSON body with a 400 problem, not a 500', async () => {
+    const response = await fetch(`${base}/health`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"unterminated',
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('reports 503 as a problem, with the failing check, once the store is gone', async () => {
+    await app.get<EventStore>(EVENT_STORE).close();
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({
+      status: 503,
+      checks: { eventStore: { status: 'down', detail: 'closed' } },
+    });
+  });
+});
+
+describe('ledger-api refuses to boot on bad configuration (e2e)', () => {
+  it('exits 1 and names every wrong variable', () => {
+    const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'apps/ledger-api/src/main.ts'], {
+      env: { ...process.env, PORT: '99999', SQLITE_SYNCHRONOUS: 'OFF', LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Configuration error:');
+    expect(run.stderr).toContain('PORT must be an integer from 0 to 65535 (got "99999")');
+    expect(run.stderr).toContain('SQLITE_SYNCHRONOUS must be FULL or NORMAL (got "OFF")');
+    expect(run.stderr).toContain('LOG_LEVEL must be one of');
+  });
+});
