@@ -1,0 +1,15 @@
+/** `npm run bench`: every benchmark the code supports so far, one after another. */
+import { runAppendBenchmark } from './append';
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  await runAppendBenchmark();
+  console.log(
+    `\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
