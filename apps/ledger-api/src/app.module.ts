@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AccessModule } from './access/access.module';
 import type { LedgerConfig } from './config/config';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
@@ -12,7 +13,12 @@ export class AppModule {
   static forRoot(config: LedgerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [LoggerModule.forRoot(loggerParams(config)), EventStoreModule.forRoot(config), HealthModule],
+      imports: [
+        LoggerModule.forRoot(loggerParams(config)),
+        EventStoreModule.forRoot(config),
+        AccessModule.forRoot(config),
+        HealthModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }

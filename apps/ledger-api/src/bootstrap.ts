@@ -4,16 +4,15 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { LedgerConfig } from './config/config';
+import { validationPipe } from './http/validation';
 import { requestId } from './logging';
-
-/** Largest request body accepted; larger ones get 413 problem+json. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+import { setUpOpenApi } from './openapi';
 
 /** Builds the ledger app from a validated configuration (used by main and by the e2e tests). */
 export async function createApp(config: LedgerConfig): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId }),
+    new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, genReqId: requestId }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
@@ -24,6 +23,8 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     .addHook('onRequest', async (request, reply) => {
       void reply.header('x-request-id', request.id);
     });
+  app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
+  setUpOpenApi(app);
   return app;
 }

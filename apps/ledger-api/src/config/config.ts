@@ -1,5 +1,16 @@
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Max, Min, validateSync } from 'class-validator';
+import { AGENCY_KINDS, type AgencyKind } from '@nrm/shared-kernel';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,6 +41,34 @@ export class LedgerConfig {
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
+
+  @IsInt({ message: 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216' })
+  @Min(1024, { message: 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216' })
+  @Max(16 * 1024 * 1024, { message: 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216' })
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Agency kinds competent to decide reasonable and conclusive grounds (a country's choice). */
+  @IsIn(AGENCY_KINDS, {
+    each: true,
+    message: `COMPETENT_AGENCY_KINDS must list kinds among ${AGENCY_KINDS.join(', ')}`,
+  })
+  COMPETENT_AGENCY_KINDS: AgencyKind[] = ['law-enforcement', 'asylum-authority', 'national-coordinator'];
+
+  /** JWT bearer tokens (production): all three set, or none. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'AUTH_JWKS_URL must be an http(s) URL' },
+  )
+  AUTH_JWKS_URL?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_ISSUER?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_AUDIENCE?: string = undefined;
 }
 
 export class ConfigError extends Error {
@@ -39,7 +78,8 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC: ReadonlySet<string> = new Set(['PORT']);
+const NUMERIC: ReadonlySet<string> = new Set(['PORT', 'BODY_LIMIT_BYTES']);
+const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
 
 /**
  * Reads the configuration from environment variables. Every wrong value is
@@ -55,6 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     if (NUMERIC.has(key)) {
       const trimmed = value.trim();
       raw[key] = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+    } else if (LISTS.has(key)) {
+      raw[key] = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0);
     } else {
       raw[key] = value;
     }
@@ -65,6 +110,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     const shown = env[error.property];
     problems.push(`${messages[0] ?? `${error.property} is invalid`} (got ${JSON.stringify(shown)})`);
   }
+  const jwt = [config.AUTH_JWKS_URL, config.AUTH_JWT_ISSUER, config.AUTH_JWT_AUDIENCE].filter(
+    (v) => v !== undefined,
+  );
+  if (jwt.length !== 0 && jwt.length !== 3)
+    problems.push(
+      'AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE go together: set all three for JWT bearer tokens, or none',
+    );
+  if (config.COMPETENT_AGENCY_KINDS.length === 0)
+    problems.push('COMPETENT_AGENCY_KINDS must name at least one agency kind');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

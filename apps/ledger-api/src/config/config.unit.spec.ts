@@ -9,6 +9,11 @@ describe('loadConfig', () => {
       EVENT_STORE: 'sqlite',
       SQLITE_SYNCHRONOUS: 'FULL',
       LOG_LEVEL: 'info',
+      BODY_LIMIT_BYTES: 1048576,
+      COMPETENT_AGENCY_KINDS: ['law-enforcement', 'asylum-authority', 'national-coordinator'],
+      AUTH_JWKS_URL: undefined,
+      AUTH_JWT_ISSUER: undefined,
+      AUTH_JWT_AUDIENCE: undefined,
     });
   });
 
@@ -37,6 +42,17 @@ describe('loadConfig', () => {
     [{ EVENT_STORE: 'mongodb' }, "EVENT_STORE must be 'sqlite'"],
     [{ SQLITE_SYNCHRONOUS: 'OFF' }, 'SQLITE_SYNCHRONOUS must be FULL or NORMAL (got "OFF")'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ BODY_LIMIT_BYTES: '10' }, 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216'],
+    [{ COMPETENT_AGENCY_KINDS: 'police,ngo' }, 'COMPETENT_AGENCY_KINDS must list kinds among'],
+    [{ COMPETENT_AGENCY_KINDS: ' , ' }, 'COMPETENT_AGENCY_KINDS must name at least one agency kind'],
+    [
+      { AUTH_JWKS_URL: 'not a url', AUTH_JWT_ISSUER: 'i', AUTH_JWT_AUDIENCE: 'a' },
+      'AUTH_JWKS_URL must be an http(s) URL',
+    ],
+    [
+      { AUTH_JWKS_URL: 'https://idp.example/jwks.json' },
+      'AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE go together',
+    ],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,7 +1,11 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { Public } from '../access/public.decorator';
 
+@Public()
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(

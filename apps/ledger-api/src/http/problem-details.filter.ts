@@ -12,7 +12,9 @@ import {
   InvalidEventStoreInput,
   WrongExpectedRevision,
 } from '@nrm/event-store';
+import { DomainError } from '@nrm/shared-kernel';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CommandConflict, IdempotencyKeyReused } from '../commands/command-executor';
 import { STATUS_CODES } from 'node:http';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -64,11 +66,48 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...problem,
       ...(typeof requestId === 'string' ? { requestId } : {}),
     };
+    if (body.status === 401) void reply.header('www-authenticate', 'Bearer');
+    if (body.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(body.retryAfterSeconds));
     void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 
   private toProblem(exception: unknown): Problem {
     if (exception instanceof ProblemException) return exception.problem;
+    if (exception instanceof DomainError) {
+      const status = { forbidden: 403, conflict: 409, rule: 422, 'not-found': 404 }[exception.kind];
+      const title = {
+        forbidden: 'Not allowed for your agency or role',
+        conflict: 'Not possible in the current state of the record',
+        rule: 'This breaks a rule of the referral mechanism',
+        'not-found': 'Not found',
+      }[exception.kind];
+      return {
+        status,
+        title,
+        code: exception.code,
+        detail: exception.message,
+        ...(exception.field ? { field: exception.field } : {}),
+      };
+    }
+    if (exception instanceof IdempotencyKeyReused) {
+      return {
+        status: 422,
+        title: 'Idempotency-Key reused',
+        code: exception.code,
+        detail: exception.message,
+        field: 'Idempotency-Key',
+      };
+    }
+    if (exception instanceof CommandConflict) {
+      return {
+        status: 409,
+        title: 'The record changed meanwhile',
+        code: exception.code,
+        detail: exception.message,
+        retryAfterSeconds: 1,
+      };
+    }
     if (exception instanceof InvalidEventStoreInput) {
       return {
         status: 400,

@@ -16,6 +16,8 @@ export interface Problem {
   /** The offending input, when there is one. */
   readonly field?: string;
   readonly errors?: readonly FieldProblem[];
+  /** With a 409 from a lost race: when to try again (also sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
   /** Per-check details of an unhealthy /health. */
   readonly checks?: unknown;
   readonly type?: string;

@@ -34,6 +34,12 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'index events by type, for type-filtered reads',
+    // Read models that follow a few rare types (the registry, consent) then skip the rest in O(log n).
+    sql: 'CREATE INDEX events_by_type ON events (type, position);',
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,194 @@
+import {
+  DuplicateEventId,
+  WrongExpectedRevision,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type JsonObject,
+  type NewEvent,
+  type RecordedEvent,
+} from '@nrm/event-store';
+import type { Actor, DomainEvent } from '@nrm/shared-kernel';
+import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+
+/** Namespace of the ids derived from idempotency keys (a fixed, random UUID). */
+const ID_NAMESPACE = '6f0c7f8e-5b1d-4c59-9a55-2f0f7d3c8a41';
+
+/** Who asks, when, and how to recognise a retry of the same request. */
+export interface CommandContext {
+  /** Absent only for the operator at the console (CLI). */
+  readonly actor?: Actor;
+  readonly now: string;
+  readonly requestId: string;
+  /** The client's Idempotency-Key, when it sent one. */
+  readonly idempotencyKey?: string;
+  /** A digest of what was asked (route and body): a reused key with another request is refused. */
+  readonly fingerprint: string;
+}
+
+export interface CommandResult {
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly eventIds: readonly string[];
+  /** True when this answers a retry of a request already recorded. */
+  readonly replayed: boolean;
+}
+
+/** The same Idempotency-Key was used for a different request. */
+export class IdempotencyKeyReused extends Error {
+  readonly code = 'IDEMPOTENCY.KEY_REUSED';
+  constructor() {
+    super('This Idempotency-Key was already used for a different request. Use a new key for a new request.');
+  }
+}
+
+/** Every attempt lost the race against other writers to the same record. */
+export class CommandConflict extends Error {
+  readonly code = 'COMMAND.CONFLICT';
+  constructor(readonly attempts: number) {
+    super('The record kept changing while this request was being recorded. Try again in a moment.');
+  }
+}
+
+/**
+ * Ids for one request. With an Idempotency-Key they are derived from the
+ * principal and the key, so that a retry produces the same case, referral and
+ * event ids, and the event store recognises the retry.
+ */
+export class RequestIds {
+  constructor(private readonly context: CommandContext) {}
+
+  /** A stable id for the entity this request creates (`purpose` names it: 'case', 'referral', ...). */
+  entity(purpose: string): string {
+    return this.derive(`entity:${purpose}`);
+  }
+
+  event(index: number): string {
+    return this.derive(`event:${index}`);
+  }
+
+  private derive(what: string): string {
+    const key = this.context.idempotencyKey;
+    if (key === undefined) return randomUUID();
+    const scope = this.context.actor?.principalId ?? 'console';
+    return uuidv5(`${scope}\u0000${key}\u0000${what}`, ID_NAMESPACE);
+  }
+}
+
+export interface CommandSpec<E extends DomainEvent, S> {
+  readonly stream: string;
+  readonly evolve: (state: S, event: E) => S;
+  readonly initialState: () => S;
+  /**
+   * Builds the command from the folded state and decides it. It runs again on
+   * every retry, so context read from other streams (consent, registry) is fresh.
+   */
+  readonly decide: (state: S) => readonly E[] | Promise<readonly E[]>;
+  readonly context: CommandContext;
+  readonly ids: RequestIds;
+}
+
+export interface CommandExecutorOptions {
+  readonly maxAttempts?: number;
+}
+
+function asDomainEvent<E extends DomainEvent>(event: RecordedEvent): E {
+  return { type: event.type, schemaVersion: event.schemaVersion, data: event.data } as unknown as E;
+}
+
+/**
+ * Load the stream, fold, decide, append with the exact expected revision;
+ * on a concurrent change, start again from the new state (bounded).
+ */
+export class CommandExecutor {
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly store: EventStore,
+    options: CommandExecutorOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+  }
+
+  async execute<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
+    const { context, ids } = spec;
+    const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0);
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      let state = spec.initialState();
+      let expectedRevision: ExpectedRevision = 'no-stream';
+      const earlier: RecordedEvent[] = [];
+      for await (const recorded of this.store.readStream(spec.stream)) {
+        if (firstId !== undefined && (recorded.id === firstId || earlier.length > 0)) {
+          if (
+            recorded.metadata.idempotencyKey === context.idempotencyKey &&
+            recorded.metadata.principalId === context.actor?.principalId
+          )
+            earlier.push(recorded);
+        }
+        state = spec.evolve(state, asDomainEvent<E>(recorded));
+        expectedRevision = recorded.revision;
+      }
+      if (earlier.length > 0) return this.replay(spec.stream, earlier, context);
+
+      const decided = await spec.decide(state);
+      if (decided.length === 0) {
+        return {
+          stream: spec.stream,
+          revision: typeof expectedRevision === 'number' ? expectedRevision : -1,
+          position: 0,
+          eventIds: [],
+          replayed: false,
+        };
+      }
+      const events: NewEvent[] = decided.map((event, i) => ({
+        id: ids.event(i),
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        data: event.data as JsonObject,
+        metadata: this.metadata(context, ids),
+      }));
+      try {
+        const result = await this.store.append(spec.stream, events, { expectedRevision });
+        return { stream: spec.stream, ...result, eventIds: events.map((e) => e.id), replayed: false };
+      } catch (error) {
+        if (error instanceof WrongExpectedRevision) {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          continue;
+        }
+        if (error instanceof DuplicateEventId) {
+          // Our derived id is stored already: in this stream it is a concurrent retry (the next
+          // attempt replays it); anywhere else the key was used for another request.
+          if (error.existingStream !== spec.stream) throw new IdempotencyKeyReused();
+          continue;
+        }
+        throw error;
+      }
+    }
+    throw new CommandConflict(this.maxAttempts);
+  }
+
+  private replay(stream: string, earlier: readonly RecordedEvent[], context: CommandContext): CommandResult {
+    if (earlier[0]!.metadata.requestFingerprint !== context.fingerprint) throw new IdempotencyKeyReused();
+    const last = earlier[earlier.length - 1]!;
+    return {
+      stream,
+      revision: last.revision,
+      position: last.position,
+      eventIds: earlier.map((e) => e.id),
+      replayed: true,
+    };
+  }
+
+  private metadata(context: CommandContext, ids: RequestIds): EventMetadata {
+    return {
+      correlationId: context.requestId,
+      causationId: ids.entity('command'),
+      occurredAt: context.now,
+      ...(context.actor ? { principalId: context.actor.principalId, agencyId: context.actor.agencyId } : {}),
+      ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
+      requestFingerprint: context.fingerprint,
+    };
+  }
+}

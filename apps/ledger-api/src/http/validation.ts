@@ -1,0 +1,45 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ProblemException, type FieldProblem } from './problem';
+
+function flatten(errors: readonly ValidationError[], parent = ''): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const error of errors) {
+    const field = parent
+      ? /^\d+$/.test(error.property)
+        ? `${parent}[${error.property}]`
+        : `${parent}.${error.property}`
+      : error.property;
+    for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
+      if (constraint === 'whitelistValidation') out.push({ field, message: `${field} is not a known field` });
+      else if (!field) out.push({ field: 'body', message: 'body must be a JSON object' });
+      else out.push({ field, message: message.replace(/^\S+ /, `${field} `) });
+    }
+    if (error.children?.length) out.push(...flatten(error.children, field));
+  }
+  return out;
+}
+
+/**
+ * Validates every body with class-validator: unknown fields are refused, not
+ * silently dropped, and every problem names its field (`services[2]`, `capture.language`).
+ */
+export function validationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    stopAtFirstError: false,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const problems = flatten(errors);
+      return new ProblemException({
+        status: 400,
+        title: 'Invalid request',
+        code: 'REQUEST.INVALID',
+        detail: problems.map((p) => p.message).join('; ') || 'The request is invalid.',
+        field: problems[0]?.field,
+        errors: problems,
+      });
+    },
+  });
+}

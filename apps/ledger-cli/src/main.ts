@@ -1,0 +1,135 @@
+/**
+ * `npm run ledger -- <command>`: the operator's console. It writes to the same
+ * event store as the API (the SQLite file under DATA_DIR; WAL lets both run at
+ * once), through the same command handlers, as the operator at the console.
+ */
+import { SqliteEventStore, type EventStore } from '@nrm/event-store';
+import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
+import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
+import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
+import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
+import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
+
+function consoleContext(): CommandContext {
+  return { now: new Date().toISOString(), requestId: `cli-${randomUUID()}`, fingerprint: 'cli' };
+}
+
+function openStore(dataDir: string | undefined): EventStore {
+  const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir } : {}) });
+  return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
+}
+
+function id(value: string): string {
+  if (!ID_PATTERN.test(value)) throw new InvalidArgumentError(`must be ${ID_DESCRIPTION}`);
+  return value;
+}
+
+function roles(value: string): Role[] {
+  const list = value.split(',').map((r) => r.trim());
+  for (const r of list)
+    if (!ROLES.includes(r as Role)) throw new InvalidArgumentError(`roles must be among ${ROLES.join(', ')}`);
+  return list as Role[];
+}
+
+async function withStore<T>(
+  dataDir: string | undefined,
+  work: (store: EventStore) => Promise<T>,
+): Promise<T> {
+  const store = openStore(dataDir);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function program(): Command {
+  const cli = new Command('ledger')
+    .description('nrm-ledger operator console')
+    .option('--data-dir <dir>', 'directory of the embedded store (default: $DATA_DIR or ./data)');
+  const dataDir = (): string | undefined => cli.opts<{ dataDir?: string }>().dataDir;
+
+  const agency = cli.command('agency').description('agencies of the referral mechanism');
+  agency
+    .command('create')
+    .description('register an agency')
+    .requiredOption('--name <name>', 'organisation name')
+    .addOption(new Option('--kind <kind>', 'agency kind').choices(AGENCY_KINDS).makeOptionMandatory())
+    .requiredOption('--country <cc>', 'ISO 3166-1 alpha-2 country code')
+    .option('--id <id>', 'agency id (default: a new UUID)', id)
+    .action(async (o: { name: string; kind: AgencyKind; country: string; id?: string }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).registerAgency(
+          { name: o.name, kind: o.kind, country: o.country, agencyId: o.id },
+          consoleContext(),
+        ),
+      );
+      console.log(JSON.stringify({ agencyId: result.agencyId }));
+    });
+  agency
+    .command('list')
+    .description('list registered agencies')
+    .action(async () => {
+      await withStore(dataDir(), async (s) => {
+        for await (const e of s.readAll({ filter: { eventTypes: ['AgencyRegistered'] } }))
+          console.log(JSON.stringify(e.data));
+      });
+    });
+
+  cli
+    .command('principal')
+    .description('principals acting for an agency')
+    .command('create')
+    .description('register a principal for an agency')
+    .requiredOption('--agency <id>', 'agency id', id)
+    .requiredOption('--label <label>', 'a label for the seat or system (not a person’s name)')
+    .requiredOption('--roles <roles>', `comma-separated roles among ${ROLES.join(', ')}`, roles)
+    .option('--id <id>', 'principal id (default: a new UUID)', id)
+    .action(async (o: { agency: string; label: string; roles: Role[]; id?: string }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).registerPrincipal(
+          { agencyId: o.agency, label: o.label, roles: o.roles, principalId: o.id },
+          consoleContext(),
+        ),
+      );
+      console.log(JSON.stringify({ principalId: result.principalId }));
+    });
+
+  const key = cli.command('key').description('API keys of principals');
+  key
+    .command('issue')
+    .description('issue an API key; it is printed once and stored only as a hash')
+    .requiredOption('--principal <id>', 'principal id', id)
+    .action(async (o: { principal: string }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).issueApiKey(o.principal, consoleContext()),
+      );
+      console.log(JSON.stringify({ principalId: o.principal, keyId: result.keyId, apiKey: result.apiKey }));
+    });
+  key
+    .command('revoke')
+    .description('revoke an API key')
+    .requiredOption('--principal <id>', 'principal id', id)
+    .requiredOption('--key <keyId>', 'key id')
+    .action(async (o: { principal: string; key: string }) => {
+      await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).revokeApiKey(o.principal, o.key, consoleContext()),
+      );
+      console.log(JSON.stringify({ revoked: o.key }));
+    });
+
+  return cli;
+}
+
+if (require.main === module) {
+  program()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+      else process.stderr.write(`ledger: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}

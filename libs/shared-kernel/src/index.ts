@@ -1,0 +1,3 @@
+export * from './vocabulary';
+export * from './decider';
+export * from './domain-error';
