@@ -5,19 +5,17 @@ import type { Actor } from '@nrm/shared-kernel';
 
 /** How often the registry looks for changes made by other processes (the CLI, other API replicas). */
 const REFRESH_INTERVAL_MS = 1000;
-/** An unknown key id triggers an immediate look, at most this often (so unknown keys cannot load the store). */
-const MISS_REFRESH_MIN_INTERVAL_MS = 200;
 
 /**
  * Keeps the registry view current: it reads registry events by type (an
  * indexed read) at start, every second, after its own changes, and when a
- * key it has never seen is presented.
+ * well-formed key it has never seen is presented.
  */
 @Injectable()
 export class RegistryService implements OnModuleInit, OnModuleDestroy {
   readonly view = new RegistryView();
-  private refreshing: Promise<void> | undefined;
-  private lastMissRefresh = 0;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly logger = new Logger(RegistryService.name);
 
@@ -40,12 +38,28 @@ export class RegistryService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** Applies registry events stored since the last look; concurrent callers share one read. */
+  /**
+   * Applies registry events stored since the last look. A caller always gets a
+   * read that starts after its call; callers arriving during a read share the
+   * one queued after it, so a flood of unknown keys costs one indexed read at a time.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.readNew().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    if (!this.running) {
+      this.running = this.readNew().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    this.queued ??= this.running.then(
+      () => this.startQueued(),
+      () => this.startQueued(),
+    );
+    return this.queued;
+  }
+
+  private startQueued(): Promise<void> {
+    this.queued = undefined;
+    return this.refresh();
   }
 
   private async readNew(): Promise<void> {
@@ -69,15 +83,8 @@ export class RegistryService implements OnModuleInit, OnModuleDestroy {
     const actor = this.view.authenticateApiKey(apiKey);
     if (actor) return actor;
     const parsed = parseApiKey(apiKey);
-    const now = Date.now();
-    if (
-      !parsed ||
-      this.view.knowsKey(parsed.keyId) ||
-      now - this.lastMissRefresh < MISS_REFRESH_MIN_INTERVAL_MS
-    )
-      return undefined;
-    this.lastMissRefresh = now;
-    await this.refresh();
+    if (!parsed || this.view.knowsKey(parsed.keyId)) return undefined;
+    await this.refresh(); // a key issued a moment ago by the CLI or another replica
     return this.view.authenticateApiKey(apiKey);
   }
 }

@@ -3,6 +3,9 @@ import { ProblemException, type FieldProblem } from './problem';
 
 function flatten(errors: readonly ValidationError[], parent = ''): FieldProblem[] {
   const out: FieldProblem[] = [];
+  if (!parent && errors.some((e) => /^\d+$/.test(e.property) || e.property === '')) {
+    return [{ field: 'body', message: 'body must be a JSON object' }]; // an array, string or number was sent
+  }
   for (const error of errors) {
     const field = parent
       ? /^\d+$/.test(error.property)

@@ -1,0 +1,104 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { createApp } from '../../apps/ledger-api/src/bootstrap';
+import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import type { AgencyKind, Role } from '@nrm/shared-kernel';
+
+/** A booted ledger on a temporary SQLite file, with helpers to register principals and call the API. */
+export class Ledger {
+  private constructor(
+    readonly app: NestFastifyApplication,
+    readonly base: string,
+    private readonly dataDir: string,
+  ) {}
+
+  static async boot(env: Record<string, string> = {}): Promise<Ledger> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
+    const app = await createApp(
+      loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env }),
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return new Ledger(app, await app.getUrl(), dataDir);
+  }
+
+  get store(): EventStore {
+    return this.app.get<EventStore>(EVENT_STORE);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Registers an agency and one principal with the given roles, as the console would; returns its API key. */
+  async principal(
+    kind: AgencyKind,
+    roles: Role[],
+    agencyId = `${kind}-${randomUUID().slice(0, 8)}`,
+  ): Promise<Principal> {
+    const registry = new RegistryCommands(this.store);
+    const context = () => ({ now: new Date().toISOString(), requestId: 'test', fingerprint: 'test' });
+    const exists = await this.agencyExists(agencyId);
+    if (!exists)
+      await registry.registerAgency({ name: `Test ${kind}`, kind, country: 'NL', agencyId }, context());
+    const { principalId } = await registry.registerPrincipal(
+      { agencyId, label: `${kind} desk`, roles },
+      context(),
+    );
+    const { apiKey } = await registry.issueApiKey(principalId, context());
+    return new Principal(this.base, agencyId, principalId, apiKey!);
+  }
+
+  private async agencyExists(agencyId: string): Promise<boolean> {
+    for await (const _ of this.store.readStream(`agency-${agencyId}`, { maxCount: 1 })) return true;
+    return false;
+  }
+}
+
+export interface Answer<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+/** An authenticated caller of the API. */
+export class Principal {
+  constructor(
+    private readonly base: string,
+    readonly agencyId: string,
+    readonly principalId: string,
+    readonly apiKey: string,
+  ) {}
+
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer<T>> {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
+  }
+
+  post<T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.call<T>('POST', path, body ?? {}, headers);
+  }
+
+  get<T = Record<string, unknown>>(path: string) {
+    return this.call<T>('GET', path);
+  }
+}

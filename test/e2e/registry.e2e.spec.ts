@@ -1,0 +1,143 @@
+import { Ledger, type Principal } from './harness';
+
+describe('registry and authentication (e2e)', () => {
+  let ledger: Ledger;
+  let admin: Principal;
+
+  beforeAll(async () => {
+    ledger = await Ledger.boot();
+    admin = await ledger.principal('national-coordinator', ['registry-admin', 'coordinator'], 'coordinator');
+  });
+  afterAll(() => ledger.close());
+
+  it('refuses requests without valid credentials with 401 problem+json', async () => {
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer nrm_AAAAAAAAAAAA_' + 'x'.repeat(43) },
+      { authorization: 'Basic abc' },
+      { 'x-api-key': 'garbage' },
+    ];
+    for (const headers of attempts) {
+      const response = await fetch(`${ledger.base}/agencies`, { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await response.json()).toMatchObject({ code: 'AUTH.UNAUTHENTICATED' });
+    }
+  });
+
+  it('lets a registry admin register an agency, a principal and a key that works at once', async () => {
+    const agency = await admin.post<{ agencyId: string }>('/agencies', {
+      name: 'Shelter East',
+      kind: 'shelter',
+      country: 'NL',
+    });
+    expect(agency.status).toBe(201);
+    const principal = await admin.post<{ principalId: string }>(
+      `/agencies/${agency.body.agencyId}/principals`,
+      { label: 'night desk', roles: ['caseworker'] },
+    );
+    expect(principal.status).toBe(201);
+    const key = await admin.post<{ apiKey: string; keyId: string }>(
+      `/principals/${principal.body.principalId}/api-keys`,
+    );
+    expect(key.status).toBe(201);
+    expect(key.body.apiKey).toMatch(/^nrm_/);
+
+    const listed = await fetch(`${ledger.base}/agencies`, {
+      headers: { authorization: `Bearer ${key.body.apiKey}` },
+    });
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ agencyId: agency.body.agencyId, kind: 'shelter' })]),
+    );
+
+    // The key is stored only as a hash: its secret appears in no stored event.
+    const secret = key.body.apiKey.slice(-43);
+    for await (const event of ledger.store.readAll()) expect(JSON.stringify(event)).not.toContain(secret);
+
+    const revoked = await admin.post(
+      `/principals/${principal.body.principalId}/api-keys/${key.body.keyId}/revocation`,
+    );
+    expect(revoked.status).toBe(200);
+    const after = await fetch(`${ledger.base}/agencies`, {
+      headers: { authorization: `Bearer ${key.body.apiKey}` },
+    });
+    expect(after.status).toBe(401);
+  });
+
+  it('refuses registry changes by a principal without the registry-admin role (403)', async () => {
+    const caseworker = await ledger.principal('ngo', ['caseworker']);
+    const answer = await caseworker.post('/agencies', { name: 'Sneaky', kind: 'ngo', country: 'NL' });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ code: 'REGISTRY.ADMIN_ONLY' });
+  });
+
+  it('rejects bad registry input with 400 naming the field, and unknown fields', async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ name: 'X Org', kind: 'church', country: 'NL' }, 'kind'],
+      [{ name: 'X Org', kind: 'ngo', country: 'Netherlands' }, 'country'],
+      [{ kind: 'ngo', country: 'NL' }, 'name'],
+      [{ name: 'X Org', kind: 'ngo', country: 'NL', extra: true }, 'extra'],
+      [[1, 2], 'body'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await admin.post('/agencies', body);
+      expect({ field, status: answer.status, body: answer.body }).toMatchObject({
+        field,
+        status: 400,
+        body: { code: 'REQUEST.INVALID', field },
+      });
+    }
+    const badId = await admin.post('/agencies/bad%20id!/principals', { label: 'x', roles: ['caseworker'] });
+    expect(badId.status).toBe(400);
+    expect(badId.body).toMatchObject({ code: 'REQUEST.INVALID_ID', field: 'agencyId' });
+    const missing = await admin.post('/agencies/no-such-agency/principals', {
+      label: 'x',
+      roles: ['caseworker'],
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'REGISTRY.AGENCY_NOT_FOUND', field: 'agencyId' });
+  });
+
+  it('returns the first result for a retried command with the same Idempotency-Key, and stores nothing new', async () => {
+    const headers = { 'idempotency-key': 'register-shelter-west-1' };
+    const first = await admin.post(
+      '/agencies',
+      { name: 'Shelter West', kind: 'shelter', country: 'NL' },
+      headers,
+    );
+    const head = await ledger.store.headPosition();
+    const again = await admin.post(
+      '/agencies',
+      { name: 'Shelter West', kind: 'shelter', country: 'NL' },
+      headers,
+    );
+    expect(again.status).toBe(first.status);
+    expect(again.body).toMatchObject({
+      agencyId: first.body.agencyId,
+      eventIds: first.body.eventIds,
+      replayed: true,
+    });
+    expect(await ledger.store.headPosition()).toBe(head);
+    const reused = await admin.post(
+      '/agencies',
+      { name: 'Shelter South', kind: 'shelter', country: 'NL' },
+      headers,
+    );
+    expect(reused.status).toBe(422);
+    expect(reused.body).toMatchObject({ code: 'IDEMPOTENCY.KEY_REUSED' });
+    expect(await ledger.store.headPosition()).toBe(head);
+  });
+
+  it('serves the OpenAPI document without credentials', async () => {
+    const response = await fetch(`${ledger.base}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/health', '/agencies', '/agencies/{agencyId}/principals']),
+    );
+    expect((await fetch(`${ledger.base}/docs`)).status).toBe(200);
+  });
+});
