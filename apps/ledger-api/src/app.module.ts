@@ -4,7 +4,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { AccessModule } from './access/access.module';
 import type { LedgerConfig } from './config/config';
 import { EventStoreModule } from './event-store/event-store.module';
+import { ConsentModule } from './consent/consent.module';
 import { HealthModule } from './health/health.module';
+import { IdentificationModule } from './identification/identification.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { loggerParams } from './logging';
 
@@ -18,6 +20,8 @@ export class AppModule {
         EventStoreModule.forRoot(config),
         AccessModule.forRoot(config),
         HealthModule,
+        IdentificationModule.forRoot(config),
+        ConsentModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

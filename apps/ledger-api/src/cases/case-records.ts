@@ -1,0 +1,74 @@
+import { consentDecider, consentStream, type ConsentEvent, type ConsentState } from '@nrm/consent';
+import type { EventStore } from '@nrm/event-store';
+import {
+  identificationStream,
+  initialIdentificationState,
+  evolveIdentification,
+  isReported,
+  type IdentificationEvent,
+  type IdentificationState,
+  type ReportedCase,
+} from '@nrm/identification';
+import { agencyStream } from '@nrm/access';
+import { notFound, ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
+
+/**
+ * Reads other contexts' records that a command needs as context (is the case
+ * reported, is the person a minor, what does consent cover). Always folded from
+ * the stream at its latest revision: never from a read model that may trail.
+ */
+export class CaseRecords {
+  constructor(private readonly store: EventStore) {}
+
+  async identification(caseId: string): Promise<IdentificationState> {
+    let state = initialIdentificationState();
+    for await (const e of this.store.readStream(identificationStream(caseId))) {
+      state = evolveIdentification(state, {
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+      } as unknown as IdentificationEvent);
+    }
+    return state;
+  }
+
+  /** The reported case, or a 404 naming the case id. */
+  async reportedCase(caseId: string): Promise<ReportedCase> {
+    const state = await this.identification(caseId);
+    if (!isReported(state))
+      throw notFound('CASE.NOT_FOUND', 'No case has been reported with this id.', 'caseId');
+    return state;
+  }
+
+  /** The kind of a registered agency, read from its own stream (works in the CLI, which has no registry view). */
+  async agencyKind(agencyId: string): Promise<AgencyKind | undefined> {
+    for await (const e of this.store.readStream(agencyStream(agencyId), { maxCount: 1 })) {
+      if (e.type === 'AgencyRegistered') return e.data.kind as AgencyKind;
+    }
+    return undefined;
+  }
+
+  /** Every listed agency must be registered; an unknown one is a 422 naming its position. */
+  async requireAgencies(agencyIds: readonly string[], field: string): Promise<void> {
+    for (const [i, agencyId] of agencyIds.entries()) {
+      if ((await this.agencyKind(agencyId)) === undefined)
+        throw ruleBroken(
+          'AGENCY.UNKNOWN',
+          `No agency is registered with id "${agencyId}".`,
+          `${field}[${i}]`,
+        );
+    }
+  }
+
+  async consent(caseId: string): Promise<ConsentState> {
+    let state = consentDecider.initialState();
+    for await (const e of this.store.readStream(consentStream(caseId))) {
+      state = consentDecider.evolve(state, {
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+      } as unknown as ConsentEvent);
+    }
+    return state;
+  }
+}

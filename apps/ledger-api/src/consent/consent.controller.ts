@@ -1,0 +1,73 @@
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { CommandContext } from '../commands/command-executor';
+import { CommandCtx } from '../commands/request-context';
+import { IdPipe } from '../http/ids';
+import { ConsentCommands } from './consent-commands';
+import { GrantConsentDto, RecordLawfulBasisDto, RefuseConsentDto, WithdrawConsentDto } from './consent.dto';
+
+export const CONSENT_COMMANDS = Symbol('CONSENT_COMMANDS');
+
+@ApiTags('consent')
+@ApiBearerAuth()
+@ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Makes a retry return the first result and record nothing new.',
+})
+@Controller('cases/:caseId')
+export class ConsentController {
+  constructor(@Inject(CONSENT_COMMANDS) private readonly commands: ConsentCommands) {}
+
+  @Post('consents')
+  @ApiOperation({
+    summary:
+      'Record informed consent: to which agencies, which data categories, which purposes, until when, how captured.',
+  })
+  grant(
+    @Param('caseId', IdPipe) caseId: string,
+    @Body() body: GrantConsentDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    return this.commands.grant(caseId, body, context);
+  }
+
+  @Post('consents/:consentId/withdrawal')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Withdraw a consent, whole (empty body) or in part (agencies, categories or purposes). Effective on the next read.',
+  })
+  withdraw(
+    @Param('caseId', IdPipe) caseId: string,
+    @Param('consentId', IdPipe) consentId: string,
+    @Body() body: WithdrawConsentDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    return this.commands.withdraw(caseId, consentId, body, context);
+  }
+
+  @Post('consent-refusals')
+  @ApiOperation({
+    summary: 'Record that the person refused consent (it grants nothing; it is on the record).',
+  })
+  refuse(
+    @Param('caseId', IdPipe) caseId: string,
+    @Body() body: RefuseConsentDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    return this.commands.refuse(caseId, body, context);
+  }
+
+  @Post('lawful-bases')
+  @ApiOperation({
+    summary: 'Record a lawful basis other than consent (always justified, always visible to oversight).',
+  })
+  lawfulBasis(
+    @Param('caseId', IdPipe) caseId: string,
+    @Body() body: RecordLawfulBasisDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    return this.commands.recordLawfulBasis(caseId, body, context);
+  }
+}

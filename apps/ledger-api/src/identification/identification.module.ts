@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import type { LedgerConfig } from '../config/config';
+import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
+import { IdentificationCommands } from './identification-commands';
+
+@Module({})
+export class IdentificationModule {
+  static forRoot(config: LedgerConfig): DynamicModule {
+    return {
+      module: IdentificationModule,
+      controllers: [IdentificationController],
+      providers: [
+        {
+          provide: IDENTIFICATION_COMMANDS,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) =>
+            new IdentificationCommands(store, { competentKinds: config.COMPETENT_AGENCY_KINDS }),
+        },
+      ],
+    };
+  }
+}

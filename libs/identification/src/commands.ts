@@ -1,0 +1,70 @@
+import type { CommandMetadata, DomainCommand, ExploitationForm } from '@nrm/shared-kernel';
+
+/** What the assessing caseworker concluded from the indicators seen. */
+export const INDICATORS_OUTCOMES = ['indicators-present', 'insufficient-indicators'] as const;
+export type IndicatorsOutcome = (typeof INDICATORS_OUTCOMES)[number];
+
+/** Outcome of a reasonable-grounds or conclusive-grounds decision. */
+export const GROUNDS_OUTCOMES = ['positive', 'negative'] as const;
+export type GroundsOutcome = (typeof GROUNDS_OUTCOMES)[number];
+
+/** Why a negative decision is looked at again. */
+export const RECONSIDERATION_REASONS = ['new-evidence', 'procedural-error', 'appeal'] as const;
+export type ReconsiderationReason = (typeof RECONSIDERATION_REASONS)[number];
+
+/**
+ * A frontline agency reports a person it believes may be a victim. Only codes and a
+ * pseudonymous subject id travel here: identity data lives apart so it can be erased.
+ */
+export type ReportPotentialVictim = DomainCommand<
+  'ReportPotentialVictim',
+  {
+    readonly caseId: string;
+    readonly subjectId: string;
+    /** Indicator codes observed (1 to 50). */
+    readonly indicators: readonly string[];
+    /** Suspected forms; empty when not yet known. */
+    readonly exploitationForms: readonly ExploitationForm[];
+    /** Children need no "means" (Palermo Protocol) and are handled with a guardian. */
+    readonly minor: boolean;
+    /** Coarse region code, never an address. */
+    readonly region: string;
+  },
+  CommandMetadata
+>;
+
+export type AssessIndicators = DomainCommand<
+  'AssessIndicators',
+  {
+    readonly caseId: string;
+    readonly outcome: IndicatorsOutcome;
+    readonly indicatorsConfirmed: readonly string[];
+    readonly exploitationForms: readonly ExploitationForm[];
+  },
+  CommandMetadata
+>;
+
+export type DecideReasonableGrounds = DomainCommand<
+  'DecideReasonableGrounds',
+  { readonly caseId: string; readonly outcome: GroundsOutcome },
+  CommandMetadata
+>;
+
+export type DecideConclusiveGrounds = DomainCommand<
+  'DecideConclusiveGrounds',
+  { readonly caseId: string; readonly outcome: GroundsOutcome },
+  CommandMetadata
+>;
+
+export type ReconsiderIdentification = DomainCommand<
+  'ReconsiderIdentification',
+  { readonly caseId: string; readonly reason: ReconsiderationReason },
+  CommandMetadata
+>;
+
+export type IdentificationCommand =
+  | ReportPotentialVictim
+  | AssessIndicators
+  | DecideReasonableGrounds
+  | DecideConclusiveGrounds
+  | ReconsiderIdentification;

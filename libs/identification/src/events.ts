@@ -1,0 +1,85 @@
+import type { AgencyKind, DomainEvent, ExploitationForm } from '@nrm/shared-kernel';
+import type { GroundsOutcome, IndicatorsOutcome, ReconsiderationReason } from './commands';
+
+export type PotentialVictimReported = DomainEvent<
+  'PotentialVictimReported',
+  {
+    readonly caseId: string;
+    readonly subjectId: string;
+    readonly reportedByAgencyId: string;
+    readonly reportedByAgencyKind: AgencyKind;
+    readonly indicators: readonly string[];
+    readonly exploitationForms: readonly ExploitationForm[];
+    readonly minor: boolean;
+    readonly region: string;
+    readonly reportedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+export type IndicatorsAssessed = DomainEvent<
+  'IndicatorsAssessed',
+  {
+    readonly caseId: string;
+    readonly outcome: IndicatorsOutcome;
+    readonly indicatorsConfirmed: readonly string[];
+    readonly exploitationForms: readonly ExploitationForm[];
+    readonly assessedByAgencyId: string;
+    readonly assessedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+export type ReasonableGroundsDecided = DomainEvent<
+  'ReasonableGroundsDecided',
+  {
+    readonly caseId: string;
+    readonly outcome: GroundsOutcome;
+    readonly decidedByAgencyId: string;
+    readonly decidedAt: string;
+    /** Council of Europe Convention art. 13: a positive decision opens the reflection period. */
+    readonly reflectionPeriodEntitled: boolean;
+  }
+> & { readonly schemaVersion: 1 };
+
+export type ConclusiveGroundsDecided = DomainEvent<
+  'ConclusiveGroundsDecided',
+  {
+    readonly caseId: string;
+    readonly outcome: GroundsOutcome;
+    readonly decidedByAgencyId: string;
+    readonly decidedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+/** Only negative decisions are reconsidered, so the status left behind is one of these two. */
+export type ReconsideredStatus = 'reasonable-grounds-negative' | 'conclusive-grounds-negative';
+
+export type IdentificationReconsidered = DomainEvent<
+  'IdentificationReconsidered',
+  {
+    readonly caseId: string;
+    readonly reason: ReconsiderationReason;
+    readonly previousStatus: ReconsideredStatus;
+    readonly reconsideredByAgencyId: string;
+    readonly reconsideredAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+export type IdentificationEvent =
+  | PotentialVictimReported
+  | IndicatorsAssessed
+  | ReasonableGroundsDecided
+  | ConclusiveGroundsDecided
+  | IdentificationReconsidered;
+
+export const IDENTIFICATION_EVENT_TYPES = [
+  'PotentialVictimReported',
+  'IndicatorsAssessed',
+  'ReasonableGroundsDecided',
+  'ConclusiveGroundsDecided',
+  'IdentificationReconsidered',
+] as const satisfies readonly IdentificationEvent['type'][];
+
+// Fails to compile when an event type is added to the union but not to the list above.
+type MissingEventType = Exclude<IdentificationEvent['type'], (typeof IDENTIFICATION_EVENT_TYPES)[number]>;
+type AssertTrue<T extends true> = T;
+type _EveryEventTypeListed = AssertTrue<[MissingEventType] extends [never] ? true : false>;

@@ -1,0 +1,7 @@
+export * from './commands';
+export * from './events';
+export * from './state';
+export * from './decider';
+
+/** One stream per case: the identification path of one subject. */
+export const identificationStream = (caseId: string) => `identification-${caseId}`;
