@@ -1,0 +1,490 @@
+import {
+  DATA_CATEGORIES,
+  PURPOSES,
+  conflict,
+  forbidden,
+  notFound,
+  ruleBroken,
+  type Actor,
+  type Decider,
+  type Role,
+} from '@nrm/shared-kernel';
+import {
+  LAWFUL_BASES,
+  type ConsentCapture,
+  type ConsentCommand,
+  type GrantConsent,
+  type RecordLawfulBasis,
+  type RefuseConsent,
+  type WithdrawConsent,
+} from './commands';
+import type {
+  ConsentEvent,
+  ConsentGranted,
+  ConsentRefused,
+  ConsentWithdrawn,
+  LawfulBasisRecorded,
+} from './events';
+import { ownEntry, type ConsentState, type GrantState } from './state';
+
+/** A grant names at most this many agencies, so that a consent stays something a person can follow. */
+export const MAX_AGENCIES_PER_GRANT = 50;
+/** A lawful basis must say why in a sentence, not a word. */
+export const MIN_JUSTIFICATION_LENGTH = 20;
+
+const CAPTURE_METHODS: readonly string[] = ['written', 'verbal-with-witness', 'guardian'];
+// An ISO-8601 instant with an explicit offset: a local time without one would be ambiguous.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+// A language tag such as 'en', 'ro', 'vi' or 'pt-BR'.
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+
+type ScopeField = 'agencyIds' | 'categories' | 'purposes';
+const SCOPE_WORDS: Record<ScopeField, string> = {
+  agencyIds: 'agencies',
+  categories: 'data categories',
+  purposes: 'purposes',
+};
+
+export const initialState = (): ConsentState => ({ status: 'empty' });
+
+export function decide(command: ConsentCommand, state: ConsentState): readonly ConsentEvent[] {
+  switch (command.type) {
+    case 'GrantConsent':
+      return [grantConsent(command, state)];
+    case 'WithdrawConsent':
+      return [withdrawConsent(command, state)];
+    case 'RefuseConsent':
+      return [refuseConsent(command, state)];
+    case 'RecordLawfulBasis':
+      return [recordLawfulBasis(command, state)];
+    default: {
+      const unknown: never = command;
+      throw ruleBroken(
+        'CONSENT.UNKNOWN_COMMAND',
+        `This consent request is not recognised (${(unknown as { type: string }).type}).`,
+      );
+    }
+  }
+}
+
+function grantConsent(command: GrantConsent, state: ConsentState): ConsentGranted {
+  const { data, metadata } = command;
+  requireRole(metadata.actor, ['caseworker'], 'Only a caseworker can record a consent.');
+  requireSameCase(state, data.caseId);
+  requireId(data.consentId, 'consentId');
+  if (state.status === 'recorded' && ownEntry(state.consents, data.consentId)) {
+    throw conflict(
+      'CONSENT.ALREADY_RECORDED',
+      'A consent with this reference is already recorded for this case.',
+      'consentId',
+    );
+  }
+  const agencyIds = requireAgencies(data.agencyIds, 'agencyIds');
+  const categories = requireValues(data.categories, DATA_CATEGORIES, 'categories');
+  const purposes = requireValues(data.purposes, PURPOSES, 'purposes');
+  const now = clock(metadata.now);
+  requireFutureExpiry(data.expiresAt, now, 'A consent must end in the future.');
+  const capture = requireCapture(data.capture, data.subjectIsMinor);
+
+  return {
+    type: 'ConsentGranted',
+    schemaVersion: 1,
+    data: {
+      caseId: data.caseId,
+      consentId: data.consentId,
+      recordedByAgencyId: metadata.actor.agencyId,
+      recordedByPrincipalId: metadata.actor.principalId,
+      agencyIds,
+      categories,
+      purposes,
+      expiresAt: data.expiresAt,
+      capture,
+      grantedAt: metadata.now,
+    },
+  };
+}
+
+function withdrawConsent(command: WithdrawConsent, state: ConsentState): ConsentWithdrawn {
+  const { data, metadata } = command;
+  requireRole(metadata.actor, ['caseworker'], 'Only a caseworker can record a withdrawal of consent.');
+  requireSameCase(state, data.caseId);
+  const grant = state.status === 'recorded' ? ownEntry(state.consents, data.consentId) : undefined;
+  if (!grant) {
+    throw notFound(
+      'CONSENT.NOT_FOUND',
+      'No consent with this reference is recorded for this case.',
+      'consentId',
+    );
+  }
+  if (grant.withdrawn) {
+    throw conflict(
+      'CONSENT.ALREADY_WITHDRAWN',
+      'This consent has already been withdrawn in full.',
+      'consentId',
+    );
+  }
+  clock(metadata.now);
+  // Expired consents may still be withdrawn: recording the person's wish is harmless.
+  const agencyIds = withdrawnValues(data.agencyIds, grant.agencyIds, 'agencyIds');
+  const categories = withdrawnValues(data.categories, grant.categories, 'categories');
+  const purposes = withdrawnValues(data.purposes, grant.purposes, 'purposes');
+
+  const partial = agencyIds !== undefined || categories !== undefined || purposes !== undefined;
+  // A grant with an empty dimension covers nothing, so emptying one ends the whole consent.
+  const emptiesADimension =
+    removesAll(agencyIds, grant.agencyIds) ||
+    removesAll(categories, grant.categories) ||
+    removesAll(purposes, grant.purposes);
+
+  return {
+    type: 'ConsentWithdrawn',
+    schemaVersion: 1,
+    data: {
+      caseId: data.caseId,
+      consentId: data.consentId,
+      whole: !partial || emptiesADimension,
+      ...(agencyIds ? { agencyIds } : {}),
+      ...(categories ? { categories } : {}),
+      ...(purposes ? { purposes } : {}),
+      withdrawnByAgencyId: metadata.actor.agencyId,
+      withdrawnAt: metadata.now,
+    },
+  };
+}
+
+function refuseConsent(command: RefuseConsent, state: ConsentState): ConsentRefused {
+  const { data, metadata } = command;
+  requireRole(metadata.actor, ['caseworker'], 'Only a caseworker can record a refusal of consent.');
+  requireSameCase(state, data.caseId);
+  clock(metadata.now);
+  // A refusal is a fact and is always recorded; the lists only say what was refused.
+  const agencyIds = listed(data.agencyIds);
+  const categories = listed(data.categories);
+  const purposes = listed(data.purposes);
+  return {
+    type: 'ConsentRefused',
+    schemaVersion: 1,
+    data: {
+      caseId: data.caseId,
+      ...(agencyIds ? { agencyIds } : {}),
+      ...(categories ? { categories } : {}),
+      ...(purposes ? { purposes } : {}),
+      recordedByAgencyId: metadata.actor.agencyId,
+      refusedAt: metadata.now,
+    },
+  };
+}
+
+// A lawful basis has no withdrawal command: it ends when it expires (or, for one without an
+// expiry, when a new basis or consent supersedes it by other means), never by the person's wish.
+function recordLawfulBasis(command: RecordLawfulBasis, state: ConsentState): LawfulBasisRecorded {
+  const { data, metadata } = command;
+  requireRole(
+    metadata.actor,
+    ['caseworker', 'decision-maker'],
+    'Only a caseworker or a decision-maker can record a lawful basis.',
+  );
+  requireSameCase(state, data.caseId);
+  requireId(data.lawfulBasisId, 'lawfulBasisId');
+  if (state.status === 'recorded' && ownEntry(state.lawfulBases, data.lawfulBasisId)) {
+    throw conflict(
+      'CONSENT.ALREADY_RECORDED',
+      'A lawful basis with this reference is already recorded for this case.',
+      'lawfulBasisId',
+    );
+  }
+  if (!(LAWFUL_BASES as readonly string[]).includes(data.basis)) {
+    throw ruleBroken('CONSENT.BASIS_UNKNOWN', 'Choose one of the recognised lawful bases.', 'basis');
+  }
+  // The justification is the legal reason (e.g. which court order and what it requires), kept
+  // for oversight; it is not a place for notes about the person.
+  const justification = typeof data.justification === 'string' ? data.justification.trim() : '';
+  if (justification.length < MIN_JUSTIFICATION_LENGTH) {
+    throw ruleBroken(
+      'CONSENT.JUSTIFICATION_REQUIRED',
+      `Explain the legal reason for processing without consent in at least ${MIN_JUSTIFICATION_LENGTH} characters.`,
+      'justification',
+    );
+  }
+  const agencyIds = requireAgencies(data.agencyIds, 'agencyIds');
+  const categories = requireValues(data.categories, DATA_CATEGORIES, 'categories');
+  const purposes = requireValues(data.purposes, PURPOSES, 'purposes');
+  const now = clock(metadata.now);
+  if (data.expiresAt !== undefined) {
+    requireFutureExpiry(data.expiresAt, now, 'A lawful basis must end in the future.');
+  }
+
+  return {
+    type: 'LawfulBasisRecorded',
+    schemaVersion: 1,
+    data: {
+      caseId: data.caseId,
+      lawfulBasisId: data.lawfulBasisId,
+      basis: data.basis,
+      justification,
+      agencyIds,
+      categories,
+      purposes,
+      ...(data.expiresAt !== undefined ? { expiresAt: data.expiresAt } : {}),
+      recordedByAgencyId: metadata.actor.agencyId,
+      recordedByPrincipalId: metadata.actor.principalId,
+      recordedAt: metadata.now,
+    },
+  };
+}
+
+export function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
+  const recorded =
+    state.status === 'recorded'
+      ? state
+      : {
+          status: 'recorded' as const,
+          caseId: event.data.caseId,
+          consents: {},
+          lawfulBases: {},
+          refusals: 0,
+        };
+  switch (event.type) {
+    case 'ConsentGranted': {
+      const { data } = event;
+      const grant: GrantState = {
+        agencyIds: [...data.agencyIds],
+        categories: [...data.categories],
+        purposes: [...data.purposes],
+        expiresAt: data.expiresAt,
+        grantedAt: data.grantedAt,
+        withdrawn: false,
+      };
+      // A computed key defines an own property even for '__proto__'.
+      return { ...recorded, consents: { ...recorded.consents, [data.consentId]: grant } };
+    }
+    case 'ConsentWithdrawn': {
+      const { data } = event;
+      const grant = ownEntry(recorded.consents, data.consentId);
+      if (!grant) return state;
+      // On a whole withdrawal the scope is kept as it last was, to show what ended.
+      const next: GrantState = data.whole
+        ? { ...grant, withdrawn: true }
+        : {
+            ...grant,
+            agencyIds: without(grant.agencyIds, data.agencyIds),
+            categories: without(grant.categories, data.categories),
+            purposes: without(grant.purposes, data.purposes),
+          };
+      return { ...recorded, consents: { ...recorded.consents, [data.consentId]: next } };
+    }
+    case 'ConsentRefused':
+      return { ...recorded, refusals: recorded.refusals + 1 };
+    case 'LawfulBasisRecorded': {
+      const { data } = event;
+      return {
+        ...recorded,
+        lawfulBases: {
+          ...recorded.lawfulBases,
+          [data.lawfulBasisId]: {
+            basis: data.basis,
+            agencyIds: [...data.agencyIds],
+            categories: [...data.categories],
+            purposes: [...data.purposes],
+            ...(data.expiresAt !== undefined ? { expiresAt: data.expiresAt } : {}),
+            recordedAt: data.recordedAt,
+          },
+        },
+      };
+    }
+    default: {
+      const _unknown: never = event;
+      return state;
+    }
+  }
+}
+
+export const consentDecider: Decider<ConsentCommand, ConsentEvent, ConsentState> = {
+  decide,
+  evolve,
+  initialState,
+};
+
+// --- guards -----------------------------------------------------------------------------------
+
+function requireRole(actor: Actor, roles: readonly Role[], message: string): void {
+  if (!actor.roles.some((role) => roles.includes(role))) throw forbidden('CONSENT.ROLE_REQUIRED', message);
+}
+
+/** The stream belongs to one case; a command for another case was routed to the wrong stream. */
+function requireSameCase(state: ConsentState, caseId: string): void {
+  if (typeof caseId !== 'string' || caseId.trim() === '') {
+    throw ruleBroken('CONSENT.CASE_REQUIRED', 'Say which case this is about.', 'caseId');
+  }
+  if (state.status === 'recorded' && state.caseId !== caseId) {
+    throw ruleBroken('CONSENT.WRONG_CASE', 'This request is about a different case.', 'caseId');
+  }
+}
+
+function requireId(id: string, field: 'consentId' | 'lawfulBasisId'): void {
+  if (typeof id !== 'string' || id.trim() === '') {
+    throw ruleBroken('CONSENT.ID_REQUIRED', 'Give the record a reference.', field);
+  }
+}
+
+function clock(now: string): number {
+  const ms = parseInstant(now);
+  if (ms === undefined) {
+    throw ruleBroken('CONSENT.TIME_INVALID', 'The time of this request could not be read.');
+  }
+  return ms;
+}
+
+function parseInstant(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !ISO_INSTANT.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function requireFutureExpiry(expiresAt: string, now: number, message: string): void {
+  const expires = parseInstant(expiresAt);
+  if (expires === undefined) {
+    throw ruleBroken(
+      'CONSENT.EXPIRY_INVALID',
+      'Give the end date as a full date and time with its time zone.',
+      'expiresAt',
+    );
+  }
+  if (expires <= now) throw ruleBroken('CONSENT.EXPIRY_IN_PAST', message, 'expiresAt');
+}
+
+function requireAgencies(agencyIds: readonly string[], field: ScopeField): readonly string[] {
+  if (!isList(agencyIds) || agencyIds.length === 0 || agencyIds.length > MAX_AGENCIES_PER_GRANT) {
+    throw ruleBroken(
+      'CONSENT.SCOPE_INVALID',
+      `Name between 1 and ${MAX_AGENCIES_PER_GRANT} agencies.`,
+      field,
+    );
+  }
+  if (agencyIds.some((id) => typeof id !== 'string' || id.trim() === '')) {
+    throw ruleBroken('CONSENT.SCOPE_INVALID', 'Every agency must be named by its reference.', field);
+  }
+  requireUnique(agencyIds, field);
+  return [...agencyIds];
+}
+
+function requireValues<T extends string>(
+  values: readonly T[],
+  known: readonly T[],
+  field: ScopeField,
+): readonly T[] {
+  if (!isList(values) || values.length === 0) {
+    throw ruleBroken('CONSENT.SCOPE_INVALID', `Name at least one of the ${SCOPE_WORDS[field]}.`, field);
+  }
+  if (values.some((value) => !known.includes(value))) {
+    throw ruleBroken('CONSENT.SCOPE_INVALID', `Only recognised ${SCOPE_WORDS[field]} can be named.`, field);
+  }
+  requireUnique(values, field);
+  return [...values];
+}
+
+function requireUnique(values: readonly string[], field: ScopeField): void {
+  if (new Set(values).size !== values.length) {
+    throw ruleBroken(
+      'CONSENT.SCOPE_INVALID',
+      `Each of the ${SCOPE_WORDS[field]} may be named only once.`,
+      field,
+    );
+  }
+}
+
+function requireCapture(capture: ConsentCapture, subjectIsMinor: boolean): ConsentCapture {
+  if (typeof capture !== 'object' || capture === null || !CAPTURE_METHODS.includes(capture.method)) {
+    throw ruleBroken(
+      'CONSENT.CAPTURE_INVALID',
+      'Say how the consent was given: written, verbal with a witness, or through a guardian.',
+      'capture.method',
+    );
+  }
+  if (typeof capture.language !== 'string' || !LANGUAGE_TAG.test(capture.language)) {
+    throw ruleBroken(
+      'CONSENT.LANGUAGE_REQUIRED',
+      "Give the language the person was informed in as a language code, such as 'en'.",
+      'capture.language',
+    );
+  }
+  const guardianReference = present(capture.guardianReference);
+  const witnessPrincipalId = present(capture.witnessPrincipalId);
+  // A child cannot consent alone: the guardian gives consent on their behalf.
+  if (subjectIsMinor && (capture.method !== 'guardian' || guardianReference === undefined)) {
+    throw ruleBroken(
+      'CONSENT.MINOR_NEEDS_GUARDIAN',
+      "A child's consent must be given through their guardian; record the guardian's reference.",
+      'capture.guardianReference',
+    );
+  }
+  if (capture.method === 'guardian' && guardianReference === undefined) {
+    throw ruleBroken(
+      'CONSENT.MINOR_NEEDS_GUARDIAN',
+      "Consent given through a guardian needs the guardian's reference.",
+      'capture.guardianReference',
+    );
+  }
+  if (capture.method === 'verbal-with-witness' && witnessPrincipalId === undefined) {
+    throw ruleBroken(
+      'CONSENT.WITNESS_REQUIRED',
+      'A verbal consent needs the witness who heard it.',
+      'capture.witnessPrincipalId',
+    );
+  }
+  return {
+    method: capture.method,
+    language: capture.language,
+    interpreterUsed: capture.interpreterUsed === true,
+    ...(witnessPrincipalId !== undefined ? { witnessPrincipalId } : {}),
+    ...(guardianReference !== undefined ? { guardianReference } : {}),
+  };
+}
+
+/** The values a withdrawal names, each of which must still be in the grant. */
+function withdrawnValues<T extends string>(
+  values: readonly T[] | undefined,
+  granted: readonly T[],
+  field: ScopeField,
+): readonly T[] | undefined {
+  if (values === undefined) return undefined;
+  if (!isList(values) || values.length === 0) {
+    // An empty list is most likely a mistake; reading it as "withdraw everything" would surprise.
+    throw ruleBroken(
+      'CONSENT.SCOPE_INVALID',
+      `Name the ${SCOPE_WORDS[field]} to withdraw, or leave the list out to withdraw the whole consent.`,
+      field,
+    );
+  }
+  if (values.some((value) => !granted.includes(value))) {
+    throw ruleBroken(
+      'CONSENT.NOT_GRANTED',
+      `Some of the ${SCOPE_WORDS[field]} named are not part of this consent.`,
+      field,
+    );
+  }
+  return [...new Set(values)];
+}
+
+/** `removed` holds distinct values of `granted`, so equal length means nothing is left. */
+function removesAll(removed: readonly string[] | undefined, granted: readonly string[]): boolean {
+  return removed !== undefined && removed.length === granted.length;
+}
+
+// Array.isArray narrows to any[]; this keeps the element type.
+function isList<T>(values: readonly T[] | undefined): values is readonly T[] {
+  return Array.isArray(values);
+}
+
+function listed<T>(values: readonly T[] | undefined): readonly T[] | undefined {
+  return isList(values) && values.length > 0 ? [...new Set(values)] : undefined;
+}
+
+function present(value: string | undefined): string | undefined {
+  const trimmed = typeof value === 'string' ? value.trim() : '';
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function without<T>(values: readonly T[], removed: readonly T[] | undefined): readonly T[] {
+  return removed ? values.filter((value) => !removed.includes(value)) : values;
+}

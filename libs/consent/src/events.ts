@@ -1,0 +1,81 @@
+import type { DataCategory, DomainEvent, Purpose } from '@nrm/shared-kernel';
+import type { ConsentCapture, LawfulBasis } from './commands';
+
+export type ConsentGranted = DomainEvent<
+  'ConsentGranted',
+  {
+    readonly caseId: string;
+    readonly consentId: string;
+    readonly recordedByAgencyId: string;
+    readonly recordedByPrincipalId: string;
+    readonly agencyIds: readonly string[];
+    readonly categories: readonly DataCategory[];
+    readonly purposes: readonly Purpose[];
+    readonly expiresAt: string;
+    readonly capture: ConsentCapture;
+    readonly grantedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+/**
+ * `whole: true` ends the consent; otherwise the listed values leave the grant. The lists are kept
+ * even when `whole` is true (a partial withdrawal that emptied a dimension), as the person's words.
+ */
+export type ConsentWithdrawn = DomainEvent<
+  'ConsentWithdrawn',
+  {
+    readonly caseId: string;
+    readonly consentId: string;
+    readonly whole: boolean;
+    readonly agencyIds?: readonly string[];
+    readonly categories?: readonly DataCategory[];
+    readonly purposes?: readonly Purpose[];
+    readonly withdrawnByAgencyId: string;
+    readonly withdrawnAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+/** A refusal is recorded as a fact; it grants nothing and withdraws nothing. */
+export type ConsentRefused = DomainEvent<
+  'ConsentRefused',
+  {
+    readonly caseId: string;
+    readonly agencyIds?: readonly string[];
+    readonly categories?: readonly DataCategory[];
+    readonly purposes?: readonly Purpose[];
+    readonly recordedByAgencyId: string;
+    readonly refusedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+export type LawfulBasisRecorded = DomainEvent<
+  'LawfulBasisRecorded',
+  {
+    readonly caseId: string;
+    readonly lawfulBasisId: string;
+    readonly basis: LawfulBasis;
+    /** A legal reason, never a note about the person. */
+    readonly justification: string;
+    readonly agencyIds: readonly string[];
+    readonly categories: readonly DataCategory[];
+    readonly purposes: readonly Purpose[];
+    readonly expiresAt?: string;
+    readonly recordedByAgencyId: string;
+    readonly recordedByPrincipalId: string;
+    readonly recordedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+export type ConsentEvent = ConsentGranted | ConsentWithdrawn | ConsentRefused | LawfulBasisRecorded;
+
+export const CONSENT_EVENT_TYPES = [
+  'ConsentGranted',
+  'ConsentWithdrawn',
+  'ConsentRefused',
+  'LawfulBasisRecorded',
+] as const satisfies readonly ConsentEvent['type'][];
+
+// Fails to compile when an event type is missing from the list above.
+const _everyEventTypeListed: Exclude<ConsentEvent['type'], (typeof CONSENT_EVENT_TYPES)[number]> extends never
+  ? true
+  : never = true;
