@@ -14,10 +14,20 @@ describe('identification through HTTP (e2e)', () => {
   });
   afterAll(() => ledger.close());
 
-  const report = { indicators: ['restricted-movement', 'debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' };
+  const report = {
+    indicators: ['restricted-movement', 'debt-bondage'],
+    exploitationForms: ['labour'],
+    minor: false,
+    region: 'NL-ZH',
+  };
 
   it('reports, assesses and decides grounds; only a competent agency decides', async () => {
-    const created = await clinic.post<{ caseId: string; subjectId: string; revision: number; eventIds: string[] }>('/cases', report);
+    const created = await clinic.post<{
+      caseId: string;
+      subjectId: string;
+      revision: number;
+      eventIds: string[];
+    }>('/cases', report);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ revision: 0 });
     expect(created.body.eventIds).toHaveLength(1);
@@ -31,25 +41,36 @@ describe('identification through HTTP (e2e)', () => {
     expect(assessed.status).toBe(200);
     expect(assessed.body).toMatchObject({ revision: 1 });
 
-    const byNgo = await ngoDecider.post(`/cases/${caseId}/reasonable-grounds-decision`, { outcome: 'positive' });
+    const byNgo = await ngoDecider.post(`/cases/${caseId}/reasonable-grounds-decision`, {
+      outcome: 'positive',
+    });
     expect(byNgo.status).toBe(403);
     expect(byNgo.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(byNgo.body).toMatchObject({ code: 'IDENTIFICATION.NOT_COMPETENT' });
 
-    const decided = await police.post(`/cases/${caseId}/reasonable-grounds-decision`, { outcome: 'positive' });
+    const decided = await police.post(`/cases/${caseId}/reasonable-grounds-decision`, {
+      outcome: 'positive',
+    });
     expect(decided.status).toBe(200);
     const again = await police.post(`/cases/${caseId}/reasonable-grounds-decision`, { outcome: 'negative' });
     expect(again.status).toBe(409);
 
     const events = [];
     for await (const e of ledger.store.readStream(`identification-${caseId}`)) events.push(e);
-    expect(events.map((e) => e.type)).toEqual(['PotentialVictimReported', 'IndicatorsAssessed', 'ReasonableGroundsDecided']);
+    expect(events.map((e) => e.type)).toEqual([
+      'PotentialVictimReported',
+      'IndicatorsAssessed',
+      'ReasonableGroundsDecided',
+    ]);
     expect(events[2]!.metadata).toMatchObject({ principalId: police.principalId, agencyId: police.agencyId });
   });
 
   it('answers 404 for a case nobody reported and 400 for malformed input, storing nothing', async () => {
     const head = await ledger.store.headPosition();
-    const missing = await police.post('/cases/00000000-0000-4000-8000-000000000000/reasonable-grounds-decision', { outcome: 'positive' });
+    const missing = await police.post(
+      '/cases/00000000-0000-4000-8000-000000000000/reasonable-grounds-decision',
+      { outcome: 'positive' },
+    );
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ code: 'CASE.NOT_FOUND', field: 'caseId' });
     const bad = [

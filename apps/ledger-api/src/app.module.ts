@@ -6,6 +6,8 @@ import type { LedgerConfig } from './config/config';
 import { EventStoreModule } from './event-store/event-store.module';
 import { ConsentModule } from './consent/consent.module';
 import { HealthModule } from './health/health.module';
+import { ReferralModule } from './referral/referral.module';
+import { SupportModule } from './support/support.module';
 import { IdentificationModule } from './identification/identification.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { loggerParams } from './logging';
@@ -22,6 +24,8 @@ export class AppModule {
         HealthModule,
         IdentificationModule.forRoot(config),
         ConsentModule,
+        ReferralModule,
+        SupportModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

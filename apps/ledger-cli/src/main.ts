@@ -12,6 +12,7 @@ import type { CommandContext } from '../../ledger-api/src/commands/command-execu
 import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
 import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
+import { seedDemo } from './demo';
 
 function consoleContext(): CommandContext {
   return { now: new Date().toISOString(), requestId: `cli-${randomUUID()}`, fingerprint: 'cli' };
@@ -119,6 +120,21 @@ export function program(): Command {
         new RegistryCommands(s).revokeApiKey(o.principal, o.key, consoleContext()),
       );
       console.log(JSON.stringify({ revoked: o.key }));
+    });
+
+  cli
+    .command('demo')
+    .description(
+      'seed an invented scenario: agencies, principals with keys, and one case through identification, consent, referral and support',
+    )
+    .action(async () => {
+      const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
+      const result = await withStore(dataDir(), (s) => seedDemo(s, config.COMPETENT_AGENCY_KINDS));
+      for (const step of result.steps) console.log(`- ${step}`);
+      console.log('\nAPI keys (shown once; each acts for one demo agency):');
+      for (const [agencyId, apiKey] of Object.entries(result.keys))
+        console.log(`  ${agencyId.padEnd(20)} ${apiKey}`);
+      console.log(`\ncase: ${result.caseId}`);
     });
 
   return cli;
