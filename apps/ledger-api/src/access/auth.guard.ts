@@ -1,8 +1,8 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ProblemException } from '../http/problem';
 import type { AuthenticatedRequest } from './current-actor.decorator';
-import { JwtVerifier } from './jwt-verifier';
+import { IdentityProviderUnavailable, JwtVerifier } from './jwt-verifier';
 import { PUBLIC_ROUTE } from './public.decorator';
 import { RegistryService } from './registry.service';
 
@@ -20,6 +20,8 @@ function unauthorized(detail: string): ProblemException {
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly logger = new Logger(AuthGuard.name);
+
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: RegistryService,
@@ -41,7 +43,7 @@ export class AuthGuard implements CanActivate {
     if (credential.startsWith('nrm_')) {
       request.actor = await this.registry.authenticateApiKey(credential);
     } else if (this.jwt) {
-      const principalId = await this.jwt.principalOf(credential);
+      const principalId = await this.principalOf(this.jwt, credential);
       request.actor = principalId ? this.registry.view.actorFor(principalId) : undefined;
       if (principalId && !request.actor) {
         await this.registry.refresh();
@@ -51,5 +53,24 @@ export class AuthGuard implements CanActivate {
     if (!request.actor)
       throw unauthorized('The credential is not valid, has been revoked, or names no registered principal.');
     return true;
+  }
+
+  private async principalOf(jwt: JwtVerifier, token: string): Promise<string | undefined> {
+    try {
+      return await jwt.principalOf(token);
+    } catch (error) {
+      if (!(error instanceof IdentityProviderUnavailable)) throw error;
+      this.logger.error(
+        { err: error.cause instanceof Error ? error.cause.message : String(error.cause) },
+        'JWKS unreachable',
+      );
+      throw new ProblemException({
+        status: 503,
+        title: 'Identity provider unavailable',
+        code: 'AUTH.IDENTITY_PROVIDER_UNAVAILABLE',
+        detail: 'Tokens cannot be checked right now; try again shortly.',
+        retryAfterSeconds: 5,
+      });
+    }
   }
 }

@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+
+/** The identity provider's keys could not be fetched: not the caller's fault (503, not 401). */
+export class IdentityProviderUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('the identity provider’s signing keys could not be fetched', { cause });
+  }
+}
 
 export interface JwtSettings {
   readonly jwksUrl: string;
@@ -29,9 +36,14 @@ export class JwtVerifier {
         audience: this.settings.audience,
         algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
         clockTolerance: 30,
+        // A token without an expiry would work forever once leaked.
+        requiredClaims: ['exp', 'sub'],
       });
       return typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : undefined;
-    } catch {
+    } catch (error) {
+      // A bad token is the caller's problem; an unreachable key set is ours.
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError))
+        throw new IdentityProviderUnavailable(error);
       return undefined;
     }
   }

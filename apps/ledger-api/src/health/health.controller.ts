@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { Public } from '../access/public.decorator';
 
@@ -17,6 +17,7 @@ export class HealthController {
   /** 200 when the event store answers, 503 otherwise. */
   @Get()
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness and readiness: 200 when the event store answers, 503 otherwise.' })
   check() {
     return this.health.check([
       async () => {

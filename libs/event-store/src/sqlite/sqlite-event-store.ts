@@ -57,6 +57,17 @@ interface EventRow {
   recorded_at: string;
 }
 
+interface PendingAppend {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly bodies: readonly Serialised[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: AppendResult } | { readonly error: unknown };
+
 const COLUMNS = 'position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at';
 const MAX_REVISION = Number.MAX_SAFE_INTEGER;
 
@@ -123,12 +134,9 @@ export class SqliteEventStore implements EventStore {
     streamBackwards: Database.Statement<[string, number, number], EventRow>;
   };
   private readonly filteredAll = new Map<string, Database.Statement<unknown[], EventRow>>();
-  private readonly appendTx: (
-    stream: string,
-    events: readonly NewEvent[],
-    bodies: readonly Serialised[],
-    expected: ExpectedRevision,
-  ) => AppendResult;
+  private readonly commitGroup: (batch: readonly PendingAppend[]) => Outcome[];
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
   private readonly readBatchTx: (
     after: number,
     limit: number,
@@ -168,16 +176,23 @@ export class SqliteEventStore implements EventStore {
       ),
     };
 
-    const appendTransaction = db.transaction(
-      (
-        stream: string,
-        events: readonly NewEvent[],
-        bodies: readonly Serialised[],
-        expected: ExpectedRevision,
-      ) => this.appendInTransaction(stream, events, bodies, expected),
+    // Group commit: the appends that arrive in one turn of the event loop share one
+    // transaction and so one fsync; each runs in its own savepoint, so one append's
+    // conflict rolls back only that append.
+    const appendOne = db.transaction((p: PendingAppend) =>
+      this.appendInTransaction(p.stream, p.events, p.bodies, p.expected),
     );
-    // IMMEDIATE takes the write lock before reading the revision, so no other connection can slip in between.
-    this.appendTx = (...args) => appendTransaction.immediate(...args);
+    const appendAll = db.transaction((batch: readonly PendingAppend[]) =>
+      batch.map((p): Outcome => {
+        try {
+          return { ok: appendOne(p) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    // IMMEDIATE takes the write lock before reading revisions, so no other connection can slip in between.
+    this.commitGroup = (batch) => appendAll.immediate(batch);
 
     this.readBatchTx = db.transaction((after: number, limit: number, filter: EventFilter | undefined) => {
       const events = this.selectAll(after, limit, filter).map(toRecorded);
@@ -195,20 +210,55 @@ export class SqliteEventStore implements EventStore {
     const request = checkAppend(stream, events, options);
     // Serialise before taking the write lock: other writers wait only for the insert.
     const bodies = request.events.map((e, i) => serialise(e, `events[${i}]`));
-    let result: AppendResult;
-    try {
-      result = this.appendTx(request.stream, request.events, bodies, request.expectedRevision);
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      // Only an event id can collide ((stream, revision) was checked in the transaction),
-      // and the transaction rolled back whole. Stored events never change, so this
-      // look-up outside it is as good as one inside.
-      const retry = this.idempotentRetry(request.stream, request.events, request.expectedRevision);
-      if (retry) return retry;
-      throw error;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({
+        stream: request.stream,
+        events: request.events,
+        bodies,
+        expected: request.expectedRevision,
+        resolve,
+        reject,
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every pending append in one transaction, then answers each. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    if (this.isClosed) {
+      for (const p of batch) p.reject(new EventStoreClosed());
+      return;
     }
-    this.signal.notify();
-    return result;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commitGroup(batch);
+    } catch (error) {
+      for (const p of batch) p.reject(error); // nothing of this group was stored
+      return;
+    }
+    if (outcomes.some((o) => 'ok' in o)) this.signal.notify();
+    outcomes.forEach((outcome, i) => {
+      const p = batch[i]!;
+      if ('ok' in outcome) return p.resolve(outcome.ok);
+      if (!isUniqueViolation(outcome.error)) return p.reject(outcome.error);
+      // Only an event id can collide ((stream, revision) was checked in the transaction),
+      // and this append's savepoint rolled back whole. Stored events never change, so
+      // this look-up after the commit is as good as one inside it.
+      try {
+        const retry = this.idempotentRetry(p.stream, p.events, p.expected);
+        if (retry) p.resolve(retry);
+        else p.reject(outcome.error);
+      } catch (error) {
+        p.reject(error);
+      }
+    });
   }
 
   private appendInTransaction(
@@ -371,6 +421,7 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.isClosed) return;
+    this.flush(); // appends already accepted are committed, not dropped
     this.isClosed = true;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.db.close();
