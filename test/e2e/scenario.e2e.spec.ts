@@ -73,7 +73,8 @@ const referralTo = (toAgencyId: string, overrides: Record<string, unknown> = {})
   sharedCategories: ['case-status', 'support-needs'],
   ...overrides,
 });
-const LAWFUL_JUSTIFICATION = 'Court order CO-2026-117 requires sharing exploitation records with the foreign NRM.';
+const LAWFUL_JUSTIFICATION =
+  'Court order CO-2026-117 requires sharing exploitation records with the foreign NRM.';
 
 describe('the NRM scenario through HTTP (e2e)', () => {
   let ledger: Ledger;
@@ -99,7 +100,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     );
     foreignNrm = await ledger.principal('foreign-nrm', ['caseworker'], 'nrm-romania');
   });
-  afterAll(() => ledger.close());
+  afterAll(() => ledger?.close());
 
   // ---- helpers ------------------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
   }
 
   /** Asserts an answer is a problem+json document with this status, code and field (undefined: none). */
-  function expectProblem(answer: Answer, status: number, code: string, field?: string): void {
+  function expectProblem<T>(answer: Answer<T>, status: number, code: string, field?: string): void {
     const body = answer.body as unknown as Problem;
     expect({ status: answer.status, code: body.code, field: body.field }).toEqual({ status, code, field });
     expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -188,8 +189,6 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     expect(made.status).toBe(201);
     return made.body.referralId;
   }
-
-
 
   // ---- 1. the demo scenario -----------------------------------------------------------------------
 
@@ -464,8 +463,11 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     expect(all.map((e) => e.id).sort()).toEqual([...byEventId.keys()].sort());
     for (const event of all) {
       const who = byEventId.get(event.id)!;
-      expect({ type: event.type, principalId: event.metadata.principalId, agencyId: event.metadata.agencyId })
-        .toEqual({ type: event.type, principalId: who.principalId, agencyId: who.agencyId });
+      expect({
+        type: event.type,
+        principalId: event.metadata.principalId,
+        agencyId: event.metadata.agencyId,
+      }).toEqual({ type: event.type, principalId: who.principalId, agencyId: who.agencyId });
       expect(event.revision).toBe(stored[event.stream]!.indexOf(event));
     }
 
@@ -522,7 +524,10 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       );
 
       // The same request with the legal minimum is recorded on the entitled case.
-      const started = await ngo.post(`/cases/${entitled}/reflection-period`, { startsOn: isoDay(), days: 30 });
+      const started = await ngo.post(`/cases/${entitled}/reflection-period`, {
+        startsOn: isoDay(),
+        days: 30,
+      });
       expect(started.status).toBe(201);
       expect(await eventTypes(`support-${assessedOnly}`)).toEqual([]);
       expect(await eventTypes(`support-${negative}`)).toEqual([]);
@@ -551,7 +556,12 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       const byGuardian = await clinic.post(
         `/cases/${minorCase}/consents`,
         consentFor(['ngo-lighthouse'], {
-          capture: { method: 'guardian', language: 'ro', interpreterUsed: false, guardianReference: 'GRD-0042' },
+          capture: {
+            method: 'guardian',
+            language: 'ro',
+            interpreterUsed: false,
+            guardianReference: 'GRD-0042',
+          },
         }),
       );
       expect(byGuardian.status).toBe(201);
@@ -660,11 +670,13 @@ describe('the NRM scenario through HTTP (e2e)', () => {
         403,
         'REFERRAL.NOT_ADDRESSED_TO_YOU',
       );
-      await refused(
-        () => clinic.post(`/referrals/${referralId}/acknowledgement`),
-        403,
-        'REFERRAL.NOT_ADDRESSED_TO_YOU',
-      );
+      for (const other of [clinic, inspectorate]) {
+        await refused(
+          () => other.post(`/referrals/${referralId}/acknowledgement`),
+          403,
+          'REFERRAL.NOT_ADDRESSED_TO_YOU',
+        );
+      }
       await refused(() => ngo.post(`/referrals/${referralId}/acceptance`), 409, 'REFERRAL.NOT_ACKNOWLEDGED');
       await refused(
         () => ngo.post(`/referrals/${referralId}/decline`, { reason: 'no-capacity' }),
@@ -675,11 +687,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       expect(await eventTypes(stream)).toEqual(['ReferralMade']);
 
       expect((await ngo.post(`/referrals/${referralId}/acknowledgement`)).status).toBe(200);
-      await refused(
-        () => ngo.post(`/referrals/${referralId}/acknowledgement`),
-        409,
-        'REFERRAL.WRONG_STATE',
-      );
+      await refused(() => ngo.post(`/referrals/${referralId}/acknowledgement`), 409, 'REFERRAL.WRONG_STATE');
       // A decline needs a reason: the DTO refuses the request before the domain sees it.
       await refused(() => ngo.post(`/referrals/${referralId}/decline`, {}), 400, 'REQUEST.INVALID', 'reason');
       await refused(
@@ -693,7 +701,9 @@ describe('the NRM scenario through HTTP (e2e)', () => {
         403,
         'REFERRAL.NOT_ADDRESSED_TO_YOU',
       );
-      const declined = await ngo.post<Recorded>(`/referrals/${referralId}/decline`, { reason: 'no-capacity' });
+      const declined = await ngo.post<Recorded>(`/referrals/${referralId}/decline`, {
+        reason: 'no-capacity',
+      });
       expectRecorded(declined, 200, stream, 2);
       const events = await streamEvents(stream);
       expect(events.map((e) => e.type)).toEqual(['ReferralMade', 'ReferralAcknowledged', 'ReferralDeclined']);
@@ -719,7 +729,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       );
       expect((await ngo.post(`/referrals/${referralId}/acknowledgement`)).status).toBe(200);
       expect((await ngo.post(`/referrals/${referralId}/acceptance`)).status).toBe(200);
-      for (const other of [shelter, clinic, police]) {
+      for (const other of [shelter, clinic, police, foreignNrm]) {
         await refused(
           () => other.post(`/referrals/${referralId}/handoff`),
           403,
@@ -746,22 +756,14 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       await consentOn(caseId);
       const notDue = await referral(clinic, caseId, 'shelter-dune');
       for (const other of [clinic, shelter, police]) {
-        await refused(
-          () => other.post(`/referrals/${notDue}/escalation`),
-          403,
-          'REFERRAL.COORDINATOR_ONLY',
-        );
+        await refused(() => other.post(`/referrals/${notDue}/escalation`), 403, 'REFERRAL.COORDINATOR_ONLY');
       }
       await refused(() => coordinator.post(`/referrals/${notDue}/escalation`), 422, 'REFERRAL.NOT_OVERDUE');
 
       // Once overdue and unanswered, the coordinator escalates (once).
       const soonDue = await referral(clinic, caseId, 'shelter-dune', { respondBy: instantIn(800) });
       await sleep(1_000);
-      await refused(
-        () => clinic.post(`/referrals/${soonDue}/escalation`),
-        403,
-        'REFERRAL.COORDINATOR_ONLY',
-      );
+      await refused(() => clinic.post(`/referrals/${soonDue}/escalation`), 403, 'REFERRAL.COORDINATOR_ONLY');
       const escalated = await coordinator.post<Recorded>(`/referrals/${soonDue}/escalation`);
       expectRecorded(escalated, 200, `referral-${soonDue}`, 1);
       await refused(
@@ -781,11 +783,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     it('refuses referrals, consents and lawful bases naming an unknown agency (AGENCY.UNKNOWN)', async () => {
       const caseId = await openCase();
       await refused(
-        () =>
-          clinic.post(
-            `/cases/${caseId}/consents`,
-            consentFor(['ngo-lighthouse', 'ngo-nowhere']),
-          ),
+        () => clinic.post(`/cases/${caseId}/consents`, consentFor(['ngo-lighthouse', 'ngo-nowhere'])),
         422,
         'AGENCY.UNKNOWN',
         'agencyIds[1]',
@@ -932,7 +930,12 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       expect(second.body).toEqual({ ...first.body, replayed: true });
       expect(await ledger.store.headPosition()).toBe(head);
 
-      await refused(() => who.post(path, otherBody, headers), 422, 'IDEMPOTENCY.KEY_REUSED', 'Idempotency-Key');
+      await refused(
+        () => who.post(path, otherBody, headers),
+        422,
+        'IDEMPOTENCY.KEY_REUSED',
+        'Idempotency-Key',
+      );
       // The first result still stands after the refused reuse.
       const third = await who.post<T>(path, body, headers);
       expect(third.body).toEqual({ ...first.body, replayed: true });
@@ -941,9 +944,14 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     }
 
     it('replays a report, and refuses the key for a different report', async () => {
-      const first = await retried<Reported>(clinic, '/cases', REPORT, { ...REPORT, region: 'NL-NH' }, 'caseId');
+      const first = await retried<Reported>(
+        clinic,
+        '/cases',
+        REPORT,
+        { ...REPORT, region: 'NL-NH' },
+        'caseId',
+      );
       expect(await eventTypes(`identification-${first.caseId}`)).toEqual(['PotentialVictimReported']);
-      // Keys are per principal: another principal's request with the same key is a new request.
     });
 
     it('scopes a key to its principal: another principal with the same key opens its own case', async () => {
@@ -1003,7 +1011,9 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       expect(statuses).toEqual([200, ...Array<number>(9).fill(409)]);
       for (const loser of answers.filter((a) => a.status === 409)) {
         expect(loser.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect((loser.body as unknown as Problem).code).toMatch(/^(REFERRAL\.WRONG_STATE|COMMAND\.CONFLICT)$/);
+        expect((loser.body as unknown as Problem).code).toMatch(
+          /^(REFERRAL\.WRONG_STATE|COMMAND\.CONFLICT)$/,
+        );
       }
       const winner = answers.find((a) => a.status === 200)!.body as unknown as Recorded;
       const events = await streamEvents(`referral-${referralId}`);
@@ -1065,12 +1075,10 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       await expectGapFree(caseId, recorded);
     });
 
-    // APP BUG (reported): under 20-way contention some non-conflicting appends answer 409
-    // COMMAND.CONFLICT: CommandExecutor gives up after 5 attempts with at most 10*attempt ms
-    // of random back-off (apps/ledger-api/src/commands/command-executor.ts:112 and :157).
-    // One burst does not always show it, so five bursts make the failure dependable.
-    it.failing('records every one of 20 parallel support services (five bursts): all 201', async () => {
-      for (let burst = 0; burst < 5; burst++) {
+    // Commands on one stream are queued per process and retried with back-off across
+    // processes; 30 bursts make a rare lost race show up.
+    it('records every one of 20 parallel support services, burst after burst: all 201', async () => {
+      for (let burst = 0; burst < 30; burst++) {
         const caseId = await openCase();
         const answers = await twentyServices(caseId);
         // A loser of a race is retried by the executor; it must not surface as an error.
@@ -1126,17 +1134,20 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       referralId = await referral(clinic, caseId, 'ngo-lighthouse');
     });
 
-    /** [who, path, body, field named, status (400 unless the shape passes and the domain refuses)] */
-    type BadInput = [Principal, string, unknown, string, number?];
+    /**
+     * [who, path, body, field the problem must name, status]. The status is 400 (the DTO refuses)
+     * unless the shape passes and the domain refuses it (422); either must name the field.
+     */
+    type BadInput = [Principal, string, unknown, unknown, unknown?];
 
     async function expectAllRefused(cases: readonly BadInput[]): Promise<void> {
       const head = await ledger.store.headPosition();
       const seen = [];
       const wanted = [];
-      for (const [who, path, body, field, status = 400] of cases) {
+      for (const [i, [who, path, body, field, status = 400]] of cases.entries()) {
         const answer = await send(who, path, JSON.stringify(body));
-        seen.push({ path, field, status: answer.status, named: answer.body?.field, type: answer.contentType });
-        wanted.push({ path, field, status, named: field, type: expect.stringMatching(/^application\/problem\+json/) });
+        seen.push({ i, path, status: answer.status, field: answer.body?.field, type: answer.contentType });
+        wanted.push({ i, path, status, field, type: PROBLEM_JSON });
       }
       expect(seen).toEqual(wanted);
       expect(await ledger.store.headPosition()).toBe(head);
@@ -1153,9 +1164,13 @@ describe('the NRM scenario through HTTP (e2e)', () => {
         [clinic, '/cases', { ...REPORT, indicators: [7] }, 'indicators'],
         [clinic, '/cases', { ...REPORT, subjectCode: 'S-1' }, 'subjectCode'],
         [clinic, '/cases', [REPORT], 'body'],
-        [clinic, '/cases', 'a string', 'body'],
         [clinic, `/cases/${caseId}/indicator-assessments`, { ...ASSESSMENT, outcome: 'maybe' }, 'outcome'],
-        [clinic, `/cases/${caseId}/indicator-assessments`, { outcome: 'indicators-present' }, 'indicatorsConfirmed'],
+        [
+          clinic,
+          `/cases/${caseId}/indicator-assessments`,
+          { outcome: 'indicators-present' },
+          'indicatorsConfirmed',
+        ],
         [police, `/cases/${caseId}/conclusive-grounds-decision`, { outcome: true }, 'outcome'],
         [police, `/cases/${caseId}/conclusive-grounds-decision`, {}, 'outcome'],
         [police, `/cases/${caseId}/reconsiderations`, { reason: 'whim' }, 'reason'],
@@ -1181,10 +1196,22 @@ describe('the NRM scenario through HTTP (e2e)', () => {
         [clinic, path, { ...grant, expiresAt: '2027-06-30 00:00:00Z' }, 'expiresAt'],
         [clinic, path, { ...grant, expiresAt: 1_800_000_000_000 }, 'expiresAt'],
         [clinic, path, withoutCapture, 'capture'],
+        [clinic, path, { ...grant, capture: 'written' }, 'capture'],
+        [clinic, path, { ...grant, expiresAt: '2027-06-30' }, 'expiresAt'],
         [clinic, path, { ...grant, capture: { ...grant.capture, language: 'Romanian' } }, 'capture.language'],
-        [clinic, path, { ...grant, capture: { ...grant.capture, interpreterUsed: 'yes' } }, 'capture.interpreterUsed'],
+        [
+          clinic,
+          path,
+          { ...grant, capture: { ...grant.capture, interpreterUsed: 'yes' } },
+          'capture.interpreterUsed',
+        ],
         [clinic, path, { ...grant, capture: { ...grant.capture, method: 'telepathy' } }, 'capture.method'],
-        [clinic, path, { ...grant, capture: { ...grant.capture, guardianName: 'X' } }, 'capture.guardianName'],
+        [
+          clinic,
+          path,
+          { ...grant, capture: { ...grant.capture, guardianName: 'X' } },
+          'capture.guardianName',
+        ],
         [clinic, path, { ...grant, agencyIds: 'ngo-lighthouse' }, 'agencyIds'],
         [clinic, path, { ...grant, agencyIds: [] }, 'agencyIds'],
         [clinic, path, { ...grant, categories: ['everything'] }, 'categories'],
@@ -1194,7 +1221,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
         [clinic, `/cases/${caseId}/consents/bad*id/withdrawal`, {}, 'consentId'],
         [clinic, `/cases/${caseId}/consent-refusals`, { purposes: 'assistance' }, 'purposes'],
         [ngo, `/cases/${caseId}/lawful-bases`, { ...basis, basis: 'because' }, 'basis'],
-        [ngo, `/cases/${caseId}/lawful-bases`, { ...basis, justification: 12345678901234567890 }, 'justification'],
+        [ngo, `/cases/${caseId}/lawful-bases`, { ...basis, justification: 12345 }, 'justification'],
         [ngo, `/cases/${caseId}/lawful-bases`, { ...basis, expiresAt: 'next year' }, 'expiresAt'],
       ]);
     });
@@ -1208,6 +1235,8 @@ describe('the NRM scenario through HTTP (e2e)', () => {
         [clinic, path, { ...body, toAgencyId: 'shelter dune!' }, 'toAgencyId'],
         [clinic, path, { ...body, respondBy: '02/12/2027 17:00' }, 'respondBy'],
         [clinic, path, { ...body, respondBy: '2027-12-02 17:00:00Z' }, 'respondBy'],
+        [clinic, path, { ...body, respondBy: '2027-12-02' }, 'respondBy'],
+        [clinic, path, { ...body, respondBy: '2027-02-30T12:00:00Z' }, 'respondBy', oneOf(400, 422)],
         [clinic, path, { ...body, urgency: 'asap' }, 'urgency'],
         [clinic, path, { ...body, urgency: 1 }, 'urgency'],
         [clinic, path, { ...body, purpose: ['assistance'] }, 'purpose'],
@@ -1270,7 +1299,13 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       for (const path of families) {
         for (const [what, body, headers, status] of tries) {
           const answer = await send(clinic, path, body, headers);
-          seen.push({ path, what, status: answer.status, type: answer.contentType, inBody: answer.body?.status });
+          seen.push({
+            path,
+            what,
+            status: answer.status,
+            type: answer.contentType,
+            inBody: answer.body?.status,
+          });
           wanted.push({ path, what, status, type: PROBLEM_JSON, inBody: status });
         }
       }
@@ -1278,21 +1313,18 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       expect(await ledger.store.headPosition()).toBe(head);
     });
 
-    it('refuses a text/plain body (4xx problem+json, nothing stored)', async () => {
+    it('refuses a text/plain body with 415 problem+json, nothing stored', async () => {
       const head = await ledger.store.headPosition();
       const answer = await send(clinic, '/cases', JSON.stringify(REPORT), { 'content-type': 'text/plain' });
-      expect({ clientError: answer.status >= 400 && answer.status < 500, type: answer.contentType }).toEqual({
-        clientError: true,
+      expect({ status: answer.status, type: answer.contentType }).toEqual({
+        status: 415,
         type: PROBLEM_JSON,
       });
       expect(await ledger.store.headPosition()).toBe(head);
     });
 
-    // APP BUG (reported): a JSON body that is a string, number, boolean or null is answered 400
-    // naming "indicators" (every field reported missing), not "body": Nest's ValidationPipe swaps a
-    // primitive for an empty object before validating, so the check for it in
-    // apps/ledger-api/src/http/validation.ts:6-8 never sees one.
-    it.failing('names "body" when the JSON body is not an object', async () => {
+    // Nest's ValidationPipe would turn a primitive body into an empty object; ours refuses it first.
+    it('names "body" when the JSON body is not an object', async () => {
       const head = await ledger.store.headPosition();
       const seen = [];
       for (const body of ['"a string"', '42', 'true', 'null']) {
@@ -1305,22 +1337,27 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       expect(await ledger.store.headPosition()).toBe(head);
     });
 
-    // APP BUG (reported): application/x-www-form-urlencoded bodies are parsed (Nest's
-    // FastifyAdapter registers that parser by default; apps/ledger-api/src/bootstrap.ts:13-17 does
-    // not turn it off) and a form body that passes validation is recorded as an immutable event,
-    // although the API is JSON-only.
-    it.failing('refuses a form-encoded command with 415 and records nothing', async () => {
+    // The API is JSON-only: no form parser is registered (bodyParser: false in bootstrap.ts).
+    it('refuses a form-encoded command with 415 and records nothing', async () => {
       const formCase = await openCase();
       const head = await ledger.store.headPosition();
-      const answer = await send(police, `/cases/${formCase}/reasonable-grounds-decision`, 'outcome=negative', {
-        'content-type': 'application/x-www-form-urlencoded',
-      });
+      const answer = await send(
+        police,
+        `/cases/${formCase}/reasonable-grounds-decision`,
+        'outcome=negative',
+        {
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+      );
       expect(await eventTypes(`identification-${formCase}`)).toEqual([
         'PotentialVictimReported',
         'IndicatorsAssessed',
       ]);
       expect(await ledger.store.headPosition()).toBe(head);
-      expect({ status: answer.status, type: answer.contentType }).toEqual({ status: 415, type: PROBLEM_JSON });
+      expect({ status: answer.status, type: answer.contentType }).toEqual({
+        status: 415,
+        type: PROBLEM_JSON,
+      });
     });
 
     it('refuses a malformed Idempotency-Key naming the header', async () => {

@@ -6,6 +6,7 @@ import type { LedgerConfig } from './config/config';
 import { EventStoreModule } from './event-store/event-store.module';
 import { ConsentModule } from './consent/consent.module';
 import { HealthModule } from './health/health.module';
+import { ProjectionsModule } from './projections/projections.module';
 import { ReferralModule } from './referral/referral.module';
 import { SupportModule } from './support/support.module';
 import { IdentificationModule } from './identification/identification.module';
@@ -26,6 +27,7 @@ export class AppModule {
         ConsentModule,
         ReferralModule,
         SupportModule,
+        ProjectionsModule.forRoot(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

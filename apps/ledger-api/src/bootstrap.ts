@@ -13,9 +13,12 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, genReqId: requestId }),
-    { bufferLogs: true, abortOnError: false },
+    // bodyParser: false keeps Nest from adding form and text parsers: commands are JSON only.
+    { bufferLogs: true, abortOnError: false, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
+  // Fastify's own text/plain parser would hand a string to the validation pipe; 415 says it better.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   // Every answer names its request id, so that a caseworker can quote it in a support call.
   app
     .getHttpAdapter()

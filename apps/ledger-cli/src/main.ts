@@ -13,6 +13,9 @@ import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
 import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { seedDemo } from './demo';
+import { SqliteProjector } from '@nrm/projections';
+import { Presets, SingleBar } from 'cli-progress';
+import { PROJECTIONS, readModelFile } from '../../ledger-api/src/projections/projections.module';
 
 function consoleContext(): CommandContext {
   return { now: new Date().toISOString(), requestId: `cli-${randomUUID()}`, fingerprint: 'cli' };
@@ -120,6 +123,52 @@ export function program(): Command {
         new RegistryCommands(s).revokeApiKey(o.principal, o.key, consoleContext()),
       );
       console.log(JSON.stringify({ revoked: o.key }));
+    });
+
+  cli
+    .command('rebuild')
+    .description('rebuild a projection (or all) from the first event, with progress and an events/s figure')
+    .argument('[name]', `projection name: ${PROJECTIONS.map((p) => p.name).join(', ')}`)
+    .action(async (name: string | undefined) => {
+      const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
+      const names = name ? [name] : PROJECTIONS.map((p) => p.name);
+      for (const n of names) {
+        if (!PROJECTIONS.some((p) => p.name === n)) throw new InvalidArgumentError(`unknown projection ${n}`);
+      }
+      await withStore(dataDir(), async (store) => {
+        const projector = new SqliteProjector({
+          store,
+          filename: readModelFile(config),
+          projections: PROJECTIONS,
+        });
+        try {
+          for (const n of names) {
+            const bar = new SingleBar(
+              {
+                format: `${n} [{bar}] {percentage}% | {value}/{total} events | {rate} events/s`,
+                hideCursor: true,
+              },
+              Presets.shades_classic,
+            );
+            bar.start(1, 0, { rate: 0 });
+            const result = await projector.rebuild(n, (p) => {
+              bar.setTotal(Math.max(1, p.total));
+              bar.update(p.processed, { rate: Math.round(p.eventsPerSec) });
+            });
+            bar.stop();
+            console.log(
+              JSON.stringify({
+                projection: n,
+                events: result.events,
+                seconds: result.seconds,
+                eventsPerSec: result.eventsPerSec,
+              }),
+            );
+          }
+        } finally {
+          await projector.close();
+        }
+      });
     });
 
   cli

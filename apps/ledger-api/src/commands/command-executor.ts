@@ -94,6 +94,13 @@ export interface CommandExecutorOptions {
   readonly maxAttempts?: number;
 }
 
+/**
+ * Commands on one stream from this process run one after another: they would
+ * only conflict and retry. Writers in other processes are still caught by the
+ * expected revision and retried.
+ */
+const streamQueues = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
+
 function asDomainEvent<E extends DomainEvent>(event: RecordedEvent): E {
   return { type: event.type, schemaVersion: event.schemaVersion, data: event.data } as unknown as E;
 }
@@ -109,10 +116,26 @@ export class CommandExecutor {
     private readonly store: EventStore,
     options: CommandExecutorOptions = {},
   ) {
-    this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxAttempts = options.maxAttempts ?? 8;
   }
 
-  async execute<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
+  execute<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
+    let queues = streamQueues.get(this.store);
+    if (!queues) streamQueues.set(this.store, (queues = new Map<string, Promise<unknown>>()));
+    const previous = queues.get(spec.stream) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.attempt(spec),
+      () => this.attempt(spec),
+    );
+    const tail = run.catch(() => undefined);
+    queues.set(spec.stream, tail);
+    void tail.then(() => {
+      if (queues.get(spec.stream) === tail) queues.delete(spec.stream);
+    });
+    return run;
+  }
+
+  private async attempt<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
     const { context, ids } = spec;
     const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
@@ -154,7 +177,8 @@ export class CommandExecutor {
         return { stream: spec.stream, ...result, eventIds: events.map((e) => e.id), replayed: false };
       } catch (error) {
         if (error instanceof WrongExpectedRevision) {
-          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          // Jittered exponential back-off (at most ~0.6 s in all) against writers in other processes.
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(160, 5 * 2 ** attempt)));
           continue;
         }
         if (error instanceof DuplicateEventId) {

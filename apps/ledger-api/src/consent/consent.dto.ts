@@ -8,6 +8,7 @@ import {
   ArrayUnique,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsISO8601,
   IsOptional,
@@ -16,7 +17,7 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { ID_PATTERN } from '../http/ids';
+import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
 
 const ID_MESSAGE = 'must be agency ids (UUIDs or slugs)';
 const CAPTURE_METHODS: readonly ConsentCaptureMethod[] = ['written', 'verbal-with-witness', 'guardian'];
@@ -80,9 +81,11 @@ export class GrantConsentDto extends ScopeDto {
     description: 'When the consent ends unless withdrawn earlier.',
   })
   @IsISO8601({ strict: true, strictSeparator: true })
+  @Matches(INSTANT_PATTERN, { message: instantMessage('expiresAt') })
   expiresAt!: string;
 
   @ApiProperty({ type: ConsentCaptureDto })
+  @IsDefined()
   @ValidateNested()
   @Type(() => ConsentCaptureDto)
   capture!: ConsentCaptureDto;
@@ -137,5 +140,6 @@ export class RecordLawfulBasisDto extends ScopeDto {
   @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
+  @Matches(INSTANT_PATTERN, { message: instantMessage('expiresAt') })
   expiresAt?: string;
 }

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { ProblemException, type FieldProblem } from './problem';
 
 function flatten(errors: readonly ValidationError[], parent = ''): FieldProblem[] {
@@ -22,12 +22,33 @@ function flatten(errors: readonly ValidationError[], parent = ''): FieldProblem[
   return out;
 }
 
+/** Refuses a JSON body that is not an object before class-transformer turns it into an empty one. */
+class LedgerValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      throw bodyNotAnObject();
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+function bodyNotAnObject(): ProblemException {
+  return new ProblemException({
+    status: 400,
+    title: 'Invalid request',
+    code: 'REQUEST.INVALID',
+    field: 'body',
+    detail: 'body must be a JSON object',
+    errors: [{ field: 'body', message: 'body must be a JSON object' }],
+  });
+}
+
 /**
  * Validates every body with class-validator: unknown fields are refused, not
  * silently dropped, and every problem names its field (`services[2]`, `capture.language`).
  */
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new LedgerValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -16,7 +16,7 @@ import {
   type SupportServiceType,
 } from '@nrm/shared-kernel';
 import { ArrayUnique, IsArray, IsIn, IsISO8601, Matches } from 'class-validator';
-import { ID_PATTERN } from '../http/ids';
+import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
 
 export class MakeReferralDto {
   @ApiProperty({ example: 'shelter-east', description: 'The receiving agency (see GET /agencies).' })
@@ -42,6 +42,7 @@ export class MakeReferralDto {
     description: 'When the receiving agency should have answered.',
   })
   @IsISO8601({ strict: true, strictSeparator: true })
+  @Matches(INSTANT_PATTERN, { message: instantMessage('respondBy') })
   respondBy!: string;
 
   @ApiProperty({

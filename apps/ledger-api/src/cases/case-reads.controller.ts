@@ -1,0 +1,95 @@
+import { Controller, Get, Headers, Inject, Param, Query, Req } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { PURPOSES, type Actor } from '@nrm/shared-kernel';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import type { AuthenticatedRequest } from '../access/current-actor.decorator';
+import { CurrentActor } from '../access/current-actor.decorator';
+import { IdPipe } from '../http/ids';
+import { CaseReads } from './case-reads';
+
+export const CASE_READS = Symbol('CASE_READS');
+
+export class MyCasesQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    description: 'Page cursor: the `next.before` of the previous page (an ISO instant).',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  before?: string;
+}
+
+class CaseViewDoc {
+  @ApiProperty() caseId!: string;
+  @ApiProperty({ enum: PURPOSES }) purpose!: string;
+  @ApiProperty({
+    description: 'Only the data categories covered for your agency and purpose; others are absent.',
+  })
+  categories!: Record<string, unknown>;
+  @ApiProperty({ description: 'For each category returned: consent or lawful-basis.' })
+  basis!: Record<string, string>;
+}
+
+function readRequest(actor: Actor, request: AuthenticatedRequest, purpose: string | undefined) {
+  const requestId = (request.raw as { id?: unknown }).id;
+  return {
+    actor,
+    purpose,
+    requestId: typeof requestId === 'string' ? requestId : 'unknown',
+    now: new Date().toISOString(),
+  };
+}
+
+@ApiTags('cases (reads)')
+@ApiBearerAuth()
+@Controller('cases')
+export class CaseReadsController {
+  constructor(@Inject(CASE_READS) private readonly reads: CaseReads) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'The cases your agency is party to (reporter, referral sender or receiver, decision-maker, support provider), newest first. Audited.',
+  })
+  myCases(@CurrentActor() actor: Actor, @Req() request: AuthenticatedRequest, @Query() query: MyCasesQuery) {
+    return this.reads.myCases(readRequest(actor, request, undefined), {
+      limit: query.limit ?? 20,
+      before: query.before,
+    });
+  }
+
+  @Get(':caseId')
+  @ApiHeader({
+    name: 'X-Purpose',
+    required: true,
+    enum: PURPOSES,
+    description: 'Why you read: consent is checked for this purpose.',
+  })
+  @ApiOperation({
+    summary:
+      'One case, with only the data categories that a consent or lawful basis covers now for your agency and the declared purpose. Every read and denial is audited; a withdrawal counts on the next read.',
+  })
+  caseView(
+    @Param('caseId', IdPipe) caseId: string,
+    @Headers('x-purpose') purpose: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<CaseViewDoc> {
+    return this.reads.caseView(caseId, readRequest(actor, request, purpose));
+  }
+}

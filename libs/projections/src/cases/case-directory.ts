@@ -1,0 +1,348 @@
+import type Database from 'better-sqlite3';
+import type { IdentificationEvent } from '@nrm/identification';
+import type { ReferralEvent } from '@nrm/referral';
+import type { SupportEvent } from '@nrm/support';
+import type {
+  AgencyKind,
+  DataCategory,
+  ExploitationForm,
+  Purpose,
+  SupportServiceType,
+} from '@nrm/shared-kernel';
+import type { SqliteProjection } from '../projection';
+
+/** What the ledger knows of one case, as a read model: codes and dates, never identity data. */
+export interface CaseDoc {
+  caseId: string;
+  subjectId: string;
+  reportedByAgencyId: string;
+  reportedAt: string;
+  region: string;
+  minor: boolean;
+  identification: {
+    status: string;
+    indicators: string[];
+    exploitationForms: ExploitationForm[];
+    indicatorsOutcome?: string;
+    reasonableGrounds?: { outcome: string; decidedAt: string; decidedByAgencyId: string };
+    conclusiveGrounds?: { outcome: string; decidedAt: string; decidedByAgencyId: string };
+    reconsideredAt?: string;
+  };
+  support: {
+    status: 'open' | 'closed';
+    outcome?: string;
+    reflection?: {
+      status: 'active' | 'ended';
+      startsOn: string;
+      endsOn: string;
+      days: number;
+      endedOn?: string;
+      endReason?: string;
+    };
+    plan?: { planId: string; services: SupportServiceType[]; reviewOn: string; agreedAt: string };
+    servicesProvided: Array<{
+      serviceType: SupportServiceType;
+      providedOn: string;
+      providedByAgencyId: string;
+    }>;
+  };
+}
+
+export interface ReferralDoc {
+  referralId: string;
+  caseId: string;
+  fromAgencyId: string;
+  toAgencyId: string;
+  toAgencyKind: AgencyKind;
+  transnational: boolean;
+  purpose: Purpose;
+  urgency: string;
+  respondBy: string;
+  servicesRequested: SupportServiceType[];
+  sharedCategories: DataCategory[];
+  status: 'made' | 'acknowledged' | 'accepted' | 'declined' | 'completed' | 'withdrawn';
+  escalated: boolean;
+  madeAt: string;
+  acknowledgedAt?: string;
+  acceptedAt?: string;
+  declinedAt?: string;
+  declineReason?: string;
+  completedAt?: string;
+  withdrawnAt?: string;
+  withdrawReason?: string;
+  escalatedAt?: string;
+}
+
+/** How an agency is party to a case: the only way it may see the case at all. */
+export type CaseRelation =
+  'reporter' | 'referral-sender' | 'referral-receiver' | 'support-provider' | 'decision-maker';
+
+type CaseEvent = IdentificationEvent | ReferralEvent | SupportEvent;
+
+export const CASE_DIRECTORY_EVENT_TYPES = [
+  'PotentialVictimReported',
+  'IndicatorsAssessed',
+  'ReasonableGroundsDecided',
+  'ConclusiveGroundsDecided',
+  'IdentificationReconsidered',
+  'ReferralMade',
+  'ReferralAcknowledged',
+  'ReferralAccepted',
+  'ReferralDeclined',
+  'HandoffCompleted',
+  'ReferralWithdrawn',
+  'ReferralEscalated',
+  'ReflectionPeriodStarted',
+  'ReflectionPeriodExtended',
+  'ReflectionPeriodEnded',
+  'SupportPlanAgreed',
+  'SupportServiceProvided',
+  'SupportCaseClosed',
+] as const satisfies readonly CaseEvent['type'][];
+
+/**
+ * The case directory: one document per case and per referral, and who is party
+ * to which case. Queries filter it by consent at read time; it holds no identity data.
+ */
+export const caseDirectory: SqliteProjection = {
+  name: 'case-directory',
+  version: 1,
+  eventTypes: CASE_DIRECTORY_EVENT_TYPES,
+
+  setUp(db) {
+    db.exec(`
+      CREATE TABLE case_docs (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL, reported_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE case_parties (
+        case_id TEXT NOT NULL, agency_id TEXT NOT NULL, relation TEXT NOT NULL, since TEXT NOT NULL,
+        PRIMARY KEY (agency_id, case_id, relation)) WITHOUT ROWID;
+      CREATE INDEX case_parties_by_case ON case_parties (case_id);
+      CREATE TABLE referral_docs (
+        referral_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, from_agency TEXT NOT NULL, to_agency TEXT NOT NULL,
+        status TEXT NOT NULL, made_at TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX referral_docs_by_case ON referral_docs (case_id);
+    `);
+  },
+
+  tearDown(db) {
+    db.exec(
+      'DROP TABLE IF EXISTS case_docs; DROP TABLE IF EXISTS case_parties; DROP TABLE IF EXISTS referral_docs;',
+    );
+  },
+
+  apply(db, recorded) {
+    const event = { type: recorded.type, data: recorded.data } as unknown as CaseEvent;
+    const at = recorded.metadata.occurredAt;
+    switch (event.type) {
+      case 'PotentialVictimReported': {
+        const d = event.data;
+        const doc: CaseDoc = {
+          caseId: d.caseId,
+          subjectId: d.subjectId,
+          reportedByAgencyId: d.reportedByAgencyId,
+          reportedAt: d.reportedAt,
+          region: d.region,
+          minor: d.minor,
+          identification: {
+            status: 'reported',
+            indicators: [...d.indicators],
+            exploitationForms: [...d.exploitationForms],
+          },
+          support: { status: 'open', servicesProvided: [] },
+        };
+        stmt(db, 'INSERT OR REPLACE INTO case_docs (case_id, doc, reported_at) VALUES (?, ?, ?)').run(
+          d.caseId,
+          JSON.stringify(doc),
+          d.reportedAt,
+        );
+        party(db, d.caseId, d.reportedByAgencyId, 'reporter', at);
+        return;
+      }
+      case 'IndicatorsAssessed':
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.identification.status = 'indicators-assessed';
+          doc.identification.indicatorsOutcome = event.data.outcome;
+          doc.identification.exploitationForms = [...event.data.exploitationForms];
+        });
+      case 'ReasonableGroundsDecided':
+        party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.identification.status = `reasonable-grounds-${event.data.outcome}`;
+          doc.identification.reasonableGrounds = {
+            outcome: event.data.outcome,
+            decidedAt: event.data.decidedAt,
+            decidedByAgencyId: event.data.decidedByAgencyId,
+          };
+        });
+      case 'ConclusiveGroundsDecided':
+        party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.identification.status = `conclusive-grounds-${event.data.outcome}`;
+          doc.identification.conclusiveGrounds = {
+            outcome: event.data.outcome,
+            decidedAt: event.data.decidedAt,
+            decidedByAgencyId: event.data.decidedByAgencyId,
+          };
+        });
+      case 'IdentificationReconsidered':
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.identification.status = 'indicators-assessed';
+          doc.identification.reconsideredAt = event.data.reconsideredAt;
+          delete doc.identification.reasonableGrounds;
+          delete doc.identification.conclusiveGrounds;
+        });
+      case 'ReferralMade': {
+        const d = event.data;
+        const doc: ReferralDoc = {
+          referralId: d.referralId,
+          caseId: d.caseId,
+          fromAgencyId: d.fromAgencyId,
+          toAgencyId: d.toAgencyId,
+          toAgencyKind: d.toAgencyKind,
+          transnational: d.transnational,
+          purpose: d.purpose,
+          urgency: d.urgency,
+          respondBy: d.respondBy,
+          servicesRequested: [...d.servicesRequested],
+          sharedCategories: [...d.sharedCategories],
+          status: 'made',
+          escalated: false,
+          madeAt: d.madeAt,
+        };
+        stmt(
+          db,
+          'INSERT OR REPLACE INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(d.referralId, d.caseId, d.fromAgencyId, d.toAgencyId, 'made', d.madeAt, JSON.stringify(doc));
+        party(db, d.caseId, d.fromAgencyId, 'referral-sender', at);
+        party(db, d.caseId, d.toAgencyId, 'referral-receiver', at);
+        return;
+      }
+      case 'ReferralAcknowledged':
+        return updateReferral(db, event.data.referralId, (r) => {
+          r.status = 'acknowledged';
+          r.acknowledgedAt = event.data.acknowledgedAt;
+        });
+      case 'ReferralAccepted':
+        return updateReferral(db, event.data.referralId, (r) => {
+          r.status = 'accepted';
+          r.acceptedAt = event.data.acceptedAt;
+        });
+      case 'ReferralDeclined':
+        return updateReferral(db, event.data.referralId, (r) => {
+          r.status = 'declined';
+          r.declinedAt = event.data.declinedAt;
+          r.declineReason = event.data.reason;
+        });
+      case 'HandoffCompleted':
+        return updateReferral(db, event.data.referralId, (r) => {
+          r.status = 'completed';
+          r.completedAt = event.data.completedAt;
+        });
+      case 'ReferralWithdrawn':
+        return updateReferral(db, event.data.referralId, (r) => {
+          r.status = 'withdrawn';
+          r.withdrawnAt = event.data.withdrawnAt;
+          r.withdrawReason = event.data.reason;
+        });
+      case 'ReferralEscalated':
+        return updateReferral(db, event.data.referralId, (r) => {
+          r.escalated = true;
+          r.escalatedAt = event.data.escalatedAt;
+        });
+      case 'ReflectionPeriodStarted':
+        party(db, event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.support.reflection = {
+            status: 'active',
+            startsOn: event.data.startsOn,
+            endsOn: event.data.endsOn,
+            days: event.data.days,
+          };
+        });
+      case 'ReflectionPeriodExtended':
+        return updateCase(db, event.data.caseId, (doc) => {
+          if (!doc.support.reflection) return;
+          doc.support.reflection.endsOn = event.data.endsOn;
+          doc.support.reflection.days += event.data.additionalDays;
+        });
+      case 'ReflectionPeriodEnded':
+        return updateCase(db, event.data.caseId, (doc) => {
+          if (!doc.support.reflection) return;
+          doc.support.reflection.status = 'ended';
+          doc.support.reflection.endedOn = event.data.endedOn;
+          doc.support.reflection.endReason = event.data.reason;
+        });
+      case 'SupportPlanAgreed':
+        party(db, event.data.caseId, event.data.agreedByAgencyId, 'support-provider', at);
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.support.plan = {
+            planId: event.data.planId,
+            services: [...event.data.services],
+            reviewOn: event.data.reviewOn,
+            agreedAt: event.data.agreedAt,
+          };
+        });
+      case 'SupportServiceProvided':
+        party(db, event.data.caseId, event.data.providedByAgencyId, 'support-provider', at);
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.support.servicesProvided.push({
+            serviceType: event.data.serviceType,
+            providedOn: event.data.providedOn,
+            providedByAgencyId: event.data.providedByAgencyId,
+          });
+        });
+      case 'SupportCaseClosed':
+        return updateCase(db, event.data.caseId, (doc) => {
+          doc.support.status = 'closed';
+          doc.support.outcome = event.data.outcome;
+        });
+      default:
+        return;
+    }
+  },
+};
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** Prepared once per database: a rebuild applies these statements hundreds of thousands of times. */
+function stmt(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
+function party(
+  db: Database.Database,
+  caseId: string,
+  agencyId: string,
+  relation: CaseRelation,
+  since: string,
+): void {
+  stmt(
+    db,
+    'INSERT OR IGNORE INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)',
+  ).run(caseId, agencyId, relation, since);
+}
+
+function updateCase(db: Database.Database, caseId: string, change: (doc: CaseDoc) => void): void {
+  const row = stmt(db, 'SELECT doc FROM case_docs WHERE case_id = ?').get(caseId) as
+    { doc: string } | undefined;
+  if (!row) return; // a support or identification event of a case never reported: nothing to show
+  const doc = JSON.parse(row.doc) as CaseDoc;
+  change(doc);
+  stmt(db, 'UPDATE case_docs SET doc = ? WHERE case_id = ?').run(JSON.stringify(doc), caseId);
+}
+
+function updateReferral(db: Database.Database, referralId: string, change: (doc: ReferralDoc) => void): void {
+  const row = stmt(db, 'SELECT doc FROM referral_docs WHERE referral_id = ?').get(referralId) as
+    { doc: string } | undefined;
+  if (!row) return;
+  const doc = JSON.parse(row.doc) as ReferralDoc;
+  change(doc);
+  stmt(db, 'UPDATE referral_docs SET doc = ?, status = ? WHERE referral_id = ?').run(
+    JSON.stringify(doc),
+    doc.status,
+    referralId,
+  );
+}

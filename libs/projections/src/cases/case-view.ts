@@ -1,0 +1,71 @@
+import type { DataCategory } from '@nrm/shared-kernel';
+import type { CaseDoc, ReferralDoc } from './case-directory';
+
+/** The parts of a case each data category covers. Categories with nothing recorded yet have no part. */
+export function caseDataByCategory(
+  doc: CaseDoc,
+  referrals: readonly ReferralDoc[],
+): Partial<Record<DataCategory, unknown>> {
+  return {
+    'case-status': {
+      reportedAt: doc.reportedAt,
+      reportedByAgencyId: doc.reportedByAgencyId,
+      region: doc.region,
+      minor: doc.minor,
+      identificationStatus: doc.identification.status,
+      ...(doc.identification.reasonableGrounds
+        ? { reasonableGrounds: doc.identification.reasonableGrounds }
+        : {}),
+      ...(doc.identification.conclusiveGrounds
+        ? { conclusiveGrounds: doc.identification.conclusiveGrounds }
+        : {}),
+      supportStatus: doc.support.status,
+      ...(doc.support.outcome ? { supportOutcome: doc.support.outcome } : {}),
+      ...(doc.support.reflection ? { reflectionPeriod: doc.support.reflection } : {}),
+      referrals: referrals.map((r) => ({
+        referralId: r.referralId,
+        fromAgencyId: r.fromAgencyId,
+        toAgencyId: r.toAgencyId,
+        transnational: r.transnational,
+        purpose: r.purpose,
+        urgency: r.urgency,
+        status: r.status,
+        escalated: r.escalated,
+        respondBy: r.respondBy,
+        madeAt: r.madeAt,
+        ...(r.acknowledgedAt ? { acknowledgedAt: r.acknowledgedAt } : {}),
+        ...(r.acceptedAt ? { acceptedAt: r.acceptedAt } : {}),
+        ...(r.declinedAt ? { declinedAt: r.declinedAt, declineReason: r.declineReason } : {}),
+        ...(r.completedAt ? { completedAt: r.completedAt } : {}),
+        ...(r.withdrawnAt ? { withdrawnAt: r.withdrawnAt } : {}),
+      })),
+    },
+    exploitation: {
+      indicators: doc.identification.indicators,
+      exploitationForms: doc.identification.exploitationForms,
+      ...(doc.identification.indicatorsOutcome
+        ? { indicatorsOutcome: doc.identification.indicatorsOutcome }
+        : {}),
+    },
+    'support-needs': {
+      ...(doc.support.plan ? { supportPlan: doc.support.plan } : {}),
+      servicesProvided: doc.support.servicesProvided,
+      servicesRequested: referrals.map((r) => ({ referralId: r.referralId, services: r.servicesRequested })),
+    },
+  };
+}
+
+/** Only the covered categories' parts: an uncovered category is absent, not null. */
+export function caseView(
+  doc: CaseDoc,
+  referrals: readonly ReferralDoc[],
+  covered: readonly DataCategory[],
+): { caseId: string; categories: Partial<Record<DataCategory, unknown>> } {
+  const all = caseDataByCategory(doc, referrals);
+  const categories: Partial<Record<DataCategory, unknown>> = {};
+  for (const category of covered) {
+    const part = all[category];
+    if (part !== undefined) categories[category] = part;
+  }
+  return { caseId: doc.caseId, categories };
+}

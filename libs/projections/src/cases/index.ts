@@ -1,0 +1,3 @@
+export { caseDirectory, CASE_DIRECTORY_EVENT_TYPES } from './case-directory';
+export type { CaseDoc, CaseRelation, ReferralDoc } from './case-directory';
+export { caseDataByCategory, caseView } from './case-view';

@@ -1,0 +1,148 @@
+import { Ledger, type Principal } from './harness';
+
+interface CaseView {
+  caseId: string;
+  purpose: string;
+  categories: Record<string, Record<string, unknown>>;
+  basis: Record<string, string>;
+}
+
+describe('consent-gated case reads and the access audit (e2e)', () => {
+  let ledger: Ledger;
+  let clinic: Principal;
+  let ngo: Principal;
+  let shelter: Principal;
+  let outsider: Principal;
+  let caseId: string;
+  let consentId: string;
+
+  const purpose = (p: string) => ({ 'x-purpose': p });
+  const read = (who: Principal, id: string, p = 'assistance') =>
+    who.call<CaseView & { code?: string }>('GET', `/cases/${id}`, undefined, purpose(p));
+
+  async function auditEvents(): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
+    const out = [];
+    for await (const e of ledger.store.readAll({
+      filter: { eventTypes: ['RecordAccessed', 'AccessDenied'] },
+    }))
+      out.push({ type: e.type, data: e.data });
+    return out;
+  }
+
+  beforeAll(async () => {
+    ledger = await Ledger.boot();
+    clinic = await ledger.principal('health', ['caseworker'], 'clinic-reads');
+    ngo = await ledger.principal('ngo', ['caseworker'], 'ngo-reads');
+    shelter = await ledger.principal('shelter', ['caseworker'], 'shelter-reads');
+    outsider = await ledger.principal('labour-inspectorate', ['caseworker'], 'inspectorate-reads');
+    const reported = await clinic.post<{ caseId: string }>('/cases', {
+      indicators: ['debt-bondage'],
+      exploitationForms: ['labour'],
+      minor: false,
+      region: 'NL-ZH',
+    });
+    caseId = reported.body.caseId;
+    const granted = await clinic.post<{ consentId: string }>(`/cases/${caseId}/consents`, {
+      agencyIds: ['ngo-reads', 'shelter-reads'],
+      categories: ['case-status', 'support-needs'],
+      purposes: ['assistance'],
+      expiresAt: '2030-01-01T00:00:00Z',
+      capture: { method: 'written', language: 'en', interpreterUsed: false },
+    });
+    consentId = granted.body.consentId;
+    const respondBy = new Date(Date.now() + 86_400_000).toISOString();
+    for (const to of ['ngo-reads', 'shelter-reads']) {
+      const made = await clinic.post(`/cases/${caseId}/referrals`, {
+        toAgencyId: to,
+        purpose: 'assistance',
+        servicesRequested: ['accommodation'],
+        urgency: 'urgent',
+        respondBy,
+        sharedCategories: ['case-status'],
+      });
+      expect(made.status).toBe(201);
+    }
+  });
+  afterAll(() => ledger.close());
+
+  it('shows a party only the covered categories, absent (not null) otherwise, and audits the read with its basis', async () => {
+    const before = (await auditEvents()).length;
+    const answer = await read(ngo, caseId);
+    expect(answer.status).toBe(200);
+    expect(Object.keys(answer.body.categories).sort()).toEqual(['case-status', 'support-needs']);
+    expect(answer.body.categories).not.toHaveProperty('exploitation');
+    expect(JSON.stringify(answer.body)).not.toContain('debt-bondage');
+    expect(answer.body.basis).toEqual({ 'case-status': 'consent', 'support-needs': 'consent' });
+    const audit = (await auditEvents()).slice(before);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      type: 'RecordAccessed',
+      data: { agencyId: 'ngo-reads', caseId, view: 'case', purpose: 'assistance' },
+    });
+    const categories = audit[0]!.data.categories as unknown[];
+    expect(categories).toHaveLength(2);
+    expect(categories).toEqual(
+      expect.arrayContaining([
+        { category: 'case-status', basis: 'consent', consentId },
+        { category: 'support-needs', basis: 'consent', consentId },
+      ]),
+    );
+  });
+
+  it('answers an agency with no part in the case exactly as for a case that does not exist, and audits both denials', async () => {
+    const before = (await auditEvents()).length;
+    const foreign = await read(outsider, caseId);
+    const missing = await read(outsider, '00000000-0000-4000-8000-000000000000');
+    expect(foreign.status).toBe(404);
+    expect(missing.status).toBe(404);
+    const strip = (b: object) => ({ ...b, requestId: undefined });
+    expect(strip(foreign.body)).toEqual(strip(missing.body));
+    const audit = (await auditEvents()).slice(before);
+    expect(audit.map((a) => [a.type, a.data.reason])).toEqual([
+      ['AccessDenied', 'not-a-party-or-unknown-case'],
+      ['AccessDenied', 'not-a-party-or-unknown-case'],
+    ]);
+  });
+
+  it('denies a party whose purpose is not covered (403) and a read without a purpose (400), auditing each', async () => {
+    const before = (await auditEvents()).length;
+    const investigation = await read(ngo, caseId, 'investigation');
+    expect(investigation.status).toBe(403);
+    expect(investigation.body).toMatchObject({ code: 'ACCESS.NOT_COVERED' });
+    const noPurpose = await ngo.get(`/cases/${caseId}`);
+    expect(noPurpose.status).toBe(400);
+    expect(noPurpose.body).toMatchObject({ code: 'REQUEST.PURPOSE_REQUIRED', field: 'X-Purpose' });
+    const audit = (await auditEvents()).slice(before);
+    expect(audit.map((a) => a.data.reason)).toEqual([
+      'no-consent-or-lawful-basis',
+      'purpose-missing-or-unknown',
+    ]);
+  });
+
+  it('lists my cases with my relation to each, and nothing of the cases of others', async () => {
+    const mine = await ngo.get<{ cases: Array<{ caseId: string; relations: string[] }> }>('/cases');
+    expect(mine.status).toBe(200);
+    expect(mine.body.cases).toEqual([{ caseId, relations: ['referral-receiver'] }]);
+    const theirs = await outsider.get<{ cases: unknown[] }>('/cases');
+    expect(theirs.body.cases).toEqual([]);
+    const bad = await ngo.get('/cases?limit=1000');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ field: 'limit' });
+  });
+
+  it('enforces a withdrawal on the very next read, from every agency, right after it is acknowledged', async () => {
+    expect((await read(shelter, caseId)).status).toBe(200);
+    const partial = await clinic.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {
+      agencyIds: ['shelter-reads'],
+    });
+    expect(partial.status).toBe(200);
+    const shelterAfter = await read(shelter, caseId);
+    expect(shelterAfter.status).toBe(403);
+    expect((await read(ngo, caseId)).status).toBe(200);
+
+    const whole = await clinic.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {});
+    expect(whole.status).toBe(200);
+    const results = await Promise.all([read(ngo, caseId), read(shelter, caseId), read(clinic, caseId)]);
+    expect(results.map((r) => r.status)).toEqual([403, 403, 403]);
+  });
+});
