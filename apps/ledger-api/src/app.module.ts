@@ -5,6 +5,8 @@ import { AccessModule } from './access/access.module';
 import type { LedgerConfig } from './config/config';
 import { EventStoreModule } from './event-store/event-store.module';
 import { ConsentModule } from './consent/consent.module';
+import { CoordinatorModule } from './coordinator/coordinator.module';
+import { OversightModule } from './oversight/oversight.module';
 import { HealthModule } from './health/health.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { ReferralModule } from './referral/referral.module';
@@ -28,6 +30,8 @@ export class AppModule {
         ReferralModule,
         SupportModule,
         ProjectionsModule.forRoot(config),
+        CoordinatorModule,
+        OversightModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

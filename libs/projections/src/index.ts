@@ -10,3 +10,5 @@ export type {
   SqliteProjectorOptions,
 } from './sqlite-projector';
 export * from './cases';
+export * from './coordinator';
+export * from './oversight';

@@ -1,10 +1,10 @@
-import { accessStream, type AccessAuditEvent, type DenialReason, type ReadBasis } from '@nrm/access';
+import type { DenialReason, ReadBasis } from '@nrm/access';
+import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { consentCovers } from '@nrm/consent';
-import type { EventStore, NewEvent } from '@nrm/event-store';
+import type { EventStore } from '@nrm/event-store';
 import { caseView, type CaseDoc, type ReferralDoc } from '@nrm/projections';
-import { DATA_CATEGORIES, PURPOSES, type Actor, type DataCategory, type Purpose } from '@nrm/shared-kernel';
+import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose } from '@nrm/shared-kernel';
 import type Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { ProblemException } from '../http/problem';
 import { CaseRecords } from './case-records';
 
@@ -12,13 +12,6 @@ import { CaseRecords } from './case-records';
 export interface ReadModel {
   readonly db: Database.Database;
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
-}
-
-export interface ReadRequest {
-  readonly actor: Actor;
-  readonly purpose: string | undefined;
-  readonly requestId: string;
-  readonly now: string;
 }
 
 const CAUGHT_UP_TIMEOUT_MS = 2000;
@@ -33,12 +26,14 @@ const CAUGHT_UP_TIMEOUT_MS = 2000;
  */
 export class CaseReads {
   private readonly records: CaseRecords;
+  private readonly audit: AuditTrail;
 
   constructor(
     private readonly store: EventStore,
     private readonly readModel: ReadModel,
   ) {
     this.records = new CaseRecords(store);
+    this.audit = new AuditTrail(store);
   }
 
   async caseView(caseId: string, request: ReadRequest) {
@@ -79,19 +74,12 @@ export class CaseReads {
       this.referralsOf(caseId),
       bases.map((b) => b.category),
     );
-    await this.audit({
-      type: 'RecordAccessed',
-      schemaVersion: 1,
-      data: {
-        ...who(request),
-        caseId,
-        subjectId: doc.subjectId,
-        view: 'case',
-        purpose,
-        categories: bases.filter((b) => b.category in view.categories),
-        requestId: request.requestId,
-        accessedAt: request.now,
-      },
+    await this.audit.accessed(request, {
+      view: 'case',
+      purpose,
+      caseId,
+      subjectId: doc.subjectId,
+      categories: bases.filter((b) => b.category in view.categories),
     });
     return {
       ...view,
@@ -121,17 +109,10 @@ export class CaseReads {
       caseId: r.caseId,
       relations: [...new Set(r.relations.split(','))].sort(),
     }));
-    await this.audit({
-      type: 'RecordAccessed',
-      schemaVersion: 1,
-      data: {
-        ...who(request),
-        view: 'my-cases',
-        categories: [],
-        caseIds: cases.map((c) => c.caseId),
-        requestId: request.requestId,
-        accessedAt: request.now,
-      },
+    await this.audit.accessed(request, {
+      view: 'my-cases',
+      categories: [],
+      caseIds: cases.map((c) => c.caseId),
     });
     const last = rows[rows.length - 1];
     return { cases, ...(rows.length === page.limit && last ? { next: { before: last.reportedAt } } : {}) };
@@ -184,63 +165,20 @@ export class CaseReads {
     return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
   }
 
-  private async deny(
+  private deny(
     request: ReadRequest,
     view: string,
     reason: DenialReason,
     purpose?: Purpose,
     caseId?: string,
   ): Promise<void> {
-    await this.audit({
-      type: 'AccessDenied',
-      schemaVersion: 1,
-      data: {
-        ...who(request),
-        ...(caseId ? { caseId } : {}),
-        view,
-        ...(purpose ? { purpose } : {}),
-        reason,
-        requestId: request.requestId,
-        deniedAt: request.now,
-      },
+    return this.audit.denied(request, {
+      view,
+      reason,
+      ...(purpose ? { purpose } : {}),
+      ...(caseId ? { caseId } : {}),
     });
   }
-
-  /** Appends the audit event; an audit that cannot be stored fails the read (fail closed). */
-  private async audit(event: AccessAuditEvent): Promise<void> {
-    const id = randomUUID();
-    const record: NewEvent = {
-      id,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      data: JSON.parse(JSON.stringify(event.data)) as NewEvent['data'],
-      metadata: {
-        correlationId: event.data.requestId,
-        principalId: event.data.principalId,
-        agencyId: event.data.agencyId,
-        occurredAt: 'accessedAt' in event.data ? event.data.accessedAt : event.data.deniedAt,
-      },
-    };
-    try {
-      await this.store.append(accessStream(id), [record], { expectedRevision: 'no-stream' });
-    } catch {
-      throw new ProblemException({
-        status: 503,
-        title: 'Audit unavailable',
-        code: 'AUDIT.UNAVAILABLE',
-        detail: 'The read could not be recorded in the audit trail, so it was not served.',
-        retryAfterSeconds: 1,
-      });
-    }
-  }
-}
-
-function who(request: ReadRequest) {
-  return {
-    principalId: request.actor.principalId,
-    agencyId: request.actor.agencyId,
-    agencyKind: request.actor.agencyKind,
-  };
 }
 
 function notFound(): ProblemException {

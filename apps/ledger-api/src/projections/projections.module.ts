@@ -1,4 +1,5 @@
 import {
+  Global,
   Inject,
   Logger,
   Module,
@@ -8,7 +9,12 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import { caseDirectory, SqliteProjector } from '@nrm/projections';
+import {
+  caseDirectory,
+  COORDINATOR_PROJECTIONS,
+  OVERSIGHT_PROJECTIONS,
+  SqliteProjector,
+} from '@nrm/projections';
 import { join, resolve } from 'node:path';
 import { CASE_READS, CaseReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
@@ -17,7 +23,7 @@ import type { LedgerConfig } from '../config/config';
 export const PROJECTOR = Symbol('PROJECTOR');
 
 /** Every projection the ledger maintains. */
-export const PROJECTIONS = [caseDirectory] as const;
+export const PROJECTIONS = [caseDirectory, ...COORDINATOR_PROJECTIONS, ...OVERSIGHT_PROJECTIONS];
 
 export function readModelFile(config: LedgerConfig): string {
   return join(resolve(config.DATA_DIR), 'read-models.sqlite');
@@ -27,6 +33,7 @@ export function readModelFile(config: LedgerConfig): string {
  * The embedded default runs the projector inside the API process, on its own
  * SQLite file beside the event store; queries read its tables.
  */
+@Global()
 @Module({})
 export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   constructor(@Inject(PROJECTOR) private readonly projector: SqliteProjector) {}
@@ -58,7 +65,7 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
           useFactory: (store: EventStore, projector: SqliteProjector) => new CaseReads(store, projector),
         },
       ],
-      exports: [PROJECTOR],
+      exports: [PROJECTOR, CASE_READS],
     };
   }
 

@@ -1,0 +1,100 @@
+import { accessStream, type AccessAuditEvent, type DenialReason, type ReadBasis } from '@nrm/access';
+import type { EventStore, NewEvent } from '@nrm/event-store';
+import type { Actor, Purpose } from '@nrm/shared-kernel';
+import { randomUUID } from 'node:crypto';
+import { ProblemException } from '../http/problem';
+
+/** Who reads, why, and which request: what every audit event of a read carries. */
+export interface ReadRequest {
+  readonly actor: Actor;
+  /** The X-Purpose header as sent (validated by the reader that needs it). */
+  readonly purpose: string | undefined;
+  readonly requestId: string;
+  readonly now: string;
+}
+
+/**
+ * Writes the audit of reads: every read and every denial is appended as an
+ * event before the answer leaves. If the append fails, the read fails too
+ * (fail closed): a read that cannot be proven afterwards is not served.
+ */
+export class AuditTrail {
+  constructor(private readonly store: EventStore) {}
+
+  accessed(
+    request: ReadRequest,
+    read: {
+      view: string;
+      purpose?: Purpose;
+      caseId?: string;
+      subjectId?: string;
+      categories: readonly ReadBasis[];
+      caseIds?: readonly string[];
+    },
+  ): Promise<void> {
+    return this.append({
+      type: 'RecordAccessed',
+      schemaVersion: 1,
+      data: { ...who(request), ...read, requestId: request.requestId, accessedAt: request.now },
+    });
+  }
+
+  denied(
+    request: ReadRequest,
+    denial: { view: string; reason: DenialReason; purpose?: Purpose; caseId?: string },
+  ): Promise<void> {
+    return this.append({
+      type: 'AccessDenied',
+      schemaVersion: 1,
+      data: { ...who(request), ...denial, requestId: request.requestId, deniedAt: request.now },
+    });
+  }
+
+  /** Appends any access-audit event (also break-glass and review events) on its own stream. */
+  async append(
+    event: { type: string; schemaVersion: number; data: Record<string, unknown> },
+    occurredAt?: string,
+  ): Promise<void> {
+    const id = randomUUID();
+    const data = JSON.parse(JSON.stringify(event.data)) as NewEvent['data'];
+    const record: NewEvent = {
+      id,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      data,
+      metadata: {
+        correlationId: typeof data.requestId === 'string' ? data.requestId : id,
+        ...(typeof data.principalId === 'string' ? { principalId: data.principalId } : {}),
+        ...(typeof data.agencyId === 'string' ? { agencyId: data.agencyId } : {}),
+        occurredAt:
+          occurredAt ??
+          (typeof data.accessedAt === 'string'
+            ? data.accessedAt
+            : typeof data.deniedAt === 'string'
+              ? data.deniedAt
+              : new Date().toISOString()),
+      },
+    };
+    try {
+      await this.store.append(accessStream(id), [record], { expectedRevision: 'no-stream' });
+    } catch {
+      throw new ProblemException({
+        status: 503,
+        title: 'Audit unavailable',
+        code: 'AUDIT.UNAVAILABLE',
+        detail: 'The read could not be recorded in the audit trail, so it was not served.',
+        retryAfterSeconds: 1,
+      });
+    }
+  }
+}
+
+function who(request: ReadRequest) {
+  return {
+    principalId: request.actor.principalId,
+    agencyId: request.actor.agencyId,
+    agencyKind: request.actor.agencyKind,
+  };
+}
+
+export type { AccessAuditEvent };
