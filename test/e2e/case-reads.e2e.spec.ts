@@ -130,6 +130,31 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     expect(bad.body).toMatchObject({ field: 'limit' });
   });
 
+  it('lists referrals in and out, pending or all, without case data, audited', async () => {
+    type Referrals = { referrals: Array<Record<string, unknown>> };
+    const incoming = await ngo.get<Referrals>('/referrals?direction=in&pending=true');
+    expect(incoming.status).toBe(200);
+    expect(incoming.body.referrals).toHaveLength(1);
+    expect(incoming.body.referrals[0]).toMatchObject({
+      caseId,
+      fromAgencyId: 'clinic-reads',
+      toAgencyId: 'ngo-reads',
+      status: 'made',
+      overdue: false,
+    });
+    expect(incoming.body.referrals[0]).not.toHaveProperty('servicesRequested');
+    const outgoing = await clinic.get<Referrals>('/referrals?direction=out');
+    expect(outgoing.body.referrals.map((r) => r.toAgencyId).sort()).toEqual(['ngo-reads', 'shelter-reads']);
+    expect((await ngo.get<Referrals>('/referrals?direction=out')).body.referrals).toEqual([]);
+    const bad = await ngo.get('/referrals?direction=sideways');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ field: 'direction' });
+    const audit = await auditEvents();
+    expect(audit.some((a) => a.data.view === 'my-referrals-in' && a.data.agencyId === 'ngo-reads')).toBe(
+      true,
+    );
+  });
+
   it('enforces a withdrawal on the very next read, from every agency, right after it is acknowledged', async () => {
     expect((await read(shelter, caseId)).status).toBe(200);
     const partial = await clinic.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {

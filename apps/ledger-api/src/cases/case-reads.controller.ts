@@ -8,8 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { PURPOSES, type Actor } from '@nrm/shared-kernel';
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { CurrentActor } from '../access/current-actor.decorator';
 import { IdPipe } from '../http/ids';
@@ -34,6 +34,21 @@ export class MyCasesQuery {
   before?: string;
 }
 
+export class MyReferralsQuery extends MyCasesQuery {
+  @ApiProperty({ enum: ['in', 'out'], description: 'in: addressed to your agency; out: sent by it.' })
+  @IsIn(['in', 'out'])
+  direction!: 'in' | 'out';
+
+  @ApiPropertyOptional({
+    description: 'Only referrals still open (made, acknowledged or accepted).',
+    default: false,
+  })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  pending?: boolean;
+}
+
 class CaseViewDoc {
   @ApiProperty() caseId!: string;
   @ApiProperty({ enum: PURPOSES }) purpose!: string;
@@ -53,6 +68,31 @@ function readRequest(actor: Actor, request: AuthenticatedRequest, purpose: strin
     requestId: typeof requestId === 'string' ? requestId : 'unknown',
     now: new Date().toISOString(),
   };
+}
+
+@ApiTags('referrals (reads)')
+@ApiBearerAuth()
+@Controller('referrals')
+export class ReferralReadsController {
+  constructor(@Inject(CASE_READS) private readonly reads: CaseReads) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Referrals your agency receives (direction=in) or sends (out), newest first; pending=true for open ones. Audited.',
+  })
+  myReferrals(
+    @CurrentActor() actor: Actor,
+    @Req() request: AuthenticatedRequest,
+    @Query() query: MyReferralsQuery,
+  ) {
+    return this.reads.myReferrals(readRequest(actor, request, undefined), {
+      direction: query.direction,
+      pending: query.pending ?? false,
+      limit: query.limit ?? 20,
+      before: query.before,
+    });
+  }
 }
 
 @ApiTags('cases (reads)')

@@ -118,6 +118,60 @@ export class CaseReads {
     return { cases, ...(rows.length === page.limit && last ? { next: { before: last.reportedAt } } : {}) };
   }
 
+  /**
+   * The referrals the agency sends or receives, newest first: the handoff itself
+   * (parties, status, times), not the case's data (no services or categories).
+   */
+  async myReferrals(
+    request: ReadRequest,
+    query: { direction: 'in' | 'out'; pending: boolean; limit: number; before?: string },
+  ) {
+    await this.caughtUp();
+    const column = query.direction === 'in' ? 'to_agency' : 'from_agency';
+    const rows = this.readModel.db
+      .prepare(
+        `SELECT doc, made_at AS madeAt FROM referral_docs
+          WHERE ${column} = ? AND (? = 0 OR status IN ('made', 'acknowledged', 'accepted'))
+            AND (? IS NULL OR made_at < ?)
+          ORDER BY made_at DESC, referral_id LIMIT ?`,
+      )
+      .all(
+        request.actor.agencyId,
+        query.pending ? 1 : 0,
+        query.before ?? null,
+        query.before ?? null,
+        query.limit,
+      ) as Array<{ doc: string; madeAt: string }>;
+    const referrals = rows.map((row) => {
+      const r = JSON.parse(row.doc) as ReferralDoc;
+      return {
+        referralId: r.referralId,
+        caseId: r.caseId,
+        fromAgencyId: r.fromAgencyId,
+        toAgencyId: r.toAgencyId,
+        transnational: r.transnational,
+        purpose: r.purpose,
+        urgency: r.urgency,
+        status: r.status,
+        escalated: r.escalated,
+        respondBy: r.respondBy,
+        overdue:
+          (r.status === 'made' || r.status === 'acknowledged') &&
+          Date.parse(r.respondBy) < Date.parse(request.now),
+        madeAt: r.madeAt,
+        ...(r.acknowledgedAt ? { acknowledgedAt: r.acknowledgedAt } : {}),
+        ...(r.acceptedAt ? { acceptedAt: r.acceptedAt } : {}),
+      };
+    });
+    await this.audit.accessed(request, {
+      view: `my-referrals-${query.direction}`,
+      categories: [],
+      caseIds: [...new Set(referrals.map((r) => r.caseId))],
+    });
+    const last = rows[rows.length - 1];
+    return { referrals, ...(rows.length === query.limit && last ? { next: { before: last.madeAt } } : {}) };
+  }
+
   private async requirePurpose(request: ReadRequest, view: string, caseId?: string): Promise<Purpose> {
     if (request.purpose !== undefined && (PURPOSES as readonly string[]).includes(request.purpose))
       return request.purpose as Purpose;

@@ -16,7 +16,7 @@ import {
   SqliteProjector,
 } from '@nrm/projections';
 import { join, resolve } from 'node:path';
-import { CASE_READS, CaseReadsController } from '../cases/case-reads.controller';
+import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
 import type { LedgerConfig } from '../config/config';
 
@@ -41,7 +41,7 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
   static forRoot(config: LedgerConfig): DynamicModule {
     return {
       module: ProjectionsModule,
-      controllers: [CaseReadsController],
+      controllers: [CaseReadsController, ReferralReadsController],
       providers: [
         {
           provide: PROJECTOR,

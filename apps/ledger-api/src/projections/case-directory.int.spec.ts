@@ -1,0 +1,79 @@
+import { SqliteEventStore } from '@nrm/event-store';
+import { caseDirectory, SqliteProjector } from '@nrm/projections';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seedDemo } from '../../../ledger-cli/src/demo';
+
+function snapshot(projector: SqliteProjector) {
+  const db = projector.db;
+  return {
+    cases: db.prepare('SELECT case_id, doc FROM case_docs ORDER BY case_id').all(),
+    parties: db
+      .prepare('SELECT case_id, agency_id, relation FROM case_parties ORDER BY case_id, agency_id, relation')
+      .all(),
+    referrals: db.prepare('SELECT referral_id, status, doc FROM referral_docs ORDER BY referral_id').all(),
+  };
+}
+
+describe('case directory projection on the demo scenario (real SQLite)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nrm-proj-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('projects the demo live, and a rebuild from zero gives exactly the same tables', async () => {
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
+    const live = new SqliteProjector({
+      store,
+      filename: join(dir, 'read-models.sqlite'),
+      projections: [caseDirectory],
+    });
+    const fresh = new SqliteProjector({ store, filename: ':memory:', projections: [caseDirectory] });
+    try {
+      await live.start();
+      const demo = await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+      expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+      const projected = snapshot(live);
+
+      expect(projected.cases).toHaveLength(1);
+      const doc = JSON.parse((projected.cases[0] as { doc: string }).doc) as Record<string, unknown>;
+      expect(doc).toMatchObject({ caseId: demo.caseId, reportedByAgencyId: 'clinic-harbour', minor: false });
+      expect(doc.identification).toMatchObject({ status: 'reasonable-grounds-positive' });
+      expect(doc.support).toMatchObject({ status: 'open', reflection: { status: 'active', days: 30 } });
+      const parties = (projected.parties as Array<{ agency_id: string; relation: string }>).map(
+        (p) => `${p.agency_id}:${p.relation}`,
+      );
+      expect(parties).toEqual(
+        expect.arrayContaining([
+          'clinic-harbour:reporter',
+          'police-west:referral-receiver',
+          'police-west:decision-maker',
+          'ngo-lighthouse:referral-receiver',
+          'ngo-lighthouse:support-provider',
+          'shelter-dune:referral-receiver',
+          'nrm-romania:referral-receiver',
+        ]),
+      );
+      expect(parties).not.toContain('labour-inspectorate:referral-receiver'); // that referral was refused
+      expect((projected.referrals as Array<{ status: string }>).map((r) => r.status).sort()).toEqual([
+        'accepted',
+        'acknowledged',
+        'completed',
+        'made',
+      ]);
+
+      const result = await live.rebuild('case-directory');
+      expect(result.events).toBeGreaterThan(0);
+      expect(snapshot(live)).toEqual(projected);
+
+      await fresh.rebuild('case-directory');
+      expect(snapshot(fresh)).toEqual(projected);
+    } finally {
+      await fresh.close();
+      await live.close();
+      await store.close();
+    }
+  });
+});
