@@ -44,7 +44,7 @@ export class MyReferralsQuery extends MyCasesQuery {
     default: false,
   })
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   pending?: boolean;
 }
