@@ -37,6 +37,8 @@ export const DENIAL_REASONS = [
   'not-a-party-or-unknown-case',
   'no-consent-or-lawful-basis',
   'purpose-missing-or-unknown',
+  'role-not-allowed',
+  'kind-not-allowed',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 

@@ -3,7 +3,7 @@ import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { consentCovers } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { caseView, type CaseDoc, type ReferralDoc } from '@nrm/projections';
-import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose } from '@nrm/shared-kernel';
+import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
 import type Database from 'better-sqlite3';
 import { ProblemException } from '../http/problem';
 import { CaseRecords } from './case-records';
@@ -15,6 +15,7 @@ export interface ReadModel {
 }
 
 const CAUGHT_UP_TIMEOUT_MS = 2000;
+const CASE_READER_ROLES: readonly Role[] = ['caseworker', 'decision-maker'];
 
 /**
  * Reads of case data. One place decides: the agency must be party to the case,
@@ -37,6 +38,7 @@ export class CaseReads {
   }
 
   async caseView(caseId: string, request: ReadRequest) {
+    await this.requireCaseRole(request, 'case', caseId);
     const purpose = await this.requirePurpose(request, 'case', caseId);
     await this.caughtUp();
     const doc = this.caseDoc(caseId);
@@ -92,6 +94,7 @@ export class CaseReads {
 
   /** The cases the agency is party to, newest first, with its relation to each: no case data. */
   async myCases(request: ReadRequest, page: { limit: number; before?: string }) {
+    await this.requireCaseRole(request, 'my-cases');
     await this.caughtUp();
     const rows = this.readModel.db
       .prepare(
@@ -126,6 +129,7 @@ export class CaseReads {
     request: ReadRequest,
     query: { direction: 'in' | 'out'; pending: boolean; limit: number; before?: string },
   ) {
+    await this.requireCaseRole(request, `my-referrals-${query.direction}`);
     await this.caughtUp();
     const column = query.direction === 'in' ? 'to_agency' : 'from_agency';
     const rows = this.readModel.db
@@ -170,6 +174,18 @@ export class CaseReads {
     });
     const last = rows[rows.length - 1];
     return { referrals, ...(rows.length === query.limit && last ? { next: { before: last.madeAt } } : {}) };
+  }
+
+  /** Case data is read by those who work cases: caseworkers and decision-makers (break-glass has its own route). */
+  private async requireCaseRole(request: ReadRequest, view: string, caseId?: string): Promise<void> {
+    if (request.actor.roles.some((r) => CASE_READER_ROLES.includes(r))) return;
+    await this.deny(request, view, 'role-not-allowed', undefined, caseId);
+    throw new ProblemException({
+      status: 403,
+      title: 'Not allowed for your role',
+      code: 'ACCESS.ROLE_NOT_ALLOWED',
+      detail: 'Reading case data needs the caseworker or decision-maker role.',
+    });
   }
 
   private async requirePurpose(request: ReadRequest, view: string, caseId?: string): Promise<Purpose> {
