@@ -1,14 +1,16 @@
 /** `npm run bench`: every benchmark the code supports so far, one after another (the ledger is built first). */
 import { runAppendBenchmark } from './append';
 import { runCommandBenchmark } from './command';
+import { runQueryBenchmark } from './query';
+import { runRebuildBenchmark } from './rebuild';
 
 async function main(): Promise<void> {
   const started = Date.now();
   await runAppendBenchmark();
   await runCommandBenchmark();
-  console.log(
-    `\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`,
-  );
+  await runQueryBenchmark();
+  await runRebuildBenchmark();
+  console.log(`\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`);
 }
 
 main().catch((error: unknown) => {
