@@ -3,6 +3,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { Public } from '../access/public.decorator';
+import { PROJECTOR } from '../projections/projections.module';
+import type { SqliteProjector } from '@nrm/projections';
 
 @Public()
 @ApiTags('health')
@@ -12,12 +14,16 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PROJECTOR) private readonly projector: SqliteProjector,
   ) {}
 
   /** 200 when the event store answers, 503 otherwise. */
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and readiness: 200 when the event store answers, 503 otherwise.' })
+  @ApiOperation({
+    summary:
+      'Liveness and readiness: 200 when the event store answers and the projector runs, 503 otherwise.',
+  })
   check() {
     return this.health.check([
       async () => {
@@ -26,6 +32,16 @@ export class HealthController {
         return state.ok
           ? indicator.up({ adapter: state.adapter, headPosition: state.headPosition ?? 0 })
           : indicator.down({ adapter: state.adapter, detail: state.detail ?? 'unavailable' });
+      },
+      () => {
+        const indicator = this.indicators.check('projector');
+        const health = this.projector.health();
+        const details = {
+          state: health.state,
+          positions: health.positions,
+          ...(health.failure ? { failure: { ...health.failure } } : {}),
+        };
+        return health.ok ? indicator.up(details) : indicator.down(details);
       },
     ]);
   }
