@@ -4,10 +4,10 @@
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { round } from './lib';
+import { benchDir, environment, round, writeResult } from './lib';
 
 export interface Run {
   readonly requestsPerSec: number;
@@ -155,4 +155,64 @@ export function printRuns(title: string, ours: Run, baseline: Run, ratio: number
   console.log(`  ratio    ${ratio} (aim ${aim})`);
   if (ours.non2xx > 0 || ours.errors > 0)
     console.log('  WARNING: some ledger requests failed; the figure is not valid');
+}
+
+export interface HttpBenchmark {
+  readonly name: string;
+  readonly what: string;
+  readonly baselineWhat: string;
+  /** Prepares the ledger's data directory before its server starts; returns the request to load it with. */
+  readonly prepare: (dataDir: string) => Promise<(port: number) => Load>;
+  /** The baseline's request on the bare server. */
+  readonly baseline: (port: number) => Load;
+}
+
+/** Runs one HTTP benchmark: the built ledger and the bare server side by side; prints and writes the result. */
+export async function runHttpBenchmark(
+  bench: HttpBenchmark,
+  options: { amount?: number; rounds?: number; connections?: number } = {},
+) {
+  const amount = options.amount ?? Number(process.env.BENCH_REQUESTS ?? 3000);
+  const rounds = options.rounds ?? 2;
+  const connections = options.connections ?? 10;
+  const main = ledgerMain();
+  const dataDir = benchDir(bench.name);
+  try {
+    const ours = await bench.prepare(dataDir);
+    const ledger = await serve([main], { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    const bare = await serve([BARE_SERVER], process.env);
+    try {
+      const { ours: o, baseline: b } = await sideBySide(
+        ours(ledger.port),
+        bench.baseline(bare.port),
+        amount,
+        rounds,
+        connections,
+      );
+      const result = {
+        name: bench.name,
+        ...environment(),
+        what: bench.what,
+        baselineWhat: bench.baselineWhat,
+        aim: 'ratio >= 0.25',
+        connections,
+        ours: o,
+        baseline: b,
+        ratio: round(o.requestsPerSec / b.requestsPerSec, 3),
+      };
+      printRuns(
+        `${bench.name} benchmark: ${connections} connections, ${rounds} x ${amount} requests each side`,
+        o,
+        b,
+        result.ratio,
+        '>= 0.25',
+      );
+      console.log(`written ${writeResult(bench.name, result)}`);
+      return result;
+    } finally {
+      await Promise.all([ledger.stop(), bare.stop()]);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

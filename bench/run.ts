@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   await runCommandBenchmark();
   await runQueryBenchmark();
   await runRebuildBenchmark();
-  console.log(`\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`);
+  console.log(
+    `\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`,
+  );
 }
 
 main().catch((error: unknown) => {
