@@ -1,5 +1,46 @@
 import { Module } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import type { SqliteProjector } from '@nrm/projections';
+import { RegistryService } from '../access/registry.service';
+import { PROJECTOR } from '../projections/projections.module';
+import { AccessReports } from './access-reports';
+import { BreakGlassReads } from './break-glass-reads';
+import {
+  ACCESS_REPORTS,
+  AccessReportController,
+  BREAK_GLASS_READS,
+  BreakGlassController,
+  OVERSIGHT_READS,
+  OversightController,
+} from './oversight.controller';
+import { OversightReads } from './oversight-reads';
 
-/** The oversight body's views and commands: access log, denials, break-glass reviews, consent history. */
-@Module({})
+/**
+ * The oversight body's views and reviews, break-glass reads and the subject
+ * access report. Wiring only: the rules live in `authorization.ts` and the services.
+ */
+@Module({
+  controllers: [OversightController, BreakGlassController, AccessReportController],
+  providers: [
+    {
+      provide: OVERSIGHT_READS,
+      inject: [EVENT_STORE, PROJECTOR],
+      useFactory: (store: EventStore, projector: SqliteProjector) => new OversightReads(store, projector),
+    },
+    {
+      provide: BREAK_GLASS_READS,
+      inject: [EVENT_STORE, PROJECTOR],
+      useFactory: (store: EventStore, projector: SqliteProjector) => new BreakGlassReads(store, projector),
+    },
+    {
+      provide: ACCESS_REPORTS,
+      inject: [EVENT_STORE, PROJECTOR, RegistryService],
+      useFactory: (store: EventStore, projector: SqliteProjector, registry: RegistryService) =>
+        new AccessReports(store, projector, {
+          refresh: () => registry.refresh(),
+          names: (agencyId) => registry.view.agency(agencyId),
+        }),
+    },
+  ],
+})
 export class OversightModule {}

@@ -1,0 +1,99 @@
+import type { EventStore } from '@nrm/event-store';
+import { accessLogPage, casesOfSubject } from '@nrm/projections';
+import { AuditTrail, type ReadRequest } from '../access/audit-trail';
+import type { ReadModel } from '../cases/case-reads';
+import { ProblemException } from '../http/problem';
+import { reportEntry, type AccessReport, type AgencyNames } from './access-report';
+import { awaitReadModel, periodOf, recordDenial, refuse } from './audited-read';
+import { ASSISTING_RELATIONS, assistsSubject, mayRequestAccessReport } from './authorization';
+
+const VIEW = 'subject-access-report';
+
+/** The agencies as the registry knows them now (names may change; ids do not). */
+export interface AgencyDirectory {
+  /** Brings the registry up to date first: an agency registered a moment ago has a name too. */
+  refresh(): Promise<void>;
+  readonly names: AgencyNames;
+}
+
+/**
+ * The subject access report (Victims' Rights Directive; rule 6): who accessed
+ * one person's data and when, on which basis, break-glass accesses with their
+ * review included, requested by a caseworker of an agency assisting the person.
+ * The request itself is audited; an agency that does not assist the person
+ * gets the same 404 as for an unknown subject.
+ */
+export class AccessReports {
+  private readonly audit: AuditTrail;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly readModel: ReadModel,
+    private readonly agencies: AgencyDirectory,
+  ) {
+    this.audit = new AuditTrail(store);
+  }
+
+  async report(
+    request: ReadRequest,
+    subjectId: string,
+    query: { limit: number; cursor?: number; from?: string; to?: string },
+  ): Promise<AccessReport> {
+    const decision = mayRequestAccessReport(request.actor);
+    if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, subjectId });
+    const period = periodOf(query);
+    await awaitReadModel(this.store, this.readModel);
+    const caseIds = casesOfSubject(this.readModel.db, subjectId);
+    if (!assistsSubject(this.relationsTo(caseIds, request.actor.agencyId))) {
+      await recordDenial(this.audit, request, {
+        view: VIEW,
+        reason: 'not-a-party-or-unknown-subject',
+        subjectId,
+      });
+      throw new ProblemException({
+        status: 404,
+        title: 'Not Found',
+        code: 'SUBJECT.NOT_FOUND',
+        field: 'subjectId',
+        detail: 'No person with this id is assisted by your agency.',
+      });
+    }
+    const page = accessLogPage(
+      this.readModel.db,
+      { types: ['RecordAccessed', 'BreakGlassAccessUsed'], subjectId, ...period },
+      {
+        limit: query.limit,
+        order: 'oldest-first',
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      },
+    );
+    await this.agencies.refresh();
+    const names = this.agencies.names;
+    const report: AccessReport = {
+      subjectId,
+      generatedAt: request.now,
+      requestedBy: {
+        agencyId: request.actor.agencyId,
+        agencyName: names(request.actor.agencyId)?.name ?? null,
+      },
+      period,
+      caseIds,
+      accesses: page.entries.map((e) => reportEntry(e, names)),
+      ...(page.nextCursor !== undefined ? { next: { cursor: page.nextCursor } } : {}),
+    };
+    await this.audit.accessed(request, { view: VIEW, subjectId, caseIds, categories: [] });
+    return report;
+  }
+
+  private relationsTo(caseIds: readonly string[], agencyId: string): string[] {
+    if (caseIds.length === 0) return [];
+    const rows = this.readModel.db
+      .prepare(
+        `SELECT DISTINCT relation FROM case_parties
+          WHERE agency_id = ? AND case_id IN (${caseIds.map(() => '?').join(', ')})
+            AND relation IN (${ASSISTING_RELATIONS.map(() => '?').join(', ')})`,
+      )
+      .all(agencyId, ...caseIds, ...ASSISTING_RELATIONS) as Array<{ relation: string }>;
+    return rows.map((r) => r.relation);
+  }
+}

@@ -1,0 +1,120 @@
+import type { EventStore } from '@nrm/event-store';
+import { caseDataByCategory, type CaseDoc, type ReferralDoc } from '@nrm/projections';
+import type { DataCategory } from '@nrm/shared-kernel';
+import { AuditTrail, type ReadRequest } from '../access/audit-trail';
+import type { ReadModel } from '../cases/case-reads';
+import { ProblemException } from '../http/problem';
+import { validationPipe } from '../http/validation';
+import { awaitReadModel, recordDenial, refuse } from './audited-read';
+import { mayBreakGlass } from './authorization';
+import type { BreakGlassAccessUsed } from './break-glass.events';
+import { BreakGlassReadDto } from './oversight.dto';
+
+const VIEW = 'case-break-glass';
+
+/**
+ * Break-glass reads: the whole case, beyond consent, for a principal with the
+ * break-glass role of an agency party to the case, with a written
+ * justification. `BreakGlassAccessUsed` is appended before the answer leaves
+ * (no record, no data), and every refusal, including a malformed request, is
+ * an `AccessDenied`: each attempt to break the glass is on the record.
+ */
+export class BreakGlassReads {
+  private readonly audit: AuditTrail;
+  /** Validated here rather than by the global pipe, so that a refused body is audited too. */
+  private readonly validation = validationPipe();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly readModel: ReadModel,
+  ) {
+    this.audit = new AuditTrail(store);
+  }
+
+  async read(request: ReadRequest, caseId: string, body: unknown) {
+    const decision = mayBreakGlass(request.actor);
+    if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, caseId });
+    const input = await this.validated(request, caseId, body);
+    await awaitReadModel(this.store, this.readModel);
+    const doc = this.caseDoc(caseId);
+    if (!doc || !this.isParty(caseId, request.actor.agencyId)) {
+      await recordDenial(this.audit, request, {
+        view: VIEW,
+        reason: 'not-a-party-or-unknown-case',
+        caseId,
+        purpose: input.purpose,
+      });
+      // The same answer as for a case that does not exist, as for every case read.
+      throw new ProblemException({
+        status: 404,
+        title: 'Not Found',
+        code: 'CASE.NOT_FOUND',
+        field: 'caseId',
+        detail: 'No case with this id is known to your agency.',
+      });
+    }
+    const categories = caseDataByCategory(doc, this.referralsOf(caseId));
+    const returned = Object.keys(categories) as DataCategory[];
+    const used: BreakGlassAccessUsed['data'] = {
+      principalId: request.actor.principalId,
+      agencyId: request.actor.agencyId,
+      agencyKind: request.actor.agencyKind,
+      caseId,
+      subjectId: doc.subjectId,
+      view: VIEW,
+      purpose: input.purpose,
+      justification: input.justification,
+      categories: returned,
+      requestId: request.requestId,
+      accessedAt: request.now,
+    };
+    await this.audit.append({ type: 'BreakGlassAccessUsed', schemaVersion: 1, data: { ...used } });
+    return {
+      caseId,
+      purpose: input.purpose,
+      categories,
+      basis: Object.fromEntries(returned.map((c) => [c, 'break-glass'])) as Partial<
+        Record<DataCategory, string>
+      >,
+      breakGlass: {
+        justification: input.justification,
+        review: 'pending' as const,
+        notice: 'This read is recorded and will be reviewed by the oversight body.',
+      },
+    };
+  }
+
+  private async validated(request: ReadRequest, caseId: string, body: unknown): Promise<BreakGlassReadDto> {
+    try {
+      return (await this.validation.transform(body, {
+        type: 'body',
+        metatype: BreakGlassReadDto,
+        data: '',
+      })) as BreakGlassReadDto;
+    } catch (error) {
+      await recordDenial(this.audit, request, { view: VIEW, reason: 'break-glass-request-invalid', caseId });
+      throw error;
+    }
+  }
+
+  private caseDoc(caseId: string): CaseDoc | undefined {
+    const row = this.readModel.db.prepare('SELECT doc FROM case_docs WHERE case_id = ?').get(caseId) as
+      { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
+  }
+
+  private isParty(caseId: string, agencyId: string): boolean {
+    return (
+      this.readModel.db
+        .prepare('SELECT 1 FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1')
+        .get(caseId, agencyId) !== undefined
+    );
+  }
+
+  private referralsOf(caseId: string): ReferralDoc[] {
+    const rows = this.readModel.db
+      .prepare('SELECT doc FROM referral_docs WHERE case_id = ? ORDER BY made_at, referral_id')
+      .all(caseId) as Array<{ doc: string }>;
+    return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
+  }
+}

@@ -1,0 +1,56 @@
+import type { AccessReviewedRead, BreakGlassAccessUsedRead } from '@nrm/projections';
+import type { AgencyKind, DataCategory, DomainEvent, Purpose } from '@nrm/shared-kernel';
+
+/**
+ * Break-glass: a principal with that role reads a case beyond consent, with a
+ * written justification. The read is recorded before the answer leaves (on its
+ * own `access-<eventId>` stream, like every audited read) and waits in the
+ * oversight body's queue until an `AccessReviewed` names it.
+ */
+export type BreakGlassAccessUsed = DomainEvent<
+  'BreakGlassAccessUsed',
+  {
+    readonly principalId: string;
+    readonly agencyId: string;
+    readonly agencyKind: AgencyKind;
+    readonly caseId: string;
+    readonly subjectId: string;
+    readonly view: 'case-break-glass';
+    readonly purpose: Purpose;
+    /** Why consent was overridden, in the reader's words; read by oversight. */
+    readonly justification: string;
+    /** Every category returned; none of them was covered by consent for this read. */
+    readonly categories: readonly DataCategory[];
+    readonly requestId: string;
+    readonly accessedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+export const REVIEW_FINDINGS = ['justified', 'unjustified', 'needs-follow-up'] as const;
+export type ReviewFinding = (typeof REVIEW_FINDINGS)[number];
+
+/** The oversight body's finding on one break-glass access; at most one per access. */
+export type AccessReviewed = DomainEvent<
+  'AccessReviewed',
+  {
+    /** The id of the `BreakGlassAccessUsed` event reviewed. */
+    readonly accessEventId: string;
+    readonly caseId: string;
+    readonly subjectId: string;
+    readonly finding: ReviewFinding;
+    /** A reference code (e.g. the oversight body's file number), never a note about the person. */
+    readonly note?: string;
+    readonly principalId: string;
+    readonly agencyId: string;
+    readonly agencyKind: AgencyKind;
+    readonly requestId: string;
+    readonly reviewedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
+/** One stream per reviewed access: a second review finds the stream taken and conflicts. */
+export const accessReviewStream = (accessEventId: string) => `access-review-${accessEventId}`;
+
+// The access-log projection reads these payloads by shape; this fails to compile if they drift apart.
+const _breakGlassFitsProjection = (d: BreakGlassAccessUsed['data']): BreakGlassAccessUsedRead => d;
+const _reviewFitsProjection = (d: AccessReviewed['data']): AccessReviewedRead => d;

@@ -1,0 +1,317 @@
+import { accessStream } from '@nrm/access';
+import { consentStream, type ConsentEvent } from '@nrm/consent';
+import type { EventStore, RecordedEvent } from '@nrm/event-store';
+import {
+  accessLogPage,
+  casesOfSubject,
+  utcInstant,
+  type AccessLogEntry,
+  type AccessLogEventType,
+  type ReviewStatus,
+} from '@nrm/projections';
+import { AuditTrail, type ReadRequest } from '../access/audit-trail';
+import type { ReadModel } from '../cases/case-reads';
+import {
+  CommandExecutor,
+  RequestIds,
+  type CommandContext,
+  type CommandResult,
+} from '../commands/command-executor';
+import { ProblemException } from '../http/problem';
+import { decideReview, evolveReview, initialReviewState, type ReviewState } from './access-review';
+import { awaitReadModel, periodOf, recordDenial, refuse } from './audited-read';
+import { mayOverseeAccess } from './authorization';
+import {
+  accessReviewStream,
+  type AccessReviewed,
+  type BreakGlassAccessUsed,
+  type ReviewFinding,
+} from './break-glass.events';
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: number;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export interface Page<T> {
+  readonly entries: readonly T[];
+  readonly next?: { readonly cursor: number };
+}
+
+/** One consent-stream event as oversight reads it: what was recorded, by whom, with which scope. */
+export interface ConsentHistoryEntry {
+  readonly position: number;
+  readonly caseId: string;
+  readonly type: ConsentEvent['type'];
+  readonly at: string;
+  readonly recordedByAgencyId?: string;
+  readonly recordedByPrincipalId?: string;
+  readonly consentId?: string;
+  readonly lawfulBasisId?: string;
+  readonly scope?: {
+    agencyIds?: readonly string[];
+    categories?: readonly string[];
+    purposes?: readonly string[];
+  };
+  readonly expiresAt?: string;
+  readonly capture?: unknown;
+  /** Withdrawals: the whole consent, or only the listed scope. */
+  readonly whole?: boolean;
+  readonly basis?: string;
+  readonly justification?: string;
+}
+
+const ACCESSES: readonly AccessLogEventType[] = ['RecordAccessed', 'BreakGlassAccessUsed'];
+
+/**
+ * The oversight body's views (access log, denials, break-glass queue, consent
+ * history) and its reviews of break-glass accesses. Every request is checked
+ * by `mayOverseeAccess`, and every read and refusal is itself audited before
+ * the answer leaves.
+ */
+export class OversightReads {
+  private readonly audit: AuditTrail;
+  private readonly executor: CommandExecutor;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly readModel: ReadModel,
+  ) {
+    this.audit = new AuditTrail(store);
+    this.executor = new CommandExecutor(store);
+  }
+
+  /** Who read which subject's data, when, on which basis; break-glass reads included. Newest first. */
+  accessLog(
+    request: ReadRequest,
+    query: PageRequest & { subjectId?: string; caseId?: string; agencyId?: string },
+  ): Promise<Page<AccessLogEntry>> {
+    const { subjectId, caseId, agencyId } = query;
+    return this.logView(request, 'access-log', query, {
+      types: ACCESSES,
+      ...(subjectId !== undefined ? { subjectId } : {}),
+      ...(caseId !== undefined ? { caseId } : {}),
+      ...(agencyId !== undefined ? { agencyId } : {}),
+    });
+  }
+
+  denials(request: ReadRequest, query: PageRequest & { agencyId?: string }): Promise<Page<AccessLogEntry>> {
+    return this.logView(request, 'denials', query, {
+      types: ['AccessDenied'],
+      ...(query.agencyId !== undefined ? { agencyId: query.agencyId } : {}),
+    });
+  }
+
+  breakGlassQueue(
+    request: ReadRequest,
+    query: PageRequest & { status?: ReviewStatus },
+  ): Promise<Page<AccessLogEntry>> {
+    return this.logView(request, 'break-glass-queue', query, {
+      types: ['BreakGlassAccessUsed'],
+      ...(query.status !== undefined ? { reviewStatus: query.status } : {}),
+    });
+  }
+
+  /** Every consent event of the subject's cases, oldest first, read from the consent streams themselves. */
+  async consentHistory(
+    request: ReadRequest,
+    subjectId: string,
+    query: PageRequest,
+  ): Promise<Page<ConsentHistoryEntry> & { subjectId: string; caseIds: readonly string[] }> {
+    await this.requireOversight(request, { view: 'consent-history', subjectId });
+    const period = periodOf(query);
+    await awaitReadModel(this.store, this.readModel);
+    const caseIds = casesOfSubject(this.readModel.db, subjectId);
+    if (caseIds.length === 0) {
+      await recordDenial(this.audit, request, {
+        view: 'consent-history',
+        reason: 'unknown-subject',
+        subjectId,
+      });
+      throw new ProblemException({
+        status: 404,
+        title: 'Not Found',
+        code: 'SUBJECT.NOT_FOUND',
+        field: 'subjectId',
+        detail: 'No case of a subject with this id is recorded.',
+      });
+    }
+    const all: ConsentHistoryEntry[] = [];
+    for (const caseId of caseIds)
+      for await (const event of this.store.readStream(consentStream(caseId)))
+        all.push(historyEntry(caseId, event));
+    all.sort((a, b) => a.position - b.position);
+    const inPeriod = all.filter(
+      (e) =>
+        (period.from === undefined || e.at >= period.from) &&
+        (period.to === undefined || e.at < period.to) &&
+        (query.cursor === undefined || e.position > query.cursor),
+    );
+    const entries = inPeriod.slice(0, query.limit);
+    const last = entries[entries.length - 1];
+    await this.audit.accessed(request, { view: 'consent-history', subjectId, caseIds, categories: [] });
+    return {
+      subjectId,
+      caseIds,
+      entries,
+      ...(inPeriod.length > query.limit && last ? { next: { cursor: last.position } } : {}),
+    };
+  }
+
+  /**
+   * Records the oversight body's finding on a break-glass access, once: on its
+   * own stream, first write wins; a second review (also a concurrent one) is a 409.
+   */
+  async review(
+    context: CommandContext,
+    accessEventId: string,
+    input: { finding: ReviewFinding; note?: string },
+  ): Promise<{ accessEventId: string; finding: ReviewFinding } & CommandResult> {
+    const actor = context.actor;
+    if (!actor) throw new Error('a review needs an authenticated actor');
+    await this.requireOversight(
+      { actor, purpose: undefined, requestId: context.requestId, now: context.now },
+      { view: 'break-glass-review' },
+    );
+    const result = await this.executor.execute<AccessReviewed, ReviewState>({
+      stream: accessReviewStream(accessEventId),
+      evolve: evolveReview,
+      initialState: initialReviewState,
+      decide: async (state) =>
+        decideReview(
+          {
+            type: 'ReviewAccess',
+            data: {
+              accessEventId,
+              access: await this.breakGlassAccess(accessEventId),
+              finding: input.finding,
+              ...(input.note !== undefined ? { note: input.note } : {}),
+            },
+            metadata: { actor, now: context.now, requestId: context.requestId },
+          },
+          state,
+        ),
+      context,
+      ids: new RequestIds(context),
+    });
+    return { accessEventId, finding: input.finding, ...result };
+  }
+
+  private async logView(
+    request: ReadRequest,
+    view: 'access-log' | 'denials' | 'break-glass-queue',
+    query: PageRequest,
+    filter: {
+      types: readonly AccessLogEventType[];
+      subjectId?: string;
+      caseId?: string;
+      agencyId?: string;
+      reviewStatus?: ReviewStatus;
+    },
+  ): Promise<Page<AccessLogEntry>> {
+    await this.requireOversight(request, { view });
+    const period = periodOf(query);
+    await awaitReadModel(this.store, this.readModel);
+    const page = accessLogPage(
+      this.readModel.db,
+      { ...filter, ...period },
+      {
+        limit: query.limit,
+        order: 'newest-first',
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      },
+    );
+    // A read of the audit log is audited too; what was asked is kept as the filter, not as a read of case data.
+    await this.audit.append({
+      type: 'RecordAccessed',
+      schemaVersion: 1,
+      data: {
+        principalId: request.actor.principalId,
+        agencyId: request.actor.agencyId,
+        agencyKind: request.actor.agencyKind,
+        view,
+        categories: [],
+        filter: { ...filter, ...period, limit: query.limit, cursor: query.cursor ?? null },
+        requestId: request.requestId,
+        accessedAt: request.now,
+      },
+    });
+    return {
+      entries: page.entries,
+      ...(page.nextCursor !== undefined ? { next: { cursor: page.nextCursor } } : {}),
+    };
+  }
+
+  private async requireOversight(
+    request: ReadRequest,
+    denial: { view: string; subjectId?: string },
+  ): Promise<void> {
+    const decision = mayOverseeAccess(request.actor);
+    if (!decision.allowed) await refuse(this.audit, request, decision, denial);
+  }
+
+  /** The break-glass access with this event id, read from its own stream, or undefined. */
+  private async breakGlassAccess(eventId: string): Promise<BreakGlassAccessUsed['data'] | undefined> {
+    for await (const event of this.store.readStream(accessStream(eventId), { maxCount: 1 }))
+      if (event.type === 'BreakGlassAccessUsed' && event.id === eventId)
+        return event.data as unknown as BreakGlassAccessUsed['data'];
+    return undefined;
+  }
+}
+
+function historyEntry(caseId: string, recorded: RecordedEvent): ConsentHistoryEntry {
+  const event = { type: recorded.type, data: recorded.data } as unknown as ConsentEvent;
+  const base = {
+    position: recorded.position,
+    caseId,
+    type: event.type,
+    at: utcInstant(recorded.metadata.occurredAt),
+    ...(recorded.metadata.principalId !== undefined
+      ? { recordedByPrincipalId: recorded.metadata.principalId }
+      : {}),
+  };
+  const scope = (d: {
+    agencyIds?: readonly string[];
+    categories?: readonly string[];
+    purposes?: readonly string[];
+  }) => ({
+    ...(d.agencyIds ? { agencyIds: d.agencyIds } : {}),
+    ...(d.categories ? { categories: d.categories } : {}),
+    ...(d.purposes ? { purposes: d.purposes } : {}),
+  });
+  switch (event.type) {
+    case 'ConsentGranted':
+      return {
+        ...base,
+        recordedByAgencyId: event.data.recordedByAgencyId,
+        consentId: event.data.consentId,
+        scope: scope(event.data),
+        expiresAt: event.data.expiresAt,
+        capture: event.data.capture,
+      };
+    case 'ConsentWithdrawn':
+      return {
+        ...base,
+        recordedByAgencyId: event.data.withdrawnByAgencyId,
+        consentId: event.data.consentId,
+        whole: event.data.whole,
+        scope: scope(event.data),
+      };
+    case 'ConsentRefused':
+      return { ...base, recordedByAgencyId: event.data.recordedByAgencyId, scope: scope(event.data) };
+    case 'LawfulBasisRecorded':
+      return {
+        ...base,
+        recordedByAgencyId: event.data.recordedByAgencyId,
+        lawfulBasisId: event.data.lawfulBasisId,
+        basis: event.data.basis,
+        justification: event.data.justification,
+        scope: scope(event.data),
+        ...(event.data.expiresAt !== undefined ? { expiresAt: event.data.expiresAt } : {}),
+      };
+    default:
+      return base;
+  }
+}

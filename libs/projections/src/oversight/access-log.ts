@@ -1,0 +1,436 @@
+import type { AccessDenied, RecordAccessed } from '@nrm/access';
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '@nrm/event-store';
+import type { PotentialVictimReported } from '@nrm/identification';
+import type { SqliteProjection } from '../projection';
+
+/**
+ * What the access log reads of a `BreakGlassAccessUsed` payload. The event type
+ * itself is owned by the API's oversight module, which checks at compile time
+ * that its payload still has this shape.
+ */
+export interface BreakGlassAccessUsedRead {
+  readonly principalId: string;
+  readonly agencyId: string;
+  readonly agencyKind: string;
+  readonly caseId: string;
+  readonly subjectId: string;
+  readonly view: string;
+  readonly purpose: string;
+  readonly justification: string;
+  readonly categories: readonly string[];
+  readonly requestId: string;
+}
+
+/** What the access log reads of an `AccessReviewed` payload (see `BreakGlassAccessUsedRead`). */
+export interface AccessReviewedRead {
+  readonly accessEventId: string;
+  readonly caseId: string;
+  readonly subjectId: string;
+  readonly finding: string;
+  readonly note?: string;
+  readonly principalId: string;
+  readonly agencyId: string;
+  readonly agencyKind: string;
+  readonly requestId: string;
+  readonly reviewedAt: string;
+}
+
+export const ACCESS_LOG_AUDIT_TYPES = [
+  'RecordAccessed',
+  'AccessDenied',
+  'BreakGlassAccessUsed',
+  'AccessReviewed',
+] as const;
+export type AccessLogEventType = (typeof ACCESS_LOG_AUDIT_TYPES)[number];
+
+/** The audit events, plus the reports that tie a case to its subject. */
+export const ACCESS_LOG_EVENT_TYPES = [
+  ...ACCESS_LOG_AUDIT_TYPES,
+  'PotentialVictimReported',
+] as const satisfies readonly string[];
+
+/** On which basis data was returned, category by category. */
+export interface BasisEntry {
+  readonly category: string;
+  readonly basis: string;
+  readonly consentId?: string;
+  readonly lawfulBasisId?: string;
+}
+
+export type ReviewStatus = 'pending' | 'reviewed';
+
+/** One audit event, as the oversight body and the subject access report see it. */
+export interface AccessLogEntry {
+  readonly position: number;
+  readonly eventId: string;
+  readonly type: AccessLogEventType;
+  readonly at: string;
+  readonly principalId?: string;
+  readonly agencyId?: string;
+  readonly agencyKind?: string;
+  readonly caseId?: string;
+  readonly subjectId?: string;
+  /** A listing: the cases named in its answer. */
+  readonly caseIds?: readonly string[];
+  readonly view?: string;
+  readonly purpose?: string;
+  readonly basis?: readonly BasisEntry[];
+  /** Denials: why. */
+  readonly reason?: string;
+  /** Break-glass: the written justification. */
+  readonly justification?: string;
+  /** Break-glass: pending until an `AccessReviewed` names it. */
+  readonly review?: {
+    readonly status: ReviewStatus;
+    readonly finding?: string;
+    readonly note?: string;
+    readonly reviewedAt?: string;
+    readonly reviewedByPrincipalId?: string;
+    readonly reviewedByAgencyId?: string;
+  };
+  /** AccessReviewed: the break-glass access it reviews, and the finding. */
+  readonly reviewsEventId?: string;
+  readonly finding?: string;
+  readonly note?: string;
+  readonly requestId?: string;
+}
+
+/**
+ * The access log: one row per audit event (reads, denials, break-glass
+ * accesses, reviews), for the oversight body and the subject access report.
+ * A small map from case to subject, built from the reports, lets a denial that
+ * names only a case be found under its subject.
+ */
+export const accessLog: SqliteProjection = {
+  name: 'access-log',
+  version: 1,
+  eventTypes: ACCESS_LOG_EVENT_TYPES,
+
+  setUp(db) {
+    db.exec(`
+      CREATE TABLE access_log (
+        position INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        at TEXT NOT NULL,
+        principal_id TEXT, agency_id TEXT, agency_kind TEXT,
+        case_id TEXT, subject_id TEXT, case_ids TEXT,
+        view TEXT, purpose TEXT, basis TEXT,
+        reason TEXT, justification TEXT,
+        review_status TEXT, finding TEXT, review_note TEXT, reviewed_at TEXT,
+        reviewed_by_principal TEXT, reviewed_by_agency TEXT,
+        reviews_event_id TEXT,
+        request_id TEXT);
+      CREATE INDEX access_log_by_subject ON access_log (subject_id, position);
+      CREATE INDEX access_log_by_case ON access_log (case_id, position);
+      CREATE INDEX access_log_by_agency ON access_log (agency_id, position);
+      CREATE INDEX access_log_by_at ON access_log (at);
+      CREATE INDEX access_log_by_type ON access_log (type, position);
+      CREATE TABLE access_log_subject_cases (case_id TEXT PRIMARY KEY, subject_id TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX access_log_subject_cases_by_subject ON access_log_subject_cases (subject_id);
+    `);
+  },
+
+  tearDown(db) {
+    db.exec('DROP TABLE IF EXISTS access_log; DROP TABLE IF EXISTS access_log_subject_cases;');
+  },
+
+  apply(db, recorded) {
+    switch (recorded.type) {
+      case 'PotentialVictimReported': {
+        const d = recorded.data as unknown as PotentialVictimReported['data'];
+        stmt(db, 'INSERT OR IGNORE INTO access_log_subject_cases (case_id, subject_id) VALUES (?, ?)').run(
+          d.caseId,
+          d.subjectId,
+        );
+        return;
+      }
+      case 'RecordAccessed': {
+        const d = recorded.data as unknown as RecordAccessed['data'];
+        insert(db, recorded, {
+          principal_id: d.principalId,
+          agency_id: d.agencyId,
+          agency_kind: d.agencyKind,
+          case_id: d.caseId ?? null,
+          subject_id: d.subjectId ?? subjectOf(db, d.caseId),
+          case_ids: d.caseIds ? JSON.stringify(d.caseIds) : null,
+          view: d.view,
+          purpose: d.purpose ?? null,
+          basis: JSON.stringify(d.categories),
+          request_id: d.requestId,
+        });
+        return;
+      }
+      case 'AccessDenied': {
+        // Denials of a subject's report name the subject, not a case.
+        const d = recorded.data as unknown as AccessDenied['data'] & { subjectId?: string };
+        insert(db, recorded, {
+          principal_id: d.principalId,
+          agency_id: d.agencyId,
+          agency_kind: d.agencyKind,
+          case_id: d.caseId ?? null,
+          subject_id: d.subjectId ?? subjectOf(db, d.caseId),
+          view: d.view,
+          purpose: d.purpose ?? null,
+          reason: d.reason,
+          request_id: d.requestId,
+        });
+        return;
+      }
+      case 'BreakGlassAccessUsed': {
+        const d = recorded.data as unknown as BreakGlassAccessUsedRead;
+        insert(db, recorded, {
+          principal_id: d.principalId,
+          agency_id: d.agencyId,
+          agency_kind: d.agencyKind,
+          case_id: d.caseId,
+          subject_id: d.subjectId,
+          view: d.view,
+          purpose: d.purpose,
+          basis: JSON.stringify(d.categories.map((category) => ({ category, basis: 'break-glass' }))),
+          justification: d.justification,
+          review_status: 'pending',
+          request_id: d.requestId,
+        });
+        return;
+      }
+      case 'AccessReviewed': {
+        const d = recorded.data as unknown as AccessReviewedRead;
+        insert(db, recorded, {
+          principal_id: d.principalId,
+          agency_id: d.agencyId,
+          agency_kind: d.agencyKind,
+          case_id: d.caseId,
+          subject_id: d.subjectId,
+          finding: d.finding,
+          review_note: d.note ?? null,
+          reviews_event_id: d.accessEventId,
+          request_id: d.requestId,
+        });
+        stmt(
+          db,
+          `UPDATE access_log SET review_status = 'reviewed', finding = ?, review_note = ?, reviewed_at = ?,
+                  reviewed_by_principal = ?, reviewed_by_agency = ?
+            WHERE event_id = ? AND type = 'BreakGlassAccessUsed'`,
+        ).run(
+          d.finding,
+          d.note ?? null,
+          utcInstant(d.reviewedAt),
+          d.principalId,
+          d.agencyId,
+          d.accessEventId,
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  },
+};
+
+const COLUMNS = [
+  'principal_id',
+  'agency_id',
+  'agency_kind',
+  'case_id',
+  'subject_id',
+  'case_ids',
+  'view',
+  'purpose',
+  'basis',
+  'reason',
+  'justification',
+  'review_status',
+  'finding',
+  'review_note',
+  'reviews_event_id',
+  'request_id',
+] as const;
+type Column = (typeof COLUMNS)[number];
+
+function insert(
+  db: Database.Database,
+  recorded: RecordedEvent,
+  values: Partial<Record<Column, string | null>>,
+): void {
+  stmt(
+    db,
+    `INSERT OR IGNORE INTO access_log (position, event_id, type, at, ${COLUMNS.join(', ')})
+     VALUES (?, ?, ?, ?, ${COLUMNS.map(() => '?').join(', ')})`,
+  ).run(
+    recorded.position,
+    recorded.id,
+    recorded.type,
+    utcInstant(recorded.metadata.occurredAt),
+    ...COLUMNS.map((c) => values[c] ?? null),
+  );
+}
+
+function subjectOf(db: Database.Database, caseId: string | undefined): string | null {
+  if (caseId === undefined) return null;
+  const row = stmt(db, 'SELECT subject_id FROM access_log_subject_cases WHERE case_id = ?').get(caseId) as
+    { subject_id: string } | undefined;
+  return row?.subject_id ?? null;
+}
+
+/**
+ * Instants are stored in UTC ('…Z') so that comparing strings compares times.
+ * A value that is not an instant is kept as it is: it must not stop the projector.
+ */
+export function utcInstant(value: string): string {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function stmt(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
+// ---- queries ---------------------------------------------------------------------------------
+
+export interface AccessLogFilter {
+  readonly types: readonly AccessLogEventType[];
+  readonly subjectId?: string;
+  readonly caseId?: string;
+  readonly agencyId?: string;
+  /** Inclusive, a UTC instant as `utcInstant()` writes it. */
+  readonly from?: string;
+  /** Exclusive, a UTC instant as `utcInstant()` writes it. */
+  readonly to?: string;
+  /** Break-glass accesses only. */
+  readonly reviewStatus?: ReviewStatus;
+}
+
+export interface AccessLogPage {
+  readonly entries: AccessLogEntry[];
+  /** The cursor of the next page, when there may be one. */
+  readonly nextCursor?: number;
+}
+
+interface Row {
+  position: number;
+  event_id: string;
+  type: AccessLogEventType;
+  at: string;
+  principal_id: string | null;
+  agency_id: string | null;
+  agency_kind: string | null;
+  case_id: string | null;
+  subject_id: string | null;
+  case_ids: string | null;
+  view: string | null;
+  purpose: string | null;
+  basis: string | null;
+  reason: string | null;
+  justification: string | null;
+  review_status: ReviewStatus | null;
+  finding: string | null;
+  review_note: string | null;
+  reviewed_at: string | null;
+  reviewed_by_principal: string | null;
+  reviewed_by_agency: string | null;
+  reviews_event_id: string | null;
+  request_id: string | null;
+}
+
+/**
+ * One page of the access log, by store position: newest first (cursor: the
+ * position to continue below) or oldest first (continue above).
+ */
+export function accessLogPage(
+  db: Database.Database,
+  filter: AccessLogFilter,
+  page: { readonly limit: number; readonly cursor?: number; readonly order: 'newest-first' | 'oldest-first' },
+): AccessLogPage {
+  if (filter.types.length === 0) return { entries: [] };
+  const where: string[] = [`type IN (${filter.types.map(() => '?').join(', ')})`];
+  const params: Array<string | number> = [...filter.types];
+  const add = (clause: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    where.push(clause);
+    params.push(value);
+  };
+  add('subject_id = ?', filter.subjectId);
+  add('case_id = ?', filter.caseId);
+  add('agency_id = ?', filter.agencyId);
+  add('at >= ?', filter.from);
+  add('at < ?', filter.to);
+  add('review_status = ?', filter.reviewStatus);
+  const newestFirst = page.order === 'newest-first';
+  add(newestFirst ? 'position < ?' : 'position > ?', page.cursor);
+  const rows = db
+    .prepare(
+      `SELECT * FROM access_log WHERE ${where.join(' AND ')}
+        ORDER BY position ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
+    )
+    .all(...params, page.limit + 1) as Row[];
+  const more = rows.length > page.limit;
+  const entries = rows.slice(0, page.limit).map(toEntry);
+  const last = entries[entries.length - 1];
+  return { entries, ...(more && last ? { nextCursor: last.position } : {}) };
+}
+
+/** The cases of a subject known to the access log (from the reports), oldest first. */
+export function casesOfSubject(db: Database.Database, subjectId: string): string[] {
+  const rows = db
+    .prepare('SELECT case_id FROM access_log_subject_cases WHERE subject_id = ? ORDER BY case_id')
+    .all(subjectId) as Array<{ case_id: string }>;
+  return rows.map((r) => r.case_id);
+}
+
+/** One break-glass access, or undefined. */
+export function breakGlassAccess(db: Database.Database, eventId: string): AccessLogEntry | undefined {
+  const row = db
+    .prepare(`SELECT * FROM access_log WHERE event_id = ? AND type = 'BreakGlassAccessUsed'`)
+    .get(eventId) as Row | undefined;
+  return row ? toEntry(row) : undefined;
+}
+
+function toEntry(row: Row): AccessLogEntry {
+  const optional = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } =>
+    (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+  return {
+    position: row.position,
+    eventId: row.event_id,
+    type: row.type,
+    at: row.at,
+    ...optional('principalId', row.principal_id),
+    ...optional('agencyId', row.agency_id),
+    ...optional('agencyKind', row.agency_kind),
+    ...optional('caseId', row.case_id),
+    ...optional('subjectId', row.subject_id),
+    ...optional('caseIds', row.case_ids === null ? null : (JSON.parse(row.case_ids) as string[])),
+    ...optional('view', row.view),
+    ...optional('purpose', row.purpose),
+    ...optional('basis', row.basis === null ? null : (JSON.parse(row.basis) as BasisEntry[])),
+    ...optional('reason', row.reason),
+    ...optional('justification', row.justification),
+    ...(row.review_status === null
+      ? {}
+      : {
+          review: {
+            status: row.review_status,
+            ...optional('finding', row.finding),
+            ...optional('note', row.review_note),
+            ...optional('reviewedAt', row.reviewed_at),
+            ...optional('reviewedByPrincipalId', row.reviewed_by_principal),
+            ...optional('reviewedByAgencyId', row.reviewed_by_agency),
+          },
+        }),
+    ...(row.type === 'AccessReviewed'
+      ? {
+          ...optional('reviewsEventId', row.reviews_event_id),
+          ...optional('finding', row.finding),
+          ...optional('note', row.review_note),
+        }
+      : {}),
+    ...optional('requestId', row.request_id),
+  };
+}
