@@ -39,6 +39,11 @@ export const DENIAL_REASONS = [
   'purpose-missing-or-unknown',
   'role-not-allowed',
   'kind-not-allowed',
+  'not-the-national-coordinator',
+  'oversight-only',
+  'break-glass-role-required',
+  'break-glass-not-for-agency-kind',
+  'access-report-not-for-role-or-kind',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 
@@ -50,6 +55,8 @@ export type AccessDenied = DomainEvent<
     readonly agencyKind: AgencyKind;
     /** As requested: it may name a case that does not exist. */
     readonly caseId?: string;
+    /** As requested, for views by subject (access report, consent history). */
+    readonly subjectId?: string;
     readonly view: string;
     readonly purpose?: Purpose;
     readonly reason: DenialReason;

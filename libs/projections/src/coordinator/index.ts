@@ -1,4 +1,7 @@
 import type { SqliteProjection } from '../projection';
+import { coordinatorAgencyKinds } from './agency-kinds';
 
-/** The coordinator's projections (handoff board, statistics). */
-export const COORDINATOR_PROJECTIONS: readonly SqliteProjection[] = [];
+export { coordinatorAgencyKinds } from './agency-kinds';
+
+/** The coordinator's projections; the handoff board and statistics otherwise read the case directory. */
+export const COORDINATOR_PROJECTIONS: readonly SqliteProjection[] = [coordinatorAgencyKinds];

@@ -1,0 +1,205 @@
+import type { EventStore } from '@nrm/event-store';
+import type { ReferralDoc } from '@nrm/projections';
+import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
+import { AuditTrail, type ReadRequest } from '../access/audit-trail';
+import type { ReadModel } from '../cases/case-reads';
+import { ProblemException } from '../http/problem';
+import { caseStatistics, type CaseFacts, type CaseStatistics } from './case-statistics';
+import {
+  decodeCursor,
+  handoffBoard,
+  ReferralFold,
+  type BoardFilter,
+  type HandoffBoard,
+  type ReferralStatus,
+} from './handoff-board';
+
+const CAUGHT_UP_TIMEOUT_MS = 2000;
+
+/** A period as asked: `from` and `to` as sent (validated instants), either may be absent. */
+export interface PeriodQuery {
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export interface BoardQuery extends PeriodQuery {
+  readonly status?: ReferralStatus;
+  readonly fromAgencyId?: string;
+  readonly toAgencyId?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly asOf?: string;
+}
+
+export interface Period {
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+/**
+ * The national coordinator's views: where handoffs stall, and how many cases of
+ * which kind are reported. Neither answer carries a case id, a subject id or
+ * any identity data, so each read is audited with no data categories. Who may
+ * ask is decided before these run (`CoordinatorOnly`).
+ */
+export class CoordinatorViews {
+  private readonly audit: AuditTrail;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly readModel: ReadModel,
+  ) {
+    this.audit = new AuditTrail(store);
+  }
+
+  async handoffBoard(
+    request: ReadRequest,
+    query: BoardQuery,
+  ): Promise<HandoffBoard & { period: Period; asOf?: string }> {
+    const period = periodOf(query);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && after === undefined)
+      throw invalid('cursor', 'cursor must be the next.cursor of a previous page of this board.');
+    const filter: BoardFilter = {
+      ...(period.from !== null ? { from: period.from } : {}),
+      ...(period.to !== null ? { to: period.to } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.fromAgencyId ? { fromAgencyId: query.fromAgencyId } : {}),
+      ...(query.toAgencyId ? { toAgencyId: query.toAgencyId } : {}),
+    };
+    const page = { limit: query.limit, ...(after ? { after } : {}) };
+
+    let board: HandoffBoard;
+    let asOf: string | undefined;
+    if (query.asOf !== undefined) {
+      asOf = canonical(query.asOf);
+      if (Date.parse(asOf) > Date.parse(request.now))
+        throw invalid('asOf', 'asOf must be a past instant: the board cannot be shown as it will be.');
+      board = handoffBoard(await this.referralsAsOf(asOf), filter, page, asOf);
+    } else {
+      await this.caughtUp();
+      board = handoffBoard(this.referrals(filter), filter, page, request.now);
+    }
+    await this.audit.accessed(request, { view: 'handoff-board', categories: [] });
+    return { period, ...(asOf !== undefined ? { asOf } : {}), ...board };
+  }
+
+  async statistics(
+    request: ReadRequest,
+    query: PeriodQuery & { readonly k: number },
+  ): Promise<CaseStatistics & { period: Period }> {
+    const period = periodOf(query);
+    await this.caughtUp();
+    const kinds = new Map(
+      (
+        this.readModel.db
+          .prepare('SELECT agency_id AS agencyId, kind FROM coordinator_agency_kinds')
+          .all() as Array<{
+          agencyId: string;
+          kind: string;
+        }>
+      ).map((row) => [row.agencyId, row.kind]),
+    );
+    const stats = caseStatistics(this.caseFacts(period), (agencyId) => kinds.get(agencyId), query.k);
+    await this.audit.accessed(request, { view: 'statistics', categories: [] });
+    return { period, ...stats };
+  }
+
+  /** The live board's referrals: the case directory's documents, narrowed in SQL by what its columns hold. */
+  private referrals(filter: BoardFilter): ReferralDoc[] {
+    const rows = this.readModel.db
+      .prepare(
+        `SELECT doc FROM referral_docs
+          WHERE (@from IS NULL OR made_at >= @from) AND (@to IS NULL OR made_at < @to)
+            AND (@status IS NULL OR status = @status)
+            AND (@fromAgency IS NULL OR from_agency = @fromAgency)
+            AND (@toAgency IS NULL OR to_agency = @toAgency)`,
+      )
+      .all({
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        status: filter.status ?? null,
+        fromAgency: filter.fromAgencyId ?? null,
+        toAgency: filter.toAgencyId ?? null,
+      }) as Array<{ doc: string }>;
+    return rows.map((row) => JSON.parse(row.doc) as ReferralDoc);
+  }
+
+  /** The referrals as they stood at `asOf`, folded from the store's referral events up to its current head. */
+  private async referralsAsOf(asOf: string): Promise<Iterable<ReferralDoc>> {
+    const head = await this.store.headPosition();
+    const fold = new ReferralFold(asOf);
+    for await (const event of this.store.readAll({ filter: { eventTypes: REFERRAL_EVENT_TYPES } })) {
+      if (event.position > head) break;
+      fold.apply(event);
+    }
+    return fold.referrals();
+  }
+
+  /** Only the fields the statistics count: the subject id never leaves the database. */
+  private caseFacts(period: Period): CaseFacts[] {
+    const rows = this.readModel.db
+      .prepare(
+        `SELECT json_extract(doc, '$.reportedAt') AS reportedAt,
+                json_extract(doc, '$.region') AS region,
+                json_extract(doc, '$.reportedByAgencyId') AS reportedByAgencyId,
+                json_extract(doc, '$.identification.exploitationForms') AS forms
+           FROM case_docs`,
+      )
+      .all() as Array<{
+      reportedAt: string;
+      region: string;
+      reportedByAgencyId: string;
+      forms: string | null;
+    }>;
+    const from = period.from === null ? -Infinity : Date.parse(period.from);
+    const to = period.to === null ? Infinity : Date.parse(period.to);
+    return rows
+      .filter((row) => {
+        const at = Date.parse(row.reportedAt);
+        return at >= from && at < to;
+      })
+      .map((row) => ({
+        reportedAt: row.reportedAt,
+        region: row.region,
+        reportedByAgencyId: row.reportedByAgencyId,
+        exploitationForms: row.forms ? (JSON.parse(row.forms) as string[]) : [],
+      }));
+  }
+
+  private async caughtUp(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (await this.readModel.waitFor(head, CAUGHT_UP_TIMEOUT_MS)) return;
+    throw new ProblemException({
+      status: 503,
+      title: 'Read model behind',
+      code: 'READ_MODEL.BEHIND',
+      detail: 'The read model has not caught up with the latest records; try again shortly.',
+      retryAfterSeconds: 1,
+    });
+  }
+}
+
+/** The same instant in the form the read models store, so that text order is time order. */
+function canonical(instant: string): string {
+  return new Date(instant).toISOString();
+}
+
+function periodOf(query: PeriodQuery): Period {
+  const from = query.from === undefined ? null : canonical(query.from);
+  const to = query.to === undefined ? null : canonical(query.to);
+  if (from !== null && to !== null && !(Date.parse(from) < Date.parse(to)))
+    throw invalid('to', 'to must be later than from: the period is [from, to).');
+  return { from, to };
+}
+
+function invalid(field: string, detail: string): ProblemException {
+  return new ProblemException({
+    status: 400,
+    title: 'Invalid request',
+    code: 'REQUEST.INVALID',
+    field,
+    detail,
+    errors: [{ field, message: detail }],
+  });
+}

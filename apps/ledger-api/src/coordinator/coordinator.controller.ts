@@ -1,0 +1,40 @@
+import { Controller, Get, Inject, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedRequest } from '../access/current-actor.decorator';
+import { DEFAULT_MIN_CELL } from './cell-suppression';
+import { CoordinatorOnly, readRequestOf, ServesView } from './coordinator-only.guard';
+import { CoordinatorViews } from './coordinator-views';
+import { HandoffBoardQueryDto, StatisticsQueryDto } from './coordinator.dto';
+
+export const COORDINATOR_VIEWS = Symbol('COORDINATOR_VIEWS');
+
+@ApiTags('coordinator')
+@ApiBearerAuth()
+@ApiForbiddenResponse({
+  description: 'COORDINATOR.ONLY: the caller is not a coordinator of the national coordinator (audited).',
+})
+@UseGuards(CoordinatorOnly)
+@Controller('coordinator')
+export class CoordinatorController {
+  constructor(@Inject(COORDINATOR_VIEWS) private readonly views: CoordinatorViews) {}
+
+  @Get('handoff-board')
+  @ServesView('handoff-board')
+  @ApiOperation({
+    summary:
+      'The handoff board: referrals by sender, receiver and status, with time to acknowledge and to hand off, overdue and escalated referrals, and a summary (p50/p90) of the period; no case or subject ids. ?asOf= shows the board at a past instant. Audited.',
+  })
+  handoffBoard(@Req() request: AuthenticatedRequest, @Query() query: HandoffBoardQueryDto) {
+    return this.views.handoffBoard(readRequestOf(request), { ...query, limit: query.limit ?? 20 });
+  }
+
+  @Get('statistics')
+  @ServesView('statistics')
+  @ApiOperation({
+    summary:
+      'Reported cases by exploitation form, reporting agency kind, region and month (of the period), with every cell smaller than k suppressed. No identity data. Audited.',
+  })
+  statistics(@Req() request: AuthenticatedRequest, @Query() query: StatisticsQueryDto) {
+    return this.views.statistics(readRequestOf(request), { ...query, k: query.k ?? DEFAULT_MIN_CELL });
+  }
+}
