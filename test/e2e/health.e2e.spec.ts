@@ -88,3 +88,33 @@ describe('ledger-api refuses to boot on bad configuration (e2e)', () => {
     expect(run.stderr).toContain('LOG_LEVEL must be one of');
   });
 });
+
+describe('malformed HTTP (e2e)', () => {
+  it('answers a request Node cannot parse with a 400 problem document', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { connect } = await import('node:net');
+    const dir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
+    const app = await createApp(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = new URL(await app.getUrl());
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write('GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n'),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400/);
+      expect(answer).toContain('content-type: application/problem+json');
+      expect(answer).toContain('"code":"HTTP.MALFORMED_REQUEST"');
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,17 +2,37 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import type { LedgerConfig } from './config/config';
 import { validationPipe } from './http/validation';
 import { requestId } from './logging';
 import { setUpOpenApi } from './openapi';
 
+/** A request Node cannot even parse (bad header bytes, say) still gets a problem document, then the socket closes. */
+function malformedHttp(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return;
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    code: 'HTTP.MALFORMED_REQUEST',
+    detail: 'The request could not be parsed as HTTP.',
+  });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Builds the ledger app from a validated configuration (used by main and by the e2e tests). */
 export async function createApp(config: LedgerConfig): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, genReqId: requestId }),
+    new FastifyAdapter({
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      genReqId: requestId,
+      clientErrorHandler: malformedHttp,
+    }),
     // bodyParser: false keeps Nest from adding form and text parsers: commands are JSON only.
     { bufferLogs: true, abortOnError: false, bodyParser: false },
   );
