@@ -155,6 +155,42 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     );
   });
 
+  it('refuses commands on a case from an agency that is no party to it, exactly like an unknown case, storing nothing', async () => {
+    const head = await ledger.store.headPosition();
+    const respondBy = new Date(Date.now() + 86_400_000).toISOString();
+    const attempts = [
+      outsider.post(`/cases/${caseId}/consents`, {
+        agencyIds: ['inspectorate-reads'],
+        categories: ['exploitation'],
+        purposes: ['investigation'],
+        expiresAt: '2030-01-01T00:00:00Z',
+        capture: { method: 'written', language: 'en', interpreterUsed: false },
+      }),
+      outsider.post(`/cases/${caseId}/referrals`, {
+        toAgencyId: 'ngo-reads',
+        purpose: 'assistance',
+        servicesRequested: [],
+        urgency: 'routine',
+        respondBy,
+        sharedCategories: [],
+      }),
+      outsider.post(`/cases/${caseId}/support-services`, {
+        serviceType: 'legal',
+        providedOn: new Date().toISOString().slice(0, 10),
+      }),
+      outsider.post(`/cases/${caseId}/indicator-assessments`, {
+        outcome: 'indicators-present',
+        indicatorsConfirmed: ['debt-bondage'],
+        exploitationForms: ['labour'],
+      }),
+    ];
+    for (const answer of await Promise.all(attempts)) {
+      expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 404 });
+      expect(answer.body).toMatchObject({ code: 'CASE.NOT_FOUND', field: 'caseId' });
+    }
+    expect(await ledger.store.headPosition()).toBe(head);
+  });
+
   it('enforces a withdrawal on the very next read, from every agency, right after it is acknowledged', async () => {
     expect((await read(shelter, caseId)).status).toBe(200);
     const partial = await clinic.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {

@@ -153,7 +153,10 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     return answer.body;
   }
 
-  /** A case reported and assessed by the clinic; with `grounds`, reasonable grounds decided by the police. */
+  /**
+   * A case reported and assessed by the clinic and referred to the NGO, which makes the NGO
+   * party to it (commands on a case need that); with `grounds`, reasonable grounds decided by the police.
+   */
   async function openCase(
     options: { minor?: boolean; grounds?: 'positive' | 'negative' } = {},
   ): Promise<string> {
@@ -161,6 +164,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     expect(reported.status).toBe(201);
     const { caseId } = reported.body;
     expect((await clinic.post(`/cases/${caseId}/indicator-assessments`, ASSESSMENT)).status).toBe(200);
+    await referral(clinic, caseId, 'ngo-lighthouse', { sharedCategories: [] });
     if (options.grounds) {
       const decided = await police.post(`/cases/${caseId}/reasonable-grounds-decision`, {
         outcome: options.grounds,

@@ -10,7 +10,8 @@ import {
   type ReportedCase,
 } from '@nrm/identification';
 import { agencyStream } from '@nrm/access';
-import { notFound, ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
+import { notFound, ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
+import type { PartyCheck } from './case-parties';
 
 /**
  * Reads other contexts' records that a command needs as context (is the case
@@ -18,7 +19,11 @@ import { notFound, ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
  * the stream at its latest revision: never from a read model that may trail.
  */
 export class CaseRecords {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    /** Absent for the operator's console. */
+    private readonly partyCheck?: PartyCheck,
+  ) {}
 
   async identification(caseId: string): Promise<IdentificationState> {
     let state = initialIdentificationState();
@@ -33,10 +38,12 @@ export class CaseRecords {
   }
 
   /** The reported case, or a 404 naming the case id. */
-  async reportedCase(caseId: string): Promise<ReportedCase> {
+  async reportedCase(caseId: string, actor?: Actor): Promise<ReportedCase> {
     const state = await this.identification(caseId);
     if (!isReported(state))
       throw notFound('CASE.NOT_FOUND', 'No case has been reported with this id.', 'caseId');
+    // With an actor, a case of which its agency is no party answers like a missing one.
+    if (actor && this.partyCheck) await this.partyCheck(caseId, actor);
     return state;
   }
 

@@ -3,6 +3,7 @@ import type { EventStore } from '@nrm/event-store';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import { CaseRecords } from '../cases/case-records';
+import type { PartyCheck } from '../cases/case-parties';
 import type {
   GrantConsentDto,
   RecordLawfulBasisDto,
@@ -19,9 +20,9 @@ export class ConsentCommands {
   private readonly run;
   private readonly records: CaseRecords;
 
-  constructor(store: EventStore) {
+  constructor(store: EventStore, partyCheck?: PartyCheck) {
     this.run = deciderRunner(store, consentDecider);
-    this.records = new CaseRecords(store);
+    this.records = new CaseRecords(store, partyCheck);
   }
 
   async grant(
@@ -35,7 +36,7 @@ export class ConsentCommands {
       caseId,
       context,
       async () => {
-        const identification = await this.records.reportedCase(caseId);
+        const identification = await this.records.reportedCase(caseId, context.actor);
         await this.records.requireAgencies(input.agencyIds, 'agencyIds');
         return {
           type: 'GrantConsent',
@@ -55,7 +56,7 @@ export class ConsentCommands {
     context: CommandContext,
   ): Promise<CommandResult> {
     return this.onCase(caseId, context, async () => {
-      await this.records.reportedCase(caseId);
+      await this.records.reportedCase(caseId, context.actor);
       return {
         type: 'WithdrawConsent',
         data: { caseId, consentId, ...plain(input) },
@@ -66,7 +67,7 @@ export class ConsentCommands {
 
   refuse(caseId: string, input: RefuseConsentDto, context: CommandContext): Promise<CommandResult> {
     return this.onCase(caseId, context, async () => {
-      await this.records.reportedCase(caseId);
+      await this.records.reportedCase(caseId, context.actor);
       return { type: 'RefuseConsent', data: { caseId, ...plain(input) }, metadata: metadataOf(context) };
     });
   }
@@ -82,7 +83,7 @@ export class ConsentCommands {
       caseId,
       context,
       async () => {
-        await this.records.reportedCase(caseId);
+        await this.records.reportedCase(caseId, context.actor);
         await this.records.requireAgencies(input.agencyIds, 'agencyIds');
         return {
           type: 'RecordLawfulBasis',

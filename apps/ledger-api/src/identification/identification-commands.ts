@@ -12,12 +12,18 @@ import { notFound } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import type { AssessIndicatorsDto, ReportPotentialVictimDto } from './identification.dto';
+import type { PartyCheck } from '../cases/case-parties';
 
 /** Identification commands, shared by the HTTP API and the CLI's demo. */
 export class IdentificationCommands {
   private readonly run;
 
-  constructor(store: EventStore, policy: IdentificationPolicy) {
+  constructor(
+    store: EventStore,
+    policy: IdentificationPolicy,
+    /** Absent for the operator's console. */
+    private readonly partyCheck?: PartyCheck,
+  ) {
     this.run = deciderRunner(store, identificationDecider(policy));
   }
 
@@ -70,15 +76,22 @@ export class IdentificationCommands {
     });
   }
 
-  /** Commands on an existing case: a case nobody reported is a 404, not a rule violation. */
+  /**
+   * Commands on an existing case: a case nobody reported is a 404, not a rule
+   * violation. Assessing needs the agency to be party to the case; deciding grounds
+   * is for the competent authorities of the whole mechanism (the decider checks
+   * their kind and role), which may meet a case first when asked to decide.
+   */
   private onCase(
     caseId: string,
     context: CommandContext,
     command: IdentificationCommand,
   ): Promise<CommandResult> {
-    return this.run(identificationStream(caseId), context, (state: IdentificationState) => {
+    return this.run(identificationStream(caseId), context, async (state: IdentificationState) => {
       if (state.status === 'none')
         throw notFound('CASE.NOT_FOUND', 'No case has been reported with this id.', 'caseId');
+      if (command.type === 'AssessIndicators' && this.partyCheck && context.actor)
+        await this.partyCheck(caseId, context.actor);
       return command;
     });
   }

@@ -1,5 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import type { SqliteProjector } from '@nrm/projections';
+import { casePartyCheck } from '../cases/case-parties';
+import { PROJECTOR } from '../projections/projections.module';
 import type { LedgerConfig } from '../config/config';
 import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
 import { IdentificationCommands } from './identification-commands';
@@ -13,9 +16,13 @@ export class IdentificationModule {
       providers: [
         {
           provide: IDENTIFICATION_COMMANDS,
-          inject: [EVENT_STORE],
-          useFactory: (store: EventStore) =>
-            new IdentificationCommands(store, { competentKinds: config.COMPETENT_AGENCY_KINDS }),
+          inject: [EVENT_STORE, PROJECTOR],
+          useFactory: (store: EventStore, projector: SqliteProjector) =>
+            new IdentificationCommands(
+              store,
+              { competentKinds: config.COMPETENT_AGENCY_KINDS },
+              casePartyCheck(store, projector),
+            ),
         },
       ],
     };

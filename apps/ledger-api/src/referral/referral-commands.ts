@@ -3,6 +3,7 @@ import type { EventStore } from '@nrm/event-store';
 import { referralDecider, referralStream, type ReferralCommand, type ReferralState } from '@nrm/referral';
 import { notFound, ruleBroken } from '@nrm/shared-kernel';
 import { CaseRecords } from '../cases/case-records';
+import type { PartyCheck } from '../cases/case-parties';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import type { DeclineReferralDto, MakeReferralDto, WithdrawReferralDto } from './referral.dto';
@@ -17,9 +18,9 @@ export class ReferralCommands {
   private readonly run;
   private readonly records: CaseRecords;
 
-  constructor(store: EventStore) {
+  constructor(store: EventStore, partyCheck?: PartyCheck) {
     this.run = deciderRunner(store, referralDecider);
-    this.records = new CaseRecords(store);
+    this.records = new CaseRecords(store, partyCheck);
   }
 
   /**
@@ -37,7 +38,7 @@ export class ReferralCommands {
       referralStream(referralId),
       context,
       async () => {
-        await this.records.reportedCase(caseId);
+        await this.records.reportedCase(caseId, context.actor);
         const toAgencyKind = await this.records.agencyKind(input.toAgencyId);
         if (!toAgencyKind)
           throw ruleBroken(

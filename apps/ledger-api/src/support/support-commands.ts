@@ -2,6 +2,7 @@ import type { EventStore } from '@nrm/event-store';
 import { reasonableGroundsPositive } from '@nrm/identification';
 import { supportDecider, supportStream, type SupportCommand } from '@nrm/support';
 import { CaseRecords } from '../cases/case-records';
+import type { PartyCheck } from '../cases/case-parties';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import type {
@@ -20,9 +21,9 @@ export class SupportCommands {
   private readonly run;
   private readonly records: CaseRecords;
 
-  constructor(store: EventStore) {
+  constructor(store: EventStore, partyCheck?: PartyCheck) {
     this.run = deciderRunner(store, supportDecider);
-    this.records = new CaseRecords(store);
+    this.records = new CaseRecords(store, partyCheck);
   }
 
   startReflectionPeriod(caseId: string, input: StartReflectionPeriodDto, context: CommandContext) {
@@ -83,7 +84,7 @@ export class SupportCommands {
       supportStream(caseId),
       context,
       async () => {
-        await this.records.reportedCase(caseId);
+        await this.records.reportedCase(caseId, context.actor);
         return {
           type,
           data: { caseId, ...(await data()) },

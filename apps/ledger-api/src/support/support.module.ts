@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import type { SqliteProjector } from '@nrm/projections';
+import { casePartyCheck } from '../cases/case-parties';
+import { PROJECTOR } from '../projections/projections.module';
 import { SUPPORT_COMMANDS, SupportController } from './support.controller';
 import { SupportCommands } from './support-commands';
 
@@ -8,8 +11,9 @@ import { SupportCommands } from './support-commands';
   providers: [
     {
       provide: SUPPORT_COMMANDS,
-      inject: [EVENT_STORE],
-      useFactory: (store: EventStore) => new SupportCommands(store),
+      inject: [EVENT_STORE, PROJECTOR],
+      useFactory: (store: EventStore, projector: SqliteProjector) =>
+        new SupportCommands(store, casePartyCheck(store, projector)),
     },
   ],
 })

@@ -1,0 +1,32 @@
+import type { EventStore } from '@nrm/event-store';
+import { notFound, type Actor } from '@nrm/shared-kernel';
+import { ProblemException } from '../http/problem';
+import type { ReadModel } from './case-reads';
+
+/**
+ * Whether the acting agency is party to a case (reporter, referral sender or
+ * receiver, decision-maker, support provider), checked before a command on the
+ * case is decided. Absent for the operator's console, which acts for no agency.
+ */
+export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
+
+/** Decided on the case directory once it has applied everything stored before the command. */
+export function casePartyCheck(store: EventStore, readModel: ReadModel): PartyCheck {
+  return async (caseId, actor) => {
+    if (!(await readModel.waitFor(await store.headPosition(), 2000))) {
+      throw new ProblemException({
+        status: 503,
+        title: 'Read model behind',
+        code: 'READ_MODEL.BEHIND',
+        detail: 'The case directory has not caught up with the latest records; try again shortly.',
+        retryAfterSeconds: 1,
+      });
+    }
+    const party = readModel.db
+      .prepare('SELECT 1 FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1')
+      .get(caseId, actor.agencyId);
+    // The same answer as for a case that does not exist: commands reveal no more than reads.
+    if (party === undefined)
+      throw notFound('CASE.NOT_FOUND', 'No case with this id is known to your agency.', 'caseId');
+  };
+}
