@@ -191,6 +191,43 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     expect(await ledger.store.headPosition()).toBe(head);
   });
 
+  it('answers a body nested 10,000 levels deep with 400, not 500, storing nothing', async () => {
+    const head = await ledger.store.headPosition();
+    const deep = '{"capture":' + '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000) + '}';
+    const answer = await clinic.post(`/cases/${caseId}/consents`, deep);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await ledger.store.headPosition()).toBe(head);
+  });
+
+  it('lets a foreign contact point read only what consent covers: a lawful basis does not send data abroad', async () => {
+    const foreign = await ledger.principal('foreign-nrm', ['caseworker'], 'foreign-reads');
+    const respondBy = new Date(Date.now() + 86_400_000).toISOString();
+    expect(
+      (
+        await clinic.post(`/cases/${caseId}/referrals`, {
+          toAgencyId: 'foreign-reads',
+          purpose: 'referral',
+          servicesRequested: [],
+          urgency: 'routine',
+          respondBy,
+          sharedCategories: [],
+        })
+      ).status,
+    ).toBe(201);
+    const basis = await clinic.post(`/cases/${caseId}/lawful-bases`, {
+      agencyIds: ['foreign-reads'],
+      categories: ['exploitation'],
+      purposes: ['referral'],
+      basis: 'legal-obligation',
+      justification: 'Treaty obligation under the bilateral cooperation agreement, article 7.',
+    });
+    expect(basis.status).toBe(201);
+    const answer = await read(foreign, caseId, 'referral');
+    expect(answer.status).toBe(403);
+    expect(JSON.stringify(answer.body)).not.toContain('debt-bondage');
+  });
+
   it('enforces a withdrawal on the very next read, from every agency, right after it is acknowledged', async () => {
     expect((await read(shelter, caseId)).status).toBe(200);
     const partial = await clinic.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {

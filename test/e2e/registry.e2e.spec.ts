@@ -26,17 +26,17 @@ describe('registry and authentication (e2e)', () => {
     }
   });
 
-  it('lets a registry admin register an agency, a principal and a key that works at once', async () => {
+  it('lets the coordinator’s registry admin register an agency, and a principal and key of its own agency that work at once', async () => {
     const agency = await admin.post<{ agencyId: string }>('/agencies', {
       name: 'Shelter East',
       kind: 'shelter',
       country: 'NL',
     });
     expect(agency.status).toBe(201);
-    const principal = await admin.post<{ principalId: string }>(
-      `/agencies/${agency.body.agencyId}/principals`,
-      { label: 'night desk', roles: ['caseworker'] },
-    );
+    const principal = await admin.post<{ principalId: string }>(`/agencies/${admin.agencyId}/principals`, {
+      label: 'night desk',
+      roles: ['coordinator'],
+    });
     expect(principal.status).toBe(201);
     const key = await admin.post<{ apiKey: string; keyId: string }>(
       `/principals/${principal.body.principalId}/api-keys`,
@@ -66,6 +66,25 @@ describe('registry and authentication (e2e)', () => {
     expect(after.status).toBe(401);
   });
 
+  it('keeps a registry admin to its own agency: no principals or keys for other agencies, no new agencies unless coordinator', async () => {
+    const oversight = await ledger.principal('oversight-body', ['oversight'], 'oversight-registry');
+    const head = await ledger.store.headPosition();
+    const foreignPrincipal = await admin.post('/agencies/oversight-registry/principals', {
+      label: 'x',
+      roles: ['oversight'],
+    });
+    expect(foreignPrincipal.status).toBe(403);
+    expect(foreignPrincipal.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
+    const foreignKey = await admin.post(`/principals/${oversight.principalId}/api-keys`);
+    expect(foreignKey.status).toBe(403);
+    expect(foreignKey.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
+    const ngoAdmin = await ledger.principal('ngo', ['registry-admin']);
+    const newAgency = await ngoAdmin.post('/agencies', { name: 'Another NGO', kind: 'ngo', country: 'NL' });
+    expect(newAgency.status).toBe(403);
+    expect(newAgency.body).toMatchObject({ code: 'REGISTRY.COORDINATOR_ONLY' });
+    expect(await ledger.store.headPosition()).toBe(head + 3); // only the ngo admin's own registration and key
+  });
+
   it('refuses registry changes by a principal without the registry-admin role (403)', async () => {
     const caseworker = await ledger.principal('ngo', ['caseworker']);
     const answer = await caseworker.post('/agencies', { name: 'Sneaky', kind: 'ngo', country: 'NL' });
@@ -92,12 +111,13 @@ describe('registry and authentication (e2e)', () => {
     const badId = await admin.post('/agencies/bad%20id!/principals', { label: 'x', roles: ['caseworker'] });
     expect(badId.status).toBe(400);
     expect(badId.body).toMatchObject({ code: 'REQUEST.INVALID_ID', field: 'agencyId' });
+    // Another agency's id, existing or not, gets the same answer: an admin learns nothing of others.
     const missing = await admin.post('/agencies/no-such-agency/principals', {
       label: 'x',
       roles: ['caseworker'],
     });
-    expect(missing.status).toBe(404);
-    expect(missing.body).toMatchObject({ code: 'REGISTRY.AGENCY_NOT_FOUND', field: 'agencyId' });
+    expect(missing.status).toBe(403);
+    expect(missing.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
   });
 
   it('returns the first result for a retried command with the same Idempotency-Key, and stores nothing new', async () => {

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import type { LedgerConfig } from './config/config';
+import { useBoundedJsonParser } from './http/json-body';
 import { validationPipe } from './http/validation';
 import { requestId } from './logging';
 import { setUpOpenApi } from './openapi';
@@ -39,6 +40,7 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
   app.useLogger(app.get(Logger));
   // Fastify's own text/plain parser would hand a string to the validation pipe; 415 says it better.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  useBoundedJsonParser(app.getHttpAdapter().getInstance());
   // Every answer names its request id, so that a caseworker can quote it in a support call.
   app
     .getHttpAdapter()

@@ -12,7 +12,7 @@ import {
   type RegistryEvent,
 } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
-import type { AgencyKind, Role } from '@nrm/shared-kernel';
+import { forbidden, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import {
   CommandExecutor,
   RequestIds,
@@ -21,6 +21,17 @@ import {
 } from '../commands/command-executor';
 
 type PrincipalEvent = Exclude<RegistryEvent, AgencyRegistered>;
+
+function isAdmin(context: CommandContext): boolean {
+  return context.actor?.roles.includes('registry-admin') === true;
+}
+
+function ownAgencyOnly() {
+  return forbidden(
+    'REGISTRY.OWN_AGENCY_ONLY',
+    "A registry administrator manages only its own agency's principals and keys.",
+  );
+}
 
 /**
  * Registry commands, shared by the HTTP API (a registry-admin) and the CLI
@@ -43,15 +54,21 @@ export class RegistryCommands {
       stream: agencyStream(agencyId),
       evolve: evolveAgency,
       initialState: () => ({ status: 'none' }),
-      decide: (state) =>
-        decideAgency(
+      decide: (state) => {
+        if (isAdmin(context) && context.actor?.agencyKind !== 'national-coordinator')
+          throw forbidden(
+            'REGISTRY.COORDINATOR_ONLY',
+            'Only the national coordinator registers new agencies.',
+          );
+        return decideAgency(
           {
             type: 'RegisterAgency',
             data: { agencyId, name: input.name, kind: input.kind, country: input.country },
             metadata: context,
           },
           state,
-        ),
+        );
+      },
       context,
       ids,
     });
@@ -64,8 +81,9 @@ export class RegistryCommands {
   ): Promise<{ principalId: string } & CommandResult> {
     const ids = new RequestIds(context);
     const principalId = input.principalId ?? ids.entity('principal');
-    const result = await this.onPrincipal(principalId, context, ids, async (state) =>
-      decidePrincipal(
+    const result = await this.onPrincipal(principalId, context, ids, async (state) => {
+      if (isAdmin(context) && input.agencyId !== context.actor?.agencyId) throw ownAgencyOnly();
+      return decidePrincipal(
         {
           type: 'RegisterPrincipal',
           data: {
@@ -78,8 +96,8 @@ export class RegistryCommands {
           metadata: context,
         },
         state,
-      ),
-    );
+      );
+    });
     return { principalId, ...result };
   }
 
@@ -115,6 +133,10 @@ export class RegistryCommands {
     );
   }
 
+  /**
+   * Over the API a registry administrator manages only its own agency's principals
+   * and keys; the console (no actor) manages all.
+   */
   private onPrincipal(
     principalId: string,
     context: CommandContext,
@@ -125,7 +147,11 @@ export class RegistryCommands {
       stream: principalStream(principalId),
       evolve: evolvePrincipal,
       initialState: () => ({ status: 'none' }),
-      decide,
+      decide: (state) => {
+        if (isAdmin(context) && state.status === 'registered' && state.agencyId !== context.actor?.agencyId)
+          throw ownAgencyOnly();
+        return decide(state);
+      },
       context,
       ids,
     });

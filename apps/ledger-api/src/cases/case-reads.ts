@@ -58,7 +58,8 @@ export class CaseReads {
       });
       if (coverage?.basis === 'consent')
         bases.push({ category, basis: 'consent', consentId: coverage.consentId });
-      else if (coverage?.basis === 'lawful-basis')
+      // Data goes abroad on the person's consent only, never on a lawful basis alone.
+      else if (coverage?.basis === 'lawful-basis' && request.actor.agencyKind !== 'foreign-nrm')
         bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
     }
     if (bases.length === 0) {
@@ -86,9 +87,10 @@ export class CaseReads {
     return {
       ...view,
       purpose,
-      basis: Object.fromEntries(bases.map((b) => [b.category, b.basis])) as Partial<
-        Record<DataCategory, string>
-      >,
+      // Only the categories returned: a covered category with nothing recorded is not named.
+      basis: Object.fromEntries(
+        bases.filter((b) => b.category in view.categories).map((b) => [b.category, b.basis]),
+      ) as Partial<Record<DataCategory, string>>,
     };
   }
 
