@@ -189,6 +189,9 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
         expect(short.body).toMatchObject({ field: 'justification' });
         const unknownField = await police.post(`/cases/${caseId}/break-glass-reads`, { ...body, extra: 1 });
         expect(unknownField.status).toBe(400);
+        // No body at all, from a principal without the role: still refused, still audited.
+        const noBody = await ngo.call('POST', `/cases/${caseId}/break-glass-reads`);
+        expect(noBody.status).toBe(403);
       });
       expect(events.map((e) => [e.type, e.data.reason, e.data.agencyId])).toEqual([
         ['AccessDenied', 'break-glass-role-required', 'ngo-ov'],
@@ -196,6 +199,7 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
         ['AccessDenied', 'not-a-party-or-unknown-case', 'inspect-ov'],
         ['AccessDenied', 'break-glass-request-invalid', 'police-ov'],
         ['AccessDenied', 'break-glass-request-invalid', 'police-ov'],
+        ['AccessDenied', 'break-glass-role-required', 'ngo-ov'],
       ]);
     });
   });

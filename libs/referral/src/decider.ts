@@ -111,6 +111,14 @@ function makeReferral(command: MakeReferral, state: ReferralState): ReferralMade
   if (data.toAgencyId === actor.agencyId) {
     throw ruleBroken('REFERRAL.SELF_REFERRAL', 'An agency cannot refer a person to itself.', 'toAgencyId');
   }
+  if (NON_REFERRING_AGENCY_KINDS.has(data.toAgencyKind)) {
+    // They coordinate and oversee; a person is referred to agencies that assist or protect.
+    throw ruleBroken(
+      'REFERRAL.AGENCY_CANNOT_RECEIVE',
+      'The national coordinator and the oversight body do not receive referrals; refer the person to an agency that assists them.',
+      'toAgencyId',
+    );
+  }
 
   const respondByMs = parseInstant(data.respondBy);
   if (respondByMs === undefined) {

@@ -255,6 +255,8 @@ function modelStep(model: Model, command: ReferralCommand): Model | undefined {
         actor.agencyKind !== 'national-coordinator' &&
         actor.agencyKind !== 'oversight-body' &&
         d.toAgencyId !== actor.agencyId &&
+        d.toAgencyKind !== 'national-coordinator' &&
+        d.toAgencyKind !== 'oversight-body' &&
         !INVALID_RESPOND_BY.includes(d.respondBy) &&
         respondBy > Date.parse(now) &&
         new Set(d.sharedCategories).size === d.sharedCategories.length &&

@@ -313,6 +313,15 @@ describe('MakeReferral', () => {
       .thenThrows({ code: 'REFERRAL.SELF_REFERRAL', kind: 'rule', field: 'toAgencyId' });
   });
 
+  it.each(['national-coordinator', 'oversight-body'] as const)(
+    'does not refer a person to the %s',
+    (toAgencyKind) => {
+      given()
+        .when(make({ toAgencyId: 'agency-x', toAgencyKind }))
+        .thenThrows({ code: 'REFERRAL.AGENCY_CANNOT_RECEIVE', kind: 'rule', field: 'toAgencyId' });
+    },
+  );
+
   it.each([
     ['before now', '2026-02-28T09:00:00.000Z'],
     ['exactly now', MADE_AT],

@@ -38,6 +38,8 @@ export type StartReflectionPeriod = DomainCommand<
     days: number;
     /** Supplied by the API from identification: a positive reasonable-grounds decision exists. */
     reasonableGroundsPositive: boolean;
+    /** Supplied by the API from identification: the (UTC) day of that decision, when known. */
+    entitledSince?: CalendarDate;
   },
   CommandMetadata
 >;

@@ -110,6 +110,19 @@ function startReflectionPeriod(
       'startsOn',
     );
   }
+  const { entitledSince } = command.data;
+  if (
+    entitledSince !== undefined &&
+    isCalendarDate(entitledSince) &&
+    daysBetween(entitledSince, startsOn) < 0
+  ) {
+    // Backdating before the entitlement would eat into the legal minimum: the person gets every day of it.
+    throw ruleBroken(
+      'SUPPORT.START_BEFORE_ENTITLEMENT',
+      `The reflection period cannot start before the positive reasonable-grounds decision (${entitledSince}).`,
+      'startsOn',
+    );
+  }
   if (daysAgo < 0) {
     // A deferred start would leave the person unprotected between the decision and the start.
     throw ruleBroken(

@@ -526,6 +526,17 @@ describe('StartReflectionPeriod', () => {
     expect(event?.data).toMatchObject({ startsOn: '2025-02-08', endsOn: '2025-03-10' });
   });
 
+  it('refuses a start before the day of the positive reasonable-grounds decision, and accepts that day', () => {
+    given()
+      .when(start({ startsOn: '2025-03-01', entitledSince: '2025-03-02' }))
+      .thenThrows('SUPPORT.START_BEFORE_ENTITLEMENT', 'rule', 'startsOn');
+    const [event] = supportDecider.decide(
+      start({ startsOn: '2025-03-02', entitledSince: '2025-03-02' }),
+      supportDecider.initialState(),
+    );
+    expect(event?.data).toMatchObject({ startsOn: '2025-03-02' });
+  });
+
   it('refuses a start more than 30 days before today', () => {
     given()
       .when(start({ startsOn: '2025-02-07' }))

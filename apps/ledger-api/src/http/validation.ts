@@ -25,7 +25,13 @@ function flatten(errors: readonly ValidationError[], parent = ''): FieldProblem[
 /** Refuses a JSON body that is not an object before class-transformer turns it into an empty one. */
 class LedgerValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    // Only for bodies bound to a DTO class; a handler that takes the raw body validates (and audits) it itself.
+    const dto = typeof metadata.metatype === 'function' && metadata.metatype !== Object;
+    if (
+      metadata.type === 'body' &&
+      dto &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    ) {
       throw bodyNotAnObject();
     }
     return super.transform(value, metadata);

@@ -27,12 +27,21 @@ export class SupportCommands {
   }
 
   startReflectionPeriod(caseId: string, input: StartReflectionPeriodDto, context: CommandContext) {
-    return this.onCase(caseId, 'StartReflectionPeriod', context, async () => ({
-      startsOn: input.startsOn,
-      days: input.days,
-      // Entitlement comes from the identification record at its latest revision.
-      reasonableGroundsPositive: reasonableGroundsPositive(await this.records.identification(caseId)),
-    }));
+    return this.onCase(caseId, 'StartReflectionPeriod', context, async () => {
+      // Entitlement, and the day it began, come from the identification record at its latest revision.
+      const identification = await this.records.identification(caseId);
+      const entitled = reasonableGroundsPositive(identification);
+      const decidedAt =
+        entitled && 'reasonableGroundsDecidedAt' in identification
+          ? identification.reasonableGroundsDecidedAt
+          : undefined;
+      return {
+        startsOn: input.startsOn,
+        days: input.days,
+        reasonableGroundsPositive: entitled,
+        ...(typeof decidedAt === 'string' ? { entitledSince: decidedAt.slice(0, 10) } : {}),
+      };
+    });
   }
 
   extendReflectionPeriod(caseId: string, input: ExtendReflectionPeriodDto, context: CommandContext) {
