@@ -65,7 +65,30 @@ export class HandoffBoardQueryDto extends PeriodQueryDto {
   asOf?: string;
 }
 
-export class StatisticsQueryDto extends PeriodQueryDto {
+/** The first instant of a calendar month, in UTC. */
+const MONTH_START = /^\d{4}-(0[1-9]|1[0-2])-01T00:00(:00(\.0{1,9})?)?Z$/;
+const monthMessage = (field: string) =>
+  `${field} must be the start of a month in UTC, e.g. 2026-01-01T00:00:00Z: statistics come by whole months, so that overlapping periods cannot be subtracted to reveal a suppressed cell`;
+
+export class StatisticsQueryDto {
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00Z',
+    description: 'Start of the period (inclusive): the first instant of a month, UTC.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  @Matches(MONTH_START, { message: monthMessage('from') })
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-07-01T00:00:00Z',
+    description: 'End of the period (exclusive): the first instant of a month, UTC.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  @Matches(MONTH_START, { message: monthMessage('to') })
+  to?: string;
+
   @ApiPropertyOptional({
     minimum: MIN_CELL_RANGE.min,
     maximum: MIN_CELL_RANGE.max,
