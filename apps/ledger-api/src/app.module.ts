@@ -30,7 +30,7 @@ export class AppModule {
         ReferralModule,
         SupportModule,
         ProjectionsModule.forRoot(config),
-        CoordinatorModule,
+        CoordinatorModule.forRoot(config),
         OversightModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

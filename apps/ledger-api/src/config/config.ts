@@ -54,6 +54,12 @@ export class LedgerConfig {
   })
   COMPETENT_AGENCY_KINDS: AgencyKind[] = ['law-enforcement', 'asylum-authority', 'national-coordinator'];
 
+  /** Smallest count the coordinator's statistics publish; a request may ask for more, never less. */
+  @IsInt({ message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
+  @Min(2, { message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
+  @Max(100, { message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
+  STATS_MIN_CELL = 5;
+
   /** JWT bearer tokens (production): all three set, or none. */
   @IsOptional()
   @IsUrl(
@@ -78,7 +84,7 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC: ReadonlySet<string> = new Set(['PORT', 'BODY_LIMIT_BYTES']);
+const NUMERIC: ReadonlySet<string> = new Set(['PORT', 'BODY_LIMIT_BYTES', 'STATS_MIN_CELL']);
 const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
 
 /**

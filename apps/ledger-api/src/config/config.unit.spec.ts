@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       SQLITE_SYNCHRONOUS: 'FULL',
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1048576,
+      STATS_MIN_CELL: 5,
       COMPETENT_AGENCY_KINDS: ['law-enforcement', 'asylum-authority', 'national-coordinator'],
       AUTH_JWKS_URL: undefined,
       AUTH_JWT_ISSUER: undefined,

@@ -1,12 +1,13 @@
 import { Controller, Get, Inject, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
-import { DEFAULT_MIN_CELL } from './cell-suppression';
+import { ProblemException } from '../http/problem';
 import { CoordinatorOnly, readRequestOf, ServesView } from './coordinator-only.guard';
 import { CoordinatorViews } from './coordinator-views';
 import { HandoffBoardQueryDto, StatisticsQueryDto } from './coordinator.dto';
 
 export const COORDINATOR_VIEWS = Symbol('COORDINATOR_VIEWS');
+export const STATS_MIN_CELL = Symbol('STATS_MIN_CELL');
 
 @ApiTags('coordinator')
 @ApiBearerAuth()
@@ -16,7 +17,10 @@ export const COORDINATOR_VIEWS = Symbol('COORDINATOR_VIEWS');
 @UseGuards(CoordinatorOnly)
 @Controller('coordinator')
 export class CoordinatorController {
-  constructor(@Inject(COORDINATOR_VIEWS) private readonly views: CoordinatorViews) {}
+  constructor(
+    @Inject(COORDINATOR_VIEWS) private readonly views: CoordinatorViews,
+    @Inject(STATS_MIN_CELL) private readonly minCell: number,
+  ) {}
 
   @Get('handoff-board')
   @ServesView('handoff-board')
@@ -35,6 +39,16 @@ export class CoordinatorController {
       'Reported cases by exploitation form, reporting agency kind, region and month (of the period), with every cell smaller than k suppressed. No identity data. Audited.',
   })
   statistics(@Req() request: AuthenticatedRequest, @Query() query: StatisticsQueryDto) {
-    return this.views.statistics(readRequestOf(request), { ...query, k: query.k ?? DEFAULT_MIN_CELL });
+    // The installation's minimum protects small cells; a request may be stricter, never looser.
+    if (query.k !== undefined && query.k < this.minCell) {
+      throw new ProblemException({
+        status: 400,
+        title: 'Invalid request',
+        code: 'REQUEST.INVALID',
+        field: 'k',
+        detail: `k must be at least ${this.minCell}, the smallest cell this installation publishes`,
+      });
+    }
+    return this.views.statistics(readRequestOf(request), { ...query, k: query.k ?? this.minCell });
   }
 }

@@ -93,7 +93,8 @@ export class StatisticsQueryDto {
     minimum: MIN_CELL_RANGE.min,
     maximum: MIN_CELL_RANGE.max,
     default: DEFAULT_MIN_CELL,
-    description: 'Smallest count published: cells with fewer cases are reported as { suppressed: true }.',
+    description:
+      'Smallest count published: cells with fewer cases are reported as { suppressed: true }. At least the installation’s STATS_MIN_CELL (default 5).',
   })
   @IsOptional()
   @Type(() => Number)

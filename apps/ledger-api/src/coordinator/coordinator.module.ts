@@ -1,27 +1,35 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { LedgerConfig } from '../config/config';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { SqliteProjector } from '@nrm/projections';
 import { AuditTrail } from '../access/audit-trail';
 import { PROJECTOR } from '../projections/projections.module';
 import { CoordinatorOnly, COORDINATOR_AUDIT } from './coordinator-only.guard';
 import { CoordinatorViews } from './coordinator-views';
-import { COORDINATOR_VIEWS, CoordinatorController } from './coordinator.controller';
+import { COORDINATOR_VIEWS, CoordinatorController, STATS_MIN_CELL } from './coordinator.controller';
 
 /** The national coordinator's views: the handoff board and statistics, without identity data. */
-@Module({
-  controllers: [CoordinatorController],
-  providers: [
-    {
-      provide: COORDINATOR_VIEWS,
-      inject: [EVENT_STORE, PROJECTOR],
-      useFactory: (store: EventStore, projector: SqliteProjector) => new CoordinatorViews(store, projector),
-    },
-    {
-      provide: COORDINATOR_AUDIT,
-      inject: [EVENT_STORE],
-      useFactory: (store: EventStore) => new AuditTrail(store),
-    },
-    CoordinatorOnly,
-  ],
-})
-export class CoordinatorModule {}
+@Module({})
+export class CoordinatorModule {
+  static forRoot(config: LedgerConfig): DynamicModule {
+    return {
+      module: CoordinatorModule,
+      controllers: [CoordinatorController],
+      providers: [
+        { provide: STATS_MIN_CELL, useValue: config.STATS_MIN_CELL },
+        {
+          provide: COORDINATOR_VIEWS,
+          inject: [EVENT_STORE, PROJECTOR],
+          useFactory: (store: EventStore, projector: SqliteProjector) =>
+            new CoordinatorViews(store, projector),
+        },
+        {
+          provide: COORDINATOR_AUDIT,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) => new AuditTrail(store),
+        },
+        CoordinatorOnly,
+      ],
+    };
+  }
+}
