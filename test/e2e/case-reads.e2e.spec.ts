@@ -146,6 +146,18 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     const outgoing = await clinic.get<Referrals>('/referrals?direction=out');
     expect(outgoing.body.referrals.map((r) => r.toAgencyId).sort()).toEqual(['ngo-reads', 'shelter-reads']);
     expect((await ngo.get<Referrals>('/referrals?direction=out')).body.referrals).toEqual([]);
+    // Both referrals were made in the same test step; a page of one, then the next by cursor, gives both, once each.
+    type Page = Referrals & { next?: { cursor: string } };
+    const first = await clinic.get<Page>('/referrals?direction=out&limit=1');
+    expect(first.body.referrals).toHaveLength(1);
+    const second = await clinic.get<Page>(
+      `/referrals?direction=out&limit=1&cursor=${encodeURIComponent(first.body.next!.cursor)}`,
+    );
+    expect([...first.body.referrals, ...second.body.referrals].map((r) => r.toAgencyId).sort()).toEqual([
+      'ngo-reads',
+      'shelter-reads',
+    ]);
+    expect((await clinic.get('/referrals?direction=out&cursor=yesterday')).status).toBe(400);
     const bad = await ngo.get('/referrals?direction=sideways');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'direction' });

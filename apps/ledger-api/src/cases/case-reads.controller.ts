@@ -9,11 +9,11 @@ import {
 } from '@nestjs/swagger';
 import { PURPOSES, type Actor } from '@nrm/shared-kernel';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { CurrentActor } from '../access/current-actor.decorator';
 import { IdPipe } from '../http/ids';
-import { CaseReads } from './case-reads';
+import { CaseReads, CURSOR_PATTERN } from './case-reads';
 
 export const CASE_READS = Symbol('CASE_READS');
 
@@ -26,12 +26,10 @@ export class MyCasesQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({
-    description: 'Page cursor: the `next.before` of the previous page (an ISO instant).',
-  })
+  @ApiPropertyOptional({ description: 'Page cursor: the `next.cursor` of the previous page.' })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  before?: string;
+  @Matches(CURSOR_PATTERN, { message: 'cursor must be the next.cursor of a previous page' })
+  cursor?: string;
 }
 
 export class MyReferralsQuery extends MyCasesQuery {
@@ -90,7 +88,7 @@ export class ReferralReadsController {
       direction: query.direction,
       pending: query.pending ?? false,
       limit: query.limit ?? 20,
-      before: query.before,
+      cursor: query.cursor,
     });
   }
 }
@@ -109,7 +107,7 @@ export class CaseReadsController {
   myCases(@CurrentActor() actor: Actor, @Req() request: AuthenticatedRequest, @Query() query: MyCasesQuery) {
     return this.reads.myCases(readRequest(actor, request, undefined), {
       limit: query.limit ?? 20,
-      before: query.before,
+      cursor: query.cursor,
     });
   }
 

@@ -95,17 +95,25 @@ export class CaseReads {
   }
 
   /** The cases the agency is party to, newest first, with its relation to each: no case data. */
-  async myCases(request: ReadRequest, page: { limit: number; before?: string }) {
+  async myCases(request: ReadRequest, page: { limit: number; cursor?: string }) {
+    const after = parseCursor(page.cursor);
     await this.requireCaseRole(request, 'my-cases');
     await this.caughtUp();
     const rows = this.readModel.db
       .prepare(
         `SELECT p.case_id AS caseId, group_concat(p.relation) AS relations, d.reported_at AS reportedAt
            FROM case_parties p JOIN case_docs d ON d.case_id = p.case_id
-          WHERE p.agency_id = ? AND (? IS NULL OR d.reported_at < ?)
+          WHERE p.agency_id = ? AND (? IS NULL OR d.reported_at < ? OR (d.reported_at = ? AND p.case_id > ?))
           GROUP BY p.case_id ORDER BY d.reported_at DESC, p.case_id LIMIT ?`,
       )
-      .all(request.actor.agencyId, page.before ?? null, page.before ?? null, page.limit) as Array<{
+      .all(
+        request.actor.agencyId,
+        after?.time ?? null,
+        after?.time ?? null,
+        after?.time ?? null,
+        after?.id ?? null,
+        page.limit,
+      ) as Array<{
       caseId: string;
       relations: string;
       reportedAt: string;
@@ -120,7 +128,12 @@ export class CaseReads {
       caseIds: cases.map((c) => c.caseId),
     });
     const last = rows[rows.length - 1];
-    return { cases, ...(rows.length === page.limit && last ? { next: { before: last.reportedAt } } : {}) };
+    return {
+      cases,
+      ...(rows.length === page.limit && last
+        ? { next: { cursor: `${last.reportedAt}~${last.caseId}` } }
+        : {}),
+    };
   }
 
   /**
@@ -129,23 +142,26 @@ export class CaseReads {
    */
   async myReferrals(
     request: ReadRequest,
-    query: { direction: 'in' | 'out'; pending: boolean; limit: number; before?: string },
+    query: { direction: 'in' | 'out'; pending: boolean; limit: number; cursor?: string },
   ) {
     await this.requireCaseRole(request, `my-referrals-${query.direction}`);
+    const after = parseCursor(query.cursor);
     await this.caughtUp();
     const column = query.direction === 'in' ? 'to_agency' : 'from_agency';
     const rows = this.readModel.db
       .prepare(
         `SELECT doc, made_at AS madeAt FROM referral_docs
           WHERE ${column} = ? AND (? = 0 OR status IN ('made', 'acknowledged', 'accepted'))
-            AND (? IS NULL OR made_at < ?)
+            AND (? IS NULL OR made_at < ? OR (made_at = ? AND referral_id > ?))
           ORDER BY made_at DESC, referral_id LIMIT ?`,
       )
       .all(
         request.actor.agencyId,
         query.pending ? 1 : 0,
-        query.before ?? null,
-        query.before ?? null,
+        after?.time ?? null,
+        after?.time ?? null,
+        after?.time ?? null,
+        after?.id ?? null,
         query.limit,
       ) as Array<{ doc: string; madeAt: string }>;
     const referrals = rows.map((row) => {
@@ -175,7 +191,12 @@ export class CaseReads {
       caseIds: [...new Set(referrals.map((r) => r.caseId))],
     });
     const last = rows[rows.length - 1];
-    return { referrals, ...(rows.length === query.limit && last ? { next: { before: last.madeAt } } : {}) };
+    return {
+      referrals,
+      ...(rows.length === query.limit && last
+        ? { next: { cursor: `${last.madeAt}~${(JSON.parse(last.doc) as ReferralDoc).referralId}` } }
+        : {}),
+    };
   }
 
   /** Case data is read by those who work cases: caseworkers and decision-makers (break-glass has its own route). */
@@ -251,6 +272,16 @@ export class CaseReads {
       ...(caseId ? { caseId } : {}),
     });
   }
+}
+
+/** A page cursor is `<time>~<id>` of the last row: rows that share a time are neither skipped nor repeated. */
+export const CURSOR_PATTERN =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z~[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+function parseCursor(cursor: string | undefined): { time: string; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  const at = cursor.indexOf('~');
+  return { time: cursor.slice(0, at), id: cursor.slice(at + 1) };
 }
 
 function notFound(): ProblemException {
