@@ -43,7 +43,7 @@ export class Ledger {
   ): Promise<Principal> {
     const registry = new RegistryCommands(this.store);
     const context = () => ({ now: new Date().toISOString(), requestId: 'test', fingerprint: 'test' });
-    const exists = await this.agencyExists(agencyId);
+    const exists = await registry.agencyExists(agencyId);
     if (!exists)
       await registry.registerAgency({ name: `Test ${kind}`, kind, country: 'NL', agencyId }, context());
     const { principalId } = await registry.registerPrincipal(
@@ -52,11 +52,6 @@ export class Ledger {
     );
     const { apiKey } = await registry.issueApiKey(principalId, context());
     return new Principal(this.base, agencyId, principalId, apiKey!);
-  }
-
-  private async agencyExists(agencyId: string): Promise<boolean> {
-    for await (const _ of this.store.readStream(`agency-${agencyId}`, { maxCount: 1 })) return true;
-    return false;
   }
 }
 

@@ -102,7 +102,7 @@ export async function seedDemo(
   const actors = new Map<string, Actor>();
   const keys: Record<string, string> = {};
   for (const a of AGENCIES) {
-    const existing = await agencyExists(store, a.agencyId);
+    const existing = await registry.agencyExists(a.agencyId);
     if (!existing)
       await registry.registerAgency(
         { agencyId: a.agencyId, name: a.name, kind: a.kind, country: a.country },
@@ -271,9 +271,4 @@ export async function seedDemo(
     'ngo-lighthouse made a transnational referral to the Romanian contact point (case status only, by consent)',
   );
   return { caseId, keys, steps };
-}
-
-async function agencyExists(store: EventStore, agencyId: string): Promise<boolean> {
-  for await (const _ of store.readStream(`agency-${agencyId}`, { maxCount: 1 })) return true;
-  return false;
 }

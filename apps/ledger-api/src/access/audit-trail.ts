@@ -3,6 +3,7 @@ import type { EventStore, NewEvent } from '@nrm/event-store';
 import type { Actor, Purpose } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
 import { ProblemException } from '../http/problem';
+import type { AuthenticatedRequest } from './current-actor.decorator';
 
 /** Who reads, why, and which request: what every audit event of a read carries. */
 export interface ReadRequest {
@@ -11,6 +12,17 @@ export interface ReadRequest {
   readonly purpose: string | undefined;
   readonly requestId: string;
   readonly now: string;
+}
+
+/** The read request of an HTTP request: who, why (X-Purpose, when the route asks), which request, when. */
+export function readRequestOf(actor: Actor, request: AuthenticatedRequest, purpose?: string): ReadRequest {
+  const rawId = (request.raw as { id?: unknown }).id;
+  return {
+    actor,
+    purpose,
+    requestId: typeof rawId === 'string' ? rawId : String(request.id),
+    now: new Date().toISOString(),
+  };
 }
 
 /**

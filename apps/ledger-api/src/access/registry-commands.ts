@@ -157,7 +157,8 @@ export class RegistryCommands {
     });
   }
 
-  private async agencyExists(agencyId: string): Promise<boolean> {
+  /** Whether an agency is registered, read from its own stream (authoritative, also for the console). */
+  async agencyExists(agencyId: string): Promise<boolean> {
     for await (const _ of this.store.readStream(agencyStream(agencyId), { maxCount: 1 })) return true;
     return false;
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { REGISTRY_EVENT_TYPES, RegistryView, parseApiKey, type RegistryEvent } from '@nrm/access';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { asDomainEvent } from '../commands/command-executor';
 import type { Actor } from '@nrm/shared-kernel';
 
 /** How often the registry looks for changes made by other processes (the CLI, other API replicas). */
@@ -68,14 +69,7 @@ export class RegistryService implements OnModuleInit, OnModuleDestroy {
       filter: { eventTypes: REGISTRY_EVENT_TYPES },
     });
     for await (const event of events) {
-      this.view.apply(
-        {
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          data: event.data,
-        } as unknown as RegistryEvent,
-        event.position,
-      );
+      this.view.apply(asDomainEvent<RegistryEvent>(event), event.position);
     }
   }
 

@@ -1,7 +1,6 @@
 import type { EventStore } from '@nrm/event-store';
 import { notFound, type Actor } from '@nrm/shared-kernel';
-import { ProblemException } from '../http/problem';
-import type { ReadModel } from './case-reads';
+import { awaitReadModel, type ReadModel } from './read-model';
 
 /**
  * Whether the acting agency is party to a case (reporter, referral sender or
@@ -13,15 +12,7 @@ export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
 /** Decided on the case directory once it has applied everything stored before the command. */
 export function casePartyCheck(store: EventStore, readModel: ReadModel): PartyCheck {
   return async (caseId, actor) => {
-    if (!(await readModel.waitFor(await store.headPosition(), 2000))) {
-      throw new ProblemException({
-        status: 503,
-        title: 'Read model behind',
-        code: 'READ_MODEL.BEHIND',
-        detail: 'The case directory has not caught up with the latest records; try again shortly.',
-        retryAfterSeconds: 1,
-      });
-    }
+    await awaitReadModel(store, readModel);
     const party = readModel.db
       .prepare('SELECT 1 FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1')
       .get(caseId, actor.agencyId);

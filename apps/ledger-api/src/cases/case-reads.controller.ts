@@ -12,6 +12,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { CurrentActor } from '../access/current-actor.decorator';
+import { readRequestOf } from '../access/audit-trail';
 import { IdPipe } from '../http/ids';
 import { CaseReads, CURSOR_PATTERN } from './case-reads';
 
@@ -58,16 +59,6 @@ class CaseViewDoc {
   basis!: Record<string, string>;
 }
 
-function readRequest(actor: Actor, request: AuthenticatedRequest, purpose: string | undefined) {
-  const requestId = (request.raw as { id?: unknown }).id;
-  return {
-    actor,
-    purpose,
-    requestId: typeof requestId === 'string' ? requestId : 'unknown',
-    now: new Date().toISOString(),
-  };
-}
-
 @ApiTags('referrals (reads)')
 @ApiBearerAuth()
 @Controller('referrals')
@@ -84,7 +75,7 @@ export class ReferralReadsController {
     @Req() request: AuthenticatedRequest,
     @Query() query: MyReferralsQuery,
   ) {
-    return this.reads.myReferrals(readRequest(actor, request, undefined), {
+    return this.reads.myReferrals(readRequestOf(actor, request, undefined), {
       direction: query.direction,
       pending: query.pending ?? false,
       limit: query.limit ?? 20,
@@ -105,7 +96,7 @@ export class CaseReadsController {
       'The cases your agency is party to (reporter, referral sender or receiver, decision-maker, support provider), newest first. Audited.',
   })
   myCases(@CurrentActor() actor: Actor, @Req() request: AuthenticatedRequest, @Query() query: MyCasesQuery) {
-    return this.reads.myCases(readRequest(actor, request, undefined), {
+    return this.reads.myCases(readRequestOf(actor, request, undefined), {
       limit: query.limit ?? 20,
       cursor: query.cursor,
     });
@@ -128,6 +119,6 @@ export class CaseReadsController {
     @CurrentActor() actor: Actor,
     @Req() request: AuthenticatedRequest,
   ): Promise<CaseViewDoc> {
-    return this.reads.caseView(caseId, readRequest(actor, request, purpose));
+    return this.reads.caseView(caseId, readRequestOf(actor, request, purpose));
   }
 }

@@ -4,17 +4,10 @@ import { consentCovers } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { caseView, type CaseDoc, type ReferralDoc } from '@nrm/projections';
 import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
-import type Database from 'better-sqlite3';
 import { ProblemException } from '../http/problem';
 import { CaseRecords } from './case-records';
+import { awaitReadModel, type ReadModel } from './read-model';
 
-/** What queries need of the projector: its tables, and proof that it has caught up. */
-export interface ReadModel {
-  readonly db: Database.Database;
-  waitFor(position: number, timeoutMs: number): Promise<boolean>;
-}
-
-const CAUGHT_UP_TIMEOUT_MS = 2000;
 const CASE_READER_ROLES: readonly Role[] = ['caseworker', 'decision-maker'];
 
 /**
@@ -40,7 +33,7 @@ export class CaseReads {
   async caseView(caseId: string, request: ReadRequest) {
     await this.requireCaseRole(request, 'case', caseId);
     const purpose = await this.requirePurpose(request, 'case', caseId);
-    await this.caughtUp();
+    await awaitReadModel(this.store, this.readModel);
     const doc = this.caseDoc(caseId);
     if (!doc || !this.isParty(caseId, request.actor.agencyId)) {
       await this.deny(request, 'case', 'not-a-party-or-unknown-case', purpose, caseId);
@@ -98,7 +91,7 @@ export class CaseReads {
   async myCases(request: ReadRequest, page: { limit: number; cursor?: string }) {
     const after = parseCursor(page.cursor);
     await this.requireCaseRole(request, 'my-cases');
-    await this.caughtUp();
+    await awaitReadModel(this.store, this.readModel);
     const rows = this.readModel.db
       .prepare(
         `SELECT p.case_id AS caseId, group_concat(p.relation) AS relations, d.reported_at AS reportedAt
@@ -146,7 +139,7 @@ export class CaseReads {
   ) {
     await this.requireCaseRole(request, `my-referrals-${query.direction}`);
     const after = parseCursor(query.cursor);
-    await this.caughtUp();
+    await awaitReadModel(this.store, this.readModel);
     const column = query.direction === 'in' ? 'to_agency' : 'from_agency';
     const rows = this.readModel.db
       .prepare(
@@ -221,19 +214,6 @@ export class CaseReads {
       code: 'REQUEST.PURPOSE_REQUIRED',
       field: 'X-Purpose',
       detail: `Declare why you read this case: X-Purpose must be one of ${PURPOSES.join(', ')}.`,
-    });
-  }
-
-  /** Queries answer only once the read model has applied everything stored before the request. */
-  private async caughtUp(): Promise<void> {
-    const head = await this.store.headPosition();
-    if (await this.readModel.waitFor(head, CAUGHT_UP_TIMEOUT_MS)) return;
-    throw new ProblemException({
-      status: 503,
-      title: 'Read model behind',
-      code: 'READ_MODEL.BEHIND',
-      detail: 'The read model has not caught up with the latest records; try again shortly.',
-      retryAfterSeconds: 1,
     });
   }
 

@@ -12,6 +12,7 @@ import {
 import { agencyStream } from '@nrm/access';
 import { notFound, ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
 import type { PartyCheck } from './case-parties';
+import { asDomainEvent } from '../commands/command-executor';
 
 /**
  * Reads other contexts' records that a command needs as context (is the case
@@ -28,11 +29,7 @@ export class CaseRecords {
   async identification(caseId: string): Promise<IdentificationState> {
     let state = initialIdentificationState();
     for await (const e of this.store.readStream(identificationStream(caseId))) {
-      state = evolveIdentification(state, {
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        data: e.data,
-      } as unknown as IdentificationEvent);
+      state = evolveIdentification(state, asDomainEvent<IdentificationEvent>(e));
     }
     return state;
   }
@@ -70,11 +67,7 @@ export class CaseRecords {
   async consent(caseId: string): Promise<ConsentState> {
     let state = consentDecider.initialState();
     for await (const e of this.store.readStream(consentStream(caseId))) {
-      state = consentDecider.evolve(state, {
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        data: e.data,
-      } as unknown as ConsentEvent);
+      state = consentDecider.evolve(state, asDomainEvent<ConsentEvent>(e));
     }
     return state;
   }

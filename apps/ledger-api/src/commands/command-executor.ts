@@ -101,7 +101,8 @@ export interface CommandExecutorOptions {
  */
 const streamQueues = new WeakMap<EventStore, Map<string, Promise<unknown>>>();
 
-function asDomainEvent<E extends DomainEvent>(event: RecordedEvent): E {
+/** A stored event as its context's domain event type (payload unchanged: stored events are plain JSON). */
+export function asDomainEvent<E extends DomainEvent>(event: RecordedEvent): E {
   return { type: event.type, schemaVersion: event.schemaVersion, data: event.data } as unknown as E;
 }
 

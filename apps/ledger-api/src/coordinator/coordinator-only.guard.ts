@@ -1,6 +1,6 @@
 import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuditTrail, ReadRequest } from '../access/audit-trail';
+import { readRequestOf as readAs, type AuditTrail, type ReadRequest } from '../access/audit-trail';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { ProblemException } from '../http/problem';
 import { mayCoordinate, NOT_THE_COORDINATOR, type CoordinatorView } from './coordinator-access';
@@ -14,14 +14,8 @@ export const ServesView = (view: CoordinatorView) => SetMetadata(VIEW, view);
 /** Who reads, why (the X-Purpose header, if any) and which request. */
 export function readRequestOf(request: AuthenticatedRequest): ReadRequest {
   if (!request.actor) throw new Error('a coordinator route was reached without authentication');
-  const rawId = (request.raw as { id?: unknown }).id;
   const purpose = request.headers['x-purpose'];
-  return {
-    actor: request.actor,
-    purpose: typeof purpose === 'string' ? purpose : undefined,
-    requestId: typeof rawId === 'string' ? rawId : String(request.id),
-    now: new Date().toISOString(),
-  };
+  return readAs(request.actor, request, typeof purpose === 'string' ? purpose : undefined);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { EventStore } from '@nrm/event-store';
 import type { ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import type { ReadModel } from '../cases/case-reads';
+import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import { caseStatistics, type CaseFacts, type CaseStatistics } from './case-statistics';
 import {
@@ -13,8 +13,6 @@ import {
   type HandoffBoard,
   type ReferralStatus,
 } from './handoff-board';
-
-const CAUGHT_UP_TIMEOUT_MS = 2000;
 
 /** A period as asked: `from` and `to` as sent (validated instants), either may be absent. */
 export interface PeriodQuery {
@@ -77,7 +75,7 @@ export class CoordinatorViews {
         throw invalid('asOf', 'asOf must be a past instant: the board cannot be shown as it will be.');
       board = handoffBoard(await this.referralsAsOf(asOf), filter, page, asOf);
     } else {
-      await this.caughtUp();
+      await awaitReadModel(this.store, this.readModel);
       board = handoffBoard(this.referrals(filter), filter, page, request.now);
     }
     await this.audit.accessed(request, { view: 'handoff-board', categories: [] });
@@ -89,7 +87,7 @@ export class CoordinatorViews {
     query: PeriodQuery & { readonly k: number },
   ): Promise<CaseStatistics & { period: Period }> {
     const period = periodOf(query);
-    await this.caughtUp();
+    await awaitReadModel(this.store, this.readModel);
     const kinds = new Map(
       (
         this.readModel.db
@@ -165,18 +163,6 @@ export class CoordinatorViews {
         reportedByAgencyId: row.reportedByAgencyId,
         exploitationForms: row.forms ? (JSON.parse(row.forms) as string[]) : [],
       }));
-  }
-
-  private async caughtUp(): Promise<void> {
-    const head = await this.store.headPosition();
-    if (await this.readModel.waitFor(head, CAUGHT_UP_TIMEOUT_MS)) return;
-    throw new ProblemException({
-      status: 503,
-      title: 'Read model behind',
-      code: 'READ_MODEL.BEHIND',
-      detail: 'The read model has not caught up with the latest records; try again shortly.',
-      retryAfterSeconds: 1,
-    });
   }
 }
 

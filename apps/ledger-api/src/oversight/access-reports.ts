@@ -1,10 +1,10 @@
 import type { EventStore } from '@nrm/event-store';
 import { accessLogPage, casesOfSubject } from '@nrm/projections';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import type { ReadModel } from '../cases/case-reads';
+import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import { reportEntry, type AccessReport, type AgencyNames } from './access-report';
-import { awaitReadModel, periodOf, recordDenial, refuse } from './audited-read';
+import { periodOf, recordDenial, refuse } from './audited-read';
 import { ASSISTING_RELATIONS, assistsSubject, mayRequestAccessReport } from './authorization';
 
 const VIEW = 'subject-access-report';

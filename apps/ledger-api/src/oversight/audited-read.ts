@@ -1,38 +1,9 @@
 import type { DenialReason } from '@nrm/access';
-import type { EventStore } from '@nrm/event-store';
 import { utcInstant } from '@nrm/projections';
-import type { Actor, Purpose } from '@nrm/shared-kernel';
+import type { Purpose } from '@nrm/shared-kernel';
 import type { AuditTrail, ReadRequest } from '../access/audit-trail';
-import type { AuthenticatedRequest } from '../access/current-actor.decorator';
-import type { ReadModel } from '../cases/case-reads';
 import { ProblemException } from '../http/problem';
 import type { AccessDecision, OversightDenialReason } from './authorization';
-
-/** What every audit event of this request carries: who, which request, when. */
-export function readRequestOf(actor: Actor, request: AuthenticatedRequest, purpose?: string): ReadRequest {
-  const requestId = (request.raw as { id?: unknown }).id;
-  return {
-    actor,
-    purpose,
-    requestId: typeof requestId === 'string' ? requestId : 'unknown',
-    now: new Date().toISOString(),
-  };
-}
-
-const CAUGHT_UP_TIMEOUT_MS = 2000;
-
-/** Queries answer only once the read model has applied everything stored before the request. */
-export async function awaitReadModel(store: EventStore, readModel: ReadModel): Promise<void> {
-  const head = await store.headPosition();
-  if (await readModel.waitFor(head, CAUGHT_UP_TIMEOUT_MS)) return;
-  throw new ProblemException({
-    status: 503,
-    title: 'Read model behind',
-    code: 'READ_MODEL.BEHIND',
-    detail: 'The read model has not caught up with the latest records; try again shortly.',
-    retryAfterSeconds: 1,
-  });
-}
 
 /**
  * Appends an `AccessDenied` (fails closed like every audit append). It may name

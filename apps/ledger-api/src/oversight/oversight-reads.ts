@@ -10,7 +10,7 @@ import {
   type ReviewStatus,
 } from '@nrm/projections';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import type { ReadModel } from '../cases/case-reads';
+import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import {
   CommandExecutor,
   RequestIds,
@@ -19,7 +19,7 @@ import {
 } from '../commands/command-executor';
 import { ProblemException } from '../http/problem';
 import { decideReview, evolveReview, initialReviewState, type ReviewState } from './access-review';
-import { awaitReadModel, periodOf, recordDenial, refuse } from './audited-read';
+import { periodOf, recordDenial, refuse } from './audited-read';
 import { mayOverseeAccess } from './authorization';
 import {
   accessReviewStream,

@@ -8,7 +8,7 @@ import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { renderAccessReportHtml } from './access-report';
 import type { AccessReports } from './access-reports';
-import { readRequestOf } from './audited-read';
+import { readRequestOf } from '../access/audit-trail';
 import type { BreakGlassReads } from './break-glass-reads';
 import {
   AccessLogQuery,
