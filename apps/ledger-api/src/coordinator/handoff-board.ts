@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@nrm/event-store';
-import type { ReferralDoc } from '@nrm/projections';
+import { evolveReferralDoc, referralDocOf, type ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES, type ReferralEvent } from '@nrm/referral';
 import { durations, type Durations } from './percentile';
 
@@ -233,59 +233,11 @@ export class ReferralFold {
     if (!(Date.parse(recorded.metadata.occurredAt) <= Date.parse(this.asOf))) return;
     const event = { type: recorded.type, data: recorded.data } as unknown as ReferralEvent;
     if (event.type === 'ReferralMade') {
-      const d = event.data;
-      this.docs.set(d.referralId, {
-        referralId: d.referralId,
-        caseId: d.caseId,
-        fromAgencyId: d.fromAgencyId,
-        toAgencyId: d.toAgencyId,
-        toAgencyKind: d.toAgencyKind,
-        transnational: d.transnational,
-        purpose: d.purpose,
-        urgency: d.urgency,
-        respondBy: d.respondBy,
-        servicesRequested: [...d.servicesRequested],
-        sharedCategories: [...d.sharedCategories],
-        status: 'made',
-        escalated: false,
-        madeAt: d.madeAt,
-      });
+      this.docs.set(event.data.referralId, referralDocOf(event));
       return;
     }
     const doc = this.docs.get(event.data.referralId);
-    if (!doc) return;
-    switch (event.type) {
-      case 'ReferralAcknowledged':
-        doc.status = 'acknowledged';
-        doc.acknowledgedAt = event.data.acknowledgedAt;
-        return;
-      case 'ReferralAccepted':
-        doc.status = 'accepted';
-        doc.acceptedAt = event.data.acceptedAt;
-        return;
-      case 'ReferralDeclined':
-        doc.status = 'declined';
-        doc.declinedAt = event.data.declinedAt;
-        doc.declineReason = event.data.reason;
-        return;
-      case 'HandoffCompleted':
-        doc.status = 'completed';
-        doc.completedAt = event.data.completedAt;
-        return;
-      case 'ReferralWithdrawn':
-        doc.status = 'withdrawn';
-        doc.withdrawnAt = event.data.withdrawnAt;
-        doc.withdrawReason = event.data.reason;
-        return;
-      case 'ReferralEscalated':
-        doc.escalated = true;
-        doc.escalatedAt = event.data.escalatedAt;
-        return;
-      default: {
-        const _exhaustive: never = event;
-        return;
-      }
-    }
+    if (doc) evolveReferralDoc(doc, event);
   }
 
   referrals(): Iterable<ReferralDoc> {

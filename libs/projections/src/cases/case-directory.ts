@@ -73,6 +73,65 @@ export interface ReferralDoc {
   escalatedAt?: string;
 }
 
+/** A referral's document as made. */
+export function referralDocOf(event: Extract<ReferralEvent, { type: 'ReferralMade' }>): ReferralDoc {
+  const d = event.data;
+  return {
+    referralId: d.referralId,
+    caseId: d.caseId,
+    fromAgencyId: d.fromAgencyId,
+    toAgencyId: d.toAgencyId,
+    toAgencyKind: d.toAgencyKind,
+    transnational: d.transnational,
+    purpose: d.purpose,
+    urgency: d.urgency,
+    respondBy: d.respondBy,
+    servicesRequested: [...d.servicesRequested],
+    sharedCategories: [...d.sharedCategories],
+    status: 'made',
+    escalated: false,
+    madeAt: d.madeAt,
+  };
+}
+
+/**
+ * Applies a later referral event to its document, in place. One function for the
+ * case directory and for folds of the past (the coordinator's `?asOf=` board).
+ */
+export function evolveReferralDoc(
+  doc: ReferralDoc,
+  event: Exclude<ReferralEvent, { type: 'ReferralMade' }>,
+): void {
+  switch (event.type) {
+    case 'ReferralAcknowledged':
+      doc.status = 'acknowledged';
+      doc.acknowledgedAt = event.data.acknowledgedAt;
+      return;
+    case 'ReferralAccepted':
+      doc.status = 'accepted';
+      doc.acceptedAt = event.data.acceptedAt;
+      return;
+    case 'ReferralDeclined':
+      doc.status = 'declined';
+      doc.declinedAt = event.data.declinedAt;
+      doc.declineReason = event.data.reason;
+      return;
+    case 'HandoffCompleted':
+      doc.status = 'completed';
+      doc.completedAt = event.data.completedAt;
+      return;
+    case 'ReferralWithdrawn':
+      doc.status = 'withdrawn';
+      doc.withdrawnAt = event.data.withdrawnAt;
+      doc.withdrawReason = event.data.reason;
+      return;
+    case 'ReferralEscalated':
+      doc.escalated = true;
+      doc.escalatedAt = event.data.escalatedAt;
+      return;
+  }
+}
+
 /** How an agency is party to a case: the only way it may see the case at all. */
 export type CaseRelation =
   'reporter' | 'referral-sender' | 'referral-receiver' | 'support-provider' | 'decision-maker';
@@ -192,22 +251,7 @@ export const caseDirectory: SqliteProjection = {
         });
       case 'ReferralMade': {
         const d = event.data;
-        const doc: ReferralDoc = {
-          referralId: d.referralId,
-          caseId: d.caseId,
-          fromAgencyId: d.fromAgencyId,
-          toAgencyId: d.toAgencyId,
-          toAgencyKind: d.toAgencyKind,
-          transnational: d.transnational,
-          purpose: d.purpose,
-          urgency: d.urgency,
-          respondBy: d.respondBy,
-          servicesRequested: [...d.servicesRequested],
-          sharedCategories: [...d.sharedCategories],
-          status: 'made',
-          escalated: false,
-          madeAt: d.madeAt,
-        };
+        const doc = referralDocOf(event);
         stmt(
           db,
           'INSERT OR REPLACE INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -217,37 +261,12 @@ export const caseDirectory: SqliteProjection = {
         return;
       }
       case 'ReferralAcknowledged':
-        return updateReferral(db, event.data.referralId, (r) => {
-          r.status = 'acknowledged';
-          r.acknowledgedAt = event.data.acknowledgedAt;
-        });
       case 'ReferralAccepted':
-        return updateReferral(db, event.data.referralId, (r) => {
-          r.status = 'accepted';
-          r.acceptedAt = event.data.acceptedAt;
-        });
       case 'ReferralDeclined':
-        return updateReferral(db, event.data.referralId, (r) => {
-          r.status = 'declined';
-          r.declinedAt = event.data.declinedAt;
-          r.declineReason = event.data.reason;
-        });
       case 'HandoffCompleted':
-        return updateReferral(db, event.data.referralId, (r) => {
-          r.status = 'completed';
-          r.completedAt = event.data.completedAt;
-        });
       case 'ReferralWithdrawn':
-        return updateReferral(db, event.data.referralId, (r) => {
-          r.status = 'withdrawn';
-          r.withdrawnAt = event.data.withdrawnAt;
-          r.withdrawReason = event.data.reason;
-        });
       case 'ReferralEscalated':
-        return updateReferral(db, event.data.referralId, (r) => {
-          r.escalated = true;
-          r.escalatedAt = event.data.escalatedAt;
-        });
+        return updateReferral(db, event.data.referralId, (r) => evolveReferralDoc(r, event));
       case 'ReflectionPeriodStarted':
         party(db, event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
         return updateCase(db, event.data.caseId, (doc) => {
