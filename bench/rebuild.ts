@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore, type NewEvent } from '@nrm/event-store';
-import { caseDirectory, SqliteProjector } from '@nrm/projections';
+import { caseDirectory, Projector, SqliteReadModelStore } from '@nrm/projections';
 import { benchDir, environment, round, writeResult } from './lib';
 
 function event(type: string, data: Record<string, unknown>, at: string): NewEvent {
@@ -154,13 +154,11 @@ export async function runRebuildBenchmark(options: { cases?: number; rounds?: nu
     const ours: number[] = [];
     const baseline: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      const projector = new SqliteProjector({
-        store,
-        filename: join(dir, `read-models-${i}.sqlite`),
-        projections: [caseDirectory],
-      });
+      const readModels = new SqliteReadModelStore(join(dir, `read-models-${i}.sqlite`));
+      const projector = new Projector({ store, readModels, projections: [caseDirectory] });
       const result = await projector.rebuild('case-directory');
       await projector.close();
+      await readModels.close();
       ours.push(result.events / result.seconds);
       const raw = rawScan(filename);
       baseline.push(raw.events / raw.seconds);

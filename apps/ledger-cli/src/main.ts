@@ -13,9 +13,9 @@ import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
 import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { seedDemo } from './demo';
-import { SqliteProjector } from '@nrm/projections';
+import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
-import { PROJECTIONS, readModelFile } from '../../ledger-api/src/projections/projections.module';
+import { openReadModelStore, PROJECTIONS } from '../../ledger-api/src/projections/projections.module';
 
 function consoleContext(): CommandContext {
   return { now: new Date().toISOString(), requestId: `cli-${randomUUID()}`, fingerprint: 'cli' };
@@ -136,11 +136,8 @@ export function program(): Command {
         if (!PROJECTIONS.some((p) => p.name === n)) throw new InvalidArgumentError(`unknown projection ${n}`);
       }
       await withStore(dataDir(), async (store) => {
-        const projector = new SqliteProjector({
-          store,
-          filename: readModelFile(config),
-          projections: PROJECTIONS,
-        });
+        const readModels = openReadModelStore(config);
+        const projector = new Projector({ store, readModels, projections: PROJECTIONS });
         try {
           for (const n of names) {
             const bar = new SingleBar(
@@ -167,6 +164,7 @@ export function program(): Command {
           }
         } finally {
           await projector.close();
+          await readModels.close();
         }
       });
     });

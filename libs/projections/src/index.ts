@@ -1,14 +1,21 @@
-export type { SqliteProjection } from './projection';
-export { ProjectorFailed, SqliteProjector } from './sqlite-projector';
+export type { Projection } from './projection';
+export { Projector, ProjectorFailed, readCheckpoints, CHECKPOINT_TABLE_DDL } from './projector';
 export type {
+  CheckpointRow,
   ProjectionFailure,
   ProjectorHealth,
   ProjectorLogger,
+  ProjectorOptions,
   ProjectorState,
   RebuildProgress,
   RebuildResult,
-  SqliteProjectorOptions,
-} from './sqlite-projector';
+} from './projector';
+export { CheckpointFollower } from './checkpoint-follower';
+export type { CheckpointFollowerOptions, FollowerHealth } from './checkpoint-follower';
+export type { ReadModelStore, SqlDialect, SqlRunner, SqlValue } from './store/read-model-store';
+export { SqliteReadModelStore } from './store/sqlite-read-model-store';
+export { PostgresReadModelStore } from './store/postgres-read-model-store';
+export type { PostgresReadModelStoreOptions } from './store/postgres-read-model-store';
 export * from './cases';
 export * from './coordinator';
 export * from './oversight';

@@ -1,12 +1,13 @@
-import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@nrm/event-store';
+import type { SqlRunner } from './store/read-model-store';
 
 /**
- * A read model kept in the projector's SQLite database. The projector calls
- * every method inside its own transaction, together with the checkpoint
- * update, so a projection never opens, commits or rolls back one itself.
+ * A read model kept in the projector's read-model store (SQLite or
+ * PostgreSQL). The projector calls every method inside its own transaction,
+ * together with the checkpoint update, so a projection never opens, commits or
+ * rolls back one itself, and writes only through the `tx` it is given.
  */
-export interface SqliteProjection {
+export interface Projection {
   /** Unique within a projector, stable across releases: it keys the checkpoint (e.g. 'case-view'). */
   readonly name: string;
   /** Bump it whenever the tables or the way events map onto them change: the projector drops and rebuilds. */
@@ -14,16 +15,16 @@ export interface SqliteProjection {
   /** Only these event types reach `apply`; `undefined` delivers every type. */
   readonly eventTypes?: readonly string[];
   /** Creates its tables (called in a transaction when the projection is new or its version changed). */
-  setUp(db: Database.Database): void;
+  setUp(tx: SqlRunner): Promise<void>;
   /**
    * Drops its tables (before a rebuild). Also called before the first `setUp`
-   * of a projection the database has never seen, so use `DROP ... IF EXISTS`.
+   * of a projection the store has never seen, so use `DROP ... IF EXISTS`.
    */
-  tearDown(db: Database.Database): void;
+  tearDown(tx: SqlRunner): Promise<void>;
   /**
-   * Applies one event inside the projector's transaction; must be deterministic
-   * and synchronous (a returned promise is treated as a failure). Throwing rolls
-   * the transaction back and stops the projector at this event.
+   * Applies one event inside the projector's transaction; must be
+   * deterministic. Rejecting rolls the transaction back and stops the
+   * projector at this event.
    */
-  apply(db: Database.Database, event: RecordedEvent): void;
+  apply(tx: SqlRunner, event: RecordedEvent): Promise<void>;
 }

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { EventStore, NewEvent, RecordedEvent } from '@nrm/event-store';
-import type { SqliteProjection } from '../src/projection';
+import type { Projection } from '../src/projection';
+import type { SqlRunner } from '../src/store/read-model-store';
 
 /** The event types the counting projection follows; `Ignored` events are interleaved to exercise the filter. */
 export const COUNTED_TYPES = ['CaseOpened', 'CaseNoted'] as const;
@@ -31,44 +31,40 @@ function tableOf(name: string): string {
 }
 
 /** Counts events per stream type: small, deterministic, and any double application shows. */
-export function countingProjection(options: CountingOptions = {}): SqliteProjection {
+export function countingProjection(options: CountingOptions = {}): Projection {
   const name = options.name ?? 'counts';
   const table = tableOf(name);
-  const statements = new WeakMap<Database.Database, Database.Statement<[string, number]>>();
   return {
     name,
     version: options.version ?? 1,
     eventTypes: options.eventTypes ?? COUNTED_TYPES,
-    setUp(db) {
-      db.exec(
-        `CREATE TABLE ${table} (stream_type TEXT PRIMARY KEY, n INTEGER NOT NULL, last_position INTEGER NOT NULL)`,
+    async setUp(tx) {
+      await tx.exec(
+        `CREATE TABLE ${table} (stream_type TEXT PRIMARY KEY, n BIGINT NOT NULL, last_position BIGINT NOT NULL)`,
       );
     },
-    tearDown(db) {
-      db.exec(`DROP TABLE IF EXISTS ${table}`);
+    async tearDown(tx) {
+      await tx.exec(`DROP TABLE IF EXISTS ${table}`);
     },
-    apply(db, event) {
-      // Prepared per call site on first use; re-prepared by SQLite after a rebuild changes the schema.
-      let upsert = statements.get(db);
-      if (!upsert) {
-        upsert = db.prepare(
-          `INSERT INTO ${table} (stream_type, n, last_position) VALUES (?, 1, ?)
-           ON CONFLICT (stream_type) DO UPDATE SET n = n + 1, last_position = excluded.last_position`,
-        );
-        statements.set(db, upsert);
-      }
-      upsert.run(streamType(event.stream), event.position);
+    async apply(tx, event) {
+      await tx.run(
+        `INSERT INTO ${table} (stream_type, n, last_position) VALUES (?, 1, ?)
+         ON CONFLICT (stream_type) DO UPDATE SET n = ${table}.n + 1, last_position = excluded.last_position`,
+        [streamType(event.stream), event.position],
+      );
       if (options.failOn?.(event)) throw new Error(`refused event of type ${event.type}`);
     },
   };
 }
 
-export function readCounts(db: Database.Database, name = 'counts'): CountRow[] {
-  const exists = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-    .get(tableOf(name));
-  if (!exists) return [];
-  return db.prepare<[], CountRow>(`SELECT stream_type, n FROM ${tableOf(name)} ORDER BY stream_type`).all();
+/** The counts, or none when the table does not exist (yet). */
+export async function readCounts(db: SqlRunner, name = 'counts'): Promise<CountRow[]> {
+  try {
+    return await db.all<CountRow>(`SELECT stream_type, n FROM ${tableOf(name)} ORDER BY stream_type`);
+  } catch (error) {
+    if (/no such table|does not exist/.test(String(error))) return [];
+    throw error;
+  }
 }
 
 /** What the counting projection should hold after the given events. */

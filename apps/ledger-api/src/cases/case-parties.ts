@@ -1,6 +1,6 @@
 import type { EventStore } from '@nrm/event-store';
 import { notFound, type Actor } from '@nrm/shared-kernel';
-import { awaitReadModel, type ReadModel } from './read-model';
+import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
 /**
  * Whether the acting agency is party to a case (reporter, referral sender or
@@ -13,11 +13,8 @@ export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
 export function casePartyCheck(store: EventStore, readModel: ReadModel): PartyCheck {
   return async (caseId, actor) => {
     await awaitReadModel(store, readModel);
-    const party = readModel.db
-      .prepare('SELECT 1 FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1')
-      .get(caseId, actor.agencyId);
     // The same answer as for a case that does not exist: commands reveal no more than reads.
-    if (party === undefined)
+    if (!(await isParty(readModel, caseId, actor.agencyId)))
       throw notFound('CASE.NOT_FOUND', 'No case with this id is known to your agency.', 'caseId');
   };
 }

@@ -2,11 +2,11 @@ import type { DenialReason, ReadBasis } from '@nrm/access';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { consentCovers } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
-import { caseView, type CaseDoc, type ReferralDoc } from '@nrm/projections';
+import { caseView, type ReferralDoc } from '@nrm/projections';
 import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import { CaseRecords } from './case-records';
-import { awaitReadModel, type ReadModel } from './read-model';
+import { awaitReadModel, caseDocOf, isParty, referralsOfCase, type ReadModel } from './read-model';
 
 const CASE_READER_ROLES: readonly Role[] = ['caseworker', 'decision-maker'];
 
@@ -34,8 +34,8 @@ export class CaseReads {
     await this.requireCaseRole(request, 'case', caseId);
     const purpose = await this.requirePurpose(request, 'case', caseId);
     await awaitReadModel(this.store, this.readModel);
-    const doc = this.caseDoc(caseId);
-    if (!doc || !this.isParty(caseId, request.actor.agencyId)) {
+    const doc = await caseDocOf(this.readModel, caseId);
+    if (!doc || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
       await this.deny(request, 'case', 'not-a-party-or-unknown-case', purpose, caseId);
       // The same answer as for a case that does not exist: no agency learns of cases it has no part in.
       throw notFound();
@@ -67,7 +67,7 @@ export class CaseReads {
     }
     const view = caseView(
       doc,
-      this.referralsOf(caseId),
+      await referralsOfCase(this.readModel, caseId),
       bases.map((b) => b.category),
     );
     await this.audit.accessed(request, {
@@ -92,25 +92,15 @@ export class CaseReads {
     const after = parseCursor(page.cursor);
     await this.requireCaseRole(request, 'my-cases');
     await awaitReadModel(this.store, this.readModel);
-    const rows = this.readModel.db
-      .prepare(
-        `SELECT p.case_id AS caseId, group_concat(p.relation) AS relations, d.reported_at AS reportedAt
-           FROM case_parties p JOIN case_docs d ON d.case_id = p.case_id
-          WHERE p.agency_id = ? AND (? IS NULL OR d.reported_at < ? OR (d.reported_at = ? AND p.case_id > ?))
-          GROUP BY p.case_id ORDER BY d.reported_at DESC, p.case_id LIMIT ?`,
-      )
-      .all(
-        request.actor.agencyId,
-        after?.time ?? null,
-        after?.time ?? null,
-        after?.time ?? null,
-        after?.id ?? null,
-        page.limit,
-      ) as Array<{
-      caseId: string;
-      relations: string;
-      reportedAt: string;
-    }>;
+    const db = this.readModel.store;
+    const relations = db.dialect === 'postgres' ? "string_agg(p.relation, ',')" : 'group_concat(p.relation)';
+    const rows = await db.all<{ caseId: string; relations: string; reportedAt: string }>(
+      `SELECT p.case_id AS "caseId", ${relations} AS relations, d.reported_at AS "reportedAt"
+         FROM case_parties p JOIN case_docs d ON d.case_id = p.case_id
+        WHERE p.agency_id = ? ${after ? 'AND (d.reported_at < ? OR (d.reported_at = ? AND p.case_id > ?))' : ''}
+        GROUP BY p.case_id, d.reported_at ORDER BY d.reported_at DESC, p.case_id LIMIT ?`,
+      [request.actor.agencyId, ...(after ? [after.time, after.time, after.id] : []), page.limit],
+    );
     const cases = rows.map((r) => ({
       caseId: r.caseId,
       relations: [...new Set(r.relations.split(','))].sort(),
@@ -141,22 +131,14 @@ export class CaseReads {
     const after = parseCursor(query.cursor);
     await awaitReadModel(this.store, this.readModel);
     const column = query.direction === 'in' ? 'to_agency' : 'from_agency';
-    const rows = this.readModel.db
-      .prepare(
-        `SELECT doc, made_at AS madeAt FROM referral_docs
-          WHERE ${column} = ? AND (? = 0 OR status IN ('made', 'acknowledged', 'accepted'))
-            AND (? IS NULL OR made_at < ? OR (made_at = ? AND referral_id > ?))
-          ORDER BY made_at DESC, referral_id LIMIT ?`,
-      )
-      .all(
-        request.actor.agencyId,
-        query.pending ? 1 : 0,
-        after?.time ?? null,
-        after?.time ?? null,
-        after?.time ?? null,
-        after?.id ?? null,
-        query.limit,
-      ) as Array<{ doc: string; madeAt: string }>;
+    const rows = await this.readModel.store.all<{ doc: string; madeAt: string }>(
+      `SELECT doc, made_at AS "madeAt" FROM referral_docs
+        WHERE ${column} = ?
+          ${query.pending ? "AND status IN ('made', 'acknowledged', 'accepted')" : ''}
+          ${after ? 'AND (made_at < ? OR (made_at = ? AND referral_id > ?))' : ''}
+        ORDER BY made_at DESC, referral_id LIMIT ?`,
+      [request.actor.agencyId, ...(after ? [after.time, after.time, after.id] : []), query.limit],
+    );
     const referrals = rows.map((row) => {
       const r = JSON.parse(row.doc) as ReferralDoc;
       return {
@@ -215,27 +197,6 @@ export class CaseReads {
       field: 'X-Purpose',
       detail: `Declare why you read this case: X-Purpose must be one of ${PURPOSES.join(', ')}.`,
     });
-  }
-
-  private caseDoc(caseId: string): CaseDoc | undefined {
-    const row = this.readModel.db.prepare('SELECT doc FROM case_docs WHERE case_id = ?').get(caseId) as
-      { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
-  }
-
-  private isParty(caseId: string, agencyId: string): boolean {
-    return (
-      this.readModel.db
-        .prepare('SELECT 1 FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1')
-        .get(caseId, agencyId) !== undefined
-    );
-  }
-
-  private referralsOf(caseId: string): ReferralDoc[] {
-    const rows = this.readModel.db
-      .prepare('SELECT doc FROM referral_docs WHERE case_id = ? ORDER BY made_at, referral_id')
-      .all(caseId) as Array<{ doc: string }>;
-    return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
   }
 
   private deny(

@@ -1,11 +1,25 @@
 import type { EventStore } from '@nrm/event-store';
-import type Database from 'better-sqlite3';
+import type { CaseDoc, ReadModelStore, ReferralDoc } from '@nrm/projections';
 import { ProblemException } from '../http/problem';
 
-/** What queries need of the projector: its tables, and proof that it has caught up. */
+export interface ReadModelHealth {
+  readonly ok: boolean;
+  /** 'running', 'failed', ... for an embedded projector; 'following' for an external one. */
+  readonly state: string;
+  readonly positions: Readonly<Record<string, number>>;
+  readonly detail?: string;
+  readonly failure?: object;
+}
+
+/**
+ * What queries need of the read models: their tables, and proof that they
+ * have caught up. Backed by the embedded projector, or, when the projector is
+ * its own process, by a follower of its checkpoints.
+ */
 export interface ReadModel {
-  readonly db: Database.Database;
+  readonly store: ReadModelStore;
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  health(): Promise<ReadModelHealth>;
 }
 
 const CAUGHT_UP_TIMEOUT_MS = 2000;
@@ -23,4 +37,30 @@ export async function awaitReadModel(store: EventStore, readModel: ReadModel): P
     detail: 'The read model has not caught up with the latest records; try again shortly.',
     retryAfterSeconds: 1,
   });
+}
+
+/** Whether an agency is party to a case, in any relation. */
+export async function isParty(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
+  const row = await readModel.store.get(
+    'SELECT 1 AS party FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1',
+    [caseId, agencyId],
+  );
+  return row !== undefined;
+}
+
+/** A case's document from the case directory. */
+export async function caseDocOf(readModel: ReadModel, caseId: string): Promise<CaseDoc | undefined> {
+  const row = await readModel.store.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [
+    caseId,
+  ]);
+  return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
+}
+
+/** A case's referrals, oldest first. */
+export async function referralsOfCase(readModel: ReadModel, caseId: string): Promise<ReferralDoc[]> {
+  const rows = await readModel.store.all<{ doc: string }>(
+    'SELECT doc FROM referral_docs WHERE case_id = ? ORDER BY made_at, referral_id',
+    [caseId],
+  );
+  return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
 }

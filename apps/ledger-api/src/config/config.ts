@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   validateSync,
@@ -59,6 +60,32 @@ export class LedgerConfig {
   @Min(2, { message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
   @Max(100, { message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
   STATS_MIN_CELL = 5;
+
+  /** Where read models live: a SQLite file under DATA_DIR (embedded default) or PostgreSQL (production). */
+  @IsIn(['sqlite', 'postgres'], { message: "READ_MODEL_STORE must be 'sqlite' or 'postgres'" })
+  READ_MODEL_STORE: 'sqlite' | 'postgres' = 'sqlite';
+
+  /** PostgreSQL connection string, required with READ_MODEL_STORE=postgres. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'READ_MODEL_URL must be a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
+  })
+  READ_MODEL_URL?: string = undefined;
+
+  /** The PostgreSQL schema of the read models. */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message:
+      'READ_MODEL_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+  })
+  READ_MODEL_SCHEMA = 'nrm_read_models';
+
+  /**
+   * 'embedded': the API process runs the projector (the default). 'external': a
+   * separate projector process (apps/projector) keeps the read models; the API
+   * only reads them and follows the projector's checkpoints.
+   */
+  @IsIn(['embedded', 'external'], { message: "PROJECTOR must be 'embedded' or 'external'" })
+  PROJECTOR: 'embedded' | 'external' = 'embedded';
 
   /** JWT bearer tokens (production): all three set, or none. */
   @IsOptional()
@@ -123,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     problems.push(
       'AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE go together: set all three for JWT bearer tokens, or none',
     );
+  if (config.READ_MODEL_STORE === 'postgres' && config.READ_MODEL_URL === undefined)
+    problems.push('READ_MODEL_URL must be set when READ_MODEL_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)
     problems.push('COMPETENT_AGENCY_KINDS must name at least one agency kind');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -11,11 +11,45 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1048576,
       STATS_MIN_CELL: 5,
+      READ_MODEL_STORE: 'sqlite',
+      READ_MODEL_URL: undefined,
+      READ_MODEL_SCHEMA: 'nrm_read_models',
+      PROJECTOR: 'embedded',
       COMPETENT_AGENCY_KINDS: ['law-enforcement', 'asylum-authority', 'national-coordinator'],
       AUTH_JWKS_URL: undefined,
       AUTH_JWT_ISSUER: undefined,
       AUTH_JWT_AUDIENCE: undefined,
     });
+  });
+
+  it('takes PostgreSQL read models with a URL, an external projector, and refuses what does not fit', () => {
+    expect(
+      loadConfig({
+        READ_MODEL_STORE: 'postgres',
+        READ_MODEL_URL: 'postgres://ledger@db:5432/ledger',
+        READ_MODEL_SCHEMA: 'read_models',
+        PROJECTOR: 'external',
+      }),
+    ).toMatchObject({
+      READ_MODEL_STORE: 'postgres',
+      READ_MODEL_SCHEMA: 'read_models',
+      PROJECTOR: 'external',
+    });
+    expect(() => loadConfig({ READ_MODEL_STORE: 'postgres' })).toThrow(
+      'READ_MODEL_URL must be set when READ_MODEL_STORE=postgres',
+    );
+    expect(() => loadConfig({ READ_MODEL_STORE: 'mysql' })).toThrow(
+      "READ_MODEL_STORE must be 'sqlite' or 'postgres'",
+    );
+    expect(() => loadConfig({ READ_MODEL_URL: 'mysql://x' })).toThrow(
+      /READ_MODEL_URL must be a postgres:\/\//,
+    );
+    expect(() => loadConfig({ READ_MODEL_SCHEMA: 'Robert"; DROP' })).toThrow(
+      /READ_MODEL_SCHEMA must be lower-case/,
+    );
+    expect(() => loadConfig({ PROJECTOR: 'elsewhere' })).toThrow(
+      "PROJECTOR must be 'embedded' or 'external'",
+    );
   });
 
   it('reads valid values', () => {

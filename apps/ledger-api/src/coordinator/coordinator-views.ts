@@ -1,5 +1,5 @@
 import type { EventStore } from '@nrm/event-store';
-import type { ReferralDoc } from '@nrm/projections';
+import type { CaseDoc, ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
@@ -76,7 +76,7 @@ export class CoordinatorViews {
       board = handoffBoard(await this.referralsAsOf(asOf), filter, page, asOf);
     } else {
       await awaitReadModel(this.store, this.readModel);
-      board = handoffBoard(this.referrals(filter), filter, page, request.now);
+      board = handoffBoard(await this.referrals(filter), filter, page, request.now);
     }
     await this.audit.accessed(request, { view: 'handoff-board', categories: [] });
     return { period, ...(asOf !== undefined ? { asOf } : {}), ...board };
@@ -90,36 +90,34 @@ export class CoordinatorViews {
     await awaitReadModel(this.store, this.readModel);
     const kinds = new Map(
       (
-        this.readModel.db
-          .prepare('SELECT agency_id AS agencyId, kind FROM coordinator_agency_kinds')
-          .all() as Array<{
-          agencyId: string;
-          kind: string;
-        }>
+        await this.readModel.store.all<{ agencyId: string; kind: string }>(
+          'SELECT agency_id AS "agencyId", kind FROM coordinator_agency_kinds',
+        )
       ).map((row) => [row.agencyId, row.kind]),
     );
-    const stats = caseStatistics(this.caseFacts(period), (agencyId) => kinds.get(agencyId), query.k);
+    const stats = caseStatistics(await this.caseFacts(period), (agencyId) => kinds.get(agencyId), query.k);
     await this.audit.accessed(request, { view: 'statistics', categories: [] });
     return { period, ...stats };
   }
 
   /** The live board's referrals: the case directory's documents, narrowed in SQL by what its columns hold. */
-  private referrals(filter: BoardFilter): ReferralDoc[] {
-    const rows = this.readModel.db
-      .prepare(
-        `SELECT doc FROM referral_docs
-          WHERE (@from IS NULL OR made_at >= @from) AND (@to IS NULL OR made_at < @to)
-            AND (@status IS NULL OR status = @status)
-            AND (@fromAgency IS NULL OR from_agency = @fromAgency)
-            AND (@toAgency IS NULL OR to_agency = @toAgency)`,
-      )
-      .all({
-        from: filter.from ?? null,
-        to: filter.to ?? null,
-        status: filter.status ?? null,
-        fromAgency: filter.fromAgencyId ?? null,
-        toAgency: filter.toAgencyId ?? null,
-      }) as Array<{ doc: string }>;
+  private async referrals(filter: BoardFilter): Promise<ReferralDoc[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    const add = (clause: string, value: string | null | undefined): void => {
+      if (value === undefined || value === null) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add('made_at >= ?', filter.from);
+    add('made_at < ?', filter.to);
+    add('status = ?', filter.status);
+    add('from_agency = ?', filter.fromAgencyId);
+    add('to_agency = ?', filter.toAgencyId);
+    const rows = await this.readModel.store.all<{ doc: string }>(
+      `SELECT doc FROM referral_docs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
+      params,
+    );
     return rows.map((row) => JSON.parse(row.doc) as ReferralDoc);
   }
 
@@ -135,21 +133,17 @@ export class CoordinatorViews {
   }
 
   /** Only the fields the statistics count: the subject id never leaves the database. */
-  private caseFacts(period: Period): CaseFacts[] {
-    const rows = this.readModel.db
-      .prepare(
-        `SELECT json_extract(doc, '$.reportedAt') AS reportedAt,
-                json_extract(doc, '$.region') AS region,
-                json_extract(doc, '$.reportedByAgencyId') AS reportedByAgencyId,
-                json_extract(doc, '$.identification.exploitationForms') AS forms
-           FROM case_docs`,
-      )
-      .all() as Array<{
-      reportedAt: string;
-      region: string;
-      reportedByAgencyId: string;
-      forms: string | null;
-    }>;
+  private async caseFacts(period: Period): Promise<CaseFacts[]> {
+    const docs = await this.readModel.store.all<{ doc: string }>('SELECT doc FROM case_docs');
+    const rows = docs.map(({ doc }) => {
+      const d = JSON.parse(doc) as CaseDoc;
+      return {
+        reportedAt: d.reportedAt,
+        region: d.region,
+        reportedByAgencyId: d.reportedByAgencyId,
+        forms: d.identification.exploitationForms,
+      };
+    });
     const from = period.from === null ? -Infinity : Date.parse(period.from);
     const to = period.to === null ? Infinity : Date.parse(period.to);
     return rows
@@ -161,7 +155,7 @@ export class CoordinatorViews {
         reportedAt: row.reportedAt,
         region: row.region,
         reportedByAgencyId: row.reportedByAgencyId,
-        exploitationForms: row.forms ? (JSON.parse(row.forms) as string[]) : [],
+        exploitationForms: [...row.forms],
       }));
   }
 }

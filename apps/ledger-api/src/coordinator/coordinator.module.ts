@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { LedgerConfig } from '../config/config';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { SqliteProjector } from '@nrm/projections';
+import type { ReadModel } from '../cases/read-model';
 import { AuditTrail } from '../access/audit-trail';
-import { PROJECTOR } from '../projections/projections.module';
+import { READ_MODEL } from '../projections/projections.module';
 import { CoordinatorOnly, COORDINATOR_AUDIT } from './coordinator-only.guard';
 import { CoordinatorViews } from './coordinator-views';
 import { COORDINATOR_VIEWS, CoordinatorController, STATS_MIN_CELL } from './coordinator.controller';
@@ -19,9 +19,8 @@ export class CoordinatorModule {
         { provide: STATS_MIN_CELL, useValue: config.STATS_MIN_CELL },
         {
           provide: COORDINATOR_VIEWS,
-          inject: [EVENT_STORE, PROJECTOR],
-          useFactory: (store: EventStore, projector: SqliteProjector) =>
-            new CoordinatorViews(store, projector),
+          inject: [EVENT_STORE, READ_MODEL],
+          useFactory: (store: EventStore, readModel: ReadModel) => new CoordinatorViews(store, readModel),
         },
         {
           provide: COORDINATOR_AUDIT,

@@ -3,8 +3,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { Public } from '../access/public.decorator';
-import { PROJECTOR } from '../projections/projections.module';
-import type { SqliteProjector } from '@nrm/projections';
+import { READ_MODEL } from '../projections/projections.module';
+import type { ReadModel } from '../cases/read-model';
 
 @Public()
 @ApiTags('health')
@@ -14,7 +14,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(PROJECTOR) private readonly projector: SqliteProjector,
+    @Inject(READ_MODEL) private readonly readModel: ReadModel,
   ) {}
 
   /** 200 when the event store answers, 503 otherwise. */
@@ -33,13 +33,15 @@ export class HealthController {
           ? indicator.up({ adapter: state.adapter, headPosition: state.headPosition ?? 0 })
           : indicator.down({ adapter: state.adapter, detail: state.detail ?? 'unavailable' });
       },
-      () => {
+      async () => {
         const indicator = this.indicators.check('projector');
-        const health = this.projector.health();
+        const health = await this.readModel.health();
         const details = {
+          store: this.readModel.store.description,
           state: health.state,
           positions: health.positions,
-          ...(health.failure ? { failure: { ...health.failure } } : {}),
+          ...(health.detail ? { detail: health.detail } : {}),
+          ...(health.failure ? { failure: health.failure } : {}),
         };
         return health.ok ? indicator.up(details) : indicator.down(details);
       },

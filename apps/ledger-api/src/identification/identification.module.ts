@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { SqliteProjector } from '@nrm/projections';
+import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
-import { PROJECTOR } from '../projections/projections.module';
+import { READ_MODEL } from '../projections/projections.module';
 import type { LedgerConfig } from '../config/config';
 import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
 import { IdentificationCommands } from './identification-commands';
@@ -16,12 +16,12 @@ export class IdentificationModule {
       providers: [
         {
           provide: IDENTIFICATION_COMMANDS,
-          inject: [EVENT_STORE, PROJECTOR],
-          useFactory: (store: EventStore, projector: SqliteProjector) =>
+          inject: [EVENT_STORE, READ_MODEL],
+          useFactory: (store: EventStore, readModel: ReadModel) =>
             new IdentificationCommands(
               store,
               { competentKinds: config.COMPETENT_AGENCY_KINDS },
-              casePartyCheck(store, projector),
+              casePartyCheck(store, readModel),
             ),
         },
       ],

@@ -43,8 +43,8 @@ export class AccessReports {
     if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, subjectId });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
-    const caseIds = casesOfSubject(this.readModel.db, subjectId);
-    if (!assistsSubject(this.relationsTo(caseIds, request.actor.agencyId))) {
+    const caseIds = await casesOfSubject(this.readModel.store, subjectId);
+    if (!assistsSubject(await this.relationsTo(caseIds, request.actor.agencyId))) {
       await recordDenial(this.audit, request, {
         view: VIEW,
         reason: 'not-a-party-or-unknown-subject',
@@ -58,8 +58,8 @@ export class AccessReports {
         detail: 'No person with this id is assisted by your agency.',
       });
     }
-    const page = accessLogPage(
-      this.readModel.db,
+    const page = await accessLogPage(
+      this.readModel.store,
       { types: ['RecordAccessed', 'BreakGlassAccessUsed'], subjectId, ...period },
       {
         limit: query.limit,
@@ -85,15 +85,14 @@ export class AccessReports {
     return report;
   }
 
-  private relationsTo(caseIds: readonly string[], agencyId: string): string[] {
+  private async relationsTo(caseIds: readonly string[], agencyId: string): Promise<string[]> {
     if (caseIds.length === 0) return [];
-    const rows = this.readModel.db
-      .prepare(
-        `SELECT DISTINCT relation FROM case_parties
-          WHERE agency_id = ? AND case_id IN (${caseIds.map(() => '?').join(', ')})
-            AND relation IN (${ASSISTING_RELATIONS.map(() => '?').join(', ')})`,
-      )
-      .all(agencyId, ...caseIds, ...ASSISTING_RELATIONS) as Array<{ relation: string }>;
+    const rows = await this.readModel.store.all<{ relation: string }>(
+      `SELECT DISTINCT relation FROM case_parties
+        WHERE agency_id = ? AND case_id IN (${caseIds.map(() => '?').join(', ')})
+          AND relation IN (${ASSISTING_RELATIONS.map(() => '?').join(', ')})`,
+      [agencyId, ...caseIds, ...ASSISTING_RELATIONS],
+    );
     return rows.map((r) => r.relation);
   }
 }

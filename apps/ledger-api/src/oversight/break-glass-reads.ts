@@ -1,8 +1,8 @@
 import type { EventStore } from '@nrm/event-store';
-import { caseDataByCategory, type CaseDoc, type ReferralDoc } from '@nrm/projections';
+import { caseDataByCategory } from '@nrm/projections';
 import type { DataCategory } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { awaitReadModel, type ReadModel } from '../cases/read-model';
+import { awaitReadModel, caseDocOf, isParty, referralsOfCase, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import { validationPipe } from '../http/validation';
 import { recordDenial, refuse } from './audited-read';
@@ -36,8 +36,8 @@ export class BreakGlassReads {
     if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, caseId });
     const input = await this.validated(request, caseId, body);
     await awaitReadModel(this.store, this.readModel);
-    const doc = this.caseDoc(caseId);
-    if (!doc || !this.isParty(caseId, request.actor.agencyId)) {
+    const doc = await caseDocOf(this.readModel, caseId);
+    if (!doc || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
       await recordDenial(this.audit, request, {
         view: VIEW,
         reason: 'not-a-party-or-unknown-case',
@@ -53,7 +53,7 @@ export class BreakGlassReads {
         detail: 'No case with this id is known to your agency.',
       });
     }
-    const categories = caseDataByCategory(doc, this.referralsOf(caseId));
+    const categories = caseDataByCategory(doc, await referralsOfCase(this.readModel, caseId));
     const returned = Object.keys(categories) as DataCategory[];
     const used: BreakGlassAccessUsed['data'] = {
       principalId: request.actor.principalId,
@@ -95,26 +95,5 @@ export class BreakGlassReads {
       await recordDenial(this.audit, request, { view: VIEW, reason: 'break-glass-request-invalid', caseId });
       throw error;
     }
-  }
-
-  private caseDoc(caseId: string): CaseDoc | undefined {
-    const row = this.readModel.db.prepare('SELECT doc FROM case_docs WHERE case_id = ?').get(caseId) as
-      { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
-  }
-
-  private isParty(caseId: string, agencyId: string): boolean {
-    return (
-      this.readModel.db
-        .prepare('SELECT 1 FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1')
-        .get(caseId, agencyId) !== undefined
-    );
-  }
-
-  private referralsOf(caseId: string): ReferralDoc[] {
-    const rows = this.readModel.db
-      .prepare('SELECT doc FROM referral_docs WHERE case_id = ? ORDER BY made_at, referral_id')
-      .all(caseId) as Array<{ doc: string }>;
-    return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
   }
 }

@@ -123,7 +123,7 @@ export class OversightReads {
     await this.requireOversight(request, { view: 'consent-history', subjectId });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
-    const caseIds = casesOfSubject(this.readModel.db, subjectId);
+    const caseIds = await casesOfSubject(this.readModel.store, subjectId);
     if (caseIds.length === 0) {
       await recordDenial(this.audit, request, {
         view: 'consent-history',
@@ -214,8 +214,8 @@ export class OversightReads {
     await this.requireOversight(request, { view });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
-    const page = accessLogPage(
-      this.readModel.db,
+    const page = await accessLogPage(
+      this.readModel.store,
       { ...filter, ...period },
       {
         limit: query.limit,

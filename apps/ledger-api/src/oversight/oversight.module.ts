@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { SqliteProjector } from '@nrm/projections';
+import type { ReadModel } from '../cases/read-model';
 import { RegistryService } from '../access/registry.service';
-import { PROJECTOR } from '../projections/projections.module';
+import { READ_MODEL } from '../projections/projections.module';
 import { AccessReports } from './access-reports';
 import { BreakGlassReads } from './break-glass-reads';
 import {
@@ -24,19 +24,19 @@ import { OversightReads } from './oversight-reads';
   providers: [
     {
       provide: OVERSIGHT_READS,
-      inject: [EVENT_STORE, PROJECTOR],
-      useFactory: (store: EventStore, projector: SqliteProjector) => new OversightReads(store, projector),
+      inject: [EVENT_STORE, READ_MODEL],
+      useFactory: (store: EventStore, readModel: ReadModel) => new OversightReads(store, readModel),
     },
     {
       provide: BREAK_GLASS_READS,
-      inject: [EVENT_STORE, PROJECTOR],
-      useFactory: (store: EventStore, projector: SqliteProjector) => new BreakGlassReads(store, projector),
+      inject: [EVENT_STORE, READ_MODEL],
+      useFactory: (store: EventStore, readModel: ReadModel) => new BreakGlassReads(store, readModel),
     },
     {
       provide: ACCESS_REPORTS,
-      inject: [EVENT_STORE, PROJECTOR, RegistryService],
-      useFactory: (store: EventStore, projector: SqliteProjector, registry: RegistryService) =>
-        new AccessReports(store, projector, {
+      inject: [EVENT_STORE, READ_MODEL, RegistryService],
+      useFactory: (store: EventStore, readModel: ReadModel, registry: RegistryService) =>
+        new AccessReports(store, readModel, {
           refresh: () => registry.refresh(),
           names: (agencyId) => registry.view.agency(agencyId),
         }),

@@ -1,22 +1,23 @@
 import { SqliteEventStore } from '@nrm/event-store';
-import { caseDirectory, SqliteProjector } from '@nrm/projections';
+import { caseDirectory, Projector, type ReadModelStore } from '@nrm/projections';
+import { READ_MODEL_BACKENDS } from '../../../../libs/projections/test/read-model-backends';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '../../../ledger-cli/src/demo';
 
-function snapshot(projector: SqliteProjector) {
-  const db = projector.db;
+async function snapshot(projector: Projector) {
+  const db: ReadModelStore = projector.readModelStore;
   return {
-    cases: db.prepare('SELECT case_id, doc FROM case_docs ORDER BY case_id').all(),
-    parties: db
-      .prepare('SELECT case_id, agency_id, relation FROM case_parties ORDER BY case_id, agency_id, relation')
-      .all(),
-    referrals: db.prepare('SELECT referral_id, status, doc FROM referral_docs ORDER BY referral_id').all(),
+    cases: await db.all('SELECT case_id, doc FROM case_docs ORDER BY case_id'),
+    parties: await db.all(
+      'SELECT case_id, agency_id, relation FROM case_parties ORDER BY case_id, agency_id, relation',
+    ),
+    referrals: await db.all('SELECT referral_id, status, doc FROM referral_docs ORDER BY referral_id'),
   };
 }
 
-describe('case directory projection on the demo scenario (real SQLite)', () => {
+describe.each(READ_MODEL_BACKENDS)('case directory projection on the demo scenario, $name', (backend) => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'nrm-proj-'));
@@ -25,17 +26,15 @@ describe('case directory projection on the demo scenario (real SQLite)', () => {
 
   it('projects the demo live, and a rebuild from zero gives exactly the same tables', async () => {
     const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
-    const live = new SqliteProjector({
-      store,
-      filename: join(dir, 'read-models.sqlite'),
-      projections: [caseDirectory],
-    });
-    const fresh = new SqliteProjector({ store, filename: ':memory:', projections: [caseDirectory] });
+    const liveAt = backend.location();
+    const freshAt = backend.location();
+    const live = new Projector({ store, readModels: liveAt.open(), projections: [caseDirectory] });
+    const fresh = new Projector({ store, readModels: freshAt.open(), projections: [caseDirectory] });
     try {
       await live.start();
       const demo = await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
       expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
-      const projected = snapshot(live);
+      const projected = await snapshot(live);
 
       expect(projected.cases).toHaveLength(1);
       const doc = JSON.parse((projected.cases[0] as { doc: string }).doc) as Record<string, unknown>;
@@ -66,13 +65,15 @@ describe('case directory projection on the demo scenario (real SQLite)', () => {
 
       const result = await live.rebuild('case-directory');
       expect(result.events).toBeGreaterThan(0);
-      expect(snapshot(live)).toEqual(projected);
+      expect(await snapshot(live)).toEqual(projected);
 
       await fresh.rebuild('case-directory');
-      expect(snapshot(fresh)).toEqual(projected);
+      expect(await snapshot(fresh)).toEqual(projected);
     } finally {
       await fresh.close();
       await live.close();
+      await liveAt.dispose();
+      await freshAt.dispose();
       await store.close();
     }
   });

@@ -11,32 +11,116 @@ import {
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import {
   caseDirectory,
+  CheckpointFollower,
   COORDINATOR_PROJECTIONS,
   OVERSIGHT_PROJECTIONS,
-  SqliteProjector,
+  PostgresReadModelStore,
+  Projector,
+  SqliteReadModelStore,
+  type Projection,
+  type ReadModelStore,
 } from '@nrm/projections';
 import { join, resolve } from 'node:path';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
+import type { ReadModel } from '../cases/read-model';
 import type { LedgerConfig } from '../config/config';
 
-export const PROJECTOR = Symbol('PROJECTOR');
+/** The read models, as queries see them (`ReadModel`). */
+export const READ_MODEL = Symbol('READ_MODEL');
 
 /** Every projection the ledger maintains. */
-export const PROJECTIONS = [caseDirectory, ...COORDINATOR_PROJECTIONS, ...OVERSIGHT_PROJECTIONS];
+export const PROJECTIONS: readonly Projection[] = [
+  caseDirectory,
+  ...COORDINATOR_PROJECTIONS,
+  ...OVERSIGHT_PROJECTIONS,
+];
 
 export function readModelFile(config: LedgerConfig): string {
   return join(resolve(config.DATA_DIR), 'read-models.sqlite');
 }
 
+/** The configured read-model store: a SQLite file beside the event store, or a PostgreSQL schema. */
+export function openReadModelStore(config: LedgerConfig): ReadModelStore {
+  if (config.READ_MODEL_STORE === 'postgres')
+    return new PostgresReadModelStore({
+      connectionString: config.READ_MODEL_URL!,
+      schema: config.READ_MODEL_SCHEMA,
+    });
+  return new SqliteReadModelStore(readModelFile(config));
+}
+
+/** A projector maintaining every projection, logging through Nest's logger. */
+export function ledgerProjector(store: EventStore, readModels: ReadModelStore): Projector {
+  const logger = new Logger('Projector');
+  return new Projector({
+    store,
+    readModels,
+    projections: PROJECTIONS,
+    logger: {
+      info: (obj: object, msg: string) => logger.log(obj, msg),
+      error: (obj: object, msg: string) => logger.error(obj, msg),
+    },
+  });
+}
+
+/** How the API runs the read side: the projector inside it, or following an external one. */
+interface ReadSide extends ReadModel {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function embedded(projector: Projector, store: ReadModelStore): ReadSide {
+  return {
+    store,
+    waitFor: (position, timeoutMs) => projector.waitFor(position, timeoutMs),
+    health: () => {
+      const h = projector.health();
+      return Promise.resolve({
+        ok: h.ok,
+        state: h.state,
+        positions: h.positions,
+        ...(h.failure ? { failure: { ...h.failure } } : {}),
+      });
+    },
+    start: () => projector.start(),
+    stop: () => projector.stop(),
+    close: async () => {
+      await projector.close();
+      await store.close();
+    },
+  };
+}
+
+function following(follower: CheckpointFollower, store: ReadModelStore): ReadSide {
+  return {
+    store,
+    waitFor: (position, timeoutMs) => follower.waitFor(position, timeoutMs),
+    health: async () => {
+      const h = await follower.health();
+      return {
+        ok: h.ok,
+        state: 'following',
+        positions: h.positions,
+        ...(h.detail ? { detail: h.detail } : {}),
+      };
+    },
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+    close: () => store.close(),
+  };
+}
+
 /**
- * The embedded default runs the projector inside the API process, on its own
- * SQLite file beside the event store; queries read its tables.
+ * The read side. In the embedded default the projector runs inside the API
+ * process; with PROJECTOR=external it runs as its own process (apps/projector)
+ * and the API reads the same store, waiting on the projector's checkpoints.
  */
 @Global()
 @Module({})
 export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
-  constructor(@Inject(PROJECTOR) private readonly projector: SqliteProjector) {}
+  constructor(@Inject(READ_MODEL) private readonly readSide: ReadSide) {}
 
   static forRoot(config: LedgerConfig): DynamicModule {
     return {
@@ -44,41 +128,35 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
       controllers: [CaseReadsController, ReferralReadsController],
       providers: [
         {
-          provide: PROJECTOR,
+          provide: READ_MODEL,
           inject: [EVENT_STORE],
-          useFactory: (store: EventStore) => {
-            const logger = new Logger('Projector');
-            return new SqliteProjector({
-              store,
-              filename: readModelFile(config),
-              projections: PROJECTIONS,
-              logger: {
-                info: (obj: object, msg: string) => logger.log(obj, msg),
-                error: (obj: object, msg: string) => logger.error(obj, msg),
-              },
-            });
+          useFactory: (store: EventStore): ReadSide => {
+            const readModels = openReadModelStore(config);
+            return config.PROJECTOR === 'external'
+              ? following(new CheckpointFollower({ readModels, projections: PROJECTIONS }), readModels)
+              : embedded(ledgerProjector(store, readModels), readModels);
           },
         },
         {
           provide: CASE_READS,
-          inject: [EVENT_STORE, PROJECTOR],
-          useFactory: (store: EventStore, projector: SqliteProjector) => new CaseReads(store, projector),
+          inject: [EVENT_STORE, READ_MODEL],
+          useFactory: (store: EventStore, readModel: ReadModel) => new CaseReads(store, readModel),
         },
       ],
-      exports: [PROJECTOR, CASE_READS],
+      exports: [READ_MODEL, CASE_READS],
     };
   }
 
   async onModuleInit(): Promise<void> {
-    await this.projector.start();
+    await this.readSide.start();
   }
 
   /** Stopped before any module's shutdown hook, so the event store is still open while it stops. */
   async onModuleDestroy(): Promise<void> {
-    await this.projector.stop();
+    await this.readSide.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.projector.close();
+    await this.readSide.close();
   }
 }

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { SqliteProjector } from '@nrm/projections';
+import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
-import { PROJECTOR } from '../projections/projections.module';
+import { READ_MODEL } from '../projections/projections.module';
 import { SUPPORT_COMMANDS, SupportController } from './support.controller';
 import { SupportCommands } from './support-commands';
 
@@ -11,9 +11,9 @@ import { SupportCommands } from './support-commands';
   providers: [
     {
       provide: SUPPORT_COMMANDS,
-      inject: [EVENT_STORE, PROJECTOR],
-      useFactory: (store: EventStore, projector: SqliteProjector) =>
-        new SupportCommands(store, casePartyCheck(store, projector)),
+      inject: [EVENT_STORE, READ_MODEL],
+      useFactory: (store: EventStore, readModel: ReadModel) =>
+        new SupportCommands(store, casePartyCheck(store, readModel)),
     },
   ],
 })

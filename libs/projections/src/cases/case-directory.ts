@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { IdentificationEvent } from '@nrm/identification';
 import type { ReferralEvent } from '@nrm/referral';
 import type { SupportEvent } from '@nrm/support';
@@ -9,7 +8,8 @@ import type {
   Purpose,
   SupportServiceType,
 } from '@nrm/shared-kernel';
-import type { SqliteProjection } from '../projection';
+import type { Projection } from '../projection';
+import type { SqlRunner } from '../store/read-model-store';
 
 /** What the ledger knows of one case, as a read model: codes and dates, never identity data. */
 export interface CaseDoc {
@@ -163,13 +163,13 @@ export const CASE_DIRECTORY_EVENT_TYPES = [
  * The case directory: one document per case and per referral, and who is party
  * to which case. Queries filter it by consent at read time; it holds no identity data.
  */
-export const caseDirectory: SqliteProjection = {
+export const caseDirectory: Projection = {
   name: 'case-directory',
   version: 1,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
-  setUp(db) {
-    db.exec(`
+  async setUp(tx) {
+    await tx.exec(`
       CREATE TABLE case_docs (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL, reported_at TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE case_parties (
         case_id TEXT NOT NULL, agency_id TEXT NOT NULL, relation TEXT NOT NULL, since TEXT NOT NULL,
@@ -182,13 +182,13 @@ export const caseDirectory: SqliteProjection = {
     `);
   },
 
-  tearDown(db) {
-    db.exec(
+  async tearDown(tx) {
+    await tx.exec(
       'DROP TABLE IF EXISTS case_docs; DROP TABLE IF EXISTS case_parties; DROP TABLE IF EXISTS referral_docs;',
     );
   },
 
-  apply(db, recorded) {
+  async apply(db, recorded) {
     const event = { type: recorded.type, data: recorded.data } as unknown as CaseEvent;
     const at = recorded.metadata.occurredAt;
     switch (event.type) {
@@ -208,23 +208,23 @@ export const caseDirectory: SqliteProjection = {
           },
           support: { status: 'open', servicesProvided: [] },
         };
-        stmt(db, 'INSERT OR REPLACE INTO case_docs (case_id, doc, reported_at) VALUES (?, ?, ?)').run(
-          d.caseId,
-          JSON.stringify(doc),
-          d.reportedAt,
+        await db.run(
+          `INSERT INTO case_docs (case_id, doc, reported_at) VALUES (?, ?, ?)
+           ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, reported_at = excluded.reported_at`,
+          [d.caseId, JSON.stringify(doc), d.reportedAt],
         );
-        party(db, d.caseId, d.reportedByAgencyId, 'reporter', at);
+        await party(db, d.caseId, d.reportedByAgencyId, 'reporter', at);
         return;
       }
       case 'IndicatorsAssessed':
-        return updateCase(db, event.data.caseId, (doc) => {
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.identification.status = 'indicators-assessed';
           doc.identification.indicatorsOutcome = event.data.outcome;
           doc.identification.exploitationForms = [...event.data.exploitationForms];
         });
       case 'ReasonableGroundsDecided':
-        party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
-        return updateCase(db, event.data.caseId, (doc) => {
+        await party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.identification.status = `reasonable-grounds-${event.data.outcome}`;
           doc.identification.reasonableGrounds = {
             outcome: event.data.outcome,
@@ -233,8 +233,8 @@ export const caseDirectory: SqliteProjection = {
           };
         });
       case 'ConclusiveGroundsDecided':
-        party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
-        return updateCase(db, event.data.caseId, (doc) => {
+        await party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.identification.status = `conclusive-grounds-${event.data.outcome}`;
           doc.identification.conclusiveGrounds = {
             outcome: event.data.outcome,
@@ -243,7 +243,7 @@ export const caseDirectory: SqliteProjection = {
           };
         });
       case 'IdentificationReconsidered':
-        return updateCase(db, event.data.caseId, (doc) => {
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.identification.status = 'indicators-assessed';
           doc.identification.reconsideredAt = event.data.reconsideredAt;
           delete doc.identification.reasonableGrounds;
@@ -252,12 +252,15 @@ export const caseDirectory: SqliteProjection = {
       case 'ReferralMade': {
         const d = event.data;
         const doc = referralDocOf(event);
-        stmt(
-          db,
-          'INSERT OR REPLACE INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(d.referralId, d.caseId, d.fromAgencyId, d.toAgencyId, 'made', d.madeAt, JSON.stringify(doc));
-        party(db, d.caseId, d.fromAgencyId, 'referral-sender', at);
-        party(db, d.caseId, d.toAgencyId, 'referral-receiver', at);
+        await db.run(
+          `INSERT INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (referral_id) DO UPDATE SET case_id = excluded.case_id, from_agency = excluded.from_agency,
+             to_agency = excluded.to_agency, status = excluded.status, made_at = excluded.made_at, doc = excluded.doc`,
+          [d.referralId, d.caseId, d.fromAgencyId, d.toAgencyId, 'made', d.madeAt, JSON.stringify(doc)],
+        );
+        await party(db, d.caseId, d.fromAgencyId, 'referral-sender', at);
+        await party(db, d.caseId, d.toAgencyId, 'referral-receiver', at);
         return;
       }
       case 'ReferralAcknowledged':
@@ -266,10 +269,10 @@ export const caseDirectory: SqliteProjection = {
       case 'HandoffCompleted':
       case 'ReferralWithdrawn':
       case 'ReferralEscalated':
-        return updateReferral(db, event.data.referralId, (r) => evolveReferralDoc(r, event));
+        return await updateReferral(db, event.data.referralId, (r) => evolveReferralDoc(r, event));
       case 'ReflectionPeriodStarted':
-        party(db, event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
-        return updateCase(db, event.data.caseId, (doc) => {
+        await party(db, event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.support.reflection = {
             status: 'active',
             startsOn: event.data.startsOn,
@@ -278,21 +281,21 @@ export const caseDirectory: SqliteProjection = {
           };
         });
       case 'ReflectionPeriodExtended':
-        return updateCase(db, event.data.caseId, (doc) => {
+        return await updateCase(db, event.data.caseId, (doc) => {
           if (!doc.support.reflection) return;
           doc.support.reflection.endsOn = event.data.endsOn;
           doc.support.reflection.days += event.data.additionalDays;
         });
       case 'ReflectionPeriodEnded':
-        return updateCase(db, event.data.caseId, (doc) => {
+        return await updateCase(db, event.data.caseId, (doc) => {
           if (!doc.support.reflection) return;
           doc.support.reflection.status = 'ended';
           doc.support.reflection.endedOn = event.data.endedOn;
           doc.support.reflection.endReason = event.data.reason;
         });
       case 'SupportPlanAgreed':
-        party(db, event.data.caseId, event.data.agreedByAgencyId, 'support-provider', at);
-        return updateCase(db, event.data.caseId, (doc) => {
+        await party(db, event.data.caseId, event.data.agreedByAgencyId, 'support-provider', at);
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.support.plan = {
             planId: event.data.planId,
             services: [...event.data.services],
@@ -301,8 +304,8 @@ export const caseDirectory: SqliteProjection = {
           };
         });
       case 'SupportServiceProvided':
-        party(db, event.data.caseId, event.data.providedByAgencyId, 'support-provider', at);
-        return updateCase(db, event.data.caseId, (doc) => {
+        await party(db, event.data.caseId, event.data.providedByAgencyId, 'support-provider', at);
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.support.servicesProvided.push({
             serviceType: event.data.serviceType,
             providedOn: event.data.providedOn,
@@ -310,7 +313,7 @@ export const caseDirectory: SqliteProjection = {
           });
         });
       case 'SupportCaseClosed':
-        return updateCase(db, event.data.caseId, (doc) => {
+        return await updateCase(db, event.data.caseId, (doc) => {
           doc.support.status = 'closed';
           doc.support.outcome = event.data.outcome;
         });
@@ -320,48 +323,42 @@ export const caseDirectory: SqliteProjection = {
   },
 };
 
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** Prepared once per database: a rebuild applies these statements hundreds of thousands of times. */
-function stmt(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
-  let statement = cache.get(sql);
-  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
-  return statement;
-}
-
-function party(
-  db: Database.Database,
+async function party(
+  db: SqlRunner,
   caseId: string,
   agencyId: string,
   relation: CaseRelation,
   since: string,
-): void {
-  stmt(
-    db,
-    'INSERT OR IGNORE INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)',
-  ).run(caseId, agencyId, relation, since);
+): Promise<void> {
+  await db.run(
+    `INSERT INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)
+     ON CONFLICT (agency_id, case_id, relation) DO NOTHING`,
+    [caseId, agencyId, relation, since],
+  );
 }
 
-function updateCase(db: Database.Database, caseId: string, change: (doc: CaseDoc) => void): void {
-  const row = stmt(db, 'SELECT doc FROM case_docs WHERE case_id = ?').get(caseId) as
-    { doc: string } | undefined;
+async function updateCase(db: SqlRunner, caseId: string, change: (doc: CaseDoc) => void): Promise<void> {
+  const row = await db.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [caseId]);
   if (!row) return; // a support or identification event of a case never reported: nothing to show
   const doc = JSON.parse(row.doc) as CaseDoc;
   change(doc);
-  stmt(db, 'UPDATE case_docs SET doc = ? WHERE case_id = ?').run(JSON.stringify(doc), caseId);
+  await db.run('UPDATE case_docs SET doc = ? WHERE case_id = ?', [JSON.stringify(doc), caseId]);
 }
 
-function updateReferral(db: Database.Database, referralId: string, change: (doc: ReferralDoc) => void): void {
-  const row = stmt(db, 'SELECT doc FROM referral_docs WHERE referral_id = ?').get(referralId) as
-    { doc: string } | undefined;
+async function updateReferral(
+  db: SqlRunner,
+  referralId: string,
+  change: (doc: ReferralDoc) => void,
+): Promise<void> {
+  const row = await db.get<{ doc: string }>('SELECT doc FROM referral_docs WHERE referral_id = ?', [
+    referralId,
+  ]);
   if (!row) return;
   const doc = JSON.parse(row.doc) as ReferralDoc;
   change(doc);
-  stmt(db, 'UPDATE referral_docs SET doc = ?, status = ? WHERE referral_id = ?').run(
+  await db.run('UPDATE referral_docs SET doc = ?, status = ? WHERE referral_id = ?', [
     JSON.stringify(doc),
     doc.status,
     referralId,
-  );
+  ]);
 }

@@ -1,7 +1,7 @@
-import type { SqliteProjection } from '../projection';
+import type { Projection } from '../projection';
 import { coordinatorAgencyKinds } from './agency-kinds';
 
 export { coordinatorAgencyKinds } from './agency-kinds';
 
 /** The coordinator's projections; the handoff board and statistics otherwise read the case directory. */
-export const COORDINATOR_PROJECTIONS: readonly SqliteProjection[] = [coordinatorAgencyKinds];
+export const COORDINATOR_PROJECTIONS: readonly Projection[] = [coordinatorAgencyKinds];

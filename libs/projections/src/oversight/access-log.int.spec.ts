@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteProjector } from '../sqlite-projector';
+import { READ_MODEL_BACKENDS, type ReadModelLocation } from '../../test/read-model-backends';
+import { Projector } from '../projector';
 import { accessLog, accessLogPage, breakGlassAccess, casesOfSubject } from './access-log';
 
 const who = { principalId: 'p-ngo', agencyId: 'ngo-a', agencyKind: 'ngo' };
@@ -18,16 +19,18 @@ function event(type: string, data: Record<string, unknown>, occurredAt: string, 
   };
 }
 
-describe('access-log projection (real SQLite)', () => {
+describe.each(READ_MODEL_BACKENDS)('access-log projection on $name', (backend) => {
   let dir: string;
   let store: SqliteEventStore;
-  let projector: SqliteProjector;
+  let projector: Projector;
+  let location: ReadModelLocation;
   const breakGlassId = randomUUID();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nrm-access-log-'));
     store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
-    projector = new SqliteProjector({ store, filename: join(dir, 'read.sqlite'), projections: [accessLog] });
+    location = backend.location();
+    projector = new Projector({ store, readModels: location.open(), projections: [accessLog] });
     await projector.start();
     const put = (stream: string, e: NewEvent) => store.append(stream, [e], { expectedRevision: 'no-stream' });
     await put(
@@ -98,6 +101,7 @@ describe('access-log projection (real SQLite)', () => {
 
   afterAll(async () => {
     await projector.close();
+    await location.dispose();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -106,8 +110,8 @@ describe('access-log projection (real SQLite)', () => {
 
   it('keeps one row per audit event, newest first, with the basis and the subject of a denial', async () => {
     await caughtUp();
-    const page = accessLogPage(
-      projector.db,
+    const page = await accessLogPage(
+      projector.readModelStore,
       { types: ['RecordAccessed', 'AccessDenied', 'BreakGlassAccessUsed', 'AccessReviewed'] },
       { limit: 10, order: 'newest-first' },
     );
@@ -133,36 +137,40 @@ describe('access-log projection (real SQLite)', () => {
       ],
       review: { status: 'pending' },
     });
-    expect(casesOfSubject(projector.db, 'subj-1')).toEqual(['case-1']);
+    expect(await casesOfSubject(projector.readModelStore, 'subj-1')).toEqual(['case-1']);
   });
 
   it('pages by cursor in either order and filters by period, subject and agency', async () => {
     await caughtUp();
     const all = ['RecordAccessed', 'AccessDenied', 'BreakGlassAccessUsed'] as const;
-    const first = accessLogPage(projector.db, { types: all }, { limit: 2, order: 'oldest-first' });
+    const first = await accessLogPage(
+      projector.readModelStore,
+      { types: all },
+      { limit: 2, order: 'oldest-first' },
+    );
     expect(first.entries.map((e) => e.type)).toEqual(['RecordAccessed', 'AccessDenied']);
-    const second = accessLogPage(
-      projector.db,
+    const second = await accessLogPage(
+      projector.readModelStore,
       { types: all },
       { limit: 2, order: 'oldest-first', cursor: first.nextCursor! },
     );
     expect(second.entries.map((e) => e.type)).toEqual(['BreakGlassAccessUsed']);
     expect(second.nextCursor).toBeUndefined();
 
-    const day = accessLogPage(
-      projector.db,
+    const day = await accessLogPage(
+      projector.readModelStore,
       { types: all, from: '2026-03-01T00:00:00.000Z', to: '2026-03-01T10:00:00.000Z' },
       { limit: 10, order: 'newest-first' },
     );
     expect(day.entries).toEqual([]); // `to` is exclusive: both rows of that day are at 10:00 UTC
-    const byAgency = accessLogPage(
-      projector.db,
+    const byAgency = await accessLogPage(
+      projector.readModelStore,
       { types: all, agencyId: 'shelter-b' },
       { limit: 10, order: 'newest-first' },
     );
     expect(byAgency.entries.map((e) => e.reason)).toEqual(['no-consent-or-lawful-basis']);
-    const otherSubject = accessLogPage(
-      projector.db,
+    const otherSubject = await accessLogPage(
+      projector.readModelStore,
       { types: all, subjectId: 'subj-2' },
       { limit: 10, order: 'newest-first' },
     );
@@ -193,7 +201,7 @@ describe('access-log projection (real SQLite)', () => {
       { expectedRevision: 'no-stream' },
     );
     await caughtUp();
-    expect(breakGlassAccess(projector.db, breakGlassId)?.review).toEqual({
+    expect((await breakGlassAccess(projector.readModelStore, breakGlassId))?.review).toEqual({
       status: 'reviewed',
       finding: 'justified',
       note: 'DPA-2026-7',
@@ -201,17 +209,17 @@ describe('access-log projection (real SQLite)', () => {
       reviewedByPrincipalId: 'p-dpa',
       reviewedByAgencyId: 'dpa',
     });
-    const pending = accessLogPage(
-      projector.db,
+    const pending = await accessLogPage(
+      projector.readModelStore,
       { types: ['BreakGlassAccessUsed'], reviewStatus: 'pending' },
       { limit: 10, order: 'newest-first' },
     );
     expect(pending.entries).toEqual([]);
 
-    const snapshot = () => projector.db.prepare('SELECT * FROM access_log ORDER BY position').all();
-    const live = snapshot();
+    const snapshot = () => projector.readModelStore.all('SELECT * FROM access_log ORDER BY position');
+    const live = await snapshot();
     await projector.rebuild('access-log');
-    expect(snapshot()).toEqual(live);
+    expect(await snapshot()).toEqual(live);
     expect(live).toHaveLength(4); // the report is not an audit event: it only ties the case to its subject
   });
 });

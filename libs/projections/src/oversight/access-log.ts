@@ -1,8 +1,8 @@
 import type { AccessDenied, RecordAccessed } from '@nrm/access';
-import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@nrm/event-store';
 import type { PotentialVictimReported } from '@nrm/identification';
-import type { SqliteProjection } from '../projection';
+import type { Projection } from '../projection';
+import type { SqlRunner, SqlValue } from '../store/read-model-store';
 
 /**
  * What the access log reads of a `BreakGlassAccessUsed` payload. The event type
@@ -102,15 +102,15 @@ export interface AccessLogEntry {
  * A small map from case to subject, built from the reports, lets a denial that
  * names only a case be found under its subject.
  */
-export const accessLog: SqliteProjection = {
+export const accessLog: Projection = {
   name: 'access-log',
   version: 1,
   eventTypes: ACCESS_LOG_EVENT_TYPES,
 
-  setUp(db) {
-    db.exec(`
+  async setUp(tx) {
+    await tx.exec(`
       CREATE TABLE access_log (
-        position INTEGER PRIMARY KEY,
+        position BIGINT PRIMARY KEY,
         event_id TEXT NOT NULL UNIQUE,
         type TEXT NOT NULL,
         at TEXT NOT NULL,
@@ -132,28 +132,29 @@ export const accessLog: SqliteProjection = {
     `);
   },
 
-  tearDown(db) {
-    db.exec('DROP TABLE IF EXISTS access_log; DROP TABLE IF EXISTS access_log_subject_cases;');
+  async tearDown(tx) {
+    await tx.exec('DROP TABLE IF EXISTS access_log; DROP TABLE IF EXISTS access_log_subject_cases;');
   },
 
-  apply(db, recorded) {
+  async apply(db, recorded) {
     switch (recorded.type) {
       case 'PotentialVictimReported': {
         const d = recorded.data as unknown as PotentialVictimReported['data'];
-        stmt(db, 'INSERT OR IGNORE INTO access_log_subject_cases (case_id, subject_id) VALUES (?, ?)').run(
-          d.caseId,
-          d.subjectId,
+        await db.run(
+          `INSERT INTO access_log_subject_cases (case_id, subject_id) VALUES (?, ?)
+           ON CONFLICT (case_id) DO NOTHING`,
+          [d.caseId, d.subjectId],
         );
         return;
       }
       case 'RecordAccessed': {
         const d = recorded.data as unknown as RecordAccessed['data'];
-        insert(db, recorded, {
+        await insert(db, recorded, {
           principal_id: d.principalId,
           agency_id: d.agencyId,
           agency_kind: d.agencyKind,
           case_id: d.caseId ?? null,
-          subject_id: d.subjectId ?? subjectOf(db, d.caseId),
+          subject_id: d.subjectId ?? (await subjectOf(db, d.caseId)),
           case_ids: d.caseIds ? JSON.stringify(d.caseIds) : null,
           view: d.view,
           purpose: d.purpose ?? null,
@@ -165,12 +166,12 @@ export const accessLog: SqliteProjection = {
       case 'AccessDenied': {
         // Denials of a subject's report name the subject, not a case.
         const d = recorded.data as unknown as AccessDenied['data'] & { subjectId?: string };
-        insert(db, recorded, {
+        await insert(db, recorded, {
           principal_id: d.principalId,
           agency_id: d.agencyId,
           agency_kind: d.agencyKind,
           case_id: d.caseId ?? null,
-          subject_id: d.subjectId ?? subjectOf(db, d.caseId),
+          subject_id: d.subjectId ?? (await subjectOf(db, d.caseId)),
           view: d.view,
           purpose: d.purpose ?? null,
           reason: d.reason,
@@ -180,7 +181,7 @@ export const accessLog: SqliteProjection = {
       }
       case 'BreakGlassAccessUsed': {
         const d = recorded.data as unknown as BreakGlassAccessUsedRead;
-        insert(db, recorded, {
+        await insert(db, recorded, {
           principal_id: d.principalId,
           agency_id: d.agencyId,
           agency_kind: d.agencyKind,
@@ -197,7 +198,7 @@ export const accessLog: SqliteProjection = {
       }
       case 'AccessReviewed': {
         const d = recorded.data as unknown as AccessReviewedRead;
-        insert(db, recorded, {
+        await insert(db, recorded, {
           principal_id: d.principalId,
           agency_id: d.agencyId,
           agency_kind: d.agencyKind,
@@ -208,18 +209,11 @@ export const accessLog: SqliteProjection = {
           reviews_event_id: d.accessEventId,
           request_id: d.requestId,
         });
-        stmt(
-          db,
+        await db.run(
           `UPDATE access_log SET review_status = 'reviewed', finding = ?, review_note = ?, reviewed_at = ?,
                   reviewed_by_principal = ?, reviewed_by_agency = ?
             WHERE event_id = ? AND type = 'BreakGlassAccessUsed'`,
-        ).run(
-          d.finding,
-          d.note ?? null,
-          utcInstant(d.reviewedAt),
-          d.principalId,
-          d.agencyId,
-          d.accessEventId,
+          [d.finding, d.note ?? null, utcInstant(d.reviewedAt), d.principalId, d.agencyId, d.accessEventId],
         );
         return;
       }
@@ -249,28 +243,30 @@ const COLUMNS = [
 ] as const;
 type Column = (typeof COLUMNS)[number];
 
-function insert(
-  db: Database.Database,
+const INSERT_SQL = `INSERT INTO access_log (position, event_id, type, at, ${COLUMNS.join(', ')})
+  VALUES (?, ?, ?, ?, ${COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT DO NOTHING`;
+
+async function insert(
+  db: SqlRunner,
   recorded: RecordedEvent,
   values: Partial<Record<Column, string | null>>,
-): void {
-  stmt(
-    db,
-    `INSERT OR IGNORE INTO access_log (position, event_id, type, at, ${COLUMNS.join(', ')})
-     VALUES (?, ?, ?, ?, ${COLUMNS.map(() => '?').join(', ')})`,
-  ).run(
+): Promise<void> {
+  await db.run(INSERT_SQL, [
     recorded.position,
     recorded.id,
     recorded.type,
     utcInstant(recorded.metadata.occurredAt),
     ...COLUMNS.map((c) => values[c] ?? null),
-  );
+  ]);
 }
 
-function subjectOf(db: Database.Database, caseId: string | undefined): string | null {
+async function subjectOf(db: SqlRunner, caseId: string | undefined): Promise<string | null> {
   if (caseId === undefined) return null;
-  const row = stmt(db, 'SELECT subject_id FROM access_log_subject_cases WHERE case_id = ?').get(caseId) as
-    { subject_id: string } | undefined;
+  const row = await db.get<{ subject_id: string }>(
+    'SELECT subject_id FROM access_log_subject_cases WHERE case_id = ?',
+    [caseId],
+  );
   return row?.subject_id ?? null;
 }
 
@@ -281,16 +277,6 @@ function subjectOf(db: Database.Database, caseId: string | undefined): string | 
 export function utcInstant(value: string): string {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
-}
-
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-function stmt(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map<string, Database.Statement>()));
-  let statement = cache.get(sql);
-  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
-  return statement;
 }
 
 // ---- queries ---------------------------------------------------------------------------------
@@ -344,14 +330,14 @@ interface Row {
  * One page of the access log, by store position: newest first (cursor: the
  * position to continue below) or oldest first (continue above).
  */
-export function accessLogPage(
-  db: Database.Database,
+export async function accessLogPage(
+  db: SqlRunner,
   filter: AccessLogFilter,
   page: { readonly limit: number; readonly cursor?: number; readonly order: 'newest-first' | 'oldest-first' },
-): AccessLogPage {
+): Promise<AccessLogPage> {
   if (filter.types.length === 0) return { entries: [] };
   const where: string[] = [`type IN (${filter.types.map(() => '?').join(', ')})`];
-  const params: Array<string | number> = [...filter.types];
+  const params: SqlValue[] = [...filter.types];
   const add = (clause: string, value: string | number | undefined) => {
     if (value === undefined) return;
     where.push(clause);
@@ -365,12 +351,11 @@ export function accessLogPage(
   add('review_status = ?', filter.reviewStatus);
   const newestFirst = page.order === 'newest-first';
   add(newestFirst ? 'position < ?' : 'position > ?', page.cursor);
-  const rows = db
-    .prepare(
-      `SELECT * FROM access_log WHERE ${where.join(' AND ')}
-        ORDER BY position ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
-    )
-    .all(...params, page.limit + 1) as Row[];
+  const rows = await db.all<Row>(
+    `SELECT * FROM access_log WHERE ${where.join(' AND ')}
+      ORDER BY position ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
+    [...params, page.limit + 1],
+  );
   const more = rows.length > page.limit;
   const entries = rows.slice(0, page.limit).map(toEntry);
   const last = entries[entries.length - 1];
@@ -378,18 +363,20 @@ export function accessLogPage(
 }
 
 /** The cases of a subject known to the access log (from the reports), oldest first. */
-export function casesOfSubject(db: Database.Database, subjectId: string): string[] {
-  const rows = db
-    .prepare('SELECT case_id FROM access_log_subject_cases WHERE subject_id = ? ORDER BY case_id')
-    .all(subjectId) as Array<{ case_id: string }>;
+export async function casesOfSubject(db: SqlRunner, subjectId: string): Promise<string[]> {
+  const rows = await db.all<{ case_id: string }>(
+    'SELECT case_id FROM access_log_subject_cases WHERE subject_id = ? ORDER BY case_id',
+    [subjectId],
+  );
   return rows.map((r) => r.case_id);
 }
 
 /** One break-glass access, or undefined. */
-export function breakGlassAccess(db: Database.Database, eventId: string): AccessLogEntry | undefined {
-  const row = db
-    .prepare(`SELECT * FROM access_log WHERE event_id = ? AND type = 'BreakGlassAccessUsed'`)
-    .get(eventId) as Row | undefined;
+export async function breakGlassAccess(db: SqlRunner, eventId: string): Promise<AccessLogEntry | undefined> {
+  const row = await db.get<Row>(
+    `SELECT * FROM access_log WHERE event_id = ? AND type = 'BreakGlassAccessUsed'`,
+    [eventId],
+  );
   return row ? toEntry(row) : undefined;
 }
 

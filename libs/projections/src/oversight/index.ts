@@ -1,4 +1,4 @@
-import type { SqliteProjection } from '../projection';
+import type { Projection } from '../projection';
 import { accessLog } from './access-log';
 
 export {
@@ -22,4 +22,4 @@ export type {
 } from './access-log';
 
 /** The oversight body's projections (access log, break-glass queue). */
-export const OVERSIGHT_PROJECTIONS: readonly SqliteProjection[] = [accessLog];
+export const OVERSIGHT_PROJECTIONS: readonly Projection[] = [accessLog];

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +13,15 @@ import {
   readCounts,
   type CountRow,
 } from '../test/counting-projection';
-import { SqliteProjector } from './sqlite-projector';
+import { READ_MODEL_BACKENDS } from '../test/read-model-backends';
+import { Projector } from './projector';
+import type { ReadModelStore } from './store/read-model-store';
 
 const ROOT = resolve(__dirname, '../../..');
 const CHILD = resolve(__dirname, '../test/projector-child.ts');
 
 /** Starts the projector in its own process and resolves once it has subscribed. */
-function spawnProjector(storeFile: string, readModelFile: string, batchSize: number): Promise<ChildProcess> {
+function spawnProjector(storeFile: string, readModelSpec: string, batchSize: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -30,7 +31,7 @@ function spawnProjector(storeFile: string, readModelFile: string, batchSize: num
       'tsconfig-paths/register',
       CHILD,
       storeFile,
-      readModelFile,
+      readModelSpec,
       String(batchSize),
     ],
     { cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') }, stdio: 'pipe' },
@@ -59,32 +60,27 @@ function killed(child: ChildProcess): Promise<void> {
   });
 }
 
-/** What the killed child left behind, read straight from its file. */
-function crashState(readModelFile: string): { checkpoint: number; counts: CountRow[] } {
-  const db = new Database(readModelFile);
+/** What the killed child left behind, read from its store. */
+async function crashState(readModels: ReadModelStore): Promise<{ checkpoint: number; counts: CountRow[] }> {
+  let checkpoint = 0;
   try {
-    const hasCheckpoints = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_checkpoints'")
-      .get();
-    const row = hasCheckpoints
-      ? db
-          .prepare<[], { position: number }>(
-            "SELECT position FROM projection_checkpoints WHERE name = 'counts'",
-          )
-          .get()
-      : undefined;
-    return { checkpoint: row?.position ?? 0, counts: readCounts(db) };
-  } finally {
-    db.close();
+    const row = await readModels.get<{ position: number }>(
+      "SELECT position FROM projection_checkpoints WHERE name = 'counts'",
+    );
+    checkpoint = row?.position ?? 0;
+  } catch (error) {
+    // killed before it created its checkpoint table
+    if (!/no such table|does not exist/.test(String(error))) throw error;
   }
+  return { checkpoint, counts: await readCounts(readModels) };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('SqliteProjector, crash safety', () => {
+describe.each(READ_MODEL_BACKENDS)('Projector on $name read models, crash safety', (backend) => {
   it('after a SIGKILL at any moment, the data matches its checkpoint and a restart matches a rebuild', async () => {
     const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-    console.log(`crash-safety property: seed ${seed} (replay with FC_SEED=${seed})`);
+    console.log(`crash-safety property (${backend.name}): seed ${seed} (replay with FC_SEED=${seed})`);
     const landed = { atZero: 0, inCatchUp: 0, live: 0, caughtUp: 0 };
 
     await fc.assert(
@@ -99,14 +95,14 @@ describe('SqliteProjector, crash safety', () => {
         async ({ before, during, perAppend, batchSize, killAfterMs }) => {
           const dir = mkdtempSync(join(tmpdir(), 'nrm-proj-crash-'));
           const storeFile = join(dir, 'events.sqlite');
-          const readModelFile = join(dir, 'read.sqlite');
+          const location = backend.location();
           const store = new SqliteEventStore({
             filename: storeFile,
             synchronous: 'NORMAL',
             pollIntervalMs: 10,
           });
           // The child takes about a second to boot (ts-node): store the backlog meanwhile.
-          const booting = spawnProjector(storeFile, readModelFile, batchSize);
+          const booting = spawnProjector(storeFile, location.spec, batchSize);
           booting.catch(() => undefined); // awaited below, after the backlog
           try {
             const backlog = await appendMixed(store, before, { perAppend });
@@ -123,7 +119,8 @@ describe('SqliteProjector, crash safety', () => {
             const head = await writer;
 
             // The property: the data covers exactly the events up to the checkpoint, never more, never fewer.
-            const crash = crashState(readModelFile);
+            const inspector = location.open();
+            const crash = await crashState(inspector);
             const upToCheckpoint = (await collect(store.readAll())).filter(
               (e) => e.position <= crash.checkpoint,
             );
@@ -138,14 +135,15 @@ describe('SqliteProjector, crash safety', () => {
             else landed.caughtUp++;
 
             // Restarted to completion, it equals a full rebuild into a fresh database.
-            const restarted = new SqliteProjector({
+            const restarted = new Projector({
               store,
-              filename: readModelFile,
+              readModels: location.open(),
               projections: [countingProjection()],
             });
-            const fresh = new SqliteProjector({
+            const freshLocation = backend.location();
+            const fresh = new Projector({
               store,
-              filename: ':memory:',
+              readModels: freshLocation.open(),
               projections: [countingProjection()],
             });
             try {
@@ -153,23 +151,27 @@ describe('SqliteProjector, crash safety', () => {
               expect(await restarted.waitFor(head, 10_000)).toBe(true);
               await restarted.stop();
               await fresh.rebuild('counts');
-              expect(readCounts(restarted.db)).toEqual(readCounts(fresh.db));
+              expect(await readCounts(restarted.readModelStore)).toEqual(
+                await readCounts(fresh.readModelStore),
+              );
               expect(restarted.position()).toBe(head);
             } finally {
               await restarted.close();
               await fresh.close();
+              await freshLocation.dispose();
             }
           } finally {
             const child = await booting.catch(() => undefined);
             if (child) await killed(child);
             await store.close();
+            await location.dispose();
             rmSync(dir, { recursive: true, force: true });
           }
         },
       ),
-      { seed, numRuns: Number(process.env.FC_RUNS ?? 20) },
+      { seed, numRuns: Number(process.env.FC_RUNS ?? (backend.name === 'sqlite' ? 20 : 10)) },
     );
-    console.log(`crash-safety property: kills landed ${JSON.stringify(landed)}`);
+    console.log(`crash-safety property (${backend.name}): kills landed ${JSON.stringify(landed)}`);
     // The runs must actually have interrupted projection work, not only killed an idle process.
     expect(landed.inCatchUp + landed.live).toBeGreaterThan(0);
   }, 120_000);

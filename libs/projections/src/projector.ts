@@ -1,8 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { EventStore, RecordedEvent, Subscription } from '@nrm/event-store';
-import type { SqliteProjection } from './projection';
+import type { Projection } from './projection';
+import type { ReadModelStore, SqlRunner } from './store/read-model-store';
 
 /** The two calls the projector makes; a pino logger fits as is. */
 export interface ProjectorLogger {
@@ -10,12 +8,12 @@ export interface ProjectorLogger {
   error(obj: object, msg: string): void;
 }
 
-export interface SqliteProjectorOptions {
+export interface ProjectorOptions {
   readonly store: EventStore;
-  /** Read-model database file (its directory is created), or `':memory:'`. */
-  readonly filename: string;
+  /** Where the read models live (SQLite or PostgreSQL). The projector is its only writer; closing the projector does not close it. */
+  readonly readModels: ReadModelStore;
   /** At least one; names must be unique. */
-  readonly projections: readonly SqliteProjection[];
+  readonly projections: readonly Projection[];
   /** Most events applied in one transaction, and events read per page by `rebuild`. Default 256. */
   readonly batchSize?: number;
   /** Default: silent (`health()` still reports a failure). */
@@ -76,15 +74,28 @@ export class ProjectorFailed extends Error {
 }
 
 interface Entry {
-  readonly projection: SqliteProjection;
+  readonly projection: Projection;
   /** `undefined`: every type. */
   readonly types: ReadonlySet<string> | undefined;
 }
 
-interface CheckpointRow {
-  name: string;
-  version: number;
-  position: number;
+/** One row of the checkpoint table, as stored. */
+export interface CheckpointRow {
+  readonly name: string;
+  readonly version: number;
+  readonly position: number;
+}
+
+/** The table that says how far each projection has got; it lives beside the read models. */
+export const CHECKPOINT_TABLE_DDL = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name     TEXT   PRIMARY KEY,
+  version  BIGINT NOT NULL,
+  position BIGINT NOT NULL CHECK (position >= 0))`;
+
+/** Every stored checkpoint; none when the projector never ran against this store. */
+export async function readCheckpoints(runner: SqlRunner): Promise<CheckpointRow[]> {
+  await runner.exec(CHECKPOINT_TABLE_DDL);
+  return runner.all<CheckpointRow>('SELECT name, version, position FROM projection_checkpoints');
 }
 
 interface Waiter {
@@ -112,31 +123,28 @@ function messageOf(error: unknown): string {
   return typeof error === 'string' ? error : 'a non-Error value was thrown';
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /** Lets timers and I/O run: catch-up reads from SQLite resolve within microtasks only. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
- * Keeps SQLite read models up to date from the event store with exactly-once
- * effect: each projection's tables and its checkpoint change in the same
- * transaction, so after any crash the checkpoint says exactly which events
- * the data covers, and a re-delivered event (at or below it) changes nothing.
+ * Keeps read models up to date from the event store with exactly-once effect:
+ * each projection's tables and its checkpoint change in the same transaction
+ * of the read-model store, so after any crash the checkpoint says exactly which
+ * events the data covers, and a re-delivered event (at or below it) changes
+ * nothing.
  *
  * One catch-up subscription, from the lowest checkpoint, feeds every
  * projection. It is unfiltered on purpose: every checkpoint must move past the
  * events a projection ignores, or `waitFor(head)` could never succeed.
  *
- * One projector per read-model file: it is the only writer.
+ * One projector per read-model store: it is the only writer. In the embedded
+ * default it runs inside the API process; in production it is its own process
+ * (apps/projector) and the API follows its checkpoints (`CheckpointFollower`).
  */
-export class SqliteProjector {
-  private readonly database: Database.Database;
+export class Projector {
+  private readonly readModels: ReadModelStore;
   private readonly store: EventStore;
   private readonly entries: readonly Entry[];
   private readonly batchSize: number;
@@ -148,26 +156,17 @@ export class SqliteProjector {
   private failure: ProjectionFailure | undefined;
   private subscription: Subscription | undefined;
   private loop: Promise<void> | undefined;
-  /** Events delivered by the subscription and not yet committed. */
+  /** Events delivered by the subscription and not yet handed to a commit. */
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
+  /** Commits of the live loop, one after another. */
+  private commits: Promise<void> = Promise.resolve();
   private readonly waiters = new Set<Waiter>();
   /** start, stop, rebuild and close run one at a time, in call order. */
   private lifecycle: Promise<void> = Promise.resolve();
+  private loaded: Promise<void> | undefined;
 
-  private readonly statements: {
-    all: Database.Statement<[], CheckpointRow>;
-    upsert: Database.Statement<[string, number, number]>;
-    advance: Database.Statement<[number, string]>;
-  };
-  private readonly resetTx: (projection: SqliteProjection) => void;
-  private readonly applyTx: (
-    events: readonly RecordedEvent[],
-    entries: readonly Entry[],
-    coveredTo: number | undefined,
-  ) => Map<string, number>;
-
-  constructor(options: SqliteProjectorOptions) {
+  constructor(options: ProjectorOptions) {
     if (options.projections.length === 0) throw new Error('a projector needs at least one projection');
     const names = new Set<string>();
     for (const p of options.projections) {
@@ -181,81 +180,37 @@ export class SqliteProjector {
       throw new Error('batchSize must be an integer >= 1');
 
     this.store = options.store;
+    this.readModels = options.readModels;
     this.batchSize = batchSize;
     this.logger = options.logger ?? SILENT;
     this.entries = options.projections.map((projection) => ({
       projection,
       types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
     }));
-
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
-    const db = new Database(options.filename);
-    this.database = db;
-    try {
-      db.pragma('journal_mode = WAL');
-      // A read model can always be rebuilt: losing the last commits on power loss costs only a replay.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
-        name     TEXT    PRIMARY KEY,
-        version  INTEGER NOT NULL,
-        position INTEGER NOT NULL CHECK (position >= 0))`);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-
-    this.statements = {
-      all: db.prepare('SELECT name, version, position FROM projection_checkpoints'),
-      upsert: db.prepare(
-        `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
-      ),
-      advance: db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ?'),
-    };
-
-    this.resetTx = db.transaction((projection: SqliteProjection) => {
-      projection.tearDown(db);
-      projection.setUp(db);
-      this.statements.upsert.run(projection.name, projection.version, 0);
-    });
-
-    this.applyTx = db.transaction(
-      (events: readonly RecordedEvent[], entries: readonly Entry[], coveredTo: number | undefined) => {
-        const advanced = new Map<string, number>();
-        events.forEach((event, index) => {
-          for (const entry of entries) {
-            const name = entry.projection.name;
-            const checkpoint = advanced.get(name) ?? this.checkpoints.get(name) ?? 0;
-            if (event.position <= checkpoint) continue; // already covered: a re-delivery changes nothing
-            if (entry.types === undefined || entry.types.has(event.type)) this.applyOne(entry, event, index);
-            advanced.set(name, event.position);
-          }
-        });
-        // The store read everything up to `coveredTo` and filtered out what this batch lacks.
-        if (coveredTo !== undefined) {
-          for (const entry of entries) {
-            const name = entry.projection.name;
-            const checkpoint = advanced.get(name) ?? this.checkpoints.get(name) ?? 0;
-            if (coveredTo > checkpoint) advanced.set(name, coveredTo);
-          }
-        }
-        for (const [name, position] of advanced) this.statements.advance.run(position, name);
-        return advanced;
-      },
-    );
-
-    // Until start() reconciles versions, a projection whose stored version differs counts as empty.
-    const stored = new Map(this.statements.all.all().map((row) => [row.name, row]));
-    for (const { projection } of this.entries) {
-      const row = stored.get(projection.name);
-      this.checkpoints.set(projection.name, row?.version === projection.version ? row.position : 0);
-    }
+    for (const { projection } of this.entries) this.checkpoints.set(projection.name, 0);
   }
 
-  /** The read-model database, for queries' own prepared statements. Read only: the projector is its only writer. */
-  get db(): Database.Database {
-    return this.database;
+  /** The read-model store, for queries. Read only: the projector is its only writer. */
+  get readModelStore(): ReadModelStore {
+    return this.readModels;
+  }
+
+  /** The projections it maintains, with their versions: what a follower of its checkpoints expects. */
+  get projections(): readonly Projection[] {
+    return this.entries.map((e) => e.projection);
+  }
+
+  /**
+   * Reads the stored checkpoints (a projection whose stored version differs
+   * counts as empty until `start` rebuilds it). `start` and `rebuild` call it;
+   * call it first only to read `position()` before starting.
+   */
+  load(): Promise<void> {
+    this.loaded ??= this.loadNow().catch((error: unknown) => {
+      this.loaded = undefined;
+      throw error;
+    });
+    return this.loaded;
   }
 
   /**
@@ -273,14 +228,13 @@ export class SqliteProjector {
     return this.exclusive(() => this.stopNow());
   }
 
-  /** Stops, then closes the database. Pending `waitFor`s resolve false. */
+  /** Stops for good. Pending `waitFor`s resolve false. The read-model store stays open: its owner closes it. */
   close(): Promise<void> {
     return this.exclusive(async () => {
       if (this.state === 'closed') return;
       await this.stopNow();
       this.state = 'closed';
       this.settleWaiters(false);
-      this.database.close();
     });
   }
 
@@ -341,6 +295,7 @@ export class SqliteProjector {
       this.assertOpen();
       const entry = this.entries.find((e) => e.projection.name === name);
       if (!entry) throw new Error(`no projection named '${name}'`);
+      await this.load();
       const resume = this.state === 'running';
       await this.stopNow();
       const settled = this.state; // 'stopped' or 'failed' (by another projection, or by this one)
@@ -365,11 +320,20 @@ export class SqliteProjector {
     });
   }
 
+  private async loadNow(): Promise<void> {
+    const stored = new Map((await readCheckpoints(this.readModels)).map((row) => [row.name, row]));
+    for (const { projection } of this.entries) {
+      const row = stored.get(projection.name);
+      this.checkpoints.set(projection.name, row?.version === projection.version ? row.position : 0);
+    }
+  }
+
   private async startNow(): Promise<void> {
     this.assertOpen();
     if (this.state === 'running') return;
     await this.stopNow(); // a failed loop may still be unwinding
-    this.reconcile();
+    await this.load();
+    await this.reconcile();
     this.failure = undefined;
     const from = this.lowestCheckpoint();
     const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
@@ -397,21 +361,25 @@ export class SqliteProjector {
         if (this.state !== 'running') break;
         this.buffer.push(event);
         if (this.buffer.length >= this.batchSize) {
-          this.flush();
+          await this.flush(); // back-pressure: the next batch is read once this one is committed
           await nextTurn();
         } else {
           // Events already read arrive within microtasks, before this fires, and join the batch;
           // it fires once the subscription has to wait for the store.
-          this.flushTimer ??= setImmediate(() => this.flush());
+          this.flushTimer ??= setImmediate(() => {
+            this.flushTimer = undefined;
+            void this.flush();
+          });
         }
       }
-      this.flush();
+      await this.flush();
     } catch (error) {
-      this.flush(); // what was delivered before the subscription broke is sound
+      await this.flush(); // what was delivered before the subscription broke is sound
       if (this.state === 'running') this.fail({ message: messageOf(error) });
     } finally {
       this.cancelFlush();
       this.buffer = [];
+      await this.commits;
       if (this.state === 'running') {
         this.state = 'stopped';
         this.logger.info({ positions: this.health().positions }, 'projector stopped');
@@ -419,11 +387,17 @@ export class SqliteProjector {
     }
   }
 
-  private flush(): void {
+  /** Hands the buffered events to a commit after those already queued; resolves when it is done. */
+  private flush(): Promise<void> {
     this.cancelFlush();
     const events = this.buffer;
     this.buffer = [];
-    if (events.length > 0 && this.state === 'running') this.commitOrFail(events, this.entries, undefined);
+    if (events.length > 0) {
+      this.commits = this.commits.then(async () => {
+        if (this.state === 'running') await this.commitOrFail(events, this.entries, undefined);
+      });
+    }
+    return this.commits;
   }
 
   private cancelFlush(): void {
@@ -439,8 +413,7 @@ export class SqliteProjector {
   ): Promise<RebuildResult> {
     const { projection } = entry;
     const started = performance.now();
-    this.resetTx(projection);
-    this.checkpoints.set(projection.name, 0);
+    await this.reset(projection);
     this.logger.info(
       { projection: projection.name, version: projection.version, toPosition: total },
       'projection rebuild started',
@@ -467,7 +440,7 @@ export class SqliteProjector {
       const last = page[page.length - 1];
       // A short page means the store had nothing more of these types up to `total`.
       const coveredTo = page.length < this.batchSize || last === undefined ? total : last.position;
-      if (!this.commitOrFail(page, [entry], coveredTo)) throw new ProjectorFailed(this.failure!);
+      if (!(await this.commitOrFail(page, [entry], coveredTo))) throw new ProjectorFailed(this.failure!);
       applied += page.length;
       after = coveredTo;
       onProgress?.({ processed: after, total, eventsPerSec: rate(after) });
@@ -487,16 +460,15 @@ export class SqliteProjector {
   }
 
   /** Tears down and sets up the projections that are new or whose version changed. */
-  private reconcile(): void {
-    const stored = new Map(this.statements.all.all().map((row) => [row.name, row]));
+  private async reconcile(): Promise<void> {
+    const stored = new Map((await readCheckpoints(this.readModels)).map((row) => [row.name, row]));
     for (const { projection } of this.entries) {
       const row = stored.get(projection.name);
       if (row?.version === projection.version) {
         this.checkpoints.set(projection.name, row.position);
         continue;
       }
-      this.resetTx(projection);
-      this.checkpoints.set(projection.name, 0);
+      await this.reset(projection);
       this.logger.info(
         { projection: projection.name, version: projection.version, previousVersion: row?.version ?? null },
         row ? 'projection version changed: rebuilding from zero' : 'new projection: building from zero',
@@ -504,26 +476,28 @@ export class SqliteProjector {
     }
   }
 
-  private applyOne(entry: Entry, event: RecordedEvent, index: number): void {
-    try {
-      const result: unknown = entry.projection.apply(this.database, event);
-      if (isThenable(result)) {
-        result.then(undefined, () => undefined); // its outcome can no longer matter: no unhandled rejection
-        throw new Error('apply returned a promise; projections must be synchronous');
-      }
-    } catch (error) {
-      throw new ApplyFailed(entry.projection.name, event, index, error);
-    }
+  /** Drops and recreates one projection's tables, its checkpoint back at zero, in one transaction. */
+  private async reset(projection: Projection): Promise<void> {
+    await this.readModels.transaction(async (tx) => {
+      await projection.tearDown(tx);
+      await projection.setUp(tx);
+      await tx.run(
+        `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
+        [projection.name, projection.version],
+      );
+    });
+    this.checkpoints.set(projection.name, 0);
   }
 
   /** Commits one batch; on failure keeps the sound events before the failing one, then fails the projector. */
-  private commitOrFail(
+  private async commitOrFail(
     events: readonly RecordedEvent[],
     entries: readonly Entry[],
     coveredTo: number | undefined,
-  ): boolean {
+  ): Promise<boolean> {
     try {
-      this.commit(events, entries, coveredTo);
+      await this.commit(events, entries, coveredTo);
       return true;
     } catch (error) {
       if (!(error instanceof ApplyFailed)) {
@@ -533,7 +507,7 @@ export class SqliteProjector {
       if (error.index > 0) {
         try {
           // So that the checkpoint stops right before the failing event.
-          this.commit(events.slice(0, error.index), entries, undefined);
+          await this.commit(events.slice(0, error.index), entries, undefined);
         } catch {
           // Not deterministic after all; the whole batch stays rolled back and is retried on restart.
         }
@@ -548,12 +522,41 @@ export class SqliteProjector {
     }
   }
 
-  private commit(
+  private async commit(
     events: readonly RecordedEvent[],
     entries: readonly Entry[],
     coveredTo: number | undefined,
-  ): void {
-    const advanced = this.applyTx(events, entries, coveredTo);
+  ): Promise<void> {
+    const advanced = await this.readModels.transaction(async (tx) => {
+      const moved = new Map<string, number>();
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index]!;
+        for (const entry of entries) {
+          const name = entry.projection.name;
+          const checkpoint = moved.get(name) ?? this.checkpoints.get(name) ?? 0;
+          if (event.position <= checkpoint) continue; // already covered: a re-delivery changes nothing
+          if (entry.types === undefined || entry.types.has(event.type)) {
+            try {
+              await entry.projection.apply(tx, event);
+            } catch (error) {
+              throw new ApplyFailed(name, event, index, error);
+            }
+          }
+          moved.set(name, event.position);
+        }
+      }
+      // The store read everything up to `coveredTo` and filtered out what this batch lacks.
+      if (coveredTo !== undefined) {
+        for (const entry of entries) {
+          const name = entry.projection.name;
+          const checkpoint = moved.get(name) ?? this.checkpoints.get(name) ?? 0;
+          if (coveredTo > checkpoint) moved.set(name, coveredTo);
+        }
+      }
+      for (const [name, position] of moved)
+        await tx.run('UPDATE projection_checkpoints SET position = ? WHERE name = ?', [position, name]);
+      return moved;
+    });
     for (const [name, position] of advanced) this.checkpoints.set(name, position);
     if (advanced.size > 0) this.wakeWaiters();
   }

@@ -1,0 +1,127 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ReadModelStore, SqlRunner, SqlValue } from './read-model-store';
+
+/**
+ * Read models in a SQLite file (the embedded default). Two connections: one
+ * writes, inside transactions; the other reads, and in WAL mode sees only what
+ * is committed, so a query never observes half of a projector's batch. With
+ * `':memory:'` there is one connection for both (tests only).
+ *
+ * better-sqlite3 is synchronous: every call completes before its promise is
+ * returned, so a transaction's statements run back to back without yielding to
+ * I/O; the promises only give the port its shape.
+ */
+export class SqliteReadModelStore implements ReadModelStore {
+  readonly dialect = 'sqlite' as const;
+  readonly description: string;
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writeRunner: SqlRunner;
+  private readonly readRunner: SqlRunner;
+  /** Transactions run one after another, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(filename: string) {
+    this.description = filename === ':memory:' ? 'sqlite (in memory)' : `sqlite ${filename}`;
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    this.writer = new Database(filename);
+    try {
+      this.writer.pragma('journal_mode = WAL');
+      // A read model can always be rebuilt: losing the last commits on power loss costs only a replay.
+      this.writer.pragma('synchronous = NORMAL');
+      this.writer.pragma('busy_timeout = 5000');
+      this.reader = filename === ':memory:' ? this.writer : new Database(filename, { readonly: true });
+      this.reader.pragma('busy_timeout = 5000');
+    } catch (error) {
+      this.writer.close();
+      throw error;
+    }
+    this.writeRunner = runnerOver(this.writer);
+    this.readRunner = this.reader === this.writer ? this.writeRunner : runnerOver(this.reader);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    // Writes outside a transaction go through the writer, after any transaction in flight.
+    return this.transaction((tx) => tx.run(sql, params));
+  }
+
+  get<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    return this.readRunner.get<T>(sql, params);
+  }
+
+  all<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.readRunner.all<T>(sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.transaction((tx) => tx.exec(sql));
+  }
+
+  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
+      if (this.closed) throw new Error('the read-model store is closed');
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await work(this.writeRunner);
+        this.writer.exec('COMMIT');
+        return value;
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  ping(): Promise<boolean> {
+    try {
+      return Promise.resolve(this.reader.prepare('SELECT 1 AS one').get() !== undefined);
+    } catch {
+      return Promise.resolve(false);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reader !== this.writer) this.reader.close();
+    this.writer.close();
+  }
+}
+
+function runnerOver(db: Database.Database): SqlRunner {
+  const cache = new Map<string, Database.Statement>();
+  /** Prepared once: a rebuild runs the same few statements hundreds of thousands of times. */
+  const prepare = (sql: string): Database.Statement => {
+    let statement = cache.get(sql);
+    if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+    return statement;
+  };
+  return {
+    dialect: 'sqlite',
+    run: (sql, params = []) => settle(() => prepare(sql).run(...params).changes),
+    get: <T extends object>(sql: string, params: readonly SqlValue[] = []) =>
+      settle(() => prepare(sql).get(...params) as T | undefined),
+    all: <T extends object>(sql: string, params: readonly SqlValue[] = []) =>
+      settle(() => prepare(sql).all(...params) as T[]),
+    exec: (sql) =>
+      settle(() => {
+        db.exec(sql);
+        cache.clear(); // statements prepared against dropped tables are void
+      }),
+  };
+}
+
+/** A synchronous call as a promise: its error rejects rather than throws. */
+function settle<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
