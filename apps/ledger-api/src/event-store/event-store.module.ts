@@ -7,6 +7,11 @@ export function eventStoreFile(config: LedgerConfig): string {
   return join(resolve(config.DATA_DIR), 'events.sqlite');
 }
 
+/** The configured event-store adapter, for the API, the projector process and the console. */
+export function openEventStore(config: LedgerConfig): EventStore {
+  return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
+}
+
 /** Opens the configured event-store adapter and closes it when the app stops. */
 @Module({})
 export class EventStoreModule implements OnApplicationShutdown {
@@ -19,11 +24,7 @@ export class EventStoreModule implements OnApplicationShutdown {
       providers: [
         {
           provide: EVENT_STORE,
-          useFactory: (): EventStore =>
-            new SqliteEventStore({
-              filename: eventStoreFile(config),
-              synchronous: config.SQLITE_SYNCHRONOUS,
-            }),
+          useFactory: (): EventStore => openEventStore(config),
         },
       ],
       exports: [EVENT_STORE],
