@@ -14,7 +14,7 @@ export class Ledger {
   private constructor(
     readonly app: NestFastifyApplication,
     readonly base: string,
-    private readonly dataDir: string,
+    readonly dataDir: string,
   ) {}
 
   static async boot(env: Record<string, string> = {}): Promise<Ledger> {

@@ -3,19 +3,19 @@
  * event store as the API (the SQLite file under DATA_DIR; WAL lets both run at
  * once), through the same command handlers, as the operator at the console.
  */
-import { SqliteEventStore, type EventStore } from '@nrm/event-store';
+import type { EventStore } from '@nrm/event-store';
 import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
 import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
 import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
-import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
+import { openEventStore } from '../../ledger-api/src/event-store/event-store.module';
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { seedDemo } from './demo';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
-import { openReadModelStore, PROJECTIONS } from '../../ledger-api/src/projections/projections.module';
+import { openReadModelStore, PROJECTIONS } from '../../ledger-api/src/projections/read-models';
 
 function consoleContext(): CommandContext {
   return { now: new Date().toISOString(), requestId: `cli-${randomUUID()}`, fingerprint: 'cli' };
@@ -23,7 +23,7 @@ function consoleContext(): CommandContext {
 
 function openStore(dataDir: string | undefined): EventStore {
   const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir } : {}) });
-  return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
+  return openEventStore(config);
 }
 
 function id(value: string): string {

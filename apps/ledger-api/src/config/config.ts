@@ -87,6 +87,12 @@ export class LedgerConfig {
   @IsIn(['embedded', 'external'], { message: "PROJECTOR must be 'embedded' or 'external'" })
   PROJECTOR: 'embedded' | 'external' = 'embedded';
 
+  /** The projector process (apps/projector) answers GET /health on this port, on HOST. */
+  @IsInt({ message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
+  @Min(0, { message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
+  @Max(65535, { message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
+  PROJECTOR_HEALTH_PORT = 3001;
+
   /** JWT bearer tokens (production): all three set, or none. */
   @IsOptional()
   @IsUrl(
@@ -111,7 +117,12 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC: ReadonlySet<string> = new Set(['PORT', 'BODY_LIMIT_BYTES', 'STATS_MIN_CELL']);
+const NUMERIC: ReadonlySet<string> = new Set([
+  'PORT',
+  'BODY_LIMIT_BYTES',
+  'STATS_MIN_CELL',
+  'PROJECTOR_HEALTH_PORT',
+]);
 const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
 
 /**

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       READ_MODEL_URL: undefined,
       READ_MODEL_SCHEMA: 'nrm_read_models',
       PROJECTOR: 'embedded',
+      PROJECTOR_HEALTH_PORT: 3001,
       COMPETENT_AGENCY_KINDS: ['law-enforcement', 'asylum-authority', 'national-coordinator'],
       AUTH_JWKS_URL: undefined,
       AUTH_JWT_ISSUER: undefined,

@@ -9,46 +9,17 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import {
-  caseDirectory,
-  CheckpointFollower,
-  COORDINATOR_PROJECTIONS,
-  OVERSIGHT_PROJECTIONS,
-  PostgresReadModelStore,
-  Projector,
-  SqliteReadModelStore,
-  type Projection,
-  type ReadModelStore,
-} from '@nrm/projections';
-import { join, resolve } from 'node:path';
+import { CheckpointFollower, Projector, type ReadModelStore } from '@nrm/projections';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
 import type { ReadModel } from '../cases/read-model';
 import type { LedgerConfig } from '../config/config';
+import { openReadModelStore, PROJECTIONS } from './read-models';
+
+export { openReadModelStore, PROJECTIONS, readModelFile } from './read-models';
 
 /** The read models, as queries see them (`ReadModel`). */
 export const READ_MODEL = Symbol('READ_MODEL');
-
-/** Every projection the ledger maintains. */
-export const PROJECTIONS: readonly Projection[] = [
-  caseDirectory,
-  ...COORDINATOR_PROJECTIONS,
-  ...OVERSIGHT_PROJECTIONS,
-];
-
-export function readModelFile(config: LedgerConfig): string {
-  return join(resolve(config.DATA_DIR), 'read-models.sqlite');
-}
-
-/** The configured read-model store: a SQLite file beside the event store, or a PostgreSQL schema. */
-export function openReadModelStore(config: LedgerConfig): ReadModelStore {
-  if (config.READ_MODEL_STORE === 'postgres')
-    return new PostgresReadModelStore({
-      connectionString: config.READ_MODEL_URL!,
-      schema: config.READ_MODEL_SCHEMA,
-    });
-  return new SqliteReadModelStore(readModelFile(config));
-}
 
 /** A projector maintaining every projection, logging through Nest's logger. */
 export function ledgerProjector(store: EventStore, readModels: ReadModelStore): Projector {
