@@ -149,53 +149,61 @@ describe('authorization matrix of case reads (e2e)', () => {
       return n;
     };
     let audited = await auditCount();
+    // The past view is decided like the live one (party and consent now): the same outcomes are expected.
+    const asOf = encodeURIComponent(new Date().toISOString());
+    const VIEWS = [
+      { name: 'case', query: '' },
+      { name: 'case-as-of', query: `?asOf=${asOf}` },
+    ];
     for (const { kind, roles, principal } of principals) {
       for (const state of STATES) {
         for (const purpose of PURPOSES) {
-          const expected = modelOutcome(kind, roles, state, purpose);
-          const answer = await principal.call<{ categories?: Record<string, unknown> }>(
-            'GET',
-            `/cases/${cases.get(state)!}`,
-            undefined,
-            { 'x-purpose': purpose },
-          );
-          counts.requests++;
-          const label = `${kind} ${roles.join('+')} ${state} ${purpose}`;
-          if (answer.status === 200) counts.allowed++;
-          if (answer.status === 403) counts.denied403++;
-          if (answer.status === 404) counts.hidden404++;
-          if (answer.status >= 200 && answer.status < 300 && expected.status !== 200)
-            counts.unauthorized2xx++;
-          if (expected.status === 200 && answer.status !== 200) counts.falseDenials++;
-          if (answer.status !== expected.status) {
-            counts.wrongStatus++;
-            mismatches.push(`${label}: ${answer.status} (expected ${expected.status})`);
-          }
-          if (answer.status === 200) {
-            const returned = Object.keys(answer.body.categories ?? {}).sort();
-            const foreign = returned.filter((c) => !expected.categories.includes(c as DataCategory));
-            const text = JSON.stringify(answer.body);
-            if (
-              foreign.length > 0 ||
-              (!expected.categories.includes('exploitation') && text.includes('debt-bondage'))
-            ) {
-              counts.foreignFields++;
-              mismatches.push(`${label}: foreign categories ${foreign.join(',')}`);
+          for (const view of VIEWS) {
+            const expected = modelOutcome(kind, roles, state, purpose);
+            const answer = await principal.call<{ categories?: Record<string, unknown> }>(
+              'GET',
+              `/cases/${cases.get(state)!}${view.query}`,
+              undefined,
+              { 'x-purpose': purpose },
+            );
+            counts.requests++;
+            const label = `${kind} ${roles.join('+')} ${state} ${purpose} ${view.name}`;
+            if (answer.status === 200) counts.allowed++;
+            if (answer.status === 403) counts.denied403++;
+            if (answer.status === 404) counts.hidden404++;
+            if (answer.status >= 200 && answer.status < 300 && expected.status !== 200)
+              counts.unauthorized2xx++;
+            if (expected.status === 200 && answer.status !== 200) counts.falseDenials++;
+            if (answer.status !== expected.status) {
+              counts.wrongStatus++;
+              mismatches.push(`${label}: ${answer.status} (expected ${expected.status})`);
             }
-            if (returned.join() !== [...expected.categories].sort().join())
-              mismatches.push(`${label}: categories ${returned.join()}`);
+            if (answer.status === 200) {
+              const returned = Object.keys(answer.body.categories ?? {}).sort();
+              const foreign = returned.filter((c) => !expected.categories.includes(c as DataCategory));
+              const text = JSON.stringify(answer.body);
+              if (
+                foreign.length > 0 ||
+                (!expected.categories.includes('exploitation') && text.includes('debt-bondage'))
+              ) {
+                counts.foreignFields++;
+                mismatches.push(`${label}: foreign categories ${foreign.join(',')}`);
+              }
+              if (returned.join() !== [...expected.categories].sort().join())
+                mismatches.push(`${label}: categories ${returned.join()}`);
+            }
+            const now = await auditCount();
+            if (now !== audited + 1) {
+              counts.auditMismatches++;
+              mismatches.push(`${label}: ${now - audited} audit events`);
+            }
+            audited = now;
           }
-          const now = await auditCount();
-          if (now !== audited + 1) {
-            counts.auditMismatches++;
-            mismatches.push(`${label}: ${now - audited} audit events`);
-          }
-          audited = now;
         }
       }
     }
     console.log(
-      `authorization matrix: ${AGENCY_KINDS.length} agency kinds × ${ROLE_SETS.length} role sets × ${STATES.length} consent states × ${PURPOSES.length} purposes = ${counts.requests} requests; ` +
+      `authorization matrix: ${AGENCY_KINDS.length} agency kinds × ${ROLE_SETS.length} role sets × ${STATES.length} consent states × ${PURPOSES.length} purposes × 2 views (live, as of) = ${counts.requests} requests; ` +
         `allowed ${counts.allowed}, denied 403 ${counts.denied403}, hidden 404 ${counts.hidden404}; ` +
         `unauthorized 2xx ${counts.unauthorized2xx}, foreign fields ${counts.foreignFields}, false denials ${counts.falseDenials}, audit mismatches ${counts.auditMismatches}`,
     );
@@ -207,7 +215,9 @@ describe('authorization matrix of case reads (e2e)', () => {
       wrongStatus: 0,
       auditMismatches: 0,
     });
-    expect(counts.requests).toBe(AGENCY_KINDS.length * ROLE_SETS.length * STATES.length * PURPOSES.length);
+    expect(counts.requests).toBe(
+      AGENCY_KINDS.length * ROLE_SETS.length * STATES.length * PURPOSES.length * 2,
+    );
     expect(counts.allowed).toBeGreaterThan(0);
   });
 });

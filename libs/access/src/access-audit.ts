@@ -28,6 +28,8 @@ export type RecordAccessed = DomainEvent<
     readonly categories: readonly ReadBasis[];
     /** For listings: the cases named in the answer. */
     readonly caseIds?: readonly string[];
+    /** For a view of the past: the instant the data was shown as of. */
+    readonly asOf?: string;
     readonly requestId: string;
     readonly accessedAt: string;
   }
@@ -44,6 +46,8 @@ export const DENIAL_REASONS = [
   'break-glass-role-required',
   'break-glass-not-for-agency-kind',
   'access-report-not-for-role-or-kind',
+  'as-of-invalid',
+  'case-not-reported-as-of',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 

@@ -42,6 +42,7 @@ export class AuditTrail {
       subjectId?: string;
       categories: readonly ReadBasis[];
       caseIds?: readonly string[];
+      asOf?: string;
     },
   ): Promise<void> {
     return this.append({

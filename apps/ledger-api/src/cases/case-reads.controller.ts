@@ -9,7 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { PURPOSES, type Actor } from '@nrm/shared-kernel';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { CurrentActor } from '../access/current-actor.decorator';
 import { readRequestOf } from '../access/audit-trail';
@@ -48,6 +48,17 @@ export class MyReferralsQuery extends MyCasesQuery {
   pending?: boolean;
 }
 
+export class CaseViewQuery {
+  @ApiPropertyOptional({
+    description:
+      'Show the case as it stood at this past instant (ISO-8601 with a time zone), rebuilt from its events. Who may see it and which categories is still decided now.',
+    example: '2026-11-01T12:00:00Z',
+  })
+  @IsOptional()
+  @IsString()
+  asOf?: string;
+}
+
 class CaseViewDoc {
   @ApiProperty() caseId!: string;
   @ApiProperty({ enum: PURPOSES }) purpose!: string;
@@ -57,6 +68,8 @@ class CaseViewDoc {
   categories!: Record<string, unknown>;
   @ApiProperty({ description: 'For each category returned: consent or lawful-basis.' })
   basis!: Record<string, string>;
+  @ApiPropertyOptional({ description: 'The instant shown, when asOf was asked for (UTC).' })
+  asOf?: string;
 }
 
 @ApiTags('referrals (reads)')
@@ -111,14 +124,15 @@ export class CaseReadsController {
   })
   @ApiOperation({
     summary:
-      'One case, with only the data categories that a consent or lawful basis covers now for your agency and the declared purpose. Every read and denial is audited; a withdrawal counts on the next read.',
+      'One case, with only the data categories that a consent or lawful basis covers now for your agency and the declared purpose; ?asOf= shows it as it stood at a past instant. Every read and denial (a malformed asOf included) is audited; a withdrawal counts on the next read.',
   })
   caseView(
     @Param('caseId', IdPipe) caseId: string,
     @Headers('x-purpose') purpose: string | undefined,
+    @Query() query: CaseViewQuery,
     @CurrentActor() actor: Actor,
     @Req() request: AuthenticatedRequest,
   ): Promise<CaseViewDoc> {
-    return this.reads.caseView(caseId, readRequestOf(actor, request, purpose));
+    return this.reads.caseView(caseId, readRequestOf(actor, request, purpose), query.asOf);
   }
 }

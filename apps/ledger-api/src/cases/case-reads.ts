@@ -2,11 +2,20 @@ import type { DenialReason, ReadBasis } from '@nrm/access';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { consentCovers } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
-import { caseView, type ReferralDoc } from '@nrm/projections';
+import {
+  caseAsOf,
+  caseDocOf,
+  caseView,
+  referralIdsOfCase,
+  referralsOfCase,
+  type CaseAsOf,
+  type ReferralDoc,
+} from '@nrm/projections';
 import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
+import { INSTANT_PATTERN, instantMessage } from '../http/ids';
 import { ProblemException } from '../http/problem';
 import { CaseRecords } from './case-records';
-import { awaitReadModel, caseDocOf, isParty, referralsOfCase, type ReadModel } from './read-model';
+import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
 const CASE_READER_ROLES: readonly Role[] = ['caseworker', 'decision-maker'];
 
@@ -30,13 +39,21 @@ export class CaseReads {
     this.audit = new AuditTrail(store);
   }
 
-  async caseView(caseId: string, request: ReadRequest) {
-    await this.requireCaseRole(request, 'case', caseId);
-    const purpose = await this.requirePurpose(request, 'case', caseId);
+  /**
+   * One case. With `asOf`, the case as it stood at that instant, rebuilt from
+   * its events; who may see it, and which categories, is still decided now
+   * (party now, consent now): a withdrawal also hides the past.
+   */
+  async caseView(caseId: string, request: ReadRequest, asOf?: string) {
+    const view = asOf === undefined ? 'case' : 'case-as-of';
+    await this.requireCaseRole(request, view, caseId);
+    const purpose = await this.requirePurpose(request, view, caseId);
+    const instant = asOf === undefined ? undefined : await this.requireAsOf(request, asOf, purpose, caseId);
     await awaitReadModel(this.store, this.readModel);
-    const doc = await caseDocOf(this.readModel, caseId);
-    if (!doc || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
-      await this.deny(request, 'case', 'not-a-party-or-unknown-case', purpose, caseId);
+    const head = await this.store.headPosition();
+    const current = await caseDocOf(this.readModel.store, caseId);
+    if (!current || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
+      await this.deny(request, view, 'not-a-party-or-unknown-case', purpose, caseId);
       // The same answer as for a case that does not exist: no agency learns of cases it has no part in.
       throw notFound();
     }
@@ -56,7 +73,7 @@ export class CaseReads {
         bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
     }
     if (bases.length === 0) {
-      await this.deny(request, 'case', 'no-consent-or-lawful-basis', purpose, caseId);
+      await this.deny(request, view, 'no-consent-or-lawful-basis', purpose, caseId);
       throw new ProblemException({
         status: 403,
         title: 'Not covered by consent',
@@ -65,24 +82,41 @@ export class CaseReads {
           'No consent or recorded lawful basis currently covers any of this case’s data for your agency and this purpose.',
       });
     }
-    const view = caseView(
-      doc,
-      await referralsOfCase(this.readModel, caseId),
+    let past: CaseAsOf | undefined;
+    if (instant !== undefined) {
+      const referralIds = await referralIdsOfCase(this.readModel.store, caseId);
+      past = await caseAsOf(this.store, caseId, referralIds, instant, head);
+      if (!past) {
+        await this.deny(request, view, 'case-not-reported-as-of', purpose, caseId);
+        throw new ProblemException({
+          status: 404,
+          title: 'Not Found',
+          code: 'CASE.NOT_REPORTED_AS_OF',
+          field: 'asOf',
+          detail: 'The case had not been reported at asOf.',
+        });
+      }
+    }
+    const shown = caseView(
+      past?.doc ?? current,
+      past?.referrals ?? (await referralsOfCase(this.readModel.store, caseId)),
       bases.map((b) => b.category),
     );
     await this.audit.accessed(request, {
-      view: 'case',
+      view,
       purpose,
       caseId,
-      subjectId: doc.subjectId,
-      categories: bases.filter((b) => b.category in view.categories),
+      subjectId: current.subjectId,
+      categories: bases.filter((b) => b.category in shown.categories),
+      ...(instant !== undefined ? { asOf: instant } : {}),
     });
     return {
-      ...view,
+      ...shown,
       purpose,
+      ...(instant !== undefined ? { asOf: instant } : {}),
       // Only the categories returned: a covered category with nothing recorded is not named.
       basis: Object.fromEntries(
-        bases.filter((b) => b.category in view.categories).map((b) => [b.category, b.basis]),
+        bases.filter((b) => b.category in shown.categories).map((b) => [b.category, b.basis]),
       ) as Partial<Record<DataCategory, string>>,
     };
   }
@@ -183,6 +217,26 @@ export class CaseReads {
       title: 'Not allowed for your role',
       code: 'ACCESS.ROLE_NOT_ALLOWED',
       detail: 'Reading case data needs the caseworker or decision-maker role.',
+    });
+  }
+
+  /** A past instant, in the form stored (UTC), or a 400 that is audited as a denial. */
+  private async requireAsOf(
+    request: ReadRequest,
+    asOf: string,
+    purpose: Purpose,
+    caseId: string,
+  ): Promise<string> {
+    const ms = Date.parse(asOf);
+    if (INSTANT_PATTERN.test(asOf) && !Number.isNaN(ms) && ms <= Date.parse(request.now))
+      return new Date(ms).toISOString();
+    await this.deny(request, 'case-as-of', 'as-of-invalid', purpose, caseId);
+    throw new ProblemException({
+      status: 400,
+      title: 'Invalid request',
+      code: 'REQUEST.INVALID',
+      field: 'asOf',
+      detail: `${instantMessage('asOf')}, not later than now.`,
     });
   }
 

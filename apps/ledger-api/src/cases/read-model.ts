@@ -1,5 +1,5 @@
 import type { EventStore } from '@nrm/event-store';
-import type { CaseDoc, ReadModelStore, ReferralDoc } from '@nrm/projections';
+import type { ReadModelStore } from '@nrm/projections';
 import { ProblemException } from '../http/problem';
 
 export interface ReadModelHealth {
@@ -46,21 +46,4 @@ export async function isParty(readModel: ReadModel, caseId: string, agencyId: st
     [caseId, agencyId],
   );
   return row !== undefined;
-}
-
-/** A case's document from the case directory. */
-export async function caseDocOf(readModel: ReadModel, caseId: string): Promise<CaseDoc | undefined> {
-  const row = await readModel.store.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [
-    caseId,
-  ]);
-  return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
-}
-
-/** A case's referrals, oldest first. */
-export async function referralsOfCase(readModel: ReadModel, caseId: string): Promise<ReferralDoc[]> {
-  const rows = await readModel.store.all<{ doc: string }>(
-    'SELECT doc FROM referral_docs WHERE case_id = ? ORDER BY made_at, referral_id',
-    [caseId],
-  );
-  return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
 }

@@ -1,8 +1,8 @@
 import type { EventStore } from '@nrm/event-store';
-import { caseDataByCategory } from '@nrm/projections';
+import { caseDataByCategory, caseDocOf, referralsOfCase } from '@nrm/projections';
 import type { DataCategory } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { awaitReadModel, caseDocOf, isParty, referralsOfCase, type ReadModel } from '../cases/read-model';
+import { awaitReadModel, isParty, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import { validationPipe } from '../http/validation';
 import { recordDenial, refuse } from './audited-read';
@@ -36,7 +36,7 @@ export class BreakGlassReads {
     if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, caseId });
     const input = await this.validated(request, caseId, body);
     await awaitReadModel(this.store, this.readModel);
-    const doc = await caseDocOf(this.readModel, caseId);
+    const doc = await caseDocOf(this.readModel.store, caseId);
     if (!doc || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
       await recordDenial(this.audit, request, {
         view: VIEW,
@@ -53,7 +53,7 @@ export class BreakGlassReads {
         detail: 'No case with this id is known to your agency.',
       });
     }
-    const categories = caseDataByCategory(doc, await referralsOfCase(this.readModel, caseId));
+    const categories = caseDataByCategory(doc, await referralsOfCase(this.readModel.store, caseId));
     const returned = Object.keys(categories) as DataCategory[];
     const used: BreakGlassAccessUsed['data'] = {
       principalId: request.actor.principalId,

@@ -6,3 +6,5 @@ export {
 } from './case-directory';
 export type { CaseDoc, CaseRelation, ReferralDoc } from './case-directory';
 export { caseDataByCategory, caseView } from './case-view';
+export { caseAsOf, caseDocOf, referralIdsOfCase, referralsOfCase } from './case-as-of';
+export type { CaseAsOf } from './case-as-of';
