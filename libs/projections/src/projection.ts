@@ -27,4 +27,11 @@ export interface Projection {
    * projector at this event.
    */
   apply(tx: SqlRunner, event: RecordedEvent): Promise<void>;
+  /**
+   * Optional: applies several events (of its types, in order) at once, with
+   * the same end state as `apply` on each in turn, e.g. to read and write each
+   * document once per batch. When it rejects, the projector replays the batch
+   * event by event with `apply` to find the event at fault.
+   */
+  applyBatch?(tx: SqlRunner, events: readonly RecordedEvent[]): Promise<void>;
 }

@@ -415,6 +415,32 @@ describe.each(READ_MODEL_BACKENDS)('Projector on $name read models', (backend) =
       expect(await readCounts(db(fixed), 'fragile')).toEqual(expectedCounts(await allEvents()));
     });
 
+    it('finds the event at fault when a projection applies batches, and keeps the sound events before it', async () => {
+      await appendMixed(store, 20);
+      const { position: poison } = await store.append('case-b', [newEvent('CaseOpened', { poison: true })], {
+        expectedRevision: 'no-stream',
+      });
+      await appendMixed(store, 10);
+      const single = countingProjection({ name: 'batched', failOn: poisoned });
+      let batches = 0;
+      const batched: Projection = {
+        ...single,
+        async applyBatch(tx, events) {
+          batches++;
+          for (const event of events) await single.apply(tx, event);
+        },
+      };
+      const p = projector([batched], { batchSize: 64 });
+      await p.start();
+      await until(() => p.health().state === 'failed');
+      expect(batches).toBeGreaterThan(0);
+      expect(p.health().failure).toMatchObject({ projection: 'batched', position: poison });
+      expect(p.position()).toBe(poison - 1);
+      expect(await readCounts(db(p), 'batched')).toEqual(
+        expectedCounts((await allEvents()).filter((e) => e.position < poison)),
+      );
+    });
+
     it('fails a rebuild the same way and does not resume the live loop', async () => {
       await appendMixed(store, 10);
       const { position: poison } = await store.append('case-x', [newEvent('CaseNoted', { poison: true })], {

@@ -103,6 +103,9 @@ interface Waiter {
   readonly settle: (caughtUp: boolean) => void;
 }
 
+/** `ApplyFailed.index` when a whole batch failed and the event at fault is not known yet. */
+const BATCH_FAILED = -1;
+
 /** Carries, out of the rolled-back transaction, which projection failed on which event. */
 class ApplyFailed extends Error {
   constructor(
@@ -499,7 +502,17 @@ export class Projector {
     try {
       await this.commit(events, entries, coveredTo);
       return true;
-    } catch (error) {
+    } catch (first) {
+      let error = first;
+      if (error instanceof ApplyFailed && error.index === BATCH_FAILED) {
+        // A projection's applyBatch rejected: replay the batch event by event to find the event at fault.
+        try {
+          await this.commit(events, entries, coveredTo, true);
+          return true; // not reproducible event by event: the batch is committed after all
+        } catch (second) {
+          error = second;
+        }
+      }
       if (!(error instanceof ApplyFailed)) {
         this.fail({ message: messageOf(error) });
         return false;
@@ -526,23 +539,34 @@ export class Projector {
     events: readonly RecordedEvent[],
     entries: readonly Entry[],
     coveredTo: number | undefined,
+    eventByEvent = false,
   ): Promise<void> {
     const advanced = await this.readModels.transaction(async (tx) => {
       const moved = new Map<string, number>();
-      for (let index = 0; index < events.length; index++) {
-        const event = events[index]!;
-        for (const entry of entries) {
-          const name = entry.projection.name;
-          const checkpoint = moved.get(name) ?? this.checkpoints.get(name) ?? 0;
-          if (event.position <= checkpoint) continue; // already covered: a re-delivery changes nothing
-          if (entry.types === undefined || entry.types.has(event.type)) {
-            try {
-              await entry.projection.apply(tx, event);
-            } catch (error) {
-              throw new ApplyFailed(name, event, index, error);
-            }
+      for (const entry of entries) {
+        const name = entry.projection.name;
+        // Already covered (below the checkpoint, or earlier in this batch): a re-delivery changes nothing.
+        let high = this.checkpoints.get(name) ?? 0;
+        const fresh = events.filter((event) => event.position > high && (high = event.position) > 0);
+        const last = fresh[fresh.length - 1];
+        if (last !== undefined) moved.set(name, last.position);
+        const relevant = entry.types === undefined ? fresh : fresh.filter((e) => entry.types!.has(e.type));
+        if (relevant.length === 0) continue;
+        const { projection } = entry;
+        if (projection.applyBatch !== undefined && !eventByEvent) {
+          try {
+            await projection.applyBatch(tx, relevant);
+          } catch (error) {
+            throw new ApplyFailed(name, relevant[0]!, BATCH_FAILED, error);
           }
-          moved.set(name, event.position);
+          continue;
+        }
+        for (const event of relevant) {
+          try {
+            await projection.apply(tx, event);
+          } catch (error) {
+            throw new ApplyFailed(name, event, events.indexOf(event), error);
+          }
         }
       }
       // The store read everything up to `coveredTo` and filtered out what this batch lacks.

@@ -8,6 +8,7 @@ import type {
   Purpose,
   SupportServiceType,
 } from '@nrm/shared-kernel';
+import type { RecordedEvent } from '@nrm/event-store';
 import type { Projection } from '../projection';
 import type { SqlRunner } from '../store/read-model-store';
 
@@ -188,177 +189,262 @@ export const caseDirectory: Projection = {
     );
   },
 
-  async apply(db, recorded) {
-    const event = { type: recorded.type, data: recorded.data } as unknown as CaseEvent;
-    const at = recorded.metadata.occurredAt;
-    switch (event.type) {
-      case 'PotentialVictimReported': {
-        const d = event.data;
-        const doc: CaseDoc = {
-          caseId: d.caseId,
-          subjectId: d.subjectId,
-          reportedByAgencyId: d.reportedByAgencyId,
-          reportedAt: d.reportedAt,
-          region: d.region,
-          minor: d.minor,
-          identification: {
-            status: 'reported',
-            indicators: [...d.indicators],
-            exploitationForms: [...d.exploitationForms],
-          },
-          support: { status: 'open', servicesProvided: [] },
-        };
-        await db.run(
-          `INSERT INTO case_docs (case_id, doc, reported_at) VALUES (?, ?, ?)
-           ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, reported_at = excluded.reported_at`,
-          [d.caseId, JSON.stringify(doc), d.reportedAt],
-        );
-        await party(db, d.caseId, d.reportedByAgencyId, 'reporter', at);
-        return;
-      }
-      case 'IndicatorsAssessed':
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.identification.status = 'indicators-assessed';
-          doc.identification.indicatorsOutcome = event.data.outcome;
-          doc.identification.exploitationForms = [...event.data.exploitationForms];
-        });
-      case 'ReasonableGroundsDecided':
-        await party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.identification.status = `reasonable-grounds-${event.data.outcome}`;
-          doc.identification.reasonableGrounds = {
-            outcome: event.data.outcome,
-            decidedAt: event.data.decidedAt,
-            decidedByAgencyId: event.data.decidedByAgencyId,
-          };
-        });
-      case 'ConclusiveGroundsDecided':
-        await party(db, event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.identification.status = `conclusive-grounds-${event.data.outcome}`;
-          doc.identification.conclusiveGrounds = {
-            outcome: event.data.outcome,
-            decidedAt: event.data.decidedAt,
-            decidedByAgencyId: event.data.decidedByAgencyId,
-          };
-        });
-      case 'IdentificationReconsidered':
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.identification.status = 'indicators-assessed';
-          doc.identification.reconsideredAt = event.data.reconsideredAt;
-          delete doc.identification.reasonableGrounds;
-          delete doc.identification.conclusiveGrounds;
-        });
-      case 'ReferralMade': {
-        const d = event.data;
-        const doc = referralDocOf(event);
-        await db.run(
-          `INSERT INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (referral_id) DO UPDATE SET case_id = excluded.case_id, from_agency = excluded.from_agency,
-             to_agency = excluded.to_agency, status = excluded.status, made_at = excluded.made_at, doc = excluded.doc`,
-          [d.referralId, d.caseId, d.fromAgencyId, d.toAgencyId, 'made', d.madeAt, JSON.stringify(doc)],
-        );
-        await party(db, d.caseId, d.fromAgencyId, 'referral-sender', at);
-        await party(db, d.caseId, d.toAgencyId, 'referral-receiver', at);
-        return;
-      }
-      case 'ReferralAcknowledged':
-      case 'ReferralAccepted':
-      case 'ReferralDeclined':
-      case 'HandoffCompleted':
-      case 'ReferralWithdrawn':
-      case 'ReferralEscalated':
-        return await updateReferral(db, event.data.referralId, (r) => evolveReferralDoc(r, event));
-      case 'ReflectionPeriodStarted':
-        await party(db, event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.support.reflection = {
-            status: 'active',
-            startsOn: event.data.startsOn,
-            endsOn: event.data.endsOn,
-            days: event.data.days,
-          };
-        });
-      case 'ReflectionPeriodExtended':
-        return await updateCase(db, event.data.caseId, (doc) => {
-          if (!doc.support.reflection) return;
-          doc.support.reflection.endsOn = event.data.endsOn;
-          doc.support.reflection.days += event.data.additionalDays;
-        });
-      case 'ReflectionPeriodEnded':
-        return await updateCase(db, event.data.caseId, (doc) => {
-          if (!doc.support.reflection) return;
-          doc.support.reflection.status = 'ended';
-          doc.support.reflection.endedOn = event.data.endedOn;
-          doc.support.reflection.endReason = event.data.reason;
-        });
-      case 'SupportPlanAgreed':
-        await party(db, event.data.caseId, event.data.agreedByAgencyId, 'support-provider', at);
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.support.plan = {
-            planId: event.data.planId,
-            services: [...event.data.services],
-            reviewOn: event.data.reviewOn,
-            agreedAt: event.data.agreedAt,
-          };
-        });
-      case 'SupportServiceProvided':
-        await party(db, event.data.caseId, event.data.providedByAgencyId, 'support-provider', at);
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.support.servicesProvided.push({
-            serviceType: event.data.serviceType,
-            providedOn: event.data.providedOn,
-            providedByAgencyId: event.data.providedByAgencyId,
-          });
-        });
-      case 'SupportCaseClosed':
-        return await updateCase(db, event.data.caseId, (doc) => {
-          doc.support.status = 'closed';
-          doc.support.outcome = event.data.outcome;
-        });
-      default:
-        return;
-    }
+  apply(tx, recorded) {
+    return applyTo(directWriter(tx), recorded);
+  },
+
+  async applyBatch(tx, events) {
+    const writer = batchWriter(tx);
+    for (const event of events) await applyTo(writer, event);
+    await writer.flush();
   },
 };
 
-async function party(
-  db: SqlRunner,
-  caseId: string,
-  agencyId: string,
-  relation: CaseRelation,
-  since: string,
-): Promise<void> {
-  await db.run(
-    `INSERT INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)
-     ON CONFLICT (agency_id, case_id, relation) DO NOTHING`,
-    [caseId, agencyId, relation, since],
-  );
+/** The directory's reaction to one event, written through `w` (row by row, or cached for a batch). */
+async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<void> {
+  const event = { type: recorded.type, data: recorded.data } as unknown as CaseEvent;
+  const at = recorded.metadata.occurredAt;
+  switch (event.type) {
+    case 'PotentialVictimReported': {
+      const d = event.data;
+      const doc: CaseDoc = {
+        caseId: d.caseId,
+        subjectId: d.subjectId,
+        reportedByAgencyId: d.reportedByAgencyId,
+        reportedAt: d.reportedAt,
+        region: d.region,
+        minor: d.minor,
+        identification: {
+          status: 'reported',
+          indicators: [...d.indicators],
+          exploitationForms: [...d.exploitationForms],
+        },
+        support: { status: 'open', servicesProvided: [] },
+      };
+      await w.putCase(doc);
+      await w.party(d.caseId, d.reportedByAgencyId, 'reporter', at);
+      return;
+    }
+    case 'IndicatorsAssessed':
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.identification.status = 'indicators-assessed';
+        doc.identification.indicatorsOutcome = event.data.outcome;
+        doc.identification.exploitationForms = [...event.data.exploitationForms];
+      });
+    case 'ReasonableGroundsDecided':
+      await w.party(event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.identification.status = `reasonable-grounds-${event.data.outcome}`;
+        doc.identification.reasonableGrounds = {
+          outcome: event.data.outcome,
+          decidedAt: event.data.decidedAt,
+          decidedByAgencyId: event.data.decidedByAgencyId,
+        };
+      });
+    case 'ConclusiveGroundsDecided':
+      await w.party(event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.identification.status = `conclusive-grounds-${event.data.outcome}`;
+        doc.identification.conclusiveGrounds = {
+          outcome: event.data.outcome,
+          decidedAt: event.data.decidedAt,
+          decidedByAgencyId: event.data.decidedByAgencyId,
+        };
+      });
+    case 'IdentificationReconsidered':
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.identification.status = 'indicators-assessed';
+        doc.identification.reconsideredAt = event.data.reconsideredAt;
+        delete doc.identification.reasonableGrounds;
+        delete doc.identification.conclusiveGrounds;
+      });
+    case 'ReferralMade': {
+      const d = event.data;
+      const doc = referralDocOf(event);
+      await w.putReferral(doc);
+      await w.party(d.caseId, d.fromAgencyId, 'referral-sender', at);
+      await w.party(d.caseId, d.toAgencyId, 'referral-receiver', at);
+      return;
+    }
+    case 'ReferralAcknowledged':
+    case 'ReferralAccepted':
+    case 'ReferralDeclined':
+    case 'HandoffCompleted':
+    case 'ReferralWithdrawn':
+    case 'ReferralEscalated':
+      return await w.updateReferral(event.data.referralId, (r) => evolveReferralDoc(r, event));
+    case 'ReflectionPeriodStarted':
+      await w.party(event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.support.reflection = {
+          status: 'active',
+          startsOn: event.data.startsOn,
+          endsOn: event.data.endsOn,
+          days: event.data.days,
+        };
+      });
+    case 'ReflectionPeriodExtended':
+      return await w.updateCase(event.data.caseId, (doc) => {
+        if (!doc.support.reflection) return;
+        doc.support.reflection.endsOn = event.data.endsOn;
+        doc.support.reflection.days += event.data.additionalDays;
+      });
+    case 'ReflectionPeriodEnded':
+      return await w.updateCase(event.data.caseId, (doc) => {
+        if (!doc.support.reflection) return;
+        doc.support.reflection.status = 'ended';
+        doc.support.reflection.endedOn = event.data.endedOn;
+        doc.support.reflection.endReason = event.data.reason;
+      });
+    case 'SupportPlanAgreed':
+      await w.party(event.data.caseId, event.data.agreedByAgencyId, 'support-provider', at);
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.support.plan = {
+          planId: event.data.planId,
+          services: [...event.data.services],
+          reviewOn: event.data.reviewOn,
+          agreedAt: event.data.agreedAt,
+        };
+      });
+    case 'SupportServiceProvided':
+      await w.party(event.data.caseId, event.data.providedByAgencyId, 'support-provider', at);
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.support.servicesProvided.push({
+          serviceType: event.data.serviceType,
+          providedOn: event.data.providedOn,
+          providedByAgencyId: event.data.providedByAgencyId,
+        });
+      });
+    case 'SupportCaseClosed':
+      return await w.updateCase(event.data.caseId, (doc) => {
+        doc.support.status = 'closed';
+        doc.support.outcome = event.data.outcome;
+      });
+    default:
+      return;
+  }
 }
 
-async function updateCase(db: SqlRunner, caseId: string, change: (doc: CaseDoc) => void): Promise<void> {
-  const row = await db.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [caseId]);
-  if (!row) return; // a support or identification event of a case never reported: nothing to show
-  const doc = JSON.parse(row.doc) as CaseDoc;
-  change(doc);
-  await db.run('UPDATE case_docs SET doc = ? WHERE case_id = ?', [JSON.stringify(doc), caseId]);
+/** How the directory writes: row by row (`apply`), or through a cache flushed once per batch (`applyBatch`). */
+interface DirectoryWriter {
+  putCase(doc: CaseDoc): Promise<void>;
+  updateCase(caseId: string, change: (doc: CaseDoc) => void): Promise<void>;
+  putReferral(doc: ReferralDoc): Promise<void>;
+  updateReferral(referralId: string, change: (doc: ReferralDoc) => void): Promise<void>;
+  party(caseId: string, agencyId: string, relation: CaseRelation, since: string): Promise<void>;
 }
 
-async function updateReferral(
-  db: SqlRunner,
-  referralId: string,
-  change: (doc: ReferralDoc) => void,
-): Promise<void> {
-  const row = await db.get<{ doc: string }>('SELECT doc FROM referral_docs WHERE referral_id = ?', [
-    referralId,
-  ]);
-  if (!row) return;
-  const doc = JSON.parse(row.doc) as ReferralDoc;
-  change(doc);
-  await db.run('UPDATE referral_docs SET doc = ?, status = ? WHERE referral_id = ?', [
-    JSON.stringify(doc),
+const UPSERT_CASE = `INSERT INTO case_docs (case_id, doc, reported_at) VALUES (?, ?, ?)
+  ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, reported_at = excluded.reported_at`;
+const UPSERT_REFERRAL = `INSERT INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (referral_id) DO UPDATE SET case_id = excluded.case_id, from_agency = excluded.from_agency,
+    to_agency = excluded.to_agency, status = excluded.status, made_at = excluded.made_at, doc = excluded.doc`;
+const INSERT_PARTY = `INSERT INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)
+  ON CONFLICT (agency_id, case_id, relation) DO NOTHING`;
+
+const writeCase = (tx: SqlRunner, doc: CaseDoc) =>
+  tx.run(UPSERT_CASE, [doc.caseId, JSON.stringify(doc), doc.reportedAt]);
+const writeReferral = (tx: SqlRunner, doc: ReferralDoc) =>
+  tx.run(UPSERT_REFERRAL, [
+    doc.referralId,
+    doc.caseId,
+    doc.fromAgencyId,
+    doc.toAgencyId,
     doc.status,
+    doc.madeAt,
+    JSON.stringify(doc),
+  ]);
+
+async function loadCase(tx: SqlRunner, caseId: string): Promise<CaseDoc | undefined> {
+  const row = await tx.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [caseId]);
+  return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
+}
+
+async function loadReferral(tx: SqlRunner, referralId: string): Promise<ReferralDoc | undefined> {
+  const row = await tx.get<{ doc: string }>('SELECT doc FROM referral_docs WHERE referral_id = ?', [
     referralId,
   ]);
+  return row ? (JSON.parse(row.doc) as ReferralDoc) : undefined;
+}
+
+function directWriter(tx: SqlRunner): DirectoryWriter {
+  return {
+    putCase: async (doc) => void (await writeCase(tx, doc)),
+    putReferral: async (doc) => void (await writeReferral(tx, doc)),
+    async updateCase(caseId, change) {
+      const doc = await loadCase(tx, caseId);
+      if (!doc) return; // a support or identification event of a case never reported: nothing to show
+      change(doc);
+      await writeCase(tx, doc);
+    },
+    async updateReferral(referralId, change) {
+      const doc = await loadReferral(tx, referralId);
+      if (!doc) return;
+      change(doc);
+      await writeReferral(tx, doc);
+    },
+    party: async (caseId, agencyId, relation, since) =>
+      void (await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since])),
+  };
+}
+
+/**
+ * Documents read at most once and written at most once per batch, whatever
+ * the number of events that change them: a rebuild replays many events per
+ * case. The cache lives for one call, inside the projector's transaction, so a
+ * rolled-back batch leaves nothing behind.
+ */
+function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> } {
+  /** `null`: known not to exist. */
+  const cases = new Map<string, CaseDoc | null>();
+  const referrals = new Map<string, ReferralDoc | null>();
+  const dirtyCases = new Set<string>();
+  const dirtyReferrals = new Set<string>();
+  const parties = new Map<string, [string, string, CaseRelation, string]>();
+  const caseOf = async (caseId: string): Promise<CaseDoc | null> => {
+    let doc = cases.get(caseId);
+    if (doc === undefined) cases.set(caseId, (doc = (await loadCase(tx, caseId)) ?? null));
+    return doc;
+  };
+  const referralOf = async (referralId: string): Promise<ReferralDoc | null> => {
+    let doc = referrals.get(referralId);
+    if (doc === undefined) referrals.set(referralId, (doc = (await loadReferral(tx, referralId)) ?? null));
+    return doc;
+  };
+  return {
+    putCase(doc) {
+      cases.set(doc.caseId, doc);
+      dirtyCases.add(doc.caseId);
+      return Promise.resolve();
+    },
+    putReferral(doc) {
+      referrals.set(doc.referralId, doc);
+      dirtyReferrals.add(doc.referralId);
+      return Promise.resolve();
+    },
+    async updateCase(caseId, change) {
+      const doc = await caseOf(caseId);
+      if (!doc) return;
+      change(doc);
+      dirtyCases.add(caseId);
+    },
+    async updateReferral(referralId, change) {
+      const doc = await referralOf(referralId);
+      if (!doc) return;
+      change(doc);
+      dirtyReferrals.add(referralId);
+    },
+    party(caseId, agencyId, relation, since) {
+      // The first time in the batch wins, as ON CONFLICT DO NOTHING does row by row.
+      const key = `${agencyId}\u0000${caseId}\u0000${relation}`;
+      if (!parties.has(key)) parties.set(key, [caseId, agencyId, relation, since]);
+      return Promise.resolve();
+    },
+    async flush() {
+      for (const id of dirtyCases) await writeCase(tx, cases.get(id)!);
+      for (const id of dirtyReferrals) await writeReferral(tx, referrals.get(id)!);
+      for (const row of parties.values()) await tx.run(INSERT_PARTY, row);
+    },
+  };
 }
