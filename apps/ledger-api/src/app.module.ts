@@ -14,6 +14,7 @@ import { SupportModule } from './support/support.module';
 import { IdentificationModule } from './identification/identification.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { loggerParams } from './logging';
+import { PrivacyModule } from './privacy/privacy.module';
 
 @Module({})
 export class AppModule {
@@ -30,6 +31,7 @@ export class AppModule {
         ReferralModule,
         SupportModule,
         ProjectionsModule.forRoot(config),
+        PrivacyModule.forRoot(config),
         CoordinatorModule.forRoot(config),
         OversightModule,
       ],

@@ -13,6 +13,8 @@ import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
 import { openEventStore } from '../../ledger-api/src/event-store/event-store.module';
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { seedDemo } from './demo';
+import { eraseSubject } from './erase-subject';
+import { openSubjectKeys } from '../../ledger-api/src/privacy/subject-keys';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
 import { openReadModelStore, PROJECTIONS } from '../../ledger-api/src/projections/read-models';
@@ -167,6 +169,31 @@ export function program(): Command {
           await readModels.close();
         }
       });
+    });
+
+  cli
+    .command('erase-subject')
+    .description(
+      "erase a subject's identity data by destroying its key (crypto-shredding); recorded as SubjectErased with who and why",
+    )
+    .requiredOption('--subject <subjectId>', 'the subject', id)
+    .requiredOption('--reason <text>', 'why (10 to 500 characters, no personal data)')
+    .requiredOption(
+      '--as <principalId>',
+      'acting principal: oversight (oversight body) or coordinator (national coordinator)',
+      id,
+    )
+    .action(async (o: { subject: string; reason: string; as: string }) => {
+      const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
+      const keys = openSubjectKeys(config);
+      try {
+        const result = await withStore(dataDir(), (s) =>
+          eraseSubject(s, keys, { subjectId: o.subject, reason: o.reason, as: o.as }),
+        );
+        console.log(JSON.stringify({ erased: result.subjectId, replayed: result.replayed }));
+      } finally {
+        await keys.close();
+      }
     });
 
   cli

@@ -1,4 +1,4 @@
-import type { CommandMetadata, DomainCommand, ExploitationForm } from '@nrm/shared-kernel';
+import type { CommandMetadata, DomainCommand, ExploitationForm, SealedIdentity } from '@nrm/shared-kernel';
 
 /** What the assessing caseworker concluded from the indicators seen. */
 export const INDICATORS_OUTCOMES = ['indicators-present', 'insufficient-indicators'] as const;
@@ -29,6 +29,8 @@ export type ReportPotentialVictim = DomainCommand<
     readonly minor: boolean;
     /** Coarse region code, never an address. */
     readonly region: string;
+    /** Name, birth date, nationality, contact, notes: sealed under the subject's key, opaque here. */
+    readonly identity?: SealedIdentity;
   },
   CommandMetadata
 >;

@@ -2,6 +2,7 @@ import {
   conflict,
   EXPLOITATION_FORMS,
   forbidden,
+  isSealedIdentity,
   notFound,
   ruleBroken,
   type AgencyKind,
@@ -148,6 +149,16 @@ function reportPotentialVictim(
       'region',
     );
   }
+  if (
+    data.identity !== undefined &&
+    !(isSealedIdentity(data.identity) && data.identity.keyId === data.subjectId)
+  ) {
+    throw ruleBroken(
+      'IDENTIFICATION.IDENTITY_NOT_SEALED',
+      "Identity data is recorded only sealed under the subject's own key.",
+      'identity',
+    );
+  }
   return {
     type: 'PotentialVictimReported',
     schemaVersion: 1,
@@ -161,6 +172,7 @@ function reportPotentialVictim(
       minor: data.minor,
       region: data.region,
       reportedAt: metadata.now,
+      ...(data.identity !== undefined ? { identity: data.identity } : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { AgencyKind, DomainEvent, ExploitationForm } from '@nrm/shared-kernel';
+import type { AgencyKind, DomainEvent, ExploitationForm, SealedIdentity } from '@nrm/shared-kernel';
 import type { GroundsOutcome, IndicatorsOutcome, ReconsiderationReason } from './commands';
 
 export type PotentialVictimReported = DomainEvent<
@@ -13,6 +13,8 @@ export type PotentialVictimReported = DomainEvent<
     readonly minor: boolean;
     readonly region: string;
     readonly reportedAt: string;
+    /** Identity data sealed under the subject's key; erasing the subject destroys the key. */
+    readonly identity?: SealedIdentity;
   }
 > & { readonly schemaVersion: 1 };
 

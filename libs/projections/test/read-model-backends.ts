@@ -18,7 +18,7 @@ export const TEST_POSTGRES_URL =
 export interface ReadModelLocation {
   /** `sqlite:<file>` or `postgres:<schema>`: what another process passes to `openSpec`. */
   readonly spec: string;
-  open(): ReadModelStore;
+  open(options?: { readonly secureDelete?: boolean }): ReadModelStore;
   /** Closes every store opened here and removes the file or schema. */
   dispose(): Promise<void>;
 }
@@ -35,8 +35,8 @@ const sqlite: ReadModelBackend = {
     const opened: ReadModelStore[] = [];
     return {
       spec: `sqlite:${join(dir, 'read.sqlite')}`,
-      open: () => {
-        const store = new SqliteReadModelStore(join(dir, 'read.sqlite'));
+      open: (options) => {
+        const store = new SqliteReadModelStore(join(dir, 'read.sqlite'), options);
         opened.push(store);
         return store;
       },

@@ -1,3 +1,4 @@
 export * from './vocabulary';
 export * from './decider';
 export * from './domain-error';
+export * from './sealed-identity';

@@ -14,6 +14,8 @@ import {
 import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
 import { INSTANT_PATTERN, instantMessage } from '../http/ids';
 import { ProblemException } from '../http/problem';
+import { identityOf } from '../privacy/identity';
+import type { SubjectKeyStore } from '@nrm/privacy';
 import { CaseRecords } from './case-records';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
@@ -34,6 +36,7 @@ export class CaseReads {
   constructor(
     private readonly store: EventStore,
     private readonly readModel: ReadModel,
+    private readonly keys: SubjectKeyStore,
   ) {
     this.records = new CaseRecords(store);
     this.audit = new AuditTrail(store);
@@ -97,10 +100,17 @@ export class CaseReads {
         });
       }
     }
+    const covered = bases.map((b) => b.category);
+    const shownDoc = past?.doc ?? current;
+    const identity =
+      covered.includes('identity') || covered.includes('contact')
+        ? await identityOf(this.keys, current, shownDoc)
+        : undefined;
     const shown = caseView(
-      past?.doc ?? current,
+      shownDoc,
       past?.referrals ?? (await referralsOfCase(this.readModel.store, caseId)),
-      bases.map((b) => b.category),
+      covered,
+      identity,
     );
     await this.audit.accessed(request, {
       view,

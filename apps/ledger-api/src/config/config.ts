@@ -87,6 +87,24 @@ export class LedgerConfig {
   @IsIn(['embedded', 'external'], { message: "PROJECTOR must be 'embedded' or 'external'" })
   PROJECTOR: 'embedded' | 'external' = 'embedded';
 
+  /** Where subjects' data keys live (apart from the events): a SQLite file under DATA_DIR, or PostgreSQL. */
+  @IsIn(['sqlite', 'postgres'], { message: "KEY_STORE must be 'sqlite' or 'postgres'" })
+  KEY_STORE: 'sqlite' | 'postgres' = 'sqlite';
+
+  /** PostgreSQL connection string, required with KEY_STORE=postgres. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'KEY_STORE_URL must be a postgres:// connection string, e.g. postgres://keys@db:5432/ledger',
+  })
+  KEY_STORE_URL?: string = undefined;
+
+  /** The PostgreSQL schema of the key store. */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message:
+      'KEY_STORE_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+  })
+  KEY_STORE_SCHEMA = 'nrm_keys';
+
   /** The projector process (apps/projector) answers GET /health on this port, on HOST. */
   @IsInt({ message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
   @Min(0, { message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
@@ -163,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     );
   if (config.READ_MODEL_STORE === 'postgres' && config.READ_MODEL_URL === undefined)
     problems.push('READ_MODEL_URL must be set when READ_MODEL_STORE=postgres');
+  if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
+    problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)
     problems.push('COMPETENT_AGENCY_KINDS must name at least one agency kind');
   if (problems.length > 0) throw new ConfigError(problems);

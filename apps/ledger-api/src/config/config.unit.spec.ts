@@ -15,6 +15,9 @@ describe('loadConfig', () => {
       READ_MODEL_URL: undefined,
       READ_MODEL_SCHEMA: 'nrm_read_models',
       PROJECTOR: 'embedded',
+      KEY_STORE: 'sqlite',
+      KEY_STORE_URL: undefined,
+      KEY_STORE_SCHEMA: 'nrm_keys',
       PROJECTOR_HEALTH_PORT: 3001,
       COMPETENT_AGENCY_KINDS: ['law-enforcement', 'asylum-authority', 'national-coordinator'],
       AUTH_JWKS_URL: undefined,
@@ -51,6 +54,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PROJECTOR: 'elsewhere' })).toThrow(
       "PROJECTOR must be 'embedded' or 'external'",
     );
+    expect(() => loadConfig({ KEY_STORE: 'postgres' })).toThrow(
+      'KEY_STORE_URL must be set when KEY_STORE=postgres',
+    );
+    expect(() => loadConfig({ KEY_STORE: 'vault' })).toThrow("KEY_STORE must be 'sqlite' or 'postgres'");
   });
 
   it('reads valid values', () => {
@@ -82,7 +89,11 @@ describe('loadConfig', () => {
     [{ COMPETENT_AGENCY_KINDS: 'police,ngo' }, 'COMPETENT_AGENCY_KINDS must list kinds among'],
     [{ COMPETENT_AGENCY_KINDS: ' , ' }, 'COMPETENT_AGENCY_KINDS must name at least one agency kind'],
     [
-      { AUTH_JWKS_URL: 'not a url', AUTH_JWT_ISSUER: 'i', AUTH_JWT_AUDIENCE: 'a' },
+      {
+        AUTH_JWKS_URL: 'not a url',
+        AUTH_JWT_ISSUER: 'i',
+        AUTH_JWT_AUDIENCE: 'a',
+      },
       'AUTH_JWKS_URL must be an http(s) URL',
     ],
     [

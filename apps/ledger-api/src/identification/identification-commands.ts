@@ -11,7 +11,8 @@ import {
 import { notFound } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
-import type { AssessIndicatorsDto, ReportPotentialVictimDto } from './identification.dto';
+import { sealIdentity, type IdentityData, type SealedIdentity, type SubjectKeyStore } from '@nrm/privacy';
+import type { AssessIndicatorsDto, IdentityDto, ReportPotentialVictimDto } from './identification.dto';
 import type { PartyCheck } from '../cases/case-parties';
 
 /** Identification commands, shared by the HTTP API and the CLI's demo. */
@@ -23,6 +24,8 @@ export class IdentificationCommands {
     policy: IdentificationPolicy,
     /** Absent for the operator's console. */
     private readonly partyCheck?: PartyCheck,
+    /** Seals identity data; without it, a report that carries identity data is refused. */
+    private readonly keys?: SubjectKeyStore,
   ) {
     this.run = deciderRunner(store, identificationDecider(policy));
   }
@@ -34,7 +37,13 @@ export class IdentificationCommands {
     const ids = new RequestIds(context);
     const caseId = ids.entity('case');
     const subjectId = ids.entity('subject');
-    const data = { caseId, subjectId, ...input };
+    const { identity, ...codes } = input;
+    const data = {
+      caseId,
+      subjectId,
+      ...codes,
+      ...(identity ? { identity: await this.seal(subjectId, identity) } : {}),
+    };
     const result = await this.run(
       identificationStream(caseId),
       context,
@@ -42,6 +51,18 @@ export class IdentificationCommands {
       ids,
     );
     return { caseId, subjectId, ...result };
+  }
+
+  private async seal(subjectId: string, identity: IdentityDto): Promise<SealedIdentity> {
+    if (!this.keys) throw new Error('identity data needs the key store');
+    const plain: IdentityData = {
+      ...(identity.fullName !== undefined ? { fullName: identity.fullName } : {}),
+      ...(identity.birthDate !== undefined ? { birthDate: identity.birthDate } : {}),
+      ...(identity.nationality !== undefined ? { nationality: identity.nationality } : {}),
+      ...(identity.contact !== undefined ? { contact: identity.contact } : {}),
+      ...(identity.notes !== undefined ? { notes: identity.notes } : {}),
+    };
+    return sealIdentity(await this.keys.keyFor(subjectId), subjectId, plain);
   }
 
   assessIndicators(caseId: string, input: AssessIndicatorsDto, context: CommandContext) {

@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import { GROUNDS_OUTCOMES, INDICATORS_OUTCOMES, RECONSIDERATION_REASONS } from '@nrm/identification';
 import type { GroundsOutcome, IndicatorsOutcome, ReconsiderationReason } from '@nrm/identification';
 import { EXPLOITATION_FORMS, type ExploitationForm } from '@nrm/shared-kernel';
@@ -9,13 +10,53 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsISO8601,
+  IsOptional,
   IsString,
+  Length,
   Matches,
+  ValidateNested,
 } from 'class-validator';
 
 /** Indicator and region values are codes, never prose: free text could carry personal data into immutable events. */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const CODE_MESSAGE = 'must be codes: letters, digits, ".", "_", ":" and "-", up to 64 characters';
+
+/**
+ * Who the person is: the only free text the ledger takes, and it never reaches
+ * an event, a read model, a log or Kafka in the clear. It is sealed under the
+ * subject's own key; erasing the subject destroys the key.
+ */
+export class IdentityDto {
+  @ApiPropertyOptional({ example: 'Ana Inventada', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  fullName?: string;
+
+  @ApiPropertyOptional({ example: '1999-04-01', description: 'YYYY-MM-DD' })
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'birthDate must be a date, YYYY-MM-DD' })
+  @IsISO8601({ strict: true }, { message: 'birthDate must be a date, YYYY-MM-DD' })
+  birthDate?: string;
+
+  @ApiPropertyOptional({ example: 'MD', description: 'ISO 3166-1 alpha-2 or alpha-3' })
+  @IsOptional()
+  @Matches(/^[A-Z]{2,3}$/, { message: 'nationality must be an ISO 3166-1 alpha-2 or alpha-3 code, e.g. MD' })
+  nationality?: string;
+
+  @ApiPropertyOptional({ example: '+00 000 0000', maxLength: 200, description: 'Data category contact.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  contact?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  notes?: string;
+}
 
 export class ReportPotentialVictimDto {
   @ApiProperty({
@@ -51,6 +92,16 @@ export class ReportPotentialVictimDto {
   @ApiProperty({ example: 'NL-ZH', description: 'Coarse region code (e.g. ISO 3166-2), never an address.' })
   @Matches(CODE, { message: `region ${CODE_MESSAGE}` })
   region!: string;
+
+  @ApiPropertyOptional({
+    type: IdentityDto,
+    description:
+      "Data categories identity (name, birth date, nationality, notes) and contact: sealed under the subject's key before it is recorded.",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdentityDto)
+  identity?: IdentityDto;
 }
 
 export class AssessIndicatorsDto {

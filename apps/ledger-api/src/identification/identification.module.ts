@@ -6,6 +6,8 @@ import { READ_MODEL } from '../projections/projections.module';
 import type { LedgerConfig } from '../config/config';
 import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
 import { IdentificationCommands } from './identification-commands';
+import type { SubjectKeyStore } from '@nrm/privacy';
+import { SUBJECT_KEYS } from '../privacy/subject-keys';
 
 @Module({})
 export class IdentificationModule {
@@ -16,12 +18,13 @@ export class IdentificationModule {
       providers: [
         {
           provide: IDENTIFICATION_COMMANDS,
-          inject: [EVENT_STORE, READ_MODEL],
-          useFactory: (store: EventStore, readModel: ReadModel) =>
+          inject: [EVENT_STORE, READ_MODEL, SUBJECT_KEYS],
+          useFactory: (store: EventStore, readModel: ReadModel, keys: SubjectKeyStore) =>
             new IdentificationCommands(
               store,
               { competentKinds: config.COMPETENT_AGENCY_KINDS },
               casePartyCheck(store, readModel),
+              keys,
             ),
         },
       ],

@@ -1,5 +1,7 @@
 import type { EventStore } from '@nrm/event-store';
 import { caseDataByCategory, caseDocOf, referralsOfCase } from '@nrm/projections';
+import type { SubjectKeyStore } from '@nrm/privacy';
+import { identityOf } from '../privacy/identity';
 import type { DataCategory } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, isParty, type ReadModel } from '../cases/read-model';
@@ -27,6 +29,7 @@ export class BreakGlassReads {
   constructor(
     private readonly store: EventStore,
     private readonly readModel: ReadModel,
+    private readonly keys: SubjectKeyStore,
   ) {
     this.audit = new AuditTrail(store);
   }
@@ -53,7 +56,11 @@ export class BreakGlassReads {
         detail: 'No case with this id is known to your agency.',
       });
     }
-    const categories = caseDataByCategory(doc, await referralsOfCase(this.readModel.store, caseId));
+    const categories = caseDataByCategory(
+      doc,
+      await referralsOfCase(this.readModel.store, caseId),
+      await identityOf(this.keys, doc, doc),
+    );
     const returned = Object.keys(categories) as DataCategory[];
     const used: BreakGlassAccessUsed['data'] = {
       principalId: request.actor.principalId,

@@ -3,6 +3,8 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import { RegistryService } from '../access/registry.service';
 import { READ_MODEL } from '../projections/projections.module';
+import { SUBJECT_KEYS } from '../privacy/subject-keys';
+import type { SubjectKeyStore } from '@nrm/privacy';
 import { AccessReports } from './access-reports';
 import { BreakGlassReads } from './break-glass-reads';
 import {
@@ -29,8 +31,9 @@ import { OversightReads } from './oversight-reads';
     },
     {
       provide: BREAK_GLASS_READS,
-      inject: [EVENT_STORE, READ_MODEL],
-      useFactory: (store: EventStore, readModel: ReadModel) => new BreakGlassReads(store, readModel),
+      inject: [EVENT_STORE, READ_MODEL, SUBJECT_KEYS],
+      useFactory: (store: EventStore, readModel: ReadModel, keys: SubjectKeyStore) =>
+        new BreakGlassReads(store, readModel, keys),
     },
     {
       provide: ACCESS_REPORTS,

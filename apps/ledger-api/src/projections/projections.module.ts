@@ -14,6 +14,8 @@ import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cas
 import { CaseReads } from '../cases/case-reads';
 import type { ReadModel } from '../cases/read-model';
 import type { LedgerConfig } from '../config/config';
+import { SUBJECT_KEYS } from '../privacy/subject-keys';
+import type { SubjectKeyStore } from '@nrm/privacy';
 import { openReadModelStore, PROJECTIONS } from './read-models';
 
 export { openReadModelStore, PROJECTIONS, readModelFile } from './read-models';
@@ -110,8 +112,9 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
         },
         {
           provide: CASE_READS,
-          inject: [EVENT_STORE, READ_MODEL],
-          useFactory: (store: EventStore, readModel: ReadModel) => new CaseReads(store, readModel),
+          inject: [EVENT_STORE, READ_MODEL, SUBJECT_KEYS],
+          useFactory: (store: EventStore, readModel: ReadModel, keys: SubjectKeyStore) =>
+            new CaseReads(store, readModel, keys),
         },
       ],
       exports: [READ_MODEL, CASE_READS],

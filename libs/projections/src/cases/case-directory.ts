@@ -3,6 +3,7 @@ import type { ReferralEvent } from '@nrm/referral';
 import type { SupportEvent } from '@nrm/support';
 import type {
   AgencyKind,
+  SealedIdentity,
   DataCategory,
   ExploitationForm,
   Purpose,
@@ -20,6 +21,10 @@ export interface CaseDoc {
   reportedAt: string;
   region: string;
   minor: boolean;
+  /** Identity data, sealed under the subject's key: opened at read time, for those it is covered for. */
+  identity?: SealedIdentity;
+  /** The subject was erased: its sealed identity is gone from here, and its key destroyed. */
+  erased?: boolean;
   identification: {
     status: string;
     indicators: string[];
@@ -158,7 +163,8 @@ export const CASE_DIRECTORY_EVENT_TYPES = [
   'SupportPlanAgreed',
   'SupportServiceProvided',
   'SupportCaseClosed',
-] as const satisfies readonly CaseEvent['type'][];
+  'SubjectErased',
+] as const satisfies readonly (CaseEvent['type'] | 'SubjectErased')[];
 
 /**
  * The case directory: one document per case and per referral, and who is party
@@ -166,12 +172,14 @@ export const CASE_DIRECTORY_EVENT_TYPES = [
  */
 export const caseDirectory: Projection = {
   name: 'case-directory',
-  version: 1,
+  version: 2,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
     await tx.exec(`
-      CREATE TABLE case_docs (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL, reported_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE case_docs (
+        case_id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, doc TEXT NOT NULL, reported_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX case_docs_by_subject ON case_docs (subject_id);
       CREATE TABLE case_parties (
         case_id TEXT NOT NULL, agency_id TEXT NOT NULL, relation TEXT NOT NULL, since TEXT NOT NULL,
         PRIMARY KEY (agency_id, case_id, relation)) WITHOUT ROWID;
@@ -220,6 +228,7 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
           exploitationForms: [...d.exploitationForms],
         },
         support: { status: 'open', servicesProvided: [] },
+        ...(d.identity !== undefined ? { identity: d.identity } : {}),
       };
       await w.putCase(doc);
       await w.party(d.caseId, d.reportedByAgencyId, 'reporter', at);
@@ -321,6 +330,14 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
         doc.support.outcome = event.data.outcome;
       });
     default:
+      if (recorded.type === 'SubjectErased') {
+        const { subjectId } = recorded.data as { subjectId: string };
+        for (const caseId of await w.casesOfSubject(subjectId))
+          await w.updateCase(caseId, (doc) => {
+            delete doc.identity;
+            doc.erased = true;
+          });
+      }
       return;
   }
 }
@@ -328,14 +345,16 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
 /** How the directory writes: row by row (`apply`), or through a cache flushed once per batch (`applyBatch`). */
 interface DirectoryWriter {
   putCase(doc: CaseDoc): Promise<void>;
+  casesOfSubject(subjectId: string): Promise<string[]>;
   updateCase(caseId: string, change: (doc: CaseDoc) => void): Promise<void>;
   putReferral(doc: ReferralDoc): Promise<void>;
   updateReferral(referralId: string, change: (doc: ReferralDoc) => void): Promise<void>;
   party(caseId: string, agencyId: string, relation: CaseRelation, since: string): Promise<void>;
 }
 
-const UPSERT_CASE = `INSERT INTO case_docs (case_id, doc, reported_at) VALUES (?, ?, ?)
-  ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, reported_at = excluded.reported_at`;
+const UPSERT_CASE = `INSERT INTO case_docs (case_id, subject_id, doc, reported_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (case_id) DO UPDATE SET subject_id = excluded.subject_id, doc = excluded.doc,
+    reported_at = excluded.reported_at`;
 const UPSERT_REFERRAL = `INSERT INTO referral_docs (referral_id, case_id, from_agency, to_agency, status, made_at, doc)
   VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (referral_id) DO UPDATE SET case_id = excluded.case_id, from_agency = excluded.from_agency,
@@ -344,7 +363,14 @@ const INSERT_PARTY = `INSERT INTO case_parties (case_id, agency_id, relation, si
   ON CONFLICT (agency_id, case_id, relation) DO NOTHING`;
 
 const writeCase = (tx: SqlRunner, doc: CaseDoc) =>
-  tx.run(UPSERT_CASE, [doc.caseId, JSON.stringify(doc), doc.reportedAt]);
+  tx.run(UPSERT_CASE, [doc.caseId, doc.subjectId, JSON.stringify(doc), doc.reportedAt]);
+
+async function storedCasesOf(tx: SqlRunner, subjectId: string): Promise<string[]> {
+  const rows = await tx.all<{ case_id: string }>('SELECT case_id FROM case_docs WHERE subject_id = ?', [
+    subjectId,
+  ]);
+  return rows.map((r) => r.case_id);
+}
 const writeReferral = (tx: SqlRunner, doc: ReferralDoc) =>
   tx.run(UPSERT_REFERRAL, [
     doc.referralId,
@@ -371,6 +397,7 @@ async function loadReferral(tx: SqlRunner, referralId: string): Promise<Referral
 function directWriter(tx: SqlRunner): DirectoryWriter {
   return {
     putCase: async (doc) => void (await writeCase(tx, doc)),
+    casesOfSubject: (subjectId) => storedCasesOf(tx, subjectId),
     putReferral: async (doc) => void (await writeReferral(tx, doc)),
     async updateCase(caseId, change) {
       const doc = await loadCase(tx, caseId);
@@ -413,6 +440,11 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
     return doc;
   };
   return {
+    async casesOfSubject(subjectId) {
+      const found = new Set(await storedCasesOf(tx, subjectId));
+      for (const [caseId, doc] of cases) if (doc?.subjectId === subjectId) found.add(caseId);
+      return [...found];
+    },
     putCase(doc) {
       cases.set(doc.caseId, doc);
       dirtyCases.add(doc.caseId);

@@ -1,12 +1,34 @@
 import type { DataCategory } from '@nrm/shared-kernel';
 import type { CaseDoc, ReferralDoc } from './case-directory';
 
+/** Opened identity data, as the reader may see it (libs/privacy opens it), or the mark of an erased subject. */
+export interface OpenedIdentity {
+  readonly fullName?: string;
+  readonly birthDate?: string;
+  readonly nationality?: string;
+  readonly contact?: string;
+  readonly notes?: string;
+}
+export type IdentityPart = OpenedIdentity | 'erased';
+
+function identityParts(identity: IdentityPart | undefined): Partial<Record<DataCategory, unknown>> {
+  if (identity === undefined) return {};
+  if (identity === 'erased') return { identity: { erased: true }, contact: { erased: true } };
+  const { contact, ...who } = identity;
+  return {
+    ...(Object.keys(who).length > 0 ? { identity: who } : {}),
+    ...(contact !== undefined ? { contact: { contact } } : {}),
+  };
+}
+
 /** The parts of a case each data category covers. Categories with nothing recorded yet have no part. */
 export function caseDataByCategory(
   doc: CaseDoc,
   referrals: readonly ReferralDoc[],
+  identity?: IdentityPart,
 ): Partial<Record<DataCategory, unknown>> {
   return {
+    ...identityParts(identity),
     'case-status': {
       reportedAt: doc.reportedAt,
       reportedByAgencyId: doc.reportedByAgencyId,
@@ -60,8 +82,9 @@ export function caseView(
   doc: CaseDoc,
   referrals: readonly ReferralDoc[],
   covered: readonly DataCategory[],
+  identity?: IdentityPart,
 ): { caseId: string; categories: Partial<Record<DataCategory, unknown>> } {
-  const all = caseDataByCategory(doc, referrals);
+  const all = caseDataByCategory(doc, referrals, identity);
   const categories: Partial<Record<DataCategory, unknown>> = {};
   for (const category of covered) {
     const part = all[category];

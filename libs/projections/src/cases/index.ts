@@ -6,5 +6,6 @@ export {
 } from './case-directory';
 export type { CaseDoc, CaseRelation, ReferralDoc } from './case-directory';
 export { caseDataByCategory, caseView } from './case-view';
+export type { IdentityPart, OpenedIdentity } from './case-view';
 export { caseAsOf, caseDocOf, referralIdsOfCase, referralsOfCase } from './case-as-of';
 export type { CaseAsOf } from './case-as-of';

@@ -23,8 +23,11 @@ export class SqliteReadModelStore implements ReadModelStore {
   /** Transactions run one after another, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Whether deleted rows are overwritten (see the constructor's option). */
+  readonly secureDelete: boolean;
 
-  constructor(filename: string) {
+  constructor(filename: string, options: { readonly secureDelete?: boolean } = {}) {
+    this.secureDelete = options.secureDelete ?? false;
     this.description = filename === ':memory:' ? 'sqlite (in memory)' : `sqlite ${filename}`;
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     this.writer = new Database(filename);
@@ -33,6 +36,8 @@ export class SqliteReadModelStore implements ReadModelStore {
       // A read model can always be rebuilt: losing the last commits on power loss costs only a replay.
       this.writer.pragma('synchronous = NORMAL');
       this.writer.pragma('busy_timeout = 5000');
+      // Deleted rows are overwritten with zeros rather than left in free pages (key stores).
+      if (options.secureDelete) this.writer.pragma('secure_delete = ON');
       this.reader = filename === ':memory:' ? this.writer : new Database(filename, { readonly: true });
       this.reader.pragma('busy_timeout = 5000');
     } catch (error) {
@@ -72,6 +77,20 @@ export class SqliteReadModelStore implements ReadModelStore {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
         throw error;
       }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Copies the write-ahead log into the database and empties it, so that
+   * what was deleted (and overwritten, with `secureDelete`) is gone from the
+   * WAL file too.
+   */
+  truncateWal(): Promise<void> {
+    const result = this.queue.then(() => {
+      if (this.closed) throw new Error('the read-model store is closed');
+      this.writer.pragma('wal_checkpoint(TRUNCATE)');
     });
     this.queue = result.catch(() => undefined);
     return result;

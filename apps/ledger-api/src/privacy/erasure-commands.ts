@@ -1,0 +1,48 @@
+import type { EventStore } from '@nrm/event-store';
+import { erasureDecider, erasureStream, requireErasureRight, type SubjectKeyStore } from '@nrm/privacy';
+import { DomainError, notFound } from '@nrm/shared-kernel';
+import type { CommandContext, CommandResult } from '../commands/command-executor';
+import { deciderRunner, metadataOf } from '../commands/decider-runner';
+
+/**
+ * Erasure of a subject, shared by the HTTP API and the console: first the
+ * record (`SubjectErased`: who, why, when), then the key is destroyed. A retry
+ * of an erasure interrupted between the two finds the record and finishes the
+ * destruction; a second erasure is refused as such.
+ */
+export class ErasureCommands {
+  private readonly run;
+
+  constructor(
+    store: EventStore,
+    private readonly keys: SubjectKeyStore,
+    /** Whether the ledger knows this subject (a case was reported for it). */
+    private readonly knows: (subjectId: string) => Promise<boolean>,
+  ) {
+    this.run = deciderRunner(store, erasureDecider);
+  }
+
+  async erase(
+    subjectId: string,
+    reason: string,
+    context: CommandContext,
+  ): Promise<{ subjectId: string } & CommandResult> {
+    // Who may erase is checked first: others learn nothing of which subjects exist.
+    if (context.actor) requireErasureRight(context.actor);
+    if (!(await this.knows(subjectId)))
+      throw notFound('SUBJECT.NOT_FOUND', 'No person with this id is known to the ledger.', 'subjectId');
+    try {
+      const result = await this.run(erasureStream(subjectId), context, () => ({
+        type: 'EraseSubject',
+        data: { subjectId, reason },
+        metadata: metadataOf(context),
+      }));
+      await this.keys.destroy(subjectId, context.now);
+      return { subjectId, ...result };
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'SUBJECT.ALREADY_ERASED')
+        await this.keys.destroy(subjectId, context.now);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { EventStore } from '@nrm/event-store';
+import { REGISTRY_EVENT_TYPES, RegistryView, type RegistryEvent } from '@nrm/access';
+import type { SubjectKeyStore } from '@nrm/privacy';
+import type { Actor } from '@nrm/shared-kernel';
+import { randomUUID } from 'node:crypto';
+import { asDomainEvent, type CommandResult } from '../../ledger-api/src/commands/command-executor';
+import { ErasureCommands } from '../../ledger-api/src/privacy/erasure-commands';
+
+/**
+ * `ledger erase-subject`: the console erases on behalf of a registered
+ * principal of the oversight body or the national coordinator (`--as`), so the
+ * record names a real person and role, as over the API.
+ */
+export async function eraseSubject(
+  store: EventStore,
+  keys: SubjectKeyStore,
+  input: { subjectId: string; reason: string; as: string },
+): Promise<{ subjectId: string } & CommandResult> {
+  const registry = new RegistryView();
+  for await (const event of store.readAll({ filter: { eventTypes: REGISTRY_EVENT_TYPES } }))
+    registry.apply(asDomainEvent<RegistryEvent>(event), event.position);
+  const principal = registry.principal(input.as);
+  const agency = principal ? registry.agency(principal.agencyId) : undefined;
+  if (!principal || !agency) throw new Error(`--as ${input.as}: no such principal`);
+  const actor: Actor = {
+    principalId: principal.principalId,
+    agencyId: agency.agencyId,
+    agencyKind: agency.kind,
+    roles: principal.roles,
+  };
+  const commands = new ErasureCommands(store, keys, async (subjectId) => {
+    for await (const event of store.readAll({ filter: { eventTypes: ['PotentialVictimReported'] } }))
+      if (event.data.subjectId === subjectId) return true;
+    return false;
+  });
+  return commands.erase(input.subjectId, input.reason, {
+    actor,
+    now: new Date().toISOString(),
+    requestId: `cli-${randomUUID()}`,
+    fingerprint: 'cli',
+  });
+}

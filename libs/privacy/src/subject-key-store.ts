@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { SqliteReadModelStore, type ReadModelStore } from '@nrm/projections';
+import { KEY_BYTES } from './sealed-identity';
+
+/**
+ * The subjects' data keys, kept apart from the events: a SQLite file of its
+ * own in the embedded default, a PostgreSQL table in production (both through
+ * the SQL store of libs/projections). Destroying a key is the erasure: the
+ * sealed identity data in the event store, exports and backups of the events
+ * can no longer be opened, while every event's bytes, and so every Merkle proof,
+ * stay as they were.
+ *
+ * Keys are stored as they are. Moving to a KMS means wrapping each key with a
+ * key-encryption key held by the KMS before `INSERT` and unwrapping after
+ * `SELECT`; destroying the row stays the erasure.
+ */
+export class SubjectKeyStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly sql: ReadModelStore) {
+    if (sql instanceof SqliteReadModelStore && !sql.secureDelete)
+      throw new Error(
+        'a SQLite key store must overwrite what it deletes: open it with { secureDelete: true }',
+      );
+  }
+
+  /** The subject's key, made on first use; refused once the subject has been erased. */
+  async keyFor(subjectId: string): Promise<Buffer> {
+    await this.setUp();
+    return this.sql.transaction(async (tx) => {
+      if (await tx.get('SELECT 1 AS erased FROM subject_erasures WHERE subject_id = ?', [subjectId]))
+        throw new SubjectErasedError(subjectId);
+      await tx.run(
+        'INSERT INTO subject_keys (subject_id, key) VALUES (?, ?) ON CONFLICT (subject_id) DO NOTHING',
+        [subjectId, randomBytes(KEY_BYTES).toString('base64')],
+      );
+      const row = await tx.get<{ key: string }>('SELECT key FROM subject_keys WHERE subject_id = ?', [
+        subjectId,
+      ]);
+      return Buffer.from(row!.key, 'base64');
+    });
+  }
+
+  /** The subject's key, or undefined when there is none (never made, or destroyed). */
+  async existingKey(subjectId: string): Promise<Buffer | undefined> {
+    await this.setUp();
+    const row = await this.sql.get<{ key: string }>('SELECT key FROM subject_keys WHERE subject_id = ?', [
+      subjectId,
+    ]);
+    return row ? Buffer.from(row.key, 'base64') : undefined;
+  }
+
+  async isErased(subjectId: string): Promise<boolean> {
+    await this.setUp();
+    return (
+      (await this.sql.get('SELECT 1 AS erased FROM subject_erasures WHERE subject_id = ?', [subjectId])) !==
+      undefined
+    );
+  }
+
+  /**
+   * Destroys the subject's key and remembers that it did (never the key).
+   * Idempotent: a second call finds nothing to destroy. The key's bytes are
+   * overwritten in the SQLite file and its WAL is emptied; in PostgreSQL the
+   * table is vacuumed (the server's own WAL keeps old pages until it recycles
+   * them: see the README on what erasure does not reach).
+   */
+  async destroy(subjectId: string, erasedAt: string): Promise<void> {
+    await this.setUp();
+    await this.sql.transaction(async (tx) => {
+      await tx.run('DELETE FROM subject_keys WHERE subject_id = ?', [subjectId]);
+      await tx.run(
+        'INSERT INTO subject_erasures (subject_id, erased_at) VALUES (?, ?) ON CONFLICT (subject_id) DO NOTHING',
+        [subjectId, erasedAt],
+      );
+    });
+    if (this.sql instanceof SqliteReadModelStore) await this.sql.truncateWal();
+    else await this.sql.run('VACUUM subject_keys');
+  }
+
+  close(): Promise<void> {
+    return this.sql.close();
+  }
+
+  private setUp(): Promise<void> {
+    this.ready ??= this.sql
+      .exec(
+        `CREATE TABLE IF NOT EXISTS subject_keys (subject_id TEXT PRIMARY KEY, key TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS subject_erasures (subject_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL);`,
+      )
+      .catch((error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      });
+    return this.ready;
+  }
+}
+
+export class SubjectErasedError extends Error {
+  constructor(readonly subjectId: string) {
+    super('this subject has been erased: no identity data can be recorded for it');
+    this.name = 'SubjectErasedError';
+  }
+}
