@@ -3,6 +3,9 @@ import { runAppendBenchmark } from './append';
 import { runCommandBenchmark } from './command';
 import { runQueryBenchmark } from './query';
 import { runRebuildBenchmark } from './rebuild';
+import { runScaleBenchmark } from './scale';
+import { runWithdrawalBenchmark } from './withdrawal';
+import { renderChart } from './chart';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -10,6 +13,9 @@ async function main(): Promise<void> {
   await runCommandBenchmark();
   await runQueryBenchmark();
   await runRebuildBenchmark();
+  await runWithdrawalBenchmark();
+  await runScaleBenchmark();
+  console.log(`written ${await renderChart()}`);
   console.log(
     `\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`,
   );
