@@ -60,6 +60,23 @@ export class EventStoreClosed extends EventStoreError {
   }
 }
 
+/**
+ * The store's server cannot be reached, refused this client, or did not answer in
+ * time. Worth retrying later. For an append the outcome is unknown: it may have been
+ * stored. Retry it with the same event ids (and expectation); the store recognises
+ * the retry and stores nothing twice.
+ */
+export class EventStoreUnavailable extends EventStoreError {
+  readonly code = 'EVENT_STORE.UNAVAILABLE';
+
+  constructor(
+    /** Why, for logs and health; never contains credentials. */
+    readonly reason: string,
+  ) {
+    super(`the event store is unavailable: ${reason}`);
+  }
+}
+
 /** The stored data cannot be opened by this version of the code. */
 export class EventStoreSchemaError extends EventStoreError {
   readonly code = 'EVENT_STORE.SCHEMA';

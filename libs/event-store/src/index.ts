@@ -11,3 +11,14 @@ export {
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export type { SqliteEventStoreOptions, SqliteSynchronous } from './sqlite/sqlite-event-store';
 export { LATEST_SCHEMA_VERSION } from './sqlite/migrations';
+export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+export type {
+  EventStoreDbClient,
+  EventStoreDbEventStoreOptions,
+} from './eventstoredb/eventstoredb-event-store';
+export {
+  CONNECTION_STRING_SCHEMES,
+  connectionStringProblem,
+  redactConnectionString,
+} from './eventstoredb/eventstoredb-mapping';
+export type { ReconnectOptions } from './eventstoredb/eventstoredb-mapping';

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { AGENCY_KINDS, type AgencyKind } from '@nrm/shared-kernel';
+import { connectionStringProblem, redactConnectionString } from '@nrm/event-store';
 import {
   IsIn,
   IsInt,
@@ -34,8 +35,15 @@ export class LedgerConfig {
   @IsNotEmpty({ message: 'DATA_DIR must be a directory path' })
   DATA_DIR = './data';
 
-  @IsIn(['sqlite'], { message: "EVENT_STORE must be 'sqlite' (the embedded default)" })
-  EVENT_STORE = 'sqlite' as const;
+  @IsIn(['sqlite', 'eventstoredb'], {
+    message: "EVENT_STORE must be 'sqlite' (the embedded default) or 'eventstoredb'",
+  })
+  EVENT_STORE: 'sqlite' | 'eventstoredb' = 'sqlite';
+
+  /** EventStoreDB/KurrentDB connection string, required with EVENT_STORE=eventstoredb (checked in loadConfig). */
+  @IsOptional()
+  @IsString()
+  EVENTSTOREDB_URL?: string = undefined;
 
   @IsIn(['FULL', 'NORMAL'], { message: 'SQLITE_SYNCHRONOUS must be FULL or NORMAL' })
   SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
@@ -181,6 +189,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     );
   if (config.READ_MODEL_STORE === 'postgres' && config.READ_MODEL_URL === undefined)
     problems.push('READ_MODEL_URL must be set when READ_MODEL_STORE=postgres');
+  if (config.EVENT_STORE === 'eventstoredb' && config.EVENTSTOREDB_URL === undefined)
+    problems.push('EVENTSTOREDB_URL must be set when EVENT_STORE=eventstoredb');
+  const eventStoreDbProblem =
+    config.EVENTSTOREDB_URL === undefined ? undefined : connectionStringProblem(config.EVENTSTOREDB_URL);
+  if (config.EVENTSTOREDB_URL !== undefined && eventStoreDbProblem !== undefined)
+    // Shown without its user name and password.
+    problems.push(
+      `EVENTSTOREDB_URL ${eventStoreDbProblem} (got ${JSON.stringify(redactConnectionString(config.EVENTSTOREDB_URL))})`,
+    );
   if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)

@@ -115,3 +115,46 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('loadConfig: EVENT_STORE=eventstoredb', () => {
+  it('reads an EventStoreDB or KurrentDB connection string', () => {
+    for (const url of [
+      'esdb://eventstore:2113?tls=false',
+      'esdb+discover://cluster.example:2113',
+      'kurrentdb://admin:changeit@kurrentdb:2113?tls=false',
+      'kurrentdb+discover://cluster.example:2113?nodePreference=leader',
+    ]) {
+      expect(loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: url })).toMatchObject({
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: url,
+      });
+    }
+  });
+
+  it.each([
+    [{ EVENT_STORE: 'eventstoredb' }, 'EVENTSTOREDB_URL must be set when EVENT_STORE=eventstoredb'],
+    [
+      { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'http://eventstore:2113' },
+      'EVENTSTOREDB_URL must start with esdb://, esdb+discover://, kurrentdb://, kurrentdb+discover://',
+    ],
+    [
+      { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://eventstore:2113?tls=perhaps' },
+      'EVENTSTOREDB_URL is not a valid connection string at position',
+    ],
+    [
+      { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://eventstore:2113?colour=blue' },
+      'EVENTSTOREDB_URL has an unknown option "colour"',
+    ],
+    // Checked whenever set, so that a wrong value does not wait for the day it is used.
+    [{ EVENTSTOREDB_URL: 'esdb://' }, 'EVENTSTOREDB_URL must name a host'],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never shows the password of a wrong connection string', () => {
+    const env = { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://admin:s3cret@eventstore:port' };
+    expect(() => loadConfig(env)).toThrow('(got "esdb://***@eventstore:port")');
+    expect(() => loadConfig(env)).not.toThrow(/s3cret/);
+  });
+});

@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
-import { EVENT_STORE, SqliteEventStore, type EventStore } from '@nrm/event-store';
+import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
 import { join, resolve } from 'node:path';
 import type { LedgerConfig } from '../config/config';
 
@@ -9,6 +9,9 @@ export function eventStoreFile(config: LedgerConfig): string {
 
 /** The configured event-store adapter, for the API, the projector process and the console. */
 export function openEventStore(config: LedgerConfig): EventStore {
+  if (config.EVENT_STORE === 'eventstoredb')
+    // loadConfig has checked the connection string; the store connects on first use.
+    return new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' });
   return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
 }
 

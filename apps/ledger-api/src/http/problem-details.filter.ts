@@ -9,6 +9,7 @@ import {
 import {
   DuplicateEventId,
   EventStoreError,
+  EventStoreUnavailable,
   InvalidEventStoreInput,
   WrongExpectedRevision,
 } from '@nrm/event-store';
@@ -131,6 +132,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'Already recorded',
         code: exception.code,
         detail: 'An event with this id is already recorded elsewhere.',
+      };
+    }
+    if (exception instanceof EventStoreUnavailable) {
+      return {
+        status: 503,
+        title: 'Event store unavailable',
+        code: exception.code,
+        detail:
+          'The ledger cannot reach its event store just now. Try again shortly; a command sent again with the same Idempotency-Key is recorded at most once.',
+        retryAfterSeconds: 5,
       };
     }
     if (exception instanceof EventStoreError) {

@@ -1,0 +1,59 @@
+import type { ArgumentsHost } from '@nestjs/common';
+import { EventStoreClosed, EventStoreUnavailable } from '@nrm/event-store';
+import { ProblemDetailsFilter } from './problem-details.filter';
+
+/** Runs the filter on one error and returns what the reply was given. */
+function answer(error: unknown): {
+  status?: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+} {
+  const sent: { status?: number; headers: Record<string, string>; body: Record<string, unknown> } = {
+    headers: {},
+    body: {},
+  };
+  const reply = {
+    status(code: number) {
+      sent.status = code;
+      return reply;
+    },
+    header(name: string, value: string) {
+      sent.headers[name] = value;
+      return reply;
+    },
+    send(payload: string) {
+      sent.body = JSON.parse(payload) as Record<string, unknown>;
+      return reply;
+    },
+  };
+  const host = {
+    switchToHttp: () => ({ getRequest: () => ({ raw: { id: 'req-1' } }), getResponse: () => reply }),
+  } as unknown as ArgumentsHost;
+  const filter = new ProblemDetailsFilter();
+  (filter as unknown as { logger: { error: () => void } }).logger = { error: () => undefined };
+  filter.catch(error, host);
+  return sent;
+}
+
+describe('ProblemDetailsFilter and the event store', () => {
+  it('answers an unreachable event store with 503, a Retry-After and a stable code, without the reason', () => {
+    const sent = answer(new EventStoreUnavailable('server unreachable (connect ECONNREFUSED 10.0.0.7:2113)'));
+    expect(sent.status).toBe(503);
+    expect(sent.headers['content-type']).toBe('application/problem+json');
+    expect(sent.headers['retry-after']).toBe('5');
+    expect(sent.body).toMatchObject({
+      status: 503,
+      code: 'EVENT_STORE.UNAVAILABLE',
+      type: 'urn:nrm-ledger:problem:event_store.unavailable',
+      requestId: 'req-1',
+    });
+    expect(JSON.stringify(sent.body)).not.toMatch(/10\.0\.0\.7/);
+  });
+
+  it('still answers other event-store errors with 503', () => {
+    expect(answer(new EventStoreClosed())).toMatchObject({
+      status: 503,
+      body: { code: 'EVENT_STORE.CLOSED' },
+    });
+  });
+});

@@ -1,0 +1,357 @@
+import type { AllStreamRecordedEvent, AllStreamSubscription } from '@eventstore/db-client';
+import { Readable } from 'node:stream';
+import { collect, describeEventStoreConformance, freshStream, newEvent } from '../../test/conformance';
+import { FakeEventStoreDb } from '../../test/fake-eventstoredb-client';
+import {
+  DuplicateEventId,
+  EventStoreClosed,
+  EventStoreSchemaError,
+  EventStoreUnavailable,
+  InvalidEventStoreInput,
+} from '../errors';
+import type { RecordedEvent } from '../event-store';
+import { EventStoreDbEventStore, EventStoreDbSubscription } from './eventstoredb-event-store';
+import { ID_CLAIM_STREAM_PREFIX, idClaimStream } from './eventstoredb-mapping';
+
+/**
+ * The adapter's logic through the conformance suite, over an in-memory fake of
+ * the server and client (no I/O). The same suite against a real server is in
+ * eventstoredb-event-store.int.spec.ts.
+ */
+describeEventStoreConformance('eventstoredb adapter over an in-memory fake client', async () => {
+  const server = new FakeEventStoreDb();
+  const store = new EventStoreDbEventStore({ client: server.client(), batchSize: 64 });
+  return {
+    store,
+    openAnother: async () => new EventStoreDbEventStore({ client: server.client(), batchSize: 64 }),
+    dispose: () => store.close(),
+  };
+});
+
+describe('eventstoredb adapter specifics (fake client)', () => {
+  let server: FakeEventStoreDb;
+  let store: EventStoreDbEventStore;
+  beforeEach(() => {
+    server = new FakeEventStoreDb();
+    store = new EventStoreDbEventStore({ client: server.client(), batchSize: 8 });
+  });
+  afterEach(() => store.close());
+
+  it('passes our event ids through as EventStoreDB event ids, and claims each id for its stream', async () => {
+    const stream = freshStream();
+    const events = [newEvent('A'), newEvent('B')];
+    await store.append(stream, events, { expectedRevision: 'no-stream' });
+    expect(server.streamRecords(stream)?.map((r) => r.id)).toEqual(events.map((e) => e.id));
+    for (const e of events) {
+      const [claim] = server.streamRecords(idClaimStream(e.id)) ?? [];
+      expect(JSON.parse(claim!.data)).toEqual({ stream });
+    }
+  });
+
+  it('keeps positions as commit positions: increasing, not dense, the same from the stream and from $all', async () => {
+    const stream = freshStream();
+    const result = await store.append(stream, [newEvent('A'), newEvent('B')], {
+      expectedRevision: 'no-stream',
+    });
+    const [a, b] = await collect(store.readStream(stream));
+    expect(b!.position - a!.position).toBeGreaterThan(1);
+    expect(result.position).toBe(b!.position);
+    const fromAll = await collect(store.readAll({ filter: { streamPrefixes: [stream] } }));
+    expect(fromAll.map((e) => e.position)).toEqual([a!.position, b!.position]);
+    expect(await store.headPosition()).toBe(b!.position);
+  });
+
+  it('hides system records and id claims from readAll, subscriptions and the head', async () => {
+    const stream = freshStream();
+    await store.append(stream, [newEvent('Mine')], { expectedRevision: 'no-stream' });
+    const all = await collect(store.readAll());
+    expect(all.map((e) => e.stream)).toEqual([stream]);
+    // A failed append leaves its claims at the end of the log: the head still names the last event.
+    const head = await store.headPosition();
+    await expect(store.append(stream, [newEvent()], { expectedRevision: 'no-stream' })).rejects.toThrow();
+    expect(server.log[server.log.length - 1]!.streamId.startsWith(ID_CLAIM_STREAM_PREFIX)).toBe(true);
+    expect(await store.headPosition()).toBe(head);
+    const subscription = store.subscribe();
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ stream, type: 'Mine' });
+    await subscription.close();
+  });
+
+  it('reads backwards from a revision past the end from the last event', async () => {
+    const stream = freshStream();
+    await store.append(
+      stream,
+      Array.from({ length: 10 }, (_, i) => newEvent('N', { i })),
+      { expectedRevision: 'no-stream' },
+    );
+    const revisions = async (from: number) =>
+      (await collect(store.readStream(stream, { from, direction: 'backwards', maxCount: 3 }))).map(
+        (e) => e.revision,
+      );
+    expect(await revisions(100)).toEqual([9, 8, 7]);
+    expect(await revisions(10)).toEqual([9, 8, 7]);
+    expect(await revisions(9)).toEqual([9, 8, 7]);
+    expect(await collect(store.readStream(freshStream(), { from: 5, direction: 'backwards' }))).toEqual([]);
+  });
+
+  it('refuses stream names that would write system, metadata or claim streams', async () => {
+    for (const name of ['$settings', '$$case-1', `${ID_CLAIM_STREAM_PREFIX}x`]) {
+      await expect(store.append(name, [newEvent()], { expectedRevision: 'no-stream' })).rejects.toMatchObject(
+        {
+          field: 'stream',
+        },
+      );
+    }
+  });
+
+  it('retries of an append with stream-exists are stored once, even where the server would store them twice', async () => {
+    const stream = freshStream();
+    const events = [newEvent(), newEvent()];
+    // A first attempt claims the ids, then fails: the stream does not exist yet.
+    await expect(store.append(stream, events, { expectedRevision: 'stream-exists' })).rejects.toMatchObject({
+      actual: 'no-stream',
+    });
+    await store.append(stream, [newEvent()], { expectedRevision: 'no-stream' });
+    // Two retries at once: EventStoreDB's own "stream exists" check would let both through.
+    const [one, two] = await Promise.all([
+      store.append(stream, events, { expectedRevision: 'stream-exists' }),
+      store.append(stream, events, { expectedRevision: 'stream-exists' }),
+    ]);
+    expect(one).toEqual(two);
+    expect(await collect(store.readStream(stream))).toHaveLength(3);
+    expect(await store.append(stream, events, { expectedRevision: 'stream-exists' })).toEqual(one);
+  });
+
+  it('a retry after a lost race (ids claimed, nothing stored) appends normally', async () => {
+    const stream = freshStream();
+    await store.append(stream, [newEvent()], { expectedRevision: 'no-stream' });
+    const events = [newEvent(), newEvent()];
+    await expect(store.append(stream, events, { expectedRevision: 'no-stream' })).rejects.toMatchObject({
+      actual: 0,
+    });
+    expect(await store.append(stream, events, { expectedRevision: 0 })).toMatchObject({ revision: 2 });
+  });
+
+  it('an id claimed for another stream but never stored there is a DuplicateEventId at revision -1', async () => {
+    const event = newEvent();
+    const a = freshStream();
+    await store.append(a, [newEvent()], { expectedRevision: 'no-stream' });
+    await expect(store.append(a, [event], { expectedRevision: 'no-stream' })).rejects.toThrow(); // lost: claimed for a
+    const error = await store
+      .append(freshStream(), [event], { expectedRevision: 'no-stream' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DuplicateEventId);
+    expect(error).toMatchObject({ eventId: event.id, existingStream: a, existingRevision: -1 });
+  });
+
+  it('answers EventStoreUnavailable while the server is unreachable, and reports it in health', async () => {
+    server.unreachable = true;
+    await expect(
+      store.append(freshStream(), [newEvent()], { expectedRevision: 'no-stream' }),
+    ).rejects.toBeInstanceOf(EventStoreUnavailable);
+    await expect(collect(store.readStream('s'))).rejects.toBeInstanceOf(EventStoreUnavailable);
+    expect(await store.health()).toMatchObject({
+      ok: false,
+      adapter: 'eventstoredb',
+      detail: /^unavailable: /,
+    });
+    server.unreachable = false;
+    expect(await store.health()).toMatchObject({ ok: true, adapter: 'eventstoredb', headPosition: 0 });
+  });
+
+  it('refuses events it did not write, naming them', async () => {
+    server.write('foreign-1', [
+      { id: '0f000000-0000-4000-8000-000000000001', type: 'X', data: '"just a string"' },
+    ]);
+    await expect(collect(store.readStream('foreign-1'))).rejects.toBeInstanceOf(EventStoreSchemaError);
+    await expect(collect(store.readAll())).rejects.toThrow(/foreign-1/);
+  });
+
+  it('a read cut short by close fails instead of looking complete', async () => {
+    // One record buffered at a time, and a page longer than the stream: only the store can tell.
+    const reader = new EventStoreDbEventStore({
+      client: server.client(),
+      batchSize: 64,
+      subscriptionBufferSize: 1,
+    });
+    const stream = freshStream();
+    await store.append(
+      stream,
+      Array.from({ length: 40 }, () => newEvent()),
+      { expectedRevision: 'no-stream' },
+    );
+    const iterator = reader.readStream(stream)[Symbol.asyncIterator]();
+    await iterator.next();
+    await reader.close();
+    await expect(
+      (async () => {
+        for (;;) if ((await iterator.next()).done) return;
+      })(),
+    ).rejects.toBeInstanceOf(EventStoreClosed);
+  });
+
+  it('refuses a bad connection string without quoting its password', () => {
+    expect(() => new EventStoreDbEventStore({ connectionString: 'https://admin:s3cret@db:2113' })).toThrow(
+      InvalidEventStoreInput,
+    );
+    const refusal = (() => {
+      try {
+        return new EventStoreDbEventStore({ connectionString: 'esdb://admin:s3cret@db:port' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(InvalidEventStoreInput);
+    expect((refusal as Error).message).toMatch(/connectionString: is not a valid connection string/);
+    expect((refusal as Error).message).not.toMatch(/s3cret/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The subscription's reconnection, with a scripted server
+// ---------------------------------------------------------------------------------------------
+
+function record(commit: number, stream = 's', type = 'T'): AllStreamRecordedEvent {
+  return {
+    streamId: stream,
+    id: `00000000-0000-4000-8000-${String(commit).padStart(12, '0')}`,
+    revision: BigInt(commit),
+    type,
+    isJson: true,
+    created: new Date(0),
+    data: {},
+    metadata: undefined,
+    position: { commit: BigInt(commit), prepare: BigInt(commit) },
+  };
+}
+
+function recorded(e: AllStreamRecordedEvent): RecordedEvent {
+  return {
+    id: e.id,
+    stream: e.streamId,
+    revision: Number(e.revision),
+    position: Number(e.position.commit),
+    type: e.type,
+    schemaVersion: 1,
+    data: {},
+    metadata: { correlationId: 'c', occurredAt: '2026-01-01T00:00:00Z' },
+    recordedAt: '1970-01-01T00:00:00.000Z',
+  };
+}
+
+/** A server subscription that yields `records`, then fails with `error` (or stays open). */
+function scripted(records: AllStreamRecordedEvent[], error?: Error): AllStreamSubscription {
+  async function* produce() {
+    for (const r of records) yield { event: r };
+    if (error) throw error;
+    await new Promise(() => undefined);
+  }
+  const readable = Readable.from(produce(), { objectMode: true }) as Readable & {
+    unsubscribe(): Promise<void>;
+  };
+  readable.unsubscribe = async () => {
+    readable.destroy();
+  };
+  setImmediate(() => readable.emit('confirmation'));
+  return readable;
+}
+
+describe('EventStoreDbSubscription reconnection', () => {
+  const unavailable = (): Error => new EventStoreUnavailable('connection reset');
+
+  it('re-opens after a failure from the last record received, and delivers nothing twice', async () => {
+    const opened: bigint[] = [];
+    const delays: number[] = [];
+    const scripts = [
+      () => scripted([record(10), record(20)], unavailable()),
+      // The server may repeat the record it resumes from.
+      () => scripted([record(20), record(30)], unavailable()),
+      () => scripted([record(40)]),
+    ];
+    const subscription = new EventStoreDbSubscription({
+      start: async () => 0n,
+      open: (after) => {
+        opened.push(after);
+        return scripts[opened.length - 1]!();
+      },
+      accept: recorded,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 1000, maxAttempts: 3 },
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    const seen: number[] = [];
+    for await (const event of subscription) {
+      seen.push(event.position);
+      if (seen.length === 4) break;
+    }
+    expect(seen).toEqual([10, 20, 30, 40]);
+    expect(opened).toEqual([0n, 20n, 30n]);
+    expect(delays).toHaveLength(2);
+    expect(subscription.closed).toBe(true);
+  });
+
+  it('gives up after maxAttempts consecutive failures, with EventStoreUnavailable', async () => {
+    let opens = 0;
+    const delays: number[] = [];
+    const subscription = new EventStoreDbSubscription({
+      start: async () => 0n,
+      open: () => {
+        opens++;
+        return scripted([], unavailable());
+      },
+      accept: recorded,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 250, maxAttempts: 3 },
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    await expect(collect(subscription)).rejects.toThrow(/gave up after 3 reconnection attempts/);
+    expect(opens).toBe(4);
+    expect(delays.every((d, i) => d <= [100, 200, 250][i]! && d >= [50, 100, 125][i]!)).toBe(true);
+  });
+
+  it('does not retry an error that is not about reaching the server', async () => {
+    let opens = 0;
+    const subscription = new EventStoreDbSubscription({
+      start: async () => 0n,
+      open: () => {
+        opens++;
+        return scripted([record(10)]);
+      },
+      accept: () => {
+        throw new EventStoreSchemaError('unreadable');
+      },
+      reconnect: { initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 5 },
+    });
+    await expect(collect(subscription)).rejects.toBeInstanceOf(EventStoreSchemaError);
+    expect(opens).toBe(1);
+  });
+
+  it('ends a pending next() when closed, and can be iterated only once', async () => {
+    const subscription = new EventStoreDbSubscription({
+      start: async () => 0n,
+      open: () => scripted([]),
+      accept: recorded,
+      reconnect: { initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 },
+    });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const pending = iterator.next();
+    await new Promise((r) => setImmediate(r));
+    await subscription.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(() => subscription[Symbol.asyncIterator]()).toThrow(/only once/);
+  });
+
+  it('waits for close when its filter matches nothing', async () => {
+    const subscription = new EventStoreDbSubscription({
+      start: async () => 0n,
+      open: undefined,
+      accept: recorded,
+      reconnect: { initialDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 },
+    });
+    const pending = subscription[Symbol.asyncIterator]().next();
+    setTimeout(() => void subscription.close(), 20);
+    expect(await pending).toEqual({ done: true, value: undefined });
+  });
+});

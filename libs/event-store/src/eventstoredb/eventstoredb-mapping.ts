@@ -1,0 +1,444 @@
+import {
+  AccessDeniedError,
+  CancelledError,
+  DeadlineExceededError,
+  EventStoreDBClient,
+  MaxAppendSizeExceededError,
+  NotLeaderError,
+  StreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
+  convertToCommandError,
+  eventTypeFilter,
+  jsonEvent,
+  streamNameFilter,
+  type EventData,
+  type Filter,
+  type Position,
+  type RecordedEvent as EsdbRecordedEvent,
+} from '@eventstore/db-client';
+import {
+  EventStoreError,
+  EventStoreSchemaError,
+  EventStoreUnavailable,
+  InvalidEventStoreInput,
+} from '../errors';
+import type { EventFilter, EventMetadata, JsonObject, NewEvent, RecordedEvent } from '../event-store';
+
+/**
+ * The pure half of the EventStoreDB adapter: how the port's positions, filters,
+ * events and errors map onto EventStoreDB's, the reconnection schedule, and the
+ * connection-string check used at boot. Nothing here talks to a server.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Positions
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The port's `position` is EventStoreDB's commit position, as a number.
+ *
+ * Every event appended through gRPC is its own self-committed record in the
+ * transaction log, and its commit position is that record's byte offset in the
+ * log: unique per event, 1 or more, strictly increasing in commit order, and equal
+ * whether the event is read from its stream or from `$all`. That is exactly what
+ * the port asks for; it is not dense (consecutive events differ by their size in
+ * bytes), and nothing in the port or its consumers needs density: projector
+ * checkpoints compare positions and resume with `{ after: n }`.
+ *
+ * A byte offset stays below 2^53 (Number.MAX_SAFE_INTEGER) for a log of up to
+ * 8 PiB; beyond that the adapter refuses rather than round.
+ *
+ * The way back, `{ commit: n, prepare: n }`, is the position of the record that
+ * starts at byte n, which is what EventStoreDB reads `$all` from (forwards
+ * inclusively, subscriptions exclusively: the adapter skips the event at n itself
+ * either way). So `{ after: n }` must name a position this store gave out:
+ * checkpoints kept from another adapter mean nothing here (switching adapters
+ * means rebuilding projections). Events of the legacy TCP client's explicit
+ * transactions share one commit position; such logs are not supported.
+ */
+export function toPortPosition(position: Position | undefined, what: string): number {
+  if (position === undefined || position.commit <= 0n)
+    throw new EventStoreSchemaError(
+      `${what} came without a log position: EventStoreDB 22.10 or later (or KurrentDB) is required`,
+    );
+  if (position.commit > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new EventStoreSchemaError(
+      `${what} lies beyond 2^53 bytes into the log: positions would lose precision`,
+    );
+  return Number(position.commit);
+}
+
+export function toEsdbPosition(position: number): Position {
+  const at = BigInt(position);
+  return { commit: at, prepare: at };
+}
+
+/** Stream revisions are 0-based and fit a number; EventStoreDB sends them as bigint. */
+export function toRevision(revision: bigint, what: string): number {
+  if (revision < 0n || revision > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new EventStoreSchemaError(`${what} has revision ${revision}, outside 0..2^53`);
+  return Number(revision);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event ids: the store-wide uniqueness EventStoreDB does not have
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * EventStoreDB recognises an event id only within one stream (a retried append
+ * with the same ids at the same expected revision succeeds without writing), and
+ * only for recent writes. The port wants ids unique across the whole store. The
+ * adapter therefore claims every id before appending: one append with expected
+ * revision "no stream" to `nrm-event-id-<uuid>`, whose single event names the
+ * stream the id was offered to. EventStoreDB's own expected-revision check makes
+ * the claim atomic, so two writers can never both claim an id.
+ *
+ * An id belongs for ever to the first stream it was offered to, even when that
+ * append then failed (a lost race): the retry of that append, with the same ids,
+ * goes to the same stream and is allowed, while the same id offered to any other
+ * stream is a `DuplicateEventId`. Claim streams and their events are the adapter's
+ * own: they are never returned by reads or subscriptions, appends to their names
+ * are refused, and they are not counted by `headPosition`.
+ */
+export const ID_CLAIM_STREAM_PREFIX = 'nrm-event-id-';
+export const ID_CLAIM_EVENT_TYPE = 'NrmEventIdClaimed';
+
+export function idClaimStream(eventId: string): string {
+  return `${ID_CLAIM_STREAM_PREFIX}${eventId.toLowerCase()}`;
+}
+
+/** What an id claim records: the stream the id belongs to. */
+export function idClaimEvent(stream: string): EventData {
+  return jsonEvent({ type: ID_CLAIM_EVENT_TYPE, data: { stream } });
+}
+
+/** The stream named by a claim, read back from the claim stream's first event. */
+export function claimedStream(event: EsdbRecordedEvent | undefined, claimStreamName: string): string {
+  const data: unknown = event?.data;
+  if (
+    event === undefined ||
+    event.type !== ID_CLAIM_EVENT_TYPE ||
+    typeof data !== 'object' ||
+    data === null ||
+    typeof (data as { stream?: unknown }).stream !== 'string'
+  )
+    throw new EventStoreSchemaError(
+      `${claimStreamName} does not hold an event-id claim written by this adapter`,
+    );
+  return (data as { stream: string }).stream;
+}
+
+/**
+ * True for the ledger's own events: not EventStoreDB's system streams (`$…`,
+ * including metadata streams `$$…`), not system event types, not id claims.
+ */
+export function isLedgerRecord(stream: string, type: string): boolean {
+  return !stream.startsWith('$') && !type.startsWith('$') && !stream.startsWith(ID_CLAIM_STREAM_PREFIX);
+}
+
+/** Stream names this adapter refuses to append to: they would write EventStoreDB's system data or its own claims. */
+export function checkLedgerStreamName(stream: string): void {
+  if (stream.startsWith('$'))
+    throw new InvalidEventStoreInput(
+      'stream',
+      'must not start with $ (reserved by EventStoreDB for system and metadata streams)',
+    );
+  if (stream.startsWith(ID_CLAIM_STREAM_PREFIX))
+    throw new InvalidEventStoreInput(
+      'stream',
+      `must not start with ${ID_CLAIM_STREAM_PREFIX} (reserved for event-id claims)`,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * EventStoreDB keeps the port's metadata, with the payload's schema version, in
+ * its custom metadata. `$correlationId` and `$causationId` are EventStoreDB's own
+ * names for the same ideas, copied so that its tools (and its by-correlation
+ * projection, where enabled) understand them.
+ */
+export interface StoredMetadata {
+  readonly $correlationId: string;
+  readonly $causationId?: string;
+  readonly schemaVersion: number;
+  readonly metadata: EventMetadata;
+}
+
+/** Our event as EventStoreDB event data: JSON, with our id as EventStoreDB's event id. */
+export function toEventData(event: NewEvent): EventData {
+  const metadata: StoredMetadata = {
+    $correlationId: event.metadata.correlationId,
+    ...(event.metadata.causationId !== undefined ? { $causationId: event.metadata.causationId } : {}),
+    schemaVersion: event.schemaVersion,
+    metadata: event.metadata,
+  };
+  return jsonEvent({ id: event.id, type: event.type, data: event.data, metadata });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+/** A stored EventStoreDB event as the port's event; anything not written by this adapter is refused. */
+export function toRecordedEvent(event: EsdbRecordedEvent): RecordedEvent {
+  const where = `event ${event.id} in ${JSON.stringify(event.streamId)}`;
+  const data: unknown = event.data;
+  const stored: unknown = event.metadata;
+  if (!event.isJson || !isPlainObject(data) || !isPlainObject(stored))
+    throw new EventStoreSchemaError(
+      `${where} was not written by the nrm-ledger adapter (no JSON data and metadata)`,
+    );
+  const { schemaVersion, metadata } = stored;
+  if (
+    typeof schemaVersion !== 'number' ||
+    !Number.isSafeInteger(schemaVersion) ||
+    schemaVersion < 1 ||
+    !isPlainObject(metadata) ||
+    typeof metadata.correlationId !== 'string' ||
+    typeof metadata.occurredAt !== 'string'
+  )
+    throw new EventStoreSchemaError(`${where} has metadata this version of nrm-ledger cannot read`);
+  return {
+    id: event.id,
+    stream: event.streamId,
+    revision: toRevision(event.revision, where),
+    position: toPortPosition(event.position, where),
+    type: event.type,
+    schemaVersion,
+    data: data as JsonObject,
+    metadata: metadata as EventMetadata,
+    recordedAt: event.created.toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+// ---------------------------------------------------------------------------------------------
+
+/** Escapes what is special in .NET (server) and JavaScript regular expressions alike. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}#]/g, '\\$&');
+}
+
+/**
+ * The server-side filter of a `$all` subscription. EventStoreDB filters on one
+ * dimension only, event type or stream name, so:
+ * - event types: an exact-match regex on the type (its prefix filter would let
+ *   `ReferralMade` through for `Referral`);
+ * - stream prefixes only: a regex on the stream name (.NET's `StartsWith` is
+ *   culture-sensitive; a regex compares characters);
+ * - both: event types on the server, stream prefixes on the client;
+ * - no filter: every stream that is neither a system stream nor an id claim.
+ * The client always applies the whole filter again (`isLedgerRecord` and
+ * `matchesFilter`), so the server's filter only has to let through a superset.
+ * Returns `'nothing'` for a filter with an empty list, which matches no event.
+ */
+export function serverFilter(filter: EventFilter | undefined): Filter | 'nothing' {
+  if (filter?.eventTypes?.length === 0 || filter?.streamPrefixes?.length === 0) return 'nothing';
+  if (filter?.eventTypes)
+    return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
+  if (filter?.streamPrefixes)
+    return streamNameFilter({ regex: `^(?:${filter.streamPrefixes.map(escapeRegex).join('|')})` });
+  return streamNameFilter({ regex: `^(?!\\$|${escapeRegex(ID_CLAIM_STREAM_PREFIX)})` });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/** gRPC status code UNIMPLEMENTED. */
+const GRPC_UNIMPLEMENTED = 12;
+
+function firstLine(error: Error): string {
+  const line = (error.message.split('\n')[0] ?? '').replace(/\.?\s*Resolution note:.*$/, '').trim();
+  return line || error.name;
+}
+
+/**
+ * Why an error from the client means the store is unavailable to us (so the API
+ * answers 503 and subscriptions reconnect), or undefined for any other error.
+ */
+export function unavailableReason(error: unknown): string | undefined {
+  if (error instanceof EventStoreUnavailable) return error.reason;
+  if (!(error instanceof Error)) return undefined;
+  const e = convertToCommandError(error);
+  if (e instanceof UnavailableError) return `server unreachable (${firstLine(e)})`;
+  if (e instanceof DeadlineExceededError) return 'no answer before the deadline';
+  if (e instanceof TimeoutError) return 'the server timed the operation out';
+  if (e instanceof NotLeaderError) return 'the node is no longer the leader';
+  if (e instanceof CancelledError) return 'the server cancelled the request';
+  if (e instanceof AccessDeniedError)
+    return 'access denied: check the credentials in EVENTSTOREDB_URL and their rights on $all';
+  if (/^Failed to discover/.test(e.message)) return `cluster discovery failed (${firstLine(e)})`;
+  // What answers at that address is not EventStoreDB (a proxy, another service on the port).
+  if ((e as { code?: unknown }).code === GRPC_UNIMPLEMENTED)
+    return `the server does not answer as EventStoreDB (${firstLine(e)})`;
+  return undefined;
+}
+
+export function isStreamNotFound(error: unknown): boolean {
+  return error instanceof StreamNotFoundError;
+}
+
+/** The port's error for an error from the client; other errors pass unchanged. */
+export function toStoreError(error: unknown): unknown {
+  if (error instanceof EventStoreError) return error;
+  if (error instanceof Error && convertToCommandError(error) instanceof MaxAppendSizeExceededError) {
+    const limit = (convertToCommandError(error) as MaxAppendSizeExceededError).maxAppendSize;
+    return new InvalidEventStoreInput(
+      'events',
+      `together exceed what the server accepts in one append (${limit} bytes; its MaxAppendSize setting)`,
+    );
+  }
+  const reason = unavailableReason(error);
+  return reason === undefined ? error : new EventStoreUnavailable(reason);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconnection
+// ---------------------------------------------------------------------------------------------
+
+export interface ReconnectOptions {
+  /** Delay before the first reconnection. Default 100 ms. */
+  readonly initialDelayMs?: number;
+  /** Longest delay between two attempts. Default 10 s. */
+  readonly maxDelayMs?: number;
+  /** Consecutive failed attempts after which the subscription ends with `EventStoreUnavailable`. Default 30. */
+  readonly maxAttempts?: number;
+}
+
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+  maxAttempts: 30,
+};
+
+/**
+ * The wait before reconnection attempt `attempt` (1, 2, ...): doubling from the
+ * initial delay up to the cap, with "equal jitter" (between half and all of it),
+ * so that many subscribers do not come back at the same instant.
+ */
+export function reconnectDelay(
+  attempt: number,
+  options: ReconnectOptions = {},
+  random: () => number = Math.random,
+): number {
+  const initial = options.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs;
+  const max = options.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs;
+  const ceiling = Math.min(max, initial * 2 ** Math.min(Math.max(attempt, 1) - 1, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection strings
+// ---------------------------------------------------------------------------------------------
+
+/** The schemes accepted, and what @eventstore/db-client calls them. */
+const SCHEMES: ReadonlyMap<string, string> = new Map([
+  ['esdb', 'esdb'],
+  ['esdb+discover', 'esdb+discover'],
+  ['kurrentdb', 'esdb'],
+  ['kurrentdb+discover', 'esdb+discover'],
+]);
+
+export const CONNECTION_STRING_SCHEMES: readonly string[] = [...SCHEMES.keys()].map((s) => `${s}://`);
+
+/** Query options @eventstore/db-client knows (it ignores case, `-` and `_`). */
+const QUERY_OPTIONS: ReadonlySet<string> = new Set(
+  [
+    'userCertFile',
+    'userKeyFile',
+    'maxDiscoverAttempts',
+    'connectionName',
+    'defaultDeadline',
+    'discoveryInterval',
+    'gossipTimeout',
+    'nodePreference',
+    'tls',
+    'tlsVerifyCert',
+    'tlsCAFile',
+    'throwOnAppendFailure',
+    'keepAliveInterval',
+    'keepAliveTimeout',
+  ].map((k) => k.toLowerCase()),
+);
+
+const flat = (key: string): string => key.trim().toLowerCase().replace(/[_-]/g, '');
+
+/** The string with its user name and password hidden, for messages. */
+export function redactConnectionString(url: string): string {
+  return url.replace(/^([^:/?#]*:\/\/).*@/s, '$1***@');
+}
+
+/**
+ * The connection string as @eventstore/db-client reads it: `kurrentdb://` and
+ * `kurrentdb+discover://` become `esdb://` and `esdb+discover://` (the same
+ * format). Throws `InvalidEventStoreInput` naming what is wrong, never quoting
+ * the credentials.
+ */
+export function clientConnectionString(url: string): string {
+  const trimmed = url.trim();
+  const match = /^([a-z][a-z+]*):\/\//i.exec(trimmed);
+  const scheme = match?.[1] === undefined ? undefined : SCHEMES.get(match[1].toLowerCase());
+  if (match === null || scheme === undefined)
+    throw new InvalidEventStoreInput(
+      'connectionString',
+      `must start with ${CONNECTION_STRING_SCHEMES.join(', ')}, e.g. esdb://eventstore:2113?tls=false`,
+    );
+  const rest = trimmed.slice(match[0].length);
+  if (rest.replace(/^[^@]*@/s, '').replace(/[/?].*$/s, '').length === 0)
+    throw new InvalidEventStoreInput('connectionString', 'must name a host, e.g. esdb://eventstore:2113');
+  const query = rest.includes('?') ? rest.slice(rest.indexOf('?') + 1) : '';
+  for (const pair of query.length > 0 ? query.split('&') : []) {
+    const [key = '', value = ''] = pair.split('=');
+    if (!QUERY_OPTIONS.has(flat(key)))
+      throw new InvalidEventStoreInput(
+        'connectionString',
+        `has an unknown option ${JSON.stringify(key.trim())}`,
+      );
+    if (flat(key) === 'throwonappendfailure' && value.trim() === 'false')
+      throw new InvalidEventStoreInput(
+        'connectionString',
+        'must not set throwOnAppendFailure=false: the adapter maps failed appends to the port errors',
+      );
+    if (flat(key) === 'tlsverifycert' && value.trim() === 'false')
+      throw new InvalidEventStoreInput(
+        'connectionString',
+        'cannot set tlsVerifyCert=false (the client does not support it): give the CA with tlsCAFile',
+      );
+  }
+  return `${scheme}://${rest}`;
+}
+
+/**
+ * Why a connection string cannot be used, or undefined when it can: checks the
+ * scheme, then lets the client parse it (host list, port numbers, option values,
+ * certificate files). Connects to nothing.
+ */
+export function connectionStringProblem(url: string): string | undefined {
+  let client: string;
+  try {
+    client = clientConnectionString(url);
+  } catch (error) {
+    return error instanceof InvalidEventStoreInput ? error.reason : String(error);
+  }
+  try {
+    EventStoreDBClient.connectionString(client);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // The client's parse errors quote the offending text, which may be a password: keep only where and what.
+    const at = /at position (\d+), expected (.+?)\.?$/s.exec(message);
+    if (at) {
+      const shift = url.trim().indexOf('://') - client.indexOf('://'); // kurrentdb:// was read as esdb://
+      return `is not a valid connection string at position ${Number(at[1]) + shift} (expected ${at[2]})`;
+    }
+    return `cannot be used: ${firstLine(error instanceof Error ? error : new Error(message))}`;
+  }
+}
