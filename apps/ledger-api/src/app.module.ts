@@ -15,6 +15,7 @@ import { IdentificationModule } from './identification/identification.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { loggerParams } from './logging';
 import { PrivacyModule } from './privacy/privacy.module';
+import { AuditModule } from './audit/audit.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         PrivacyModule.forRoot(config),
         CoordinatorModule.forRoot(config),
         OversightModule,
+        AuditModule.forRoot(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

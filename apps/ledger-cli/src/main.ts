@@ -14,6 +14,7 @@ import { openEventStore } from '../../ledger-api/src/event-store/event-store.mod
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { seedDemo } from './demo';
 import { eraseSubject } from './erase-subject';
+import { registerAuditCommands } from './audit-commands';
 import { openSubjectKeys } from '../../ledger-api/src/privacy/subject-keys';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
@@ -210,6 +211,8 @@ export function program(): Command {
         console.log(`  ${agencyId.padEnd(20)} ${apiKey}`);
       console.log(`\ncase: ${result.caseId}`);
     });
+
+  registerAuditCommands(cli, dataDir);
 
   return cli;
 }

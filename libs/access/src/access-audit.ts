@@ -74,3 +74,45 @@ export const ACCESS_AUDIT_EVENT_TYPES = [
   'RecordAccessed',
   'AccessDenied',
 ] as const satisfies readonly AccessAuditEvent['type'][];
+
+/**
+ * Why the verifiable log was exported. An export holds every event of its range,
+ * so it is itself audited: who, which range, why, and which file.
+ */
+export const LOG_EXPORT_PURPOSES = [
+  'oversight-review',
+  'legal-proceedings',
+  'subject-access-request',
+  'integrity-check',
+] as const;
+export type LogExportPurpose = (typeof LOG_EXPORT_PURPOSES)[number];
+
+/**
+ * The reason of an export is a reference (a file number, a court case number),
+ * never prose: the event is immutable and must hold no personal data.
+ */
+export const LOG_EXPORT_REASON = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+
+export type LogExported = DomainEvent<
+  'LogExported',
+  {
+    readonly exportId: string;
+    /** Who exported: the operator's console (its OS account), or a principal through the API. */
+    readonly exportedBy:
+      | { readonly via: 'console'; readonly osUser: string; readonly host: string }
+      | { readonly via: 'api'; readonly principalId: string; readonly agencyId: string };
+    readonly fromPosition: number;
+    readonly toPosition: number;
+    readonly events: number;
+    /** The latest checkpoint in the export. */
+    readonly treeSize: number;
+    readonly rootHash: string;
+    readonly purpose: LogExportPurpose;
+    /** A reference, e.g. `DPA-2026-0117` (see `LOG_EXPORT_REASON`). */
+    readonly reason: string;
+    /** SHA-256 of the export file, so that the file can be matched to this event. */
+    readonly fileSha256: string;
+    readonly requestId: string;
+    readonly exportedAt: string;
+  }
+>;

@@ -113,6 +113,24 @@ export class LedgerConfig {
   })
   KEY_STORE_SCHEMA = 'nrm_keys';
 
+  /** The Ed25519 key that signs the audit log's checkpoints (PEM); default DATA_DIR/audit-signing-key.pem, made on first use (0600). */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty({ message: 'AUDIT_SIGNING_KEY_FILE must be a file path' })
+  AUDIT_SIGNING_KEY_FILE?: string = undefined;
+
+  /** A signed checkpoint of the audit log after this many new events. */
+  @IsInt({ message: 'AUDIT_CHECKPOINT_EVERY must be an integer from 1 to 1000000' })
+  @Min(1, { message: 'AUDIT_CHECKPOINT_EVERY must be an integer from 1 to 1000000' })
+  @Max(1_000_000, { message: 'AUDIT_CHECKPOINT_EVERY must be an integer from 1 to 1000000' })
+  AUDIT_CHECKPOINT_EVERY = 1000;
+
+  /** ... and at least this often while the log grows. */
+  @IsInt({ message: 'AUDIT_CHECKPOINT_INTERVAL_SECONDS must be an integer from 1 to 86400' })
+  @Min(1, { message: 'AUDIT_CHECKPOINT_INTERVAL_SECONDS must be an integer from 1 to 86400' })
+  @Max(86_400, { message: 'AUDIT_CHECKPOINT_INTERVAL_SECONDS must be an integer from 1 to 86400' })
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60;
+
   /** The projector process (apps/projector) answers GET /health on this port, on HOST. */
   @IsInt({ message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
   @Min(0, { message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
@@ -148,6 +166,8 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'BODY_LIMIT_BYTES',
   'STATS_MIN_CELL',
   'PROJECTOR_HEALTH_PORT',
+  'AUDIT_CHECKPOINT_EVERY',
+  'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
 ]);
 const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
 

@@ -1,0 +1,133 @@
+import {
+  hashToHex,
+  MerkleRangeError,
+  type AuditKeys,
+  type MerkleLog,
+  type SignedCheckpoint,
+} from '@nrm/audit';
+import { ProblemException } from '../http/problem';
+import type { CheckpointPageDto, ConsistencyProofDto, InclusionProofDto, PublicKeyDto } from './audit.dto';
+
+const DEFAULT_LIMIT = 20;
+
+function invalid(field: string, detail: string): ProblemException {
+  return new ProblemException({
+    status: 400,
+    title: 'Invalid request',
+    code: 'REQUEST.INVALID',
+    field,
+    detail,
+    errors: [{ field, message: detail }],
+  });
+}
+
+function beyond(field: string, detail: string): ProblemException {
+  return new ProblemException({
+    status: 422,
+    title: 'Beyond the signed log',
+    code: 'AUDIT.BEYOND_CHECKPOINT',
+    field,
+    detail,
+  });
+}
+
+/**
+ * What the API serves of the verifiable log: its public key, its signed
+ * checkpoints, and proofs against any tree up to the latest checkpoint (a proof
+ * against a tree nobody signed would prove nothing). Requests outside that
+ * range are 4xx problems naming the field.
+ */
+export class AuditProofs {
+  constructor(
+    private readonly log: MerkleLog,
+    private readonly keys: AuditKeys,
+  ) {}
+
+  publicKey(): PublicKeyDto {
+    return {
+      algorithm: 'Ed25519',
+      keyId: this.keys.keyId,
+      publicKeyPem: this.keys.publicKeyPem(),
+      publicKeyJwk: { ...this.keys.publicKeyJwk() },
+    };
+  }
+
+  latestCheckpoint(): SignedCheckpoint {
+    const latest = this.log.latestCheckpoint();
+    if (!latest)
+      throw new ProblemException({
+        status: 404,
+        title: 'No checkpoint yet',
+        code: 'AUDIT.NO_CHECKPOINT',
+        detail: 'The log has signed no checkpoint yet; one follows the first events.',
+      });
+    return latest;
+  }
+
+  checkpoints(query: { cursor?: number; limit?: number }): CheckpointPageDto {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const page = this.log.checkpoints({ after: query.cursor ?? 0, limit: limit + 1 });
+    const entries = page.slice(0, limit);
+    const last = entries[entries.length - 1];
+    return { entries, ...(page.length > limit && last ? { next: { cursor: last.treeSize } } : {}) };
+  }
+
+  inclusion(position: number, treeSize?: number): InclusionProofDto {
+    const latest = this.latestCheckpoint();
+    const size = treeSize ?? latest.treeSize;
+    if (size > latest.treeSize)
+      throw beyond(
+        'treeSize',
+        `treeSize ${size} is beyond the latest signed checkpoint, of ${latest.treeSize} events`,
+      );
+    if (position > size) throw beyond('position', `position ${position} is beyond a tree of ${size} events`);
+    const proof = this.answer(() => this.log.inclusionProof(position, size));
+    const checkpoint = this.log.checkpointAt(size);
+    return {
+      position,
+      leafIndex: proof.leafIndex,
+      treeSize: size,
+      leafHash: hashToHex(proof.leafHash),
+      rootHash: hashToHex(proof.rootHash),
+      proof: proof.proof.map(hashToHex),
+      ...(checkpoint ? { checkpoint } : {}),
+    };
+  }
+
+  consistency(from: number, to?: number): ConsistencyProofDto {
+    const latest = this.latestCheckpoint();
+    const second = to ?? latest.treeSize;
+    if (from > second) throw invalid('from', `from (${from}) must not be larger than to (${second})`);
+    if (second > latest.treeSize)
+      throw beyond(
+        to === undefined ? 'from' : 'to',
+        `${second} is beyond the latest signed checkpoint, of ${latest.treeSize} events`,
+      );
+    const proof = this.answer(() => this.log.consistencyProof(from, second));
+    const fromCheckpoint = this.log.checkpointAt(from);
+    const toCheckpoint = this.log.checkpointAt(second);
+    return {
+      fromSize: from,
+      toSize: second,
+      fromRoot: hashToHex(proof.firstRoot),
+      toRoot: hashToHex(proof.secondRoot),
+      proof: proof.proof.map(hashToHex),
+      ...(fromCheckpoint ? { fromCheckpoint } : {}),
+      ...(toCheckpoint ? { toCheckpoint } : {}),
+    };
+  }
+
+  /** The log's own range errors, for sizes it no longer or not yet holds, as 4xx naming the field. */
+  private answer<T>(compute: () => T): T {
+    try {
+      return compute();
+    } catch (error) {
+      if (error instanceof MerkleRangeError) {
+        const field =
+          { firstSize: 'from', secondSize: 'to', leafIndex: 'position' }[error.field] ?? error.field;
+        throw beyond(field, error.message);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { AuditProofs } from './audit-proofs';
+import {
+  CheckpointPageDto,
+  CheckpointPageQuery,
+  ConsistencyProofDto,
+  ConsistencyProofQuery,
+  InclusionProofDto,
+  InclusionProofQuery,
+  PublicKeyDto,
+  SignedCheckpointDto,
+} from './audit.dto';
+import { ProofsForOversight, ProofView } from './proofs-for-oversight.guard';
+
+export const AUDIT_PROOFS = Symbol('AUDIT_PROOFS');
+
+/**
+ * The verifiable log: every stored event is a leaf of an RFC 9162 Merkle tree,
+ * whose roots the ledger signs (Ed25519) as checkpoints. Any principal may read
+ * the key and the checkpoints; proofs are for the oversight body.
+ */
+@ApiTags('audit log')
+@ApiBearerAuth()
+@Controller('audit')
+export class AuditController {
+  constructor(@Inject(AUDIT_PROOFS) private readonly proofs: AuditProofs) {}
+
+  @Get('public-key')
+  @ApiOperation({ summary: 'The Ed25519 public key that signs checkpoints (PEM and JWK), with its key id.' })
+  @ApiOkResponse({ type: PublicKeyDto })
+  publicKey(): PublicKeyDto {
+    return this.proofs.publicKey();
+  }
+
+  @Get('checkpoints/latest')
+  @ApiOperation({
+    summary: 'The latest signed checkpoint: tree size, root hash, time, key id and signature.',
+  })
+  @ApiOkResponse({ type: SignedCheckpointDto })
+  @ApiNotFoundResponse({ description: 'AUDIT.NO_CHECKPOINT: none signed yet.' })
+  latest() {
+    return this.proofs.latestCheckpoint();
+  }
+
+  @Get('checkpoints')
+  @ApiOperation({
+    summary: 'Every signed checkpoint, smallest tree first, in pages (cursor: the last tree size).',
+  })
+  @ApiOkResponse({ type: CheckpointPageDto })
+  checkpoints(@Query() query: CheckpointPageQuery): CheckpointPageDto {
+    return this.proofs.checkpoints(query);
+  }
+
+  @Get('proofs/inclusion')
+  @UseGuards(ProofsForOversight)
+  @ProofView('audit-inclusion-proof')
+  @ApiOperation({
+    summary:
+      'Inclusion proof (RFC 9162 §2.1.3) of the event at a position in a tree up to the latest checkpoint. Oversight body only; refusals audited.',
+  })
+  @ApiOkResponse({ type: InclusionProofDto })
+  @ApiForbiddenResponse({ description: 'OVERSIGHT.ONLY (audited as AccessDenied).' })
+  @ApiUnprocessableEntityResponse({
+    description: 'AUDIT.BEYOND_CHECKPOINT: position or treeSize beyond the signed log.',
+  })
+  inclusion(@Query() query: InclusionProofQuery): InclusionProofDto {
+    return this.proofs.inclusion(query.position, query.treeSize);
+  }
+
+  @Get('proofs/consistency')
+  @UseGuards(ProofsForOversight)
+  @ProofView('audit-consistency-proof')
+  @ApiOperation({
+    summary:
+      'Consistency proof (RFC 9162 §2.1.4) that the tree of `from` events is a prefix of the tree of `to` events. Oversight body only; refusals audited.',
+  })
+  @ApiOkResponse({ type: ConsistencyProofDto })
+  @ApiForbiddenResponse({ description: 'OVERSIGHT.ONLY (audited as AccessDenied).' })
+  @ApiUnprocessableEntityResponse({ description: 'AUDIT.BEYOND_CHECKPOINT: a size beyond the signed log.' })
+  consistency(@Query() query: ConsistencyProofQuery): ConsistencyProofDto {
+    return this.proofs.consistency(query.from, query.to);
+  }
+}

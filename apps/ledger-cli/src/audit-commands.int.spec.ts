@@ -1,0 +1,241 @@
+import { SqliteEventStore, type RecordedEvent } from '@nrm/event-store';
+import { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appendInvented } from '../../../libs/audit/test/invented-events';
+import { EXIT, registerAuditCommands, type ConsoleIo } from './audit-commands';
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+let dir: string;
+
+/** Runs the console with these arguments, as `npm run ledger -- …` would, and says how it ended. */
+async function ledger(...args: string[]): Promise<Run> {
+  const result = { code: 0, out: '', err: '' };
+  const io: ConsoleIo = {
+    out: (text) => void (result.out += text),
+    err: (text) => void (result.err += text),
+    setExitCode: (code) => void (result.code = code),
+    exitNow: (code) => {
+      throw new Exit(code);
+    },
+    progress: false,
+  };
+  const cli = new Command('ledger').option('--data-dir <dir>').exitOverride();
+  registerAuditCommands(cli, () => cli.opts<{ dataDir?: string }>().dataDir, io);
+  try {
+    await cli.parseAsync(['--data-dir', dir, ...args], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof Exit)) throw error;
+    result.code = error.code;
+  }
+  return result;
+}
+
+async function withStore<T>(work: (store: SqliteEventStore) => Promise<T>): Promise<T> {
+  const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite'), synchronous: 'NORMAL' });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const file = (name: string) => join(dir, name);
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nrm-cli-audit-'));
+  await withStore((store) => appendInvented(store, 400));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ledger export / verify / checkpoint / public-key', () => {
+  async function exportAndTrust(): Promise<void> {
+    const checkpoint = await ledger('checkpoint');
+    expect(checkpoint.code).toBe(EXIT.ok);
+    writeFileSync(file('trusted.json'), checkpoint.out);
+    const key = await ledger('public-key');
+    expect(key.out).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    writeFileSync(file('log.pub'), key.out);
+    const exported = await ledger(
+      'export',
+      ...['--from', '101', '--to', '350', '--out', file('range.ndjson')],
+      ...['--purpose', 'oversight-review', '--reason', 'DPA-2026-0117'],
+    );
+    expect(exported.err).toBe('');
+    expect(exported.code).toBe(EXIT.ok);
+  }
+
+  it('exports a range, records who exported it and why, and verifies it', async () => {
+    await exportAndTrust();
+    const bytes = readFileSync(file('range.ndjson'));
+    expect(statSync(file('range.ndjson')).mode & 0o777).toBe(0o600);
+    expect(bytes.toString().split('\n')).toHaveLength(1 + 250 + 1 + 1); // header, events, one checkpoint, end
+
+    const recorded: RecordedEvent[] = [];
+    await withStore(async (store) => {
+      for await (const e of store.readAll({ filter: { eventTypes: ['LogExported'] } })) recorded.push(e);
+    });
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]!.stream).toMatch(/^access-/);
+    expect(recorded[0]!.data).toMatchObject({
+      fromPosition: 101,
+      toPosition: 350,
+      events: 250,
+      treeSize: 400,
+      purpose: 'oversight-review',
+      reason: 'DPA-2026-0117',
+      fileSha256: createHash('sha256').update(bytes).digest('hex'),
+      exportedBy: { via: 'console' },
+    });
+
+    const verified = await ledger(
+      'verify',
+      ...[
+        '--file',
+        file('range.ndjson'),
+        '--checkpoint',
+        file('trusted.json'),
+        '--public-key',
+        file('log.pub'),
+      ],
+    );
+    expect(verified.code).toBe(EXIT.ok);
+    expect(JSON.parse(verified.out)).toMatchObject({
+      verified: true,
+      fromPosition: 101,
+      toPosition: 350,
+      events: 250,
+    });
+  });
+
+  it('exits 1 with one line naming the fault and its position', async () => {
+    await exportAndTrust();
+    const lines = readFileSync(file('range.ndjson'), 'utf8').split('\n');
+    lines.splice(120, 1); // position 220
+    writeFileSync(file('range.ndjson'), lines.join('\n'));
+    const verified = await ledger(
+      'verify',
+      ...[
+        '--file',
+        file('range.ndjson'),
+        '--checkpoint',
+        file('trusted.json'),
+        '--public-key',
+        file('log.pub'),
+      ],
+    );
+    expect(verified.code).toBe(EXIT.fault);
+    expect(verified.out).toBe(
+      'not verified: missing at position 220 (line 121): position 220 is not in the export (position 221 follows 219)\n',
+    );
+  });
+
+  it('exits 2 on a usage error', async () => {
+    const usage = async (...args: string[]) => {
+      const run = await ledger(...args);
+      expect(run.code).toBe(EXIT.usage);
+      return run.err;
+    };
+    const exportArgs = ['--out', file('x.ndjson'), '--purpose', 'integrity-check', '--reason', 'CASE-1'];
+    expect(await usage('export', '--from', '1', ...exportArgs)).toMatch(/--to <position>' not specified/);
+    expect(await usage('export', '--from', '1.5', '--to', '3', ...exportArgs)).toMatch(/whole number from 1/);
+    expect(await usage('export', '--from', '0', '--to', '3', ...exportArgs)).toMatch(/whole number from 1/);
+    expect(await usage('export', '--from', '9', '--to', '3', ...exportArgs)).toMatch(
+      /must not be after --to/,
+    );
+    expect(await usage('export', '--from', '1', '--to', '999', ...exportArgs)).toMatch(
+      /beyond the last stored event/,
+    );
+    expect(
+      await usage(
+        'export',
+        '--from',
+        '1',
+        '--to',
+        '3',
+        '--out',
+        file('y'),
+        '--purpose',
+        'curiosity',
+        '--reason',
+        'A',
+      ),
+    ).toMatch(/Allowed choices are/);
+    expect(
+      await usage(
+        'export',
+        '--from',
+        '1',
+        '--to',
+        '3',
+        '--out',
+        file('y'),
+        '--purpose',
+        'integrity-check',
+        '--reason',
+        'because I wanted to',
+      ),
+    ).toMatch(/a reference/);
+    expect(
+      await usage(
+        'verify',
+        '--file',
+        file('none'),
+        '--checkpoint',
+        file('none.json'),
+        '--public-key',
+        file('none.pub'),
+      ),
+    ).toMatch(/cannot read/);
+    writeFileSync(file('not-a-key.pub'), 'hello');
+    writeFileSync(file('cp.json'), '{}');
+    expect(
+      await usage(
+        'verify',
+        '--file',
+        file('none'),
+        '--checkpoint',
+        file('cp.json'),
+        '--public-key',
+        file('not-a-key.pub'),
+      ),
+    ).toMatch(/not a readable public key/);
+    expect(await usage('verify', '--file', file('none'))).toMatch(/required option/);
+  });
+
+  it('refuses to overwrite an export, and leaves no temporary file behind', async () => {
+    await exportAndTrust();
+    const before = readFileSync(file('range.ndjson'));
+    const again = await ledger(
+      'export',
+      ...[
+        '--from',
+        '1',
+        '--to',
+        '10',
+        '--out',
+        file('range.ndjson'),
+        '--purpose',
+        'integrity-check',
+        '--reason',
+        'R-2',
+      ],
+    );
+    expect(again.code).toBe(EXIT.usage);
+    expect(readFileSync(file('range.ndjson'))).toEqual(before);
+    expect(readdirSync(dir).filter((name) => name.includes('.partial-'))).toEqual([]);
+  });
+});

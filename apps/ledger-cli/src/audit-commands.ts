@@ -1,0 +1,406 @@
+/**
+ * The verifiable log at the console: `export` a range of the log with its
+ * signed checkpoints (itself audited as `LogExported`), `verify` an export
+ * against a trusted checkpoint and the public key, and print the latest
+ * `checkpoint` and the `public-key`.
+ *
+ * Exit codes: 0 verified (or done), 1 a fault (one line saying which, where),
+ * 2 a usage error.
+ */
+import {
+  AuditKeyError,
+  describeFault,
+  MerkleLog,
+  MerkleRangeError,
+  publicKeyFrom,
+  verifyExport,
+  writeExport,
+  type AuditKeys,
+  type ExportSummary,
+} from '@nrm/audit';
+import {
+  accessStream,
+  LOG_EXPORT_PURPOSES,
+  LOG_EXPORT_REASON,
+  type LogExported,
+  type LogExportPurpose,
+} from '@nrm/access';
+import { SqliteEventStore, type EventStore, type NewEvent } from '@nrm/event-store';
+import { Presets, SingleBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { once } from 'node:events';
+import {
+  AUDIT_DEFAULTS,
+  auditKeys,
+  auditLogFile,
+  type AuditConfig,
+} from '../../ledger-api/src/audit/audit.module';
+import { ConfigError, loadConfig, type LedgerConfig } from '../../ledger-api/src/config/config';
+import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
+
+export const EXIT = { ok: 0, fault: 1, usage: 2 } as const;
+
+/** Where the commands write and how they end; the default is the process's. Tests pass their own. */
+export interface ConsoleIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** The exit code once the command has finished and closed what it opened. */
+  readonly setExitCode: (code: number) => void;
+  /** Ends at once: a usage error found while parsing the command line. */
+  readonly exitNow: (code: number) => never;
+  /** Progress bars on stderr for long runs. */
+  readonly progress: boolean;
+}
+
+export const processIo: ConsoleIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+  exitNow: (code) => process.exit(code),
+  progress: true,
+};
+
+/** A wrong invocation: exit code 2. */
+class UsageError extends Error {}
+
+/** Runs long enough for a progress bar from this many events. */
+const LONG_RUN = 10_000;
+
+function position(name: string) {
+  return (value: string): number => {
+    if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1)
+      throw new InvalidArgumentError(`${name} must be a whole number from 1`);
+    return Number(value);
+  };
+}
+
+function reason(value: string): string {
+  if (!LOG_EXPORT_REASON.test(value))
+    throw new InvalidArgumentError(
+      'the reason must be a reference (e.g. a file number): letters, digits, ".", "_", ":", "/" and "-", up to 200 characters, no prose',
+    );
+  return value;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function bar(
+  io: ConsoleIo,
+  label: string,
+  total: number,
+): { update(done: number, rate: number): void; stop(): void } {
+  if (!io.progress || total < LONG_RUN) return { update: () => undefined, stop: () => undefined };
+  const progress = new SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} events | {rate} events/s`, hideCursor: true },
+    Presets.shades_classic,
+  );
+  progress.start(total, 0, { rate: 0 });
+  return {
+    update: (done, rate) => progress.update(done, { rate: Math.round(rate) }),
+    stop: () => progress.stop(),
+  };
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/**
+ * Adds `export`, `verify`, `checkpoint` and `public-key` to the console.
+ * `dataDir` gives the console's --data-dir, when set.
+ */
+export function registerAuditCommands(
+  cli: Command,
+  dataDir: () => string | undefined,
+  io: ConsoleIo = processIo,
+): void {
+  const config = (): LedgerConfig & AuditConfig => {
+    const dir = dataDir();
+    try {
+      return loadConfig({ ...process.env, ...(dir ? { DATA_DIR: dir } : {}) });
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+  };
+
+  /** Opens the store and the log (catching it up to the store's head), runs `work`, closes both. */
+  const withLog = async <T>(
+    work: (store: EventStore, log: MerkleLog, keys: AuditKeys) => Promise<T>,
+  ): Promise<T> => {
+    const settings = config();
+    const keys = auditKeys(settings);
+    const store = new SqliteEventStore({
+      filename: eventStoreFile(settings),
+      synchronous: settings.SQLITE_SYNCHRONOUS,
+    });
+    try {
+      const log = new MerkleLog({
+        store,
+        filename: auditLogFile(settings),
+        signer: keys,
+        checkpointEvery: settings.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
+        checkpointIntervalMs: 0,
+      });
+      try {
+        const head = await store.headPosition();
+        const progress = bar(io, 'audit log', head - log.treeSize);
+        await log.catchUp((p) => progress.update(p.processed, p.leavesPerSec));
+        progress.stop();
+        return await work(store, log, keys);
+      } finally {
+        await log.close();
+      }
+    } finally {
+      await store.close();
+    }
+  };
+
+  const command = (name: string, description: string): Command =>
+    cli
+      .command(name)
+      .description(description)
+      .configureOutput({ writeOut: io.out, writeErr: io.err })
+      .exitOverride((error: CommanderError) => io.exitNow(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
+
+  const run =
+    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      try {
+        io.setExitCode(await action(...args));
+      } catch (error) {
+        const usage =
+          error instanceof UsageError || error instanceof AuditKeyError || error instanceof MerkleRangeError;
+        io.err(`ledger: ${messageOf(error)}\n`);
+        io.setExitCode(usage ? EXIT.usage : EXIT.fault);
+      }
+    };
+
+  command('export', 'export a range of the verifiable log, with its signed checkpoints, as NDJSON (audited)')
+    .requiredOption('--from <position>', 'first position (inclusive)', position('--from'))
+    .requiredOption('--to <position>', 'last position (inclusive)', position('--to'))
+    .requiredOption('--out <file>', 'the export file to write (mode 0600)')
+    .addOption(
+      new Option('--purpose <purpose>', 'why the log is exported')
+        .choices(LOG_EXPORT_PURPOSES)
+        .makeOptionMandatory(),
+    )
+    .requiredOption(
+      '--reason <reference>',
+      'a reference for the request, e.g. a file number (no prose)',
+      reason,
+    )
+    .option('--force', 'replace --out if it exists')
+    .action(
+      run(
+        async (o: {
+          from: number;
+          to: number;
+          out: string;
+          purpose: LogExportPurpose;
+          reason: string;
+          force?: boolean;
+        }) => {
+          if (o.from > o.to) throw new UsageError('--from must not be after --to');
+          if (!o.force && existsSync(o.out))
+            throw new UsageError(`${o.out} exists; choose another --out, or add --force`);
+          return withLog(async (store, log) => {
+            const head = await store.headPosition();
+            if (o.to > head)
+              throw new UsageError(`--to ${o.to} is beyond the last stored event, at position ${head}`);
+            log.checkpoint();
+            const summary = await writeFile(o.out, async (sink) => {
+              const progress = bar(io, 'export', o.to - o.from + 1);
+              const result = await writeExport(store, log, { from: o.from, to: o.to }, sink, (p) =>
+                progress.update(p.processed, p.eventsPerSec),
+              );
+              progress.stop();
+              // Fail closed: an export that cannot be recorded is not kept.
+              await recordExport(store, result, o.purpose, o.reason);
+              return result;
+            });
+            io.out(
+              `${JSON.stringify({
+                out: o.out,
+                fromPosition: summary.fromPosition,
+                toPosition: summary.toPosition,
+                events: summary.events,
+                checkpoints: summary.checkpoints,
+                treeSize: summary.treeSize,
+                rootHash: summary.rootHash,
+                sha256: summary.sha256,
+                eventsPerSec: Math.round(summary.eventsPerSec),
+              })}\n`,
+            );
+            const changed = summary.changedPositions;
+            if (changed.length === 0) return EXIT.ok;
+            io.err(
+              `ledger: ${changed.length} exported event(s) no longer match what the log recorded, the first at position ${changed[0]}: the event store was changed; verify names each\n`,
+            );
+            return EXIT.fault;
+          });
+        },
+      ),
+    );
+
+  command('verify', 'verify an export against a trusted checkpoint and the log’s public key')
+    .requiredOption('--file <export>', 'the export file (NDJSON)')
+    .requiredOption(
+      '--checkpoint <file>',
+      'a trusted checkpoint (JSON), e.g. from GET /audit/checkpoints/latest',
+    )
+    .requiredOption(
+      '--public-key <file>',
+      'the log’s public key (PEM or JWK), e.g. from GET /audit/public-key',
+    )
+    .action(
+      run(async (o: { file: string; checkpoint: string; publicKey: string }) => {
+        const read = (file: string, option: string): string => {
+          try {
+            return readFileSync(file, 'utf8');
+          } catch (error) {
+            throw new UsageError(`${option}: cannot read ${file} (${messageOf(error)})`);
+          }
+        };
+        let trusted: unknown;
+        try {
+          trusted = JSON.parse(read(o.checkpoint, '--checkpoint'));
+        } catch (error) {
+          if (error instanceof UsageError) throw error;
+          throw new UsageError(`--checkpoint: ${o.checkpoint} is not JSON`);
+        }
+        const key = publicKeyFrom(read(o.publicKey, '--public-key'));
+        if (!existsSync(o.file)) throw new UsageError(`--file: ${o.file} does not exist`);
+        let progress: ReturnType<typeof bar> | undefined;
+        const verdict = await verifyExport(createReadStream(o.file), {
+          trustedCheckpoint: trusted,
+          publicKey: key,
+          progressEvery: 5000,
+          onProgress: (p) => {
+            progress ??= bar(io, 'verify', p.total);
+            progress.update(p.processed, p.eventsPerSec);
+          },
+        });
+        progress?.stop();
+        if (!verdict.ok) {
+          io.out(`not verified: ${describeFault(verdict.fault)}\n`);
+          return EXIT.fault;
+        }
+        io.out(
+          `${JSON.stringify({
+            verified: true,
+            fromPosition: verdict.fromPosition,
+            toPosition: verdict.toPosition,
+            events: verdict.events,
+            checkpoints: verdict.checkpoints,
+            trustedTreeSize: verdict.trustedTreeSize,
+            seconds: Number(verdict.seconds.toFixed(3)),
+            eventsPerSec: Math.round(verdict.eventsPerSec),
+          })}\n`,
+        );
+        return EXIT.ok;
+      }),
+    );
+
+  command(
+    'checkpoint',
+    'bring the log up to date, sign a checkpoint if it grew, and print the latest one (JSON)',
+  ).action(
+    run(async () =>
+      withLog(async (_store, log) => {
+        const latest = log.checkpoint();
+        if (!latest) throw new UsageError('the event store is empty: there is nothing to sign');
+        io.out(`${JSON.stringify(latest)}\n`);
+        return EXIT.ok;
+      }),
+    ),
+  );
+
+  command('public-key', 'print the public key that signs checkpoints (PEM, or --jwk)')
+    .option('--jwk', 'as a JSON Web Key')
+    .action(
+      run(async (o: { jwk?: boolean }) => {
+        const keys = auditKeys(config());
+        io.out(o.jwk ? `${JSON.stringify(keys.publicKeyJwk())}\n` : keys.publicKeyPem());
+        return EXIT.ok;
+      }),
+    );
+}
+
+/**
+ * Writes a file through a temporary one beside it (mode 0600: an export holds
+ * case data), flushed to disk, renamed into place only once `write` succeeds.
+ */
+async function writeFile<T>(
+  out: string,
+  write: (sink: { write(line: string): Promise<void> }) => Promise<T>,
+): Promise<T> {
+  const temporary = `${out}.partial-${randomUUID()}`;
+  const stream = createWriteStream(temporary, { flags: 'wx', mode: 0o600 });
+  try {
+    await once(stream, 'open');
+    const result = await write({
+      write: async (line) => {
+        if (!stream.write(line)) await once(stream, 'drain');
+      },
+    });
+    await new Promise<void>((resolve, reject) =>
+      stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    const handle = await open(temporary, 'r+');
+    await handle.sync();
+    await handle.close();
+    await rename(temporary, out);
+    return result;
+  } catch (error) {
+    stream.destroy();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Appends the `LogExported` event: who exported which range, why, and the file's hash. */
+async function recordExport(
+  store: EventStore,
+  summary: ExportSummary,
+  purpose: LogExportPurpose,
+  reasonReference: string,
+): Promise<void> {
+  const exportId = randomUUID();
+  const requestId = `cli-${randomUUID()}`;
+  const now = new Date().toISOString();
+  const data: LogExported['data'] = {
+    exportId,
+    exportedBy: { via: 'console', osUser: osUser(), host: hostname() },
+    fromPosition: summary.fromPosition,
+    toPosition: summary.toPosition,
+    events: summary.events,
+    treeSize: summary.treeSize,
+    rootHash: summary.rootHash,
+    purpose,
+    reason: reasonReference,
+    fileSha256: summary.sha256,
+    requestId,
+    exportedAt: now,
+  };
+  const event: NewEvent = {
+    id: exportId,
+    type: 'LogExported',
+    schemaVersion: 1,
+    data: JSON.parse(JSON.stringify(data)) as NewEvent['data'],
+    metadata: { correlationId: requestId, occurredAt: now },
+  };
+  await store.append(accessStream(exportId), [event], { expectedRevision: 'no-stream' });
+}

@@ -1,0 +1,10 @@
+export * from './canonical-json';
+export * from './encoding';
+export * from './merkle';
+export { MerkleTree } from './merkle-tree';
+export * from './leaf';
+export * from './checkpoint';
+export * from './audit-keys';
+export * from './merkle-log';
+export * from './export';
+export * from './verify-export';

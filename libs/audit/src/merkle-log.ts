@@ -1,0 +1,629 @@
+import Database from 'better-sqlite3';
+import type { EventStore, RecordedEvent, Subscription } from '@nrm/event-store';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  parseSignedCheckpoint,
+  signCheckpoint,
+  type CheckpointSigner,
+  type SignedCheckpoint,
+} from './checkpoint';
+import { HASH_BYTES, hashToHex } from './encoding';
+import { eventLeafHash } from './leaf';
+import {
+  consistencyPath,
+  frontierOf,
+  inclusionPath,
+  MerkleRangeError,
+  nodeHash,
+  rootFromFrontier,
+  type PerfectSubtrees,
+} from './merkle';
+
+export interface MerkleLogLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface MerkleLogOptions {
+  readonly store: EventStore;
+  /** The log's own SQLite file (DATA_DIR/audit.sqlite), or ':memory:'. Its directory is created. */
+  readonly filename: string;
+  readonly signer: CheckpointSigner;
+  /** Sign a checkpoint once this many events have been added since the last one (default 1000). */
+  readonly checkpointEvery?: number;
+  /** And at least this often while events keep coming (default 60 s; 0: only by count). */
+  readonly checkpointIntervalMs?: number;
+  /** Events added per transaction (default 512). */
+  readonly batchSize?: number;
+  readonly clock?: () => Date;
+  readonly logger?: MerkleLogLogger;
+}
+
+export type MerkleLogState = 'stopped' | 'running' | 'failed' | 'closed';
+
+export interface MerkleLogHealth {
+  readonly ok: boolean;
+  readonly state: MerkleLogState;
+  readonly treeSize: number;
+  readonly latestCheckpoint?: { readonly treeSize: number; readonly time: string };
+  readonly failure?: { readonly position?: number; readonly message: string };
+}
+
+/** The event at `position` no longer hashes to the leaf recorded for it: the event store was changed. */
+export class LogDiverged extends Error {
+  constructor(readonly position: number) {
+    super(
+      `the stored event at position ${position} no longer matches the leaf the audit log recorded for it`,
+    );
+    this.name = 'LogDiverged';
+  }
+}
+
+/** The store skipped a position: leaf n of the log is the event at position n + 1, without gaps. */
+export class LogGap extends Error {
+  constructor(
+    readonly expected: number,
+    readonly position: number,
+  ) {
+    super(`the event store delivered position ${position} where the audit log expected ${expected}`);
+    this.name = 'LogGap';
+  }
+}
+
+export interface InclusionProof {
+  readonly position: number;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leafHash: Buffer;
+  readonly rootHash: Buffer;
+  readonly proof: Buffer[];
+}
+
+export interface ConsistencyProof {
+  readonly firstSize: number;
+  readonly secondSize: number;
+  readonly firstRoot: Buffer;
+  readonly secondRoot: Buffer;
+  readonly proof: Buffer[];
+}
+
+export interface CatchUpResult {
+  readonly treeSize: number;
+  readonly added: number;
+  readonly seconds: number;
+  readonly leavesPerSec: number;
+}
+
+interface CheckpointRow {
+  tree_size: number;
+  root_hash: string;
+  time: string;
+  key_id: string;
+  signature: string;
+}
+
+interface Waiter {
+  readonly treeSize: number;
+  readonly settle: (reached: boolean) => void;
+}
+
+const SCHEMA_VERSION = 1;
+
+/**
+ * One row per perfect subtree (level 0: the leaves), so that any root or proof
+ * up to the tree's size costs O(log n) look-ups per subtree (O(log² n) for a
+ * whole proof); about two rows per event. Rows never change once written.
+ */
+const SCHEMA = `
+  CREATE TABLE merkle_nodes (
+    level INTEGER NOT NULL CHECK (level >= 0),
+    idx   INTEGER NOT NULL CHECK (idx >= 0),
+    hash  BLOB    NOT NULL CHECK (length(hash) = ${HASH_BYTES}),
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE checkpoints (
+    tree_size INTEGER PRIMARY KEY CHECK (tree_size > 0),
+    root_hash TEXT NOT NULL,
+    time      TEXT NOT NULL,
+    key_id    TEXT NOT NULL,
+    signature TEXT NOT NULL
+  );
+  CREATE TRIGGER merkle_nodes_are_immutable_update BEFORE UPDATE ON merkle_nodes
+    BEGIN SELECT RAISE(ABORT, 'merkle nodes are immutable'); END;
+  CREATE TRIGGER merkle_nodes_are_immutable_delete BEFORE DELETE ON merkle_nodes
+    BEGIN SELECT RAISE(ABORT, 'merkle nodes are immutable'); END;
+  CREATE TRIGGER checkpoints_are_immutable_update BEFORE UPDATE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+  CREATE TRIGGER checkpoints_are_immutable_delete BEFORE DELETE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+`;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
+  return {
+    treeSize: row.tree_size,
+    rootHash: row.root_hash,
+    time: row.time,
+    keyId: row.key_id,
+    signature: row.signature,
+  };
+}
+
+/**
+ * The verifiable log of every stored event: leaf n is the event at store
+ * position n + 1 (`eventLeafHash`), added in position order from a catch-up
+ * subscription, with signed checkpoints every `checkpointEvery` events or
+ * `checkpointIntervalMs`. Its own SQLite file holds every perfect subtree's
+ * hash and the checkpoints.
+ *
+ * Several processes may keep the same file (the API and the console): each
+ * batch is one immediate transaction that reads the stored size first, skips
+ * leaves another process added (checking that they match), and continues from
+ * there. A stored event that no longer matches its recorded leaf stops the log
+ * (`LogDiverged`): that is the tampering it exists to reveal.
+ */
+export class MerkleLog implements PerfectSubtrees {
+  private readonly db: Database.Database;
+  private readonly store: EventStore;
+  private readonly signer: CheckpointSigner;
+  private readonly checkpointEvery: number;
+  private readonly checkpointIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly clock: () => Date;
+  private readonly logger: MerkleLogLogger | undefined;
+
+  private readonly sql: {
+    lastLeaf: Database.Statement<[], { last: number | null }>;
+    node: Database.Statement<[number, number], { hash: Buffer }>;
+    insertNode: Database.Statement<[number, number, Buffer]>;
+    latest: Database.Statement<[], CheckpointRow>;
+    checkpointAt: Database.Statement<[number], CheckpointRow>;
+    checkpointPage: Database.Statement<[number, number], CheckpointRow>;
+    insertCheckpoint: Database.Statement<[number, string, string, string, string]>;
+  };
+  private readonly addBatch: (leaves: readonly { position: number; hash: Buffer }[]) => {
+    size: number;
+    refusal?: LogDiverged | LogGap;
+  };
+  private readonly signNow: () => SignedCheckpoint | undefined;
+
+  private state: MerkleLogState = 'stopped';
+  private failure: { position?: number; message: string } | undefined;
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private buffer: RecordedEvent[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Set<Waiter>();
+  private size = 0;
+
+  constructor(options: MerkleLogOptions) {
+    const every = options.checkpointEvery ?? 1000;
+    const interval = options.checkpointIntervalMs ?? 60_000;
+    const batch = options.batchSize ?? 512;
+    if (!Number.isSafeInteger(every) || every < 1)
+      throw new RangeError('checkpointEvery must be a whole number from 1');
+    if (!Number.isSafeInteger(interval) || interval < 0)
+      throw new RangeError('checkpointIntervalMs must be a whole number from 0');
+    if (!Number.isSafeInteger(batch) || batch < 1)
+      throw new RangeError('batchSize must be a whole number from 1');
+    this.store = options.store;
+    this.signer = options.signer;
+    this.checkpointEvery = every;
+    this.checkpointIntervalMs = interval;
+    this.batchSize = batch;
+    this.clock = options.clock ?? (() => new Date());
+    this.logger = options.logger;
+
+    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+    this.db = new Database(options.filename);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // Lost nodes are recomputed from the event store after a power loss; the events themselves are FULL.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    const db = this.db;
+    const columns = 'tree_size, root_hash, time, key_id, signature';
+    this.sql = {
+      lastLeaf: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = 0'),
+      node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
+      insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      latest: db.prepare(`SELECT ${columns} FROM checkpoints ORDER BY tree_size DESC LIMIT 1`),
+      checkpointAt: db.prepare(`SELECT ${columns} FROM checkpoints WHERE tree_size = ?`),
+      checkpointPage: db.prepare(
+        `SELECT ${columns} FROM checkpoints WHERE tree_size > ? ORDER BY tree_size ASC LIMIT ?`,
+      ),
+      insertCheckpoint: db.prepare(`INSERT OR IGNORE INTO checkpoints (${columns}) VALUES (?, ?, ?, ?, ?)`),
+    };
+    const addBatch = db.transaction((leaves: readonly { position: number; hash: Buffer }[]) =>
+      this.addInTransaction(leaves),
+    );
+    this.addBatch = (leaves) => addBatch.immediate(leaves);
+    const signNow = db.transaction(() => this.checkpointInTransaction());
+    this.signNow = () => signNow.immediate();
+    this.size = this.storedSize();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION)
+      throw new Error(
+        `the audit log has schema version ${version}, newer than this nrm-ledger knows (${SCHEMA_VERSION}); upgrade nrm-ledger first`,
+      );
+    if (version === SCHEMA_VERSION) return;
+    this.db
+      .transaction(() => {
+        this.db.exec(SCHEMA);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
+  }
+
+  // ---- the tree -----------------------------------------------------------
+
+  /** Leaves in the log, as stored (another process may have added some). */
+  get treeSize(): number {
+    this.size = this.storedSize();
+    return this.size;
+  }
+
+  private storedSize(): number {
+    const last = this.sql.lastLeaf.get()?.last;
+    return last === null || last === undefined ? 0 : last + 1;
+  }
+
+  node(level: number, index: number): Buffer {
+    const row = this.sql.node.get(level, index);
+    if (!row) throw new Error(`the audit log has no node ${index} at level ${level}`);
+    return row.hash;
+  }
+
+  /** The recorded leaf hash of the event at `position`, if the log has reached it. */
+  leafHash(position: number): Buffer | undefined {
+    return this.sql.node.get(0, position - 1)?.hash;
+  }
+
+  private checkSize(field: string, size: number, min = 0): void {
+    if (!Number.isSafeInteger(size) || size < min)
+      throw new MerkleRangeError(field, `${field} must be a whole number from ${min}`);
+    const stored = this.treeSize;
+    if (size > stored)
+      throw new MerkleRangeError(field, `${field} ${size} is beyond the log, which holds ${stored} events`);
+  }
+
+  /** The roots of the perfect subtrees that make up the first `size` leaves, left first. */
+  frontierAt(size: number): Buffer[] {
+    this.checkSize('treeSize', size);
+    return frontierOf(size).map(({ level, index }) => this.node(level, index));
+  }
+
+  rootAt(size: number): Buffer {
+    return rootFromFrontier(this.frontierAt(size));
+  }
+
+  inclusionProof(position: number, treeSize: number): InclusionProof {
+    this.checkSize('treeSize', treeSize, 1);
+    if (!Number.isSafeInteger(position) || position < 1)
+      throw new MerkleRangeError('position', 'position must be a whole number from 1');
+    if (position > treeSize)
+      throw new MerkleRangeError('position', `position ${position} is beyond a tree of ${treeSize} events`);
+    const leafIndex = position - 1;
+    return {
+      position,
+      leafIndex,
+      treeSize,
+      leafHash: this.node(0, leafIndex),
+      rootHash: this.rootAt(treeSize),
+      proof: inclusionPath(this, leafIndex, treeSize),
+    };
+  }
+
+  consistencyProof(firstSize: number, secondSize: number): ConsistencyProof {
+    this.checkSize('secondSize', secondSize);
+    this.checkSize('firstSize', firstSize);
+    if (firstSize > secondSize)
+      throw new MerkleRangeError(
+        'firstSize',
+        `firstSize ${firstSize} is larger than secondSize ${secondSize}`,
+      );
+    return {
+      firstSize,
+      secondSize,
+      firstRoot: this.rootAt(firstSize),
+      secondRoot: this.rootAt(secondSize),
+      proof: consistencyPath(this, firstSize, secondSize),
+    };
+  }
+
+  // ---- checkpoints --------------------------------------------------------
+
+  latestCheckpoint(): SignedCheckpoint | undefined {
+    const row = this.sql.latest.get();
+    return row ? toCheckpoint(row) : undefined;
+  }
+
+  checkpointAt(treeSize: number): SignedCheckpoint | undefined {
+    const row = this.sql.checkpointAt.get(treeSize);
+    return row ? toCheckpoint(row) : undefined;
+  }
+
+  /** Checkpoints with a tree size above `after`, smallest first. */
+  checkpoints(options: { after?: number; limit?: number } = {}): SignedCheckpoint[] {
+    return this.sql.checkpointPage
+      .all(options.after ?? 0, options.limit ?? Number.MAX_SAFE_INTEGER)
+      .map(toCheckpoint);
+  }
+
+  /** Every checkpoint, smallest first, read in pages. */
+  *allCheckpoints(): Generator<SignedCheckpoint> {
+    let after = 0;
+    for (;;) {
+      const page = this.checkpoints({ after, limit: 256 });
+      yield* page;
+      if (page.length < 256) return;
+      after = page[page.length - 1]!.treeSize;
+    }
+  }
+
+  /** Signs a checkpoint of the whole log now, unless the latest one already covers it; returns the latest. */
+  checkpoint(): SignedCheckpoint | undefined {
+    return this.signNow();
+  }
+
+  private checkpointInTransaction(): SignedCheckpoint | undefined {
+    const size = this.storedSize();
+    const latest = this.latestCheckpoint();
+    if (size === 0 || (latest && latest.treeSize >= size)) return latest;
+    const checkpoint = signCheckpoint(this.signer, {
+      treeSize: size,
+      rootHash: hashToHex(this.rootAt(size)),
+      time: this.clock().toISOString(),
+    });
+    const parsed = parseSignedCheckpoint(checkpoint);
+    if (!parsed.ok) throw new Error(`the log made a malformed checkpoint: ${parsed.reason}`);
+    const { treeSize, rootHash, time, keyId, signature } = checkpoint;
+    this.sql.insertCheckpoint.run(treeSize, rootHash, time, keyId, signature);
+    this.logger?.info({ treeSize, rootHash }, 'audit checkpoint signed');
+    // Another process may have signed the same size first: the stored one is the checkpoint.
+    return this.checkpointAt(treeSize);
+  }
+
+  /** The interval's checkpoint: only when the log grew since the last one. */
+  private checkpointIfGrown(): void {
+    if (this.treeSize > (this.latestCheckpoint()?.treeSize ?? 0)) this.checkpoint();
+  }
+
+  // ---- adding events ------------------------------------------------------
+
+  /**
+   * Adds stored events, in position order, as leaves, and signs a checkpoint
+   * when `checkpointEvery` events have come since the last; returns the new
+   * tree size. Events the log already holds are checked against their leaves
+   * and skipped. At an event it must refuse (`LogDiverged`, `LogGap`) it keeps
+   * what came before and throws.
+   */
+  add(events: readonly RecordedEvent[]): number {
+    if (events.length === 0) return this.treeSize;
+    // Hashing needs no lock: only the inserts run inside the write transaction.
+    const leaves = events.map((event) => ({ position: event.position, hash: eventLeafHash(event) }));
+    const { size, refusal } = this.addBatch(leaves);
+    this.size = size;
+    this.settleWaiters();
+    if (refusal) throw refusal;
+    const latest = this.latestCheckpoint()?.treeSize ?? 0;
+    if (this.size - latest >= this.checkpointEvery) this.checkpoint();
+    return this.size;
+  }
+
+  private addInTransaction(leaves: readonly { position: number; hash: Buffer }[]): {
+    size: number;
+    refusal?: LogDiverged | LogGap;
+  } {
+    let size = this.storedSize();
+    // The roots of the complete subtrees so far: each new leaf merges with them as far as it completes one.
+    const frontier = frontierOf(size).map(({ level, index }) => ({
+      level,
+      index,
+      hash: this.node(level, index),
+    }));
+    for (const { position, hash } of leaves) {
+      const index = position - 1;
+      if (index < size) {
+        if (!this.node(0, index).equals(hash)) return { size, refusal: new LogDiverged(position) };
+        continue;
+      }
+      if (index > size) return { size, refusal: new LogGap(size + 1, position) };
+      this.sql.insertNode.run(0, index, hash);
+      let node = { level: 0, index, hash };
+      while (node.index % 2 === 1) {
+        const left = frontier.pop();
+        if (left?.level !== node.level || left.index !== node.index - 1)
+          throw new Error(`the audit log's frontier lacks node ${node.index - 1} at level ${node.level}`);
+        node = { level: node.level + 1, index: (node.index - 1) / 2, hash: nodeHash(left.hash, node.hash) };
+        this.sql.insertNode.run(node.level, node.index, node.hash);
+      }
+      frontier.push(node);
+      size++;
+    }
+    return { size };
+  }
+
+  /** Adds every event stored up to the store's head now, page by page; for the console and tests. */
+  async catchUp(
+    onProgress?: (p: { processed: number; total: number; leavesPerSec: number }) => void,
+  ): Promise<CatchUpResult> {
+    const started = performance.now();
+    const head = await this.store.headPosition();
+    const from = this.treeSize;
+    const rate = (added: number): number => {
+      const seconds = (performance.now() - started) / 1000;
+      return seconds > 0 ? added / seconds : 0;
+    };
+    let after = from;
+    while (after < head) {
+      const page: RecordedEvent[] = [];
+      for await (const event of this.store.readAll({
+        fromPosition: after === 0 ? 'start' : { after },
+        maxCount: Math.min(this.batchSize, head - after),
+      }))
+        page.push(event);
+      if (page.length === 0) break;
+      after = this.add(page);
+      onProgress?.({ processed: after, total: head, leavesPerSec: rate(after - from) });
+      await nextTurn();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      treeSize: this.treeSize,
+      added: this.size - from,
+      seconds,
+      leavesPerSec: rate(this.size - from),
+    };
+  }
+
+  // ---- following the store ------------------------------------------------
+
+  /** Follows the store from the log's size; resolves once subscribed. Restarts after a failure. */
+  async start(): Promise<void> {
+    if (this.state === 'closed') throw new Error('the audit log is closed');
+    if (this.state === 'running') return;
+    await this.stop();
+    this.failure = undefined;
+    const from = this.treeSize;
+    const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
+    this.subscription = subscription;
+    this.state = 'running';
+    this.loop = this.run(subscription);
+    if (this.checkpointIntervalMs > 0) {
+      this.checkpointTimer = setInterval(
+        () => this.guard(() => this.checkpointIfGrown()),
+        this.checkpointIntervalMs,
+      );
+      this.checkpointTimer.unref();
+    }
+    this.logger?.info({ fromPosition: from }, 'audit log started');
+  }
+
+  /** Ends the subscription after adding what it has delivered. */
+  async stop(): Promise<void> {
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    if (!this.loop) return;
+    await this.subscription?.close();
+    await this.loop;
+    this.loop = undefined;
+    this.subscription = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    await this.stop();
+    this.state = 'closed';
+    for (const waiter of this.waiters) waiter.settle(false);
+    this.db.close();
+  }
+
+  /** Resolves true once the log holds `treeSize` leaves, false after `timeoutMs` or if it fails. */
+  waitFor(treeSize: number, timeoutMs: number): Promise<boolean> {
+    if (this.state !== 'closed' && this.treeSize >= treeSize) return Promise.resolve(true);
+    if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        treeSize,
+        settle: (reached) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.settle(false), Math.max(0, timeoutMs));
+      this.waiters.add(waiter);
+    });
+  }
+
+  health(): MerkleLogHealth {
+    const latest = this.state === 'closed' ? undefined : this.latestCheckpoint();
+    return {
+      ok: this.state === 'running',
+      state: this.state,
+      treeSize: this.size,
+      ...(latest ? { latestCheckpoint: { treeSize: latest.treeSize, time: latest.time } } : {}),
+      ...(this.failure ? { failure: { ...this.failure } } : {}),
+    };
+  }
+
+  private async run(subscription: Subscription): Promise<void> {
+    try {
+      for await (const event of subscription) {
+        if (this.state !== 'running') break;
+        this.buffer.push(event);
+        if (this.buffer.length >= this.batchSize) {
+          this.flush();
+          await nextTurn();
+        } else {
+          // Events already read arrive within microtasks and join this batch.
+          this.flushTimer ??= setImmediate(() => {
+            this.flushTimer = undefined;
+            this.flush();
+          });
+        }
+      }
+      this.flush();
+    } catch (error) {
+      this.flush();
+      this.fail({ message: messageOf(error) });
+    } finally {
+      if (this.flushTimer) clearImmediate(this.flushTimer);
+      this.flushTimer = undefined;
+      this.buffer = [];
+      if (this.state === 'running') this.state = 'stopped';
+    }
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    const events = this.buffer;
+    this.buffer = [];
+    if (events.length === 0 || this.state !== 'running') return;
+    this.guard(() => this.add(events));
+  }
+
+  /** Runs a step of the live loop; a failure stops the log and shows in `health()`. */
+  private guard(step: () => void): void {
+    if (this.state !== 'running') return;
+    try {
+      step();
+    } catch (error) {
+      const position =
+        error instanceof LogDiverged ? error.position : error instanceof LogGap ? error.expected : undefined;
+      this.fail({ ...(position !== undefined ? { position } : {}), message: messageOf(error) });
+    }
+  }
+
+  private fail(failure: { position?: number; message: string }): void {
+    if (this.state !== 'running') return;
+    this.state = 'failed';
+    this.failure = failure;
+    this.logger?.error(failure, 'audit log stopped');
+    void this.subscription?.close();
+    for (const waiter of this.waiters) waiter.settle(false);
+  }
+
+  private settleWaiters(): void {
+    for (const waiter of this.waiters) if (this.size >= waiter.treeSize) waiter.settle(true);
+  }
+}
