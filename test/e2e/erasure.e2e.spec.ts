@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,7 +8,9 @@ import { SqliteEventStore } from '@nrm/event-store';
 import { SqliteReadModelStore } from '@nrm/projections';
 import { SubjectKeyStore } from '@nrm/privacy';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
+import { Command } from 'commander';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -57,6 +59,25 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     } finally {
       await store.close();
     }
+  }
+
+  /** The console's audit commands (`npm run ledger -- …`) on this ledger's data directory. */
+  async function ledger(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const result = { code: 0, out: '', err: '' };
+    const io: ConsoleIo = {
+      out: (text) => void (result.out += text),
+      err: (text) => void (result.err += text),
+      setExitCode: (code) => void (result.code = code),
+      exitNow: (code) => {
+        result.code = code;
+        throw new Error(`exit ${code}`);
+      },
+      progress: false,
+    };
+    const cli = new Command('ledger').exitOverride();
+    registerAuditCommands(cli, () => dataDir, io);
+    await cli.parseAsync(args, { from: 'user' }).catch(() => undefined);
+    return result;
   }
 
   async function call<T = Record<string, unknown>>(
@@ -183,6 +204,12 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     await keyStore.close();
     expect(key).toBeDefined();
 
+    // A checkpoint the oversight body keeps from before the erasure.
+    const trusted = await ledger('checkpoint');
+    expect(trusted.code).toBe(0);
+    writeFileSync(join(dataDir, 'trusted-checkpoint.json'), trusted.out);
+    writeFileSync(join(dataDir, 'log.pub'), (await ledger('public-key')).out);
+
     // Only the oversight body's oversight role or the coordinator may erase; others learn nothing.
     const reason = 'Request of the person through the assisting NGO, ref. 2026-311.';
     expect((await call('ngo-canary', 'POST', `/subjects/${subjectId}/erasure`, { reason })).status).toBe(403);
@@ -214,9 +241,31 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     );
     expect(pastAfter.body.categories.identity).toEqual({ erased: true });
 
-    // Stop the ledger so that every file is as it will stay, then search every byte.
+    // Stop the ledger so that every file is as it will stay.
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
+
+    // The log still verifies against the checkpoint taken before the erasure: no event was changed.
+    const store = new SqliteEventStore({ filename: join(dataDir, 'events.sqlite') });
+    const head = await store.headPosition();
+    await store.close();
+    const exportFile = join(dataDir, 'export.ndjson');
+    const exported = await ledger(
+      'export',
+      ...['--from', '1', '--to', String(head), '--out', exportFile],
+      ...['--purpose', 'integrity-check', '--reason', 'ERASURE-CHECK-1'],
+    );
+    expect(exported.err).toBe('');
+    expect(exported.code).toBe(0);
+    const verified = await ledger(
+      'verify',
+      ...['--file', exportFile, '--checkpoint', join(dataDir, 'trusted-checkpoint.json')],
+      ...['--public-key', join(dataDir, 'log.pub')],
+    );
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.out)).toMatchObject({ verified: true });
+
+    // Then every byte of every file (events, read models, keys, audit log, the export) and the logs.
     const needles = [
       Buffer.from(canary),
       key!,
@@ -233,7 +282,7 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     }
     for (const needle of needles) if (logs.includes(needle.toString('utf8'))) hits++;
     process.stdout.write(
-      `erasure canary: ${files.length} files (${bytes} bytes) and ${logs.length} characters of trace logs searched; plaintext and key hits ${hits}\n`,
+      `erasure canary: ${files.length} files (${bytes} bytes, an export of ${head} events among them) and ${logs.length} characters of trace logs searched; plaintext and key hits ${hits}; the log verifies against the checkpoint from before the erasure\n`,
     );
     expect(logs.length).toBeGreaterThan(1000); // the logs were there to search
     expect(hits).toBe(0);
