@@ -5,7 +5,7 @@ import { runQueryBenchmark } from './query';
 import { runRebuildBenchmark } from './rebuild';
 import { runScaleBenchmark } from './scale';
 import { runWithdrawalBenchmark } from './withdrawal';
-import { renderChart } from './chart';
+import { writeReport } from './report';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   await runRebuildBenchmark();
   await runWithdrawalBenchmark();
   await runScaleBenchmark();
-  console.log(`written ${await renderChart()}`);
+  await writeReport();
   console.log(
     `\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in bench/results/`,
   );
