@@ -169,7 +169,12 @@ describe.each(READ_MODEL_BACKENDS)('Projector on $name read models, crash safety
           }
         },
       ),
-      { seed, numRuns: Number(process.env.FC_RUNS ?? (backend.name === 'sqlite' ? 20 : 10)) },
+      {
+        seed,
+        numRuns: Number(
+          process.env.FC_RUNS ?? (process.env.NRM_LONG ? 40 : 10) / (backend.name === 'sqlite' ? 1 : 2),
+        ),
+      },
     );
     console.log(`crash-safety property (${backend.name}): kills landed ${JSON.stringify(landed)}`);
     // The runs must actually have interrupted projection work, not only killed an idle process.
