@@ -2,28 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import type { LedgerConfig } from './config/config';
+import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/framework-errors';
 import { useBoundedJsonParser } from './http/json-body';
 import { validationPipe } from './http/validation';
 import { requestId } from './logging';
 import { setUpOpenApi } from './openapi';
-
-/** A request Node cannot even parse (bad header bytes, say) still gets a problem document, then the socket closes. */
-function malformedHttp(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) return;
-  const body = JSON.stringify({
-    type: 'about:blank',
-    title: 'Bad Request',
-    status: 400,
-    code: 'HTTP.MALFORMED_REQUEST',
-    detail: 'The request could not be parsed as HTTP.',
-  });
-  socket.end(
-    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
 
 /** Builds the ledger app from a validated configuration (used by main and by the e2e tests). */
 export async function createApp(config: LedgerConfig): Promise<NestFastifyApplication> {
@@ -32,7 +17,9 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     new FastifyAdapter({
       bodyLimit: config.BODY_LIMIT_BYTES,
       genReqId: requestId,
-      clientErrorHandler: malformedHttp,
+      clientErrorHandler: unparsableRequestAsProblem,
+      // Errors of Fastify's router (an undecodable path, an over-long path parameter) as problems too.
+      frameworkErrors: frameworkErrorAsProblem,
     }),
     // bodyParser: false keeps Nest from adding form and text parsers: commands are JSON only.
     { bufferLogs: true, abortOnError: false, bodyParser: false },

@@ -175,7 +175,18 @@ export class CommandExecutor {
       }));
       try {
         const result = await this.store.append(spec.stream, events, { expectedRevision });
-        return { stream: spec.stream, ...result, eventIds: events.map((e) => e.id), replayed: false };
+        const eventIds = events.map((e) => e.id);
+        if (firstId !== undefined) {
+          // The store answers an append of ids it already holds, in the same place, as a retry of
+          // that append. With a derived id, another process may have stored them for a request
+          // with the same key: then they are that request's events, not this one's.
+          const stored = await this.eventAt(spec.stream, result.revision - events.length + 1);
+          if (stored?.metadata.requestFingerprint !== context.fingerprint) throw new IdempotencyKeyReused();
+          const ours =
+            stored.metadata.correlationId === context.requestId && stored.metadata.occurredAt === context.now;
+          return { stream: spec.stream, ...result, eventIds, replayed: !ours };
+        }
+        return { stream: spec.stream, ...result, eventIds, replayed: false };
       } catch (error) {
         if (error instanceof WrongExpectedRevision) {
           // Jittered exponential back-off (at most ~0.6 s in all) against writers in other processes.
@@ -192,6 +203,11 @@ export class CommandExecutor {
       }
     }
     throw new CommandConflict(this.maxAttempts);
+  }
+
+  private async eventAt(stream: string, revision: number): Promise<RecordedEvent | undefined> {
+    for await (const event of this.store.readStream(stream, { from: revision, maxCount: 1 })) return event;
+    return undefined;
   }
 
   private replay(stream: string, earlier: readonly RecordedEvent[], context: CommandContext): CommandResult {

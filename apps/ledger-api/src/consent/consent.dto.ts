@@ -52,7 +52,7 @@ export class ConsentCaptureDto {
 }
 
 class ScopeDto {
-  @ApiProperty({ isArray: true, example: ['ngo-safe-harbour', 'shelter-east'] })
+  @ApiProperty({ type: String, isArray: true, example: ['ngo-safe-harbour', 'shelter-east'] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
@@ -93,6 +93,7 @@ export class GrantConsentDto extends ScopeDto {
 
 export class WithdrawConsentDto {
   @ApiPropertyOptional({
+    type: String,
     isArray: true,
     description: 'Withdraw for these agencies only. With no list at all, the whole consent is withdrawn.',
   })

@@ -124,6 +124,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'The record changed meanwhile',
         code: exception.code,
         detail: 'Someone else recorded a change to this record first. Reload it and try again.',
+        retryAfterSeconds: 1,
       };
     }
     if (exception instanceof DuplicateEventId) {
