@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { idDerivationSecret } from './commands/id-secret';
 import type { LedgerConfig } from './config/config';
 import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/framework-errors';
 import { useBoundedJsonParser } from './http/json-body';
@@ -28,12 +29,15 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
   // Fastify's own text/plain parser would hand a string to the validation pipe; 415 says it better.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   useBoundedJsonParser(app.getHttpAdapter().getInstance());
+  const idSecret = idDerivationSecret(config);
   // Every answer names its request id, so that a caseworker can quote it in a support call.
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', async (request, reply) => {
       void reply.header('x-request-id', request.id);
+      // What ids derived from an Idempotency-Key are keyed with (see commands/id-secret.ts).
+      (request.raw as { idSecret?: Buffer }).idSecret = idSecret;
     });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();

@@ -10,10 +10,9 @@ import {
 } from '@nrm/event-store';
 import type { Actor, DomainEvent } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { keyedUuid } from './id-secret';
 
 /** Namespace of the ids derived from idempotency keys (a fixed, random UUID). */
-const ID_NAMESPACE = '6f0c7f8e-5b1d-4c59-9a55-2f0f7d3c8a41';
 
 /** Who asks, when, and how to recognise a retry of the same request. */
 export interface CommandContext {
@@ -25,6 +24,8 @@ export interface CommandContext {
   readonly idempotencyKey?: string;
   /** A digest of what was asked (route and body): a reused key with another request is refused. */
   readonly fingerprint: string;
+  /** Keys the ids derived from an Idempotency-Key (see id-secret.ts); needed whenever a key is given. */
+  readonly idSecret?: Buffer;
 }
 
 export interface CommandResult {
@@ -73,7 +74,9 @@ export class RequestIds {
     const key = this.context.idempotencyKey;
     if (key === undefined) return randomUUID();
     const scope = this.context.actor?.principalId ?? 'console';
-    return uuidv5(`${scope}\u0000${key}\u0000${what}`, ID_NAMESPACE);
+    if (this.context.idSecret === undefined)
+      throw new Error('ids derived from an Idempotency-Key need the id secret');
+    return keyedUuid(this.context.idSecret, `${scope}\u0000${key}\u0000${what}`);
   }
 }
 

@@ -8,6 +8,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /** Builds the command context of a request: actor, time, request id, Idempotency-Key and a digest of the request. */
 export function commandContextOf(request: AuthenticatedRequest): CommandContext {
+  const idSecret = (request.raw as { idSecret?: unknown }).idSecret;
   const key = request.headers['idempotency-key'];
   if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
     throw new ProblemException({
@@ -28,6 +29,7 @@ export function commandContextOf(request: AuthenticatedRequest): CommandContext 
     requestId: typeof requestId === 'string' ? requestId : 'unknown',
     ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
     fingerprint,
+    ...(Buffer.isBuffer(idSecret) ? { idSecret } : {}),
   };
 }
 

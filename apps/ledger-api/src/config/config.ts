@@ -10,6 +10,7 @@ import {
   IsUrl,
   Matches,
   Max,
+  MinLength,
   Min,
   validateSync,
 } from 'class-validator';
@@ -131,6 +132,15 @@ export class LedgerConfig {
   @Max(86_400, { message: 'AUDIT_CHECKPOINT_INTERVAL_SECONDS must be an integer from 1 to 86400' })
   AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60;
 
+  /**
+   * Keys the ids derived from an Idempotency-Key. Set the same value (32+ characters) on every
+   * process writing to one EventStoreDB; unset, it is made once into DATA_DIR.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'ID_DERIVATION_SECRET must be at least 32 characters' })
+  ID_DERIVATION_SECRET?: string = undefined;
+
   /** The projector process (apps/projector) answers GET /health on this port, on HOST. */
   @IsInt({ message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
   @Min(0, { message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
@@ -217,6 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     // Shown without its user name and password.
     problems.push(
       `EVENTSTOREDB_URL ${eventStoreDbProblem} (got ${JSON.stringify(redactConnectionString(config.EVENTSTOREDB_URL))})`,
+    );
+  if (config.EVENT_STORE === 'eventstoredb' && config.ID_DERIVATION_SECRET === undefined)
+    problems.push(
+      'ID_DERIVATION_SECRET must be set when EVENT_STORE=eventstoredb: the same value on every API replica',
     );
   if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');

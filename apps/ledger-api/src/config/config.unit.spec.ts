@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
       AUDIT_SIGNING_KEY_FILE: undefined,
+      ID_DERIVATION_SECRET: undefined,
       AUDIT_CHECKPOINT_EVERY: 1000,
       AUDIT_CHECKPOINT_INTERVAL_SECONDS: 60,
       PROJECTOR_HEALTH_PORT: 3001,
@@ -120,6 +121,17 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig: EVENT_STORE=eventstoredb', () => {
+  const SECRET = 'an-invented-secret-of-at-least-32-characters';
+
+  it('needs the id secret with EventStoreDB: every replica must derive the same ids', () => {
+    expect(() =>
+      loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://es:2113?tls=false' }),
+    ).toThrow('ID_DERIVATION_SECRET must be set when EVENT_STORE=eventstoredb');
+    expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short' })).toThrow(
+      'ID_DERIVATION_SECRET must be at least 32 characters',
+    );
+  });
+
   it('reads an EventStoreDB or KurrentDB connection string', () => {
     for (const url of [
       'esdb://eventstore:2113?tls=false',
@@ -127,7 +139,9 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
       'kurrentdb://admin:changeit@kurrentdb:2113?tls=false',
       'kurrentdb+discover://cluster.example:2113?nodePreference=leader',
     ]) {
-      expect(loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: url })).toMatchObject({
+      expect(
+        loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: url, ID_DERIVATION_SECRET: SECRET }),
+      ).toMatchObject({
         EVENT_STORE: 'eventstoredb',
         EVENTSTOREDB_URL: url,
       });

@@ -1,0 +1,37 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { LedgerConfig } from '../config/config';
+
+/**
+ * The secret that ids derived from an Idempotency-Key are keyed with, so that
+ * nobody can compute a case id from a principal id and a key. From
+ * ID_DERIVATION_SECRET (required when several processes share an event store
+ * without sharing a data directory, i.e. with EventStoreDB), else made once
+ * into DATA_DIR/id-derivation.secret (0600), which processes sharing the
+ * embedded store share too.
+ */
+export function idDerivationSecret(config: Pick<LedgerConfig, 'DATA_DIR' | 'ID_DERIVATION_SECRET'>): Buffer {
+  if (config.ID_DERIVATION_SECRET !== undefined) return Buffer.from(config.ID_DERIVATION_SECRET, 'utf8');
+  const file = join(resolve(config.DATA_DIR), 'id-derivation.secret');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      // Another process made it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    chmodSync(file, 0o600);
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
+}
+
+/** A UUID (version 5 layout) keyed by the secret: the same inputs give the same id, others cannot compute it. */
+export function keyedUuid(secret: Buffer, input: string): string {
+  const bytes = createHmac('sha256', secret).update(input, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
