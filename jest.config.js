@@ -13,5 +13,8 @@ module.exports = {
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60_000,
+  // A real Kafka broker (scripts/kafka.sh, KRaft, from the official Maven artifacts) for the relay's tests.
+  globalSetup: '<rootDir>/test/kafka-global-setup.js',
+  globalTeardown: '<rootDir>/test/kafka-global-teardown.js',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { renderChart } from './chart';
 
 type Json = Record<string, unknown>;
@@ -19,6 +20,8 @@ function read(name: string): Json | undefined {
 
 const n = (value: unknown, digits = 0): string =>
   typeof value === 'number' ? value.toLocaleString('en-GB', { maximumFractionDigits: digits }) : '–';
+const text = (value: unknown): string =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
 const verdict = (ratio: unknown, aim: number, higherIsBetter = true): string =>
   typeof ratio !== 'number' ? '–' : (higherIsBetter ? ratio >= aim : ratio <= aim) ? 'met' : '**short**';
@@ -126,7 +129,7 @@ export function resultTable(): string {
   const env = dates[0];
   const header = ['benchmark', 'ours', 'baseline, same run', 'ratio', 'aim', ''];
   return [
-    `Measured on ${String(env?.cores ?? '?')} cores (${String(env?.cpu ?? '?')}), Node ${String(env?.node ?? '?')}; runs of ${dates
+    `Measured on ${text(env?.cores)} cores (${text(env?.cpu)}), Node ${text(env?.node)}; runs of ${dates
       .map((r) => String(r.date).slice(0, 10))
       .filter((d, i, all) => all.indexOf(d) === i)
       .join(', ')}.`,
@@ -139,11 +142,14 @@ export function resultTable(): string {
 
 export async function writeReport(file = join(process.cwd(), 'BENCHMARKS.md')): Promise<void> {
   await renderChart();
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
+  const current = readFileSync(file, 'utf8');
+  const start = current.indexOf(START);
+  const end = current.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${file} lacks the ${START} … ${END} markers`);
-  writeFileSync(file, `${text.slice(0, start + START.length)}\n${resultTable()}\n${text.slice(end)}`);
+  const updated = `${current.slice(0, start + START.length)}\n${resultTable()}\n${current.slice(end)}`;
+  // Formatted as the repository's Prettier settings want, so that `npm run lint` stays green.
+  const options = (await resolveConfig(file)) ?? {};
+  writeFileSync(file, await format(updated, { ...options, filepath: file }));
   console.log(`written ${file}`);
 }
 

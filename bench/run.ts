@@ -3,6 +3,7 @@ import { runAppendBenchmark } from './append';
 import { runCommandBenchmark } from './command';
 import { runQueryBenchmark } from './query';
 import { runRebuildBenchmark } from './rebuild';
+import { runRelayBenchmark } from './relay';
 import { runScaleBenchmark } from './scale';
 import { runWithdrawalBenchmark } from './withdrawal';
 import { writeReport } from './report';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   await runQueryBenchmark();
   await runRebuildBenchmark();
   await runWithdrawalBenchmark();
+  await runRelayBenchmark();
   await runScaleBenchmark();
   await writeReport();
   console.log(

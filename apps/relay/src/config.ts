@@ -1,0 +1,87 @@
+/** Every setting the relay reads from its environment, validated at start with one line per problem. */
+export interface RelayConfig {
+  /** Bootstrap brokers, `host:port`. */
+  readonly KAFKA_BROKERS: readonly string[];
+  readonly DATA_DIR: string;
+  readonly EVENT_STORE: 'sqlite';
+  readonly SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL';
+  readonly RELAY_CLIENT_ID: string;
+  /** Put before every topic name (`<prefix>nrm.agency.<agencyId>`, `<prefix>nrm.coordinator`). */
+  readonly RELAY_TOPIC_PREFIX: string;
+  readonly RELAY_BATCH_SIZE: number;
+  readonly RELAY_RETRY_MAX_MS: number;
+  /** GET /health answers on this port, on HOST; 0 picks a free one. */
+  readonly RELAY_HEALTH_PORT: number;
+  readonly HOST: string;
+  readonly LOG_LEVEL: LogLevel;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class RelayConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Relay configuration error:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'RelayConfigError';
+  }
+}
+
+const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const NAME = /^[A-Za-z0-9._-]+$/;
+
+export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T, hint = ''): T => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const found = allowed.find((a) => a === raw);
+    const choices = allowed.length > 2 ? `one of ${allowed.join(', ')}` : allowed.join(' or ');
+    if (found === undefined) problems.push(`${name} must be ${choices}${hint}`);
+    return found ?? fallback;
+  };
+
+  const brokersRaw = value('KAFKA_BROKERS');
+  const brokers = (brokersRaw ?? '').split(',').map((b) => b.trim());
+  if (brokersRaw === undefined)
+    problems.push('KAFKA_BROKERS is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092');
+  else if (!brokers.every((b) => BROKER.test(b) && Number(b.split(':')[1]) <= 65535))
+    problems.push(
+      'KAFKA_BROKERS must be a comma-separated list of host:port, e.g. kafka-1:9092,kafka-2:9092',
+    );
+
+  const clientId = value('RELAY_CLIENT_ID') ?? 'nrm-relay';
+  if (!NAME.test(clientId)) problems.push('RELAY_CLIENT_ID must be letters, digits, ".", "_" or "-"');
+  const prefix = value('RELAY_TOPIC_PREFIX') ?? '';
+  if (prefix !== '' && (!NAME.test(prefix) || prefix.length > 100))
+    problems.push('RELAY_TOPIC_PREFIX must be at most 100 letters, digits, ".", "_" or "-"');
+
+  const config: RelayConfig = {
+    KAFKA_BROKERS: brokers,
+    DATA_DIR: value('DATA_DIR') ?? './data',
+    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite'] as const, 'sqlite', ' (the embedded default)'),
+    SQLITE_SYNCHRONOUS: oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
+    RELAY_CLIENT_ID: clientId,
+    RELAY_TOPIC_PREFIX: prefix,
+    RELAY_BATCH_SIZE: integer('RELAY_BATCH_SIZE', 500, 1, 10_000),
+    RELAY_RETRY_MAX_MS: integer('RELAY_RETRY_MAX_MS', 30_000, 100, 600_000),
+    RELAY_HEALTH_PORT: integer('RELAY_HEALTH_PORT', 3002, 0, 65535),
+    HOST: value('HOST') ?? '127.0.0.1',
+    LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  if (problems.length > 0) throw new RelayConfigError(problems);
+  return config;
+}

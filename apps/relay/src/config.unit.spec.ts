@@ -1,0 +1,68 @@
+import { loadRelayConfig, RelayConfigError } from './config';
+
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadRelayConfig(env);
+  } catch (error) {
+    if (error instanceof RelayConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('relay configuration', () => {
+  it('needs only the brokers, and defaults the rest', () => {
+    expect(loadRelayConfig({ KAFKA_BROKERS: '127.0.0.1:19092' })).toEqual({
+      KAFKA_BROKERS: ['127.0.0.1:19092'],
+      DATA_DIR: './data',
+      EVENT_STORE: 'sqlite',
+      SQLITE_SYNCHRONOUS: 'FULL',
+      RELAY_CLIENT_ID: 'nrm-relay',
+      RELAY_TOPIC_PREFIX: '',
+      RELAY_BATCH_SIZE: 500,
+      RELAY_RETRY_MAX_MS: 30_000,
+      RELAY_HEALTH_PORT: 3002,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('reads a list of brokers and the optional settings', () => {
+    const config = loadRelayConfig({
+      KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+      RELAY_TOPIC_PREFIX: 'staging.',
+      RELAY_BATCH_SIZE: '50',
+      RELAY_HEALTH_PORT: '0',
+      EVENT_STORE: 'sqlite',
+    });
+    expect(config.KAFKA_BROKERS).toEqual(['kafka-1:9092', 'kafka-2:9092']);
+    expect(config.RELAY_TOPIC_PREFIX).toBe('staging.');
+    expect(config.RELAY_BATCH_SIZE).toBe(50);
+    expect(config.RELAY_HEALTH_PORT).toBe(0);
+  });
+
+  it('names every wrong variable, one line each', () => {
+    expect(
+      problemsOf({
+        EVENT_STORE: 'postgres',
+        RELAY_BATCH_SIZE: '0',
+        RELAY_RETRY_MAX_MS: 'soon',
+        RELAY_TOPIC_PREFIX: 'a/b',
+        LOG_LEVEL: 'loud',
+      }),
+    ).toEqual([
+      'KAFKA_BROKERS is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092',
+      'RELAY_TOPIC_PREFIX must be at most 100 letters, digits, ".", "_" or "-"',
+      'EVENT_STORE must be sqlite (the embedded default)',
+      'RELAY_BATCH_SIZE must be an integer from 1 to 10000',
+      'RELAY_RETRY_MAX_MS must be an integer from 100 to 600000',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
+  it('refuses brokers without a port, or with one out of range', () => {
+    expect(problemsOf({ KAFKA_BROKERS: 'kafka-1' })).toHaveLength(1);
+    expect(problemsOf({ KAFKA_BROKERS: 'kafka-1:99999' })).toHaveLength(1);
+    expect(problemsOf({ KAFKA_BROKERS: 'kafka-1:9092,' })).toHaveLength(1);
+  });
+});

@@ -1,0 +1,104 @@
+import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import type { OutgoingMessage } from './routing';
+
+/** Where the relay sends a batch; resolves only once every message of it is acknowledged. */
+export interface Publisher {
+  connect(): Promise<void>;
+  publish(messages: readonly OutgoingMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaPublisherOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** kafkajs' own warnings and errors (connection lost, retrying …): no payloads, only broker facts. */
+  readonly onClientLog?: (entry: { level: 'warn' | 'error'; namespace: string; message: string }) => void;
+}
+
+/**
+ * The relay's producer: idempotent, `acks: -1` (every in-sync replica), one request in flight so
+ * that a retried request cannot overtake the next one (order per case), and the Java client's
+ * partitioner so that a key lands where other Kafka clients would put it. Topics are created when
+ * first needed (with the broker's default partitions and replication), so brokers that do not
+ * create topics on their own work too.
+ */
+export class KafkaPublisher implements Publisher {
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private readonly topics = new Set<string>();
+
+  constructor(options: KafkaPublisherOptions) {
+    const onLog = options.onClientLog;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: 3000,
+      requestTimeout: 10_000,
+      // A few quick retries inside the client; the relay's own bounded back-off handles longer outages.
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+      logLevel: onLog ? logLevel.WARN : logLevel.NOTHING,
+      logCreator:
+        () =>
+        ({ namespace, level, log }: LogEntry) => {
+          if (!onLog || (level !== logLevel.WARN && level !== logLevel.ERROR)) return;
+          onLog({ level: level === logLevel.ERROR ? 'error' : 'warn', namespace, message: log.message });
+        },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.disconnect();
+    // A new producer (and producer id) after every outage: what a failed batch may have left in the
+    // old one's sequence numbers cannot block the new one. Duplicates that follow are deduplicated
+    // by consumers through the event-id header.
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+    });
+    const admin = this.kafka.admin();
+    this.producer = producer;
+    this.admin = admin;
+    await admin.connect();
+    await producer.connect();
+    this.topics.clear();
+    for (const topic of await admin.listTopics()) this.topics.add(topic);
+  }
+
+  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = this.producer;
+    const admin = this.admin;
+    if (!producer || !admin) throw new Error('the Kafka publisher is not connected');
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const message of messages) {
+      const list = byTopic.get(message.topic);
+      if (list) list.push(message);
+      else byTopic.set(message.topic, [message]);
+    }
+    const missing = [...byTopic.keys()].filter((topic) => !this.topics.has(topic));
+    if (missing.length > 0) {
+      // false when another client created them meanwhile: they exist either way.
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      for (const topic of missing) this.topics.add(topic);
+    }
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
+      })),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    const producer = this.producer;
+    const admin = this.admin;
+    this.producer = undefined;
+    this.admin = undefined;
+    await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
+  }
+}

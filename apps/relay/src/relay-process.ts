@@ -1,0 +1,103 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { SqliteEventStore, type EventStore } from '@nrm/event-store';
+import pino, { type Logger } from 'pino';
+import type { RelayConfig } from './config';
+import { KafkaPublisher } from './kafka-publisher';
+import { DEFAULT_RETRY, Relay } from './relay';
+import { RelayStore } from './relay-store';
+import { topicNames } from './routing';
+
+export interface RunningRelay {
+  readonly relay: Relay;
+  /** Where GET /health answers. */
+  readonly healthUrl: string;
+  /** Stops the relay (the batch in flight is finished), the health server, and closes both stores. */
+  stop(): Promise<void>;
+}
+
+/** The event store the API writes: the same file under DATA_DIR. */
+export function eventStoreFile(config: RelayConfig): string {
+  return join(resolve(config.DATA_DIR), 'events.sqlite');
+}
+
+export function relayStoreFile(config: RelayConfig): string {
+  return join(resolve(config.DATA_DIR), 'relay.sqlite');
+}
+
+/**
+ * The relay as its own process: reads the event store from its checkpoint and publishes to Kafka,
+ * and answers GET /health (200 while it delivers, 503 with the last error while Kafka or the store
+ * fails; `parked` counts events it could not map). One relay per DATA_DIR and topic prefix.
+ */
+export async function runRelay(
+  config: RelayConfig,
+  options: { logger?: Logger; store?: EventStore } = {},
+): Promise<RunningRelay> {
+  const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { app: 'relay' } });
+  const store =
+    options.store ??
+    new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
+  const relayStore = new RelayStore(relayStoreFile(config), { synchronous: config.SQLITE_SYNCHRONOUS });
+  const publisher = new KafkaPublisher({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.RELAY_CLIENT_ID,
+    onClientLog: (entry) => logger.debug({ kafka: entry.namespace, level: entry.level }, entry.message),
+  });
+  const relay = new Relay({
+    store,
+    relayStore,
+    publisher,
+    topics: topicNames(config.RELAY_TOPIC_PREFIX),
+    batchSize: config.RELAY_BATCH_SIZE,
+    retry: { firstMs: DEFAULT_RETRY.firstMs, maxMs: config.RELAY_RETRY_MAX_MS },
+    logger: {
+      debug: (obj, msg) => logger.debug(obj, msg),
+      info: (obj, msg) => logger.info(obj, msg),
+      warn: (obj, msg) => logger.warn(obj, msg),
+      error: (obj, msg) => logger.error(obj, msg),
+    },
+  });
+
+  const server = healthServer(relay);
+  await new Promise<void>((listening, failed) => {
+    server.once('error', failed);
+    server.listen(config.RELAY_HEALTH_PORT, config.HOST, () => listening());
+  });
+  const address = server.address() as AddressInfo;
+  const healthUrl = `http://${config.HOST}:${address.port}/health`;
+
+  const parked = relayStore.parkedCount();
+  if (parked > 0) logger.warn({ parked }, 'parked events wait in relay.sqlite (table relay_parked)');
+  relay.start();
+  logger.info(
+    { healthUrl, brokers: config.KAFKA_BROKERS, topicPrefix: config.RELAY_TOPIC_PREFIX },
+    'relay process ready',
+  );
+
+  return {
+    relay,
+    healthUrl,
+    async stop() {
+      await new Promise<void>((closed) => server.close(() => closed()));
+      await relay.stop();
+      logger.info({ checkpoint: relay.health().checkpoint }, 'relay stopped');
+      relayStore.close();
+      await store.close();
+    },
+  };
+}
+
+function healthServer(relay: Relay): Server {
+  return createServer((request, response) => {
+    if (request.method !== 'GET' || request.url !== '/health') {
+      response.writeHead(404, { 'content-type': 'application/problem+json' });
+      response.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));
+      return;
+    }
+    const health = relay.health();
+    response.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health }));
+  });
+}

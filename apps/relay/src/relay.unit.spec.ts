@@ -1,0 +1,121 @@
+import { SqliteEventStore } from '@nrm/event-store';
+import { appendPlanned, interleavedCases } from '../test/case-events';
+import { expectedDeliveries, storedEvents } from '../test/delivery';
+import type { Publisher } from './kafka-publisher';
+import { Relay } from './relay';
+import { RelayStore } from './relay-store';
+import { topicNames, type OutgoingMessage } from './routing';
+
+/** A stand-in for Kafka that fails on demand: `failures` says what the next sends do. */
+class ScriptedPublisher implements Publisher {
+  readonly acknowledged: OutgoingMessage[] = [];
+  readonly written: OutgoingMessage[] = [];
+  connects = 0;
+  /** 'refuse': nothing written; 'lose-ack': written, but the acknowledgement never arrives. */
+  failures: Array<'refuse' | 'lose-ack'> = [];
+
+  async connect(): Promise<void> {
+    this.connects++;
+  }
+
+  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const failure = this.failures.shift();
+    if (failure === 'refuse') throw new Error('broker unavailable');
+    this.written.push(...messages);
+    if (failure === 'lose-ack') throw new Error('request timed out');
+    this.acknowledged.push(...messages);
+  }
+
+  async disconnect(): Promise<void> {}
+}
+
+describe('the relay loop', () => {
+  let store: SqliteEventStore;
+  let relayStore: RelayStore;
+  let relay: Relay | undefined;
+  const prefix = 'unit.';
+
+  beforeEach(() => {
+    store = new SqliteEventStore({ filename: ':memory:', synchronous: 'NORMAL' });
+    relayStore = new RelayStore(':memory:');
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relayStore.close();
+    await store.close();
+  });
+
+  function start(publisher: Publisher, batchSize = 10): Relay {
+    relay = new Relay({
+      store,
+      relayStore,
+      publisher,
+      topics: topicNames(prefix),
+      batchSize,
+      retry: { firstMs: 5, maxMs: 20 },
+    });
+    relay.start();
+    return relay;
+  }
+
+  it('retries a refused batch from its checkpoint, even when no new event comes, and loses nothing', async () => {
+    const head = await appendPlanned(store, interleavedCases(2).events);
+    const publisher = new ScriptedPublisher();
+    publisher.failures = ['refuse', 'refuse', 'refuse'];
+    // One batch holds the whole store: after it, the subscription waits for appends that never come.
+    const running = start(publisher, 100);
+    expect(await running.waitFor(head, 5_000)).toBe(true);
+    const expected = expectedDeliveries(await storedEvents(store), prefix);
+    expect(publisher.acknowledged.map((m) => m.headers['event-id'])).toEqual(expected.map((e) => e.eventId));
+    expect(running.health()).toMatchObject({ ok: true, checkpoint: head, retries: 3 });
+    expect(publisher.connects).toBe(4);
+    expect(relayStore.checkpoint()).toBe(head);
+  });
+
+  it('sends a batch again when its acknowledgement was lost: duplicates, never a gap', async () => {
+    const head = await appendPlanned(store, interleavedCases(2).events);
+    const publisher = new ScriptedPublisher();
+    publisher.failures = ['lose-ack'];
+    const running = start(publisher);
+    expect(await running.waitFor(head, 5_000)).toBe(true);
+    const expected = expectedDeliveries(await storedEvents(store), prefix).map(
+      (e) => `${e.topic}|${e.eventId}`,
+    );
+    const ids = (ms: readonly OutgoingMessage[]) => ms.map((m) => `${m.topic}|${m.headers['event-id']}`);
+    // Kafka holds the first batch twice, then everything once more in store order.
+    const resent = publisher.written.length - expected.length;
+    expect(resent).toBeGreaterThan(0);
+    expect(ids(publisher.written.slice(0, resent))).toEqual(expected.slice(0, resent));
+    expect(ids(publisher.written.slice(resent))).toEqual(expected);
+    expect(ids(publisher.acknowledged)).toEqual(expected);
+    expect(running.health().retries).toBe(1);
+  });
+
+  it('does not move its checkpoint while Kafka refuses, and resumes where it stopped after a restart', async () => {
+    const { events } = interleavedCases(2);
+    const revisions = new Map<string, number>();
+    const first = await appendPlanned(store, events.slice(0, 12), revisions);
+    const publisher = new ScriptedPublisher();
+    let running = start(publisher, 5);
+    expect(await running.waitFor(first, 5_000)).toBe(true);
+    await running.stop();
+    const sentBefore = publisher.acknowledged.length;
+
+    publisher.failures = Array.from({ length: 1000 }, () => 'refuse' as const);
+    const head = await appendPlanned(store, events.slice(12), revisions);
+    running = start(publisher, 5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(running.health()).toMatchObject({ ok: false, state: 'retrying', checkpoint: first });
+    expect(relayStore.checkpoint()).toBe(first);
+    await running.stop();
+
+    publisher.failures = [];
+    running = start(publisher, 5);
+    expect(await running.waitFor(head, 5_000)).toBe(true);
+    const expected = expectedDeliveries(await storedEvents(store), prefix);
+    expect(publisher.acknowledged.slice(sentBefore).map((m) => m.headers['event-id'])).toEqual(
+      expected.slice(sentBefore).map((e) => e.eventId),
+    );
+  });
+});

@@ -1,0 +1,4 @@
+export * from './fields';
+export * from './contracts';
+export * from './source-events';
+export * from './mappers';
