@@ -11,6 +11,8 @@ import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { Command } from 'commander';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
 import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
+import { loadRelayConfig } from '../../apps/relay/src/config';
+import { runRelay } from '../../apps/relay/src/relay-process';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -78,6 +80,38 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     registerAuditCommands(cli, () => dataDir, io);
     await cli.parseAsync(args, { from: 'user' }).catch(() => undefined);
     return result;
+  }
+
+  /** Runs the relay over this ledger's store until it has delivered everything stored; returns the messages it sent. */
+  let relayed = 0;
+  const topicPrefix = `canary-${canary.slice(-8).toLowerCase()}`;
+  async function relayToHead(): Promise<number> {
+    const brokers = process.env.KAFKA_BROKERS;
+    if (!brokers)
+      throw new Error(`no Kafka broker: ${process.env.NRM_KAFKA_UNAVAILABLE ?? 'KAFKA_BROKERS unset'}`);
+    const relay = await runRelay(
+      loadRelayConfig({
+        KAFKA_BROKERS: brokers,
+        DATA_DIR: dataDir,
+        RELAY_TOPIC_PREFIX: topicPrefix,
+        RELAY_HEALTH_PORT: '0',
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    try {
+      const store = new SqliteEventStore({ filename: join(dataDir, 'events.sqlite') });
+      const head = await store.headPosition();
+      await store.close();
+      const deadline = Date.now() + 30_000;
+      while (relay.relay.health().checkpoint < head) {
+        if (Date.now() > deadline) throw new Error(`relay stuck: ${JSON.stringify(relay.relay.health())}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      relayed += relay.relay.health().messagesDelivered;
+      return relayed;
+    } finally {
+      await relay.stop();
+    }
   }
 
   async function call<T = Record<string, unknown>>(
@@ -204,6 +238,9 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     await keyStore.close();
     expect(key).toBeDefined();
 
+    // The relay carries the case to the agencies' Kafka topics (real broker, topics of this test only).
+    await relayToHead();
+
     // A checkpoint the oversight body keeps from before the erasure.
     const trusted = await ledger('checkpoint');
     expect(trusted.code).toBe(0);
@@ -241,9 +278,11 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     );
     expect(pastAfter.body.categories.identity).toEqual({ erased: true });
 
-    // Stop the ledger so that every file is as it will stay.
+    // Stop the ledger so that every file is as it will stay; the relay delivers what the erasure added.
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
+    const delivered = await relayToHead();
+    expect(delivered).toBeGreaterThan(0);
 
     // The log still verifies against the checkpoint taken before the erasure: no event was changed.
     const store = new SqliteEventStore({ filename: join(dataDir, 'events.sqlite') });
@@ -281,8 +320,19 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
       for (const needle of needles) if (content.includes(needle)) hits++;
     }
     for (const needle of needles) if (logs.includes(needle.toString('utf8'))) hits++;
+    // Every Kafka log segment of this test's topics (a directory per topic partition), on the broker the tests use.
+    const kafkaData = join(process.env.NRM_KAFKA_DIR ?? '/tmp/nrm-kafka', 'data');
+    const topicDirs = readdirSync(kafkaData).filter((name) => name.startsWith(topicPrefix));
+    expect(topicDirs.length).toBeGreaterThan(0);
+    const kafkaFiles = topicDirs.flatMap((name) => filesUnder(join(kafkaData, name)));
+    let kafkaBytes = 0;
+    for (const file of kafkaFiles) {
+      const content = readFileSync(file);
+      kafkaBytes += content.length;
+      for (const needle of needles) if (content.includes(needle)) hits++;
+    }
     process.stdout.write(
-      `erasure canary: ${files.length} files (${bytes} bytes, an export of ${head} events among them) and ${logs.length} characters of trace logs searched; plaintext and key hits ${hits}; the log verifies against the checkpoint from before the erasure\n`,
+      `erasure canary: ${files.length} files (${bytes} bytes, an export of ${head} events among them), ${kafkaFiles.length} Kafka files (${kafkaBytes} bytes, ${delivered} messages of this test) and ${logs.length} characters of trace logs searched; plaintext and key hits ${hits}; the log verifies against the checkpoint from before the erasure\n`,
     );
     expect(logs.length).toBeGreaterThan(1000); // the logs were there to search
     expect(hits).toBe(0);
