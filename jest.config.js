@@ -6,7 +6,11 @@ module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
   // *.unit.spec.ts and *.int.spec.ts beside the code; test/e2e/*.e2e.spec.ts against a booted app.
-  testMatch: ['<rootDir>/{apps,libs}/**/*.(unit|int).spec.ts', '<rootDir>/test/e2e/**/*.e2e.spec.ts'],
+  testMatch: [
+    '<rootDir>/{apps,libs}/**/*.(unit|int).spec.ts',
+    '<rootDir>/deploy/**/*.unit.spec.ts',
+    '<rootDir>/test/e2e/**/*.e2e.spec.ts',
+  ],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },

@@ -1,9 +1,13 @@
+import { connectionStringProblem } from '@nrm/event-store';
+
 /** Every setting the relay reads from its environment, validated at start with one line per problem. */
 export interface RelayConfig {
   /** Bootstrap brokers, `host:port`. */
   readonly KAFKA_BROKERS: readonly string[];
   readonly DATA_DIR: string;
-  readonly EVENT_STORE: 'sqlite';
+  readonly EVENT_STORE: 'sqlite' | 'eventstoredb';
+  /** With EVENT_STORE=eventstoredb: the same connection string the api uses. */
+  readonly EVENTSTOREDB_URL: string | undefined;
   readonly SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL';
   readonly RELAY_CLIENT_ID: string;
   /** Put before every topic name (`<prefix>nrm.agency.<agencyId>`, `<prefix>nrm.coordinator`). */
@@ -72,7 +76,8 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
   const config: RelayConfig = {
     KAFKA_BROKERS: brokers,
     DATA_DIR: value('DATA_DIR') ?? './data',
-    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite'] as const, 'sqlite', ' (the embedded default)'),
+    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite'),
+    EVENTSTOREDB_URL: value('EVENTSTOREDB_URL'),
     SQLITE_SYNCHRONOUS: oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
     RELAY_CLIENT_ID: clientId,
     RELAY_TOPIC_PREFIX: prefix,
@@ -82,6 +87,14 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     HOST: value('HOST') ?? '127.0.0.1',
     LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+  if (config.EVENT_STORE === 'eventstoredb') {
+    if (config.EVENTSTOREDB_URL === undefined)
+      problems.push('EVENTSTOREDB_URL must be set when EVENT_STORE=eventstoredb');
+    else {
+      const problem = connectionStringProblem(config.EVENTSTOREDB_URL);
+      if (problem !== undefined) problems.push(`EVENTSTOREDB_URL ${problem}`);
+    }
+  }
   if (problems.length > 0) throw new RelayConfigError(problems);
   return config;
 }

@@ -53,7 +53,7 @@ describe('relay configuration', () => {
     ).toEqual([
       'KAFKA_BROKERS is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092',
       'RELAY_TOPIC_PREFIX must be at most 100 letters, digits, ".", "_" or "-"',
-      'EVENT_STORE must be sqlite (the embedded default)',
+      'EVENT_STORE must be sqlite or eventstoredb',
       'RELAY_BATCH_SIZE must be an integer from 1 to 10000',
       'RELAY_RETRY_MAX_MS must be an integer from 100 to 600000',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -64,5 +64,26 @@ describe('relay configuration', () => {
     expect(problemsOf({ KAFKA_BROKERS: 'kafka-1' })).toHaveLength(1);
     expect(problemsOf({ KAFKA_BROKERS: 'kafka-1:99999' })).toHaveLength(1);
     expect(problemsOf({ KAFKA_BROKERS: 'kafka-1:9092,' })).toHaveLength(1);
+  });
+
+  it('reads the api’s EventStoreDB when told to, and refuses it without a valid connection string', () => {
+    const url = 'esdb+discover://esdb-1:2113,esdb-2:2113?tls=false';
+    expect(
+      loadRelayConfig({
+        KAFKA_BROKERS: '127.0.0.1:19092',
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: url,
+      }),
+    ).toMatchObject({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: url });
+    expect(() => loadRelayConfig({ KAFKA_BROKERS: '127.0.0.1:19092', EVENT_STORE: 'eventstoredb' })).toThrow(
+      'EVENTSTOREDB_URL must be set when EVENT_STORE=eventstoredb',
+    );
+    expect(() =>
+      loadRelayConfig({
+        KAFKA_BROKERS: '127.0.0.1:19092',
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: 'http://es:2113',
+      }),
+    ).toThrow(/EVENTSTOREDB_URL must start with/);
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { SqliteEventStore, type EventStore } from '@nrm/event-store';
+import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config';
 import { KafkaPublisher } from './kafka-publisher';
@@ -38,7 +38,9 @@ export async function runRelay(
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { app: 'relay' } });
   const store =
     options.store ??
-    new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
+    (config.EVENT_STORE === 'eventstoredb'
+      ? new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' })
+      : new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS }));
   const relayStore = new RelayStore(relayStoreFile(config), { synchronous: config.SQLITE_SYNCHRONOUS });
   const publisher = new KafkaPublisher({
     brokers: config.KAFKA_BROKERS,

@@ -1,0 +1,633 @@
+/**
+ * Checks deploy/: every YAML file parses; every environment variable that compose.yaml and the
+ * Kubernetes manifests give our apps is one their configuration reads, and the concrete values
+ * (placeholders for secrets, from the committed examples) pass that configuration's validation;
+ * the Deployments carry probes, resources and a non-root, read-only security context; the single
+ * writers stay single; Services, PDBs and the HPA point at real Deployments; no secret is committed.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, relative, sep } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ConfigError, LedgerConfig, loadConfig } from '../apps/ledger-api/src/config/config';
+import { loadRelayConfig, RelayConfigError } from '../apps/relay/src/config';
+
+const DEPLOY = __dirname;
+const ROOT = join(DEPLOY, '..');
+const PLACEHOLDER = 'REPLACE_ME';
+/** Setting names that hold a secret wherever they appear. */
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|PRIVATE/i;
+/** user:password@ in a URL; in compose.yaml the password may be an interpolation, ${...}. */
+const URL_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]+:(\$\{[^}]*\}|[^@\s]+)@/i;
+
+type App = 'ledger-api' | 'projector' | 'relay';
+const APPS: readonly App[] = ['ledger-api', 'projector', 'relay'];
+/** A process of ours that runs no app: the compose stack's one-shot maker of the audit signing key. */
+const COMPOSE_HELPERS: ReadonlySet<string> = new Set(['audit-key']);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => obj(o)[k], v);
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name === 'node_modules') return [];
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Path relative to deploy/, with forward slashes. */
+const rel = (path: string): string => relative(DEPLOY, path).split(sep).join(posix.sep);
+
+interface Doc {
+  readonly file: string;
+  readonly value: unknown;
+}
+
+const yamlFiles = filesUnder(DEPLOY).filter((f) => /\.ya?ml$/.test(f));
+const parseProblems: string[] = [];
+const docs: Doc[] = [];
+for (const file of yamlFiles) {
+  for (const [index, doc] of parseAllDocuments(readFileSync(file, 'utf8'), { merge: true }).entries()) {
+    const issues = [...doc.errors, ...doc.warnings];
+    for (const issue of issues) parseProblems.push(`${rel(file)} document ${index + 1}: ${issue.message}`);
+    if (issues.length === 0) docs.push({ file: rel(file), value: doc.toJS({ maxAliasCount: 1000 }) });
+  }
+}
+
+const kind = (d: Doc): string =>
+  `${str(at(d.value, 'apiVersion')) ?? '?'}/${str(at(d.value, 'kind')) ?? '?'}`;
+const nameOf = (d: Doc): string => str(at(d.value, 'metadata', 'name')) ?? '?';
+const ofKind = (k: string): Doc[] => docs.filter((d) => kind(d) === k);
+const isExampleFile = (file: string): boolean => /\.example\.ya?ml$/.test(file);
+
+// ---------------------------------------------------------------------------------------------
+// What the builds produce: entry file per app, from the Nest CLI configurations the Dockerfile uses.
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+function entryPoints(nestConfig: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const [project, settings] of Object.entries(obj(at(readJson(join(ROOT, nestConfig)), 'projects')))) {
+    const tsconfig = str(at(settings, 'compilerOptions', 'tsConfigPath'));
+    const entryFile = str(at(settings, 'entryFile'));
+    if (at(settings, 'type') !== 'application' || tsconfig === undefined || entryFile === undefined) continue;
+    const outDir = str(at(readJson(join(ROOT, tsconfig)), 'compilerOptions', 'outDir'));
+    if (outDir === undefined) continue;
+    const out = relative(ROOT, join(ROOT, dirname(tsconfig), outDir))
+      .split(sep)
+      .join(posix.sep);
+    entries.set(project, `${out}/${entryFile}.js`);
+  }
+  return entries;
+}
+
+const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
+const builtEntries = new Map([...entryPoints('nest-cli.json'), ...entryPoints('deploy/build/nest-cli.json')]);
+const entryOfApp = (app: App): string | undefined => builtEntries.get(app);
+const appOfCommand = (command: readonly string[]): App | undefined =>
+  APPS.find((app) => entryOfApp(app) !== undefined && command.includes(entryOfApp(app) ?? ''));
+/** The image's default command (CMD), for containers that set none. */
+const imageCommand: string[] = (() => {
+  const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].pop()?.[1];
+  return cmd === undefined ? [] : list(JSON.parse(cmd)).map(String);
+})();
+
+// ---------------------------------------------------------------------------------------------
+// Our containers, with the environment each one gets.
+
+interface Setting {
+  readonly value: string;
+  readonly secret: boolean;
+}
+
+interface Container {
+  readonly topology: 'compose' | 'k8s';
+  readonly where: string;
+  readonly app: App | undefined;
+  readonly env: Map<string, Setting>;
+  /** Directories where something is mounted (volumes, tmpfs), for path-valued settings. */
+  readonly mounts: string[];
+  /** What the manifest says about the container, for the shape checks. */
+  readonly spec: unknown;
+}
+
+const problems = { env: [] as string[] };
+
+// --- compose
+
+const composeDoc = docs.find((d) => d.file === 'compose.yaml');
+const composeEnvExample = new Map(
+  readFileSync(join(DEPLOY, 'compose.env.example'), 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line.trim()))
+    .flatMap((m) => (m?.[1] !== undefined && m[2] !== undefined ? [[m[1], m[2]] as const] : [])),
+);
+/** Compose interpolation, with the values of compose.env.example. */
+function interpolate(raw: string, where: string): string {
+  return raw.replace(
+    /\$\$|\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g,
+    (match, name?: string, op?: string, arg?: string) => {
+      if (match === '$$' || name === undefined) return '$';
+      const example = composeEnvExample.get(name);
+      if (example !== undefined) return example;
+      if (op?.includes('-') === true) return arg ?? '';
+      problems.env.push(`${where}: \${${name}} is not in compose.env.example`);
+      return '';
+    },
+  );
+}
+
+const composeServices = obj(at(composeDoc?.value, 'services'));
+const isOurImage = (service: unknown): boolean =>
+  str(at(service, 'build', 'dockerfile')) === 'deploy/Dockerfile' ||
+  str(at(service, 'image')) === 'nrm-ledger:local';
+
+function composeEnvironment(service: unknown, where: string): Map<string, Setting> {
+  const env = new Map<string, Setting>();
+  const raw = at(service, 'environment');
+  const pairs: [string, string][] = Array.isArray(raw)
+    ? raw.map(String).map((line) => [line.split('=')[0] ?? '', line.slice(line.indexOf('=') + 1)])
+    : Object.entries(obj(raw)).map(([k, v]) => [k, String(v)]);
+  for (const [name, value] of pairs)
+    env.set(name, { value: interpolate(value, `${where} ${name}`), secret: /\$\{/.test(value) });
+  return env;
+}
+
+const composeContainers: Container[] = Object.entries(composeServices)
+  .filter(([, service]) => isOurImage(service))
+  .flatMap(([name, service]): Container[] => {
+    const where = `compose.yaml service ${name}`;
+    const command = list(at(service, 'command')).map(String);
+    const app = appOfCommand(command.length > 0 ? command : imageCommand);
+    if (app === undefined && COMPOSE_HELPERS.has(name)) return [];
+    const mounts = [
+      ...list(at(service, 'volumes')).map((v) => String(v).split(':')[1] ?? ''),
+      ...list(at(service, 'tmpfs')).map(String),
+    ];
+    return [
+      { topology: 'compose', where, app, env: composeEnvironment(service, where), mounts, spec: service },
+    ];
+  });
+
+// --- Kubernetes
+
+const k8sDocs = docs.filter((d) => d.file.startsWith('k8s/'));
+const configMaps = new Map(ofKind('v1/ConfigMap').map((d) => [nameOf(d), obj(at(d.value, 'data'))]));
+const exampleSecrets = new Map(
+  ofKind('v1/Secret')
+    .filter((d) => isExampleFile(d.file))
+    .map((d) => [nameOf(d), { ...obj(at(d.value, 'data')), ...obj(at(d.value, 'stringData')) }]),
+);
+const deployments = ofKind('apps/v1/Deployment');
+
+function k8sEnvironment(container: unknown, where: string): Map<string, Setting> {
+  const env = new Map<string, Setting>();
+  const fromSecret = (name: string | undefined, key: string | undefined): string | undefined => {
+    const value = str(exampleSecrets.get(name ?? '')?.[key ?? '']);
+    if (value === undefined)
+      problems.env.push(`${where}: Secret ${name}/${key} is not in secret.example.yaml`);
+    return value;
+  };
+  for (const source of list(at(container, 'envFrom'))) {
+    const configMap = str(at(source, 'configMapRef', 'name'));
+    const secret = str(at(source, 'secretRef', 'name'));
+    const data = configMap !== undefined ? configMaps.get(configMap) : exampleSecrets.get(secret ?? '');
+    if (data === undefined)
+      problems.env.push(`${where}: envFrom ${configMap ?? secret ?? '?'} is not in deploy/k8s`);
+    for (const [name, value] of Object.entries(data ?? {}))
+      env.set(name, { value: String(value), secret: secret !== undefined });
+  }
+  for (const entry of list(at(container, 'env'))) {
+    const name = str(at(entry, 'name')) ?? '?';
+    const secretRef = at(entry, 'valueFrom', 'secretKeyRef');
+    const configMapRef = at(entry, 'valueFrom', 'configMapKeyRef');
+    const value =
+      str(at(entry, 'value')) ??
+      (isObj(secretRef)
+        ? fromSecret(str(secretRef.name), str(secretRef.key))
+        : str(configMaps.get(str(at(configMapRef, 'name')) ?? '')?.[str(at(configMapRef, 'key')) ?? '']));
+    if (value === undefined) problems.env.push(`${where}: ${name} has no value the test can resolve`);
+    else env.set(name, { value, secret: isObj(secretRef) });
+  }
+  return env;
+}
+
+const k8sContainers: Container[] = deployments.flatMap((d) =>
+  list(at(d.value, 'spec', 'template', 'spec', 'containers')).map((container): Container => {
+    const where = `${d.file} Deployment ${nameOf(d)} container ${str(at(container, 'name')) ?? '?'}`;
+    const command = [...list(at(container, 'command')), ...list(at(container, 'args'))].map(String);
+    return {
+      topology: 'k8s',
+      where,
+      app: appOfCommand(command.length > 0 ? command : imageCommand),
+      env: k8sEnvironment(container, where),
+      mounts: list(at(container, 'volumeMounts')).map((m) => str(at(m, 'mountPath')) ?? ''),
+      spec: container,
+    };
+  }),
+);
+
+const containers = [...composeContainers, ...k8sContainers];
+const plain = (c: Container): Record<string, string> =>
+  Object.fromEntries([...c.env].map(([name, setting]) => [name, setting.value]));
+
+/**
+ * The EventStoreDB client reads tlsCAFile while loadConfig checks the connection string; in the pod
+ * the file is a mounted CA certificate (checked below to be mounted). Here it is a stand-in file.
+ */
+let certificates: string | undefined;
+function standInCa(): string {
+  certificates ??= mkdtempSync(join(tmpdir(), 'nrm-deploy-spec-'));
+  const file = join(certificates, 'ca.crt');
+  writeFileSync(file, '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n');
+  return file;
+}
+const bootEnv = (c: Container): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(plain(c)).map(([name, value]) => [
+      name,
+      value.replace(
+        /([?&](?:tlsCAFile|sslrootcert)=)[^&]+/gi,
+        (_, option: string) => `${option}${standInCa()}`,
+      ),
+    ]),
+  );
+
+const ledgerNames: ReadonlySet<string> = new Set(Object.keys(new LedgerConfig()));
+// apps/relay/src/config.ts exports no list of its names; the keys of the configuration it returns
+// are those names (the object is built from the environment, name for name).
+const relayNames: ReadonlySet<string> = new Set(
+  Object.keys(loadRelayConfig({ KAFKA_BROKERS: 'kafka:9092' })),
+);
+const acceptedNames = (app: App): ReadonlySet<string> => (app === 'relay' ? relayNames : ledgerNames);
+
+function bootProblems(c: Container): string[] {
+  try {
+    if (c.app === 'relay') loadRelayConfig(bootEnv(c));
+    else loadConfig(bootEnv(c));
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof RelayConfigError)
+      return error.problems.map((p) => `${c.where}: ${p}`);
+    throw error;
+  }
+}
+
+/** Path-valued settings: the directories they name must be mounted (the root filesystem is read-only). */
+function pathsOf(c: Container): [string, string][] {
+  const paths: [string, string][] = [];
+  const dataDir = c.env.get('DATA_DIR')?.value;
+  if (dataDir !== undefined) paths.push(['DATA_DIR', dataDir]);
+  const keyFile = c.env.get('AUDIT_SIGNING_KEY_FILE')?.value;
+  if (keyFile !== undefined) paths.push(['AUDIT_SIGNING_KEY_FILE', posix.dirname(keyFile)]);
+  for (const [name, { value }] of c.env)
+    for (const m of value.matchAll(/[?&](?:tlsCAFile|sslrootcert|sslcert|sslkey)=([^&]+)/gi))
+      if (m[1] !== undefined) paths.push([name, posix.dirname(m[1])]);
+  return paths;
+}
+
+let checkedSettings = 0;
+
+afterAll(() => {
+  if (certificates !== undefined) rmSync(certificates, { recursive: true, force: true });
+  process.stdout.write(
+    `deploy: ${yamlFiles.length} YAML files (${docs.length} documents) parsed, ` +
+      `${checkedSettings} environment variables checked in ${containers.length} containers ` +
+      `(${composeContainers.length} compose, ${k8sContainers.length} Kubernetes)\n`,
+  );
+});
+
+describe('deploy/', () => {
+  it('parses every YAML file under deploy/ without an error or warning', () => {
+    expect(yamlFiles.map(rel)).toEqual(
+      expect.arrayContaining(['compose.yaml', 'k8s/kustomization.yaml', 'k8s/api.yaml']),
+    );
+    expect(parseProblems).toEqual([]);
+  });
+
+  it('runs each of our apps in compose and in Kubernetes, from an entry point the image builds', () => {
+    expect(imageCommand).toEqual(['node', entryOfApp('ledger-api')]);
+    for (const topology of ['compose', 'k8s'] as const)
+      expect(new Set(containers.filter((c) => c.topology === topology).map((c) => c.app))).toEqual(
+        new Set(APPS),
+      );
+    const unknown = containers.filter((c) => c.app === undefined).map((c) => c.where);
+    expect(unknown).toEqual([]);
+    // Every compiled entry point a manifest names is built by the Dockerfile.
+    expect(dockerfile).toContain('npm run build');
+    expect(str(at(readJson(join(ROOT, 'package.json')), 'scripts', 'build'))).toBe('nest build ledger-api');
+    expect(dockerfile).toContain('nest build projector');
+    expect(dockerfile).toContain('nest build relay --config deploy/build/nest-cli.json');
+  });
+
+  it("sets only environment variables that the app's configuration reads", () => {
+    const unread: string[] = [];
+    for (const c of containers) {
+      if (c.app === undefined) continue;
+      for (const name of c.env.keys()) {
+        checkedSettings += 1;
+        if (!acceptedNames(c.app).has(name)) unread.push(`${c.where}: ${name} (${c.app} does not read it)`);
+      }
+    }
+    expect(problems.env).toEqual([]);
+    expect(unread).toEqual([]);
+    expect(checkedSettings).toBeGreaterThan(40);
+  });
+
+  it('gives each app a configuration that passes its validation at boot', () => {
+    expect(containers.flatMap(bootProblems)).toEqual([]);
+  });
+
+  it('runs the production engines: EventStoreDB, PostgreSQL read models and key store, JWT', () => {
+    for (const c of containers.filter((c) => c.app === 'ledger-api')) {
+      const config = loadConfig(bootEnv(c));
+      expect({
+        where: c.where,
+        EVENT_STORE: config.EVENT_STORE,
+        READ_MODEL_STORE: config.READ_MODEL_STORE,
+      }).toEqual({
+        where: c.where,
+        EVENT_STORE: 'eventstoredb',
+        READ_MODEL_STORE: 'postgres',
+      });
+      // A second projector inside each api replica would be a second writer of the read models.
+      expect([c.where, config.PROJECTOR, config.KEY_STORE, config.HOST]).toEqual([
+        c.where,
+        'external',
+        'postgres',
+        '0.0.0.0',
+      ]);
+      expect([c.where, config.AUTH_JWKS_URL !== undefined]).toEqual([c.where, true]);
+      // One signing key for all replicas, not one generated per replica under DATA_DIR.
+      expect([c.where, config.AUDIT_SIGNING_KEY_FILE !== undefined]).toEqual([c.where, true]);
+    }
+  });
+
+  it('points the api and the projector at the same event store and read-model store', () => {
+    for (const topology of ['compose', 'k8s'] as const) {
+      const pick = (c: Container): string[] =>
+        ['EVENT_STORE', 'EVENTSTOREDB_URL', 'READ_MODEL_STORE', 'READ_MODEL_URL', 'READ_MODEL_SCHEMA'].map(
+          (name) => `${name}=${c.env.get(name)?.value ?? '(default)'}`,
+        );
+      const seen = containers
+        .filter((c) => c.topology === topology && (c.app === 'ledger-api' || c.app === 'projector'))
+        .map(pick);
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      for (const other of seen) expect([topology, other]).toEqual([topology, seen[0]]);
+    }
+  });
+
+  it('lets the relay read the store the api writes, or keeps it off EventStoreDB while it cannot', () => {
+    const relayOnEventStoreDb = (() => {
+      try {
+        loadRelayConfig({
+          KAFKA_BROKERS: 'kafka:9092',
+          EVENT_STORE: 'eventstoredb',
+          EVENTSTOREDB_URL: 'esdb://x:2113',
+        });
+        return Object.keys(loadRelayConfig({ KAFKA_BROKERS: 'kafka:9092' })).includes('EVENTSTOREDB_URL');
+      } catch (error) {
+        if (error instanceof RelayConfigError) return false;
+        throw error;
+      }
+    })();
+    for (const relay of containers.filter((c) => c.app === 'relay')) {
+      const api = containers.find((c) => c.topology === relay.topology && c.app === 'ledger-api');
+      if (relayOnEventStoreDb)
+        // apps/relay now reads EventStoreDB: give it the api's store in compose.yaml and k8s/relay.yaml.
+        expect([relay.where, relay.env.get('EVENTSTOREDB_URL')?.value]).toEqual([
+          relay.where,
+          api?.env.get('EVENTSTOREDB_URL')?.value,
+        ]);
+      // Until then it runs on its embedded default, and the manifests say so.
+      else expect([relay.where, relay.env.has('EVENT_STORE')]).toEqual([relay.where, false]);
+    }
+    if (!relayOnEventStoreDb) {
+      expect(readFileSync(join(DEPLOY, 'compose.yaml'), 'utf8')).toMatch(/GAP: the relay reads only/);
+      expect(readFileSync(join(DEPLOY, 'k8s/relay.yaml'), 'utf8')).toMatch(/GAP: apps\/relay reads only/);
+    }
+  });
+
+  it('mounts every directory a setting names, and listens where the probes and health checks look', () => {
+    const missing: string[] = [];
+    for (const c of containers)
+      for (const [name, dir] of pathsOf(c))
+        if (!c.mounts.some((m) => dir === m || dir.startsWith(`${m}/`)))
+          missing.push(`${c.where}: ${name} names ${dir}, where nothing is mounted`);
+    expect(missing).toEqual([]);
+
+    const healthPort = (c: Container): string =>
+      c.app === 'relay'
+        ? (c.env.get('RELAY_HEALTH_PORT')?.value ?? '3002')
+        : c.app === 'projector'
+          ? (c.env.get('PROJECTOR_HEALTH_PORT')?.value ?? '3001')
+          : (c.env.get('PORT')?.value ?? '3000');
+    for (const c of composeContainers)
+      expect([c.where, list(at(c.spec, 'healthcheck', 'test')).map(String)]).toEqual([
+        c.where,
+        ['CMD', 'node', 'healthcheck.cjs', healthPort(c)],
+      ]);
+    for (const c of k8sContainers) {
+      const ports = new Map(
+        list(at(c.spec, 'ports')).map((p) => [str(at(p, 'name')) ?? '', String(at(p, 'containerPort'))]),
+      );
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        const port = at(c.spec, probe, 'httpGet', 'port');
+        expect([c.where, probe, ports.get(String(port)) ?? String(port)]).toEqual([
+          c.where,
+          probe,
+          healthPort(c),
+        ]);
+      }
+    }
+  });
+
+  it('gives every Deployment probes, resources and a non-root, read-only security context', () => {
+    const faults: string[] = [];
+    for (const d of deployments) {
+      const pod = at(d.value, 'spec', 'template', 'spec');
+      const podSecurity = obj(at(pod, 'securityContext'));
+      const all = [...list(at(pod, 'initContainers')), ...list(at(pod, 'containers'))];
+      for (const container of all) {
+        const where = `${d.file} ${nameOf(d)}/${str(at(container, 'name')) ?? '?'}`;
+        const security = obj(at(container, 'securityContext'));
+        const isInit = list(at(pod, 'initContainers')).includes(container);
+        const probes = isInit ? [] : ['readinessProbe', 'livenessProbe'];
+        for (const probe of probes) if (!isObj(at(container, probe))) faults.push(`${where}: no ${probe}`);
+        for (const field of ['requests.cpu', 'requests.memory', 'limits.memory'])
+          if (at(container, 'resources', ...field.split('.')) === undefined)
+            faults.push(`${where}: no ${field}`);
+        if ((security.runAsNonRoot ?? podSecurity.runAsNonRoot) !== true)
+          faults.push(`${where}: not runAsNonRoot`);
+        if (security.readOnlyRootFilesystem !== true) faults.push(`${where}: root filesystem writable`);
+        if (security.allowPrivilegeEscalation !== false)
+          faults.push(`${where}: privilege escalation allowed`);
+        if (!list(at(security, 'capabilities', 'drop')).includes('ALL'))
+          faults.push(`${where}: capabilities kept`);
+      }
+      if (at(podSecurity, 'seccompProfile', 'type') !== 'RuntimeDefault')
+        faults.push(`${d.file}: no seccomp`);
+      if (all.length === 0) faults.push(`${d.file} ${nameOf(d)}: no containers`);
+    }
+    expect(deployments.length).toBe(3);
+    expect(faults).toEqual([]);
+  });
+
+  it('keeps one projector and one relay (replicas 1, Recreate, never autoscaled), and 2+ api replicas', () => {
+    const byApp = (app: App): Doc[] =>
+      deployments.filter((d) =>
+        k8sContainers.some((c) => c.app === app && c.where.includes(` ${nameOf(d)} `)),
+      );
+    for (const app of ['projector', 'relay'] as const) {
+      const found = byApp(app);
+      expect(found.length).toBe(1);
+      for (const d of found)
+        expect([app, at(d.value, 'spec', 'replicas'), at(d.value, 'spec', 'strategy', 'type')]).toEqual([
+          app,
+          1,
+          'Recreate',
+        ]);
+      // compose: one service, which container_name keeps from being scaled
+      const services = composeContainers.filter((c) => c.app === app);
+      expect(services.map((c) => typeof at(c.spec, 'container_name'))).toEqual(['string']);
+    }
+    const autoscaled = ofKind('autoscaling/v2/HorizontalPodAutoscaler').map((h) => ({
+      target: str(at(h.value, 'spec', 'scaleTargetRef', 'name')),
+      min: at(h.value, 'spec', 'minReplicas'),
+    }));
+    const api = byApp('ledger-api');
+    expect(api.length).toBe(1);
+    for (const d of api) {
+      expect(at(d.value, 'spec', 'replicas')).toBeGreaterThanOrEqual(2);
+      expect(autoscaled).toEqual([{ target: nameOf(d), min: expect.any(Number) }]);
+    }
+    for (const { min } of autoscaled) expect(min).toBeGreaterThanOrEqual(2);
+    expect(composeContainers.filter((c) => c.app === 'ledger-api').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('selects existing Deployments from every Service and PodDisruptionBudget', () => {
+    const podLabels = deployments.map((d) => ({
+      name: nameOf(d),
+      labels: obj(at(d.value, 'spec', 'template', 'metadata', 'labels')),
+      ports: list(at(d.value, 'spec', 'template', 'spec', 'containers')).flatMap((c) =>
+        list(at(c, 'ports')).flatMap((p) => [str(at(p, 'name')), String(at(p, 'containerPort'))]),
+      ),
+    }));
+    const matching = (selector: Obj) =>
+      podLabels.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+    const faults: string[] = [];
+    for (const d of deployments) {
+      const selector = obj(at(d.value, 'spec', 'selector', 'matchLabels'));
+      if (matching(selector).find((p) => p.name === nameOf(d)) === undefined)
+        faults.push(`${d.file} ${nameOf(d)}: its selector does not match its own pods`);
+    }
+    const services = k8sDocs.filter((d) => kind(d) === 'v1/Service');
+    for (const s of services) {
+      const selector = obj(at(s.value, 'spec', 'selector'));
+      const targets = Object.keys(selector).length === 0 ? [] : matching(selector);
+      if (targets.length === 0) faults.push(`${s.file} Service ${nameOf(s)} selects no Deployment`);
+      for (const port of list(at(s.value, 'spec', 'ports')).map((p) => String(at(p, 'targetPort'))))
+        if (!targets.some((t) => t.ports.includes(port)))
+          faults.push(`${s.file} Service ${nameOf(s)}: targetPort ${port} is no container port`);
+    }
+    for (const p of ofKind('policy/v1/PodDisruptionBudget'))
+      if (matching(obj(at(p.value, 'spec', 'selector', 'matchLabels'))).length === 0)
+        faults.push(`${p.file} PodDisruptionBudget ${nameOf(p)} selects no Deployment`);
+    for (const h of ofKind('autoscaling/v2/HorizontalPodAutoscaler')) {
+      const target = str(at(h.value, 'spec', 'scaleTargetRef', 'name'));
+      if (!deployments.some((d) => nameOf(d) === target))
+        faults.push(`${h.file} HPA targets ${target ?? '?'}`);
+    }
+    expect(services.length).toBeGreaterThan(0);
+    expect(faults).toEqual([]);
+  });
+
+  it('mounts only Secrets that the example documents or an engine manifest creates', () => {
+    const created = new Set([
+      ...exampleSecrets.keys(),
+      ...ofKind('cert-manager.io/v1/Certificate').map((d) => str(at(d.value, 'spec', 'secretName')) ?? ''),
+      // CloudNativePG makes <cluster>-ca (ca.crt, ca.key) for each Cluster.
+      ...ofKind('postgresql.cnpg.io/v1/Cluster').map((d) => `${nameOf(d)}-ca`),
+    ]);
+    const faults: string[] = [];
+    for (const d of deployments)
+      for (const volume of list(at(d.value, 'spec', 'template', 'spec', 'volumes'))) {
+        const secret = str(at(volume, 'secret', 'secretName'));
+        if (secret === undefined) continue;
+        if (!created.has(secret)) faults.push(`${d.file} ${nameOf(d)}: Secret ${secret} comes from nowhere`);
+        if (list(at(volume, 'secret', 'items')).length === 0)
+          faults.push(`${d.file} ${nameOf(d)}: mounts every key of Secret ${secret} (name the items)`);
+        for (const item of list(at(volume, 'secret', 'items'))) {
+          const key = str(at(item, 'key')) ?? '';
+          const known = exampleSecrets.get(secret);
+          if (known !== undefined && !(key in known))
+            faults.push(`${d.file}: ${secret}/${key} not in the example`);
+        }
+      }
+    expect(faults).toEqual([]);
+  });
+
+  it('commits no secret: Secrets only as examples with placeholders, none in ConfigMaps or compose', () => {
+    const faults: string[] = [];
+    for (const d of ofKind('v1/Secret')) {
+      if (!isExampleFile(d.file)) faults.push(`${d.file}: Secret ${nameOf(d)} outside a *.example.yaml file`);
+      const data = { ...obj(at(d.value, 'data')), ...obj(at(d.value, 'stringData')) };
+      for (const [key, value] of Object.entries(data))
+        if (key !== 'username' && !String(value).includes(PLACEHOLDER))
+          faults.push(`${d.file}: ${nameOf(d)}/${key} holds a value, not ${PLACEHOLDER}`);
+    }
+    for (const [name, data] of configMaps)
+      for (const [key, value] of Object.entries(data)) {
+        if (typeof value !== 'string') faults.push(`ConfigMap ${name}/${key} is not a string`);
+        if (SECRET_NAME.test(key) || URL_CREDENTIALS.test(String(value)))
+          faults.push(`ConfigMap ${name}/${key} looks like a secret: put it in nrm-ledger-secrets`);
+      }
+    // What our apps get: every credential from a Secret (Kubernetes) or the env file (compose).
+    for (const c of containers)
+      for (const [name, setting] of c.env)
+        if (!setting.secret && (SECRET_NAME.test(name) || URL_CREDENTIALS.test(setting.value)))
+          faults.push(
+            `${c.where}: ${name} is a secret written into the manifest; ` +
+              (c.topology === 'k8s' ? 'use a secretKeyRef' : 'take it from the env file'),
+          );
+    for (const [service, spec] of Object.entries(composeServices)) {
+      const raw = at(spec, 'environment');
+      const entries = Array.isArray(raw)
+        ? raw.map(String).map((line) => [line.split('=')[0] ?? '', line.slice(line.indexOf('=') + 1)])
+        : Object.entries(obj(raw)).map(([k, v]) => [k, String(v)]);
+      for (const [key = '', value = ''] of entries) {
+        const password = URL_CREDENTIALS.exec(value)?.[1];
+        if (
+          (password !== undefined && !password.startsWith('${')) ||
+          (SECRET_NAME.test(key) && !/^\$\{/.test(value))
+        )
+          faults.push(`compose.yaml ${service}: ${key} holds a secret; take it from the env file`);
+      }
+    }
+    for (const [key, value] of composeEnvExample)
+      if (SECRET_NAME.test(key) && !value.includes(PLACEHOLDER))
+        faults.push(`compose.env.example: ${key} holds a value, not ${PLACEHOLDER}`);
+    expect(exampleSecrets.size).toBeGreaterThan(0);
+    expect(faults).toEqual([]);
+  });
+
+  it('lists in kustomization.yaml exactly the manifests of deploy/k8s, and no example', () => {
+    const kustomization = docs.find((d) => d.file === 'k8s/kustomization.yaml');
+    const listed = list(at(kustomization?.value, 'resources')).map(String).sort();
+    const present = yamlFiles
+      .map(rel)
+      .filter((f) => /^k8s\/[^/]+$/.test(f) && f !== 'k8s/kustomization.yaml' && !isExampleFile(f))
+      .map((f) => f.slice('k8s/'.length))
+      .sort();
+    expect(listed).toEqual(present);
+    expect(str(at(kustomization?.value, 'namespace'))).toBe('nrm-ledger');
+  });
+});
