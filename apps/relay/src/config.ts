@@ -16,6 +16,8 @@ export interface RelayConfig {
   readonly RELAY_RETRY_MAX_MS: number;
   /** GET /health answers on this port, on HOST; 0 picks a free one. */
   readonly RELAY_HEALTH_PORT: number;
+  /** How often the audit log's new signed checkpoints are copied to `<prefix>nrm.audit.checkpoints`. */
+  readonly RELAY_CHECKPOINT_COPY_MS: number;
   readonly HOST: string;
   readonly LOG_LEVEL: LogLevel;
 }
@@ -84,6 +86,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     RELAY_BATCH_SIZE: integer('RELAY_BATCH_SIZE', 500, 1, 10_000),
     RELAY_RETRY_MAX_MS: integer('RELAY_RETRY_MAX_MS', 30_000, 100, 600_000),
     RELAY_HEALTH_PORT: integer('RELAY_HEALTH_PORT', 3002, 0, 65535),
+    RELAY_CHECKPOINT_COPY_MS: integer('RELAY_CHECKPOINT_COPY_MS', 5000, 100, 3_600_000),
     HOST: value('HOST') ?? '127.0.0.1',
     LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

@@ -22,6 +22,7 @@ describe('relay configuration', () => {
       RELAY_BATCH_SIZE: 500,
       RELAY_RETRY_MAX_MS: 30_000,
       RELAY_HEALTH_PORT: 3002,
+      RELAY_CHECKPOINT_COPY_MS: 5000,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
     });

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config';
+import { CheckpointMirror } from './checkpoint-mirror';
 import { KafkaPublisher } from './kafka-publisher';
 import { DEFAULT_RETRY, Relay } from './relay';
 import { RelayStore } from './relay-store';
@@ -13,6 +14,8 @@ export interface RunningRelay {
   readonly relay: Relay;
   /** Where GET /health answers. */
   readonly healthUrl: string;
+  /** Copies the audit checkpoints signed since the last copy now (it also runs every RELAY_CHECKPOINT_COPY_MS). */
+  mirrorCheckpoints(): Promise<void>;
   /** Stops the relay (the batch in flight is finished), the health server, and closes both stores. */
   stop(): Promise<void>;
 }
@@ -62,6 +65,35 @@ export async function runRelay(
     },
   });
 
+  // Copies of the audit log's signed checkpoints, on a topic of their own, every few seconds.
+  const mirrorPublisher = new KafkaPublisher({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.RELAY_CLIENT_ID}-checkpoints`,
+  });
+  const mirror = new CheckpointMirror({
+    auditFile: join(resolve(config.DATA_DIR), 'audit.sqlite'),
+    publisher: mirrorPublisher,
+    topic: `${config.RELAY_TOPIC_PREFIX}nrm.audit.checkpoints`,
+  });
+  let mirrorConnected = false;
+  const mirrorOnce = async (): Promise<void> => {
+    try {
+      if (!mirrorConnected) {
+        await mirrorPublisher.connect();
+        mirrorConnected = true;
+      }
+      const copied = await mirror.mirror();
+      if (copied > 0) logger.info({ copied, total: mirror.count }, 'audit checkpoints copied to Kafka');
+    } catch (error) {
+      mirrorConnected = false;
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'audit checkpoint copy failed; retried',
+      );
+    }
+  };
+  const mirrorTimer = setInterval(() => void mirrorOnce(), config.RELAY_CHECKPOINT_COPY_MS);
+
   const server = healthServer(relay);
   await new Promise<void>((listening, failed) => {
     server.once('error', failed);
@@ -81,7 +113,11 @@ export async function runRelay(
   return {
     relay,
     healthUrl,
+    mirrorCheckpoints: mirrorOnce,
     async stop() {
+      clearInterval(mirrorTimer);
+      await mirror.mirror().catch(() => 0);
+      await mirrorPublisher.disconnect().catch(() => undefined);
       await new Promise<void>((closed) => server.close(() => closed()));
       await relay.stop();
       logger.info({ checkpoint: relay.health().checkpoint }, 'relay stopped');

@@ -1,0 +1,93 @@
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import type { Publisher } from './kafka-publisher';
+import type { OutgoingMessage } from './routing';
+
+/** The contract of a checkpoint copy on Kafka: the signed checkpoint as the audit log stores it. */
+export const CHECKPOINT_CONTRACT = 'nrm.audit.checkpoint.v1';
+
+interface CheckpointRow {
+  tree_size: number;
+  root_hash: string;
+  time: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface CheckpointMirrorOptions {
+  /** The audit log's SQLite file (DATA_DIR/audit.sqlite), written by the api process. */
+  readonly auditFile: string;
+  readonly publisher: Publisher;
+  readonly topic: string;
+  readonly logger?: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * Copies the audit log's signed checkpoints to a Kafka topic, so that a copy
+ * lives outside the ledger's own store: whoever reads the topic can later prove
+ * that the log was not rewritten (a consistency proof from any copied
+ * checkpoint). Keyed by tree size; each checkpoint is published at least once
+ * (after a restart, again from the first: consumers keep one per key).
+ * Nothing personal: sizes, hashes, times, key ids and signatures.
+ */
+export class CheckpointMirror {
+  private mirrored = 0;
+  private published = 0;
+  private running: Promise<number> | undefined;
+
+  constructor(private readonly options: CheckpointMirrorOptions) {}
+
+  /** Checkpoints copied since this process started. */
+  get count(): number {
+    return this.published;
+  }
+
+  /** Publishes the checkpoints signed since the last call; resolves to how many. One call at a time. */
+  mirror(): Promise<number> {
+    this.running ??= this.mirrorNow().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async mirrorNow(): Promise<number> {
+    if (!existsSync(this.options.auditFile)) return 0;
+    let rows: CheckpointRow[];
+    const db = new Database(this.options.auditFile, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 2000');
+      rows = db
+        .prepare<[number], CheckpointRow>(
+          'SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints WHERE tree_size > ? ORDER BY tree_size LIMIT 1000',
+        )
+        .all(this.mirrored);
+    } catch (error) {
+      // The api has not created its tables yet: nothing to copy.
+      if (/no such table/.test(String(error))) return 0;
+      throw error;
+    } finally {
+      db.close();
+    }
+    if (rows.length === 0) return 0;
+    const messages: OutgoingMessage[] = rows.map((row) => ({
+      topic: this.options.topic,
+      key: String(row.tree_size),
+      value: JSON.stringify({
+        treeSize: row.tree_size,
+        rootHash: row.root_hash,
+        time: row.time,
+        keyId: row.key_id,
+        signature: row.signature,
+      }),
+      headers: {
+        type: CHECKPOINT_CONTRACT,
+        'schema-version': '1',
+        'event-id': `checkpoint-${row.tree_size}`,
+      },
+    }));
+    await this.options.publisher.publish(messages);
+    this.mirrored = rows[rows.length - 1]!.tree_size;
+    this.published += rows.length;
+    return rows.length;
+  }
+}
