@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
@@ -9,23 +8,13 @@ import { SqliteReadModelStore } from '@nrm/projections';
 import { SubjectKeyStore } from '@nrm/privacy';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { Command } from 'commander';
+import { freePort } from './harness';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
 import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { loadRelayConfig } from '../../apps/relay/src/config';
 import { runRelay } from '../../apps/relay/src/relay-process';
 
 const ROOT = resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((found, failed) => {
-    const server = createServer();
-    server.once('error', failed);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => found(port));
-    });
-  });
-}
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {

@@ -1,23 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PostgresReadModelStore } from '@nrm/projections';
 import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
-import { Ledger, type Principal } from './harness';
+import { Ledger, type Principal, freePort } from './harness';
 
 const ROOT = resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((found, failed) => {
-    const server = createServer();
-    server.once('error', failed);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => found(port));
-    });
-  });
-}
 
 /**
  * Production topology in small: the API with PROJECTOR=external reads

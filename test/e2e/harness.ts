@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '../../apps/ledger-api/src/config/config';
@@ -96,4 +97,16 @@ export class Principal {
   get<T = Record<string, unknown>>(path: string) {
     return this.call<T>('GET', path);
   }
+}
+
+/** A TCP port free on loopback now, for a server a test starts in another process. */
+export function freePort(): Promise<number> {
+  return new Promise((found, failed) => {
+    const server = createServer();
+    server.once('error', failed);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => found(port));
+    });
+  });
 }
