@@ -16,6 +16,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { loggerParams } from './logging';
 import { PrivacyModule } from './privacy/privacy.module';
 import { AuditModule } from './audit/audit.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +37,7 @@ export class AppModule {
         CoordinatorModule.forRoot(config),
         OversightModule,
         AuditModule.forRoot(config),
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -4,6 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { idDerivationSecret } from './commands/id-secret';
+import type { LedgerMetrics } from './metrics/metrics';
+import { METRICS } from './metrics/metrics.controller';
 import type { LedgerConfig } from './config/config';
 import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/framework-errors';
 import { useBoundedJsonParser } from './http/json-body';
@@ -38,6 +40,13 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
       void reply.header('x-request-id', request.id);
       // What ids derived from an Idempotency-Key are keyed with (see commands/id-secret.ts).
       (request.raw as { idSecret?: Buffer }).idSecret = idSecret;
+    });
+  const metrics = app.get<LedgerMetrics>(METRICS);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
