@@ -174,7 +174,7 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
   });
 
   it('shows the identity to the entitled agency, then after erasure nowhere: 0 plaintext hits, 0 key hits', async () => {
-    const reported = await call<{ caseId: string; subjectId: string }>('clinic-canary', 'POST', '/cases', {
+    const report = {
       indicators: ['debt-bondage'],
       exploitationForms: ['labour'],
       minor: false,
@@ -186,7 +186,15 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
         contact: `+00 ${canary}`,
         notes: `Met at the clinic; ${canary}`,
       },
-    });
+    };
+    const reportKey = { 'idempotency-key': randomUUID() };
+    const reported = await call<{ caseId: string; subjectId: string }>(
+      'clinic-canary',
+      'POST',
+      '/cases',
+      report,
+      reportKey,
+    );
     expect(reported.status).toBe(201);
     const { caseId, subjectId } = reported.body;
     expect(
@@ -252,6 +260,11 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('SUBJECT.ALREADY_ERASED');
+
+    // The report sent again with its Idempotency-Key: refused, nothing sealed or recorded again.
+    const retried = await call<{ code: string }>('clinic-canary', 'POST', '/cases', report, reportKey);
+    expect(retried.status).toBe(409);
+    expect(retried.body.code).toBe('SUBJECT.ERASED');
 
     const after = await call<View>('ngo-canary', 'GET', `/cases/${caseId}`, undefined, purpose);
     expect(after.status).toBe(200);

@@ -8,10 +8,16 @@ import {
   type IdentificationState,
   type ReconsiderationReason,
 } from '@nrm/identification';
-import { notFound } from '@nrm/shared-kernel';
+import { conflict, notFound } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
-import { sealIdentity, type IdentityData, type SealedIdentity, type SubjectKeyStore } from '@nrm/privacy';
+import {
+  sealIdentity,
+  SubjectErasedError,
+  type IdentityData,
+  type SealedIdentity,
+  type SubjectKeyStore,
+} from '@nrm/privacy';
 import type { AssessIndicatorsDto, IdentityDto, ReportPotentialVictimDto } from './identification.dto';
 import type { PartyCheck } from '../cases/case-parties';
 
@@ -62,7 +68,17 @@ export class IdentificationCommands {
       ...(identity.contact !== undefined ? { contact: identity.contact } : {}),
       ...(identity.notes !== undefined ? { notes: identity.notes } : {}),
     };
-    return sealIdentity(await this.keys.keyFor(subjectId), subjectId, plain);
+    try {
+      return sealIdentity(await this.keys.keyFor(subjectId), subjectId, plain);
+    } catch (error) {
+      // A retry, after the erasure, of the report that created this subject: nothing is recorded again.
+      if (error instanceof SubjectErasedError)
+        throw conflict(
+          'SUBJECT.ERASED',
+          'This person has been erased: no identity data can be recorded for them.',
+        );
+      throw error;
+    }
   }
 
   assessIndicators(caseId: string, input: AssessIndicatorsDto, context: CommandContext) {
