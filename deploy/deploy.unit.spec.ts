@@ -272,7 +272,8 @@ const acceptedNames = (app: App): ReadonlySet<string> => (app === 'relay' ? rela
 function bootProblems(c: Container): string[] {
   try {
     if (c.app === 'relay') loadRelayConfig(bootEnv(c));
-    else loadConfig(bootEnv(c));
+    // As apps/projector/src/main.ts loads it: the projector records nothing.
+    else loadConfig(bootEnv(c), { writesRecords: c.app !== 'projector' });
     return [];
   } catch (error) {
     if (error instanceof ConfigError || error instanceof RelayConfigError)

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -229,7 +229,7 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
 
     // The key as it is now, to look for it afterwards.
     const keyStore = new SubjectKeyStore(
-      new SqliteReadModelStore(join(dataDir, 'keys.sqlite'), { secureDelete: true }),
+      new SqliteReadModelStore(join(dataDir, 'keys.sqlite'), { secureDelete: true, durable: true }),
     );
     const key = await keyStore.existingKey(subjectId);
     await keyStore.close();

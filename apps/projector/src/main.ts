@@ -8,6 +8,6 @@ import { runProjector } from './projector-process';
 
 serviceMain(
   'projector',
-  () => runProjector(loadConfig()),
+  () => runProjector(loadConfig(process.env, { writesRecords: false })),
   (error) => error instanceof ConfigError,
 );

@@ -34,6 +34,7 @@ export class CheckpointMirror {
   private mirrored = 0;
   private published = 0;
   private running: Promise<number> | undefined;
+  private warnedMissing = false;
 
   constructor(private readonly options: CheckpointMirrorOptions) {}
 
@@ -51,7 +52,15 @@ export class CheckpointMirror {
   }
 
   private async mirrorNow(): Promise<number> {
-    if (!existsSync(this.options.auditFile)) return 0;
+    if (!existsSync(this.options.auditFile)) {
+      if (!this.warnedMissing)
+        this.options.logger?.warn(
+          { auditFile: this.options.auditFile },
+          'no audit log in this DATA_DIR: checkpoints are not copied to Kafka (the api keeps the log in its own DATA_DIR)',
+        );
+      this.warnedMissing = true;
+      return 0;
+    }
     let rows: CheckpointRow[];
     const db = new Database(this.options.auditFile, { readonly: true, fileMustExist: true });
     try {

@@ -74,6 +74,7 @@ export async function runRelay(
     auditFile: join(resolve(config.DATA_DIR), 'audit.sqlite'),
     publisher: mirrorPublisher,
     topic: `${config.RELAY_TOPIC_PREFIX}nrm.audit.checkpoints`,
+    logger: { warn: (obj, msg) => logger.warn(obj, msg) },
   });
   let mirrorConnected = false;
   const mirrorOnce = async (): Promise<void> => {

@@ -16,7 +16,7 @@ describe.each(READ_MODEL_BACKENDS)('subject key store on $name', (backend) => {
     });
 
   it('keeps one key per subject until erased, then never again, and leaves no key bytes in its files', async () => {
-    const keys = new SubjectKeyStore(location.open({ secureDelete: true }));
+    const keys = new SubjectKeyStore(location.open({ secureDelete: true, durable: true }));
     const first = await keys.keyFor('subject-a');
     expect(first).toHaveLength(32);
     expect(await keys.keyFor('subject-a')).toEqual(first);

@@ -18,9 +18,9 @@ export class SubjectKeyStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly sql: ReadModelStore) {
-    if (sql instanceof SqliteReadModelStore && !sql.secureDelete)
+    if (sql instanceof SqliteReadModelStore && !(sql.secureDelete && sql.durable))
       throw new Error(
-        'a SQLite key store must overwrite what it deletes: open it with { secureDelete: true }',
+        'a SQLite key store must overwrite what it deletes and fsync every commit: open it with { secureDelete: true, durable: true }',
       );
   }
 
@@ -62,8 +62,9 @@ export class SubjectKeyStore {
    * Destroys the subject's key and remembers that it did (never the key).
    * Idempotent: a second call finds nothing to destroy. The key's bytes are
    * overwritten in the SQLite file and its WAL is emptied; in PostgreSQL the
-   * table is vacuumed (the server's own WAL keeps old pages until it recycles
-   * them: see the README on what erasure does not reach).
+   * table is rewritten (VACUUM FULL) and its old file dropped (the server's own
+   * WAL, replicas and the disk's free blocks keep old pages until they are
+   * recycled: see the README on what erasure does not reach).
    */
   async destroy(subjectId: string, erasedAt: string): Promise<void> {
     await this.setUp();
@@ -75,7 +76,15 @@ export class SubjectKeyStore {
       );
     });
     if (this.sql instanceof SqliteReadModelStore) await this.sql.truncateWal();
-    else await this.sql.run('VACUUM subject_keys');
+    // VACUUM FULL writes the table anew and drops the old file; a plain VACUUM would leave the bytes in it.
+    else await this.sql.run('VACUUM FULL subject_keys');
+  }
+
+  /** Subjects whose erasure is recorded here (their keys are gone). */
+  async erasedSubjects(): Promise<Set<string>> {
+    await this.setUp();
+    const rows = await this.sql.all<{ subject_id: string }>('SELECT subject_id FROM subject_erasures');
+    return new Set(rows.map((r) => r.subject_id));
   }
 
   close(): Promise<void> {

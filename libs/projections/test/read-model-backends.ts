@@ -18,7 +18,7 @@ export const TEST_POSTGRES_URL =
 export interface ReadModelLocation {
   /** `sqlite:<file>` or `postgres:<schema>`: what another process passes to `openSpec`. */
   readonly spec: string;
-  open(options?: { readonly secureDelete?: boolean }): ReadModelStore;
+  open(options?: { readonly secureDelete?: boolean; readonly durable?: boolean }): ReadModelStore;
   /** Closes every store opened here and removes the file or schema. */
   dispose(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { LedgerConfig } from '../config/config';
 
@@ -16,15 +16,23 @@ export function idDerivationSecret(config: Pick<LedgerConfig, 'DATA_DIR' | 'ID_D
   const file = join(resolve(config.DATA_DIR), 'id-derivation.secret');
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
+    // Written whole under another name, then linked into place: a process starting at the same
+    // moment sees either no file or the complete one, never an empty one.
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, randomBytes(32).toString('base64'), { mode: 0o600 });
     try {
-      writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+      linkSync(draft, file);
     } catch (error) {
       // Another process made it first: use theirs.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(draft);
     }
     chmodSync(file, 0o600);
   }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32) throw new Error(`${file} holds no usable secret (fewer than 32 characters)`);
+  return Buffer.from(secret, 'utf8');
 }
 
 /** A UUID (version 5 layout) keyed by the secret: the same inputs give the same id, others cannot compute it. */

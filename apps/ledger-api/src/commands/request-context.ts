@@ -1,14 +1,36 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { ProblemException } from '../http/problem';
 import type { CommandContext } from './command-executor';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
+/**
+ * A digest of what was asked, stored with the events so that a key reused with
+ * another request is refused. Identity data is left out (it is sealed, and a
+ * hash of it in an immutable event would let anyone holding an export confirm
+ * a guess of an erased person's name), and the digest is keyed with the
+ * installation's secret, so that no dictionary can be run against it.
+ */
+export function fingerprintOf(
+  method: string,
+  path: string,
+  body: unknown,
+  secret: Buffer | undefined,
+): string {
+  const withoutIdentity =
+    typeof body === 'object' && body !== null && !Array.isArray(body) && 'identity' in body
+      ? { ...(body as Record<string, unknown>), identity: '(sealed)' }
+      : body;
+  const text = `${method} ${path}\n${JSON.stringify(withoutIdentity ?? null)}`;
+  return (secret ? createHmac('sha256', secret) : createHash('sha256')).update(text).digest('hex');
+}
+
 /** Builds the command context of a request: actor, time, request id, Idempotency-Key and a digest of the request. */
 export function commandContextOf(request: AuthenticatedRequest): CommandContext {
-  const idSecret = (request.raw as { idSecret?: unknown }).idSecret;
+  const raw = (request.raw as { idSecret?: unknown }).idSecret;
+  const idSecret = Buffer.isBuffer(raw) ? raw : undefined;
   const key = request.headers['idempotency-key'];
   if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
     throw new ProblemException({
@@ -19,9 +41,7 @@ export function commandContextOf(request: AuthenticatedRequest): CommandContext 
       detail: 'Idempotency-Key must be 1 to 200 visible ASCII characters (a UUID is a good choice).',
     });
   }
-  const fingerprint = createHash('sha256')
-    .update(`${request.method} ${request.url.split('?')[0]}\n${JSON.stringify(request.body ?? null)}`)
-    .digest('hex');
+  const fingerprint = fingerprintOf(request.method, request.url.split('?')[0] ?? '', request.body, idSecret);
   const requestId = (request.raw as { id?: unknown }).id;
   return {
     actor: request.actor,
@@ -29,7 +49,7 @@ export function commandContextOf(request: AuthenticatedRequest): CommandContext 
     requestId: typeof requestId === 'string' ? requestId : 'unknown',
     ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
     fingerprint,
-    ...(Buffer.isBuffer(idSecret) ? { idSecret } : {}),
+    ...(idSecret ? { idSecret } : {}),
   };
 }
 

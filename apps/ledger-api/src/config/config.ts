@@ -185,7 +185,12 @@ const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
  * Reads the configuration from environment variables. Every wrong value is
  * reported at once, each with its variable's name and what it must be.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  /** The projector process records nothing and opens no identity: the rules for ids and keys are not its. */
+  options: { readonly writesRecords?: boolean } = {},
+): LedgerConfig {
+  const writesRecords = options.writesRecords ?? true;
   const defaults = new LedgerConfig();
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -228,9 +233,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     problems.push(
       `EVENTSTOREDB_URL ${eventStoreDbProblem} (got ${JSON.stringify(redactConnectionString(config.EVENTSTOREDB_URL))})`,
     );
-  if (config.EVENT_STORE === 'eventstoredb' && config.ID_DERIVATION_SECRET === undefined)
+  if (writesRecords && config.EVENT_STORE === 'eventstoredb' && config.ID_DERIVATION_SECRET === undefined)
     problems.push(
       'ID_DERIVATION_SECRET must be set when EVENT_STORE=eventstoredb: the same value on every API replica',
+    );
+  if (writesRecords && config.EVENT_STORE === 'eventstoredb' && config.KEY_STORE !== 'postgres')
+    problems.push(
+      'KEY_STORE must be postgres when EVENT_STORE=eventstoredb: every replica must see the same keys, or an erasure would miss some',
     );
   if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');

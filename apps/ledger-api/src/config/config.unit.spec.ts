@@ -122,11 +122,19 @@ describe('loadConfig', () => {
 
 describe('loadConfig: EVENT_STORE=eventstoredb', () => {
   const SECRET = 'an-invented-secret-of-at-least-32-characters';
+  const KEYS = { KEY_STORE: 'postgres', KEY_STORE_URL: 'postgres://keys@db:5432/ledger' };
 
   it('needs the id secret with EventStoreDB: every replica must derive the same ids', () => {
     expect(() =>
       loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://es:2113?tls=false' }),
     ).toThrow('ID_DERIVATION_SECRET must be set when EVENT_STORE=eventstoredb');
+    expect(() =>
+      loadConfig({
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: 'esdb://es:2113?tls=false',
+        ID_DERIVATION_SECRET: SECRET,
+      }),
+    ).toThrow('KEY_STORE must be postgres when EVENT_STORE=eventstoredb');
     expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short' })).toThrow(
       'ID_DERIVATION_SECRET must be at least 32 characters',
     );
@@ -140,7 +148,12 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
       'kurrentdb+discover://cluster.example:2113?nodePreference=leader',
     ]) {
       expect(
-        loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: url, ID_DERIVATION_SECRET: SECRET }),
+        loadConfig({
+          EVENT_STORE: 'eventstoredb',
+          EVENTSTOREDB_URL: url,
+          ID_DERIVATION_SECRET: SECRET,
+          ...KEYS,
+        }),
       ).toMatchObject({
         EVENT_STORE: 'eventstoredb',
         EVENTSTOREDB_URL: url,

@@ -46,3 +46,21 @@ export class ErasureCommands {
     }
   }
 }
+
+/**
+ * Finishes erasures whose record is stored but whose key destruction did not
+ * happen (the key store failed, or the process died in between): run at
+ * start. Returns the subjects whose keys it destroyed now.
+ */
+export async function finishErasures(store: EventStore, keys: SubjectKeyStore): Promise<string[]> {
+  const done = await keys.erasedSubjects();
+  const finished: string[] = [];
+  for await (const event of store.readAll({ filter: { eventTypes: ['SubjectErased'] } })) {
+    const { subjectId, erasedAt } = event.data as { subjectId?: unknown; erasedAt?: unknown };
+    if (typeof subjectId !== 'string' || done.has(subjectId)) continue;
+    await keys.destroy(subjectId, typeof erasedAt === 'string' ? erasedAt : event.recordedAt);
+    done.add(subjectId);
+    finished.push(subjectId);
+  }
+  return finished;
+}

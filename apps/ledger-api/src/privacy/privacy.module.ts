@@ -1,18 +1,45 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import type { LedgerConfig } from '../config/config';
 import { READ_MODEL } from '../projections/projections.module';
-import { ErasureCommands } from './erasure-commands';
+import { ErasureCommands, finishErasures } from './erasure-commands';
 import { ERASURE_COMMANDS, ErasureController } from './erasure.controller';
 import { openSubjectKeys, SUBJECT_KEYS } from './subject-keys';
 
 /** The subjects' key store (sealing identity data) and erasure by crypto-shredding. */
 @Global()
 @Module({})
-export class PrivacyModule implements OnApplicationShutdown {
-  constructor(@Inject(SUBJECT_KEYS) private readonly keys: SubjectKeyStore) {}
+export class PrivacyModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Privacy');
+
+  constructor(
+    @Inject(SUBJECT_KEYS) private readonly keys: SubjectKeyStore,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  /** An erasure recorded but not carried out (the key store failed in between) is finished at start. */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      const finished = await finishErasures(this.store, this.keys);
+      if (finished.length > 0)
+        this.logger.warn({ subjects: finished.length }, 'unfinished erasures completed');
+    } catch (error) {
+      this.logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'could not check for unfinished erasures; they are finished at the next start',
+      );
+    }
+  }
 
   static forRoot(config: LedgerConfig): DynamicModule {
     return {

@@ -18,6 +18,6 @@ export function openSubjectKeys(config: LedgerConfig): SubjectKeyStore {
           schema: config.KEY_STORE_SCHEMA,
           maxConnections: 4,
         })
-      : new SqliteReadModelStore(keyStoreFile(config), { secureDelete: true }),
+      : new SqliteReadModelStore(keyStoreFile(config), { secureDelete: true, durable: true }),
   );
 }

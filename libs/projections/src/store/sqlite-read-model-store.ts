@@ -25,16 +25,28 @@ export class SqliteReadModelStore implements ReadModelStore {
   private closed = false;
   /** Whether deleted rows are overwritten (see the constructor's option). */
   readonly secureDelete: boolean;
+  /** Whether every commit is fsynced (see the constructor's option). */
+  readonly durable: boolean;
 
-  constructor(filename: string, options: { readonly secureDelete?: boolean } = {}) {
+  constructor(
+    filename: string,
+    options: {
+      /** Overwrite what is deleted (key stores). */
+      readonly secureDelete?: boolean;
+      /** fsync every commit (synchronous=FULL): for what cannot be rebuilt, such as keys. Default NORMAL. */
+      readonly durable?: boolean;
+    } = {},
+  ) {
     this.secureDelete = options.secureDelete ?? false;
+    this.durable = options.durable ?? false;
     this.description = filename === ':memory:' ? 'sqlite (in memory)' : `sqlite ${filename}`;
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     this.writer = new Database(filename);
     try {
       this.writer.pragma('journal_mode = WAL');
       // A read model can always be rebuilt: losing the last commits on power loss costs only a replay.
-      this.writer.pragma('synchronous = NORMAL');
+      // A key store cannot: it asks for FULL.
+      this.writer.pragma(options.durable ? 'synchronous = FULL' : 'synchronous = NORMAL');
       this.writer.pragma('busy_timeout = 5000');
       // Deleted rows are overwritten with zeros rather than left in free pages (key stores).
       if (options.secureDelete) this.writer.pragma('secure_delete = ON');
@@ -88,9 +100,15 @@ export class SqliteReadModelStore implements ReadModelStore {
    * WAL file too.
    */
   truncateWal(): Promise<void> {
-    const result = this.queue.then(() => {
-      if (this.closed) throw new Error('the read-model store is closed');
-      this.writer.pragma('wal_checkpoint(TRUNCATE)');
+    const result = this.queue.then(async () => {
+      // A reader in another process holding a snapshot keeps the WAL busy for a moment: try again, then fail.
+      for (let attempt = 0; ; attempt++) {
+        if (this.closed) throw new Error('the read-model store is closed');
+        const [row] = this.writer.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        if (row?.busy === 0) return;
+        if (attempt >= 50) throw new Error('the write-ahead log stayed busy: it could not be emptied');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     });
     this.queue = result.catch(() => undefined);
     return result;
