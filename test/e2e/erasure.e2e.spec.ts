@@ -306,12 +306,17 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.out)).toMatchObject({ verified: true });
 
-    // Then every byte of every file (events, read models, keys, audit log, the export) and the logs.
+    // Then every byte of every file (events, read models, keys, audit log, the export) and the logs,
+    // for the canary, the key, and an unkeyed digest of the request that carried the identity.
+    const digest = createHash('sha256')
+      .update(`POST /cases\n${JSON.stringify(report)}`)
+      .digest('hex');
     const needles = [
       Buffer.from(canary),
       key!,
       Buffer.from(key!.toString('base64')),
       Buffer.from(key!.toString('hex')),
+      Buffer.from(digest),
     ];
     const files = filesUnder(dataDir);
     let hits = 0;
