@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { EventStore, RecordedEvent, Subscription } from '@nrm/event-store';
+import { ProgressWaiters, type EventStore, type RecordedEvent, type Subscription } from '@nrm/event-store';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -103,11 +103,6 @@ interface CheckpointRow {
   signature: string;
 }
 
-interface Waiter {
-  readonly treeSize: number;
-  readonly settle: (reached: boolean) => void;
-}
-
 const SCHEMA_VERSION = 1;
 
 /**
@@ -202,7 +197,7 @@ export class MerkleLog implements PerfectSubtrees {
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new ProgressWaiters();
   private size = 0;
 
   constructor(options: MerkleLogOptions) {
@@ -421,7 +416,7 @@ export class MerkleLog implements PerfectSubtrees {
     const leaves = events.map((event) => ({ position: event.position, hash: eventLeafHash(event) }));
     const { size, refusal } = this.addBatch(leaves);
     this.size = size;
-    this.settleWaiters();
+    this.waiters.advance(this.size);
     if (refusal) throw refusal;
     const latest = this.latestCheckpoint()?.treeSize ?? 0;
     if (this.size - latest >= this.checkpointEvery) this.checkpoint();
@@ -532,7 +527,7 @@ export class MerkleLog implements PerfectSubtrees {
     if (this.state === 'closed') return;
     await this.stop();
     this.state = 'closed';
-    for (const waiter of this.waiters) waiter.settle(false);
+    this.waiters.abandon();
     this.db.close();
   }
 
@@ -540,18 +535,7 @@ export class MerkleLog implements PerfectSubtrees {
   waitFor(treeSize: number, timeoutMs: number): Promise<boolean> {
     if (this.state !== 'closed' && this.treeSize >= treeSize) return Promise.resolve(true);
     if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        treeSize,
-        settle: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      const timer = setTimeout(() => waiter.settle(false), Math.max(0, timeoutMs));
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(treeSize, timeoutMs);
   }
 
   health(): MerkleLogHealth {
@@ -620,10 +604,6 @@ export class MerkleLog implements PerfectSubtrees {
     this.failure = failure;
     this.logger?.error(failure, 'audit log stopped');
     void this.subscription?.close();
-    for (const waiter of this.waiters) waiter.settle(false);
-  }
-
-  private settleWaiters(): void {
-    for (const waiter of this.waiters) if (this.size >= waiter.treeSize) waiter.settle(true);
+    this.waiters.abandon();
   }
 }

@@ -2,6 +2,7 @@ export * from './event-store';
 export * from './errors';
 export { AppendSignal, CatchUpSubscription } from './catch-up-subscription';
 export type { ReadBatch, CatchUpOptions } from './catch-up-subscription';
+export { ProgressWaiters } from './progress-waiters';
 export {
   MAX_EVENT_BYTES,
   MAX_EVENT_TYPE_LENGTH,

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, Subscription } from '@nrm/event-store';
+import { ProgressWaiters, type EventStore, type RecordedEvent, type Subscription } from '@nrm/event-store';
 import type { Projection } from './projection';
 import type { ReadModelStore, SqlRunner } from './store/read-model-store';
 
@@ -98,11 +98,6 @@ export async function readCheckpoints(runner: SqlRunner): Promise<CheckpointRow[
   return runner.all<CheckpointRow>('SELECT name, version, position FROM projection_checkpoints');
 }
 
-interface Waiter {
-  readonly position: number;
-  readonly settle: (caughtUp: boolean) => void;
-}
-
 /** `ApplyFailed.index` when a whole batch failed and the event at fault is not known yet. */
 const BATCH_FAILED = -1;
 
@@ -164,7 +159,7 @@ export class Projector {
   private flushTimer: NodeJS.Immediate | undefined;
   /** Commits of the live loop, one after another. */
   private commits: Promise<void> = Promise.resolve();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new ProgressWaiters();
   /** start, stop, rebuild and close run one at a time, in call order. */
   private lifecycle: Promise<void> = Promise.resolve();
   private loaded: Promise<void> | undefined;
@@ -237,7 +232,7 @@ export class Projector {
       if (this.state === 'closed') return;
       await this.stopNow();
       this.state = 'closed';
-      this.settleWaiters(false);
+      this.waiters.abandon();
     });
   }
 
@@ -257,18 +252,7 @@ export class Projector {
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (this.lowestCheckpoint() >= position) return Promise.resolve(true);
     if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        position,
-        settle: (caughtUp) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(caughtUp);
-        },
-      };
-      const timer = setTimeout(() => waiter.settle(false), Math.max(0, timeoutMs));
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   health(): ProjectorHealth {
@@ -582,7 +566,7 @@ export class Projector {
       return moved;
     });
     for (const [name, position] of advanced) this.checkpoints.set(name, position);
-    if (advanced.size > 0) this.wakeWaiters();
+    if (advanced.size > 0) this.waiters.advance(this.lowestCheckpoint());
   }
 
   private fail(failure: ProjectionFailure): void {
@@ -592,16 +576,7 @@ export class Projector {
     this.logger.error(failure, 'projection failed; projector stopped');
     // Ends the for-await loop; the failing event is read again on the next start.
     this.subscription?.close().catch(() => undefined);
-    this.settleWaiters(false);
-  }
-
-  private wakeWaiters(): void {
-    const lowest = this.lowestCheckpoint();
-    for (const waiter of [...this.waiters]) if (waiter.position <= lowest) waiter.settle(true);
-  }
-
-  private settleWaiters(caughtUp: boolean): void {
-    for (const waiter of [...this.waiters]) waiter.settle(caughtUp);
+    this.waiters.abandon();
   }
 
   private lowestCheckpoint(): number {
