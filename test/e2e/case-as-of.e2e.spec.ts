@@ -28,15 +28,6 @@ describe('a case as it stood at a past instant (?asOf=, e2e)', () => {
       { 'x-purpose': 'assistance' },
     );
 
-  async function audit(): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
-    const out = [];
-    for await (const e of ledger.store.readAll({
-      filter: { eventTypes: ['RecordAccessed', 'AccessDenied'] },
-    }))
-      out.push({ type: e.type, data: e.data });
-    return out;
-  }
-
   beforeAll(async () => {
     ledger = await Ledger.boot();
     clinic = await ledger.principal('health', ['caseworker'], 'clinic-asof');
@@ -84,7 +75,7 @@ describe('a case as it stood at a past instant (?asOf=, e2e)', () => {
     expect(now.status).toBe(200);
     expect(now.body.categories['case-status']?.referrals.map((r) => r.status)).toEqual(['accepted']);
 
-    const before = (await audit()).length;
+    const before = (await ledger.auditEvents()).length;
     const atReferral = await read(ngo, moments.referred);
     expect(atReferral.status).toBe(200);
     expect(atReferral.body.asOf).toBe(moments.referred);
@@ -94,7 +85,7 @@ describe('a case as it stood at a past instant (?asOf=, e2e)', () => {
     // Only the categories covered now: the rest is absent in the past too.
     expect(Object.keys(atAck.body.categories)).toEqual(['case-status']);
 
-    const records = (await audit()).slice(before);
+    const records = (await ledger.auditEvents()).slice(before);
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({
       type: 'RecordAccessed',
@@ -113,12 +104,12 @@ describe('a case as it stood at a past instant (?asOf=, e2e)', () => {
 
   it('refuses a malformed or future asOf with a problem naming the field, audited as a denial', async () => {
     for (const bad of ['yesterday', '2026-13-45T99:00:00Z', '2999-01-01T00:00:00Z', '2026-11-30T10:00:00']) {
-      const before = (await audit()).length;
+      const before = (await ledger.auditEvents()).length;
       const answer = await read(ngo, bad);
       expect(answer.status).toBe(400);
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
       expect(answer.body.field).toBe('asOf');
-      const records = (await audit()).slice(before);
+      const records = (await ledger.auditEvents()).slice(before);
       expect(records).toEqual([
         expect.objectContaining({
           type: 'AccessDenied',

@@ -20,15 +20,6 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
   const read = (who: Principal, id: string, p = 'assistance') =>
     who.call<CaseView & { code?: string }>('GET', `/cases/${id}`, undefined, purpose(p));
 
-  async function auditEvents(): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
-    const out = [];
-    for await (const e of ledger.store.readAll({
-      filter: { eventTypes: ['RecordAccessed', 'AccessDenied'] },
-    }))
-      out.push({ type: e.type, data: e.data });
-    return out;
-  }
-
   beforeAll(async () => {
     ledger = await Ledger.boot();
     clinic = await ledger.principal('health', ['caseworker'], 'clinic-reads');
@@ -66,14 +57,14 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
   afterAll(() => ledger.close());
 
   it('shows a party only the covered categories, absent (not null) otherwise, and audits the read with its basis', async () => {
-    const before = (await auditEvents()).length;
+    const before = (await ledger.auditEvents()).length;
     const answer = await read(ngo, caseId);
     expect(answer.status).toBe(200);
     expect(Object.keys(answer.body.categories).sort()).toEqual(['case-status', 'support-needs']);
     expect(answer.body.categories).not.toHaveProperty('exploitation');
     expect(JSON.stringify(answer.body)).not.toContain('debt-bondage');
     expect(answer.body.basis).toEqual({ 'case-status': 'consent', 'support-needs': 'consent' });
-    const audit = (await auditEvents()).slice(before);
+    const audit = (await ledger.auditEvents()).slice(before);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
       type: 'RecordAccessed',
@@ -90,14 +81,14 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
   });
 
   it('answers an agency with no part in the case exactly as for a case that does not exist, and audits both denials', async () => {
-    const before = (await auditEvents()).length;
+    const before = (await ledger.auditEvents()).length;
     const foreign = await read(outsider, caseId);
     const missing = await read(outsider, '00000000-0000-4000-8000-000000000000');
     expect(foreign.status).toBe(404);
     expect(missing.status).toBe(404);
     const strip = (b: object) => ({ ...b, requestId: undefined });
     expect(strip(foreign.body)).toEqual(strip(missing.body));
-    const audit = (await auditEvents()).slice(before);
+    const audit = (await ledger.auditEvents()).slice(before);
     expect(audit.map((a) => [a.type, a.data.reason])).toEqual([
       ['AccessDenied', 'not-a-party-or-unknown-case'],
       ['AccessDenied', 'not-a-party-or-unknown-case'],
@@ -105,14 +96,14 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
   });
 
   it('denies a party whose purpose is not covered (403) and a read without a purpose (400), auditing each', async () => {
-    const before = (await auditEvents()).length;
+    const before = (await ledger.auditEvents()).length;
     const investigation = await read(ngo, caseId, 'investigation');
     expect(investigation.status).toBe(403);
     expect(investigation.body).toMatchObject({ code: 'ACCESS.NOT_COVERED' });
     const noPurpose = await ngo.get(`/cases/${caseId}`);
     expect(noPurpose.status).toBe(400);
     expect(noPurpose.body).toMatchObject({ code: 'REQUEST.PURPOSE_REQUIRED', field: 'X-Purpose' });
-    const audit = (await auditEvents()).slice(before);
+    const audit = (await ledger.auditEvents()).slice(before);
     expect(audit.map((a) => a.data.reason)).toEqual([
       'no-consent-or-lawful-basis',
       'purpose-missing-or-unknown',
@@ -161,7 +152,7 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     const bad = await ngo.get('/referrals?direction=sideways');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'direction' });
-    const audit = await auditEvents();
+    const audit = await ledger.auditEvents();
     expect(audit.some((a) => a.data.view === 'my-referrals-in' && a.data.agencyId === 'ngo-reads')).toBe(
       true,
     );

@@ -31,6 +31,14 @@ export class Ledger {
     return this.app.get<EventStore>(EVENT_STORE);
   }
 
+  /** The read audit so far (`RecordAccessed`, `AccessDenied`), oldest first. */
+  async auditEvents(): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
+    const out = [];
+    for await (const e of this.store.readAll({ filter: { eventTypes: ['RecordAccessed', 'AccessDenied'] } }))
+      out.push({ type: e.type, data: e.data });
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.app.close();
     rmSync(this.dataDir, { recursive: true, force: true });
