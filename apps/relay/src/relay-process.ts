@@ -14,8 +14,6 @@ export interface RunningRelay {
   readonly relay: Relay;
   /** Where GET /health answers. */
   readonly healthUrl: string;
-  /** Copies the audit checkpoints signed since the last copy now (it also runs every RELAY_CHECKPOINT_COPY_MS). */
-  mirrorCheckpoints(): Promise<void>;
   /** Stops the relay (the batch in flight is finished), the health server, and closes both stores. */
   stop(): Promise<void>;
 }
@@ -114,7 +112,6 @@ export async function runRelay(
   return {
     relay,
     healthUrl,
-    mirrorCheckpoints: mirrorOnce,
     async stop() {
       clearInterval(mirrorTimer);
       await mirror.mirror().catch(() => 0);

@@ -26,7 +26,7 @@ describe.each(READ_MODEL_BACKENDS)('subject key store on $name', (backend) => {
 
     await keys.destroy('subject-a', '2026-11-30T12:00:00.000Z');
     expect(await keys.existingKey('subject-a')).toBeUndefined();
-    expect(await keys.isErased('subject-a')).toBe(true);
+    expect(await keys.erasedSubjects()).toEqual(new Set(['subject-a']));
     await expect(keys.keyFor('subject-a')).rejects.toBeInstanceOf(SubjectErasedError);
     await keys.destroy('subject-a', '2026-11-30T12:05:00.000Z'); // idempotent
     expect(await keys.existingKey('subject-b')).toEqual(other);

@@ -50,14 +50,6 @@ export class SubjectKeyStore {
     return row ? Buffer.from(row.key, 'base64') : undefined;
   }
 
-  async isErased(subjectId: string): Promise<boolean> {
-    await this.setUp();
-    return (
-      (await this.sql.get('SELECT 1 AS erased FROM subject_erasures WHERE subject_id = ?', [subjectId])) !==
-      undefined
-    );
-  }
-
   /**
    * Destroys the subject's key and remembers that it did (never the key).
    * Idempotent: a second call finds nothing to destroy. The key's bytes are

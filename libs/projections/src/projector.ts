@@ -193,11 +193,6 @@ export class Projector {
     return this.readModels;
   }
 
-  /** The projections it maintains, with their versions: what a follower of its checkpoints expects. */
-  get projections(): readonly Projection[] {
-    return this.entries.map((e) => e.projection);
-  }
-
   /**
    * Reads the stored checkpoints (a projection whose stored version differs
    * counts as empty until `start` rebuilds it). `start` and `rebuild` call it;

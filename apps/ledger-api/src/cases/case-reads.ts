@@ -52,8 +52,7 @@ export class CaseReads {
     await this.requireCaseRole(request, view, caseId);
     const purpose = await this.requirePurpose(request, view, caseId);
     const instant = asOf === undefined ? undefined : await this.requireAsOf(request, asOf, purpose, caseId);
-    await awaitReadModel(this.store, this.readModel);
-    const head = await this.store.headPosition();
+    const head = await awaitReadModel(this.store, this.readModel);
     const current = await caseDocOf(this.readModel.store, caseId);
     if (!current || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
       await this.deny(request, view, 'not-a-party-or-unknown-case', purpose, caseId);

@@ -27,9 +27,11 @@ const CAUGHT_UP_TIMEOUT_MS = 2000;
 /**
  * Queries (and the party check of commands) answer only once the read model has
  * applied everything stored before the request; otherwise 503, never a stale answer.
+ * Resolves to the store position the read model covers.
  */
-export async function awaitReadModel(store: EventStore, readModel: ReadModel): Promise<void> {
-  if (await readModel.waitFor(await store.headPosition(), CAUGHT_UP_TIMEOUT_MS)) return;
+export async function awaitReadModel(store: EventStore, readModel: ReadModel): Promise<number> {
+  const head = await store.headPosition();
+  if (await readModel.waitFor(head, CAUGHT_UP_TIMEOUT_MS)) return head;
   throw new ProblemException({
     status: 503,
     title: 'Read model behind',

@@ -18,8 +18,6 @@ import { SUBJECT_KEYS } from '../privacy/subject-keys';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { openReadModelStore, PROJECTIONS } from './read-models';
 
-export { openReadModelStore, PROJECTIONS, readModelFile } from './read-models';
-
 /** The read models, as queries see them (`ReadModel`). */
 export const READ_MODEL = Symbol('READ_MODEL');
 
@@ -44,7 +42,8 @@ interface ReadSide extends ReadModel {
   close(): Promise<void>;
 }
 
-function embedded(projector: Projector, store: ReadModelStore): ReadSide {
+function embedded(projector: Projector): ReadSide {
+  const store = projector.readModelStore;
   return {
     store,
     waitFor: (position, timeoutMs) => projector.waitFor(position, timeoutMs),
@@ -66,7 +65,8 @@ function embedded(projector: Projector, store: ReadModelStore): ReadSide {
   };
 }
 
-function following(follower: CheckpointFollower, store: ReadModelStore): ReadSide {
+function following(follower: CheckpointFollower): ReadSide {
+  const store = follower.readModelStore;
   return {
     store,
     waitFor: (position, timeoutMs) => follower.waitFor(position, timeoutMs),
@@ -106,8 +106,8 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
           useFactory: (store: EventStore): ReadSide => {
             const readModels = openReadModelStore(config);
             return config.PROJECTOR === 'external'
-              ? following(new CheckpointFollower({ readModels, projections: PROJECTIONS }), readModels)
-              : embedded(ledgerProjector(store, readModels), readModels);
+              ? following(new CheckpointFollower({ readModels, projections: PROJECTIONS }))
+              : embedded(ledgerProjector(store, readModels));
           },
         },
         {
