@@ -5,10 +5,11 @@
  * the charts, Vega renders SVG without a browser, resvg turns it into PNG.
  */
 import { Resvg } from '@resvg/resvg-js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { readResult, type ResultJson } from './lib';
 
 const RESULTS = join(process.cwd(), 'bench', 'results');
 
@@ -19,12 +20,7 @@ interface RatioRow {
   readonly met: string;
 }
 
-type Json = Record<string, unknown>;
-
-function read(name: string): Json | undefined {
-  const file = join(RESULTS, `${name}.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
-}
+type Json = ResultJson;
 
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -36,7 +32,7 @@ export function ratioRows(): RatioRow[] {
   const add = (benchmark: string, ratio: number | undefined, aim: number) => {
     if (ratio !== undefined) rows.push({ benchmark, ratio, aim });
   };
-  const append = read('append');
+  const append = readResult('append');
   if (append) {
     for (const r of (append.results as Json[] | undefined) ?? []) {
       const label = r.shape === 'batch100' ? `append-batch ${String(r.mode)}` : `append ${String(r.mode)}`;
@@ -52,7 +48,7 @@ export function ratioRows(): RatioRow[] {
     ['rebuild', 0.3],
     ['relay', 0.7],
   ] as const)
-    add(name, num(read(name)?.ratio), aim);
+    add(name, num(readResult(name)?.ratio), aim);
   return rows.map((r) => ({ ...r, met: r.ratio >= r.aim ? 'aim met' : 'below aim' }));
 }
 
@@ -63,7 +59,7 @@ interface ScalePoint {
 }
 
 export function scalePoints(): ScalePoint[] {
-  const scale = read('scale');
+  const scale = readResult('scale');
   const points: ScalePoint[] = [];
   for (const step of (scale?.steps as Json[] | undefined) ?? []) {
     const events = num(step.events);

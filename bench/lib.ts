@@ -1,4 +1,14 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,4 +84,12 @@ export function writeResult(name: string, result: object): string {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
+}
+
+/** A result as written by `writeResult`, read back as plain JSON (the chart and the report). */
+export type ResultJson = Record<string, unknown>;
+
+export function readResult(name: string): ResultJson | undefined {
+  const file = join(process.cwd(), 'bench', 'results', `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultJson) : undefined;
 }

@@ -3,20 +3,15 @@
  * results between its markers, and the chart beside it. Run after
  * `npm run bench` (which calls it), so the document shows what was measured.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { renderChart } from './chart';
+import { readResult, type ResultJson } from './lib';
 
-type Json = Record<string, unknown>;
-const RESULTS = join(process.cwd(), 'bench', 'results');
+type Json = ResultJson;
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';
-
-function read(name: string): Json | undefined {
-  const file = join(RESULTS, `${name}.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
-}
 
 const n = (value: unknown, digits = 0): string =>
   typeof value === 'number' ? value.toLocaleString('en-GB', { maximumFractionDigits: digits }) : '–';
@@ -28,7 +23,7 @@ const verdict = (ratio: unknown, aim: number, higherIsBetter = true): string =>
 
 export function resultTable(): string {
   const rows: string[][] = [];
-  const append = read('append');
+  const append = readResult('append');
   for (const r of (append?.results as Json[] | undefined) ?? []) {
     const ours = obj(r.ours);
     const base = obj(r.baseline);
@@ -63,7 +58,7 @@ export function resultTable(): string {
     ]);
   }
   for (const name of ['command', 'query']) {
-    const r = read(name);
+    const r = readResult(name);
     if (!r) continue;
     const ours = obj(r.ours);
     const base = obj(r.baseline);
@@ -76,7 +71,7 @@ export function resultTable(): string {
       verdict(r.ratio, 0.25),
     ]);
   }
-  const rebuild = read('rebuild');
+  const rebuild = readResult('rebuild');
   if (rebuild)
     rows.push([
       'rebuild',
@@ -86,7 +81,7 @@ export function resultTable(): string {
       '≥ 0.3',
       verdict(rebuild.ratio, 0.3),
     ]);
-  const withdrawal = read('withdrawal');
+  const withdrawal = readResult('withdrawal');
   if (withdrawal) {
     const t = obj(withdrawal.timeToDenial);
     rows.push([
@@ -98,7 +93,7 @@ export function resultTable(): string {
       withdrawal.servedAfterAcknowledgement === 0 ? 'met' : '**short**',
     ]);
   }
-  const relay = read('relay');
+  const relay = readResult('relay');
   if (relay)
     rows.push([
       'relay',
@@ -108,7 +103,7 @@ export function resultTable(): string {
       '≥ 0.7',
       verdict(relay.ratio, 0.7),
     ]);
-  const scale = read('scale');
+  const scale = readResult('scale');
   if (scale) {
     const steps = (scale.steps as Json[] | undefined) ?? [];
     const first = obj(steps[0]);
@@ -124,7 +119,7 @@ export function resultTable(): string {
     ]);
   }
   const dates = ['append', 'command', 'query', 'rebuild', 'withdrawal', 'relay', 'scale']
-    .map((name) => read(name))
+    .map((name) => readResult(name))
     .filter((r): r is Json => r !== undefined);
   const env = dates[0];
   const header = ['benchmark', 'ours', 'baseline, same run', 'ratio', 'aim', ''];
