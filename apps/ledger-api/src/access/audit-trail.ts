@@ -115,7 +115,7 @@ export class AuditTrail {
         status: 503,
         title: 'Audit unavailable',
         code: 'AUDIT.UNAVAILABLE',
-        detail: 'The read could not be recorded in the audit trail, so it was not served.',
+        detail: 'The request could not be recorded in the audit trail, so it was not served.',
         retryAfterSeconds: 1,
       });
     }
