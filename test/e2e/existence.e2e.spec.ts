@@ -226,7 +226,13 @@ describe('existence: a foreign id answers exactly like an unknown one (e2e)', ()
       if (schema) bodies.push(['invalid body', { notAField: true }]);
       const headers = requiredHeaders(op);
       // A party of the case that is none of the referral's also counts as a stranger to the referral.
-      const askers = ids.every((id) => id === 'referralId') ? [...strangers, police] : strangers;
+      // The coordinator and the oversight body are party to no case (the one oversees handoffs, the
+      // other reads the audit and erases): strangers to every operation on a case alone.
+      const askers = ids.every((id) => id === 'referralId')
+        ? [...strangers, police]
+        : ids.every((id) => id === 'caseId' || id === 'consentId')
+          ? [...strangers, coordinator, oversight]
+          : strangers;
       for (const who of askers) {
         // Deciding grounds is still open to any competent authority, party or not (README, Known gaps), and a
         // decision would make it party to the case: not asked, counted apart, until only a seized one may decide.
