@@ -195,6 +195,33 @@ describe('existence: a foreign id answers exactly like an unknown one (e2e)', ()
     };
   }
 
+  it('gives a party of one case the answer of an unknown consent for a consent of another case', async () => {
+    const other = await ngo.post<{ caseId: string }>('/cases', {
+      indicators: ['debt-bondage'],
+      exploitationForms: ['labour'],
+      minor: false,
+      region: 'NL-NH',
+    });
+    const granted = await ngo.post<{ consentId: string }>(`/cases/${other.body.caseId}/consents`, {
+      agencyIds: [ngo.agencyId],
+      categories: ['case-status'],
+      purposes: ['assistance'],
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      capture: { method: 'written', language: 'nl', interpreterUsed: false },
+    });
+    expect(granted.status).toBe(201);
+    const withdraw = (consentId: string) =>
+      probe(clinic, 'POST', `/cases/${real.caseId}/consents/${consentId}/withdrawal`, {}, {});
+    const foreign = await withdraw(granted.body.consentId);
+    const unknown = await withdraw(randomUUID());
+    expect(foreign.status).toBe(404);
+    expect([foreign.status, foreign.headers, foreign.body]).toEqual([
+      unknown.status,
+      unknown.headers,
+      unknown.body,
+    ]);
+  });
+
   it('gives a non-party the answer of an unknown id on every operation that takes one, and audits each refusal', async () => {
     const doc = (await (await fetch(`${ledger.base}/openapi.json`)).json()) as OpenApi;
     const operations: Array<{ method: string; template: string; op: Operation; ids: GuardedId[] }> = [];
