@@ -158,7 +158,7 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     );
   });
 
-  it('refuses commands on a case from an agency that is no party to it, exactly like an unknown case, storing nothing', async () => {
+  it('refuses commands on a case from an agency that is no party to it, exactly like an unknown case, recording only the refusals', async () => {
     const head = await ledger.store.headPosition();
     const respondBy = new Date(Date.now() + 86_400_000).toISOString();
     const attempts = [
@@ -191,7 +191,23 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
       expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 404 });
       expect(answer.body).toMatchObject({ code: 'CASE.NOT_FOUND', field: 'caseId' });
     }
-    expect(await ledger.store.headPosition()).toBe(head);
+    // Nothing but one AccessDenied per attempt, naming the operation, the outsider and the case.
+    const after = [];
+    for await (const e of ledger.store.readAll({ fromPosition: { after: head } })) after.push(e);
+    expect(after.map((e) => [e.type, e.data.agencyId, e.data.caseId, e.data.reason]).sort()).toEqual(
+      Array.from({ length: 4 }, () => [
+        'AccessDenied',
+        outsider.agencyId,
+        caseId,
+        'not-a-party-or-unknown-case',
+      ]),
+    );
+    expect(after.map((e) => e.data.view).sort()).toEqual([
+      'POST /cases/:caseId/consents',
+      'POST /cases/:caseId/indicator-assessments',
+      'POST /cases/:caseId/referrals',
+      'POST /cases/:caseId/support-services',
+    ]);
   });
 
   it('answers a body nested 10,000 levels deep with 400, not 500, storing nothing', async () => {
@@ -200,7 +216,7 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     const answer = await clinic.post(`/cases/${caseId}/consents`, deep);
     expect(answer.status).toBe(400);
     expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await ledger.store.headPosition()).toBe(head);
+    expect(await ledger.recordedAfter(head)).toEqual([]);
   });
 
   it('lets a foreign contact point read only what consent covers: a lawful basis does not send data abroad', async () => {

@@ -10,6 +10,8 @@ import { loadConfig } from '../../apps/ledger-api/src/config/config';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 
+const READ_AUDIT_TYPES = new Set(['RecordAccessed', 'AccessDenied', 'BreakGlassAccessUsed']);
+
 /** A booted ledger on a temporary SQLite file, with helpers to register principals and call the API. */
 export class Ledger {
   private constructor(
@@ -36,6 +38,17 @@ export class Ledger {
     const out = [];
     for await (const e of this.store.readAll({ filter: { eventTypes: ['RecordAccessed', 'AccessDenied'] } }))
       out.push({ type: e.type, data: e.data });
+    return out;
+  }
+
+  /**
+   * The events appended after `position`, but the audit of access (`AccessDenied` and the like: a
+   * refused request is recorded, and that is all it may record), as `type stream`.
+   */
+  async recordedAfter(position: number): Promise<string[]> {
+    const out = [];
+    for await (const e of this.store.readAll({ fromPosition: { after: position } }))
+      if (!READ_AUDIT_TYPES.has(e.type)) out.push(`${e.type} ${e.stream}`);
     return out;
   }
 

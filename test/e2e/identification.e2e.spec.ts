@@ -41,6 +41,22 @@ describe('identification through HTTP (e2e)', () => {
     expect(assessed.status).toBe(200);
     expect(assessed.body).toMatchObject({ revision: 1 });
 
+    // An agency with no part in the case (and no competence) learns nothing of it: the answer of an unknown case.
+    const byStranger = await ngoDecider.post(`/cases/${caseId}/reasonable-grounds-decision`, {
+      outcome: 'positive',
+    });
+    expect(byStranger.status).toBe(404);
+    expect(byStranger.body).toMatchObject({ code: 'CASE.NOT_FOUND', field: 'caseId' });
+    const referred = await clinic.post(`/cases/${caseId}/referrals`, {
+      toAgencyId: ngoDecider.agencyId,
+      purpose: 'assistance',
+      servicesRequested: ['accommodation'],
+      urgency: 'routine',
+      respondBy: new Date(Date.now() + 86_400_000).toISOString(),
+      sharedCategories: [],
+    });
+    expect(referred.status).toBe(201);
+    // Once party to it, it is told why it may not decide.
     const byNgo = await ngoDecider.post(`/cases/${caseId}/reasonable-grounds-decision`, {
       outcome: 'positive',
     });
@@ -65,7 +81,7 @@ describe('identification through HTTP (e2e)', () => {
     expect(events[2]!.metadata).toMatchObject({ principalId: police.principalId, agencyId: police.agencyId });
   });
 
-  it('answers 404 for a case nobody reported and 400 for malformed input, storing nothing', async () => {
+  it('answers 404 for a case nobody reported and 400 for malformed input, storing nothing but the refusals', async () => {
     const head = await ledger.store.headPosition();
     const missing = await police.post(
       '/cases/00000000-0000-4000-8000-000000000000/reasonable-grounds-decision',
@@ -90,6 +106,11 @@ describe('identification through HTTP (e2e)', () => {
         named: field,
       });
     }
-    expect(await ledger.store.headPosition()).toBe(head);
+    const after = [];
+    for await (const e of ledger.store.readAll({ fromPosition: { after: head } })) after.push(e);
+    expect(after.map((e) => [e.type, e.data.view, e.data.status])).toEqual([
+      ['AccessDenied', 'POST /cases/:caseId/reasonable-grounds-decision', 404],
+      ...bad.map(() => ['AccessDenied', 'POST /cases', 400]),
+    ]);
   });
 });

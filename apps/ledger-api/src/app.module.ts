@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessModule } from './access/access.module';
 import type { LedgerConfig } from './config/config';
@@ -13,6 +13,7 @@ import { ReferralModule } from './referral/referral.module';
 import { SupportModule } from './support/support.module';
 import { IdentificationModule } from './identification/identification.module';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { RefusalAuditInterceptor } from './access/refusal-audit.interceptor';
 import { loggerParams } from './logging';
 import { PrivacyModule } from './privacy/privacy.module';
 import { AuditModule } from './audit/audit.module';
@@ -39,7 +40,11 @@ export class AppModule {
         AuditModule.forRoot(config),
         MetricsModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Every refused attempt is audited (see the interceptor), commands and erasure included.
+        { provide: APP_INTERCEPTOR, useClass: RefusalAuditInterceptor },
+      ],
     };
   }
 }

@@ -48,6 +48,15 @@ export const DENIAL_REASONS = [
   'access-report-not-for-role-or-kind',
   'as-of-invalid',
   'case-not-reported-as-of',
+  // Refusals of any operation on an id, as the refusal audit records them (the answer's status class):
+  'not-a-party-or-unknown-referral',
+  'not-a-party-or-unknown-subject',
+  'not-found',
+  'not-allowed',
+  'invalid-request',
+  'purpose-not-in-header',
+  'not-possible-in-state',
+  'rule-broken',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 
@@ -61,9 +70,18 @@ export type AccessDenied = DomainEvent<
     readonly caseId?: string;
     /** As requested, for views by subject (access report, consent history). */
     readonly subjectId?: string;
+    /** As requested, for operations on a referral or a consent. */
+    readonly referralId?: string;
+    readonly consentId?: string;
+    /** Any other id in the request's path, as requested (e.g. `accessEventId`). */
+    readonly otherIds?: Readonly<Record<string, string>>;
+    /** The view read, or the operation attempted (`POST /referrals/:referralId/acceptance`). */
     readonly view: string;
     readonly purpose?: Purpose;
     readonly reason: DenialReason;
+    /** The answer's status and problem code, when the refusal audit recorded it. */
+    readonly status?: number;
+    readonly code?: string;
     readonly requestId: string;
     readonly deniedAt: string;
   }

@@ -1,6 +1,7 @@
 import { accessStream, type AccessAuditEvent, type DenialReason, type ReadBasis } from '@nrm/access';
 import type { EventStore, NewEvent } from '@nrm/event-store';
 import type { Actor, Purpose } from '@nrm/shared-kernel';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { ProblemException } from '../http/problem';
 import type { AuthenticatedRequest } from './current-actor.decorator';
@@ -23,6 +24,21 @@ export function readRequestOf(actor: Actor, request: AuthenticatedRequest, purpo
     requestId: typeof rawId === 'string' ? rawId : String(request.id),
     now: new Date().toISOString(),
   };
+}
+
+/** What the refusal audit needs to know of one HTTP request: whether a denial was already recorded for it. */
+export interface RefusalScope {
+  denied: boolean;
+}
+
+const refusalScopes = new AsyncLocalStorage<RefusalScope>();
+
+/**
+ * Runs the handling of one request in its own scope (see `RefusalAuditInterceptor`):
+ * a denial appended within it is noted there, so that a refusal is audited once.
+ */
+export function inRefusalScope<T>(scope: RefusalScope, run: () => T): T {
+  return refusalScopes.run(scope, run);
 }
 
 /**
@@ -90,12 +106,16 @@ export class AuditTrail {
     };
     try {
       await this.store.append(accessStream(id), [record], { expectedRevision: 'no-stream' });
+      if (event.type === 'AccessDenied') {
+        const scope = refusalScopes.getStore();
+        if (scope) scope.denied = true;
+      }
     } catch {
       throw new ProblemException({
         status: 503,
         title: 'Audit unavailable',
         code: 'AUDIT.UNAVAILABLE',
-        detail: 'The read could not be recorded in the audit trail, so it was not served.',
+        detail: 'The request could not be recorded in the audit trail, so it was not served.',
         retryAfterSeconds: 1,
       });
     }

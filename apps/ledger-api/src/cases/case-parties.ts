@@ -1,20 +1,69 @@
 import type { EventStore } from '@nrm/event-store';
-import { notFound, type Actor } from '@nrm/shared-kernel';
+import type { Actor } from '@nrm/shared-kernel';
+import { ProblemException } from '../http/problem';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
 /**
  * Whether the acting agency is party to a case (reporter, referral sender or
- * receiver, decision-maker, support provider), checked before a command on the
- * case is decided. Absent for the operator's console, which acts for no agency.
+ * receiver, decision-maker, support provider), checked before anything else
+ * about the case: before its stream is read, before an Idempotency-Key is looked
+ * up in it, before its stage is known. A case of which the agency is no party
+ * answers exactly like a case that does not exist (`caseNotFound`), so that a
+ * non-party cannot tell the two apart. Absent for the operator's console, which
+ * acts for no agency.
  */
 export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
+
+/** The one answer for a case that does not exist and for a case the agency has no part in. */
+export function caseNotFound(): ProblemException {
+  return new ProblemException({
+    status: 404,
+    title: 'Not Found',
+    code: 'CASE.NOT_FOUND',
+    field: 'caseId',
+    detail: 'No case with this id is known to your agency.',
+  });
+}
+
+/** The one answer for a referral that does not exist and for a referral the agency has no part in. */
+export function referralNotFound(): ProblemException {
+  return new ProblemException({
+    status: 404,
+    title: 'Not Found',
+    code: 'REFERRAL.NOT_FOUND',
+    field: 'referralId',
+    detail: 'No referral with this id is known to your agency.',
+  });
+}
 
 /** Decided on the case directory once it has applied everything stored before the command. */
 export function casePartyCheck(store: EventStore, readModel: ReadModel): PartyCheck {
   return async (caseId, actor) => {
     await awaitReadModel(store, readModel);
-    // The same answer as for a case that does not exist: commands reveal no more than reads.
-    if (!(await isParty(readModel, caseId, actor.agencyId)))
-      throw notFound('CASE.NOT_FOUND', 'No case with this id is known to your agency.', 'caseId');
+    if (!(await isParty(readModel, caseId, actor.agencyId))) throw caseNotFound();
+  };
+}
+
+/**
+ * Whether the acting agency may know of a referral: the agency that made it, the
+ * agency it is addressed to, and the national coordinator, which watches over
+ * every handoff (and escalates the overdue ones). Anyone else, other parties of
+ * the same case included, gets `referralNotFound`, as for a referral never made.
+ */
+export type ReferralPartyCheck = (referralId: string, actor: Actor) => Promise<void>;
+
+export function referralPartyCheck(store: EventStore, readModel: ReadModel): ReferralPartyCheck {
+  return async (referralId, actor) => {
+    await awaitReadModel(store, readModel);
+    const row = await readModel.store.get<{ fromAgency: string; toAgency: string }>(
+      'SELECT from_agency AS "fromAgency", to_agency AS "toAgency" FROM referral_docs WHERE referral_id = ?',
+      [referralId],
+    );
+    const party =
+      row !== undefined &&
+      (row.fromAgency === actor.agencyId ||
+        row.toAgency === actor.agencyId ||
+        actor.agencyKind === 'national-coordinator');
+    if (!party) throw referralNotFound();
   };
 }

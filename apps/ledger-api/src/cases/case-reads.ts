@@ -17,6 +17,7 @@ import { ProblemException } from '../http/problem';
 import { identityOf } from '../privacy/identity';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { CaseRecords } from './case-records';
+import { caseNotFound } from './case-parties';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
 const CASE_READER_ROLES: readonly Role[] = ['caseworker', 'decision-maker'];
@@ -57,7 +58,7 @@ export class CaseReads {
     if (!current || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
       await this.deny(request, view, 'not-a-party-or-unknown-case', purpose, caseId);
       // The same answer as for a case that does not exist: no agency learns of cases it has no part in.
-      throw notFound();
+      throw caseNotFound();
     }
     const consent = await this.records.consent(caseId);
     const bases: ReadBasis[] = [];
@@ -286,14 +287,4 @@ function parseCursor(cursor: string | undefined): { time: string; id: string } |
   if (cursor === undefined) return undefined;
   const at = cursor.indexOf('~');
   return { time: cursor.slice(0, at), id: cursor.slice(at + 1) };
-}
-
-function notFound(): ProblemException {
-  return new ProblemException({
-    status: 404,
-    title: 'Not Found',
-    code: 'CASE.NOT_FOUND',
-    field: 'caseId',
-    detail: 'No case with this id is known to your agency.',
-  });
 }

@@ -10,8 +10,8 @@ import {
   type ReportedCase,
 } from '@nrm/identification';
 import { agencyStream } from '@nrm/access';
-import { notFound, ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
-import type { PartyCheck } from './case-parties';
+import { ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
+import { caseNotFound, type PartyCheck } from './case-parties';
 import { asDomainEvent } from '../commands/command-executor';
 
 /**
@@ -34,14 +34,21 @@ export class CaseRecords {
     return state;
   }
 
-  /** The reported case, or a 404 naming the case id. */
+  /**
+   * The reported case, or a 404 naming the case id. With an actor, the party
+   * check comes first: a case of which its agency is no party answers like a
+   * missing one, before anything of the case is read.
+   */
   async reportedCase(caseId: string, actor?: Actor): Promise<ReportedCase> {
-    const state = await this.identification(caseId);
-    if (!isReported(state))
-      throw notFound('CASE.NOT_FOUND', 'No case has been reported with this id.', 'caseId');
-    // With an actor, a case of which its agency is no party answers like a missing one.
     if (actor && this.partyCheck) await this.partyCheck(caseId, actor);
+    const state = await this.identification(caseId);
+    if (!isReported(state)) throw caseNotFound();
     return state;
+  }
+
+  /** The party check alone (before a command's stream is read); nothing for the console. */
+  async requireParty(caseId: string, actor?: Actor): Promise<void> {
+    if (actor && this.partyCheck) await this.partyCheck(caseId, actor);
   }
 
   /** The kind of a registered agency, read from its own stream (works in the CLI, which has no registry view). */

@@ -96,12 +96,14 @@ export class ConsentCommands {
     return { lawfulBasisId, ...result };
   }
 
-  private onCase(
+  /** The party check first, before the consent stream (and an Idempotency-Key in it) is read. */
+  private async onCase(
     caseId: string,
     context: CommandContext,
     build: () => Promise<ConsentCommand>,
     ids?: RequestIds,
   ) {
+    await this.records.requireParty(caseId, context.actor);
     return this.run(consentStream(caseId), context, build, ids);
   }
 }

@@ -52,7 +52,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const requestId = (request.raw as { id?: unknown }).id;
-    const problem = this.toProblem(exception);
+    const problem = problemOf(exception);
     if (problem.status >= 500) {
       this.logger.error(
         {
@@ -72,115 +72,117 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       void reply.header('retry-after', String(body.retryAfterSeconds));
     void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
+}
 
-  private toProblem(exception: unknown): Problem {
-    if (exception instanceof ProblemException) return exception.problem;
-    if (exception instanceof DomainError) {
-      const status = { forbidden: 403, conflict: 409, rule: 422, 'not-found': 404 }[exception.kind];
-      const title = {
-        forbidden: 'Not allowed for your agency or role',
-        conflict: 'Not possible in the current state of the record',
-        rule: 'This breaks a rule of the referral mechanism',
-        'not-found': 'Not found',
-      }[exception.kind];
-      return {
-        status,
-        title,
-        code: exception.code,
-        detail: exception.message,
-        ...(exception.field ? { field: exception.field } : {}),
-      };
-    }
-    if (exception instanceof IdempotencyKeyReused) {
-      return {
-        status: 422,
-        title: 'Idempotency-Key reused',
-        code: exception.code,
-        detail: exception.message,
-        field: 'Idempotency-Key',
-      };
-    }
-    if (exception instanceof CommandConflict) {
-      return {
-        status: 409,
-        title: 'The record changed meanwhile',
-        code: exception.code,
-        detail: exception.message,
-        retryAfterSeconds: 1,
-      };
-    }
-    if (exception instanceof InvalidEventStoreInput) {
-      return {
-        status: 400,
-        title: 'Invalid input',
-        code: exception.code,
-        detail: exception.message,
-        field: exception.field,
-      };
-    }
-    if (exception instanceof WrongExpectedRevision) {
-      return {
-        status: 409,
-        title: 'The record changed meanwhile',
-        code: exception.code,
-        detail: 'Someone else recorded a change to this record first. Reload it and try again.',
-        retryAfterSeconds: 1,
-      };
-    }
-    if (exception instanceof DuplicateEventId) {
-      return {
-        status: 409,
-        title: 'Already recorded',
-        code: exception.code,
-        detail: 'An event with this id is already recorded elsewhere.',
-      };
-    }
-    if (exception instanceof EventStoreUnavailable) {
-      return {
-        status: 503,
-        title: 'Event store unavailable',
-        code: exception.code,
-        detail:
-          'The ledger cannot reach its event store just now. Try again shortly; a command sent again with the same Idempotency-Key is recorded at most once.',
-        retryAfterSeconds: 5,
-      };
-    }
-    if (exception instanceof EventStoreError) {
-      return { status: 503, title: 'Event store unavailable', code: exception.code };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      const message =
-        typeof response === 'object' && response !== null && 'message' in response
-          ? response.message
-          : response;
-      // @nestjs/terminus answers an unhealthy check with its per-check details: keep them.
-      const checks =
-        typeof response === 'object' && response !== null && 'details' in response
-          ? { checks: response.details }
-          : {};
-      return {
-        status,
-        title: STATUS_CODES[status] ?? 'Error',
-        code: httpCode(status),
-        ...(typeof message === 'string' ? { detail: message } : {}),
-        ...checks,
-      };
-    }
-    const client = fastifyClientError(exception);
-    if (client) {
-      return {
-        status: client.statusCode,
-        title: STATUS_CODES[client.statusCode] ?? 'Bad request',
-        code: client.code ? `HTTP.${client.code}` : httpCode(client.statusCode),
-        detail: exception instanceof Error ? exception.message : undefined,
-      };
-    }
+/** The problem an error is answered with (also what the refusal audit records of it). */
+export function problemOf(exception: unknown): Problem {
+  if (exception instanceof ProblemException) return exception.problem;
+  if (exception instanceof DomainError) {
+    const status = { forbidden: 403, conflict: 409, rule: 422, 'not-found': 404 }[exception.kind];
+    const title = {
+      forbidden: 'Not allowed for your agency or role',
+      conflict: 'Not possible in the current state of the record',
+      rule: 'This breaks a rule of the referral mechanism',
+      // As every other 404: a title must not tell one kind of "not found" from another.
+      'not-found': 'Not Found',
+    }[exception.kind];
     return {
-      status: HttpStatus.INTERNAL_SERVER_ERROR,
-      title: 'Internal Server Error',
-      code: 'HTTP.INTERNAL_SERVER_ERROR',
+      status,
+      title,
+      code: exception.code,
+      detail: exception.message,
+      ...(exception.field ? { field: exception.field } : {}),
     };
   }
+  if (exception instanceof IdempotencyKeyReused) {
+    return {
+      status: 422,
+      title: 'Idempotency-Key reused',
+      code: exception.code,
+      detail: exception.message,
+      field: 'Idempotency-Key',
+    };
+  }
+  if (exception instanceof CommandConflict) {
+    return {
+      status: 409,
+      title: 'The record changed meanwhile',
+      code: exception.code,
+      detail: exception.message,
+      retryAfterSeconds: 1,
+    };
+  }
+  if (exception instanceof InvalidEventStoreInput) {
+    return {
+      status: 400,
+      title: 'Invalid input',
+      code: exception.code,
+      detail: exception.message,
+      field: exception.field,
+    };
+  }
+  if (exception instanceof WrongExpectedRevision) {
+    return {
+      status: 409,
+      title: 'The record changed meanwhile',
+      code: exception.code,
+      detail: 'Someone else recorded a change to this record first. Reload it and try again.',
+      retryAfterSeconds: 1,
+    };
+  }
+  if (exception instanceof DuplicateEventId) {
+    return {
+      status: 409,
+      title: 'Already recorded',
+      code: exception.code,
+      detail: 'An event with this id is already recorded elsewhere.',
+    };
+  }
+  if (exception instanceof EventStoreUnavailable) {
+    return {
+      status: 503,
+      title: 'Event store unavailable',
+      code: exception.code,
+      detail:
+        'The ledger cannot reach its event store just now. Try again shortly; a command sent again with the same Idempotency-Key is recorded at most once.',
+      retryAfterSeconds: 5,
+    };
+  }
+  if (exception instanceof EventStoreError) {
+    return { status: 503, title: 'Event store unavailable', code: exception.code };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? response.message
+        : response;
+    // @nestjs/terminus answers an unhealthy check with its per-check details: keep them.
+    const checks =
+      typeof response === 'object' && response !== null && 'details' in response
+        ? { checks: response.details }
+        : {};
+    return {
+      status,
+      title: STATUS_CODES[status] ?? 'Error',
+      code: httpCode(status),
+      ...(typeof message === 'string' ? { detail: message } : {}),
+      ...checks,
+    };
+  }
+  const client = fastifyClientError(exception);
+  if (client) {
+    return {
+      status: client.statusCode,
+      title: STATUS_CODES[client.statusCode] ?? 'Bad request',
+      code: client.code ? `HTTP.${client.code}` : httpCode(client.statusCode),
+      detail: exception instanceof Error ? exception.message : undefined,
+    };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    title: 'Internal Server Error',
+    code: 'HTTP.INTERNAL_SERVER_ERROR',
+  };
 }

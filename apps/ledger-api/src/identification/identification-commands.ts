@@ -8,7 +8,7 @@ import {
   type IdentificationState,
   type ReconsiderationReason,
 } from '@nrm/identification';
-import { conflict, notFound } from '@nrm/shared-kernel';
+import { conflict, type Actor } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import {
@@ -19,7 +19,7 @@ import {
   type SubjectKeyStore,
 } from '@nrm/privacy';
 import type { AssessIndicatorsDto, IdentityDto, ReportPotentialVictimDto } from './identification.dto';
-import type { PartyCheck } from '../cases/case-parties';
+import { caseNotFound, type PartyCheck } from '../cases/case-parties';
 
 /** Identification commands, shared by the HTTP API and the CLI's demo. */
 export class IdentificationCommands {
@@ -27,7 +27,7 @@ export class IdentificationCommands {
 
   constructor(
     store: EventStore,
-    policy: IdentificationPolicy,
+    private readonly policy: IdentificationPolicy,
     /** Absent for the operator's console. */
     private readonly partyCheck?: PartyCheck,
     /** Seals identity data; without it, a report that carries identity data is refused. */
@@ -114,22 +114,28 @@ export class IdentificationCommands {
   }
 
   /**
-   * Commands on an existing case: a case nobody reported is a 404, not a rule
-   * violation. Assessing needs the agency to be party to the case; deciding grounds
-   * is for the competent authorities of the whole mechanism (the decider checks
-   * their kind and role), which may meet a case first when asked to decide.
+   * Commands on an existing case. The party check comes first, before the
+   * stream is read: an agency with no part in the case gets the answer of a case
+   * nobody reported, whatever the case's stage. Deciding grounds is also open to
+   * a decision-maker of a competent authority (the decider checks kind and
+   * role), which may meet a case first when asked to decide; any other agency
+   * must be party to the case.
    */
-  private onCase(
+  private async onCase(
     caseId: string,
     context: CommandContext,
     command: IdentificationCommand,
   ): Promise<CommandResult> {
-    return this.run(identificationStream(caseId), context, async (state: IdentificationState) => {
-      if (state.status === 'none')
-        throw notFound('CASE.NOT_FOUND', 'No case has been reported with this id.', 'caseId');
-      if (command.type === 'AssessIndicators' && this.partyCheck && context.actor)
-        await this.partyCheck(caseId, context.actor);
+    const actor = context.actor;
+    if (this.partyCheck && actor && !(command.type !== 'AssessIndicators' && this.competent(actor)))
+      await this.partyCheck(caseId, actor);
+    return this.run(identificationStream(caseId), context, (state: IdentificationState) => {
+      if (state.status === 'none') throw caseNotFound();
       return command;
     });
+  }
+
+  private competent(actor: Actor): boolean {
+    return this.policy.competentKinds.includes(actor.agencyKind) && actor.roles.includes('decision-maker');
   }
 }

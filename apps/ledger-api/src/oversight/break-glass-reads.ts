@@ -4,8 +4,8 @@ import type { SubjectKeyStore } from '@nrm/privacy';
 import { identityOf } from '../privacy/identity';
 import type { DataCategory } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
+import { caseNotFound } from '../cases/case-parties';
 import { awaitReadModel, isParty, type ReadModel } from '../cases/read-model';
-import { ProblemException } from '../http/problem';
 import { validationPipe } from '../http/validation';
 import { recordDenial, refuse } from './audited-read';
 import { mayBreakGlass } from './authorization';
@@ -48,13 +48,7 @@ export class BreakGlassReads {
         purpose: input.purpose,
       });
       // The same answer as for a case that does not exist, as for every case read.
-      throw new ProblemException({
-        status: 404,
-        title: 'Not Found',
-        code: 'CASE.NOT_FOUND',
-        field: 'caseId',
-        detail: 'No case with this id is known to your agency.',
-      });
+      throw caseNotFound();
     }
     const categories = caseDataByCategory(
       doc,

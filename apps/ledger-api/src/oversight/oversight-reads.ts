@@ -64,6 +64,7 @@ export interface ConsentHistoryEntry {
 }
 
 const ACCESSES: readonly AccessLogEventType[] = ['RecordAccessed', 'BreakGlassAccessUsed'];
+const ATTEMPTS: readonly AccessLogEventType[] = [...ACCESSES, 'AccessDenied'];
 
 /**
  * The oversight body's views (access log, denials, break-glass queue, consent
@@ -95,6 +96,36 @@ export class OversightReads {
       ...(caseId !== undefined ? { caseId } : {}),
       ...(agencyId !== undefined ? { agencyId } : {}),
     });
+  }
+
+  /**
+   * Granted and refused attempts together (reads, break-glass reads, and every
+   * refusal, commands and erasure included), newest first, each with its
+   * outcome: who tried what on which case, when, and what came of it.
+   */
+  async accessAttempts(
+    request: ReadRequest,
+    query: PageRequest & {
+      agencyId?: string;
+      caseId?: string;
+      subjectId?: string;
+      outcome?: 'granted' | 'refused';
+    },
+  ): Promise<Page<AccessLogEntry & { outcome: 'granted' | 'refused' }>> {
+    const { agencyId, caseId, subjectId, outcome } = query;
+    const page = await this.logView(request, 'access-attempts', query, {
+      types: outcome === 'granted' ? ACCESSES : outcome === 'refused' ? ['AccessDenied'] : ATTEMPTS,
+      ...(subjectId !== undefined ? { subjectId } : {}),
+      ...(caseId !== undefined ? { caseId } : {}),
+      ...(agencyId !== undefined ? { agencyId } : {}),
+    });
+    return {
+      ...page,
+      entries: page.entries.map((e) => ({
+        ...e,
+        outcome: e.type === 'AccessDenied' ? ('refused' as const) : ('granted' as const),
+      })),
+    };
   }
 
   denials(request: ReadRequest, query: PageRequest & { agencyId?: string }): Promise<Page<AccessLogEntry>> {
@@ -201,7 +232,7 @@ export class OversightReads {
 
   private async logView(
     request: ReadRequest,
-    view: 'access-log' | 'denials' | 'break-glass-queue',
+    view: 'access-log' | 'access-attempts' | 'denials' | 'break-glass-queue',
     query: PageRequest,
     filter: {
       types: readonly AccessLogEventType[];

@@ -11,6 +11,7 @@ import type { AccessReports } from './access-reports';
 import { readRequestOf } from '../access/audit-trail';
 import type { BreakGlassReads } from './break-glass-reads';
 import {
+  AccessAttemptsQuery,
   AccessLogQuery,
   AccessReportQuery,
   BreakGlassQueueQuery,
@@ -57,6 +58,25 @@ export class OversightController {
       ...(query.subjectId !== undefined ? { subjectId: query.subjectId } : {}),
       ...(query.caseId !== undefined ? { caseId: query.caseId } : {}),
       ...(query.agencyId !== undefined ? { agencyId: query.agencyId } : {}),
+    });
+  }
+
+  @Get('access-attempts')
+  @ApiOperation({
+    summary:
+      'Granted and refused attempts together (reads, break-glass reads, every refusal: commands and erasure included), each with its outcome, newest first; by agency, case, subject and period. Oversight body only; audited.',
+  })
+  accessAttempts(
+    @CurrentActor() actor: Actor,
+    @Req() request: AuthenticatedRequest,
+    @Query() query: AccessAttemptsQuery,
+  ) {
+    return this.reads.accessAttempts(readRequestOf(actor, request), {
+      ...page(query),
+      ...(query.agencyId !== undefined ? { agencyId: query.agencyId } : {}),
+      ...(query.caseId !== undefined ? { caseId: query.caseId } : {}),
+      ...(query.subjectId !== undefined ? { subjectId: query.subjectId } : {}),
+      ...(query.outcome !== undefined ? { outcome: query.outcome } : {}),
     });
   }
 

@@ -57,6 +57,32 @@ export class AccessLogQuery extends PeriodPageQuery {
   agencyId?: string;
 }
 
+export const ATTEMPT_OUTCOMES = ['granted', 'refused'] as const;
+
+export class AccessAttemptsQuery extends PeriodPageQuery {
+  @ApiPropertyOptional({ description: 'Only attempts by this agency.' })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: idMessage('agencyId') })
+  agencyId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Only attempts on this case (a refused referral command counts under the referral’s case).',
+  })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: idMessage('caseId') })
+  caseId?: string;
+
+  @ApiPropertyOptional({ description: 'Only attempts on this subject’s data.' })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: idMessage('subjectId') })
+  subjectId?: string;
+
+  @ApiPropertyOptional({ enum: ATTEMPT_OUTCOMES, description: 'Without it: both.' })
+  @IsOptional()
+  @IsIn(ATTEMPT_OUTCOMES)
+  outcome?: (typeof ATTEMPT_OUTCOMES)[number];
+}
+
 export class DenialsQuery extends PeriodPageQuery {
   @ApiPropertyOptional({ description: 'Only denials of requests by this agency.' })
   @IsOptional()

@@ -1,9 +1,9 @@
 import { coveredCategories } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { referralDecider, referralStream, type ReferralCommand, type ReferralState } from '@nrm/referral';
-import { notFound, ruleBroken } from '@nrm/shared-kernel';
+import { ruleBroken } from '@nrm/shared-kernel';
 import { CaseRecords } from '../cases/case-records';
-import type { PartyCheck } from '../cases/case-parties';
+import { referralNotFound, type PartyCheck, type ReferralPartyCheck } from '../cases/case-parties';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import type { DeclineReferralDto, MakeReferralDto, WithdrawReferralDto } from './referral.dto';
@@ -18,7 +18,12 @@ export class ReferralCommands {
   private readonly run;
   private readonly records: CaseRecords;
 
-  constructor(store: EventStore, partyCheck?: PartyCheck) {
+  constructor(
+    store: EventStore,
+    partyCheck?: PartyCheck,
+    /** Absent for the operator's console. */
+    private readonly referralPartyCheck?: ReferralPartyCheck,
+  ) {
     this.run = deciderRunner(store, referralDecider);
     this.records = new CaseRecords(store, partyCheck);
   }
@@ -34,11 +39,13 @@ export class ReferralCommands {
   ): Promise<{ referralId: string; caseId: string } & CommandResult> {
     const ids = new RequestIds(context);
     const referralId = ids.entity('referral');
+    // The party check first, before anything of the case is read.
+    await this.records.requireParty(caseId, context.actor);
     const result = await this.run(
       referralStream(referralId),
       context,
       async () => {
-        await this.records.reportedCase(caseId, context.actor);
+        await this.records.reportedCase(caseId);
         const toAgencyKind = await this.records.agencyKind(input.toAgencyId);
         if (!toAgencyKind)
           throw ruleBroken(
@@ -97,14 +104,19 @@ export class ReferralCommands {
     }));
   }
 
-  private onReferral(
+  /**
+   * The referral's party check first, before its stream (and an Idempotency-Key
+   * in it) is read: an agency that neither made nor received the referral gets
+   * the answer of a referral never made, whatever its state or addressee.
+   */
+  private async onReferral(
     referralId: string,
     context: CommandContext,
     build: () => ReferralCommand,
   ): Promise<CommandResult> {
+    if (this.referralPartyCheck && context.actor) await this.referralPartyCheck(referralId, context.actor);
     return this.run(referralStream(referralId), context, (state: ReferralState) => {
-      if (state.status === 'none')
-        throw notFound('REFERRAL.NOT_FOUND', 'No referral has been made with this id.', 'referralId');
+      if (state.status === 'none') throw referralNotFound();
       return build();
     });
   }

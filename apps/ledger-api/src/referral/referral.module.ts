@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
-import { casePartyCheck } from '../cases/case-parties';
+import { casePartyCheck, referralPartyCheck } from '../cases/case-parties';
 import { READ_MODEL } from '../projections/projections.module';
 import { REFERRAL_COMMANDS, ReferralController } from './referral.controller';
 import { ReferralCommands } from './referral-commands';
@@ -13,7 +13,7 @@ import { ReferralCommands } from './referral-commands';
       provide: REFERRAL_COMMANDS,
       inject: [EVENT_STORE, READ_MODEL],
       useFactory: (store: EventStore, readModel: ReadModel) =>
-        new ReferralCommands(store, casePartyCheck(store, readModel)),
+        new ReferralCommands(store, casePartyCheck(store, readModel), referralPartyCheck(store, readModel)),
     },
   ],
 })

@@ -82,18 +82,20 @@ export class SupportCommands {
     return this.onCase(caseId, 'CloseSupportCase', context, async () => ({ outcome: input.outcome }));
   }
 
-  private onCase<T extends SupportCommand['type']>(
+  private async onCase<T extends SupportCommand['type']>(
     caseId: string,
     type: T,
     context: CommandContext,
     data: () => Promise<Data<T>>,
     ids?: RequestIds,
   ): Promise<CommandResult> {
+    // The party check first, before the support stream (and an Idempotency-Key in it) is read.
+    await this.records.requireParty(caseId, context.actor);
     return this.run(
       supportStream(caseId),
       context,
       async () => {
-        await this.records.reportedCase(caseId, context.actor);
+        await this.records.reportedCase(caseId);
         return {
           type,
           data: { caseId, ...(await data()) },

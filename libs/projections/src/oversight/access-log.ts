@@ -78,6 +78,12 @@ export interface AccessLogEntry {
   readonly basis?: readonly BasisEntry[];
   /** Denials: why. */
   readonly reason?: string;
+  /** Denials of an operation on a referral or a consent: its id, as requested. */
+  readonly referralId?: string;
+  readonly consentId?: string;
+  /** Denials recorded by the refusal audit: the answer's status and problem code. */
+  readonly status?: number;
+  readonly code?: string;
   /** Break-glass: the written justification. */
   readonly justification?: string;
   /** Break-glass: pending until an `AccessReviewed` names it. */
@@ -104,7 +110,8 @@ export interface AccessLogEntry {
  */
 export const accessLog: Projection = {
   name: 'access-log',
-  version: 1,
+  // 2: denials keep the referral or consent id, and the answer's status and code.
+  version: 2,
   eventTypes: ACCESS_LOG_EVENT_TYPES,
 
   async setUp(tx) {
@@ -118,6 +125,7 @@ export const accessLog: Projection = {
         case_id TEXT, subject_id TEXT, case_ids TEXT,
         view TEXT, purpose TEXT, basis TEXT,
         reason TEXT, justification TEXT,
+        referral_id TEXT, consent_id TEXT, status INTEGER, code TEXT,
         review_status TEXT, finding TEXT, review_note TEXT, reviewed_at TEXT,
         reviewed_by_principal TEXT, reviewed_by_agency TEXT,
         reviews_event_id TEXT,
@@ -165,7 +173,7 @@ export const accessLog: Projection = {
       }
       case 'AccessDenied': {
         // Denials of a subject's report name the subject, not a case.
-        const d = recorded.data as unknown as AccessDenied['data'] & { subjectId?: string };
+        const d = recorded.data as unknown as AccessDenied['data'];
         await insert(db, recorded, {
           principal_id: d.principalId,
           agency_id: d.agencyId,
@@ -175,6 +183,10 @@ export const accessLog: Projection = {
           view: d.view,
           purpose: d.purpose ?? null,
           reason: d.reason,
+          referral_id: d.referralId ?? null,
+          consent_id: d.consentId ?? null,
+          status: typeof d.status === 'number' ? d.status : null,
+          code: d.code ?? null,
           request_id: d.requestId,
         });
         return;
@@ -235,6 +247,10 @@ const COLUMNS = [
   'basis',
   'reason',
   'justification',
+  'referral_id',
+  'consent_id',
+  'status',
+  'code',
   'review_status',
   'finding',
   'review_note',
@@ -250,7 +266,7 @@ const INSERT_SQL = `INSERT INTO access_log (position, event_id, type, at, ${COLU
 async function insert(
   db: SqlRunner,
   recorded: RecordedEvent,
-  values: Partial<Record<Column, string | null>>,
+  values: Partial<Record<Column, string | number | null>>,
 ): Promise<void> {
   await db.run(INSERT_SQL, [
     recorded.position,
@@ -316,6 +332,10 @@ interface Row {
   basis: string | null;
   reason: string | null;
   justification: string | null;
+  referral_id: string | null;
+  consent_id: string | null;
+  status: number | string | null;
+  code: string | null;
   review_status: ReviewStatus | null;
   finding: string | null;
   review_note: string | null;
@@ -398,6 +418,10 @@ function toEntry(row: Row): AccessLogEntry {
     ...optional('purpose', row.purpose),
     ...optional('basis', row.basis === null ? null : (JSON.parse(row.basis) as BasisEntry[])),
     ...optional('reason', row.reason),
+    ...optional('referralId', row.referral_id),
+    ...optional('consentId', row.consent_id),
+    ...optional('status', row.status === null ? null : Number(row.status)),
+    ...optional('code', row.code),
     ...optional('justification', row.justification),
     ...(row.review_status === null
       ? {}
