@@ -48,6 +48,9 @@ export const DENIAL_REASONS = [
   'access-report-not-for-role-or-kind',
   'as-of-invalid',
   'case-not-reported-as-of',
+  // A valid credential of a principal, or of an agency, that the registry has switched off.
+  'principal-disabled',
+  'agency-disabled',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 
