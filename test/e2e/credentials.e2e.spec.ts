@@ -167,7 +167,7 @@ describe('credentials: one per request, matched exactly, no key-id oracle (e2e)'
     expect(counts.wrong.reads).toBe(0);
     expect(counts.unknown.comparisons).toBe(PAIRS);
     expect(counts.wrong.comparisons).toBe(PAIRS);
-  });
+  }, 300_000); // 2100 requests: about 3 s on an idle machine, far more on a loaded one
 
   it('still accepts a key issued in another process once the registry follows it, without a read on the miss', async () => {
     // As the CLI would: straight into the store, not through this API process.

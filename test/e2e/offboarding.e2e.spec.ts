@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { openSubjectKeys } from '../../apps/ledger-api/src/privacy/subject-keys';
+import { eraseSubject } from '../../apps/ledger-cli/src/erase-subject';
 import { program } from '../../apps/ledger-cli/src/main';
 import { Ledger, type Principal } from './harness';
 
@@ -333,5 +336,24 @@ describe('disabling principals and agencies (e2e)', () => {
       log.mockRestore();
     }
     console.log(`console disablement: refused by this API process after ${ms} ms`);
+  });
+
+  it('lets the console act as no disabled principal (erase-subject --as)', async () => {
+    const eraser = await ledger.principal('oversight-body', ['oversight'], 'oversight');
+    await coordinatorAdmin.post(`/principals/${eraser.principalId}/disablement`, { reason: 'suspended' });
+    const keys = openSubjectKeys(loadConfig({ DATA_DIR: ledger.dataDir }));
+    const head = await ledger.store.headPosition();
+    try {
+      await expect(
+        eraseSubject(ledger.store, keys, {
+          subjectId: 'no-matter',
+          reason: 'a request from the data protection authority',
+          as: eraser.principalId,
+        }),
+      ).rejects.toThrow(`--as ${eraser.principalId}: principal-disabled`);
+    } finally {
+      await keys.close();
+    }
+    expect(await ledger.store.headPosition()).toBe(head);
   });
 });
