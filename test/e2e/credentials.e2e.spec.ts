@@ -169,6 +169,36 @@ describe('credentials: one per request, matched exactly, no key-id oracle (e2e)'
     expect(counts.wrong.comparisons).toBe(PAIRS);
   }, 300_000); // 2100 requests: about 3 s on an idle machine, far more on a loaded one
 
+  it('in process too: the same time for both, to within noise, and the same work', async () => {
+    const registry = ledger.app.get(RegistryService);
+    const knownId = a.apiKey.slice(4, 16);
+    const reads = jest.spyOn(ledger.store, 'readAll');
+    const times = { unknown: [] as number[], wrong: [] as number[] };
+    const work = { unknown: 0, wrong: 0 };
+    for (let i = 0; i < 200 + PAIRS; i++) {
+      for (const kind of i % 2 ? (['unknown', 'wrong'] as const) : (['wrong', 'unknown'] as const)) {
+        const key =
+          kind === 'unknown' ? newApiKey().apiKey : `nrm_${knownId}_${newApiKey().apiKey.slice(-43)}`;
+        const comparisons = registry.view.secretComparisons;
+        const start = process.hrtime.bigint();
+        const actor = registry.authenticateApiKey(key);
+        const ns = Number(process.hrtime.bigint() - start);
+        expect(actor).toBeUndefined();
+        if (i < 200) continue; // warm-up
+        times[kind].push(ns / 1000);
+        work[kind] += registry.view.secretComparisons - comparisons;
+      }
+    }
+    const readCount = reads.mock.calls.length;
+    reads.mockRestore();
+    console.log(
+      `key-id timing in process: pairs ${PAIRS}, median unknown id ${median(times.unknown).toFixed(1)} µs, ` +
+        `median wrong secret ${median(times.wrong).toFixed(1)} µs, registry reads ${readCount}, comparisons ${work.unknown}/${work.wrong}`,
+    );
+    expect(readCount).toBe(0);
+    expect(work).toEqual({ unknown: PAIRS, wrong: PAIRS });
+  });
+
   it('still accepts a key issued in another process once the registry follows it, without a read on the miss', async () => {
     // As the CLI would: straight into the store, not through this API process.
     const late = await ledger.principal('shelter', ['caseworker']);
