@@ -110,11 +110,6 @@ export class RegistryView {
     return [...this.agencies.values()];
   }
 
-  /** Whether this key id is known at all (revoked or not). */
-  knowsKey(keyId: string): boolean {
-    return this.keys.has(keyId);
-  }
-
   /**
    * The actor a principal acts as, or undefined when the principal or its agency
    * is unknown. A disabled principal still has an actor: ask `standing`.
