@@ -208,3 +208,184 @@ describe('JWT bearer authentication without a reachable identity provider (e2e)'
     }
   });
 });
+
+type Misbehaviour =
+  | 'ok'
+  | 'status 500'
+  | 'status 503'
+  | 'status 404'
+  | 'HTML'
+  | 'JSON that is not a key set'
+  | 'keys that are not keys'
+  | 'stalled body after headers'
+  | 'connection reset';
+
+describe('JWT bearer authentication with a misbehaving identity provider (e2e)', () => {
+  const TIMEOUT_MS = 1000;
+  const COOLDOWN_MS = 300;
+  let mode: Misbehaviour = 'ok';
+  let hits = 0;
+  let server: Server;
+  let ledger: Ledger;
+  let caseworker: Principal;
+  let signingKey: KeyLike;
+  let publicJwk: JWK;
+
+  function sign(kid = KID): Promise<string> {
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(caseworker.principalId)
+      .setExpirationTime('5m')
+      .sign(signingKey);
+  }
+
+  async function call(
+    credential: string,
+  ): Promise<{ status: number; ms: number; body: Record<string, unknown>; retryAfter: string | null }> {
+    const start = performance.now();
+    const response = await fetch(`${ledger.base}/agencies`, {
+      headers: { authorization: `Bearer ${credential}` },
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    return {
+      status: response.status,
+      ms: performance.now() - start,
+      body,
+      retryAfter: response.headers.get('retry-after'),
+    };
+  }
+
+  function expectUnavailable(answer: Awaited<ReturnType<typeof call>>, label: string): void {
+    expect({ label, status: answer.status, code: answer.body.code, retryAfter: answer.retryAfter }).toEqual({
+      label,
+      status: 503,
+      code: 'AUTH.IDENTITY_PROVIDER_UNAVAILABLE',
+      retryAfter: '5',
+    });
+  }
+
+  beforeAll(async () => {
+    const provider = await generateKeyPair('ES256');
+    signingKey = provider.privateKey;
+    publicJwk = { ...(await exportJWK(provider.publicKey)), kid: KID, alg: 'ES256', use: 'sig' };
+    server = createServer((request, response) => {
+      hits++;
+      switch (mode) {
+        case 'ok':
+          return response
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ keys: [publicJwk] }));
+        case 'status 500':
+          return response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
+        case 'status 503':
+          return response.writeHead(503, { 'retry-after': '30' }).end();
+        case 'status 404':
+          return response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        case 'HTML':
+          return response
+            .writeHead(200, { 'content-type': 'text/html' })
+            .end('<html><body>Sign in</body></html>');
+        case 'JSON that is not a key set':
+          return response.writeHead(200, { 'content-type': 'application/json' }).end('{"issuer":"x"}');
+        case 'keys that are not keys':
+          return response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":"none"}');
+        case 'stalled body after headers':
+          // Headers and the start of a key set, then nothing, for as long as the connection lasts.
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.write('{"keys":[');
+          return;
+        case 'connection reset':
+          request.socket.destroy();
+          return;
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    ledger = await Ledger.boot({
+      AUTH_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+      AUTH_JWKS_TIMEOUT_MS: String(TIMEOUT_MS),
+      AUTH_JWKS_COOLDOWN_MS: String(COOLDOWN_MS),
+    });
+    caseworker = await ledger.principal('ngo', ['caseworker']);
+  });
+
+  afterAll(async () => {
+    await ledger?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it('answers 503 with Retry-After, not 401, for every way the key set cannot be had (cold cache)', async () => {
+    const failures: Misbehaviour[] = [
+      'status 500',
+      'status 503',
+      'status 404',
+      'HTML',
+      'JSON that is not a key set',
+      'keys that are not keys',
+      'connection reset',
+      'stalled body after headers',
+    ];
+    const token = await sign();
+    const seen: string[] = [];
+    for (const failure of failures) {
+      mode = failure;
+      const before = hits;
+      const answer = await call(token);
+      expectUnavailable(answer, failure);
+      expect({ failure, asked: hits - before }).toEqual({ failure, asked: 1 }); // the provider was really asked
+      expect(answer.ms).toBeLessThan(TIMEOUT_MS + 1500);
+      seen.push(`${failure} ${answer.status} in ${answer.ms.toFixed(0)} ms`);
+    }
+    console.log(`identity provider failures: ${failures.length} kinds, all 503: ${seen.join('; ')}`);
+  });
+
+  it('holds no request past the one deadline while the key set stalls, and API keys are not held at all', async () => {
+    mode = 'stalled body after headers';
+    const token = await sign();
+    const before = hits;
+    const first = call(token);
+    await new Promise((r) => setTimeout(r, TIMEOUT_MS / 2));
+    const secondStart = performance.now();
+    const [second, apiKey] = await Promise.all([
+      call(token),
+      caseworker.get('/agencies').then((a) => ({ ...a, ms: performance.now() - secondStart })),
+    ]);
+    const firstAnswer = await first;
+    expectUnavailable(firstAnswer, 'first, during the stall');
+    expectUnavailable(second, 'second, arriving half-way through the stall');
+    expect(apiKey.status).toBe(200);
+    // One fetch for both: the second waits only for what is left of the first's deadline.
+    expect(hits - before).toBe(1);
+    expect(firstAnswer.ms).toBeLessThan(TIMEOUT_MS + 1000);
+    expect(second.ms).toBeLessThan(TIMEOUT_MS + 500);
+    expect(apiKey.ms).toBeLessThan(TIMEOUT_MS / 2);
+    console.log(
+      `stalled JWKS (deadline ${TIMEOUT_MS} ms): first ${firstAnswer.status} in ${firstAnswer.ms.toFixed(0)} ms, ` +
+        `concurrent ${second.status} in ${second.ms.toFixed(0)} ms, API key ${apiKey.status} in ${apiKey.ms.toFixed(0)} ms, fetches ${hits - before}`,
+    );
+  });
+
+  it('with keys cached: an unknown kid is 401 within the cooldown, 503 after it when the provider answers 500', async () => {
+    mode = 'ok';
+    expect((await call(await sign())).status).toBe(200);
+    mode = 'status 500';
+    const unknownKid = await sign('rotated-key-2');
+    const before = hits;
+    const within = await call(unknownKid);
+    expect(within.status).toBe(401); // the key set was fetched a moment ago: this kid is not in it
+    expect(hits - before).toBe(0);
+    expect((await call(await sign())).status).toBe(200); // known kid: the cached keys still serve
+    await new Promise((r) => setTimeout(r, COOLDOWN_MS + 100));
+    const after = await call(unknownKid);
+    expectUnavailable(after, 'unknown kid after the cooldown, JWKS 500');
+    expect(hits - before).toBe(1);
+    console.log(
+      `unknown kid: within cooldown ${within.status}, after cooldown with JWKS 500 ${after.status}`,
+    );
+  });
+});

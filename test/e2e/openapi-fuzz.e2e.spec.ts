@@ -1301,7 +1301,12 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
           before.eventIds.length > 0
         ) {
           counts.replays++;
-          const expected = { status: first.received.status, body: { ...(before as object), replayed: true } };
+          // A new API key is shown in the first answer only: its replay names the key id, not the key.
+          const shownOnce = 'apiKey' in before ? { apiKey: null } : {};
+          const expected = {
+            status: first.received.status,
+            body: { ...(before as object), ...shownOnce, replayed: true },
+          };
           const actual = { status: again.received.status, body: again.parsed };
           if (JSON.stringify(actual) !== JSON.stringify(expected))
             violations.push({

@@ -66,24 +66,72 @@ describe('registry and authentication (e2e)', () => {
     expect(after.status).toBe(401);
   });
 
-  it('keeps a registry admin to its own agency: no principals or keys for other agencies, no new agencies unless coordinator', async () => {
+  it('lets the coordinator’s registry admin manage any agency’s principals and keys, each change naming it', async () => {
     const oversight = await ledger.principal('oversight-body', ['oversight'], 'oversight-registry');
+    const created = await admin.post<{ principalId: string }>('/agencies/oversight-registry/principals', {
+      label: 'review desk',
+      roles: ['oversight'],
+    });
+    expect(created.status).toBe(201);
+    const key = await admin.post<{ apiKey: string; keyId: string }>(
+      `/principals/${oversight.principalId}/api-keys`,
+    );
+    expect(key.status).toBe(201);
+    const revoked = await admin.post(
+      `/principals/${oversight.principalId}/api-keys/${key.body.keyId}/revocation`,
+    );
+    expect(revoked.status).toBe(200);
+    const missing = await admin.post('/agencies/no-such-agency/principals', {
+      label: 'x',
+      roles: ['caseworker'],
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'REGISTRY.AGENCY_NOT_FOUND' });
+    const changes = [];
+    for await (const e of ledger.store.readAll({
+      filter: { eventTypes: ['PrincipalRegistered', 'ApiKeyIssued', 'ApiKeyRevoked'] },
+    }))
+      if (e.stream.includes(created.body.principalId) || e.stream.includes(oversight.principalId))
+        changes.push({ type: e.type, by: e.metadata.principalId ?? 'console' });
+    expect(changes).toEqual([
+      { type: 'PrincipalRegistered', by: 'console' },
+      { type: 'ApiKeyIssued', by: 'console' },
+      { type: 'PrincipalRegistered', by: admin.principalId },
+      { type: 'ApiKeyIssued', by: admin.principalId },
+      { type: 'ApiKeyRevoked', by: admin.principalId },
+    ]);
+  });
+
+  it('keeps another agency’s registry admin to its own agency: no principals or keys for others, no new agencies', async () => {
+    const oversight = await ledger.principal('oversight-body', ['oversight'], 'oversight-registry');
+    const ngoAdmin = await ledger.principal('ngo', ['registry-admin']);
     const head = await ledger.store.headPosition();
-    const foreignPrincipal = await admin.post('/agencies/oversight-registry/principals', {
+    const foreignPrincipal = await ngoAdmin.post('/agencies/oversight-registry/principals', {
       label: 'x',
       roles: ['oversight'],
     });
     expect(foreignPrincipal.status).toBe(403);
     expect(foreignPrincipal.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
-    const foreignKey = await admin.post(`/principals/${oversight.principalId}/api-keys`);
+    const foreignKey = await ngoAdmin.post(`/principals/${oversight.principalId}/api-keys`);
     expect(foreignKey.status).toBe(403);
     expect(foreignKey.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
-    const ngoAdmin = await ledger.principal('ngo', ['registry-admin']);
+    // Another agency's id, existing or not, gets the same answer: an admin learns nothing of others.
+    const missing = await ngoAdmin.post('/agencies/no-such-agency/principals', {
+      label: 'x',
+      roles: ['caseworker'],
+    });
+    expect(missing.status).toBe(403);
+    expect(missing.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
     const newAgency = await ngoAdmin.post('/agencies', { name: 'Another NGO', kind: 'ngo', country: 'NL' });
     expect(newAgency.status).toBe(403);
     expect(newAgency.body).toMatchObject({ code: 'REGISTRY.COORDINATOR_ONLY' });
-    // only the ngo admin's own registration and key (and the refusals' audit)
-    expect(await ledger.recordedAfter(head)).toHaveLength(3);
+    const own = await ngoAdmin.post(`/agencies/${ngoAdmin.agencyId}/principals`, {
+      label: 'day desk',
+      roles: ['caseworker'],
+    });
+    expect(own.status).toBe(201);
+    // only its own agency's principal (the refusals' audit aside)
+    expect(await ledger.recordedAfter(head)).toHaveLength(1);
   });
 
   it('refuses registry changes by a principal without the registry-admin role (403)', async () => {
@@ -112,13 +160,6 @@ describe('registry and authentication (e2e)', () => {
     const badId = await admin.post('/agencies/bad%20id!/principals', { label: 'x', roles: ['caseworker'] });
     expect(badId.status).toBe(400);
     expect(badId.body).toMatchObject({ code: 'REQUEST.INVALID_ID', field: 'agencyId' });
-    // Another agency's id, existing or not, gets the same answer: an admin learns nothing of others.
-    const missing = await admin.post('/agencies/no-such-agency/principals', {
-      label: 'x',
-      roles: ['caseworker'],
-    });
-    expect(missing.status).toBe(403);
-    expect(missing.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
   });
 
   it('returns the first result for a retried command with the same Idempotency-Key, and stores nothing new', async () => {

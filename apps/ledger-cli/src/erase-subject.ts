@@ -22,6 +22,8 @@ export async function eraseSubject(
   const principal = registry.principal(input.as);
   const agency = principal ? registry.agency(principal.agencyId) : undefined;
   if (!principal || !agency) throw new Error(`--as ${input.as}: no such principal`);
+  const standing = registry.standing(principal.principalId);
+  if (standing !== 'active') throw new Error(`--as ${input.as}: ${standing}`); // switched off: acts for nobody
   const actor: Actor = {
     principalId: principal.principalId,
     agencyId: agency.agencyId,

@@ -3,6 +3,7 @@
  * event store as the API (the SQLite file under DATA_DIR; WAL lets both run at
  * once), through the same command handlers, as the operator at the console.
  */
+import { DISABLE_REASONS, type DisableReason } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
 import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -86,9 +87,51 @@ export function program(): Command {
       });
     });
 
-  cli
-    .command('principal')
-    .description('principals acting for an agency')
+  agency
+    .command('disable')
+    .description('switch an agency off: all its principals are refused, whatever their credentials')
+    .requiredOption('--id <id>', 'agency id', id)
+    .addOption(new Option('--reason <reason>', 'why').choices(DISABLE_REASONS).makeOptionMandatory())
+    .action(async (o: { id: string; reason: DisableReason }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).disableAgency(o.id, o.reason, consoleContext()),
+      );
+      console.log(JSON.stringify({ disabled: o.id, changed: result.eventIds.length > 0 }));
+    });
+  agency
+    .command('enable')
+    .description('switch an agency on again')
+    .requiredOption('--id <id>', 'agency id', id)
+    .action(async (o: { id: string }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).enableAgency(o.id, consoleContext()),
+      );
+      console.log(JSON.stringify({ enabled: o.id, changed: result.eventIds.length > 0 }));
+    });
+
+  const principal = cli.command('principal').description('principals acting for an agency');
+  principal
+    .command('disable')
+    .description('switch a principal off: refused whatever its credential (API key or JWT)')
+    .requiredOption('--principal <id>', 'principal id', id)
+    .addOption(new Option('--reason <reason>', 'why').choices(DISABLE_REASONS).makeOptionMandatory())
+    .action(async (o: { principal: string; reason: DisableReason }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).disablePrincipal(o.principal, o.reason, consoleContext()),
+      );
+      console.log(JSON.stringify({ disabled: o.principal, changed: result.eventIds.length > 0 }));
+    });
+  principal
+    .command('enable')
+    .description('switch a principal on again')
+    .requiredOption('--principal <id>', 'principal id', id)
+    .action(async (o: { principal: string }) => {
+      const result = await withStore(dataDir(), (s) =>
+        new RegistryCommands(s).enablePrincipal(o.principal, consoleContext()),
+      );
+      console.log(JSON.stringify({ enabled: o.principal, changed: result.eventIds.length > 0 }));
+    });
+  principal
     .command('create')
     .description('register a principal for an agency')
     .requiredOption('--agency <id>', 'agency id', id)

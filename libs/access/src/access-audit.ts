@@ -57,6 +57,9 @@ export const DENIAL_REASONS = [
   'purpose-not-in-header',
   'not-possible-in-state',
   'rule-broken',
+  // A valid credential of a principal, or of an agency, that the registry has switched off.
+  'principal-disabled',
+  'agency-disabled',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 

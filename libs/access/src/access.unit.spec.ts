@@ -144,3 +144,165 @@ describe('API keys and the registry view', () => {
     expect(view.authenticateApiKey(key.apiKey)).toBeUndefined();
   });
 });
+
+describe('switching principals and agencies off', () => {
+  const ngoAdmin: Actor = {
+    principalId: 'p-ngo-admin',
+    agencyId: 'a1',
+    agencyKind: 'ngo',
+    roles: ['registry-admin'],
+  };
+  const registered: RegistryEvent[] = [
+    {
+      type: 'AgencyRegistered',
+      schemaVersion: 1,
+      data: { agencyId: 'a1', name: 'NGO Safe', kind: 'ngo', country: 'NL', registeredAt: now },
+    },
+    {
+      type: 'PrincipalRegistered',
+      schemaVersion: 1,
+      data: { principalId: 'p1', agencyId: 'a1', label: 'desk', roles: ['caseworker'], registeredAt: now },
+    },
+  ];
+
+  it('records who switched a principal off and why, once; it cannot switch itself off or on', () => {
+    let state: PrincipalState = evolvePrincipal({ status: 'none' }, registered[1] as never);
+    const disable = {
+      type: 'DisablePrincipal' as const,
+      data: { principalId: 'p1', reason: 'offboarded' as const },
+      metadata: { now, actor: ngoAdmin },
+    };
+    const [event] = decidePrincipal(disable, state);
+    expect(event).toEqual({
+      type: 'PrincipalDisabled',
+      schemaVersion: 1,
+      data: {
+        principalId: 'p1',
+        agencyId: 'a1',
+        reason: 'offboarded',
+        by: { via: 'api', principalId: 'p-ngo-admin', agencyId: 'a1' },
+        disabledAt: now,
+      },
+    });
+    state = evolvePrincipal(state, event!);
+    expect(decidePrincipal(disable, state)).toEqual([]); // already off
+    expect(() =>
+      decidePrincipal({ ...disable, data: { principalId: 'p1', reason: 'gone fishing' as never } }, state),
+    ).toThrow(expect.objectContaining({ code: 'REGISTRY.REASON', field: 'reason' }));
+    const asItself = { ...ngoAdmin, principalId: 'p1' };
+    expect(() =>
+      decidePrincipal(
+        { type: 'EnablePrincipal', data: { principalId: 'p1' }, metadata: { now, actor: asItself } },
+        state,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'REGISTRY.NOT_YOURSELF' }));
+    expect(() => decidePrincipal({ ...disable, metadata: { now, actor: asItself } }, state)).toThrow(
+      expect.objectContaining({ code: 'REGISTRY.NOT_YOURSELF' }),
+    );
+    const [enabled] = decidePrincipal(
+      { type: 'EnablePrincipal', data: { principalId: 'p1' }, metadata: { now } },
+      state,
+    );
+    expect(enabled).toMatchObject({ type: 'PrincipalEnabled', data: { by: { via: 'console' } } });
+    expect(() => decidePrincipal({ ...disable, metadata: { now, actor: caseworker } }, state)).toThrow(
+      expect.objectContaining({ code: 'REGISTRY.ADMIN_ONLY' }),
+    );
+  });
+
+  it('lets no agency switch itself off or on', () => {
+    const state = evolveAgency({ status: 'none' }, registered[0] as never);
+    const asOwnAdmin = { now, actor: ngoAdmin };
+    expect(() =>
+      decideAgency(
+        { type: 'DisableAgency', data: { agencyId: 'a1', reason: 'suspended' }, metadata: asOwnAdmin },
+        state,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'REGISTRY.NOT_OWN_AGENCY' }));
+    const [off] = decideAgency(
+      {
+        type: 'DisableAgency',
+        data: { agencyId: 'a1', reason: 'agency-compromised' },
+        metadata: { now, actor: admin },
+      },
+      state,
+    );
+    expect(off).toMatchObject({
+      type: 'AgencyDisabled',
+      data: { by: { via: 'api', principalId: 'p-admin' } },
+    });
+    const disabled = evolveAgency(state, off!);
+    expect(() =>
+      decideAgency({ type: 'EnableAgency', data: { agencyId: 'a1' }, metadata: asOwnAdmin }, disabled),
+    ).toThrow(expect.objectContaining({ code: 'REGISTRY.NOT_OWN_AGENCY' }));
+    expect(
+      decideAgency(
+        { type: 'EnableAgency', data: { agencyId: 'a1' }, metadata: { now, actor: admin } },
+        disabled,
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('gives the standing of a principal: its own switch first, then its agency’s', () => {
+    const view = new RegistryView();
+    registered.forEach((e, i) => view.apply(e, i + 1));
+    const by = { via: 'console' as const };
+    expect(view.standing('p1')).toBe('active');
+    view.apply(
+      {
+        type: 'AgencyDisabled',
+        schemaVersion: 1,
+        data: { agencyId: 'a1', reason: 'suspended', by, disabledAt: now },
+      },
+      3,
+    );
+    expect(view.standing('p1')).toBe('agency-disabled');
+    view.apply(
+      {
+        type: 'PrincipalDisabled',
+        schemaVersion: 1,
+        data: { principalId: 'p1', agencyId: 'a1', reason: 'offboarded', by, disabledAt: now },
+      },
+      4,
+    );
+    expect(view.standing('p1')).toBe('principal-disabled');
+    expect(view.disabled()).toEqual({
+      agencies: [{ agencyId: 'a1', reason: 'suspended', since: now }],
+      principals: [{ principalId: 'p1', agencyId: 'a1', reason: 'offboarded', since: now }],
+    });
+    expect(view.disabled('a2')).toEqual({ agencies: [], principals: [] });
+    view.apply({ type: 'AgencyEnabled', schemaVersion: 1, data: { agencyId: 'a1', by, enabledAt: now } }, 5);
+    view.apply(
+      {
+        type: 'PrincipalEnabled',
+        schemaVersion: 1,
+        data: { principalId: 'p1', agencyId: 'a1', by, enabledAt: now },
+      },
+      6,
+    );
+    expect(view.standing('p1')).toBe('active');
+    // A disabled principal still authenticates (the guard refuses it, and audits the refusal).
+    expect(view.actorFor('p1')).toMatchObject({ principalId: 'p1' });
+  });
+
+  it('hashes and compares a secret once for every well-formed key, known id or not, revoked or not', () => {
+    const key = newApiKey();
+    const view = new RegistryView();
+    [
+      ...registered,
+      {
+        type: 'ApiKeyIssued',
+        schemaVersion: 1,
+        data: { principalId: 'p1', keyId: key.keyId, secretSha256: key.secretSha256, issuedAt: now },
+      } as RegistryEvent,
+    ].forEach((e, i) => view.apply(e, i + 1));
+    const tries = [
+      newApiKey().apiKey, // unknown id
+      `nrm_${key.keyId}_${newApiKey().apiKey.slice(-43)}`, // known id, wrong secret
+      key.apiKey, // right
+    ];
+    for (const attempt of tries) view.authenticateApiKey(attempt);
+    expect(view.secretComparisons).toBe(3);
+    view.authenticateApiKey('not-a-key');
+    expect(view.secretComparisons).toBe(3); // malformed: refused before any lookup
+  });
+});

@@ -1,5 +1,11 @@
 import type { Actor, AgencyKind, Role } from '@nrm/shared-kernel';
-import { parseApiKey, secretMatches, type RegistryEvent } from './registry';
+import {
+  UNKNOWN_KEY_SHA256,
+  parseApiKey,
+  secretMatches,
+  type DisableReason,
+  type RegistryEvent,
+} from './registry';
 
 export interface AgencyRecord {
   readonly agencyId: string;
@@ -15,19 +21,35 @@ export interface PrincipalRecord {
   readonly roles: readonly Role[];
 }
 
+/** A principal or agency switched off: why, and since when. */
+export interface Disablement {
+  readonly reason: DisableReason;
+  readonly since: string;
+}
+
+/** Why a principal with a valid credential is refused. */
+export type Standing = 'active' | 'principal-disabled' | 'agency-disabled';
+
 interface KeyRecord {
   readonly principalId: string;
   readonly secretSha256: string;
   revoked: boolean;
 }
 
+/** Stands in for an unknown key id: compared like any key, matched by no secret, never authenticates. */
+const UNKNOWN_KEY: KeyRecord = { principalId: '', secretSha256: UNKNOWN_KEY_SHA256, revoked: true };
+
 /** Who is registered, folded from the registry's events; what authentication asks. */
 export class RegistryView {
   private readonly agencies = new Map<string, AgencyRecord>();
   private readonly principals = new Map<string, PrincipalRecord>();
   private readonly keys = new Map<string, KeyRecord>();
+  private readonly disabledAgencies = new Map<string, Disablement>();
+  private readonly disabledPrincipals = new Map<string, Disablement>();
   /** Position of the last registry event applied. */
   position = 0;
+  /** How many presented secrets were hashed and compared (one per well-formed key, known or not). */
+  secretComparisons = 0;
 
   apply(event: RegistryEvent, position: number): void {
     if (position <= this.position) return; // seen already: applying twice must change nothing
@@ -55,6 +77,24 @@ export class RegistryView {
         if (key) key.revoked = true;
         return;
       }
+      case 'PrincipalDisabled':
+        this.disabledPrincipals.set(event.data.principalId, {
+          reason: event.data.reason,
+          since: event.data.disabledAt,
+        });
+        return;
+      case 'PrincipalEnabled':
+        this.disabledPrincipals.delete(event.data.principalId);
+        return;
+      case 'AgencyDisabled':
+        this.disabledAgencies.set(event.data.agencyId, {
+          reason: event.data.reason,
+          since: event.data.disabledAt,
+        });
+        return;
+      case 'AgencyEnabled':
+        this.disabledAgencies.delete(event.data.agencyId);
+        return;
     }
   }
 
@@ -70,12 +110,10 @@ export class RegistryView {
     return [...this.agencies.values()];
   }
 
-  /** Whether this key id is known at all (revoked or not). */
-  knowsKey(keyId: string): boolean {
-    return this.keys.has(keyId);
-  }
-
-  /** The actor a principal acts as, or undefined when the principal or its agency is unknown. */
+  /**
+   * The actor a principal acts as, or undefined when the principal or its agency
+   * is unknown. A disabled principal still has an actor: ask `standing`.
+   */
   actorFor(principalId: string): Actor | undefined {
     const principal = this.principals.get(principalId);
     const agency = principal && this.agencies.get(principal.agencyId);
@@ -83,12 +121,45 @@ export class RegistryView {
     return { principalId, agencyId: agency.agencyId, agencyKind: agency.kind, roles: principal.roles };
   }
 
-  /** The actor an API key stands for; undefined for malformed, unknown, revoked or wrong keys. */
+  /** Whether a registered principal may act now: not if it, or its agency, is switched off. */
+  standing(principalId: string): Standing {
+    if (this.disabledPrincipals.has(principalId)) return 'principal-disabled';
+    const agencyId = this.principals.get(principalId)?.agencyId;
+    if (agencyId !== undefined && this.disabledAgencies.has(agencyId)) return 'agency-disabled';
+    return 'active';
+  }
+
+  /** The principals and agencies switched off now, optionally of one agency only. */
+  disabled(agencyId?: string): {
+    agencies: Array<{ agencyId: string } & Disablement>;
+    principals: Array<{ principalId: string; agencyId: string } & Disablement>;
+  } {
+    const agencies = [...this.disabledAgencies]
+      .filter(([id]) => agencyId === undefined || id === agencyId)
+      .map(([id, d]) => ({ agencyId: id, ...d }));
+    const principals = [...this.disabledPrincipals]
+      .map(([principalId, d]) => ({
+        principalId,
+        agencyId: this.principals.get(principalId)?.agencyId ?? '',
+        ...d,
+      }))
+      .filter((p) => agencyId === undefined || p.agencyId === agencyId);
+    return { agencies, principals };
+  }
+
+  /**
+   * The actor an API key stands for; undefined for malformed, unknown, revoked or
+   * wrong keys. An unknown key id takes the same path as a wrong secret (the
+   * secret is hashed and compared with a stand-in), so timing does not tell
+   * whether a key id exists. A disabled principal still authenticates: ask `standing`.
+   */
   authenticateApiKey(apiKey: string): Actor | undefined {
     const parsed = parseApiKey(apiKey);
     if (!parsed) return undefined;
-    const key = this.keys.get(parsed.keyId);
-    if (!key || key.revoked || !secretMatches(parsed.secret, key.secretSha256)) return undefined;
+    const key = this.keys.get(parsed.keyId) ?? UNKNOWN_KEY;
+    this.secretComparisons++;
+    const matches = secretMatches(parsed.secret, key.secretSha256);
+    if (!matches || key.revoked) return undefined;
     return this.actorFor(key.principalId);
   }
 }

@@ -38,13 +38,56 @@ export type ApiKeyRevoked = DomainEvent<
   'ApiKeyRevoked',
   { principalId: string; keyId: string; revokedAt: string }
 >;
-export type RegistryEvent = AgencyRegistered | PrincipalRegistered | ApiKeyIssued | ApiKeyRevoked;
+
+/** Who changed the registry: the operator at the console, or a registry administrator through the API. */
+export type RegistryActor =
+  | { readonly via: 'console' }
+  | { readonly via: 'api'; readonly principalId: string; readonly agencyId: string };
+
+/**
+ * Why a principal or an agency is switched off. A fixed list, never prose: the
+ * event is immutable and must hold no personal data.
+ */
+export const DISABLE_REASONS = [
+  'offboarded',
+  'credential-compromised',
+  'agency-compromised',
+  'suspended',
+  'other',
+] as const;
+export type DisableReason = (typeof DISABLE_REASONS)[number];
+
+export type PrincipalDisabled = DomainEvent<
+  'PrincipalDisabled',
+  { principalId: string; agencyId: string; reason: DisableReason; by: RegistryActor; disabledAt: string }
+>;
+export type PrincipalEnabled = DomainEvent<
+  'PrincipalEnabled',
+  { principalId: string; agencyId: string; by: RegistryActor; enabledAt: string }
+>;
+export type AgencyDisabled = DomainEvent<
+  'AgencyDisabled',
+  { agencyId: string; reason: DisableReason; by: RegistryActor; disabledAt: string }
+>;
+export type AgencyEnabled = DomainEvent<
+  'AgencyEnabled',
+  { agencyId: string; by: RegistryActor; enabledAt: string }
+>;
+
+export type AgencyEvent = AgencyRegistered | AgencyDisabled | AgencyEnabled;
+export type PrincipalEvent =
+  PrincipalRegistered | ApiKeyIssued | ApiKeyRevoked | PrincipalDisabled | PrincipalEnabled;
+export type RegistryEvent = AgencyEvent | PrincipalEvent;
 export const REGISTRY_EVENT_TYPES = [
   'AgencyRegistered',
   'PrincipalRegistered',
   'ApiKeyIssued',
   'ApiKeyRevoked',
-] as const;
+  'PrincipalDisabled',
+  'PrincipalEnabled',
+  'AgencyDisabled',
+  'AgencyEnabled',
+] as const satisfies readonly RegistryEvent['type'][];
 
 /** Registry commands may come from the CLI (no actor: the operator at the console) or from a registry-admin. */
 export type RegistryMetadata = Omit<CommandMetadata, 'actor'> & { actor?: CommandMetadata['actor'] };
@@ -69,6 +112,30 @@ export type RevokeApiKey = DomainCommand<
   { principalId: string; keyId: string },
   RegistryMetadata
 >;
+export type DisablePrincipal = DomainCommand<
+  'DisablePrincipal',
+  { principalId: string; reason: DisableReason },
+  RegistryMetadata
+>;
+export type EnablePrincipal = DomainCommand<'EnablePrincipal', { principalId: string }, RegistryMetadata>;
+export type DisableAgency = DomainCommand<
+  'DisableAgency',
+  { agencyId: string; reason: DisableReason },
+  RegistryMetadata
+>;
+export type EnableAgency = DomainCommand<'EnableAgency', { agencyId: string }, RegistryMetadata>;
+
+/** Who acts, as the registry's events record it. */
+export function registryActorOf(metadata: RegistryMetadata): RegistryActor {
+  return metadata.actor
+    ? { via: 'api', principalId: metadata.actor.principalId, agencyId: metadata.actor.agencyId }
+    : { via: 'console' };
+}
+
+function checkReason(reason: DisableReason): void {
+  if (!DISABLE_REASONS.includes(reason))
+    throw ruleBroken('REGISTRY.REASON', `Give a reason among ${DISABLE_REASONS.join(', ')}.`, 'reason');
+}
 
 function requireAdmin(metadata: RegistryMetadata): void {
   if (metadata.actor && !metadata.actor.roles.includes('registry-admin')) {
@@ -76,10 +143,53 @@ function requireAdmin(metadata: RegistryMetadata): void {
   }
 }
 
-export type AgencyState = { status: 'none' } | { status: 'registered'; agencyId: string; kind: AgencyKind };
+export type AgencyState =
+  { status: 'none' } | { status: 'registered'; agencyId: string; kind: AgencyKind; disabled: boolean };
 
-export function decideAgency(command: RegisterAgency, state: AgencyState): AgencyRegistered[] {
+export function decideAgency(
+  command: RegisterAgency | DisableAgency | EnableAgency,
+  state: AgencyState,
+): AgencyEvent[] {
   requireAdmin(command.metadata);
+  const now = command.metadata.now;
+  switch (command.type) {
+    case 'RegisterAgency':
+      return registerAgency(command, state);
+    case 'DisableAgency': {
+      if (state.status === 'none')
+        throw notFound('REGISTRY.AGENCY_NOT_FOUND', 'No agency is registered with this id.', 'agencyId');
+      checkReason(command.data.reason);
+      if (command.metadata.actor?.agencyId === state.agencyId)
+        throw ruleBroken(
+          'REGISTRY.NOT_OWN_AGENCY',
+          'An agency cannot switch itself off; the operator at the console can.',
+          'agencyId',
+        );
+      if (state.disabled) return []; // already off: nothing to record
+      const by = registryActorOf(command.metadata);
+      return [{ type: 'AgencyDisabled', schemaVersion: 1, data: { ...command.data, by, disabledAt: now } }];
+    }
+    case 'EnableAgency': {
+      if (state.status === 'none')
+        throw notFound('REGISTRY.AGENCY_NOT_FOUND', 'No agency is registered with this id.', 'agencyId');
+      if (command.metadata.actor?.agencyId === state.agencyId)
+        throw ruleBroken(
+          'REGISTRY.NOT_OWN_AGENCY',
+          'An agency cannot switch itself on; the national coordinator or the operator can.',
+          'agencyId',
+        );
+      if (!state.disabled) return [];
+      const by = registryActorOf(command.metadata);
+      return [{ type: 'AgencyEnabled', schemaVersion: 1, data: { ...command.data, by, enabledAt: now } }];
+    }
+    default: {
+      const unreachable: never = command;
+      throw new Error(`unknown command ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function registerAgency(command: RegisterAgency, state: AgencyState): AgencyRegistered[] {
   if (state.status !== 'none')
     throw conflict('REGISTRY.AGENCY_EXISTS', 'This agency is already registered.', 'agencyId');
   if (!AGENCY_KINDS.includes(command.data.kind))
@@ -97,8 +207,15 @@ export function decideAgency(command: RegisterAgency, state: AgencyState): Agenc
   ];
 }
 
-export function evolveAgency(_state: AgencyState, event: AgencyRegistered): AgencyState {
-  return { status: 'registered', agencyId: event.data.agencyId, kind: event.data.kind };
+export function evolveAgency(state: AgencyState, event: AgencyEvent): AgencyState {
+  switch (event.type) {
+    case 'AgencyRegistered':
+      return { status: 'registered', agencyId: event.data.agencyId, kind: event.data.kind, disabled: false };
+    case 'AgencyDisabled':
+      return state.status === 'registered' ? { ...state, disabled: true } : state;
+    case 'AgencyEnabled':
+      return state.status === 'registered' ? { ...state, disabled: false } : state;
+  }
 }
 
 export type PrincipalState =
@@ -108,12 +225,13 @@ export type PrincipalState =
       principalId: string;
       agencyId: string;
       keys: Record<string, 'active' | 'revoked'>;
+      disabled: boolean;
     };
 
 export function decidePrincipal(
-  command: RegisterPrincipal | IssueApiKey | RevokeApiKey,
+  command: RegisterPrincipal | IssueApiKey | RevokeApiKey | DisablePrincipal | EnablePrincipal,
   state: PrincipalState,
-): Array<PrincipalRegistered | ApiKeyIssued | ApiKeyRevoked> {
+): PrincipalEvent[] {
   requireAdmin(command.metadata);
   const now = command.metadata.now;
   switch (command.type) {
@@ -151,6 +269,46 @@ export function decidePrincipal(
         );
       return [{ type: 'ApiKeyRevoked', schemaVersion: 1, data: { ...command.data, revokedAt: now } }];
     }
+    case 'DisablePrincipal': {
+      if (state.status === 'none')
+        throw notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+      checkReason(command.data.reason);
+      if (command.metadata.actor?.principalId === state.principalId)
+        throw ruleBroken(
+          'REGISTRY.NOT_YOURSELF',
+          'A principal cannot switch itself off; ask another registry administrator.',
+          'principalId',
+        );
+      if (state.disabled) return [];
+      const { principalId, reason } = command.data;
+      const by = registryActorOf(command.metadata);
+      return [
+        {
+          type: 'PrincipalDisabled',
+          schemaVersion: 1,
+          data: { principalId, agencyId: state.agencyId, reason, by, disabledAt: now },
+        },
+      ];
+    }
+    case 'EnablePrincipal': {
+      if (state.status === 'none')
+        throw notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+      if (command.metadata.actor?.principalId === state.principalId)
+        throw ruleBroken(
+          'REGISTRY.NOT_YOURSELF',
+          'A principal cannot switch itself on; ask another registry administrator.',
+          'principalId',
+        );
+      if (!state.disabled) return [];
+      const by = registryActorOf(command.metadata);
+      return [
+        {
+          type: 'PrincipalEnabled',
+          schemaVersion: 1,
+          data: { principalId: state.principalId, agencyId: state.agencyId, by, enabledAt: now },
+        },
+      ];
+    }
     default: {
       const unreachable: never = command;
       throw new Error(`unknown command ${JSON.stringify(unreachable)}`);
@@ -158,10 +316,7 @@ export function decidePrincipal(
   }
 }
 
-export function evolvePrincipal(
-  state: PrincipalState,
-  event: PrincipalRegistered | ApiKeyIssued | ApiKeyRevoked,
-): PrincipalState {
+export function evolvePrincipal(state: PrincipalState, event: PrincipalEvent): PrincipalState {
   switch (event.type) {
     case 'PrincipalRegistered':
       return {
@@ -169,7 +324,12 @@ export function evolvePrincipal(
         principalId: event.data.principalId,
         agencyId: event.data.agencyId,
         keys: {},
+        disabled: false,
       };
+    case 'PrincipalDisabled':
+      return state.status === 'registered' ? { ...state, disabled: true } : state;
+    case 'PrincipalEnabled':
+      return state.status === 'registered' ? { ...state, disabled: false } : state;
     case 'ApiKeyIssued':
       return state.status === 'registered'
         ? { ...state, keys: { ...state.keys, [event.data.keyId]: 'active' } }
@@ -212,6 +372,13 @@ export function parseApiKey(value: string): { keyId: string; secret: string } | 
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
+
+/**
+ * What a presented secret is compared with when its key id is unknown: the hash
+ * of a secret nobody holds, so that an unknown id costs the same hash and
+ * comparison as a wrong secret for a known one.
+ */
+export const UNKNOWN_KEY_SHA256 = sha256(randomBytes(32).toString('base64url'));
 
 export function secretMatches(secret: string, secretSha256: string): boolean {
   const given = Buffer.from(sha256(secret), 'hex');

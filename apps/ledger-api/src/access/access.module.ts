@@ -16,6 +16,8 @@ export class AccessModule {
             jwksUrl: config.AUTH_JWKS_URL,
             issuer: config.AUTH_JWT_ISSUER!,
             audience: config.AUTH_JWT_AUDIENCE!,
+            timeoutMs: config.AUTH_JWKS_TIMEOUT_MS,
+            cooldownMs: config.AUTH_JWKS_COOLDOWN_MS,
           })
         : null;
     return {

@@ -6,10 +6,11 @@ import {
   evolvePrincipal,
   newApiKey,
   principalStream,
-  type AgencyRegistered,
+  type AgencyEvent,
   type AgencyState,
+  type DisableReason,
+  type PrincipalEvent,
   type PrincipalState,
-  type RegistryEvent,
 } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
 import { forbidden, type AgencyKind, type Role } from '@nrm/shared-kernel';
@@ -20,22 +21,39 @@ import {
   type CommandResult,
 } from '../commands/command-executor';
 
-type PrincipalEvent = Exclude<RegistryEvent, AgencyRegistered>;
-
 function isAdmin(context: CommandContext): boolean {
   return context.actor?.roles.includes('registry-admin') === true;
+}
+
+/** The national coordinator's registry administrator: it manages every agency's principals and keys. */
+function isCoordinatorAdmin(context: CommandContext): boolean {
+  return isAdmin(context) && context.actor?.agencyKind === 'national-coordinator';
+}
+
+/** An agency's own registry administrator, acting for another agency. */
+function foreignAgency(context: CommandContext, agencyId: string): boolean {
+  return isAdmin(context) && !isCoordinatorAdmin(context) && agencyId !== context.actor?.agencyId;
 }
 
 function ownAgencyOnly() {
   return forbidden(
     'REGISTRY.OWN_AGENCY_ONLY',
-    "A registry administrator manages only its own agency's principals and keys.",
+    "A registry administrator manages only its own agency's principals and keys; the national coordinator's manages all.",
   );
+}
+
+function coordinatorOnly(what: string) {
+  return forbidden('REGISTRY.COORDINATOR_ONLY', `Only the national coordinator ${what}.`);
 }
 
 /**
  * Registry commands, shared by the HTTP API (a registry-admin) and the CLI
  * (the operator at the console, with no actor). Framework-free on purpose.
+ *
+ * Over the API: the national coordinator's registry administrator registers
+ * agencies, switches them off and on, and manages the principals and keys of
+ * every agency; another agency's registry administrator manages its own
+ * agency's principals and keys only. The console manages all.
  */
 export class RegistryCommands {
   private readonly executor: CommandExecutor;
@@ -50,29 +68,35 @@ export class RegistryCommands {
   ): Promise<{ agencyId: string } & CommandResult> {
     const ids = new RequestIds(context);
     const agencyId = input.agencyId ?? ids.entity('agency');
-    const result = await this.executor.execute<AgencyRegistered, AgencyState>({
-      stream: agencyStream(agencyId),
-      evolve: evolveAgency,
-      initialState: () => ({ status: 'none' }),
-      decide: (state) => {
-        if (isAdmin(context) && context.actor?.agencyKind !== 'national-coordinator')
-          throw forbidden(
-            'REGISTRY.COORDINATOR_ONLY',
-            'Only the national coordinator registers new agencies.',
-          );
-        return decideAgency(
-          {
-            type: 'RegisterAgency',
-            data: { agencyId, name: input.name, kind: input.kind, country: input.country },
-            metadata: context,
-          },
-          state,
-        );
-      },
-      context,
-      ids,
+    const result = await this.onAgency(agencyId, context, ids, (state) => {
+      if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('registers new agencies');
+      return decideAgency(
+        {
+          type: 'RegisterAgency',
+          data: { agencyId, name: input.name, kind: input.kind, country: input.country },
+          metadata: context,
+        },
+        state,
+      );
     });
     return { agencyId, ...result };
+  }
+
+  /** Switches an agency off: every principal of it is refused, whatever its credential, until it is switched on. */
+  disableAgency(agencyId: string, reason: DisableReason, context: CommandContext): Promise<CommandResult> {
+    const ids = new RequestIds(context);
+    return this.onAgency(agencyId, context, ids, (state) => {
+      if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('switches agencies off');
+      return decideAgency({ type: 'DisableAgency', data: { agencyId, reason }, metadata: context }, state);
+    });
+  }
+
+  enableAgency(agencyId: string, context: CommandContext): Promise<CommandResult> {
+    const ids = new RequestIds(context);
+    return this.onAgency(agencyId, context, ids, (state) => {
+      if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('switches agencies on');
+      return decideAgency({ type: 'EnableAgency', data: { agencyId }, metadata: context }, state);
+    });
   }
 
   async registerPrincipal(
@@ -82,7 +106,7 @@ export class RegistryCommands {
     const ids = new RequestIds(context);
     const principalId = input.principalId ?? ids.entity('principal');
     const result = await this.onPrincipal(principalId, context, ids, async (state) => {
-      if (isAdmin(context) && input.agencyId !== context.actor?.agencyId) throw ownAgencyOnly();
+      if (foreignAgency(context, input.agencyId)) throw ownAgencyOnly();
       return decidePrincipal(
         {
           type: 'RegisterPrincipal',
@@ -133,10 +157,42 @@ export class RegistryCommands {
     );
   }
 
-  /**
-   * Over the API a registry administrator manages only its own agency's principals
-   * and keys; the console (no actor) manages all.
-   */
+  /** Switches a principal off: refused whatever its credential (API key or JWT) until switched on. */
+  disablePrincipal(
+    principalId: string,
+    reason: DisableReason,
+    context: CommandContext,
+  ): Promise<CommandResult> {
+    const ids = new RequestIds(context);
+    return this.onPrincipal(principalId, context, ids, (state) =>
+      decidePrincipal({ type: 'DisablePrincipal', data: { principalId, reason }, metadata: context }, state),
+    );
+  }
+
+  enablePrincipal(principalId: string, context: CommandContext): Promise<CommandResult> {
+    const ids = new RequestIds(context);
+    return this.onPrincipal(principalId, context, ids, (state) =>
+      decidePrincipal({ type: 'EnablePrincipal', data: { principalId }, metadata: context }, state),
+    );
+  }
+
+  private onAgency(
+    agencyId: string,
+    context: CommandContext,
+    ids: RequestIds,
+    decide: (state: AgencyState) => AgencyEvent[],
+  ): Promise<CommandResult> {
+    return this.executor.execute<AgencyEvent, AgencyState>({
+      stream: agencyStream(agencyId),
+      evolve: evolveAgency,
+      initialState: () => ({ status: 'none' }),
+      decide,
+      context,
+      ids,
+    });
+  }
+
+  /** Commands on one principal: an agency's registry administrator reaches only its own agency's. */
   private onPrincipal(
     principalId: string,
     context: CommandContext,
@@ -148,8 +204,7 @@ export class RegistryCommands {
       evolve: evolvePrincipal,
       initialState: () => ({ status: 'none' }),
       decide: (state) => {
-        if (isAdmin(context) && state.status === 'registered' && state.agencyId !== context.actor?.agencyId)
-          throw ownAgencyOnly();
+        if (state.status === 'registered' && foreignAgency(context, state.agencyId)) throw ownAgencyOnly();
         return decide(state);
       },
       context,

@@ -2,11 +2,13 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyRecord } from '@nrm/access';
+import { forbidden, type Actor } from '@nrm/shared-kernel';
+import { CurrentActor } from './current-actor.decorator';
 import type { CommandContext } from '../commands/command-executor';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { RegistryCommands } from './registry-commands';
-import { RegisterAgencyDto, RegisterPrincipalDto } from './registry.dto';
+import { DisableDto, RegisterAgencyDto, RegisterPrincipalDto } from './registry.dto';
 import { RegistryService } from './registry.service';
 
 @ApiTags('registry')
@@ -77,5 +79,78 @@ export class RegistryController {
     const result = await this.commands.revokeApiKey(principalId, keyId, context);
     await this.registry.refresh();
     return result;
+  }
+
+  @Post('agencies/:agencyId/disablement')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Switch an agency off (the national coordinator’s registry-admin): every principal of it is refused (403, audited), whatever its credential, until switched on.',
+  })
+  async disableAgency(
+    @Param('agencyId', IdPipe) agencyId: string,
+    @Body() body: DisableDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    const result = await this.commands.disableAgency(agencyId, body.reason, context);
+    await this.registry.refresh();
+    return result;
+  }
+
+  @Post('agencies/:agencyId/enablement')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Switch an agency on again (the national coordinator’s registry-admin).' })
+  async enableAgency(@Param('agencyId', IdPipe) agencyId: string, @CommandCtx() context: CommandContext) {
+    const result = await this.commands.enableAgency(agencyId, context);
+    await this.registry.refresh();
+    return result;
+  }
+
+  @Post('principals/:principalId/disablement')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Switch a principal off (registry-admin of its agency, or the national coordinator’s): refused (403, audited) whatever its credential, API key or JWT, until switched on.',
+  })
+  async disablePrincipal(
+    @Param('principalId', IdPipe) principalId: string,
+    @Body() body: DisableDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    const result = await this.commands.disablePrincipal(principalId, body.reason, context);
+    await this.registry.refresh();
+    return result;
+  }
+
+  @Post('principals/:principalId/enablement')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Switch a principal on again (registry-admin of its agency, or the national coordinator’s).',
+  })
+  async enablePrincipal(
+    @Param('principalId', IdPipe) principalId: string,
+    @CommandCtx() context: CommandContext,
+  ) {
+    const result = await this.commands.enablePrincipal(principalId, context);
+    await this.registry.refresh();
+    return result;
+  }
+
+  @Get('registry/disabled')
+  @ApiOperation({
+    summary:
+      'The principals and agencies switched off now, with reason and since when: for the oversight body (all), the national coordinator’s registry-admin (all) and an agency’s registry-admin (its own).',
+  })
+  async disabled(@CurrentActor() actor: Actor) {
+    const oversight = actor.agencyKind === 'oversight-body' && actor.roles.includes('oversight');
+    const admin = actor.roles.includes('registry-admin');
+    if (!oversight && !admin)
+      throw forbidden(
+        'REGISTRY.ADMIN_OR_OVERSIGHT_ONLY',
+        'Only registry administrators and the oversight body see who is switched off.',
+      );
+    await this.registry.refresh();
+    const all = oversight || actor.agencyKind === 'national-coordinator';
+    return this.registry.view.disabled(all ? undefined : actor.agencyId);
   }
 }

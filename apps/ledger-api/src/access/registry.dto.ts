@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { DISABLE_REASONS, type DisableReason } from '@nrm/access';
 import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import {
   ArrayMaxSize,
@@ -42,4 +43,14 @@ export class RegisterPrincipalDto {
   @ArrayUnique()
   @IsIn(ROLES, { each: true })
   roles!: Role[];
+}
+
+export class DisableDto {
+  @ApiProperty({
+    enum: DISABLE_REASONS,
+    example: 'offboarded',
+    description: 'Why: a reason from the list, never prose (the event is permanent).',
+  })
+  @IsIn(DISABLE_REASONS)
+  reason!: DisableReason;
 }

@@ -162,6 +162,18 @@ export class LedgerConfig {
   @IsOptional()
   @IsString()
   AUTH_JWT_AUDIENCE?: string = undefined;
+
+  /** One deadline for fetching the JWKS (connection, headers and body); past it a JWT request gets 503. */
+  @IsInt({ message: 'AUTH_JWKS_TIMEOUT_MS must be an integer from 100 to 60000' })
+  @Min(100, { message: 'AUTH_JWKS_TIMEOUT_MS must be an integer from 100 to 60000' })
+  @Max(60_000, { message: 'AUTH_JWKS_TIMEOUT_MS must be an integer from 100 to 60000' })
+  AUTH_JWKS_TIMEOUT_MS = 5000;
+
+  /** A token with a key id not in the cached JWKS fetches it again at most this often. */
+  @IsInt({ message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
+  @Min(0, { message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
+  @Max(3_600_000, { message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
+  AUTH_JWKS_COOLDOWN_MS = 30_000;
 }
 
 export class ConfigError extends Error {
@@ -178,6 +190,8 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'PROJECTOR_HEALTH_PORT',
   'AUDIT_CHECKPOINT_EVERY',
   'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
+  'AUTH_JWKS_TIMEOUT_MS',
+  'AUTH_JWKS_COOLDOWN_MS',
 ]);
 const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
 

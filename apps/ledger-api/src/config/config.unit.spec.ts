@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       AUTH_JWKS_URL: undefined,
       AUTH_JWT_ISSUER: undefined,
       AUTH_JWT_AUDIENCE: undefined,
+      AUTH_JWKS_TIMEOUT_MS: 5000,
+      AUTH_JWKS_COOLDOWN_MS: 30_000,
+      EVENTSTOREDB_URL: undefined,
     });
   });
 
