@@ -11,3 +11,4 @@ export * from './export';
 export * from './verify-export';
 export * from './cosignature';
 export * from './witness';
+export * from './cosignature-store';

@@ -142,9 +142,14 @@ export type VerifierKeyParse =
 export function parseVerifierKey(text: unknown): VerifierKeyParse {
   const fail = (reason: string): VerifierKeyParse => ({ ok: false, reason });
   if (typeof text !== 'string') return fail('a verifier key must be text');
-  const parts = text.trim().split('+');
-  if (parts.length !== 3) return fail('a verifier key has the form <name>+<key ID>+<base64 key>');
-  const [name, keyId, encoded] = parts as [string, string, string];
+  // The base64 key may itself hold '+'; the name may not.
+  const trimmed = text.trim();
+  const first = trimmed.indexOf('+');
+  const second = first < 0 ? -1 : trimmed.indexOf('+', first + 1);
+  if (second < 0) return fail('a verifier key has the form <name>+<key ID>+<base64 key>');
+  const name = trimmed.slice(0, first);
+  const keyId = trimmed.slice(first + 1, second);
+  const encoded = trimmed.slice(second + 1);
   if (!isKeyName(name)) return fail('the verifier key has an invalid name');
   if (!/^[0-9a-f]{8}$/.test(keyId)) return fail('the verifier key ID must be 8 lower-case hex digits');
   const material = decodeCanonicalBase64(encoded);

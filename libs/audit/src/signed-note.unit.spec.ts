@@ -35,6 +35,17 @@ describe('C2SP signed notes', () => {
       ),
     ).toBe(false);
     expect(formatSignedNote(note.value)).toBe(PETER_NOTE);
+    // transparency-dev/formats' test keys: a '+' inside the base64, and a cosignature (0x04) key.
+    expect(parseVerifierKey('TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6')).toMatchObject({
+      ok: true,
+      value: { name: 'TEST', keyId: '7997405c', type: NOTE_ED25519 },
+    });
+    expect(
+      parseVerifierKey('remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2'),
+    ).toMatchObject({
+      ok: true,
+      value: { name: 'remora.n621.de', keyId: 'da77ade7', type: 0x04 },
+    });
   });
 
   it('refuse malformed notes and verifier keys with the reason', () => {
