@@ -10,6 +10,7 @@
 import {
   AuditKeyError,
   checkCosignatures,
+  CHECKPOINT_FUTURE_SKEW_SECONDS,
   describeFault,
   NOTE_COSIGNATURE_V1,
   parseSignedCheckpoint,
@@ -302,6 +303,11 @@ export function registerAuditCommands(
             io.out(`not verified: the trusted checkpoint: ${verdict.reason}\n`);
             return EXIT.fault;
           }
+        }
+        const dated = parseSignedCheckpoint(trusted);
+        if (dated.ok && Date.parse(dated.value.time) > Date.now() + CHECKPOINT_FUTURE_SKEW_SECONDS * 1000) {
+          io.out(`not verified: the trusted checkpoint is dated ${dated.value.time}, in the future\n`);
+          return EXIT.fault;
         }
         const witnesses = (o.witness ?? []).map((value) => {
           const text = existsSync(value) ? read(value, '--witness') : value;
