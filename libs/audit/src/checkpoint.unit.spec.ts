@@ -141,3 +141,44 @@ describe('public keys', () => {
     expect(() => publicKeyFrom('{"kty":"OKP"}')).toThrow(AuditKeyError);
   });
 });
+
+describe('fuzzed checkpoint notes', () => {
+  it('are never accepted once changed, and never crash the parser or the verifier', () => {
+    const note = signed.note;
+    const alphabet = ['\n', ' ', '+', '=', '—', 'A', 'a', '0', '1', '/', '\u0000', 'é'];
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const counts = { mutations: 0, unchanged: 0, accepted: 0, crashed: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const at = random(note.length);
+      const char = alphabet[random(alphabet.length)]!;
+      const mutated = [
+        () => note.slice(0, at) + char + note.slice(at + 1),
+        () => note.slice(0, at) + note.slice(at + 1),
+        () => note.slice(0, at) + char + note.slice(at),
+        () => note.slice(0, at) + note.slice(at, at + 12) + note.slice(at),
+      ][random(4)]!();
+      if (mutated === note) {
+        counts.unchanged++;
+        continue;
+      }
+      counts.mutations++;
+      try {
+        const parsed = parseSignedCheckpoint(mutated);
+        if (parsed.ok && verifyCheckpointSignature(parsed.value, keys.verifier).valid) counts.accepted++;
+        if (verifyCheckpointSignature({ note: mutated } as SignedCheckpoint, keys.publicKey).valid)
+          counts.accepted++;
+      } catch {
+        counts.crashed++;
+      }
+    }
+    console.log(
+      `fuzzed checkpoint notes: mutations ${counts.mutations}, accepted ${counts.accepted}, crashed ${counts.crashed}`,
+    );
+    expect(counts).toMatchObject({ accepted: 0, crashed: 0 });
+    expect(counts.mutations).toBeGreaterThan(2500);
+  });
+});

@@ -20,8 +20,10 @@ import { join } from 'node:path';
 import { appendInvented, readEverything, scratch } from '../test/invented-events';
 import { AuditKeys } from './audit-keys';
 import type { SignedCheckpoint } from './checkpoint';
+import { addCosignature, WitnessKey } from './cosignature';
 import { leafBytes } from './leaf';
 import { MerkleLog } from './merkle-log';
+import { parseSignedNote } from './signed-note';
 
 type Entry = Parameters<typeof verifyTLogInclusion>[0];
 type Authority = Parameters<typeof verifyTLogInclusion>[1][number];
@@ -72,6 +74,14 @@ function sigstore(e: Entry, tlogs: Authority[] = [authority(keys)]): 'accepted' 
   } catch (error) {
     return error instanceof VerificationError ? 'refused' : 'crashed';
   }
+}
+
+const witness = WitnessKey.generate('oversight.example/witness');
+
+function cosignedNote(checkpoint: SignedCheckpoint): string {
+  const note = parseSignedNote(checkpoint.note);
+  if (!note.ok) throw new Error(note.reason);
+  return addCosignature(note.value, witness.cosign(note.value.text, Math.floor(Date.now() / 1000)));
 }
 
 let env: ReturnType<typeof scratch>;
@@ -125,6 +135,11 @@ describe('an independent verifier (sigstore-js @sigstore/verify)', () => {
           honest: 'accepted',
         });
         if (honest === 'accepted') counts.accepted++;
+        // The same checkpoint as served with a witness's cosignature: the extra line is ignored.
+        counts.honest++;
+        const cosigned = sigstore(entry(body, index, checkpoint, proof, cosignedNote(checkpoint)));
+        expect({ index, cosigned }).toEqual({ index, cosigned: 'accepted' });
+        if (cosigned === 'accepted') counts.accepted++;
 
         const forgeries: [string, Entry, Authority[]?][] = [
           [
