@@ -119,7 +119,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUDIT_LOG_ORIGIN: 'a ledger' })).toThrow(/AUDIT_LOG_ORIGIN must be a name/);
     // A log key (type 0x01) is no witness key; a wrong key ID is refused too.
     expect(() =>
-      loadConfig({ AUDIT_WITNESS_KEYS: 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW' }),
+      loadConfig({
+        AUDIT_WITNESS_KEYS: 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
+      }),
     ).toThrow(/AUDIT_WITNESS_KEYS/);
     expect(() => loadConfig({ AUDIT_WITNESS_KEYS: witness.replace('da77ade7', 'da77ade8') })).toThrow(
       /does not match/,
