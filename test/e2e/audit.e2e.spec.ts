@@ -92,13 +92,18 @@ describe('audit log (e2e)', () => {
     const key = await clinic.get<{
       algorithm: string;
       keyId: string;
+      fingerprint: string;
+      verifierKey: string;
       publicKeyPem: string;
       publicKeyJwk: JsonWebKey;
     }>('/audit/public-key');
     expect(key.status).toBe(200);
     const publicKey = publicKeyFrom(key.body.publicKeyPem);
-    expect(key.body).toMatchObject({ algorithm: 'Ed25519', keyId: keyIdOf(publicKey) });
-    expect(keyIdOf(publicKeyFrom(key.body.publicKeyJwk))).toBe(key.body.keyId);
+    expect(key.body).toMatchObject({ algorithm: 'Ed25519', fingerprint: keyIdOf(publicKey) });
+    expect(keyIdOf(publicKeyFrom(key.body.publicKeyJwk))).toBe(key.body.fingerprint);
+    // The checkpoint names the key by its note key ID, which the verifier key carries.
+    expect(key.body.verifierKey).toContain(`+${key.body.keyId}+`);
+    expect(checkpoint.keyId).toBe(key.body.keyId);
 
     const parsed = parseSignedCheckpoint(checkpoint);
     expect(parsed.ok).toBe(true);

@@ -9,7 +9,13 @@
  */
 import {
   AuditKeyError,
+  checkCosignatures,
+  CHECKPOINT_FUTURE_SKEW_SECONDS,
   describeFault,
+  NOTE_COSIGNATURE_V1,
+  parseSignedCheckpoint,
+  parseVerifierKey,
+  verifyCheckpointSignature,
   MerkleLog,
   MerkleRangeError,
   publicKeyFrom,
@@ -263,10 +269,15 @@ export function registerAuditCommands(
     )
     .requiredOption(
       '--public-key <file>',
-      'the log’s public key (PEM or JWK), e.g. from GET /audit/public-key',
+      'the log’s public key (PEM, JWK, or its C2SP verifier key), e.g. from GET /audit/public-key',
+    )
+    .option(
+      '--witness <vkey>',
+      'require a valid cosignature of the trusted checkpoint by this witness (verifier key, text or file; repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .action(
-      run(async (o: { file: string; checkpoint: string; publicKey: string }) => {
+      run(async (o: { file: string; checkpoint: string; publicKey: string; witness?: string[] }) => {
         const read = (file: string, option: string): string => {
           try {
             return readFileSync(file, 'utf8');
@@ -275,13 +286,59 @@ export function registerAuditCommands(
           }
         };
         let trusted: unknown;
+        const checkpointText = read(o.checkpoint, '--checkpoint');
         try {
-          trusted = JSON.parse(read(o.checkpoint, '--checkpoint'));
-        } catch (error) {
-          if (error instanceof UsageError) throw error;
-          throw new UsageError(`--checkpoint: ${o.checkpoint} is not JSON`);
+          // A checkpoint note as it is, or its JSON view.
+          trusted = checkpointText.trimStart().startsWith('{') ? JSON.parse(checkpointText) : checkpointText;
+        } catch {
+          throw new UsageError(`--checkpoint: ${o.checkpoint} is neither a checkpoint note nor JSON`);
         }
-        const key = publicKeyFrom(read(o.publicKey, '--public-key'));
+        const keyText = read(o.publicKey, '--public-key');
+        const vkey = parseVerifierKey(keyText.trim());
+        const key = vkey.ok ? vkey.value.publicKey : publicKeyFrom(keyText);
+        if (vkey.ok) {
+          const signed = parseSignedCheckpoint(trusted);
+          const verdict = signed.ok ? verifyCheckpointSignature(signed.value, vkey.value) : undefined;
+          if (verdict && !verdict.valid) {
+            io.out(`not verified: the trusted checkpoint: ${verdict.reason}\n`);
+            return EXIT.fault;
+          }
+        }
+        const dated = parseSignedCheckpoint(trusted);
+        if (dated.ok && Date.parse(dated.value.time) > Date.now() + CHECKPOINT_FUTURE_SKEW_SECONDS * 1000) {
+          io.out(`not verified: the trusted checkpoint is dated ${dated.value.time}, in the future\n`);
+          return EXIT.fault;
+        }
+        const witnesses = (o.witness ?? []).map((value) => {
+          const text = existsSync(value) ? read(value, '--witness') : value;
+          const parsed = parseVerifierKey(text.trim());
+          if (!parsed.ok) throw new UsageError(`--witness: ${parsed.reason}`);
+          if (parsed.value.type !== NOTE_COSIGNATURE_V1)
+            throw new UsageError(`--witness: ${parsed.value.name} is not a witness key (type 0x04)`);
+          return parsed.value;
+        });
+        let cosignedBy: string[] = [];
+        if (witnesses.length > 0) {
+          const signed = parseSignedCheckpoint(trusted);
+          const report = signed.ok
+            ? checkCosignatures(signed.value.note, witnesses)
+            : { malformed: signed.reason };
+          if ('malformed' in report) {
+            io.out(`not verified: the trusted checkpoint: ${report.malformed}\n`);
+            return EXIT.fault;
+          }
+          const problems = [
+            ...report.refused.map((r) => `${r.name}: ${r.reason}`),
+            ...report.missing.map((name) => `${name}: no cosignature`),
+          ];
+          if (problems.length > 0) {
+            io.out(
+              `not verified: the trusted checkpoint lacks required witness cosignatures: ${problems.join('; ')}\n`,
+            );
+            return EXIT.fault;
+          }
+          cosignedBy = report.cosignedBy.map((c) => c.name);
+        }
         if (!existsSync(o.file)) throw new UsageError(`--file: ${o.file} does not exist`);
         let progress: ReturnType<typeof bar> | undefined;
         const verdict = await verifyExport(createReadStream(o.file), {
@@ -306,6 +363,7 @@ export function registerAuditCommands(
             events: verdict.events,
             checkpoints: verdict.checkpoints,
             trustedTreeSize: verdict.trustedTreeSize,
+            ...(witnesses.length > 0 ? { cosignedBy } : {}),
             seconds: Number(verdict.seconds.toFixed(3)),
             eventsPerSec: Math.round(verdict.eventsPerSec),
           })}\n`,
@@ -328,12 +386,19 @@ export function registerAuditCommands(
     ),
   );
 
-  command('public-key', 'print the public key that signs checkpoints (PEM, or --jwk)')
+  command('public-key', 'print the public key that signs checkpoints (PEM, --jwk, or --vkey)')
     .option('--jwk', 'as a JSON Web Key')
+    .option('--vkey', 'as a C2SP verifier key <origin>+<key ID>+<key>, what a witness keeps')
     .action(
-      run(async (o: { jwk?: boolean }) => {
+      run(async (o: { jwk?: boolean; vkey?: boolean }) => {
         const keys = auditKeys(config());
-        io.out(o.jwk ? `${JSON.stringify(keys.publicKeyJwk())}\n` : keys.publicKeyPem());
+        io.out(
+          o.vkey
+            ? `${keys.verifierKey()}\n`
+            : o.jwk
+              ? `${JSON.stringify(keys.publicKeyJwk())}\n`
+              : keys.publicKeyPem(),
+        );
         return EXIT.ok;
       }),
     );

@@ -16,6 +16,7 @@ import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { seedDemo } from './demo';
 import { eraseSubject } from './erase-subject';
 import { registerAuditCommands } from './audit-commands';
+import { registerWitnessCommands } from './witness-commands';
 import { openSubjectKeys } from '../../ledger-api/src/privacy/subject-keys';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
@@ -256,6 +257,7 @@ export function program(): Command {
     });
 
   registerAuditCommands(cli, dataDir);
+  registerWitnessCommands(cli);
 
   return cli;
 }

@@ -1,17 +1,19 @@
+import { parseSignedCheckpoint } from '@nrm/audit';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import type { Publisher } from './kafka-publisher';
 import type { OutgoingMessage } from './routing';
 
-/** The contract of a checkpoint copy on Kafka: the signed checkpoint as the audit log stores it. */
-export const CHECKPOINT_CONTRACT = 'nrm.audit.checkpoint.v1';
+/**
+ * The contract of a checkpoint copy on Kafka: the checkpoint as the audit log
+ * stores it, a C2SP signed note in `note` with the JSON fields read from it
+ * (v2; v1 carried a JSON checkpoint signed over canonical JSON).
+ */
+export const CHECKPOINT_CONTRACT = 'nrm.audit.checkpoint.v2';
 
 interface CheckpointRow {
   tree_size: number;
-  root_hash: string;
-  time: string;
-  key_id: string;
-  signature: string;
+  note: string;
 }
 
 export interface CheckpointMirrorOptions {
@@ -67,33 +69,36 @@ export class CheckpointMirror {
       db.pragma('busy_timeout = 2000');
       rows = db
         .prepare<[number], CheckpointRow>(
-          'SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints WHERE tree_size > ? ORDER BY tree_size LIMIT 1000',
+          'SELECT tree_size, note FROM checkpoints WHERE tree_size > ? AND note IS NOT NULL ORDER BY tree_size LIMIT 1000',
         )
         .all(this.mirrored);
     } catch (error) {
-      // The api has not created its tables yet: nothing to copy.
-      if (/no such table/.test(String(error))) return 0;
+      // The api has not created its tables yet, or not moved them to notes: nothing to copy.
+      if (/no such (table|column)/.test(String(error))) return 0;
       throw error;
     } finally {
       db.close();
     }
     if (rows.length === 0) return 0;
-    const messages: OutgoingMessage[] = rows.map((row) => ({
-      topic: this.options.topic,
-      key: String(row.tree_size),
-      value: JSON.stringify({
-        treeSize: row.tree_size,
-        rootHash: row.root_hash,
-        time: row.time,
-        keyId: row.key_id,
-        signature: row.signature,
-      }),
-      headers: {
-        type: CHECKPOINT_CONTRACT,
-        'schema-version': '1',
-        'event-id': `checkpoint-${row.tree_size}`,
-      },
-    }));
+    const messages: OutgoingMessage[] = rows.flatMap((row) => {
+      const parsed = parseSignedCheckpoint(row.note);
+      if (!parsed.ok) {
+        this.options.logger?.warn({ treeSize: row.tree_size }, 'a malformed checkpoint is not copied');
+        return [];
+      }
+      return [
+        {
+          topic: this.options.topic,
+          key: String(row.tree_size),
+          value: JSON.stringify(parsed.value),
+          headers: {
+            type: CHECKPOINT_CONTRACT,
+            'schema-version': '2',
+            'event-id': `checkpoint-${row.tree_size}`,
+          },
+        },
+      ];
+    });
     await this.options.publisher.publish(messages);
     this.mirrored = rows[rows.length - 1]!.tree_size;
     this.published += rows.length;

@@ -21,7 +21,8 @@ describe('AuditKeys', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     const again = AuditKeys.load({ dataDir });
     expect(again.keyId).toBe(first.keyId);
-    expect(first.keyId).toBe(keyIdOf(publicKeyFrom(first.publicKeyPem())));
+    expect(first.fingerprint).toBe(keyIdOf(publicKeyFrom(first.publicKeyPem())));
+    expect(first.keyId).toMatch(/^[0-9a-f]{8}$/);
     const checkpoint = again.signCheckpoint({
       treeSize: 1,
       rootHash: '00'.repeat(32),
@@ -37,7 +38,7 @@ describe('AuditKeys', () => {
     const file = join(dir, 'signing.pem');
     writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     const keys = AuditKeys.load({ keyFile: file, dataDir: join(dir, 'data') });
-    expect(keys.keyId).toBe(keyIdOf(publicKey));
+    expect(keys.fingerprint).toBe(keyIdOf(publicKey));
     expect(() => statSync(join(dir, 'data', GENERATED_KEY_FILE))).toThrow(); // nothing generated
   });
 

@@ -15,6 +15,7 @@ import {
   type CheckpointSigner,
   type SignedCheckpoint,
 } from './checkpoint';
+import { formatVerifierKey, isKeyName, NOTE_ED25519, noteVerifier, type NoteVerifier } from './signed-note';
 
 /** The key file made under the data directory when none is configured. */
 export const GENERATED_KEY_FILE = 'audit-signing-key.pem';
@@ -23,6 +24,13 @@ export interface AuditKeysOptions {
   /** A PEM (PKCS#8) Ed25519 private key; when absent, `dataDir`/audit-signing-key.pem, made on first use. */
   readonly keyFile?: string;
   readonly dataDir: string;
+  /** The log's origin (checkpoint note's first line and key name); default `defaultOrigin(key)`. */
+  readonly origin?: string;
+}
+
+/** An origin that names this installation's log by its key, when none is configured. */
+export function defaultOrigin(publicKey: KeyObject): string {
+  return `nrm-ledger.invalid/audit/${keyIdOf(publicKey).slice(0, 16)}`;
 }
 
 function refuseLooseMode(file: string): void {
@@ -58,15 +66,35 @@ function privateKeyFrom(pem: string, file: string): KeyObject {
  */
 export class AuditKeys implements CheckpointSigner {
   readonly publicKey: KeyObject;
+  /** The log's origin: the first line of every checkpoint and the key's name in its signature. */
+  readonly origin: string;
+  /** The note key ID of the key under the origin (8 hex digits). */
   readonly keyId: string;
+  /** SHA-256 of the public key's SPKI (hex): a fingerprint for people. */
+  readonly fingerprint: string;
+  /** Name, key ID and key: what a verifier of checkpoints needs. */
+  readonly verifier: NoteVerifier;
 
   private constructor(
     private readonly privateKey: KeyObject,
     /** The file the key came from, when it came from one. */
     readonly file?: string,
+    origin?: string,
   ) {
     this.publicKey = createPublicKey(privateKey);
-    this.keyId = keyIdOf(this.publicKey);
+    this.fingerprint = keyIdOf(this.publicKey);
+    this.origin = origin ?? defaultOrigin(this.publicKey);
+    if (!isKeyName(this.origin))
+      throw new AuditKeyError(
+        'the log origin must be non-empty, without spaces or "+" (e.g. ledger.example/audit)',
+      );
+    this.verifier = noteVerifier(this.origin, NOTE_ED25519, this.publicKey);
+    this.keyId = this.verifier.keyId;
+  }
+
+  /** The verifier key in C2SP text form: `<origin>+<key ID>+<base64(0x01 ‖ key)>`. */
+  verifierKey(): string {
+    return formatVerifierKey(this.verifier);
   }
 
   static load(options: AuditKeysOptions): AuditKeys {
@@ -81,7 +109,7 @@ export class AuditKeys implements CheckpointSigner {
         );
       }
       refuseLooseMode(file);
-      return new AuditKeys(privateKeyFrom(pem, file), file);
+      return new AuditKeys(privateKeyFrom(pem, file), file, options.origin);
     }
     const dir = resolve(options.dataDir);
     const file = join(dir, GENERATED_KEY_FILE);
@@ -91,17 +119,17 @@ export class AuditKeys implements CheckpointSigner {
     try {
       writeFileSync(file, pem, { mode: 0o600, flag: 'wx' });
       chmodSync(file, 0o600); // whatever the umask
-      return new AuditKeys(privateKey, file);
+      return new AuditKeys(privateKey, file, options.origin);
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
     }
     refuseLooseMode(file);
-    return new AuditKeys(privateKeyFrom(readFileSync(file, 'utf8'), file), file);
+    return new AuditKeys(privateKeyFrom(readFileSync(file, 'utf8'), file), file, options.origin);
   }
 
   /** A key held in memory only (tests, throw-away logs). */
-  static generate(): AuditKeys {
-    return new AuditKeys(generateKeyPairSync('ed25519').privateKey);
+  static generate(origin?: string): AuditKeys {
+    return new AuditKeys(generateKeyPairSync('ed25519').privateKey, undefined, origin);
   }
 
   sign(bytes: Uint8Array): Buffer {

@@ -8,6 +8,7 @@ import {
   type CheckpointSigner,
   type SignedCheckpoint,
 } from './checkpoint';
+import { upgradeLegacyCheckpoints } from './checkpoint-upgrade';
 import { HASH_BYTES, hashToHex } from './encoding';
 import { eventLeafHash } from './leaf';
 import {
@@ -101,9 +102,11 @@ interface CheckpointRow {
   time: string;
   key_id: string;
   signature: string;
+  /** The checkpoint as a C2SP signed note (schema 2); the columns before it are read from it. */
+  note: string;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * One row per perfect subtree (level 0: the leaves), so that any root or proof
@@ -122,7 +125,8 @@ const SCHEMA = `
     root_hash TEXT NOT NULL,
     time      TEXT NOT NULL,
     key_id    TEXT NOT NULL,
-    signature TEXT NOT NULL
+    signature TEXT NOT NULL,
+    note      TEXT
   );
   CREATE TRIGGER merkle_nodes_are_immutable_update BEFORE UPDATE ON merkle_nodes
     BEGIN SELECT RAISE(ABORT, 'merkle nodes are immutable'); END;
@@ -143,13 +147,10 @@ function nextTurn(): Promise<void> {
 }
 
 function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
-  return {
-    treeSize: row.tree_size,
-    rootHash: row.root_hash,
-    time: row.time,
-    keyId: row.key_id,
-    signature: row.signature,
-  };
+  const parsed = parseSignedCheckpoint(row.note);
+  if (!parsed.ok || parsed.value.treeSize !== row.tree_size || parsed.value.rootHash !== row.root_hash)
+    throw new Error(`the audit log holds a malformed checkpoint at tree size ${row.tree_size}`);
+  return parsed.value;
 }
 
 /**
@@ -182,7 +183,7 @@ export class MerkleLog implements PerfectSubtrees {
     latest: Database.Statement<[], CheckpointRow>;
     checkpointAt: Database.Statement<[number], CheckpointRow>;
     checkpointPage: Database.Statement<[number, number], CheckpointRow>;
-    insertCheckpoint: Database.Statement<[number, string, string, string, string]>;
+    insertCheckpoint: Database.Statement<[number, string, string, string, string, string]>;
   };
   private readonly addBatch: (leaves: readonly { position: number; hash: Buffer }[]) => {
     size: number;
@@ -231,17 +232,22 @@ export class MerkleLog implements PerfectSubtrees {
       throw error;
     }
     const db = this.db;
-    const columns = 'tree_size, root_hash, time, key_id, signature';
+    const columns = 'tree_size, root_hash, time, key_id, signature, note';
+    const signed = 'note IS NOT NULL';
     this.sql = {
       lastLeaf: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = 0'),
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
-      latest: db.prepare(`SELECT ${columns} FROM checkpoints ORDER BY tree_size DESC LIMIT 1`),
-      checkpointAt: db.prepare(`SELECT ${columns} FROM checkpoints WHERE tree_size = ?`),
-      checkpointPage: db.prepare(
-        `SELECT ${columns} FROM checkpoints WHERE tree_size > ? ORDER BY tree_size ASC LIMIT ?`,
+      latest: db.prepare(
+        `SELECT ${columns} FROM checkpoints WHERE ${signed} ORDER BY tree_size DESC LIMIT 1`,
       ),
-      insertCheckpoint: db.prepare(`INSERT OR IGNORE INTO checkpoints (${columns}) VALUES (?, ?, ?, ?, ?)`),
+      checkpointAt: db.prepare(`SELECT ${columns} FROM checkpoints WHERE tree_size = ? AND ${signed}`),
+      checkpointPage: db.prepare(
+        `SELECT ${columns} FROM checkpoints WHERE tree_size > ? AND ${signed} ORDER BY tree_size ASC LIMIT ?`,
+      ),
+      insertCheckpoint: db.prepare(
+        `INSERT OR IGNORE INTO checkpoints (${columns}) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
     };
     const addBatch = db.transaction((leaves: readonly { position: number; hash: Buffer }[]) =>
       this.addInTransaction(leaves),
@@ -261,7 +267,10 @@ export class MerkleLog implements PerfectSubtrees {
     if (version === SCHEMA_VERSION) return;
     this.db
       .transaction(() => {
-        this.db.exec(SCHEMA);
+        if (version === 1) {
+          const { upgraded, dropped } = upgradeLegacyCheckpoints(this.db, this.signer);
+          this.logger?.info({ upgraded, dropped }, 'audit checkpoints signed again as C2SP notes');
+        } else this.db.exec(SCHEMA);
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })
       .immediate();
@@ -389,8 +398,8 @@ export class MerkleLog implements PerfectSubtrees {
     });
     const parsed = parseSignedCheckpoint(checkpoint);
     if (!parsed.ok) throw new Error(`the log made a malformed checkpoint: ${parsed.reason}`);
-    const { treeSize, rootHash, time, keyId, signature } = checkpoint;
-    this.sql.insertCheckpoint.run(treeSize, rootHash, time, keyId, signature);
+    const { treeSize, rootHash, time, keyId, signature, note } = checkpoint;
+    this.sql.insertCheckpoint.run(treeSize, rootHash, time, keyId, signature, note);
     this.logger?.info({ treeSize, rootHash }, 'audit checkpoint signed');
     // Another process may have signed the same size first: the stored one is the checkpoint.
     return this.checkpointAt(treeSize);

@@ -20,7 +20,20 @@ import { describeFault, verifyExport, type ExportFault, type ExportVerdict } fro
  */
 
 const keys = AuditKeys.generate();
-const intruder = AuditKeys.generate();
+// The intruder signs under the log's own name (origin): only the key tells them apart.
+const intruder = AuditKeys.generate(keys.origin);
+
+/** The checkpoint with its log signature line carrying other bytes (and perhaps another key ID). */
+function withSignature(
+  checkpoint: SignedCheckpoint,
+  signature: string,
+  keyId = checkpoint.keyId,
+): SignedCheckpoint {
+  const text = checkpoint.note.slice(0, checkpoint.note.lastIndexOf('\n\n') + 1);
+  const bytes = Buffer.concat([Buffer.from(keyId, 'hex'), Buffer.from(signature, 'base64')]);
+  const note = `${text}\n— ${checkpoint.origin} ${bytes.toString('base64')}\n`;
+  return { ...checkpoint, keyId, note, signature };
+}
 
 interface Fixture {
   env: ReturnType<typeof scratch>;
@@ -218,7 +231,7 @@ describe('tamper evidence of an export', () => {
     const at = lines.findIndex((l) => l.includes('"treeSize":1200'));
     const line = JSON.parse(lines[at]!) as { checkpoint: SignedCheckpoint };
     const other = f.log.checkpointAt(1600)!;
-    const replaced = canonicalJson({ checkpoint: { ...line.checkpoint, signature: other.signature } });
+    const replaced = canonicalJson({ checkpoint: withSignature(line.checkpoint, other.signature) });
     await expectFault(replaceLine(full, at, replaced), { kind: 'bad-signature', position: 1200 });
     const resigned = canonicalJson({ checkpoint: signCheckpoint(intruder, line.checkpoint) });
     await expectFault(replaceLine(full, at, resigned), { kind: 'bad-signature', position: 1200 });
@@ -227,7 +240,7 @@ describe('tamper evidence of an export', () => {
     await expectFault(
       full,
       { kind: 'bad-signature', position: 3200 },
-      { ...signCheckpoint(intruder, latest), keyId: keys.keyId },
+      withSignature(signCheckpoint(intruder, latest), signCheckpoint(intruder, latest).signature, keys.keyId),
     );
   });
 

@@ -2,6 +2,7 @@ import {
   hashToHex,
   MerkleRangeError,
   type AuditKeys,
+  type CosignatureStore,
   type MerkleLog,
   type SignedCheckpoint,
 } from '@nrm/audit';
@@ -41,18 +42,54 @@ export class AuditProofs {
   constructor(
     private readonly log: MerkleLog,
     private readonly keys: AuditKeys,
+    /** The witnesses' cosignatures; without it, checkpoints are served as the log signed them. */
+    private readonly cosignatures?: CosignatureStore,
   ) {}
 
   publicKey(): PublicKeyDto {
     return {
       algorithm: 'Ed25519',
+      origin: this.keys.origin,
       keyId: this.keys.keyId,
+      verifierKey: this.keys.verifierKey(),
+      fingerprint: this.keys.fingerprint,
       publicKeyPem: this.keys.publicKeyPem(),
       publicKeyJwk: { ...this.keys.publicKeyJwk() },
+      witnesses: this.cosignatures?.witnessNames ?? [],
     };
   }
 
+  /** The latest checkpoint, with every cosignature the witnesses sent for it. */
   latestCheckpoint(): SignedCheckpoint {
+    const latest = this.signedLatest();
+    return this.cosignatures ? this.cosignatures.withCosignatures(latest) : latest;
+  }
+
+  /** Takes a witness's cosigned checkpoint note: 201 with the witnesses that verified, or a 4xx naming why. */
+  submitCosignatures(note: string): { treeSize: number; cosignedBy: readonly string[] } {
+    if (!this.cosignatures || this.cosignatures.witnessNames.length === 0)
+      throw new ProblemException({
+        status: 422,
+        title: 'No witness configured',
+        code: 'AUDIT.UNKNOWN_WITNESS',
+        field: 'note',
+        detail: 'This ledger trusts no witness (AUDIT_WITNESS_KEYS is empty).',
+      });
+    const result = this.cosignatures.submit(note, (size) => this.log.checkpointAt(size));
+    if (result.ok) return { treeSize: result.treeSize, cosignedBy: result.cosignedBy };
+    throw new ProblemException({
+      status: result.code === 'AUDIT.MALFORMED_CHECKPOINT' ? 400 : 422,
+      title: 'Cosignature not taken',
+      code: result.code === 'AUDIT.MALFORMED_CHECKPOINT' ? 'REQUEST.INVALID' : result.code,
+      field: 'note',
+      detail: result.detail,
+      ...(result.code === 'AUDIT.MALFORMED_CHECKPOINT'
+        ? { errors: [{ field: 'note', message: result.detail }] }
+        : {}),
+    });
+  }
+
+  private signedLatest(): SignedCheckpoint {
     const latest = this.log.latestCheckpoint();
     if (!latest)
       throw new ProblemException({
@@ -73,7 +110,7 @@ export class AuditProofs {
   }
 
   inclusion(position: number, treeSize?: number): InclusionProofDto {
-    const latest = this.latestCheckpoint();
+    const latest = this.signedLatest();
     const size = treeSize ?? latest.treeSize;
     if (size > latest.treeSize)
       throw beyond(
@@ -95,7 +132,7 @@ export class AuditProofs {
   }
 
   consistency(from: number, to?: number): ConsistencyProofDto {
-    const latest = this.latestCheckpoint();
+    const latest = this.signedLatest();
     const second = to ?? latest.treeSize;
     if (from > second) throw invalid('from', `from (${from}) must not be larger than to (${second})`);
     if (second > latest.treeSize)

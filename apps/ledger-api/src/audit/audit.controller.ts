@@ -1,6 +1,8 @@
-import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -14,6 +16,8 @@ import {
   CheckpointPageQuery,
   ConsistencyProofDto,
   ConsistencyProofQuery,
+  CosignatureAcceptedDto,
+  CosignatureSubmissionDto,
   InclusionProofDto,
   InclusionProofQuery,
   PublicKeyDto,
@@ -43,12 +47,33 @@ export class AuditController {
 
   @Get('checkpoints/latest')
   @ApiOperation({
-    summary: 'The latest signed checkpoint: tree size, root hash, time, key id and signature.',
+    summary:
+      'The latest checkpoint as a C2SP signed note (with the JSON fields read from it), carrying every witness cosignature collected for it.',
   })
   @ApiOkResponse({ type: SignedCheckpointDto })
   @ApiNotFoundResponse({ description: 'AUDIT.NO_CHECKPOINT: none signed yet.' })
   latest() {
     return this.proofs.latestCheckpoint();
+  }
+
+  @Post('checkpoints/cosignatures')
+  @HttpCode(201)
+  @UseGuards(ProofsForOversight)
+  @ProofView('audit-cosignature')
+  @ApiOperation({
+    summary:
+      'A witness hands back a checkpoint with its C2SP tlog-cosignature (cosignature/v1, Ed25519); each is verified against AUDIT_WITNESS_KEYS before it is kept. Oversight body only; refusals audited.',
+  })
+  @ApiCreatedResponse({ type: CosignatureAcceptedDto })
+  @ApiBadRequestResponse({ description: 'REQUEST.INVALID: not a checkpoint note (field note).' })
+  @ApiForbiddenResponse({ description: 'OVERSIGHT.ONLY (audited as AccessDenied).' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      "AUDIT.UNKNOWN_CHECKPOINT (this log signed no such note), AUDIT.UNKNOWN_WITNESS (no cosignature by a configured witness), AUDIT.BAD_COSIGNATURE (a configured witness's cosignature fails, or is dated in the future).",
+  })
+  cosign(@Body() body: CosignatureSubmissionDto): CosignatureAcceptedDto {
+    const accepted = this.proofs.submitCosignatures(body.note);
+    return { treeSize: accepted.treeSize, cosignedBy: [...accepted.cosignedBy] };
   }
 
   @Get('checkpoints')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 /** A whole number in a query string: digits only (no sign, exponent or decimals), else left for IsInt to refuse. */
 const wholeNumber = () =>
@@ -78,6 +78,18 @@ export class ConsistencyProofQuery {
 const HEX = '64 lower-case hex digits';
 
 export class SignedCheckpointDto {
+  @ApiProperty({
+    description:
+      'The checkpoint itself: a C2SP tlog-checkpoint signed note (origin, tree size, base64 root hash, "time <UTC>"; blank line; "— <origin> <base64(key ID ‖ Ed25519 signature)>"), followed by any witnesses\' tlog-cosignature lines. The other fields are read from it.',
+  })
+  note!: string;
+
+  @ApiProperty({
+    example: 'ledger.example.org/audit',
+    description: "The log's origin (first line of the note).",
+  })
+  origin!: string;
+
   @ApiProperty({ example: 1024, description: 'How many events the tree holds: positions 1 to treeSize.' })
   treeSize!: number;
 
@@ -87,14 +99,29 @@ export class SignedCheckpointDto {
   @ApiProperty({ example: '2026-11-30T12:00:00.000Z', description: 'When it was signed (UTC).' })
   time!: string;
 
-  @ApiProperty({ description: `SHA-256 of the signing key's SubjectPublicKeyInfo, ${HEX}.` })
+  @ApiProperty({ description: "The note key ID of the log's key, 8 hex digits." })
   keyId!: string;
 
+  @ApiProperty({ description: "The log's Ed25519 signature over the note text, base64." })
+  signature!: string;
+}
+
+export class CosignatureSubmissionDto {
   @ApiProperty({
     description:
-      'Ed25519 signature, base64, over the canonical JSON {"format":"nrm-ledger-checkpoint/v1","keyId","rootHash","time","treeSize"}.',
+      'The checkpoint note as this log signed it, with one or more C2SP tlog-cosignature (cosignature/v1) lines by configured witnesses.',
   })
-  signature!: string;
+  @IsString({ message: 'note must be the text of a signed checkpoint note' })
+  @MaxLength(65536, { message: 'note must be at most 65536 characters' })
+  note!: string;
+}
+
+export class CosignatureAcceptedDto {
+  @ApiProperty()
+  treeSize!: number;
+
+  @ApiProperty({ type: [String], description: 'The witnesses whose cosignatures verified and were kept.' })
+  cosignedBy!: string[];
 }
 
 export class CheckpointCursorDto {
@@ -114,8 +141,26 @@ export class PublicKeyDto {
   @ApiProperty({ example: 'Ed25519' })
   algorithm!: string;
 
-  @ApiProperty({ description: `SHA-256 of the key's SubjectPublicKeyInfo, ${HEX}; checkpoints name it.` })
+  @ApiProperty({ description: "The log's origin: each checkpoint's first line and its key's name." })
+  origin!: string;
+
+  @ApiProperty({ description: 'The note key ID: SHA-256(origin ‖ 0x0A ‖ 0x01 ‖ key)[:4], 8 hex digits.' })
   keyId!: string;
+
+  @ApiProperty({
+    description:
+      'C2SP verifier key <origin>+<key ID>+<base64(0x01 ‖ key)>: what a witness or verifier keeps.',
+  })
+  verifierKey!: string;
+
+  @ApiProperty({ description: `SHA-256 of the key's SubjectPublicKeyInfo, ${HEX}.` })
+  fingerprint!: string;
+
+  @ApiProperty({
+    type: [String],
+    description: 'Names of the witnesses whose cosignatures this ledger takes.',
+  })
+  witnesses!: string[];
 
   @ApiProperty({ description: 'The public key as PEM (SubjectPublicKeyInfo).' })
   publicKeyPem!: string;

@@ -7,7 +7,14 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { AuditKeys, MerkleLog } from '@nrm/audit';
+import {
+  AuditKeys,
+  CosignatureStore,
+  MerkleLog,
+  NOTE_COSIGNATURE_V1,
+  parseVerifierKey,
+  type NoteVerifier,
+} from '@nrm/audit';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { join, resolve } from 'node:path';
 import { AuditTrail } from '../access/audit-trail';
@@ -18,6 +25,7 @@ import { AUDIT_DENIALS, ProofsForOversight } from './proofs-for-oversight.guard'
 
 export const MERKLE_LOG = Symbol('MERKLE_LOG');
 export const AUDIT_KEYS = Symbol('AUDIT_KEYS');
+export const AUDIT_COSIGNATURES = Symbol('AUDIT_COSIGNATURES');
 
 /**
  * The settings of the verifiable log, as `LedgerConfig` names them. Optional
@@ -31,7 +39,27 @@ export type AuditConfig = Pick<LedgerConfig, 'DATA_DIR'> & {
   readonly AUDIT_CHECKPOINT_EVERY?: number;
   /** …and at least this often while events come (1 to 86,400 s; default 60). */
   readonly AUDIT_CHECKPOINT_INTERVAL_SECONDS?: number;
+  /** The log's origin (checkpoint notes' first line); default derived from the key. */
+  readonly AUDIT_LOG_ORIGIN?: string;
+  /** Witnesses' verifier keys (type 0x04) whose cosignatures the ledger takes. */
+  readonly AUDIT_WITNESS_KEYS?: readonly string[];
 };
+
+export function cosignaturesFile(config: Pick<LedgerConfig, 'DATA_DIR'>): string {
+  return join(resolve(config.DATA_DIR), 'audit-cosignatures.sqlite');
+}
+
+/** The configured witnesses (config validation already refused malformed keys). */
+export function witnessVerifiers(config: AuditConfig): NoteVerifier[] {
+  return (config.AUDIT_WITNESS_KEYS ?? []).flatMap((key) => {
+    const parsed = parseVerifierKey(key);
+    return parsed.ok && parsed.value.type === NOTE_COSIGNATURE_V1 ? [parsed.value] : [];
+  });
+}
+
+export function openCosignatures(config: AuditConfig): CosignatureStore {
+  return new CosignatureStore({ filename: cosignaturesFile(config), witnesses: witnessVerifiers(config) });
+}
 
 export const AUDIT_DEFAULTS = { checkpointEvery: 1000, checkpointIntervalSeconds: 60 } as const;
 
@@ -43,6 +71,7 @@ export function auditKeys(config: AuditConfig): AuditKeys {
   return AuditKeys.load({
     dataDir: resolve(config.DATA_DIR),
     ...(config.AUDIT_SIGNING_KEY_FILE !== undefined ? { keyFile: config.AUDIT_SIGNING_KEY_FILE } : {}),
+    ...(config.AUDIT_LOG_ORIGIN !== undefined ? { origin: config.AUDIT_LOG_ORIGIN } : {}),
   });
 }
 
@@ -70,7 +99,10 @@ export function openMerkleLog(store: EventStore, config: AuditConfig, keys: Audi
  */
 @Module({})
 export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
-  constructor(@Inject(MERKLE_LOG) private readonly log: MerkleLog) {}
+  constructor(
+    @Inject(MERKLE_LOG) private readonly log: MerkleLog,
+    @Inject(AUDIT_COSIGNATURES) private readonly cosignatures: CosignatureStore,
+  ) {}
 
   static forRoot(config: AuditConfig): DynamicModule {
     return {
@@ -83,10 +115,12 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
           inject: [EVENT_STORE, AUDIT_KEYS],
           useFactory: (store: EventStore, keys: AuditKeys) => openMerkleLog(store, config, keys),
         },
+        { provide: AUDIT_COSIGNATURES, useFactory: () => openCosignatures(config) },
         {
           provide: AUDIT_PROOFS,
-          inject: [MERKLE_LOG, AUDIT_KEYS],
-          useFactory: (log: MerkleLog, keys: AuditKeys) => new AuditProofs(log, keys),
+          inject: [MERKLE_LOG, AUDIT_KEYS, AUDIT_COSIGNATURES],
+          useFactory: (log: MerkleLog, keys: AuditKeys, cosignatures: CosignatureStore) =>
+            new AuditProofs(log, keys, cosignatures),
         },
         {
           provide: AUDIT_DENIALS,
@@ -110,5 +144,6 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     await this.log.close();
+    this.cosignatures.close();
   }
 }

@@ -10,7 +10,7 @@ export const AUDIT_DENIALS = Symbol('AUDIT_DENIALS');
 const VIEW = 'nrm:audit-view';
 
 /** Names the view a proof route serves, for the audit of its refusals. */
-export const ProofView = (view: 'audit-inclusion-proof' | 'audit-consistency-proof') =>
+export const ProofView = (view: 'audit-inclusion-proof' | 'audit-consistency-proof' | 'audit-cosignature') =>
   SetMetadata(VIEW, view);
 
 /**

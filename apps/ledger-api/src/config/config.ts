@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import { NOTE_COSIGNATURE_V1, parseVerifierKey } from '@nrm/audit';
 import { AGENCY_KINDS, type AgencyKind } from '@nrm/shared-kernel';
 import { connectionStringProblem, redactConnectionString } from '@nrm/event-store';
 import {
@@ -120,6 +121,20 @@ export class LedgerConfig {
   @IsNotEmpty({ message: 'AUDIT_SIGNING_KEY_FILE must be a file path' })
   AUDIT_SIGNING_KEY_FILE?: string = undefined;
 
+  /** The log's origin: the first line of every checkpoint note and its key's name; default derived from the key. */
+  @IsOptional()
+  @Matches(/^[^\s+]{1,200}$/u, {
+    message: 'AUDIT_LOG_ORIGIN must be a name without spaces or "+", e.g. ledger.example.org/audit',
+  })
+  AUDIT_LOG_ORIGIN?: string = undefined;
+
+  /** Witnesses whose cosignatures the ledger takes: C2SP verifier keys of type 0x04, comma-separated. */
+  @Matches(/^[^\s+]+\+[0-9a-f]{8}\+BA?[A-Za-z0-9+/]+=*$/, {
+    each: true,
+    message: 'AUDIT_WITNESS_KEYS must list witness verifier keys <name>+<8 hex>+<base64 of 0x04 and the key>',
+  })
+  AUDIT_WITNESS_KEYS: string[] = [];
+
   /** A signed checkpoint of the audit log after this many new events. */
   @IsInt({ message: 'AUDIT_CHECKPOINT_EVERY must be an integer from 1 to 1000000' })
   @Min(1, { message: 'AUDIT_CHECKPOINT_EVERY must be an integer from 1 to 1000000' })
@@ -193,7 +208,7 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'AUTH_JWKS_TIMEOUT_MS',
   'AUTH_JWKS_COOLDOWN_MS',
 ]);
-const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS']);
+const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS', 'AUDIT_WITNESS_KEYS']);
 
 /**
  * Reads the configuration from environment variables. Every wrong value is
@@ -259,6 +274,12 @@ export function loadConfig(
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)
     problems.push('COMPETENT_AGENCY_KINDS must name at least one agency kind');
+  for (const key of config.AUDIT_WITNESS_KEYS) {
+    const parsed = parseVerifierKey(key);
+    if (!parsed.ok) problems.push(`AUDIT_WITNESS_KEYS: ${parsed.reason} (got ${JSON.stringify(key)})`);
+    else if (parsed.value.type !== NOTE_COSIGNATURE_V1)
+      problems.push(`AUDIT_WITNESS_KEYS: ${parsed.value.name} is not a witness key (type 0x04)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

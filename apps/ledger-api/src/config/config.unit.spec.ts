@@ -19,6 +19,8 @@ describe('loadConfig', () => {
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
       AUDIT_SIGNING_KEY_FILE: undefined,
+      AUDIT_LOG_ORIGIN: undefined,
+      AUDIT_WITNESS_KEYS: [],
       ID_DERIVATION_SECRET: undefined,
       AUDIT_CHECKPOINT_EVERY: 1000,
       AUDIT_CHECKPOINT_INTERVAL_SECONDS: 60,
@@ -110,6 +112,23 @@ describe('loadConfig', () => {
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes an origin and witness keys (type 0x04), refusing others with the reason', () => {
+    const witness = 'remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2';
+    expect(
+      loadConfig({ AUDIT_LOG_ORIGIN: 'ledger.example.org/audit', AUDIT_WITNESS_KEYS: ` ${witness} ` }),
+    ).toMatchObject({ AUDIT_LOG_ORIGIN: 'ledger.example.org/audit', AUDIT_WITNESS_KEYS: [witness] });
+    expect(() => loadConfig({ AUDIT_LOG_ORIGIN: 'a ledger' })).toThrow(/AUDIT_LOG_ORIGIN must be a name/);
+    // A log key (type 0x01) is no witness key; a wrong key ID is refused too.
+    expect(() =>
+      loadConfig({
+        AUDIT_WITNESS_KEYS: 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
+      }),
+    ).toThrow(/AUDIT_WITNESS_KEYS/);
+    expect(() => loadConfig({ AUDIT_WITNESS_KEYS: witness.replace('da77ade7', 'da77ade8') })).toThrow(
+      /does not match/,
+    );
   });
 
   it('reports every wrong value at once', () => {
