@@ -9,12 +9,20 @@ import { awaitReadModel, isParty, type ReadModel } from './read-model';
  */
 export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
 
-/** Decided on the case directory once it has applied everything stored before the command. */
-export function casePartyCheck(store: EventStore, readModel: ReadModel): PartyCheck {
+/**
+ * Decided on the case directory once it has applied everything stored before the command. `member`
+ * narrows who counts (e.g. a competent authority seized of the case); whoever fails it gets the
+ * non-party answer.
+ */
+export function casePartyCheck(
+  store: EventStore,
+  readModel: ReadModel,
+  member: (readModel: ReadModel, caseId: string, agencyId: string) => Promise<boolean> = isParty,
+): PartyCheck {
   return async (caseId, actor) => {
     await awaitReadModel(store, readModel);
     // The same answer as for a case that does not exist: commands reveal no more than reads.
-    if (!(await isParty(readModel, caseId, actor.agencyId)))
+    if (!(await member(readModel, caseId, actor.agencyId)))
       throw notFound('CASE.NOT_FOUND', 'No case with this id is known to your agency.', 'caseId');
   };
 }

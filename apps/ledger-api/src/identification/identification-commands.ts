@@ -32,6 +32,8 @@ export class IdentificationCommands {
     private readonly partyCheck?: PartyCheck,
     /** Seals identity data; without it, a report that carries identity data is refused. */
     private readonly keys?: SubjectKeyStore,
+    /** Whether the acting authority is seized of the case; absent for the operator's console. */
+    private readonly seizedCheck?: PartyCheck,
   ) {
     this.run = deciderRunner(store, identificationDecider(policy));
   }
@@ -115,9 +117,11 @@ export class IdentificationCommands {
 
   /**
    * Commands on an existing case: a case nobody reported is a 404, not a rule
-   * violation. Assessing needs the agency to be party to the case; deciding grounds
-   * is for the competent authorities of the whole mechanism (the decider checks
-   * their kind and role), which may meet a case first when asked to decide.
+   * violation. Assessing needs the agency to be party to the case. Deciding grounds
+   * (and reconsidering) is for a competent authority (the decider checks its kind and
+   * role) seized of the case: the case was referred to it, or it reported it. Any other
+   * agency gets the non-party answer, so that posting a decision never makes an agency
+   * party to a case it had no part in, nor tells it the case exists.
    */
   private onCase(
     caseId: string,
@@ -129,6 +133,8 @@ export class IdentificationCommands {
         throw notFound('CASE.NOT_FOUND', 'No case has been reported with this id.', 'caseId');
       if (command.type === 'AssessIndicators' && this.partyCheck && context.actor)
         await this.partyCheck(caseId, context.actor);
+      else if (command.type !== 'AssessIndicators' && this.seizedCheck && context.actor)
+        await this.seizedCheck(caseId, context.actor);
       return command;
     });
   }
