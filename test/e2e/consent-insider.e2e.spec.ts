@@ -271,6 +271,20 @@ describe('insiders cannot widen their own access (issue #11, e2e)', () => {
       'IndicatorsAssessed',
     ]);
 
+    // A referral the authority declined does not seize it.
+    const toAsylum = await ok(
+      clinic.post<{ referralId: string }>(`/cases/${caseId}/referrals`, referral('ins-asylum', 'protection')),
+    );
+    await ok(asylum.post(`/referrals/${toAsylum.referralId}/acknowledgement`), 200);
+    await ok(asylum.post(`/referrals/${toAsylum.referralId}/decline`, { reason: 'no-capacity' }), 200);
+    await refused(
+      caseId,
+      asylum.post(`/cases/${caseId}/reasonable-grounds-decision`, { outcome: 'negative' }),
+      404,
+      'CASE.NOT_FOUND',
+      'caseId',
+    );
+
     // Seized by a referral, the police decides for real; it still has no contact with the person.
     await ok(clinic.post(`/cases/${caseId}/referrals`, referral('ins-police', 'protection')));
     await ok(police.post(`/cases/${caseId}/reasonable-grounds-decision`, { outcome: 'negative' }), 200);
