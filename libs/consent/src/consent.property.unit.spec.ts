@@ -595,6 +595,89 @@ describe('consent decider, under random command sequences', () => {
       expect(seen.get(what) ?? 0).toBeGreaterThan(5);
   });
 
+  it('withdraws exactly the triples matching every list, against a set model', () => {
+    const at = iso(2);
+    const recorder: Actor = {
+      principalId: 'pr-r',
+      agencyId: 'ag-rec',
+      agencyKind: 'health',
+      roles: ['caseworker'],
+    };
+    const scopeArb = fc.record({
+      agencyIds: fc.subarray([...AGENCIES], { minLength: 1 }),
+      categories: fc.subarray([...CATEGORIES], { minLength: 1 }),
+      purposes: fc.subarray([...USED_PURPOSES], { minLength: 1 }),
+    });
+    const withdrawalArb = (scope: { agencyIds: string[]; categories: DataCategory[]; purposes: Purpose[] }) =>
+      fc
+        .record({
+          agencyIds: fc.option(fc.subarray(scope.agencyIds, { minLength: 1 }), { nil: undefined }),
+          categories: fc.option(fc.subarray(scope.categories, { minLength: 1 }), { nil: undefined }),
+          purposes: fc.option(fc.subarray(scope.purposes, { minLength: 1 }), { nil: undefined }),
+        })
+        .filter((w) => w.agencyIds !== undefined || w.categories !== undefined || w.purposes !== undefined);
+    const caseArb2 = scopeArb.chain((scope) =>
+      fc.tuple(fc.constant(scope), fc.array(withdrawalArb(scope), { minLength: 1, maxLength: 8 })),
+    );
+    fc.assert(
+      fc.property(caseArb2, ([scope, withdrawals]) => {
+        let state = consentDecider.initialState();
+        const apply = (command: ConsentCommand) => {
+          for (const event of consentDecider.decide(command, state))
+            state = consentDecider.evolve(state, event);
+        };
+        apply({
+          type: 'GrantConsent',
+          metadata: { actor: recorder, now: iso(0) },
+          data: {
+            caseId: CASE,
+            consentId: 'c-1',
+            subjectIsMinor: false,
+            recorderInContact: true,
+            agencyKinds: KINDS,
+            ...scope,
+            expiresAt: iso(40),
+            capture: { method: 'written', language: 'en', interpreterUsed: false },
+          },
+        });
+        const model = product(scope.agencyIds, scope.categories, scope.purposes);
+        for (const withdrawal of withdrawals) {
+          if (model.size === 0) break;
+          const lists = [withdrawal.agencyIds, withdrawal.categories, withdrawal.purposes];
+          const removed = [...model].filter((key) =>
+            lists.every(
+              (list, index) => list === undefined || (list as readonly string[]).includes(part(key, index)),
+            ),
+          );
+          const command: WithdrawConsent = {
+            type: 'WithdrawConsent',
+            metadata: { actor: recorder, now: iso(1) },
+            data: defined({ caseId: CASE, consentId: 'c-1', ...withdrawal }),
+          };
+          if (removed.length === 0) {
+            assert.throws(() => consentDecider.decide(command, state), { code: 'CONSENT.ALREADY_WITHDRAWN' });
+            continue;
+          }
+          const event = consentDecider.decide(command, state)[0]!;
+          state = consentDecider.evolve(state, event);
+          for (const key of removed) model.delete(key);
+          assert.equal(event.type === 'ConsentWithdrawn' && event.data.whole, model.size === 0);
+          for (const agencyId of Q_AGENCIES)
+            for (const category of Q_CATEGORIES)
+              for (const purpose of Q_PURPOSES) {
+                const covered = consentCovers(state, { agencyId, category, purpose, at }) !== undefined;
+                assert.equal(
+                  covered,
+                  model.has(triple(agencyId, category, purpose)),
+                  triple(agencyId, category, purpose),
+                );
+              }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('answers malformed command data with a DomainError, never a crash', () => {
     const junk = fc.oneof(fc.anything(), fc.constant(undefined), fc.constant(null));
     const stateArb = fc.array(commandArb, { maxLength: 6 }).map((commands) => {
