@@ -1,6 +1,6 @@
 import { consentDecider, consentStream, type ConsentCommand } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
-import type { AgencyKind } from '@nrm/shared-kernel';
+import { ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import { CaseRecords } from '../cases/case-records';
@@ -36,9 +36,17 @@ export class ConsentCommands {
 
   /** The registered kind of each named agency; an unknown one is a 422 naming its position. */
   private async agencyKinds(agencyIds: readonly string[], field: string) {
-    await this.records.requireAgencies(agencyIds, field);
     const kinds: Record<string, AgencyKind> = {};
-    for (const agencyId of agencyIds) kinds[agencyId] = (await this.records.agencyKind(agencyId))!;
+    for (const [i, agencyId] of agencyIds.entries()) {
+      const kind = await this.records.agencyKind(agencyId);
+      if (kind === undefined)
+        throw ruleBroken(
+          'AGENCY.UNKNOWN',
+          `No agency is registered with id "${agencyId}".`,
+          `${field}[${i}]`,
+        );
+      kinds[agencyId] = kind;
+    }
     return kinds;
   }
 
