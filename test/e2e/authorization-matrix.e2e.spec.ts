@@ -23,7 +23,7 @@ const ROLE_SETS: ReadonlyArray<readonly Role[]> = [
 ];
 const PURPOSES = ['assistance', 'investigation'] as const;
 
-/** The reporter and the referral receiver are the parties; consent names both. */
+/** The reporter and the referral receiver are the parties; each records consent naming the other. */
 const REPORTER: AgencyKind = 'health';
 const RECEIVER: AgencyKind = 'ngo';
 const agencyId = (kind: AgencyKind) => `matrix-${kind}`;
@@ -64,9 +64,30 @@ describe('authorization matrix of case reads (e2e)', () => {
       }
     }
     const reporter = principals.find((p) => p.kind === REPORTER && p.roles.includes('caseworker'))!.principal;
+    const receiver = principals.find((p) => p.kind === RECEIVER && p.roles.includes('caseworker'))!.principal;
     const respondBy = new Date(Date.now() + 86_400_000).toISOString();
-    const scope = { agencyIds: [agencyId(REPORTER), agencyId(RECEIVER)], purposes: ['assistance'] };
     const capture = { method: 'written', language: 'en', interpreterUsed: false };
+    // No record covers the agency that makes it (rule 7): each party in contact with the person
+    // records what the person consented to for the other one.
+    const recorders = [
+      [reporter, agencyId(RECEIVER)],
+      [receiver, agencyId(REPORTER)],
+    ] as const;
+    const grantBoth = async (caseId: string, categories: string[], expiresAt: string) => {
+      const ids: Array<readonly [Principal, string]> = [];
+      for (const [who, named] of recorders) {
+        const g = await who.post<{ consentId: string }>(`/cases/${caseId}/consents`, {
+          agencyIds: [named],
+          purposes: ['assistance'],
+          categories,
+          expiresAt,
+          capture,
+        });
+        expect(g.status).toBe(201);
+        ids.push([who, g.body.consentId]);
+      }
+      return ids;
+    };
     for (const state of STATES) {
       const created = await reporter.post<{ caseId: string }>('/cases', {
         indicators: ['debt-bondage', 'withheld-documents'],
@@ -76,7 +97,7 @@ describe('authorization matrix of case reads (e2e)', () => {
       });
       const caseId = created.body.caseId;
       cases.set(state, caseId);
-      await reporter.post(`/cases/${caseId}/referrals`, {
+      const referral = await reporter.post<{ referralId: string }>(`/cases/${caseId}/referrals`, {
         toAgencyId: agencyId(RECEIVER),
         purpose: 'assistance',
         servicesRequested: ['accommodation'],
@@ -84,46 +105,37 @@ describe('authorization matrix of case reads (e2e)', () => {
         respondBy,
         sharedCategories: [],
       });
+      // The person reaches the receiver: it is in contact with them from then on.
+      for (const step of ['acknowledgement', 'acceptance', 'handoff'])
+        expect((await receiver.post(`/referrals/${referral.body.referralId}/${step}`)).status).toBe(200);
       const all = ['case-status', 'exploitation', 'support-needs'];
       const far = '2030-01-01T00:00:00Z';
-      if (state === 'granted' || state === 'withdrawn') {
-        const g = await reporter.post<{ consentId: string }>(`/cases/${caseId}/consents`, {
-          ...scope,
-          categories: all,
-          expiresAt: far,
-          capture,
-        });
-        if (state === 'withdrawn')
-          await reporter.post(`/cases/${caseId}/consents/${g.body.consentId}/withdrawal`, {});
+      if (state === 'granted') {
+        await grantBoth(caseId, all, far);
+      } else if (state === 'withdrawn') {
+        for (const [who, consentId] of await grantBoth(caseId, all, far))
+          await who.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {});
       } else if (state === 'partial') {
-        const g = await reporter.post<{ consentId: string }>(`/cases/${caseId}/consents`, {
-          ...scope,
-          categories: all,
-          expiresAt: far,
-          capture,
-        });
-        await reporter.post(`/cases/${caseId}/consents/${g.body.consentId}/withdrawal`, {
-          categories: ['exploitation', 'support-needs'],
-        });
+        for (const [who, consentId] of await grantBoth(caseId, all, far))
+          await who.post(`/cases/${caseId}/consents/${consentId}/withdrawal`, {
+            categories: ['exploitation', 'support-needs'],
+          });
       } else if (state === 'expired') {
-        const soon = new Date(Date.now() + 1500).toISOString();
-        const g = await reporter.post(`/cases/${caseId}/consents`, {
-          ...scope,
-          categories: all,
-          expiresAt: soon,
-          capture,
-        });
-        expect(g.status).toBe(201);
+        await grantBoth(caseId, all, new Date(Date.now() + 2500).toISOString());
       } else if (state === 'lawful-basis') {
-        await reporter.post(`/cases/${caseId}/lawful-bases`, {
-          ...scope,
-          categories: ['case-status', 'exploitation'],
-          basis: 'vital-interests',
-          justification: 'Imminent risk to life documented in protection assessment 2026-117.',
-        });
+        for (const [who, named] of recorders) {
+          const b = await who.post(`/cases/${caseId}/lawful-bases`, {
+            agencyIds: [named],
+            purposes: ['assistance'],
+            categories: ['case-status', 'exploitation'],
+            basis: 'vital-interests',
+            justification: 'Imminent risk to life documented in protection assessment 2026-117.',
+          });
+          expect(b.status).toBe(201);
+        }
       }
     }
-    await new Promise((r) => setTimeout(r, 1600)); // let the 'expired' consent expire
+    await new Promise((r) => setTimeout(r, 2600)); // let the 'expired' consents expire
   });
   afterAll(() => ledger.close());
 

@@ -219,7 +219,7 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
     expect(await ledger.recordedAfter(head)).toEqual([]);
   });
 
-  it('lets a foreign contact point read only what consent covers: a lawful basis does not send data abroad', async () => {
+  it('lets a foreign contact point read only what consent covers: a lawful basis cannot send data abroad', async () => {
     const foreign = await ledger.principal('foreign-nrm', ['caseworker'], 'foreign-reads');
     const respondBy = new Date(Date.now() + 86_400_000).toISOString();
     expect(
@@ -241,7 +241,9 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
       basis: 'legal-obligation',
       justification: 'Treaty obligation under the bilateral cooperation agreement, article 7.',
     });
-    expect(basis.status).toBe(201);
+    // Refused when recorded (a special category abroad needs the person's consent), nothing stored.
+    expect(basis.status).toBe(422);
+    expect(basis.body).toMatchObject({ code: 'CONSENT.FOREIGN_LAWFUL_BASIS', field: 'agencyIds[0]' });
     const answer = await read(foreign, caseId, 'referral');
     expect(answer.status).toBe(403);
     expect(JSON.stringify(answer.body)).not.toContain('debt-bondage');

@@ -293,6 +293,16 @@ describe(`concurrent conflicting commands through HTTP, ${INSTANCES} API instanc
     async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const caseId = await openCase();
+        // Only a competent authority seized of the case decides: the clinic refers it to the police.
+        const toPolice = await command(via(clinic, 0), `/cases/${caseId}/referrals`, {
+          toAgencyId: 'cc-police',
+          purpose: 'protection',
+          servicesRequested: [],
+          urgency: 'urgent',
+          respondBy: instantIn(2 * DAY_MS),
+          sharedCategories: [],
+        });
+        expect(toPolice.status).toBe(201);
         const outcomes = shuffled(
           Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 'positive' : 'negative')),
           round + 7,

@@ -21,7 +21,17 @@ describe('identification through HTTP (e2e)', () => {
     region: 'NL-ZH',
   };
 
-  it('reports, assesses and decides grounds; only a competent agency decides', async () => {
+  const referTo = (caseId: string, toAgencyId: string) =>
+    clinic.post(`/cases/${caseId}/referrals`, {
+      toAgencyId,
+      purpose: 'protection',
+      servicesRequested: [],
+      urgency: 'urgent',
+      respondBy: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+      sharedCategories: [],
+    });
+
+  it('reports, assesses and decides grounds; only a competent agency seized of the case decides', async () => {
     const created = await clinic.post<{
       caseId: string;
       subjectId: string;
@@ -41,22 +51,18 @@ describe('identification through HTTP (e2e)', () => {
     expect(assessed.status).toBe(200);
     expect(assessed.body).toMatchObject({ revision: 1 });
 
-    // An agency with no part in the case (and no competence) learns nothing of it: the answer of an unknown case.
-    const byStranger = await ngoDecider.post(`/cases/${caseId}/reasonable-grounds-decision`, {
-      outcome: 'positive',
-    });
-    expect(byStranger.status).toBe(404);
-    expect(byStranger.body).toMatchObject({ code: 'CASE.NOT_FOUND', field: 'caseId' });
-    const referred = await clinic.post(`/cases/${caseId}/referrals`, {
-      toAgencyId: ngoDecider.agencyId,
-      purpose: 'assistance',
-      servicesRequested: ['accommodation'],
-      urgency: 'routine',
-      respondBy: new Date(Date.now() + 86_400_000).toISOString(),
-      sharedCategories: [],
-    });
-    expect(referred.status).toBe(201);
-    // Once party to it, it is told why it may not decide.
+    // Not seized of the case: the answer for a case that does not exist, and nothing recorded.
+    for (const who of [police, ngoDecider]) {
+      const unseized = await who.post(`/cases/${caseId}/reasonable-grounds-decision`, {
+        outcome: 'negative',
+      });
+      expect(unseized.status).toBe(404);
+      expect(unseized.body).toMatchObject({ code: 'CASE.NOT_FOUND', field: 'caseId' });
+    }
+    expect((await referTo(caseId, ngoDecider.agencyId)).status).toBe(201);
+    expect((await referTo(caseId, police.agencyId)).status).toBe(201);
+
+    // Seized, but not a competent kind of agency.
     const byNgo = await ngoDecider.post(`/cases/${caseId}/reasonable-grounds-decision`, {
       outcome: 'positive',
     });

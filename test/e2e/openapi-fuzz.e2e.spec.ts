@@ -938,7 +938,8 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
       });
       expect(consent.status).toBe(201);
       harvest(consent.body);
-      for (const to of ['fz-ngo', 'fz-shelter']) {
+      // The police is referred the case too: only a competent authority seized of it decides.
+      for (const to of ['fz-ngo', 'fz-shelter', 'fz-police']) {
         const referral = await clinic!.post(`/cases/${caseId}/referrals`, {
           toAgencyId: to,
           purpose: 'assistance',

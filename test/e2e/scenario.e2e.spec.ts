@@ -34,7 +34,6 @@ interface Recorded {
 type Reported = Recorded & { caseId: string; subjectId: string };
 type Referred = Recorded & { referralId: string; caseId: string };
 type Consented = Recorded & { consentId: string };
-type BasisRecorded = Recorded & { lawfulBasisId: string };
 type Planned = Recorded & { planId: string };
 
 interface Problem {
@@ -155,7 +154,8 @@ describe('the NRM scenario through HTTP (e2e)', () => {
 
   /**
    * A case reported and assessed by the clinic and referred to the NGO, which makes the NGO
-   * party to it (commands on a case need that); with `grounds`, reasonable grounds decided by the police.
+   * party to it (commands on a case need that); with `grounds`, referred to the police, which decides
+   * reasonable grounds.
    */
   async function openCase(
     options: { minor?: boolean; grounds?: 'positive' | 'negative' } = {},
@@ -166,6 +166,8 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     expect((await clinic.post(`/cases/${caseId}/indicator-assessments`, ASSESSMENT)).status).toBe(200);
     await referral(clinic, caseId, 'ngo-lighthouse', { sharedCategories: [] });
     if (options.grounds) {
+      // Only a competent authority seized of the case decides: the clinic refers it to the police.
+      await referral(clinic, caseId, 'police-west', { purpose: 'protection', sharedCategories: [] });
       const decided = await police.post(`/cases/${caseId}/reasonable-grounds-decision`, {
         outcome: options.grounds,
       });
@@ -413,23 +415,21 @@ describe('the NRM scenario through HTTP (e2e)', () => {
       ),
     );
 
-    // A category covered for the foreign contact point only by a lawful basis does not travel.
-    const basis = step(
-      ngo,
-      expectRecorded(
-        await ngo.post<BasisRecorded>(`/cases/${caseId}/lawful-bases`, {
+    // A domestic lawful basis cannot send a special category abroad: refused, nothing recorded.
+    await refused(
+      () =>
+        ngo.post(`/cases/${caseId}/lawful-bases`, {
           agencyIds: ['nrm-romania'],
           categories: ['exploitation'],
           purposes: ['referral'],
           basis: 'court-order',
           justification: LAWFUL_JUSTIFICATION,
         }),
-        201,
-        `consent-${caseId}`,
-        1,
-      ),
+      422,
+      'CONSENT.FOREIGN_LAWFUL_BASIS',
+      'agencyIds[0]',
     );
-    expect(basis.lawfulBasisId).toMatch(/^[0-9a-f-]{36}$/);
+    // So exploitation details cannot travel with the referral either.
     await refused(
       () =>
         ngo.post(
@@ -442,14 +442,14 @@ describe('the NRM scenario through HTTP (e2e)', () => {
           }),
         ),
       422,
-      'REFERRAL.TRANSNATIONAL_NEEDS_CONSENT',
+      'REFERRAL.NOT_COVERED',
       'sharedCategories',
     );
 
     // What was stored, stream by stream.
     const expected: Record<string, string[]> = {
       [identification]: ['PotentialVictimReported', 'IndicatorsAssessed', 'ReasonableGroundsDecided'],
-      [`consent-${caseId}`]: ['ConsentGranted', 'LawfulBasisRecorded'],
+      [`consent-${caseId}`]: ['ConsentGranted'],
       [policeStream]: ['ReferralMade', 'ReferralAcknowledged', 'ReferralAccepted'],
       [ngoStream]: ['ReferralMade', 'ReferralAcknowledged', 'ReferralAccepted', 'HandoffCompleted'],
       [support]: ['ReflectionPeriodStarted', 'SupportPlanAgreed', 'SupportServiceProvided'],
@@ -602,7 +602,7 @@ describe('the NRM scenario through HTTP (e2e)', () => {
     it('refuses a lawful basis with a too-short justification and expiries in the past', async () => {
       const caseId = await openCase();
       const basis = {
-        agencyIds: ['ngo-lighthouse'],
+        agencyIds: ['shelter-dune'],
         categories: ['health'],
         purposes: ['assistance'],
         basis: 'vital-interests',

@@ -1,10 +1,14 @@
 import { SqliteEventStore } from '@nrm/event-store';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { appendPlanned, interleavedCases } from '../test/case-events';
 import { expectedDeliveries, storedEvents } from '../test/delivery';
 import type { Publisher } from './kafka-publisher';
 import { Relay } from './relay';
 import { RelayStore } from './relay-store';
-import { topicNames, type OutgoingMessage } from './routing';
+import { entitledCategories, topicNames, type OutgoingMessage } from './routing';
 
 /** A stand-in for Kafka that fails on demand: `failures` says what the next sends do. */
 class ScriptedPublisher implements Publisher {
@@ -117,5 +121,46 @@ describe('the relay loop', () => {
     expect(publisher.acknowledged.slice(sentBefore).map((m) => m.headers['event-id'])).toEqual(
       expected.slice(sentBefore).map((e) => e.eventId),
     );
+  });
+});
+
+describe('the relay store, with a case state from before withdrawals by pairs', () => {
+  it('reads a legacy grant (no withdrawals, no recorder) without failing, covering what it listed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nrm-relay-legacy-'));
+    try {
+      const file = join(dir, 'relay.sqlite');
+      new RelayStore(file).close();
+      const db = new Database(file);
+      const legacy = {
+        consent: {
+          status: 'recorded',
+          caseId: 'case-l',
+          consents: {
+            'c-1': {
+              agencyIds: ['ngo-l'],
+              categories: ['case-status'],
+              purposes: ['assistance'],
+              expiresAt: '2030-01-01T00:00:00Z',
+              grantedAt: '2025-01-01T00:00:00Z',
+              withdrawn: false,
+            },
+          },
+          lawfulBases: {},
+          refusals: 0,
+        },
+        parties: { 'ngo-l': { relations: ['referral-receiver'], purposes: ['assistance'] } },
+      };
+      db.prepare('INSERT INTO relay_cases (case_id, state) VALUES (?, ?)').run(
+        'case-l',
+        JSON.stringify(legacy),
+      );
+      db.close();
+      const relayStore = new RelayStore(file);
+      const state = relayStore.caseState('case-l')!;
+      expect([...entitledCategories(state, 'ngo-l', 'ngo', '2026-01-01T00:00:00Z')]).toEqual(['case-status']);
+      relayStore.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

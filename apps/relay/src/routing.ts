@@ -220,6 +220,8 @@ export function foldCase(state: CaseState, event: SourceEvent): CaseState {
       );
     case 'ReasonableGroundsDecided':
     case 'ConclusiveGroundsDecided':
+      // A decision names its decision-maker among the parties, but never makes an agency party by itself.
+      if (!Object.hasOwn(parties, event.data.decidedByAgencyId)) return state;
       return withParties(
         withParty(
           parties,

@@ -230,6 +230,44 @@ describe('routing decisions', () => {
     expect(withheld).toBeGreaterThanOrEqual(2);
   });
 
+  it('sends nothing on a consent its recipient recorded for itself, nor makes a decision-maker a party', () => {
+    const selfGranted = recordedEvent(
+      3,
+      `consent-${caseId}`,
+      'ConsentGranted',
+      {
+        caseId,
+        consentId: 'c-self',
+        recordedByAgencyId: 'nrm-abroad',
+        recordedByPrincipalId: 'p',
+        agencyIds: ['nrm-abroad'],
+        categories: ['case-status', 'exploitation', 'identity'],
+        purposes: ['referral'],
+        expiresAt: '2030-01-01T00:00:00Z',
+        capture: { method: 'guardian', language: 'ro', interpreterUsed: false, guardianReference: 'G-1' },
+        grantedAt: AT,
+      },
+      AT,
+    );
+    const decided = recordedEvent(
+      4,
+      `identification-${caseId}`,
+      'ReasonableGroundsDecided',
+      {
+        caseId,
+        outcome: 'negative',
+        decidedByAgencyId: 'police-elsewhere',
+        decidedAt: LATER,
+        reflectionPeriodEntitled: false,
+      },
+      LATER,
+    );
+    const { sent, state } = routeAll([referral('nrm-abroad', 'foreign-nrm', 2), selfGranted, decided]);
+    for (const message of onTopic(sent, topics.agency('nrm-abroad'))) expect(message.categories).toEqual([]);
+    expect(sent.some((s) => s.message.topic === topics.agency('police-elsewhere'))).toBe(false);
+    expect(Object.keys(state.caseState(caseId)!.parties).sort()).toEqual(['nrm-abroad', 'police-west']);
+  });
+
   it('parks a step of a referral it never saw made, and changes no state for it', () => {
     const accepted = recordedEvent(
       1,

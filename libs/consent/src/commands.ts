@@ -1,4 +1,4 @@
-import type { CommandMetadata, DataCategory, DomainCommand, Purpose } from '@nrm/shared-kernel';
+import type { AgencyKind, CommandMetadata, DataCategory, DomainCommand, Purpose } from '@nrm/shared-kernel';
 
 /** How the person's consent was captured; a minor's consent is given through a guardian. */
 export type ConsentCaptureMethod = 'written' | 'verbal-with-witness' | 'guardian';
@@ -24,6 +24,15 @@ export const LAWFUL_BASES = [
 ] as const;
 export type LawfulBasis = (typeof LAWFUL_BASES)[number];
 
+/**
+ * What the API knows of the agencies involved, looked up before the command is decided (from the
+ * registry and the case directory); none of it is stored in the event.
+ */
+export type RecordContext = {
+  /** The registered kind of each named agency; an agency missing here is unknown. */
+  readonly agencyKinds: Readonly<Record<string, AgencyKind>>;
+};
+
 export type GrantConsent = DomainCommand<
   'GrantConsent',
   {
@@ -31,17 +40,27 @@ export type GrantConsent = DomainCommand<
     readonly consentId: string;
     /** Supplied by the API from the identification record; not stored in the event. */
     readonly subjectIsMinor: boolean;
+    /**
+     * Supplied by the API from the case directory: the recording agency is in direct contact with
+     * the person (it reported the case, provides support, or received a completed handoff).
+     */
+    readonly recorderInContact: boolean;
     readonly agencyIds: readonly string[];
     readonly categories: readonly DataCategory[];
     readonly purposes: readonly Purpose[];
     /** ISO-8601 instant. */
     readonly expiresAt: string;
     readonly capture: ConsentCapture;
-  },
+  } & RecordContext,
   CommandMetadata
 >;
 
-/** Without any list the whole consent is withdrawn; each list removes values from its dimension. */
+/**
+ * Without any list the whole consent is withdrawn. Otherwise exactly the (agency, category, purpose)
+ * triples that match every list given are removed; a dimension left out matches all its values. So
+ * `{agencyIds: ['ngo'], categories: ['exploitation']}` removes the pair (ngo, exploitation) for every
+ * purpose, and nothing else.
+ */
 export type WithdrawConsent = DomainCommand<
   'WithdrawConsent',
   {
@@ -81,7 +100,7 @@ export type RecordLawfulBasis = DomainCommand<
     readonly purposes: readonly Purpose[];
     /** ISO-8601 instant; without it the basis holds until superseded by other means. */
     readonly expiresAt?: string;
-  },
+  } & RecordContext,
   CommandMetadata
 >;
 

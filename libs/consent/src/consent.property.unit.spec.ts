@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DomainError, type Actor, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
+import {
+  DomainError,
+  type Actor,
+  type AgencyKind,
+  type DataCategory,
+  type Purpose,
+  type Role,
+} from '@nrm/shared-kernel';
 import {
   consentCovers,
   consentDecider,
   coveredCategories,
+  grantHolds,
   LAWFUL_BASES,
+  NO_CONTACT_KINDS,
+  SENSITIVE_CATEGORIES,
   type ConsentCommand,
   type ConsentEvent,
   type ConsentState,
@@ -24,6 +34,13 @@ const HOUR = 3_600_000;
 const iso = (hours: number) => new Date(BASE + hours * HOUR).toISOString();
 
 const AGENCIES = ['ag-1', 'ag-2', 'ag-3'] as const;
+/** ag-3 is a foreign contact point; 'ag-rec' records without being named, unless it names itself. */
+const KINDS: Readonly<Record<string, AgencyKind>> = {
+  'ag-rec': 'health',
+  'ag-1': 'ngo',
+  'ag-2': 'shelter',
+  'ag-3': 'foreign-nrm',
+};
 const CATEGORIES: readonly DataCategory[] = ['identity', 'health', 'support-needs', 'case-status'];
 const USED_PURPOSES: readonly Purpose[] = ['assistance', 'referral', 'protection'];
 // Ids that are also names on Object.prototype must behave like any other id.
@@ -55,12 +72,17 @@ const rolesArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Role[]>(['decision-maker']) },
   { weight: 1, arbitrary: fc.subarray<Role>(['caseworker', 'decision-maker', 'oversight']) },
 );
-const actorArb: fc.Arbitrary<Actor> = fc.record({
-  principalId: fc.constantFrom('pr-1', 'pr-2'),
-  agencyId: fc.constantFrom(...AGENCIES),
-  agencyKind: fc.constantFrom('ngo' as const, 'shelter' as const, 'law-enforcement' as const),
-  roles: rolesArb,
-});
+const actorArb: fc.Arbitrary<Actor> = fc
+  .record({
+    principalId: fc.constantFrom('pr-1', 'pr-2'),
+    agencyId: fc.oneof(
+      { weight: 3, arbitrary: fc.constant('ag-rec') },
+      { weight: 2, arbitrary: fc.constantFrom(...AGENCIES) },
+      { weight: 1, arbitrary: fc.constant('ag-coord') },
+    ),
+    roles: rolesArb,
+  })
+  .map((actor) => ({ ...actor, agencyKind: KINDS[actor.agencyId] ?? 'national-coordinator' }));
 // Weighted towards one id so that withdrawals often find the consent they name.
 const consentIdArb = fc.oneof(
   { weight: 4, arbitrary: fc.constant(CONSENT_IDS[0]!) },
@@ -137,11 +159,12 @@ const grantArb: fc.Arbitrary<GrantConsent> = fc
         purposes: listArb(USED_PURPOSES),
         expiresAt: expiryArb(nowHours),
         capture: captureArb(subjectIsMinor),
+        recorderInContact: mostly(fc.constant(true), fc.constant(false)),
       })
       .map(({ actor, ...data }) => ({
         type: 'GrantConsent' as const,
         metadata: { actor, now: iso(nowHours) },
-        data: { ...data, subjectIsMinor },
+        data: { ...data, subjectIsMinor, agencyKinds: KINDS },
       })),
   );
 
@@ -184,7 +207,7 @@ const basisArb: fc.Arbitrary<RecordLawfulBasis> = nowHoursArb.chain((nowHours) =
     .map(({ actor, ...data }) => ({
       type: 'RecordLawfulBasis' as const,
       metadata: { actor, now: iso(nowHours) },
-      data: defined(data),
+      data: { ...defined(data), agencyKinds: KINDS },
     })),
 );
 
@@ -201,7 +224,15 @@ const triple = (agency: string, category: string, purpose: string) => `${agency}
 const product = (agencies: readonly string[], categories: readonly string[], purposes: readonly string[]) =>
   new Set(agencies.flatMap((a) => categories.flatMap((c) => purposes.map((p) => triple(a, c, p)))));
 
-type ModelRecord = { triples: Set<string>; from: number; until: number; withdrawn: boolean };
+/** `dims` is the scope as recorded; `triples` what is left of it; a record never covers its `recorder`. */
+type ModelRecord = {
+  triples: Set<string>;
+  dims: [readonly string[], readonly string[], readonly string[]];
+  recorder: string;
+  from: number;
+  until: number;
+  withdrawn: boolean;
+};
 type Model = {
   caseId?: string;
   consents: Map<string, ModelRecord>;
@@ -225,11 +256,31 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
   if (!allowed) return 'CONSENT.ROLE_REQUIRED';
   if (model.caseId !== undefined && model.caseId !== command.data.caseId) return 'CONSENT.WRONG_CASE';
   const nowMs = Date.parse(now);
+  const foreignNamed = (agencyIds: readonly string[]) => agencyIds.some((id) => KINDS[id] === 'foreign-nrm');
+  const sensitive = (categories: readonly DataCategory[]) =>
+    categories.some((category) => SENSITIVE_CATEGORIES.includes(category));
+  /** Whether the actor names itself for anything others' records do not already give it until `until`. */
+  const widensSelf = (
+    data: { agencyIds: readonly string[]; categories: readonly string[]; purposes: readonly string[] },
+    until: number,
+  ) =>
+    data.agencyIds.includes(actor.agencyId) &&
+    data.categories.some((category) =>
+      data.purposes.some((purpose) => {
+        const key = triple(actor.agencyId, category, purpose);
+        const held = [...model.consents.values(), ...model.bases.values()]
+          .filter((r) => !r.withdrawn && r.recorder !== actor.agencyId && r.triples.has(key))
+          .filter((r) => r.from <= nowMs && nowMs < r.until)
+          .map((r) => r.until);
+        return held.length === 0 || Math.max(...held) < until;
+      }),
+    );
 
   switch (command.type) {
     case 'GrantConsent': {
       const { data } = command;
       if (model.consents.has(data.consentId)) return 'CONSENT.ALREADY_RECORDED';
+      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !data.recorderInContact) return 'CONSENT.NO_CONTACT';
       if (
         scopeProblem(data.agencyIds, 50) ||
         scopeProblem(data.categories, 99) ||
@@ -245,6 +296,13 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
       if (data.subjectIsMinor && data.capture.method !== 'guardian') return 'CONSENT.MINOR_NEEDS_GUARDIAN';
       if (data.capture.method === 'guardian' && !guardian) return 'CONSENT.MINOR_NEEDS_GUARDIAN';
       if (data.capture.method === 'verbal-with-witness' && !witness) return 'CONSENT.WITNESS_REQUIRED';
+      if (
+        foreignNamed(data.agencyIds) &&
+        sensitive(data.categories) &&
+        data.capture.method === 'verbal-with-witness'
+      )
+        return 'CONSENT.FOREIGN_NEEDS_WRITTEN';
+      if (widensSelf(data, Date.parse(data.expiresAt))) return 'CONSENT.SELF_GRANT';
       return undefined;
     }
     case 'WithdrawConsent': {
@@ -256,9 +314,10 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
       for (const [index, list] of lists.entries()) {
         if (list === undefined) continue;
         if (list.length === 0) return 'CONSENT.SCOPE_INVALID';
-        const inGrant = new Set([...grant.triples].map((key) => part(key, index)));
-        if (list.some((value) => !inGrant.has(value))) return 'CONSENT.NOT_GRANTED';
+        if (list.some((value) => !grant.dims[index]!.includes(value))) return 'CONSENT.NOT_GRANTED';
       }
+      if (lists.some((list) => list !== undefined) && removedBy(grant, lists).length === 0)
+        return 'CONSENT.ALREADY_WITHDRAWN';
       return undefined;
     }
     case 'RefuseConsent':
@@ -266,6 +325,7 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
     case 'RecordLawfulBasis': {
       const { data } = command;
       if (model.bases.has(data.lawfulBasisId)) return 'CONSENT.ALREADY_RECORDED';
+      if (actor.agencyKind === 'foreign-nrm') return 'CONSENT.NO_STANDING';
       if (data.justification.trim().length < 20) return 'CONSENT.JUSTIFICATION_REQUIRED';
       if (
         scopeProblem(data.agencyIds, 50) ||
@@ -278,9 +338,19 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
         if (!isInstant(data.expiresAt)) return 'CONSENT.EXPIRY_INVALID';
         if (Date.parse(data.expiresAt) <= nowMs) return 'CONSENT.EXPIRY_IN_PAST';
       }
+      if (foreignNamed(data.agencyIds) && sensitive(data.categories)) return 'CONSENT.FOREIGN_LAWFUL_BASIS';
+      if (widensSelf(data, data.expiresAt === undefined ? Infinity : Date.parse(data.expiresAt)))
+        return 'CONSENT.SELF_GRANT';
       return undefined;
     }
   }
+}
+
+/** The triples still held that a partial withdrawal's lists all match (a missing list matches all). */
+function removedBy(grant: ModelRecord, lists: readonly (readonly string[] | undefined)[]): string[] {
+  return [...grant.triples].filter((key) =>
+    lists.every((list, index) => list === undefined || list.includes(part(key, index))),
+  );
 }
 
 /** Applies an accepted command to the model; returns whether a withdrawal ended the whole consent. */
@@ -292,6 +362,8 @@ function applyToModel(model: Model, command: ConsentCommand): boolean | undefine
       const { data } = command;
       model.consents.set(data.consentId, {
         triples: product(data.agencyIds, data.categories, data.purposes),
+        dims: [data.agencyIds, data.categories, data.purposes],
+        recorder: command.metadata.actor.agencyId,
         from: now,
         until: Date.parse(data.expiresAt),
         withdrawn: false,
@@ -306,9 +378,7 @@ function applyToModel(model: Model, command: ConsentCommand): boolean | undefine
         grant.withdrawn = true;
         return true;
       }
-      for (const key of [...grant.triples]) {
-        if (lists.some((list, index) => list?.includes(part(key, index)))) grant.triples.delete(key);
-      }
+      for (const key of removedBy(grant, lists)) grant.triples.delete(key);
       if (grant.triples.size === 0) grant.withdrawn = true;
       return grant.withdrawn;
     }
@@ -319,6 +389,8 @@ function applyToModel(model: Model, command: ConsentCommand): boolean | undefine
       const { data } = command;
       model.bases.set(data.lawfulBasisId, {
         triples: product(data.agencyIds, data.categories, data.purposes),
+        dims: [data.agencyIds, data.categories, data.purposes],
+        recorder: command.metadata.actor.agencyId,
         from: now,
         until: data.expiresAt === undefined ? Infinity : Date.parse(data.expiresAt),
         withdrawn: false,
@@ -331,7 +403,10 @@ function applyToModel(model: Model, command: ConsentCommand): boolean | undefine
 /** Which record the model says covers a triple at an instant: consent first, longest lasting, smallest id. */
 function modelCovers(records: Map<string, ModelRecord>, key: string, at: number): string | undefined {
   const covering = [...records.entries()]
-    .filter(([, r]) => !r.withdrawn && r.triples.has(key) && r.from <= at && at < r.until)
+    .filter(
+      ([, r]) =>
+        !r.withdrawn && r.recorder !== part(key, 0) && r.triples.has(key) && r.from <= at && at < r.until,
+    )
     .sort(([idA, a], [idB, b]) => b.until - a.until || (idA < idB ? -1 : idA > idB ? 1 : 0));
   return covering[0]?.[0];
 }
@@ -375,13 +450,10 @@ function checkCoverage(state: ConsentState, model: Model, wholeWithdrawn: Readon
             if (wholeWithdrawn.has(coverage.consentId)) violations.push(`${key}@${at}: wholly withdrawn`);
             if (grant.withdrawn) violations.push(`${key}@${at}: withdrawn grant covers`);
             if (!(Date.parse(grant.expiresAt) > atMs)) violations.push(`${key}@${at}: expired grant covers`);
-            if (
-              !grant.agencyIds.includes(agencyId) ||
-              !grant.categories.includes(category) ||
-              !grant.purposes.includes(purpose)
-            ) {
+            if (!grantHolds(grant, agencyId, category, purpose)) {
               violations.push(`${key}@${at}: covers outside its scope`);
             }
+            if (grant.recordedByAgencyId === agencyId) violations.push(`${key}@${at}: covers its recorder`);
           }
           if (coverage) oneByOne.push(`${category}:${coverage.basis}`);
         }
@@ -407,6 +479,14 @@ function grantIn(state: ConsentState, consentId: string): GrantState {
   return state.consents[consentId]!;
 }
 
+function heldTriples(grant: GrantState): Set<string> {
+  const held = new Set<string>();
+  for (const a of grant.agencyIds)
+    for (const c of grant.categories)
+      for (const p of grant.purposes) if (grantHolds(grant, a, c, p)) held.add(triple(a, c, p));
+  return held;
+}
+
 function checkStateMatchesModel(state: ConsentState, model: Model): void {
   if (model.caseId === undefined) {
     assert.deepStrictEqual(state, { status: 'empty' });
@@ -420,9 +500,7 @@ function checkStateMatchesModel(state: ConsentState, model: Model): void {
   for (const [id, record] of model.consents) {
     const grant = grantIn(state, id);
     assert.equal(grant.withdrawn, record.withdrawn, id);
-    if (!record.withdrawn) {
-      assert.deepStrictEqual(product(grant.agencyIds, grant.categories, grant.purposes), record.triples, id);
-    }
+    if (!record.withdrawn) assert.deepStrictEqual(heldTriples(grant), record.triples, id);
   }
 }
 
@@ -430,6 +508,8 @@ function checkStateMatchesModel(state: ConsentState, model: Model): void {
 
 describe('consent decider, under random command sequences', () => {
   it('keeps its invariants and agrees with the triple model', () => {
+    const seen = new Map<string, number>();
+    const count = (what: string) => seen.set(what, (seen.get(what) ?? 0) + 1);
     fc.assert(
       fc.property(fc.array(commandArb, { minLength: 3, maxLength: 16 }), (commands) => {
         let state = consentDecider.initialState();
@@ -448,6 +528,7 @@ describe('consent decider, under random command sequences', () => {
             code = error.code;
           }
           assert.equal(code, expectedCode, `${command.type} answered ${code}`);
+          count(code ?? command.type);
           // A refused command changes nothing, so there is nothing new to check.
           if (code !== undefined) continue;
           assert.equal(events.length, 1);
@@ -457,6 +538,8 @@ describe('consent decider, under random command sequences', () => {
           const before = state;
           state = consentDecider.evolve(state, event);
           const endedWhole = applyToModel(model, command);
+          if (event.type === 'ConsentWithdrawn')
+            count(event.data.whole ? 'whole withdrawal' : 'pair withdrawal');
 
           switch (event.type) {
             case 'ConsentGranted':
@@ -475,30 +558,16 @@ describe('consent decider, under random command sequences', () => {
               if (event.data.whole) {
                 wholeWithdrawn.add(event.data.consentId);
               } else {
-                // A partial withdrawal removes exactly the listed values, nothing else.
-                const was = grantIn(before, event.data.consentId);
-                const is = grantIn(state, event.data.consentId);
-                const minus = <T>(all: readonly T[], removed: readonly T[] = []) =>
-                  all.filter((v) => !removed.includes(v));
-                assert.deepStrictEqual(is.agencyIds, minus(was.agencyIds, event.data.agencyIds));
-                assert.deepStrictEqual(is.categories, minus(was.categories, event.data.categories));
-                assert.deepStrictEqual(is.purposes, minus(was.purposes, event.data.purposes));
-                for (const [list, left] of [
-                  [event.data.agencyIds, is.agencyIds],
-                  [event.data.categories, is.categories],
-                  [event.data.purposes, is.purposes],
-                ] as const) {
-                  assert.ok((list ?? []).every((v) => !(left as readonly string[]).includes(v)));
-                }
-                assert.deepStrictEqual(
-                  { ...is, agencyIds: 0, categories: 0, purposes: 0 },
-                  {
-                    ...was,
-                    agencyIds: 0,
-                    categories: 0,
-                    purposes: 0,
-                  },
-                );
+                // A partial withdrawal removes exactly the triples matching every list, nothing else.
+                const was = heldTriples(grantIn(before, event.data.consentId));
+                const is = heldTriples(grantIn(state, event.data.consentId));
+                const lists = [event.data.agencyIds, event.data.categories, event.data.purposes];
+                const matches = (key: string) =>
+                  lists.every(
+                    (list, index) => list === undefined || (list as string[]).includes(part(key, index)),
+                  );
+                assert.ok(was.size > is.size);
+                for (const key of was) assert.equal(is.has(key), !matches(key), key);
               }
               break;
             }
@@ -511,6 +580,101 @@ describe('consent decider, under random command sequences', () => {
         }
       }),
       { numRuns: 200 },
+    );
+    const summary = [...seen.entries()].sort().map(([what, n]) => `${what} ${n}`);
+    console.log(`consent model: ${summary.join(', ')}`);
+    // The rules under test were met often enough to mean something.
+    for (const what of [
+      'pair withdrawal',
+      'whole withdrawal',
+      'CONSENT.SELF_GRANT',
+      'CONSENT.NO_CONTACT',
+      'CONSENT.FOREIGN_LAWFUL_BASIS',
+      'CONSENT.ALREADY_WITHDRAWN',
+    ])
+      expect(seen.get(what) ?? 0).toBeGreaterThan(5);
+  });
+
+  it('withdraws exactly the triples matching every list, against a set model', () => {
+    const at = iso(2);
+    const recorder: Actor = {
+      principalId: 'pr-r',
+      agencyId: 'ag-rec',
+      agencyKind: 'health',
+      roles: ['caseworker'],
+    };
+    const scopeArb = fc.record({
+      agencyIds: fc.subarray([...AGENCIES], { minLength: 1 }),
+      categories: fc.subarray([...CATEGORIES], { minLength: 1 }),
+      purposes: fc.subarray([...USED_PURPOSES], { minLength: 1 }),
+    });
+    const withdrawalArb = (scope: { agencyIds: string[]; categories: DataCategory[]; purposes: Purpose[] }) =>
+      fc
+        .record({
+          agencyIds: fc.option(fc.subarray(scope.agencyIds, { minLength: 1 }), { nil: undefined }),
+          categories: fc.option(fc.subarray(scope.categories, { minLength: 1 }), { nil: undefined }),
+          purposes: fc.option(fc.subarray(scope.purposes, { minLength: 1 }), { nil: undefined }),
+        })
+        .filter((w) => w.agencyIds !== undefined || w.categories !== undefined || w.purposes !== undefined);
+    const caseArb2 = scopeArb.chain((scope) =>
+      fc.tuple(fc.constant(scope), fc.array(withdrawalArb(scope), { minLength: 1, maxLength: 8 })),
+    );
+    fc.assert(
+      fc.property(caseArb2, ([scope, withdrawals]) => {
+        let state = consentDecider.initialState();
+        const apply = (command: ConsentCommand) => {
+          for (const event of consentDecider.decide(command, state))
+            state = consentDecider.evolve(state, event);
+        };
+        apply({
+          type: 'GrantConsent',
+          metadata: { actor: recorder, now: iso(0) },
+          data: {
+            caseId: CASE,
+            consentId: 'c-1',
+            subjectIsMinor: false,
+            recorderInContact: true,
+            agencyKinds: KINDS,
+            ...scope,
+            expiresAt: iso(40),
+            capture: { method: 'written', language: 'en', interpreterUsed: false },
+          },
+        });
+        const model = product(scope.agencyIds, scope.categories, scope.purposes);
+        for (const withdrawal of withdrawals) {
+          if (model.size === 0) break;
+          const lists = [withdrawal.agencyIds, withdrawal.categories, withdrawal.purposes];
+          const removed = [...model].filter((key) =>
+            lists.every(
+              (list, index) => list === undefined || (list as readonly string[]).includes(part(key, index)),
+            ),
+          );
+          const command: WithdrawConsent = {
+            type: 'WithdrawConsent',
+            metadata: { actor: recorder, now: iso(1) },
+            data: defined({ caseId: CASE, consentId: 'c-1', ...withdrawal }),
+          };
+          if (removed.length === 0) {
+            assert.throws(() => consentDecider.decide(command, state), { code: 'CONSENT.ALREADY_WITHDRAWN' });
+            continue;
+          }
+          const event = consentDecider.decide(command, state)[0]!;
+          state = consentDecider.evolve(state, event);
+          for (const key of removed) model.delete(key);
+          assert.equal(event.type === 'ConsentWithdrawn' && event.data.whole, model.size === 0);
+          for (const agencyId of Q_AGENCIES)
+            for (const category of Q_CATEGORIES)
+              for (const purpose of Q_PURPOSES) {
+                const covered = consentCovers(state, { agencyId, category, purpose, at }) !== undefined;
+                assert.equal(
+                  covered,
+                  model.has(triple(agencyId, category, purpose)),
+                  triple(agencyId, category, purpose),
+                );
+              }
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -21,12 +21,22 @@ const NOW = '2025-03-01T10:00:00.000Z';
 const LATER = '2025-04-01T10:00:00.000Z';
 const EXPIRES = '2025-09-01T00:00:00.000Z';
 
+// The clinic that met the person records; the agencies it names are others.
 const caseworker: Actor = {
   principalId: 'pr-cw-1',
-  agencyId: 'ag-ngo-1',
-  agencyKind: 'ngo',
+  agencyId: 'ag-clinic-1',
+  agencyKind: 'health',
   roles: ['caseworker'],
 };
+const KINDS = {
+  'ag-clinic-1': 'health',
+  'ag-ngo-1': 'ngo',
+  'ag-shelter-1': 'shelter',
+  'ag-police-1': 'law-enforcement',
+  'ag-asylum-1': 'asylum-authority',
+  'ag-1': 'ngo',
+  'ag-ro-1': 'foreign-nrm',
+} as const;
 const decisionMaker: Actor = {
   principalId: 'pr-dm-1',
   agencyId: 'ag-asylum-1',
@@ -49,6 +59,8 @@ const grant = (data: Partial<Data<GrantConsent>> = {}, actor?: Actor, now?: stri
     caseId: CASE,
     consentId: 'cons-1',
     subjectIsMinor: false,
+    recorderInContact: true,
+    agencyKinds: KINDS,
     agencyIds: ['ag-ngo-1', 'ag-shelter-1'],
     categories: ['support-needs', 'case-status'],
     purposes: ['assistance', 'referral'],
@@ -88,6 +100,7 @@ const lawfulBasis = (
     agencyIds: ['ag-shelter-1'],
     categories: ['health'],
     purposes: ['protection'],
+    agencyKinds: KINDS,
     ...data,
   },
   metadata: meta(actor),
@@ -100,7 +113,7 @@ const granted = (data: Partial<ConsentGranted['data']> = {}): ConsentGranted => 
   data: {
     caseId: CASE,
     consentId: 'cons-1',
-    recordedByAgencyId: 'ag-ngo-1',
+    recordedByAgencyId: 'ag-clinic-1',
     recordedByPrincipalId: 'pr-cw-1',
     agencyIds: ['ag-ngo-1', 'ag-shelter-1'],
     categories: ['support-needs', 'case-status'],
@@ -202,8 +215,9 @@ describe('GrantConsent', () => {
 
   it('accepts a grant to exactly 50 agencies', () => {
     const agencyIds = Array.from({ length: 50 }, (_, i) => `ag-${i}`);
+    const agencyKinds = Object.fromEntries(agencyIds.map((id) => [id, 'ngo' as const]));
     given()
-      .when(grant({ agencyIds }))
+      .when(grant({ agencyIds, agencyKinds }))
       .then([granted({ agencyIds })]);
   });
 
@@ -243,7 +257,7 @@ describe('GrantConsent', () => {
         caseId: CASE,
         consentId: 'cons-1',
         whole: true,
-        withdrawnByAgencyId: 'ag-ngo-1',
+        withdrawnByAgencyId: 'ag-clinic-1',
         withdrawnAt: LATER,
       },
     };
@@ -385,7 +399,7 @@ describe('WithdrawConsent', () => {
             caseId: CASE,
             consentId: 'cons-1',
             whole: true,
-            withdrawnByAgencyId: 'ag-ngo-1',
+            withdrawnByAgencyId: 'ag-clinic-1',
             withdrawnAt: LATER,
           },
         },
@@ -405,7 +419,7 @@ describe('WithdrawConsent', () => {
             whole: false,
             agencyIds: ['ag-shelter-1'],
             purposes: ['referral'],
-            withdrawnByAgencyId: 'ag-ngo-1',
+            withdrawnByAgencyId: 'ag-clinic-1',
             withdrawnAt: LATER,
           },
         },
@@ -495,7 +509,7 @@ describe('WithdrawConsent', () => {
       .events();
     given(granted(), ...first)
       .when(withdraw({ categories: ['case-status'] }))
-      .thenThrows({ code: 'CONSENT.NOT_GRANTED', kind: 'rule', field: 'categories' });
+      .thenThrows({ code: 'CONSENT.ALREADY_WITHDRAWN', kind: 'conflict', field: 'categories' });
   });
 
   it('is refused for an empty list rather than withdrawing everything', () => {
@@ -517,7 +531,7 @@ describe('RefuseConsent', () => {
             caseId: CASE,
             agencyIds: ['ag-police-1'],
             purposes: ['investigation'],
-            recordedByAgencyId: 'ag-ngo-1',
+            recordedByAgencyId: 'ag-clinic-1',
             refusedAt: NOW,
           },
         },
@@ -531,7 +545,7 @@ describe('RefuseConsent', () => {
         {
           type: 'ConsentRefused',
           schemaVersion: 1,
-          data: { caseId: CASE, recordedByAgencyId: 'ag-ngo-1', refusedAt: NOW },
+          data: { caseId: CASE, recordedByAgencyId: 'ag-clinic-1', refusedAt: NOW },
         },
       ]);
   });
@@ -649,6 +663,184 @@ describe('RecordLawfulBasis', () => {
   });
 });
 
+describe('who may record consent and lawful bases (rule 7)', () => {
+  const foreignCaseworker: Actor = {
+    principalId: 'pr-ro',
+    agencyId: 'ag-ro-1',
+    agencyKind: 'foreign-nrm',
+    roles: ['caseworker'],
+  };
+  const coordinator: Actor = {
+    principalId: 'pr-co',
+    agencyId: 'ag-co-1',
+    agencyKind: 'national-coordinator',
+    roles: ['caseworker', 'decision-maker', 'coordinator'],
+  };
+  const police: Actor = {
+    principalId: 'pr-po',
+    agencyId: 'ag-police-1',
+    agencyKind: 'law-enforcement',
+    roles: ['caseworker', 'decision-maker'],
+  };
+  const noContact = { code: 'CONSENT.NO_CONTACT', kind: 'forbidden' } as const;
+
+  it('refuses a foreign contact point naming itself for identity and exploitation', () => {
+    given()
+      .when(
+        grant(
+          {
+            agencyIds: ['ag-ro-1'],
+            categories: ['identity', 'exploitation'],
+            capture: { method: 'guardian', language: 'ro', interpreterUsed: false, guardianReference: 'G-1' },
+          },
+          foreignCaseworker,
+        ),
+      )
+      .thenThrows(noContact);
+  });
+
+  it('refuses the coordinator, and an agency that is not in contact with the person', () => {
+    given().when(grant({}, coordinator)).thenThrows(noContact);
+    given()
+      .when(grant({ recorderInContact: false, agencyIds: ['ag-police-1'] }, police))
+      .thenThrows(noContact);
+  });
+
+  it('refuses a consent naming its recorder for what it does not already hold', () => {
+    given()
+      .when(grant({ agencyIds: ['ag-shelter-1', 'ag-clinic-1'] }))
+      .thenThrows({ code: 'CONSENT.SELF_GRANT', kind: 'rule', field: 'agencyIds[1]' });
+  });
+
+  it('refuses a recorder naming itself to last longer than what it holds', () => {
+    const held = granted({
+      consentId: 'cons-0',
+      recordedByAgencyId: 'ag-ngo-1',
+      agencyIds: ['ag-clinic-1'],
+      expiresAt: '2025-06-01T00:00:00.000Z',
+    });
+    given(held)
+      .when(grant({ agencyIds: ['ag-clinic-1'] }))
+      .thenThrows({ code: 'CONSENT.SELF_GRANT', kind: 'rule', field: 'agencyIds[0]' });
+  });
+
+  it('accepts a recorder naming itself for what another agency recorded for it, and it adds nothing', () => {
+    const held = granted({ consentId: 'cons-0', recordedByAgencyId: 'ag-ngo-1', agencyIds: ['ag-clinic-1'] });
+    const events = given(held)
+      .when(grant({ agencyIds: ['ag-clinic-1'] }))
+      .events();
+    expect(events).toHaveLength(1);
+    const query = {
+      agencyId: 'ag-clinic-1',
+      category: 'case-status',
+      purpose: 'assistance',
+      at: LATER,
+    } as const;
+    expect(consentCovers(stateAfter(held, ...events), query)).toEqual({
+      basis: 'consent',
+      consentId: 'cons-0',
+    });
+  });
+
+  it('refuses a lawful basis naming its recorder', () => {
+    given()
+      .when(lawfulBasis({ agencyIds: ['ag-asylum-1'] }))
+      .thenThrows({ code: 'CONSENT.SELF_GRANT', kind: 'rule', field: 'agencyIds[0]' });
+  });
+
+  it('refuses a lawful basis recorded by a foreign contact point', () => {
+    given()
+      .when(lawfulBasis({}, { ...foreignCaseworker, roles: ['decision-maker'] }))
+      .thenThrows({ code: 'CONSENT.NO_STANDING', kind: 'forbidden' });
+  });
+
+  it('refuses agencies the registry does not know, naming the position', () => {
+    given()
+      .when(grant({ agencyIds: ['ag-ngo-1', 'ag-nowhere'] }))
+      .thenThrows({ code: 'AGENCY.UNKNOWN', kind: 'rule', field: 'agencyIds[1]' });
+    given()
+      .when(lawfulBasis({ agencyIds: ['ag-nowhere'] }))
+      .thenThrows({ code: 'AGENCY.UNKNOWN', kind: 'rule', field: 'agencyIds[0]' });
+  });
+
+  it('sends special categories abroad only on written or guardian consent, never on a lawful basis', () => {
+    given()
+      .when(
+        grant({
+          agencyIds: ['ag-ngo-1', 'ag-ro-1'],
+          categories: ['health'],
+          capture: {
+            method: 'verbal-with-witness',
+            language: 'ro',
+            interpreterUsed: false,
+            witnessPrincipalId: 'pr-w',
+          },
+        }),
+      )
+      .thenThrows({ code: 'CONSENT.FOREIGN_NEEDS_WRITTEN', kind: 'rule', field: 'agencyIds[1]' });
+    expect(
+      given()
+        .when(grant({ agencyIds: ['ag-ro-1'], categories: ['health', 'case-status'] }))
+        .events(),
+    ).toHaveLength(1);
+    given()
+      .when(lawfulBasis({ agencyIds: ['ag-shelter-1', 'ag-ro-1'] }))
+      .thenThrows({ code: 'CONSENT.FOREIGN_LAWFUL_BASIS', kind: 'rule', field: 'agencyIds[1]' });
+    expect(
+      given()
+        .when(lawfulBasis({ agencyIds: ['ag-ro-1'], categories: ['case-status'] }))
+        .events(),
+    ).toHaveLength(1);
+  });
+});
+
+describe('WithdrawConsent by (agency, category) pairs', () => {
+  const four = ['identity', 'health', 'exploitation', 'case-status'] as const;
+  const wide = () => granted({ categories: [...four], purposes: ['assistance'] });
+
+  it('removes exactly (ngo, exploitation): the NGO keeps the rest, the shelter keeps exploitation', () => {
+    const events = given(wide())
+      .when(withdraw({ agencyIds: ['ag-ngo-1'], categories: ['exploitation'] }))
+      .events();
+    expect(events[0]?.data).toMatchObject({
+      whole: false,
+      agencyIds: ['ag-ngo-1'],
+      categories: ['exploitation'],
+    });
+    const state = stateAfter(wide(), ...events);
+    const covered = (agencyId: string) =>
+      four.filter((category) =>
+        consentCovers(state, { agencyId, category, purpose: 'assistance', at: LATER }),
+      );
+    expect(covered('ag-ngo-1')).toEqual(['identity', 'health', 'case-status']);
+    expect(covered('ag-shelter-1')).toEqual([...four]);
+  });
+
+  it('ends the consent when the pairs withdrawn one by one leave nothing', () => {
+    const history: ConsentEvent[] = [wide()];
+    for (const agencyId of ['ag-ngo-1', 'ag-shelter-1'])
+      history.push(
+        ...given(...history)
+          .when(withdraw({ agencyIds: [agencyId], categories: [...four] }))
+          .events(),
+      );
+    expect(history.map((e) => (e.type === 'ConsentWithdrawn' ? e.data.whole : e.type))).toEqual([
+      'ConsentGranted',
+      false,
+      true,
+    ]);
+  });
+
+  it('is refused when every pair named is already withdrawn', () => {
+    const first = given(wide())
+      .when(withdraw({ agencyIds: ['ag-ngo-1'] }))
+      .events();
+    given(wide(), ...first)
+      .when(withdraw({ agencyIds: ['ag-ngo-1'], categories: ['health'] }))
+      .thenThrows({ code: 'CONSENT.ALREADY_WITHDRAWN', kind: 'conflict', field: 'agencyIds' });
+  });
+});
+
 describe('a whole lifecycle', () => {
   it('grants, narrows, refuses, falls back on a lawful basis and ends', () => {
     const history: ConsentEvent[] = [];
@@ -701,8 +893,10 @@ describe('a whole lifecycle', () => {
       consents: {
         'cons-1': {
           agencyIds: ['ag-ngo-1', 'ag-shelter-1'],
-          categories: ['support-needs', 'case-status'],
+          categories: ['support-needs', 'case-status', 'health'],
           purposes: ['referral', 'protection'],
+          withdrawals: [{ categories: ['health'] }],
+          recordedByAgencyId: 'ag-clinic-1',
           expiresAt: EXPIRES,
           grantedAt: NOW,
           withdrawn: true,
@@ -715,6 +909,7 @@ describe('a whole lifecycle', () => {
           categories: ['health'],
           purposes: ['protection'],
           recordedAt: NOW,
+          recordedByAgencyId: 'ag-asylum-1',
         },
       },
       refusals: 1,

@@ -21,7 +21,7 @@ const granted = (data: Partial<ConsentGranted['data']> = {}): ConsentGranted => 
   data: {
     caseId: CASE,
     consentId: 'cons-1',
-    recordedByAgencyId: 'ag-ngo-1',
+    recordedByAgencyId: 'ag-clinic-1',
     recordedByPrincipalId: 'pr-cw-1',
     agencyIds: ['ag-ngo-1', 'ag-shelter-1'],
     categories: ['support-needs', 'case-status'],
@@ -146,7 +146,7 @@ describe('consentCovers', () => {
     }
   });
 
-  it('stops covering exactly the values a partial withdrawal names', () => {
+  it('stops covering exactly the (agency, purpose) pairs a partial withdrawal names', () => {
     const s = state(
       granted(),
       withdrawn({ whole: false, agencyIds: ['ag-shelter-1'], purposes: ['referral'] }),
@@ -155,9 +155,35 @@ describe('consentCovers', () => {
       basis: 'consent',
       consentId: 'cons-1',
     });
-    expect(consentCovers(s, q('ag-ngo-1', 'case-status', 'assistance'))).toBeDefined();
-    expect(consentCovers(s, q('ag-shelter-1', 'case-status', 'assistance'))).toBeUndefined();
-    expect(consentCovers(s, q('ag-ngo-1', 'case-status', 'referral'))).toBeUndefined();
+    expect(consentCovers(s, q('ag-ngo-1', 'case-status', 'referral'))).toBeDefined();
+    expect(consentCovers(s, q('ag-shelter-1', 'case-status', 'assistance'))).toBeDefined();
+    expect(consentCovers(s, q('ag-shelter-1', 'case-status', 'referral'))).toBeUndefined();
+    expect(consentCovers(s, q('ag-shelter-1', 'support-needs', 'referral'))).toBeUndefined();
+  });
+
+  it('withdraws (ngo, exploitation) from [ngo, shelter] × 4 categories and nothing else', () => {
+    const categories = ['identity', 'health', 'exploitation', 'case-status'] as const;
+    const s = state(
+      granted({ categories: [...categories], purposes: ['assistance'] }),
+      withdrawn({ whole: false, agencyIds: ['ag-ngo-1'], categories: ['exploitation'] }),
+    );
+    const seen = (agencyId: string) =>
+      coveredCategories(s, { agencyId, purpose: 'assistance', at: AT }).map((c) => c.category);
+    expect(seen('ag-ngo-1')).toEqual(['identity', 'health', 'case-status']);
+    expect(seen('ag-shelter-1')).toEqual(['identity', 'health', 'exploitation', 'case-status']);
+  });
+
+  it('never covers the agency that made the record', () => {
+    const s = state(
+      granted({ recordedByAgencyId: 'ag-ngo-1' }),
+      basis({ recordedByAgencyId: 'ag-shelter-1', categories: ['case-status'], purposes: ['assistance'] }),
+    );
+    expect(consentCovers(s, q('ag-ngo-1', 'case-status', 'assistance'))).toBeUndefined();
+    // The shelter is covered by the consent the NGO recorded, not by its own basis.
+    expect(consentCovers(s, q('ag-shelter-1', 'case-status', 'assistance'))).toEqual({
+      basis: 'consent',
+      consentId: 'cons-1',
+    });
   });
 
   it('falls back on a lawful basis only where no consent covers', () => {

@@ -6,7 +6,10 @@ import {
   notFound,
   ruleBroken,
   type Actor,
+  type AgencyKind,
+  type DataCategory,
   type Decider,
+  type Purpose,
   type Role,
 } from '@nrm/shared-kernel';
 import {
@@ -14,6 +17,7 @@ import {
   type ConsentCapture,
   type ConsentCommand,
   type GrantConsent,
+  type RecordContext,
   type RecordLawfulBasis,
   type RefuseConsent,
   type WithdrawConsent,
@@ -25,12 +29,40 @@ import type {
   ConsentWithdrawn,
   LawfulBasisRecorded,
 } from './events';
-import { ownEntry, type ConsentState, type GrantState } from './state';
+import { coveredUntil } from './coverage';
+import { grantHolds, ownEntry, type ConsentState, type GrantState, type Withdrawal } from './state';
 
 /** A grant names at most this many agencies, so that a consent stays something a person can follow. */
 export const MAX_AGENCIES_PER_GRANT = 50;
 /** A lawful basis must say why in a sentence, not a word. */
 export const MIN_JUSTIFICATION_LENGTH = 20;
+
+/**
+ * Special categories of personal data (GDPR art. 9 and the person's safety): they go abroad only on
+ * the person's explicit consent, never on a domestic lawful basis.
+ */
+export const SENSITIVE_CATEGORIES: readonly DataCategory[] = [
+  'identity',
+  'contact',
+  'health',
+  'exploitation',
+  'immigration-status',
+];
+
+/**
+ * Agencies that are never in direct contact with the person inside this mechanism, so they record
+ * no consent: a foreign contact point (consent there is taken under its own country's mechanism),
+ * the national coordinator and the oversight body.
+ */
+export const NO_CONTACT_KINDS: readonly AgencyKind[] = [
+  'foreign-nrm',
+  'national-coordinator',
+  'oversight-body',
+];
+/** Agencies that record no lawful basis in this ledger: foreign law is not ours; oversight does no casework. */
+const NO_LAWFUL_BASIS_KINDS: readonly AgencyKind[] = ['foreign-nrm', 'oversight-body'];
+/** Consent to send special categories abroad must be explicit: written, or through a guardian. */
+const EXPLICIT_CAPTURE: readonly string[] = ['written', 'guardian'];
 
 const CAPTURE_METHODS: readonly string[] = ['written', 'verbal-with-witness', 'guardian'];
 // An ISO-8601 instant with an explicit offset: a local time without one would be ambiguous.
@@ -79,12 +111,38 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
       'consentId',
     );
   }
+  // Rule 7: consent is given by the person to the agency in contact with them, which records it.
+  if (NO_CONTACT_KINDS.includes(metadata.actor.agencyKind) || data.recorderInContact !== true) {
+    throw forbidden(
+      'CONSENT.NO_CONTACT',
+      'Only an agency in direct contact with the person (it reported the case, supports the person, or received them through a completed handoff) can record their consent.',
+    );
+  }
   const agencyIds = requireAgencies(data.agencyIds, 'agencyIds');
   const categories = requireValues(data.categories, DATA_CATEGORIES, 'categories');
   const purposes = requireValues(data.purposes, PURPOSES, 'purposes');
+  const kinds = requireKnownAgencies(agencyIds, data.agencyKinds);
   const now = clock(metadata.now);
   requireFutureExpiry(data.expiresAt, now, 'A consent must end in the future.');
   const capture = requireCapture(data.capture, data.subjectIsMinor);
+  const sensitive = categories.filter((category) => SENSITIVE_CATEGORIES.includes(category));
+  const foreign = kinds.findIndex((kind) => kind === 'foreign-nrm');
+  if (foreign >= 0 && sensitive.length > 0 && !EXPLICIT_CAPTURE.includes(capture.method)) {
+    throw ruleBroken(
+      'CONSENT.FOREIGN_NEEDS_WRITTEN',
+      `Sending ${sensitive.join(', ')} abroad needs the person's explicit consent: written, or through a guardian.`,
+      `agencyIds[${foreign}]`,
+    );
+  }
+  requireNoSelfWidening(
+    state,
+    metadata.actor,
+    agencyIds,
+    categories,
+    purposes,
+    metadata.now,
+    Date.parse(data.expiresAt),
+  );
 
   return {
     type: 'ConsentGranted',
@@ -130,11 +188,21 @@ function withdrawConsent(command: WithdrawConsent, state: ConsentState): Consent
   const purposes = withdrawnValues(data.purposes, grant.purposes, 'purposes');
 
   const partial = agencyIds !== undefined || categories !== undefined || purposes !== undefined;
-  // A grant with an empty dimension covers nothing, so emptying one ends the whole consent.
-  const emptiesADimension =
-    removesAll(agencyIds, grant.agencyIds) ||
-    removesAll(categories, grant.categories) ||
-    removesAll(purposes, grant.purposes);
+  let endsWhole = !partial;
+  if (partial) {
+    // Exactly the named triples leave the grant; it must still hold at least one of them.
+    const withdrawal = withdrawalOf({ agencyIds, categories, purposes });
+    const left = { ...grant, withdrawals: [...grant.withdrawals, withdrawal] };
+    if (countHeld(left) === countHeld(grant)) {
+      throw conflict(
+        'CONSENT.ALREADY_WITHDRAWN',
+        'What this withdrawal names has already been withdrawn from this consent.',
+        agencyIds ? 'agencyIds' : categories ? 'categories' : 'purposes',
+      );
+    }
+    // A grant that holds nothing any more has ended as a whole.
+    endsWhole = countHeld(left) === 0;
+  }
 
   return {
     type: 'ConsentWithdrawn',
@@ -142,7 +210,7 @@ function withdrawConsent(command: WithdrawConsent, state: ConsentState): Consent
     data: {
       caseId: data.caseId,
       consentId: data.consentId,
-      whole: !partial || emptiesADimension,
+      whole: endsWhole,
       ...(agencyIds ? { agencyIds } : {}),
       ...(categories ? { categories } : {}),
       ...(purposes ? { purposes } : {}),
@@ -193,6 +261,12 @@ function recordLawfulBasis(command: RecordLawfulBasis, state: ConsentState): Law
       'lawfulBasisId',
     );
   }
+  if (NO_LAWFUL_BASIS_KINDS.includes(metadata.actor.agencyKind)) {
+    throw forbidden(
+      'CONSENT.NO_STANDING',
+      'A foreign contact point or the oversight body cannot record a lawful basis in this mechanism.',
+    );
+  }
   if (!(LAWFUL_BASES as readonly string[]).includes(data.basis)) {
     throw ruleBroken('CONSENT.BASIS_UNKNOWN', 'Choose one of the recognised lawful bases.', 'basis');
   }
@@ -209,10 +283,30 @@ function recordLawfulBasis(command: RecordLawfulBasis, state: ConsentState): Law
   const agencyIds = requireAgencies(data.agencyIds, 'agencyIds');
   const categories = requireValues(data.categories, DATA_CATEGORIES, 'categories');
   const purposes = requireValues(data.purposes, PURPOSES, 'purposes');
+  const kinds = requireKnownAgencies(agencyIds, data.agencyKinds);
   const now = clock(metadata.now);
   if (data.expiresAt !== undefined) {
     requireFutureExpiry(data.expiresAt, now, 'A lawful basis must end in the future.');
   }
+  // A domestic legal ground does not reach a foreign contact point: special categories go abroad
+  // on the person's explicit consent only.
+  const foreign = kinds.findIndex((kind) => kind === 'foreign-nrm');
+  if (foreign >= 0 && categories.some((category) => SENSITIVE_CATEGORIES.includes(category))) {
+    throw ruleBroken(
+      'CONSENT.FOREIGN_LAWFUL_BASIS',
+      "A lawful basis cannot send identity, contact, health, exploitation or immigration data abroad; that needs the person's consent.",
+      `agencyIds[${foreign}]`,
+    );
+  }
+  requireNoSelfWidening(
+    state,
+    metadata.actor,
+    agencyIds,
+    categories,
+    purposes,
+    metadata.now,
+    data.expiresAt === undefined ? Infinity : Date.parse(data.expiresAt),
+  );
 
   return {
     type: 'LawfulBasisRecorded',
@@ -251,6 +345,8 @@ export function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
         agencyIds: [...data.agencyIds],
         categories: [...data.categories],
         purposes: [...data.purposes],
+        withdrawals: [],
+        recordedByAgencyId: data.recordedByAgencyId,
         expiresAt: data.expiresAt,
         grantedAt: data.grantedAt,
         withdrawn: false,
@@ -265,12 +361,7 @@ export function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
       // On a whole withdrawal the scope is kept as it last was, to show what ended.
       const next: GrantState = data.whole
         ? { ...grant, withdrawn: true }
-        : {
-            ...grant,
-            agencyIds: without(grant.agencyIds, data.agencyIds),
-            categories: without(grant.categories, data.categories),
-            purposes: without(grant.purposes, data.purposes),
-          };
+        : { ...grant, withdrawals: [...grant.withdrawals, withdrawalOf(data)] };
       return { ...recorded, consents: { ...recorded.consents, [data.consentId]: next } };
     }
     case 'ConsentRefused':
@@ -288,6 +379,7 @@ export function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
             purposes: [...data.purposes],
             ...(data.expiresAt !== undefined ? { expiresAt: data.expiresAt } : {}),
             recordedAt: data.recordedAt,
+            recordedByAgencyId: data.recordedByAgencyId,
           },
         },
       };
@@ -466,9 +558,63 @@ function withdrawnValues<T extends string>(
   return [...new Set(values)];
 }
 
-/** `removed` holds distinct values of `granted`, so equal length means nothing is left. */
-function removesAll(removed: readonly string[] | undefined, granted: readonly string[]): boolean {
-  return removed !== undefined && removed.length === granted.length;
+function withdrawalOf(lists: Withdrawal): Withdrawal {
+  return {
+    ...(lists.agencyIds ? { agencyIds: [...lists.agencyIds] } : {}),
+    ...(lists.categories ? { categories: [...lists.categories] } : {}),
+    ...(lists.purposes ? { purposes: [...lists.purposes] } : {}),
+  };
+}
+
+/** How many (agency, category, purpose) triples a grant still holds: at most 50 × 7 × 5. */
+function countHeld(grant: GrantState): number {
+  let held = 0;
+  for (const agencyId of grant.agencyIds)
+    for (const category of grant.categories)
+      for (const purpose of grant.purposes) if (grantHolds(grant, agencyId, category, purpose)) held++;
+  return held;
+}
+
+/** The kind of each named agency, in order; an agency the registry does not know is refused. */
+function requireKnownAgencies(
+  agencyIds: readonly string[],
+  agencyKinds: RecordContext['agencyKinds'] | undefined,
+): AgencyKind[] {
+  const known = typeof agencyKinds === 'object' && agencyKinds !== null ? agencyKinds : {};
+  return agencyIds.map((agencyId, i) => {
+    const kind = ownEntry(known, agencyId);
+    if (typeof kind !== 'string')
+      throw ruleBroken('AGENCY.UNKNOWN', `No agency is registered with id "${agencyId}".`, `agencyIds[${i}]`);
+    return kind;
+  });
+}
+
+/**
+ * Rule 7: no agency widens its own access by a record it alone makes. A record may name the agency
+ * that makes it only for what that agency already holds through others' records, for at least as
+ * long; coverage never counts a record for its own recorder anyway.
+ */
+function requireNoSelfWidening(
+  state: ConsentState,
+  actor: Actor,
+  agencyIds: readonly string[],
+  categories: readonly DataCategory[],
+  purposes: readonly Purpose[],
+  now: string,
+  until: number,
+): void {
+  const self = agencyIds.indexOf(actor.agencyId);
+  if (self < 0) return;
+  for (const category of categories)
+    for (const purpose of purposes) {
+      const held = coveredUntil(state, { agencyId: actor.agencyId, category, purpose, at: now });
+      if (held === undefined || held < until)
+        throw ruleBroken(
+          'CONSENT.SELF_GRANT',
+          'A record cannot give your own agency access it does not already hold: another agency in contact with the person must record it.',
+          `agencyIds[${self}]`,
+        );
+    }
 }
 
 // Array.isArray narrows to any[]; this keeps the element type.
@@ -483,8 +629,4 @@ function listed<T>(values: readonly T[] | undefined): readonly T[] | undefined {
 function present(value: string | undefined): string | undefined {
   const trimmed = typeof value === 'string' ? value.trim() : '';
   return trimmed === '' ? undefined : trimmed;
-}
-
-function without<T>(values: readonly T[], removed: readonly T[] | undefined): readonly T[] {
-  return removed ? values.filter((value) => !removed.includes(value)) : values;
 }

@@ -1,6 +1,7 @@
 export * from './commands';
 export * from './events';
-export type { BasisState, ConsentState, GrantState } from './state';
+export type { BasisState, ConsentState, GrantState, Withdrawal } from './state';
+export { grantHolds } from './state';
 export {
   consentDecider,
   decide,
@@ -8,8 +9,10 @@ export {
   initialState,
   MAX_AGENCIES_PER_GRANT,
   MIN_JUSTIFICATION_LENGTH,
+  NO_CONTACT_KINDS,
+  SENSITIVE_CATEGORIES,
 } from './decider';
-export { consentCovers, coveredCategories } from './coverage';
+export { consentCovers, coveredCategories, coveredUntil } from './coverage';
 export type { CategoriesQuery, Coverage, CoverageQuery, CoveredCategory } from './coverage';
 
 /** One stream per case holds its consents, refusals and lawful bases. */

@@ -36,11 +36,19 @@ export function referralNotFound(): ProblemException {
   });
 }
 
-/** Decided on the case directory once it has applied everything stored before the command. */
-export function casePartyCheck(store: EventStore, readModel: ReadModel): PartyCheck {
+/**
+ * Decided on the case directory once it has applied everything stored before the command. `member`
+ * narrows who counts (e.g. a competent authority seized of the case); whoever fails it gets the
+ * non-party answer.
+ */
+export function casePartyCheck(
+  store: EventStore,
+  readModel: ReadModel,
+  member: (readModel: ReadModel, caseId: string, agencyId: string) => Promise<boolean> = isParty,
+): PartyCheck {
   return async (caseId, actor) => {
     await awaitReadModel(store, readModel);
-    if (!(await isParty(readModel, caseId, actor.agencyId))) throw caseNotFound();
+    if (!(await member(readModel, caseId, actor.agencyId))) throw caseNotFound();
   };
 }
 

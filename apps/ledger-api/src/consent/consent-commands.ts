@@ -1,5 +1,6 @@
 import { consentDecider, consentStream, type ConsentCommand } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
+import { ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import { CaseRecords } from '../cases/case-records';
@@ -15,14 +16,38 @@ function plain<T extends object>(dto: T): T {
   return JSON.parse(JSON.stringify(dto)) as T; // class instances and undefined keys out: events hold plain JSON
 }
 
+/** Whether an agency is in direct contact with the person of a case (rule 7). */
+export type ContactCheck = (caseId: string, agencyId: string) => Promise<boolean>;
+
 /** Consent commands, shared by the HTTP API and the CLI's demo. */
 export class ConsentCommands {
   private readonly run;
   private readonly records: CaseRecords;
 
-  constructor(store: EventStore, partyCheck?: PartyCheck) {
+  constructor(
+    store: EventStore,
+    partyCheck?: PartyCheck,
+    /** Absent for the operator's console, which acts for no agency and is not checked. */
+    private readonly contact?: ContactCheck,
+  ) {
     this.run = deciderRunner(store, consentDecider);
     this.records = new CaseRecords(store, partyCheck);
+  }
+
+  /** The registered kind of each named agency; an unknown one is a 422 naming its position. */
+  private async agencyKinds(agencyIds: readonly string[], field: string) {
+    const kinds: Record<string, AgencyKind> = {};
+    for (const [i, agencyId] of agencyIds.entries()) {
+      const kind = await this.records.agencyKind(agencyId);
+      if (kind === undefined)
+        throw ruleBroken(
+          'AGENCY.UNKNOWN',
+          `No agency is registered with id "${agencyId}".`,
+          `${field}[${i}]`,
+        );
+      kinds[agencyId] = kind;
+    }
+    return kinds;
   }
 
   async grant(
@@ -37,10 +62,19 @@ export class ConsentCommands {
       context,
       async () => {
         const identification = await this.records.reportedCase(caseId, context.actor);
-        await this.records.requireAgencies(input.agencyIds, 'agencyIds');
+        const agencyKinds = await this.agencyKinds(input.agencyIds, 'agencyIds');
+        const recorderInContact =
+          !this.contact || !context.actor || (await this.contact(caseId, context.actor.agencyId));
         return {
           type: 'GrantConsent',
-          data: { caseId, consentId, subjectIsMinor: identification.minor, ...plain(input) },
+          data: {
+            caseId,
+            consentId,
+            subjectIsMinor: identification.minor,
+            recorderInContact,
+            agencyKinds,
+            ...plain(input),
+          },
           metadata: metadataOf(context),
         };
       },
@@ -68,6 +102,7 @@ export class ConsentCommands {
   refuse(caseId: string, input: RefuseConsentDto, context: CommandContext): Promise<CommandResult> {
     return this.onCase(caseId, context, async () => {
       await this.records.reportedCase(caseId, context.actor);
+      if (input.agencyIds) await this.records.requireAgencies(input.agencyIds, 'agencyIds');
       return { type: 'RefuseConsent', data: { caseId, ...plain(input) }, metadata: metadataOf(context) };
     });
   }
@@ -84,10 +119,10 @@ export class ConsentCommands {
       context,
       async () => {
         await this.records.reportedCase(caseId, context.actor);
-        await this.records.requireAgencies(input.agencyIds, 'agencyIds');
+        const agencyKinds = await this.agencyKinds(input.agencyIds, 'agencyIds');
         return {
           type: 'RecordLawfulBasis',
-          data: { caseId, lawfulBasisId, ...plain(input) },
+          data: { caseId, lawfulBasisId, agencyKinds, ...plain(input) },
           metadata: metadataOf(context),
         };
       },

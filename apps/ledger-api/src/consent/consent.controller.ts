@@ -22,7 +22,7 @@ export class ConsentController {
   @Post('consents')
   @ApiOperation({
     summary:
-      'Record informed consent: to which agencies, which data categories, which purposes, until when, how captured.',
+      'Record informed consent: to which agencies, which data categories, which purposes, until when, how captured. Only by an agency in direct contact with the person; it never covers the recording agency itself.',
   })
   grant(
     @Param('caseId', IdPipe) caseId: string,
@@ -36,7 +36,7 @@ export class ConsentController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Withdraw a consent, whole (empty body) or in part (agencies, categories or purposes). Effective on the next read.',
+      'Withdraw a consent, whole (empty body) or in part: exactly the (agency, category, purpose) triples matching every list given. Effective on the next read.',
   })
   withdraw(
     @Param('caseId', IdPipe) caseId: string,
@@ -61,7 +61,8 @@ export class ConsentController {
 
   @Post('lawful-bases')
   @ApiOperation({
-    summary: 'Record a lawful basis other than consent (always justified, always visible to oversight).',
+    summary:
+      'Record a lawful basis other than consent (always justified, always visible to oversight; never for the recording agency itself, never special categories abroad).',
   })
   lawfulBasis(
     @Param('caseId', IdPipe) caseId: string,

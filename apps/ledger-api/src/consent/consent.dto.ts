@@ -95,11 +95,13 @@ export class WithdrawConsentDto {
   @ApiPropertyOptional({
     type: String,
     isArray: true,
-    description: 'Withdraw for these agencies only. With no list at all, the whole consent is withdrawn.',
+    description:
+      'With no list at all, the whole consent is withdrawn. Otherwise exactly the (agency, category, purpose) triples matching every list given leave it; a list left out matches all its values.',
   })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
+  @ArrayMaxSize(50)
   @ArrayUnique()
   @Matches(ID_PATTERN, { each: true, message: `agencyIds ${ID_MESSAGE}` })
   agencyIds?: string[];

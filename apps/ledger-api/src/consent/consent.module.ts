@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
+import { inContact } from '../cases/case-relations';
 import { READ_MODEL } from '../projections/projections.module';
 import { CONSENT_COMMANDS, ConsentController } from './consent.controller';
 import { ConsentCommands } from './consent-commands';
@@ -13,7 +14,9 @@ import { ConsentCommands } from './consent-commands';
       provide: CONSENT_COMMANDS,
       inject: [EVENT_STORE, READ_MODEL],
       useFactory: (store: EventStore, readModel: ReadModel) =>
-        new ConsentCommands(store, casePartyCheck(store, readModel)),
+        new ConsentCommands(store, casePartyCheck(store, readModel), (caseId, agencyId) =>
+          inContact(readModel, caseId, agencyId),
+        ),
     },
   ],
 })

@@ -8,7 +8,7 @@ import {
   type IdentificationState,
   type ReconsiderationReason,
 } from '@nrm/identification';
-import { conflict, type Actor } from '@nrm/shared-kernel';
+import { conflict } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import {
@@ -27,11 +27,13 @@ export class IdentificationCommands {
 
   constructor(
     store: EventStore,
-    private readonly policy: IdentificationPolicy,
+    policy: IdentificationPolicy,
     /** Absent for the operator's console. */
     private readonly partyCheck?: PartyCheck,
     /** Seals identity data; without it, a report that carries identity data is refused. */
     private readonly keys?: SubjectKeyStore,
+    /** Whether the acting authority is seized of the case; absent for the operator's console. */
+    private readonly seizedCheck?: PartyCheck,
   ) {
     this.run = deciderRunner(store, identificationDecider(policy));
   }
@@ -114,12 +116,12 @@ export class IdentificationCommands {
   }
 
   /**
-   * Commands on an existing case. The party check comes first, before the
-   * stream is read: an agency with no part in the case gets the answer of a case
-   * nobody reported, whatever the case's stage. Deciding grounds is also open to
-   * a decision-maker of a competent authority (the decider checks kind and
-   * role), which may meet a case first when asked to decide; any other agency
-   * must be party to the case.
+   * Commands on an existing case: a case nobody reported is a 404, not a rule
+   * violation. Assessing needs the agency to be party to the case. Deciding grounds
+   * (and reconsidering) is for a competent authority (the decider checks its kind and
+   * role) seized of the case: the case was referred to it, or it reported it. Any other
+   * agency gets the non-party answer, so that posting a decision never makes an agency
+   * party to a case it had no part in, nor tells it the case exists.
    */
   private async onCase(
     caseId: string,
@@ -127,15 +129,11 @@ export class IdentificationCommands {
     command: IdentificationCommand,
   ): Promise<CommandResult> {
     const actor = context.actor;
-    if (this.partyCheck && actor && !(command.type !== 'AssessIndicators' && this.competent(actor)))
-      await this.partyCheck(caseId, actor);
+    const check = command.type === 'AssessIndicators' ? this.partyCheck : this.seizedCheck;
+    if (actor && check) await check(caseId, actor);
     return this.run(identificationStream(caseId), context, (state: IdentificationState) => {
       if (state.status === 'none') throw caseNotFound();
       return command;
     });
-  }
-
-  private competent(actor: Actor): boolean {
-    return this.policy.competentKinds.includes(actor.agencyKind) && actor.roles.includes('decision-maker');
   }
 }

@@ -47,7 +47,7 @@ export class IdentificationController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Decide reasonable grounds (decision-maker of a competent agency). Positive entitles to a reflection period.',
+      'Decide reasonable grounds (decision-maker of a competent agency seized of the case: referred to it, or its own report). Positive entitles to a reflection period.',
   })
   reasonableGrounds(
     @Param('caseId', IdPipe) caseId: string,
@@ -61,7 +61,7 @@ export class IdentificationController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Decide conclusive grounds, after positive reasonable grounds (decision-maker of a competent agency).',
+      'Decide conclusive grounds, after positive reasonable grounds (decision-maker of a competent agency seized of the case: referred to it, or its own report).',
   })
   conclusiveGrounds(
     @Param('caseId', IdPipe) caseId: string,
@@ -73,7 +73,10 @@ export class IdentificationController {
 
   @Post(':caseId/reconsiderations')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Reconsider a negative decision (decision-maker of a competent agency).' })
+  @ApiOperation({
+    summary:
+      'Reconsider a negative decision (decision-maker of a competent agency seized of the case: referred to it, or its own report).',
+  })
   reconsider(
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: ReconsiderIdentificationDto,

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
+import { isSeized } from '../cases/case-relations';
 import { READ_MODEL } from '../projections/projections.module';
 import type { LedgerConfig } from '../config/config';
 import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
@@ -25,6 +26,7 @@ export class IdentificationModule {
               { competentKinds: config.COMPETENT_AGENCY_KINDS },
               casePartyCheck(store, readModel),
               keys,
+              casePartyCheck(store, readModel, isSeized),
             ),
         },
       ],

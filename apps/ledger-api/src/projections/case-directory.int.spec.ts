@@ -1,6 +1,7 @@
 import { SqliteEventStore } from '@nrm/event-store';
 import { caseDirectory, Projector, type ReadModelStore } from '@nrm/projections';
 import { READ_MODEL_BACKENDS } from '../../../../libs/projections/test/read-model-backends';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,59 @@ describe.each(READ_MODEL_BACKENDS)('case directory projection on the demo scenar
       await live.close();
       await liveAt.dispose();
       await freshAt.dispose();
+      await rowAt.dispose();
+      await store.close();
+    }
+  });
+
+  it('never makes an agency party by a grounds decision alone, live, rebuilt, row by row', async () => {
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
+    const liveAt = backend.location();
+    const rowAt = backend.location();
+    const live = new Projector({ store, readModels: liveAt.open(), projections: [caseDirectory] });
+    const rowByRow = new Projector({
+      store,
+      readModels: rowAt.open(),
+      projections: [{ ...caseDirectory, applyBatch: undefined }],
+    });
+    try {
+      const demo = await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+      // A decision recorded without the API's seizure check (the console, or before the rule).
+      const at = new Date().toISOString();
+      await store.append(
+        `identification-${demo.caseId}`,
+        [
+          {
+            id: randomUUID(),
+            type: 'ConclusiveGroundsDecided',
+            schemaVersion: 1,
+            data: {
+              caseId: demo.caseId,
+              outcome: 'negative',
+              decidedByAgencyId: 'police-elsewhere',
+              decidedAt: at,
+            },
+            metadata: { correlationId: randomUUID(), agencyId: 'police-elsewhere', occurredAt: at },
+          },
+        ],
+        { expectedRevision: 'stream-exists' },
+      );
+      await live.start();
+      expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+      await rowByRow.rebuild('case-directory');
+      for (const projector of [live, rowByRow]) {
+        const { parties } = await snapshot(projector);
+        const agencies = (parties as Array<{ agency_id: string; relation: string }>).map(
+          (p) => `${p.agency_id}:${p.relation}`,
+        );
+        expect(agencies.filter((p) => p.startsWith('police-elsewhere'))).toEqual([]);
+        // An authority that is party (the police, referred the case) is named as decision-maker.
+        expect(agencies).toContain('police-west:decision-maker');
+      }
+    } finally {
+      await rowByRow.close();
+      await live.close();
+      await liveAt.dispose();
       await rowAt.dispose();
       await store.close();
     }

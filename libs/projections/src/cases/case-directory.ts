@@ -172,7 +172,8 @@ export const CASE_DIRECTORY_EVENT_TYPES = [
  */
 export const caseDirectory: Projection = {
   name: 'case-directory',
-  version: 2,
+  // 3: a grounds decision no longer makes its decision-maker party to the case.
+  version: 3,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
@@ -241,7 +242,7 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
         doc.identification.exploitationForms = [...event.data.exploitationForms];
       });
     case 'ReasonableGroundsDecided':
-      await w.party(event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+      await w.alsoAs(event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
       return await w.updateCase(event.data.caseId, (doc) => {
         doc.identification.status = `reasonable-grounds-${event.data.outcome}`;
         doc.identification.reasonableGrounds = {
@@ -251,7 +252,7 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
         };
       });
     case 'ConclusiveGroundsDecided':
-      await w.party(event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
+      await w.alsoAs(event.data.caseId, event.data.decidedByAgencyId, 'decision-maker', at);
       return await w.updateCase(event.data.caseId, (doc) => {
         doc.identification.status = `conclusive-grounds-${event.data.outcome}`;
         doc.identification.conclusiveGrounds = {
@@ -350,6 +351,27 @@ interface DirectoryWriter {
   putReferral(doc: ReferralDoc): Promise<void>;
   updateReferral(referralId: string, change: (doc: ReferralDoc) => void): Promise<void>;
   party(caseId: string, agencyId: string, relation: CaseRelation, since: string): Promise<void>;
+  /**
+   * Adds a relation only for an agency already party to the case: a grounds decision names its
+   * decision-maker, but never makes an agency party by itself (rule 7).
+   */
+  alsoAs(caseId: string, agencyId: string, relation: CaseRelation, since: string): Promise<void>;
+}
+
+const CASE_RELATIONS: readonly CaseRelation[] = [
+  'reporter',
+  'referral-sender',
+  'referral-receiver',
+  'support-provider',
+  'decision-maker',
+];
+
+async function storedParty(tx: SqlRunner, caseId: string, agencyId: string): Promise<boolean> {
+  const row = await tx.get(
+    'SELECT 1 AS party FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1',
+    [caseId, agencyId],
+  );
+  return row !== undefined;
 }
 
 const UPSERT_CASE = `INSERT INTO case_docs (case_id, subject_id, doc, reported_at) VALUES (?, ?, ?, ?)
@@ -413,6 +435,10 @@ function directWriter(tx: SqlRunner): DirectoryWriter {
     },
     party: async (caseId, agencyId, relation, since) =>
       void (await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since])),
+    async alsoAs(caseId, agencyId, relation, since) {
+      if (await storedParty(tx, caseId, agencyId))
+        await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since]);
+    },
   };
 }
 
@@ -438,6 +464,14 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
     let doc = referrals.get(referralId);
     if (doc === undefined) referrals.set(referralId, (doc = (await loadReferral(tx, referralId)) ?? null));
     return doc;
+  };
+  const partyKey = (caseId: string, agencyId: string, relation: CaseRelation) =>
+    `${agencyId}\u0000${caseId}\u0000${relation}`;
+  const party = (caseId: string, agencyId: string, relation: CaseRelation, since: string) => {
+    // The first time in the batch wins, as ON CONFLICT DO NOTHING does row by row.
+    const key = partyKey(caseId, agencyId, relation);
+    if (!parties.has(key)) parties.set(key, [caseId, agencyId, relation, since]);
+    return Promise.resolve();
   };
   return {
     async casesOfSubject(subjectId) {
@@ -467,11 +501,11 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
       change(doc);
       dirtyReferrals.add(referralId);
     },
-    party(caseId, agencyId, relation, since) {
-      // The first time in the batch wins, as ON CONFLICT DO NOTHING does row by row.
-      const key = `${agencyId}\u0000${caseId}\u0000${relation}`;
-      if (!parties.has(key)) parties.set(key, [caseId, agencyId, relation, since]);
-      return Promise.resolve();
+    party,
+    async alsoAs(caseId, agencyId, relation, since) {
+      const inBatch = CASE_RELATIONS.some((r) => parties.has(partyKey(caseId, agencyId, r)));
+      if (inBatch || (await storedParty(tx, caseId, agencyId)))
+        await party(caseId, agencyId, relation, since);
     },
     async flush() {
       for (const id of dirtyCases) await writeCase(tx, cases.get(id)!);
