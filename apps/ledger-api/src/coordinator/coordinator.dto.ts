@@ -2,7 +2,6 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
-import { DEFAULT_MIN_CELL, MIN_CELL_RANGE } from './cell-suppression';
 import { REFERRAL_STATUSES, type ReferralStatus } from './handoff-board';
 
 export class PeriodQueryDto {
@@ -68,12 +67,18 @@ export class HandoffBoardQueryDto extends PeriodQueryDto {
 /** The first instant of a calendar month, in UTC. */
 const MONTH_START = /^\d{4}-(0[1-9]|1[0-2])-01T00:00(:00(\.0{1,9})?)?Z$/;
 const monthMessage = (field: string) =>
-  `${field} must be the start of a month in UTC, e.g. 2026-01-01T00:00:00Z: statistics come by whole months, so that overlapping periods cannot be subtracted to reveal a suppressed cell`;
+  `${field} must be the start of a month in UTC, e.g. 2026-01-01T00:00:00Z: statistics are published by calendar month only`;
 
+/**
+ * Which rows of the statistics grid to show. There is deliberately no `k`: the
+ * smallest published cell is the installation's `STATS_MIN_CELL`, because answers
+ * at two values of k could be combined to recover a cell that one of them hides.
+ */
 export class StatisticsQueryDto {
   @ApiPropertyOptional({
     example: '2026-01-01T00:00:00Z',
-    description: 'Start of the period (inclusive): the first instant of a month, UTC.',
+    description:
+      'First month of the period (inclusive): the first instant of a month, UTC. Default: twelve months before `to`.',
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
@@ -82,24 +87,11 @@ export class StatisticsQueryDto {
 
   @ApiPropertyOptional({
     example: '2026-07-01T00:00:00Z',
-    description: 'End of the period (exclusive): the first instant of a month, UTC.',
+    description:
+      'End of the period (exclusive): the first instant of a month, UTC, no later than the start of the current month (only completed months are published). Default: the start of the current month. At most 120 months after `from`.',
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   @Matches(MONTH_START, { message: monthMessage('to') })
   to?: string;
-
-  @ApiPropertyOptional({
-    minimum: MIN_CELL_RANGE.min,
-    maximum: MIN_CELL_RANGE.max,
-    default: DEFAULT_MIN_CELL,
-    description:
-      'Smallest count published: cells with fewer cases are reported as { suppressed: true }. At least the installation’s STATS_MIN_CELL (default 5).',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(MIN_CELL_RANGE.min)
-  @Max(MIN_CELL_RANGE.max)
-  k?: number;
 }
