@@ -92,6 +92,12 @@ export class StatisticsAttacker {
     }
   }
 
+  /** A figure known from elsewhere (e.g. a month's number of cases published by another body). */
+  know(month: string, value: number): void {
+    this.months.add(month);
+    this.see(figure(month, 'cases'), { count: value });
+  }
+
   private see(f: Figure, cell: StatisticCell): void {
     this.figures.set(f.label, f);
     if ('count' in cell) {

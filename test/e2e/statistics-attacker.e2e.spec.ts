@@ -131,6 +131,7 @@ describe('statistics attacker: no suppressed figure can be derived from all the 
 
   it('enumerates every answer the API gives and determines no suppressed figure', async () => {
     const attacker = new StatisticsAttacker();
+    const informed = new StatisticsAttacker(); // who also knows each month's number of cases from elsewhere
     const bounds = periodBounds();
     let refused = 0;
     for (const from of bounds)
@@ -144,6 +145,7 @@ describe('statistics attacker: no suppressed figure can be derived from all the 
         expect(answer.status).toBe(200);
         expect(answer.body.k).toBe(K);
         attacker.observe(answer.body.months);
+        informed.observe(answer.body.months);
       }
     // The levers the API refuses: a k of one's own, a period that is not whole months, the month under way.
     const thisMonth = `${new Date().toISOString().slice(0, 7)}-01T00:00:00Z`;
@@ -180,6 +182,20 @@ describe('statistics attacker: no suppressed figure can be derived from all the 
     expect(provenNonEmpty).toEqual([]);
     expect(small.length).toBeGreaterThan(0);
     expect(attack.suppressed.length).toBeGreaterThan(small.length);
+
+    // Someone who also knows every month's number of cases from another source learns only what that
+    // source says: that a month without cases has nothing in any cell. No month with a case gives way.
+    for (const month of ['2025-09', '2025-10', '2025-11', '2025-12'])
+      informed.know(month, DOMAIN.filter((c) => c.at.startsWith(month)).length);
+    const informedAttack = await informed.attack(FORM_SETS);
+    // The totals themselves are known, not derived: left out.
+    const derived = informedAttack.determined.filter((b) => !b.label.endsWith(' cases'));
+    const months = new Set(derived.map((b) => b.label.split(' ')[0]));
+    console.log(
+      `statistics attacker with monthly totals from elsewhere: suppressed cells ${informedAttack.suppressed.length}, ` +
+        `determined ${derived.length} (months ${[...months].join(', ') || 'none'}, all of 0 cases)`,
+    );
+    for (const month of months) expect(truth(`${month!} cases`)).toBe(0);
   });
 
   it('shows a zero cell and a small cell alike, with every column in every month', async () => {

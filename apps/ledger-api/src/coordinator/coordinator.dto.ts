@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
@@ -94,4 +94,78 @@ export class StatisticsQueryDto {
   @IsISO8601({ strict: true, strictSeparator: true })
   @Matches(MONTH_START, { message: monthMessage('to') })
   to?: string;
+}
+
+/** A published count. */
+export class PublishedCellDto {
+  @ApiProperty({ minimum: 0, example: 12, description: 'Cases counted in the cell: at least k.' })
+  count!: number;
+}
+
+/** A withheld count: it looks the same whether the cell is empty, small, or hidden to protect another. */
+export class SuppressedCellDto {
+  @ApiProperty({ enum: [true] })
+  suppressed!: true;
+}
+
+const CELL = {
+  oneOf: [{ $ref: getSchemaPath(PublishedCellDto) }, { $ref: getSchemaPath(SuppressedCellDto) }],
+};
+const CELLS = (columns: string) => ({
+  type: 'object' as const,
+  additionalProperties: CELL,
+  description: `One cell per column, in a fixed order, listed whether or not it holds cases: ${columns}.`,
+});
+
+export class StatisticsMonthDto {
+  @ApiProperty({ example: '2026-03', description: 'The calendar month (UTC) of the reports, YYYY-MM.' })
+  month!: string;
+
+  @ApiProperty({ ...CELL, description: 'Cases reported in the month.' })
+  cases!: PublishedCellDto | SuppressedCellDto;
+
+  @ApiProperty(
+    CELLS('the regions of STATS_REGIONS, then `other` (every other region); they add up to `cases`'),
+  )
+  byRegion!: Record<string, PublishedCellDto | SuppressedCellDto>;
+
+  @ApiProperty(CELLS('every agency kind, then `unknown`; they add up to `cases`'))
+  byReportingAgencyKind!: Record<string, PublishedCellDto | SuppressedCellDto>;
+
+  @ApiProperty(
+    CELLS(
+      'every exploitation form, then `unknown` (no form recorded); a case suspected of several forms counts under each',
+    ),
+  )
+  byExploitationForm!: Record<string, PublishedCellDto | SuppressedCellDto>;
+}
+
+export class StatisticsPeriodDto {
+  @ApiProperty({ example: '2025-03-01T00:00:00.000Z', description: 'First month (inclusive).' })
+  from!: string;
+
+  @ApiProperty({
+    example: '2026-03-01T00:00:00.000Z',
+    description: 'End (exclusive): at most the current month.',
+  })
+  to!: string;
+}
+
+export class StatisticsDto {
+  @ApiProperty({
+    example: 5,
+    description:
+      'The smallest count published: the installation’s STATS_MIN_CELL. Not a request parameter, so that answers at two values of k cannot be combined.',
+  })
+  k!: number;
+
+  @ApiProperty({ type: StatisticsPeriodDto })
+  period!: StatisticsPeriodDto;
+
+  @ApiProperty({
+    type: [StatisticsMonthDto],
+    description:
+      'One row per month of the period, oldest first. A month’s row is the same in every period that contains it, and no figure spans months, so no answers can be subtracted from each other. In each table of a month, cells under k (0 included) are suppressed, and so are the smallest published ones until the suppressed cells of the table are at least two that hold cases and hold k or more together (or all of the table): the month’s number of cases minus the published cells then leaves every suppressed cell anywhere from 0 to k or more.',
+  })
+  months!: StatisticsMonthDto[];
 }
