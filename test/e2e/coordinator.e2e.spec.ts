@@ -394,6 +394,7 @@ describe('the national coordinator’s views (e2e)', () => {
       ['/coordinator/statistics?to=2026-12-02T00:00:00Z', 'to'],
       ['/coordinator/statistics?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'to'],
       ['/coordinator/statistics?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+      ['/coordinator/statistics?from=0000-01-01T00:00:00Z', 'from'],
       ['/coordinator/statistics?to=2999-01-01T00:00:00Z', 'to'],
     ];
     for (const [path, field] of cases) {

@@ -207,7 +207,11 @@ function statisticsPeriod(query: PeriodQuery, now: string): { from: string; to: 
         ? `from must be earlier than ${to}: only completed months are published.`
         : 'to must be later than from: the period is [from, to).',
     );
-  if (monthsBetween(from, to).length > MAX_STATISTICS_MONTHS)
+  const monthIndex = (instant: string) => {
+    const at = new Date(instant);
+    return at.getUTCFullYear() * 12 + at.getUTCMonth();
+  };
+  if (monthIndex(to) - monthIndex(from) > MAX_STATISTICS_MONTHS)
     throw invalid('from', `the period may span at most ${MAX_STATISTICS_MONTHS} months.`);
   return { from, to };
 }
