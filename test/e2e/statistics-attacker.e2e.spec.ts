@@ -93,6 +93,7 @@ function periodBounds(): Array<string | undefined> {
 describe('statistics attacker: no suppressed figure can be derived from all the answers', () => {
   let ledger: Ledger;
   let coordinator: Principal;
+  const caseIds: string[] = [];
 
   beforeAll(async () => {
     ledger = await Ledger.boot({ STATS_MIN_CELL: String(K), STATS_REGIONS: REGIONS.join(',') });
@@ -102,6 +103,7 @@ describe('statistics attacker: no suppressed figure can be derived from all the 
     // Reports of the past, as the decider records them (the API stamps a report with the present instant).
     for (const c of DOMAIN) {
       const caseId = randomUUID();
+      caseIds.push(caseId);
       await ledger.store.append(
         `identification-${caseId}`,
         [
@@ -220,5 +222,36 @@ describe('statistics attacker: no suppressed figure can be derived from all the 
     expect(sep!.cases).toEqual({ count: 18 });
     expect(sep!.byRegion['NL-ZH']).toEqual({ count: 11 });
     expect(dec!.cases).toEqual({ count: 11 });
+  });
+
+  it('keeps a completed month as it was when a case of it is reassessed later', async () => {
+    const path = '/coordinator/statistics?from=2025-12-01T00:00:00Z&to=2026-01-01T00:00:00Z';
+    const before = await coordinator.get<Answer>(path);
+    // The lone forced-begging case of December is reassessed as labour, months later.
+    const lone = caseIds[DOMAIN.findIndex((c) => c.forms.includes('forced-begging'))]!;
+    await ledger.store.append(
+      `identification-${lone}`,
+      [
+        {
+          id: randomUUID(),
+          type: 'IndicatorsAssessed',
+          schemaVersion: 1,
+          data: {
+            caseId: lone,
+            outcome: 'indicators-present',
+            indicatorsConfirmed: ['debt-bondage'],
+            exploitationForms: ['labour'],
+            assessedByAgencyId: 'ngo-sa',
+            assessedAt: new Date().toISOString(),
+          },
+          metadata: { correlationId: 'statistics-attacker', occurredAt: new Date().toISOString() },
+        },
+      ],
+      { expectedRevision: 'stream-exists' },
+    );
+    const after = await coordinator.get<Answer>(path);
+    expect(after.status).toBe(200);
+    // Otherwise the two reads would differ by exactly that case: forms as reported are counted.
+    expect(after.body).toEqual(before.body);
   });
 });

@@ -1,13 +1,17 @@
 import { AGENCY_KINDS, EXPLOITATION_FORMS } from '@nrm/shared-kernel';
-import type { CaseDoc } from '@nrm/projections';
 import { suppressCell, suppressTable, type StatisticCell } from './cell-suppression';
 
-/** What the statistics count of a case: codes and a month, nothing that names anyone. */
-export type CaseFacts = Pick<CaseDoc, 'reportedAt' | 'region' | 'reportedByAgencyId'> & {
+/** What the statistics count of a case, as reported: codes and a month, nothing that names anyone. */
+export interface CaseFacts {
+  /** YYYY-MM of the report, in UTC. */
+  readonly month: string;
+  readonly region: string;
+  /** The kind of the reporting agency. */
+  readonly agencyKind: string;
   readonly exploitationForms: readonly string[];
-};
+}
 
-/** Where a case without a code of its own is counted (no form recorded, an unregistered agency). */
+/** Where a case without a code of its own is counted (no form recorded, an agency kind not in the vocabulary). */
 export const UNKNOWN = 'unknown';
 /** Where a case of a region that is not one of the published regions (`STATS_REGIONS`) is counted. */
 export const OTHER_REGION = 'other';
@@ -47,10 +51,6 @@ export interface MonthStatistics {
   readonly byExploitationForm: Record<string, StatisticCell>;
 }
 
-export function monthOf(reportedAt: string): string {
-  return new Date(reportedAt).toISOString().slice(0, 7);
-}
-
 function table(columns: readonly string[], counts: Map<string, number>, k: number) {
   return suppressTable(
     columns.map((column) => [column, counts.get(column) ?? 0] as const),
@@ -72,7 +72,6 @@ function add(map: Map<string, number>, key: string): void {
 export function monthStatistics(
   month: string,
   cases: readonly CaseFacts[],
-  agencyKind: (agencyId: string) => string | undefined,
   columns: StatisticsColumns,
   k: number,
 ): MonthStatistics {
@@ -84,8 +83,7 @@ export function monthStatistics(
   const forms = new Map<string, number>();
   for (const c of cases) {
     add(regions, regionColumns.has(c.region) ? c.region : OTHER_REGION);
-    const kind = agencyKind(c.reportedByAgencyId);
-    add(kinds, kind !== undefined && kindColumns.has(kind) ? kind : UNKNOWN);
+    add(kinds, kindColumns.has(c.agencyKind) ? c.agencyKind : UNKNOWN);
     const distinct = new Set(c.exploitationForms.filter((f) => formColumns.has(f) && f !== UNKNOWN));
     if (distinct.size === 0) add(forms, UNKNOWN);
     for (const form of distinct) add(forms, form);
@@ -103,13 +101,12 @@ export function monthStatistics(
 export function caseStatistics(
   cases: Iterable<CaseFacts>,
   months: readonly string[],
-  agencyKind: (agencyId: string) => string | undefined,
   columns: StatisticsColumns,
   k: number,
 ): MonthStatistics[] {
   const byMonth = new Map<string, CaseFacts[]>(months.map((m) => [m, []]));
-  for (const c of cases) byMonth.get(monthOf(c.reportedAt))?.push(c);
-  return months.map((m) => monthStatistics(m, byMonth.get(m)!, agencyKind, columns, k));
+  for (const c of cases) byMonth.get(c.month)?.push(c);
+  return months.map((m) => monthStatistics(m, byMonth.get(m)!, columns, k));
 }
 
 /** The months from `from` up to `to` (exclusive), both the first instant of a month in UTC, as YYYY-MM. */

@@ -1,12 +1,11 @@
 import type { EventStore } from '@nrm/event-store';
-import type { CaseDoc, ReferralDoc } from '@nrm/projections';
+import type { CaseFactsRow, ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import {
   caseStatistics,
-  monthOf,
   monthsBetween,
   type CaseFacts,
   type MonthStatistics,
@@ -105,15 +104,8 @@ export class CoordinatorViews {
     const { from, to } = statisticsPeriod(query, request.now);
     const months = monthsBetween(from, to);
     await awaitReadModel(this.store, this.readModel);
-    const kinds = new Map(
-      (
-        await this.readModel.store.all<{ agencyId: string; kind: string }>(
-          'SELECT agency_id AS "agencyId", kind FROM coordinator_agency_kinds',
-        )
-      ).map((row) => [row.agencyId, row.kind]),
-    );
-    const facts = await this.caseFacts(new Set(months));
-    const rows = caseStatistics(facts, months, (agencyId) => kinds.get(agencyId), columns, k);
+    const facts = await this.caseFacts(months[0]!, months.at(-1)!);
+    const rows = caseStatistics(facts, months, columns, k);
     await this.audit.accessed(request, { view: 'statistics', categories: [] });
     return { k, period: { from, to }, months: rows };
   }
@@ -150,21 +142,19 @@ export class CoordinatorViews {
     return fold.referrals();
   }
 
-  /** Only the fields the statistics count, of the cases reported in `months`: the subject id never leaves the database. */
-  private async caseFacts(months: ReadonlySet<string>): Promise<CaseFacts[]> {
-    const docs = await this.readModel.store.all<{ doc: string }>('SELECT doc FROM case_docs');
-    const out: CaseFacts[] = [];
-    for (const { doc } of docs) {
-      const d = JSON.parse(doc) as CaseDoc;
-      if (!months.has(monthOf(d.reportedAt))) continue;
-      out.push({
-        reportedAt: d.reportedAt,
-        region: d.region,
-        reportedByAgencyId: d.reportedByAgencyId,
-        exploitationForms: [...d.identification.exploitationForms],
-      });
-    }
-    return out;
+  /** The facts of the cases reported from month `first` to `last` (YYYY-MM), as reported: no case or subject id. */
+  private async caseFacts(first: string, last: string): Promise<CaseFacts[]> {
+    const rows = await this.readModel.store.all<CaseFactsRow>(
+      `SELECT month, region, agency_kind AS "agencyKind", forms FROM coordinator_case_facts
+       WHERE month >= ? AND month <= ?`,
+      [first, last],
+    );
+    return rows.map((row) => ({
+      month: row.month,
+      region: row.region,
+      agencyKind: row.agencyKind,
+      exploitationForms: JSON.parse(row.forms) as string[],
+    }));
   }
 }
 
