@@ -1,9 +1,6 @@
 /** A published count, or the mark of one withheld because publishing it could point at a handful of people. */
 export type StatisticCell = { readonly count: number } | { readonly suppressed: true };
 
-export const DEFAULT_MIN_CELL = 5;
-export const MIN_CELL_RANGE = { min: 2, max: 100 } as const;
-
 const SUPPRESSED: StatisticCell = Object.freeze({ suppressed: true });
 
 /**

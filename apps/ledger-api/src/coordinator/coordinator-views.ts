@@ -172,7 +172,7 @@ function periodOf(query: PeriodQuery): Period {
 }
 
 /** The longest period one answer covers, in months. */
-export const MAX_STATISTICS_MONTHS = 120;
+const MAX_STATISTICS_MONTHS = 120;
 
 /**
  * The statistics period: whole months (the DTO checks that `from` and `to` start one),
