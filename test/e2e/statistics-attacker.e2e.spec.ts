@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MonthStatistics } from '../../apps/ledger-api/src/coordinator/case-statistics';
+import { PostgresReadModelStore } from '@nrm/projections';
+import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
 import { StatisticsAttacker } from '../statistics-attacker';
 import { Ledger, type Principal } from './harness';
 
@@ -90,168 +92,196 @@ function periodBounds(): Array<string | undefined> {
   return out;
 }
 
-describe('statistics attacker: no suppressed figure can be derived from all the answers', () => {
-  let ledger: Ledger;
-  let coordinator: Principal;
-  const caseIds: string[] = [];
+const BACKENDS = [
+  { name: 'sqlite', env: {} as Record<string, string> },
+  {
+    name: 'postgres',
+    env: {
+      READ_MODEL_STORE: 'postgres',
+      READ_MODEL_URL: TEST_POSTGRES_URL,
+      READ_MODEL_SCHEMA: `e2e_stats_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+    } as Record<string, string>,
+  },
+];
 
-  beforeAll(async () => {
-    ledger = await Ledger.boot({ STATS_MIN_CELL: String(K), STATS_REGIONS: REGIONS.join(',') });
-    coordinator = await ledger.principal('national-coordinator', ['coordinator'], 'nrc');
-    for (const [agencyId, kind] of Object.entries(AGENCIES))
-      await ledger.principal(kind, ['caseworker'], `${agencyId}-sa`);
-    // Reports of the past, as the decider records them (the API stamps a report with the present instant).
-    for (const c of DOMAIN) {
-      const caseId = randomUUID();
-      caseIds.push(caseId);
+describe.each(BACKENDS)(
+  'statistics attacker ($name read models): no suppressed figure can be derived',
+  (backend) => {
+    let ledger: Ledger;
+    let coordinator: Principal;
+    const caseIds: string[] = [];
+
+    beforeAll(async () => {
+      ledger = await Ledger.boot({
+        ...backend.env,
+        STATS_MIN_CELL: String(K),
+        STATS_REGIONS: REGIONS.join(','),
+      });
+      coordinator = await ledger.principal('national-coordinator', ['coordinator'], 'nrc');
+      for (const [agencyId, kind] of Object.entries(AGENCIES))
+        await ledger.principal(kind, ['caseworker'], `${agencyId}-sa`);
+      // Reports of the past, as the decider records them (the API stamps a report with the present instant).
+      for (const c of DOMAIN) {
+        const caseId = randomUUID();
+        caseIds.push(caseId);
+        await ledger.store.append(
+          `identification-${caseId}`,
+          [
+            {
+              id: randomUUID(),
+              type: 'PotentialVictimReported',
+              schemaVersion: 1,
+              data: {
+                caseId,
+                subjectId: randomUUID(),
+                reportedByAgencyId: `${c.agency}-sa`,
+                reportedByAgencyKind: AGENCIES[c.agency],
+                indicators: ['debt-bondage'],
+                exploitationForms: [...c.forms],
+                minor: false,
+                region: c.region,
+                reportedAt: c.at,
+              },
+              metadata: { correlationId: 'statistics-attacker', occurredAt: c.at },
+            },
+          ],
+          { expectedRevision: 'no-stream' },
+        );
+      }
+    });
+    afterAll(async () => {
+      await ledger.close();
+      if (backend.env.READ_MODEL_SCHEMA === undefined) return;
+      const store = new PostgresReadModelStore({
+        connectionString: TEST_POSTGRES_URL,
+        schema: backend.env.READ_MODEL_SCHEMA,
+      });
+      await store.dropSchema();
+      await store.close();
+    });
+
+    it('enumerates every answer the API gives and determines no suppressed figure', async () => {
+      const attacker = new StatisticsAttacker();
+      const informed = new StatisticsAttacker(); // who also knows each month's number of cases from elsewhere
+      const bounds = periodBounds();
+      let refused = 0;
+      for (const from of bounds)
+        for (const to of bounds) {
+          const query = [from && `from=${from}`, to && `to=${to}`].filter(Boolean).join('&');
+          const answer = await coordinator.get<Answer>(`/coordinator/statistics${query ? `?${query}` : ''}`);
+          if (answer.status === 400) {
+            refused += 1;
+            continue;
+          }
+          expect(answer.status).toBe(200);
+          expect(answer.body.k).toBe(K);
+          attacker.observe(answer.body.months);
+          informed.observe(answer.body.months);
+        }
+      // The levers the API refuses: a k of one's own, a period that is not whole months, the month under way.
+      const thisMonth = `${new Date().toISOString().slice(0, 7)}-01T00:00:00Z`;
+      for (const path of [
+        '/coordinator/statistics?k=2',
+        '/coordinator/statistics?k=50',
+        '/coordinator/statistics?from=2025-09-15T00:00:00Z',
+        '/coordinator/statistics?to=2025-12-31T00:00:00Z',
+        `/coordinator/statistics?from=${thisMonth}`,
+      ]) {
+        const answer = await coordinator.get<Answer>(path);
+        expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+        refused += 1;
+      }
+
+      const attack = await attacker.attack(FORM_SETS);
+      for (const b of attack.suppressed) {
+        const value = truth(b.label);
+        // The attacker's model is sound: the truth lies within what it proved.
+        expect({ label: b.label, inBounds: b.min <= value && value <= b.max }).toEqual({
+          label: b.label,
+          inBounds: true,
+        });
+      }
+      const provenNonEmpty = attack.suppressed.filter((b) => b.min > 0);
+      const small = attack.suppressed.filter((b) => truth(b.label) > 0);
+      console.log(
+        `statistics attacker (${backend.name}): answers ${attacker.answers}, refused ${refused}, published figures ${attack.published}, ` +
+          `suppressed cells ${attack.suppressed.length} (${small.length} of them non-empty), determined ${attack.determined.length}, ` +
+          `proven non-empty ${provenNonEmpty.length}`,
+      );
+      expect(attack.determined).toEqual([]);
+      // Not even "there is at least one case here" can be proved of a suppressed cell: a zero looks like a small count.
+      expect(provenNonEmpty).toEqual([]);
+      expect(small.length).toBeGreaterThan(0);
+      expect(attack.suppressed.length).toBeGreaterThan(small.length);
+
+      // Someone who also knows every month's number of cases from another source learns only what that
+      // source says: that a month without cases has nothing in any cell. No month with a case gives way.
+      for (const month of ['2025-09', '2025-10', '2025-11', '2025-12'])
+        informed.know(month, DOMAIN.filter((c) => c.at.startsWith(month)).length);
+      const informedAttack = await informed.attack(FORM_SETS);
+      // The totals themselves are known, not derived: left out.
+      const derived = informedAttack.determined.filter((b) => !b.label.endsWith(' cases'));
+      const months = new Set(derived.map((b) => b.label.split(' ')[0]));
+      console.log(
+        `statistics attacker (${backend.name}) with monthly totals from elsewhere: suppressed cells ${informedAttack.suppressed.length}, ` +
+          `determined ${derived.length} (months ${[...months].join(', ') || 'none'}, all of 0 cases)`,
+      );
+      for (const month of months) expect(truth(`${month!} cases`)).toBe(0);
+    });
+
+    it('shows a zero cell and a small cell alike, with every column in every month', async () => {
+      const answer = await coordinator.get<Answer>(
+        '/coordinator/statistics?from=2025-09-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+      );
+      expect(answer.status).toBe(200);
+      const [sep, oct, nov, dec] = answer.body.months;
+      expect(answer.body.months.map((m) => m.month)).toEqual(['2025-09', '2025-10', '2025-11', '2025-12']);
+      for (const row of answer.body.months) {
+        expect(Object.keys(row.byRegion)).toEqual(['NL-ZH', 'NL-NH', 'other']);
+        expect(Object.keys(row.byReportingAgencyKind)).toEqual(Object.keys(sep!.byReportingAgencyKind));
+        expect(Object.keys(row.byExploitationForm)).toEqual(Object.keys(sep!.byExploitationForm));
+      }
+      // October holds 2 cases and November none: both months read the same, every figure suppressed.
+      expect(JSON.stringify({ ...oct, month: '' })).toBe(JSON.stringify({ ...nov, month: '' }));
+      expect(oct!.cases).toEqual({ suppressed: true });
+      // December: NL-GR's lone case (under other) and the empty organ-removal cell look alike.
+      expect(dec!.byRegion.other).toEqual({ suppressed: true });
+      expect(dec!.byExploitationForm['organ-removal']).toEqual(dec!.byExploitationForm['forced-begging']);
+      // What is published is exact.
+      expect(sep!.cases).toEqual({ count: 18 });
+      expect(sep!.byRegion['NL-ZH']).toEqual({ count: 11 });
+      expect(dec!.cases).toEqual({ count: 11 });
+    });
+
+    it('keeps a completed month as it was when a case of it is reassessed later', async () => {
+      const path = '/coordinator/statistics?from=2025-12-01T00:00:00Z&to=2026-01-01T00:00:00Z';
+      const before = await coordinator.get<Answer>(path);
+      // The lone forced-begging case of December is reassessed as labour, months later.
+      const lone = caseIds[DOMAIN.findIndex((c) => c.forms.includes('forced-begging'))]!;
       await ledger.store.append(
-        `identification-${caseId}`,
+        `identification-${lone}`,
         [
           {
             id: randomUUID(),
-            type: 'PotentialVictimReported',
+            type: 'IndicatorsAssessed',
             schemaVersion: 1,
             data: {
-              caseId,
-              subjectId: randomUUID(),
-              reportedByAgencyId: `${c.agency}-sa`,
-              reportedByAgencyKind: AGENCIES[c.agency],
-              indicators: ['debt-bondage'],
-              exploitationForms: [...c.forms],
-              minor: false,
-              region: c.region,
-              reportedAt: c.at,
+              caseId: lone,
+              outcome: 'indicators-present',
+              indicatorsConfirmed: ['debt-bondage'],
+              exploitationForms: ['labour'],
+              assessedByAgencyId: 'ngo-sa',
+              assessedAt: new Date().toISOString(),
             },
-            metadata: { correlationId: 'statistics-attacker', occurredAt: c.at },
+            metadata: { correlationId: 'statistics-attacker', occurredAt: new Date().toISOString() },
           },
         ],
-        { expectedRevision: 'no-stream' },
+        { expectedRevision: 'stream-exists' },
       );
-    }
-  });
-  afterAll(() => ledger.close());
-
-  it('enumerates every answer the API gives and determines no suppressed figure', async () => {
-    const attacker = new StatisticsAttacker();
-    const informed = new StatisticsAttacker(); // who also knows each month's number of cases from elsewhere
-    const bounds = periodBounds();
-    let refused = 0;
-    for (const from of bounds)
-      for (const to of bounds) {
-        const query = [from && `from=${from}`, to && `to=${to}`].filter(Boolean).join('&');
-        const answer = await coordinator.get<Answer>(`/coordinator/statistics${query ? `?${query}` : ''}`);
-        if (answer.status === 400) {
-          refused += 1;
-          continue;
-        }
-        expect(answer.status).toBe(200);
-        expect(answer.body.k).toBe(K);
-        attacker.observe(answer.body.months);
-        informed.observe(answer.body.months);
-      }
-    // The levers the API refuses: a k of one's own, a period that is not whole months, the month under way.
-    const thisMonth = `${new Date().toISOString().slice(0, 7)}-01T00:00:00Z`;
-    for (const path of [
-      '/coordinator/statistics?k=2',
-      '/coordinator/statistics?k=50',
-      '/coordinator/statistics?from=2025-09-15T00:00:00Z',
-      '/coordinator/statistics?to=2025-12-31T00:00:00Z',
-      `/coordinator/statistics?from=${thisMonth}`,
-    ]) {
-      const answer = await coordinator.get<Answer>(path);
-      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
-      refused += 1;
-    }
-
-    const attack = await attacker.attack(FORM_SETS);
-    for (const b of attack.suppressed) {
-      const value = truth(b.label);
-      // The attacker's model is sound: the truth lies within what it proved.
-      expect({ label: b.label, inBounds: b.min <= value && value <= b.max }).toEqual({
-        label: b.label,
-        inBounds: true,
-      });
-    }
-    const provenNonEmpty = attack.suppressed.filter((b) => b.min > 0);
-    const small = attack.suppressed.filter((b) => truth(b.label) > 0);
-    console.log(
-      `statistics attacker: answers ${attacker.answers}, refused ${refused}, published figures ${attack.published}, ` +
-        `suppressed cells ${attack.suppressed.length} (${small.length} of them non-empty), determined ${attack.determined.length}, ` +
-        `proven non-empty ${provenNonEmpty.length}`,
-    );
-    expect(attack.determined).toEqual([]);
-    // Not even "there is at least one case here" can be proved of a suppressed cell: a zero looks like a small count.
-    expect(provenNonEmpty).toEqual([]);
-    expect(small.length).toBeGreaterThan(0);
-    expect(attack.suppressed.length).toBeGreaterThan(small.length);
-
-    // Someone who also knows every month's number of cases from another source learns only what that
-    // source says: that a month without cases has nothing in any cell. No month with a case gives way.
-    for (const month of ['2025-09', '2025-10', '2025-11', '2025-12'])
-      informed.know(month, DOMAIN.filter((c) => c.at.startsWith(month)).length);
-    const informedAttack = await informed.attack(FORM_SETS);
-    // The totals themselves are known, not derived: left out.
-    const derived = informedAttack.determined.filter((b) => !b.label.endsWith(' cases'));
-    const months = new Set(derived.map((b) => b.label.split(' ')[0]));
-    console.log(
-      `statistics attacker with monthly totals from elsewhere: suppressed cells ${informedAttack.suppressed.length}, ` +
-        `determined ${derived.length} (months ${[...months].join(', ') || 'none'}, all of 0 cases)`,
-    );
-    for (const month of months) expect(truth(`${month!} cases`)).toBe(0);
-  });
-
-  it('shows a zero cell and a small cell alike, with every column in every month', async () => {
-    const answer = await coordinator.get<Answer>(
-      '/coordinator/statistics?from=2025-09-01T00:00:00Z&to=2026-01-01T00:00:00Z',
-    );
-    expect(answer.status).toBe(200);
-    const [sep, oct, nov, dec] = answer.body.months;
-    expect(answer.body.months.map((m) => m.month)).toEqual(['2025-09', '2025-10', '2025-11', '2025-12']);
-    for (const row of answer.body.months) {
-      expect(Object.keys(row.byRegion)).toEqual(['NL-ZH', 'NL-NH', 'other']);
-      expect(Object.keys(row.byReportingAgencyKind)).toEqual(Object.keys(sep!.byReportingAgencyKind));
-      expect(Object.keys(row.byExploitationForm)).toEqual(Object.keys(sep!.byExploitationForm));
-    }
-    // October holds 2 cases and November none: both months read the same, every figure suppressed.
-    expect(JSON.stringify({ ...oct, month: '' })).toBe(JSON.stringify({ ...nov, month: '' }));
-    expect(oct!.cases).toEqual({ suppressed: true });
-    // December: NL-GR's lone case (under other) and the empty organ-removal cell look alike.
-    expect(dec!.byRegion.other).toEqual({ suppressed: true });
-    expect(dec!.byExploitationForm['organ-removal']).toEqual(dec!.byExploitationForm['forced-begging']);
-    // What is published is exact.
-    expect(sep!.cases).toEqual({ count: 18 });
-    expect(sep!.byRegion['NL-ZH']).toEqual({ count: 11 });
-    expect(dec!.cases).toEqual({ count: 11 });
-  });
-
-  it('keeps a completed month as it was when a case of it is reassessed later', async () => {
-    const path = '/coordinator/statistics?from=2025-12-01T00:00:00Z&to=2026-01-01T00:00:00Z';
-    const before = await coordinator.get<Answer>(path);
-    // The lone forced-begging case of December is reassessed as labour, months later.
-    const lone = caseIds[DOMAIN.findIndex((c) => c.forms.includes('forced-begging'))]!;
-    await ledger.store.append(
-      `identification-${lone}`,
-      [
-        {
-          id: randomUUID(),
-          type: 'IndicatorsAssessed',
-          schemaVersion: 1,
-          data: {
-            caseId: lone,
-            outcome: 'indicators-present',
-            indicatorsConfirmed: ['debt-bondage'],
-            exploitationForms: ['labour'],
-            assessedByAgencyId: 'ngo-sa',
-            assessedAt: new Date().toISOString(),
-          },
-          metadata: { correlationId: 'statistics-attacker', occurredAt: new Date().toISOString() },
-        },
-      ],
-      { expectedRevision: 'stream-exists' },
-    );
-    const after = await coordinator.get<Answer>(path);
-    expect(after.status).toBe(200);
-    // Otherwise the two reads would differ by exactly that case: forms as reported are counted.
-    expect(after.body).toEqual(before.body);
-  });
-});
+      const after = await coordinator.get<Answer>(path);
+      expect(after.status).toBe(200);
+      // Otherwise the two reads would differ by exactly that case: forms as reported are counted.
+      expect(after.body).toEqual(before.body);
+    });
+  },
+);
