@@ -55,7 +55,10 @@ export class CoordinatorController {
       'Reported cases per completed calendar month (UTC): one row per month of the period, each with the number of cases and the cases by region, reporting agency kind and exploitation form. Every column is listed, zeros too; a cell under the installation’s STATS_MIN_CELL (k) is { suppressed: true }, and so are further cells where a margin would give it away. A row is the same in whatever period it is asked, and nothing is summed across months, so no answers can be subtracted. No identity data. Audited.',
   })
   @ApiExtraModels(PublishedCellDto, SuppressedCellDto)
-  @ApiOkResponse({ type: StatisticsDto })
+  @ApiOkResponse({
+    type: StatisticsDto,
+    description: 'The rows of the statistics grid for the months of the period.',
+  })
   @ApiBadRequestResponse({
     description:
       'REQUEST.INVALID naming the field: `from`/`to` not the start of a month, `to` after the start of the current month or not after `from`, more than 120 months, or any other parameter (`k` included).',
