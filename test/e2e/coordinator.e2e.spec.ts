@@ -40,10 +40,14 @@ interface Board {
 type Cell = { count: number } | { suppressed: true };
 interface Statistics {
   k: number;
-  byExploitationForm: Record<string, Cell>;
-  byReportingAgencyKind: Record<string, Cell>;
-  byRegion: Record<string, Cell>;
-  byMonth: Record<string, Cell>;
+  period: { from: string; to: string };
+  months: Array<{
+    month: string;
+    cases: Cell;
+    byExploitationForm: Record<string, Cell>;
+    byReportingAgencyKind: Record<string, Cell>;
+    byRegion: Record<string, Cell>;
+  }>;
   code?: string;
   field?: string;
 }
@@ -224,7 +228,7 @@ describe('the national coordinator’s views (e2e)', () => {
 
   it('carries no case id, no subject id and no identity data anywhere in its answers', async () => {
     const board = await coordinator.get('/coordinator/handoff-board');
-    const stats = await coordinator.get('/coordinator/statistics?k=2');
+    const stats = await coordinator.get('/coordinator/statistics');
     const asOf = await coordinator.get(
       `/coordinator/handoff-board?asOf=${encodeURIComponent(new Date().toISOString())}`,
     );
@@ -300,47 +304,28 @@ describe('the national coordinator’s views (e2e)', () => {
     expect(future.body.field).toBe('asOf');
   });
 
-  it('counts cases by form, agency kind, region and month, suppressing cells smaller than k', async () => {
-    const answer = await coordinator.get<Statistics>('/coordinator/statistics?k=5');
+  it('publishes completed months only: the cases reported this month are in no answer yet', async () => {
+    const answer = await coordinator.get<Statistics>('/coordinator/statistics');
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({
-      k: 5,
-      byExploitationForm: { labour: { count: 8 }, sexual: { count: 5 } },
-      // ngo (2) is too small; law-enforcement (5) is hidden too, or the total would give ngo away.
-      byReportingAgencyKind: {
-        health: { count: 6 },
-        'law-enforcement': { suppressed: true },
-        ngo: { suppressed: true },
-      },
-      byRegion: { 'NL-ZH': { count: 6 }, 'NL-NH': { suppressed: true }, 'NL-UT': { suppressed: true } },
-    });
-    expect(Object.values(answer.body.byMonth)).toEqual([{ count: 13 }]);
-    expect(JSON.stringify(answer.body)).not.toMatch(/"count":2\b|total/i);
+    const now = new Date();
+    const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const yearAgo = new Date(Date.UTC(now.getUTCFullYear() - 1, now.getUTCMonth(), 1));
+    expect(answer.body.k).toBe(2);
+    expect(answer.body.period).toEqual({ from: yearAgo.toISOString(), to: thisMonth.toISOString() });
+    expect(answer.body.months).toHaveLength(12);
+    expect(answer.body.months.at(-1)!.month).not.toBe(thisMonth.toISOString().slice(0, 7));
+    // The 13 cases of this month are nowhere: every figure of the twelve months before is an empty, suppressed one.
+    for (const row of answer.body.months) {
+      expect(row.cases).toEqual({ suppressed: true });
+      expect(Object.keys(row.byRegion)).toEqual(['other']);
+    }
+    expect(JSON.stringify(answer.body)).not.toContain('"count"');
 
-    const open = await coordinator.get<Statistics>('/coordinator/statistics?k=2');
-    expect(open.body.k).toBe(2);
-    expect(open.body.byRegion).toEqual({
-      'NL-NH': { count: 5 },
-      'NL-UT': { count: 2 },
-      'NL-ZH': { count: 6 },
-    });
-
-    const strict = await coordinator.get<Statistics>('/coordinator/statistics?k=7');
-    expect(strict.body.byExploitationForm).toEqual({
-      labour: { suppressed: true },
-      sexual: { suppressed: true },
-    });
-
-    const nextYear = new Date().getUTCFullYear() + 1;
-    const none = await coordinator.get<Statistics>(
-      `/coordinator/statistics?from=${nextYear}-01-01T00:00:00Z`,
+    const current = await coordinator.get<Statistics>(
+      `/coordinator/statistics?to=${new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString()}`,
     );
-    expect(none.body).toMatchObject({
-      byRegion: {},
-      byMonth: {},
-      byExploitationForm: {},
-      byReportingAgencyKind: {},
-    });
+    expect(current.status).toBe(400);
+    expect(current.body.field).toBe('to');
   });
 
   it('refuses everyone but a coordinator of the national coordinator, with one audited denial per request', async () => {
@@ -402,12 +387,15 @@ describe('the national coordinator’s views (e2e)', () => {
       ['/coordinator/handoff-board?cursor=not-a-cursor', 'cursor'],
       ['/coordinator/handoff-board?asOf=last-week', 'asOf'],
       ['/coordinator/handoff-board?subjectId=x', 'subjectId'],
-      ['/coordinator/statistics?k=1', 'k'],
+      ['/coordinator/statistics?k=5', 'k'],
       ['/coordinator/statistics?k=101', 'k'],
-      ['/coordinator/statistics?k=abc', 'k'],
       ['/coordinator/statistics?from=2026-13-01T00:00:00Z', 'from'],
       ['/coordinator/statistics?from=2026-11-30T16:39:10.881Z', 'from'],
       ['/coordinator/statistics?to=2026-12-02T00:00:00Z', 'to'],
+      ['/coordinator/statistics?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'to'],
+      ['/coordinator/statistics?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+      ['/coordinator/statistics?from=0000-01-01T00:00:00Z', 'from'],
+      ['/coordinator/statistics?to=2999-01-01T00:00:00Z', 'to'],
     ];
     for (const [path, field] of cases) {
       const answer = await coordinator.get<Board>(path);

@@ -65,11 +65,18 @@ export class LedgerConfig {
   })
   COMPETENT_AGENCY_KINDS: AgencyKind[] = ['law-enforcement', 'asylum-authority', 'national-coordinator'];
 
-  /** Smallest count the coordinator's statistics publish; a request may ask for more, never less. */
+  /** Smallest count the coordinator's statistics publish: the installation's, never a request's. */
   @IsInt({ message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
   @Min(2, { message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
   @Max(100, { message: 'STATS_MIN_CELL must be an integer from 2 to 100' })
   STATS_MIN_CELL = 5;
+
+  /** Region codes the coordinator's statistics publish as columns; cases of any other region count under `other`. */
+  @Matches(/^(?!other$)[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, {
+    each: true,
+    message: 'STATS_REGIONS must list region codes (letters, digits, ".", "_", ":", "-"), other than "other"',
+  })
+  STATS_REGIONS: string[] = [];
 
   /** Where read models live: a SQLite file under DATA_DIR (embedded default) or PostgreSQL (production). */
   @IsIn(['sqlite', 'postgres'], { message: "READ_MODEL_STORE must be 'sqlite' or 'postgres'" })
@@ -208,7 +215,7 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'AUTH_JWKS_TIMEOUT_MS',
   'AUTH_JWKS_COOLDOWN_MS',
 ]);
-const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS', 'AUDIT_WITNESS_KEYS']);
+const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS', 'AUDIT_WITNESS_KEYS', 'STATS_REGIONS']);
 
 /**
  * Reads the configuration from environment variables. Every wrong value is

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1048576,
       STATS_MIN_CELL: 5,
+      STATS_REGIONS: [],
       READ_MODEL_STORE: 'sqlite',
       READ_MODEL_URL: undefined,
       READ_MODEL_SCHEMA: 'nrm_read_models',
@@ -97,6 +98,8 @@ describe('loadConfig', () => {
     [{ BODY_LIMIT_BYTES: '10' }, 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216'],
     [{ COMPETENT_AGENCY_KINDS: 'police,ngo' }, 'COMPETENT_AGENCY_KINDS must list kinds among'],
     [{ COMPETENT_AGENCY_KINDS: ' , ' }, 'COMPETENT_AGENCY_KINDS must name at least one agency kind'],
+    [{ STATS_REGIONS: 'NL-ZH,other' }, 'STATS_REGIONS must list region codes'],
+    [{ STATS_REGIONS: 'NL-ZH,Zuid Holland' }, 'STATS_REGIONS must list region codes'],
     [
       {
         AUTH_JWKS_URL: 'not a url',
@@ -129,6 +132,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUDIT_WITNESS_KEYS: witness.replace('da77ade7', 'da77ade8') })).toThrow(
       /does not match/,
     );
+  });
+
+  it('takes the regions the statistics publish as a list', () => {
+    expect(loadConfig({ STATS_REGIONS: 'NL-ZH, NL-NH' }).STATS_REGIONS).toEqual(['NL-ZH', 'NL-NH']);
   });
 
   it('reports every wrong value at once', () => {

@@ -1,43 +1,60 @@
-/** A published count, or the mark of one withheld because it is too small to publish safely. */
+/** A published count, or the mark of one withheld because publishing it could point at a handful of people. */
 export type StatisticCell = { readonly count: number } | { readonly suppressed: true };
 
-export const DEFAULT_MIN_CELL = 5;
-export const MIN_CELL_RANGE = { min: 2, max: 100 } as const;
+const SUPPRESSED: StatisticCell = Object.freeze({ suppressed: true });
 
 /**
- * Suppresses the small cells of one dimension (e.g. cases by region), so that
- * no published figure points at a handful of people:
+ * Suppresses the cells of one table of one month (e.g. that month's cases by
+ * region), given in the table's fixed column order. Every column is a cell,
+ * zeros included, so that an empty category looks exactly like a small one.
  *
- * 1. primary: every cell counting fewer than `k` is published as `{ suppressed: true }`,
- *    never with its count;
- * 2. secondary: if that leaves exactly one suppressed cell beside published ones,
- *    the smallest published cell is suppressed too (ties: the first key in order).
- *    Otherwise the total, which other dimensions of the same cases reveal (cases by
- *    month and by region add up to the same number), minus the published cells
- *    would give the suppressed one away. With two or more suppressed cells only
- *    their sum can be recovered, and that sum is at least `k` whenever a
- *    published cell was added to it.
+ * 1. primary: every cell counting fewer than `k` cases (0 included) is suppressed;
+ * 2. complementary: while the suppressed cells hold fewer than two non-empty
+ *    cells, or fewer than `k` cases together, the smallest published cell is
+ *    suppressed too (ties: the first column).
  *
- * No totals are published next to the cells (see `caseStatistics`). Cells of 0
- * are left out: a category that does not occur is not listed.
- * Keys come back sorted, so equal inputs give byte-equal answers.
+ * The month's number of cases is the margin of the table (the region and agency
+ * kind cells add up to it, each form cell is at most it); assume anyone knows it.
+ * Then the suppressed cells' sum is all that subtraction gives, and that sum is
+ * at least `k` and spread over at least two cells that hold cases: each
+ * suppressed cell may be anything from 0 to that sum, so none is determined,
+ * and none can be shown to be empty or not. When the table has too few cases
+ * for that, every cell is suppressed.
  */
-export function suppressSmallCells(
-  counts: ReadonlyMap<string, number>,
+export function suppressTable(
+  cells: ReadonlyArray<readonly [column: string, count: number]>,
   k: number,
 ): Record<string, StatisticCell> {
   if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a whole number of at least 1');
-  const cells = [...counts].filter(([, count]) => count > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const suppressed = new Set(cells.filter(([, count]) => count < k).map(([key]) => key));
-  if (suppressed.size === 1 && cells.length > 1) {
-    let smallest: [string, number] | undefined;
-    for (const cell of cells) {
-      if (suppressed.has(cell[0])) continue;
-      if (smallest === undefined || cell[1] < smallest[1]) smallest = cell;
+  const suppressed = new Set<number>();
+  cells.forEach(([, count], i) => {
+    if (count < k) suppressed.add(i);
+  });
+  const exposed = (): boolean => {
+    if (suppressed.size === 0) return false;
+    let sum = 0;
+    let nonEmpty = 0;
+    for (const i of suppressed) {
+      sum += cells[i]![1];
+      if (cells[i]![1] > 0) nonEmpty += 1;
     }
-    if (smallest) suppressed.add(smallest[0]);
+    return nonEmpty < 2 || sum < k;
+  };
+  while (exposed() && suppressed.size < cells.length) {
+    let smallest = -1;
+    cells.forEach(([, count], i) => {
+      if (!suppressed.has(i) && (smallest < 0 || count < cells[smallest]![1])) smallest = i;
+    });
+    suppressed.add(smallest);
   }
   const out: Record<string, StatisticCell> = {};
-  for (const [key, count] of cells) out[key] = suppressed.has(key) ? { suppressed: true } : { count };
+  cells.forEach(([column, count], i) => {
+    out[column] = suppressed.has(i) ? SUPPRESSED : { count };
+  });
   return out;
+}
+
+/** A single figure (e.g. a month's number of cases): published at `k` or more, otherwise suppressed. */
+export function suppressCell(count: number, k: number): StatisticCell {
+  return count < k ? SUPPRESSED : { count };
 }

@@ -1,10 +1,16 @@
 import type { EventStore } from '@nrm/event-store';
-import type { CaseDoc, ReferralDoc } from '@nrm/projections';
+import type { CaseFactsRow, ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
-import { caseStatistics, type CaseFacts, type CaseStatistics } from './case-statistics';
+import {
+  caseStatistics,
+  monthsBetween,
+  type CaseFacts,
+  type MonthStatistics,
+  type StatisticsColumns,
+} from './case-statistics';
 import {
   decodeCursor,
   handoffBoard,
@@ -82,22 +88,26 @@ export class CoordinatorViews {
     return { period, ...(asOf !== undefined ? { asOf } : {}), ...board };
   }
 
+  /**
+   * Rows of the statistics grid, one per completed calendar month of the period:
+   * each row is the same whatever period it is asked in, and nothing is summed
+   * across months, so no two answers can be subtracted. The month under way is
+   * never published: its figures would change from one request to the next, and
+   * that difference would count the cases reported in between.
+   */
   async statistics(
     request: ReadRequest,
-    query: PeriodQuery & { readonly k: number },
-  ): Promise<CaseStatistics & { period: Period }> {
-    const period = periodOf(query);
+    query: PeriodQuery,
+    columns: StatisticsColumns,
+    k: number,
+  ): Promise<{ k: number; period: { from: string; to: string }; months: MonthStatistics[] }> {
+    const { from, to } = statisticsPeriod(query, request.now);
+    const months = monthsBetween(from, to);
     await awaitReadModel(this.store, this.readModel);
-    const kinds = new Map(
-      (
-        await this.readModel.store.all<{ agencyId: string; kind: string }>(
-          'SELECT agency_id AS "agencyId", kind FROM coordinator_agency_kinds',
-        )
-      ).map((row) => [row.agencyId, row.kind]),
-    );
-    const stats = caseStatistics(await this.caseFacts(period), (agencyId) => kinds.get(agencyId), query.k);
+    const facts = await this.caseFacts(months[0]!, months.at(-1)!);
+    const rows = caseStatistics(facts, months, columns, k);
     await this.audit.accessed(request, { view: 'statistics', categories: [] });
-    return { period, ...stats };
+    return { k, period: { from, to }, months: rows };
   }
 
   /** The live board's referrals: the case directory's documents, narrowed in SQL by what its columns hold. */
@@ -132,31 +142,19 @@ export class CoordinatorViews {
     return fold.referrals();
   }
 
-  /** Only the fields the statistics count: the subject id never leaves the database. */
-  private async caseFacts(period: Period): Promise<CaseFacts[]> {
-    const docs = await this.readModel.store.all<{ doc: string }>('SELECT doc FROM case_docs');
-    const rows = docs.map(({ doc }) => {
-      const d = JSON.parse(doc) as CaseDoc;
-      return {
-        reportedAt: d.reportedAt,
-        region: d.region,
-        reportedByAgencyId: d.reportedByAgencyId,
-        forms: d.identification.exploitationForms,
-      };
-    });
-    const from = period.from === null ? -Infinity : Date.parse(period.from);
-    const to = period.to === null ? Infinity : Date.parse(period.to);
-    return rows
-      .filter((row) => {
-        const at = Date.parse(row.reportedAt);
-        return at >= from && at < to;
-      })
-      .map((row) => ({
-        reportedAt: row.reportedAt,
-        region: row.region,
-        reportedByAgencyId: row.reportedByAgencyId,
-        exploitationForms: [...row.forms],
-      }));
+  /** The facts of the cases reported from month `first` to `last` (YYYY-MM), as reported: no case or subject id. */
+  private async caseFacts(first: string, last: string): Promise<CaseFacts[]> {
+    const rows = await this.readModel.store.all<CaseFactsRow>(
+      `SELECT month, region, agency_kind AS "agencyKind", forms FROM coordinator_case_facts
+       WHERE month >= ? AND month <= ?`,
+      [first, last],
+    );
+    return rows.map((row) => ({
+      month: row.month,
+      region: row.region,
+      agencyKind: row.agencyKind,
+      exploitationForms: JSON.parse(row.forms) as string[],
+    }));
   }
 }
 
@@ -170,6 +168,41 @@ function periodOf(query: PeriodQuery): Period {
   const to = query.to === undefined ? null : canonical(query.to);
   if (from !== null && to !== null && !(Date.parse(from) < Date.parse(to)))
     throw invalid('to', 'to must be later than from: the period is [from, to).');
+  return { from, to };
+}
+
+/** The longest period one answer covers, in months. */
+const MAX_STATISTICS_MONTHS = 120;
+
+/**
+ * The statistics period: whole months (the DTO checks that `from` and `to` start one),
+ * ending no later than the start of the month under way, by default the twelve
+ * completed months before it.
+ */
+function statisticsPeriod(query: PeriodQuery, now: string): { from: string; to: string } {
+  const current = new Date(`${now.slice(0, 7)}-01T00:00:00.000Z`);
+  const to = query.to === undefined ? current.toISOString() : canonical(query.to);
+  if (Date.parse(to) > current.getTime())
+    throw invalid(
+      'to',
+      `to must be no later than ${current.toISOString()}: only completed months are published, because the figures of a month under way change with every report.`,
+    );
+  const start = new Date(to);
+  start.setUTCMonth(start.getUTCMonth() - 12);
+  const from = query.from === undefined ? start.toISOString() : canonical(query.from);
+  if (!(Date.parse(from) < Date.parse(to)))
+    throw invalid(
+      query.to === undefined ? 'from' : 'to',
+      query.to === undefined
+        ? `from must be earlier than ${to}: only completed months are published.`
+        : 'to must be later than from: the period is [from, to).',
+    );
+  const monthIndex = (instant: string) => {
+    const at = new Date(instant);
+    return at.getUTCFullYear() * 12 + at.getUTCMonth();
+  };
+  if (monthIndex(to) - monthIndex(from) > MAX_STATISTICS_MONTHS)
+    throw invalid('from', `the period may span at most ${MAX_STATISTICS_MONTHS} months.`);
   return { from, to };
 }
 

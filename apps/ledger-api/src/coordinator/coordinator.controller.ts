@@ -1,13 +1,28 @@
 import { Controller, Get, Inject, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
-import { ProblemException } from '../http/problem';
+import type { StatisticsColumns } from './case-statistics';
 import { CoordinatorOnly, readRequestOf, ServesView } from './coordinator-only.guard';
 import { CoordinatorViews } from './coordinator-views';
-import { HandoffBoardQueryDto, StatisticsQueryDto } from './coordinator.dto';
+import {
+  HandoffBoardQueryDto,
+  PublishedCellDto,
+  StatisticsDto,
+  StatisticsQueryDto,
+  SuppressedCellDto,
+} from './coordinator.dto';
 
 export const COORDINATOR_VIEWS = Symbol('COORDINATOR_VIEWS');
 export const STATS_MIN_CELL = Symbol('STATS_MIN_CELL');
+export const STATS_COLUMNS = Symbol('STATS_COLUMNS');
 
 @ApiTags('coordinator')
 @ApiBearerAuth()
@@ -20,6 +35,7 @@ export class CoordinatorController {
   constructor(
     @Inject(COORDINATOR_VIEWS) private readonly views: CoordinatorViews,
     @Inject(STATS_MIN_CELL) private readonly minCell: number,
+    @Inject(STATS_COLUMNS) private readonly columns: StatisticsColumns,
   ) {}
 
   @Get('handoff-board')
@@ -36,19 +52,19 @@ export class CoordinatorController {
   @ServesView('statistics')
   @ApiOperation({
     summary:
-      'Reported cases by exploitation form, reporting agency kind, region and month (of the period), with every cell smaller than k suppressed. No identity data. Audited.',
+      'Reported cases per completed calendar month (UTC): one row per month of the period, each with the number of cases and the cases by region, reporting agency kind and exploitation form. Every column is listed, zeros too; a cell under the installation’s STATS_MIN_CELL (k) is { suppressed: true }, and so are further cells where a margin would give it away. A row is the same in whatever period it is asked, and nothing is summed across months, so no answers can be subtracted. No identity data. Audited.',
+  })
+  @ApiExtraModels(PublishedCellDto, SuppressedCellDto)
+  @ApiOkResponse({
+    type: StatisticsDto,
+    description: 'The rows of the statistics grid for the months of the period.',
+  })
+  @ApiBadRequestResponse({
+    description:
+      'REQUEST.INVALID naming the field: `from`/`to` not the start of a month, `to` after the start of the current month or not after `from`, more than 120 months, or any other parameter (`k` included).',
   })
   statistics(@Req() request: AuthenticatedRequest, @Query() query: StatisticsQueryDto) {
-    // The installation's minimum protects small cells; a request may be stricter, never looser.
-    if (query.k !== undefined && query.k < this.minCell) {
-      throw new ProblemException({
-        status: 400,
-        title: 'Invalid request',
-        code: 'REQUEST.INVALID',
-        field: 'k',
-        detail: `k must be at least ${this.minCell}, the smallest cell this installation publishes`,
-      });
-    }
-    return this.views.statistics(readRequestOf(request), { ...query, k: query.k ?? this.minCell });
+    // k is the installation's, never the request's: answers at two values of k could be combined.
+    return this.views.statistics(readRequestOf(request), query, this.columns, this.minCell);
   }
 }

@@ -6,7 +6,13 @@ import { AuditTrail } from '../access/audit-trail';
 import { READ_MODEL } from '../projections/projections.module';
 import { CoordinatorOnly, COORDINATOR_AUDIT } from './coordinator-only.guard';
 import { CoordinatorViews } from './coordinator-views';
-import { COORDINATOR_VIEWS, CoordinatorController, STATS_MIN_CELL } from './coordinator.controller';
+import { statisticsColumns } from './case-statistics';
+import {
+  COORDINATOR_VIEWS,
+  CoordinatorController,
+  STATS_COLUMNS,
+  STATS_MIN_CELL,
+} from './coordinator.controller';
 
 /** The national coordinator's views: the handoff board and statistics, without identity data. */
 @Module({})
@@ -17,6 +23,7 @@ export class CoordinatorModule {
       controllers: [CoordinatorController],
       providers: [
         { provide: STATS_MIN_CELL, useValue: config.STATS_MIN_CELL },
+        { provide: STATS_COLUMNS, useValue: statisticsColumns(config.STATS_REGIONS) },
         {
           provide: COORDINATOR_VIEWS,
           inject: [EVENT_STORE, READ_MODEL],

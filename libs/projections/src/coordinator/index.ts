@@ -1,7 +1,7 @@
 import type { Projection } from '../projection';
-import { coordinatorAgencyKinds } from './agency-kinds';
+import { coordinatorCaseFacts } from './case-facts';
 
-export { coordinatorAgencyKinds } from './agency-kinds';
+export { coordinatorCaseFacts, type CaseFactsRow } from './case-facts';
 
-/** The coordinator's projections; the handoff board and statistics otherwise read the case directory. */
-export const COORDINATOR_PROJECTIONS: readonly Projection[] = [coordinatorAgencyKinds];
+/** The coordinator's projections; the handoff board otherwise reads the case directory. */
+export const COORDINATOR_PROJECTIONS: readonly Projection[] = [coordinatorCaseFacts];
