@@ -8,3 +8,4 @@ export * from './audit-keys';
 export * from './merkle-log';
 export * from './export';
 export * from './verify-export';
+export * from './integrity';

@@ -588,6 +588,7 @@ class ExportCheck {
     const size = trusted.treeSize;
     if (size >= header.prefixSize && size <= header.toPosition) {
       if (hashToHex(this.tree!.root(size)) === trusted.rootHash) return;
+      if (this.late) this.reused(undefined);
       if (this.linked.has(size))
         this.fail(
           'inconsistent-checkpoint',
