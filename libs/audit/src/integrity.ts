@@ -233,7 +233,6 @@ export class IntegrityWatch {
 
   /** Compares one recorded position with the store now (before a proof is served); reports a divergence. */
   async checkPosition(position: number, by = 'proof'): Promise<IntegrityFinding | undefined> {
-    if (this.current) return this.current;
     const hint = await this.scan(position, position, 0);
     return hint ? this.report(hint, by) : undefined;
   }

@@ -1,5 +1,6 @@
 import {
   hashToHex,
+  type IntegrityWatch,
   MerkleRangeError,
   type AuditKeys,
   type MerkleLog,
@@ -41,6 +42,7 @@ export class AuditProofs {
   constructor(
     private readonly log: MerkleLog,
     private readonly keys: AuditKeys,
+    private readonly watch?: IntegrityWatch,
   ) {}
 
   publicKey(): PublicKeyDto {
@@ -72,7 +74,25 @@ export class AuditProofs {
     return { entries, ...(page.length > limit && last ? { next: { cursor: last.treeSize } } : {}) };
   }
 
-  inclusion(position: number, treeSize?: number): InclusionProofDto {
+  /**
+   * The proof for `position`, once the event the store holds there is checked
+   * against the leaf the log recorded: a proof is never served for a leaf the
+   * store no longer backs (503, and the finding stops appends).
+   */
+  async inclusion(position: number, treeSize?: number): Promise<InclusionProofDto> {
+    const answer = this.inclusionFromLog(position, treeSize);
+    const finding = await this.watch?.checkPosition(position);
+    if (finding)
+      throw new ProblemException({
+        status: 503,
+        title: 'The event store diverged from the audit log',
+        code: 'AUDIT.INTEGRITY_HALT',
+        detail: `Integrity finding ${finding.id}: ${finding.kind} at position ${finding.position}, detected ${finding.detectedAt}. Proofs are withheld until the event store is restored.`,
+      });
+    return answer;
+  }
+
+  private inclusionFromLog(position: number, treeSize?: number): InclusionProofDto {
     const latest = this.latestCheckpoint();
     const size = treeSize ?? latest.treeSize;
     if (size > latest.treeSize)
