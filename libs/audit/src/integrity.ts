@@ -280,6 +280,15 @@ export class IntegrityWatch {
             : `the event store ends at position ${head} but the audit log recorded ${size} events: the events after ${head} were deleted`,
       };
     }
+    // The store's own high-water mark above its head: positions handed out, then deleted (even
+    // when the log was rebuilt from what was left and agrees with it).
+    const handedOut = await this.store.positionsHandedOut?.();
+    if (handedOut !== undefined && handedOut > head)
+      return {
+        kind: 'truncated',
+        position: head + 1,
+        detail: `the event store handed out positions up to ${handedOut} but ends at ${head}: the events after ${head} were deleted`,
+      };
     return this.scan(size, size, 0);
   }
 
