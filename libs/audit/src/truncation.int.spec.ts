@@ -4,7 +4,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendInvented, scratch } from '../test/invented-events';
 import { AuditKeys } from './audit-keys';
-import type { SignedCheckpoint } from './checkpoint';
+import { signCheckpoint, type SignedCheckpoint } from './checkpoint';
 import { writeExport } from './export';
 import { IntegrityWatch, type IntegrityFinding, type IntegrityKind } from './integrity';
 import { MerkleLog } from './merkle-log';
@@ -297,6 +297,72 @@ describe('tamper battery: deletion, reuse, rollback and fork', () => {
         online: expect.stringMatching(new RegExp(`^(${c.online.join('|')}) at ${c.position}$`)),
       });
       expect(fault?.position).toBe(c.position);
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
+describe('bad trusted checkpoints and anchors', () => {
+  it('rejects malformed ones and ones from the future with the reason: never verified, never a crash', async () => {
+    const s = await scene();
+    const other = AuditKeys.generate();
+    try {
+      const store = openStore(s.dir);
+      const log = openLog(s.dir, store);
+      const lines: string[] = [];
+      await writeExport(store, log, { from: 1, to: TRUSTED }, { write: (line) => void lines.push(line) });
+      const text = lines.join('');
+      const future = { ...s.trusted, treeSize: TRUSTED + 50 };
+      const signedFuture = signCheckpoint(keys, {
+        treeSize: TRUSTED + 50,
+        rootHash: s.trusted.rootHash,
+        time: new Date().toISOString(),
+      });
+      const foreign = signCheckpoint(other, s.trusted);
+      const bad: [string, unknown, ExportFaultKind][] = [
+        ['null', null, 'malformed'],
+        ['a string', 'checkpoint', 'malformed'],
+        ['a negative size', { ...s.trusted, treeSize: -1 }, 'malformed'],
+        ['a fractional size', { ...s.trusted, treeSize: 1.5 }, 'malformed'],
+        ['a short root', { ...s.trusted, rootHash: 'abc' }, 'malformed'],
+        ['an extra field', { ...s.trusted, extra: 1 }, 'malformed'],
+        ['a size beyond the log, its signature unchanged', future, 'bad-signature'],
+        ['a size beyond the log, signed by another key', foreign, 'bad-signature'],
+        ['a size beyond the log, validly signed', signedFuture, 'rolled-back'],
+      ];
+      let rejected = 0;
+      for (const [, trusted, kind] of bad) {
+        const verdict = await verifyExport([text], {
+          trustedCheckpoint: trusted,
+          publicKey: keys.publicKeyPem(),
+        });
+        expect(verdict.ok).toBe(false);
+        if (!verdict.ok) {
+          expect(verdict.fault.kind).toBe(kind);
+          expect(verdict.fault.detail.length).toBeGreaterThan(10);
+          rejected++;
+        }
+      }
+      // The running ledger anchored on a checkpoint beyond its log: a finding, not a crash.
+      const watch = new IntegrityWatch({
+        log,
+        store,
+        filename: files(s.dir).audit,
+        anchor: signedFuture,
+        headCheckMs: 0,
+        rehashEventsPerSecond: 0,
+      });
+      expect(await watch.start()).toMatchObject({ kind: 'rolled-back', position: TRUSTED + 1 });
+      await watch.close();
+      // Proofs for sizes beyond the log are refused with the field named.
+      expect(() => log.inclusionProof(1, TRUSTED + 1)).toThrow(/beyond the log/);
+      expect(() => log.consistencyProof(10, TRUSTED + 1)).toThrow(/beyond the log/);
+      await log.close();
+      await store.close();
+      console.log(
+        `bad trusted checkpoints: ${bad.length} tried, ${rejected} rejected with a reason, 0 verified`,
+      );
     } finally {
       await s.dispose();
     }
