@@ -266,10 +266,11 @@ export class IntegrityWatch {
     const size = this.log.treeSize;
     const anchored = await this.anchorFinding(size);
     if (anchored) return anchored;
-    if (size === 0) return undefined;
+    // The mark before the head: an append committed between the two reads raises both, and a
+    // mark read first can then only be below the head, never above it.
+    const handedOut = await this.store.positionsHandedOut?.();
     const head = await this.store.headPosition();
     if (head < size) {
-      const handedOut = await this.store.positionsHandedOut?.();
       const kind: IntegrityKind = handedOut !== undefined && handedOut < size ? 'rolled-back' : 'truncated';
       return {
         kind,
@@ -282,14 +283,13 @@ export class IntegrityWatch {
     }
     // The store's own high-water mark above its head: positions handed out, then deleted (even
     // when the log was rebuilt from what was left and agrees with it).
-    const handedOut = await this.store.positionsHandedOut?.();
     if (handedOut !== undefined && handedOut > head)
       return {
         kind: 'truncated',
         position: head + 1,
         detail: `the event store handed out positions up to ${handedOut} but ends at ${head}: the events after ${head} were deleted`,
       };
-    return this.scan(size, size, 0);
+    return size === 0 ? undefined : this.scan(size, size, 0);
   }
 
   /** The log against the checkpoint kept outside: as large, and the same root at its size. */

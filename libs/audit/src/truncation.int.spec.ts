@@ -368,3 +368,48 @@ describe('bad trusted checkpoints and anchors', () => {
     }
   });
 });
+
+describe('the running log, each check on its own', () => {
+  it('a newly recorded leaf is compared with the store, with the one before it', async () => {
+    const s = await scene();
+    const store = openStore(s.dir);
+    const log = openLog(s.dir, store);
+    const watch = new IntegrityWatch({
+      log,
+      store,
+      filename: files(s.dir).audit,
+      headCheckMs: 0,
+      rehashEventsPerSecond: 0,
+    });
+    log.onAdded((first, last) => watch.recorded(first, last));
+    try {
+      expect(await watch.start()).toBeUndefined();
+      await log.start();
+      onStore(s.dir, 'DELETE FROM events WHERE position > 97');
+      await appendInvented(store, 2); // at 101 and 102: the store skips what it handed out
+      expect(await log.waitFor(TRUSTED + 2, 5000)).toBe(true);
+      for (let i = 0; i < 100 && !watch.finding(); i++) {
+        await pause(20);
+        await watch.settled();
+      }
+      expect(watch.finding()).toMatchObject({ kind: 'missing', position: 98, by: 'recorded' });
+      expect(log.health()).toMatchObject({ ok: false, state: 'failed', failure: { position: 98 } });
+      // The next start finds it kept, and still standing.
+      await watch.close();
+      const again = new IntegrityWatch({
+        log,
+        store,
+        filename: files(s.dir).audit,
+        headCheckMs: 0,
+        rehashEventsPerSecond: 0,
+      });
+      expect(await again.start()).toMatchObject({ kind: 'missing', position: 98 });
+      await again.close();
+    } finally {
+      await watch.close();
+      await log.close();
+      await store.close();
+      await s.dispose();
+    }
+  });
+});
