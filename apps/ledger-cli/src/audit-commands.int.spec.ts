@@ -1,7 +1,8 @@
 import { SqliteEventStore, type RecordedEvent } from '@nrm/event-store';
+import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendInvented } from '../../../libs/audit/test/invented-events';
@@ -110,6 +111,7 @@ describe('ledger export / verify / checkpoint / public-key', () => {
         file('trusted.json'),
         '--public-key',
         file('log.pub'),
+        '--range-only',
       ],
     );
     expect(verified.code).toBe(EXIT.ok);
@@ -118,7 +120,77 @@ describe('ledger export / verify / checkpoint / public-key', () => {
       fromPosition: 101,
       toPosition: 350,
       events: 250,
+      coversTrustedCheckpoint: false,
     });
+    // Without --range-only, a range that stops before the trusted tree size is not the whole trail.
+    const whole = await ledger(
+      'verify',
+      ...[
+        '--file',
+        file('range.ndjson'),
+        '--checkpoint',
+        file('trusted.json'),
+        '--public-key',
+        file('log.pub'),
+      ],
+    );
+    expect(whole.code).toBe(EXIT.fault);
+    expect(whole.out).toMatch(/^not verified: truncated in positions 351\.\.400/);
+  });
+
+  it('a deleted tail is a finding of export and verify, never a usage error or a false verified', async () => {
+    const checkpoint = await ledger('checkpoint');
+    writeFileSync(file('trusted.json'), checkpoint.out);
+    writeFileSync(file('log.pub'), (await ledger('public-key')).out);
+    const db = new Database(file('events.sqlite'));
+    db.exec('DROP TRIGGER events_are_immutable_delete');
+    db.prepare('DELETE FROM events WHERE position > 397').run();
+    db.close();
+    const exported = await ledger(
+      'export',
+      ...['--from', '1', '--to', '400', '--out', file('all.ndjson')],
+      ...['--purpose', 'integrity-check', '--reason', 'DPA-2026-0118'],
+    );
+    expect(exported.code).toBe(EXIT.fault);
+    expect(exported.err).toMatch(/^ledger: finding: truncated at position 398: /);
+    expect(JSON.parse(exported.out)).toMatchObject({
+      askedTo: 400,
+      recorded: false,
+      toPosition: 397,
+      findings: [{ kind: 'truncated', position: 398 }],
+    });
+    // Nothing was appended while the finding stands: no position was handed out again.
+    expect(await withStore((store) => store.headPosition())).toBe(397);
+    const verified = await ledger(
+      'verify',
+      ...[
+        '--file',
+        file('all.ndjson'),
+        '--checkpoint',
+        file('trusted.json'),
+        '--public-key',
+        file('log.pub'),
+      ],
+    );
+    expect(verified.code).toBe(EXIT.fault);
+    expect(verified.out).toMatch(/^not verified: truncated in positions 398\.\.400/);
+
+    // The log deleted too, and rebuilt from what is left: still truncated, not a fork.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file(`audit.sqlite${suffix}`), { force: true });
+    const rebuilt = await ledger(
+      'export',
+      ...['--from', '1', '--to', '397', '--out', file('rebuilt.ndjson')],
+      ...['--purpose', 'integrity-check', '--reason', 'DPA-2026-0119'],
+    );
+    // The store's high-water mark remembers 400: a finding, and no checkpoint is signed over it.
+    expect(rebuilt.code).toBe(EXIT.fault);
+    expect(JSON.parse(rebuilt.out)).toMatchObject({
+      out: null,
+      recorded: false,
+      findings: [{ kind: 'truncated', position: 398 }],
+    });
+    expect(existsSync(file('rebuilt.ndjson'))).toBe(false);
+    expect(await withStore((store) => store.headPosition())).toBe(397);
   });
 
   it('exits 1 with one line naming the fault and its position', async () => {
@@ -157,7 +229,7 @@ describe('ledger export / verify / checkpoint / public-key', () => {
       /must not be after --to/,
     );
     expect(await usage('export', '--from', '1', '--to', '999', ...exportArgs)).toMatch(
-      /beyond the last stored event/,
+      /beyond the last position the ledger ever handed out, 400/,
     );
     expect(
       await usage(

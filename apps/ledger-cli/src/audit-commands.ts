@@ -16,6 +16,10 @@ import {
   parseSignedCheckpoint,
   parseVerifierKey,
   verifyCheckpointSignature,
+  IntegrityWatch,
+  LogDiverged,
+  LogGap,
+  type IntegrityFinding,
   MerkleLog,
   MerkleRangeError,
   publicKeyFrom,
@@ -142,9 +146,13 @@ export function registerAuditCommands(
     }
   };
 
-  /** Opens the store and the log (catching it up to the store's head), runs `work`, closes both. */
+  /**
+   * Opens the store and the log (catching it up to the store's head), runs `work`, closes both.
+   * A catch-up the store refuses (a changed or missing event) is passed on to `work`, which
+   * throws it unless it reports it as a finding.
+   */
   const withLog = async <T>(
-    work: (store: EventStore, log: MerkleLog, keys: AuditKeys) => Promise<T>,
+    work: (store: EventStore, log: MerkleLog, keys: AuditKeys, catchUpError?: unknown) => Promise<T>,
   ): Promise<T> => {
     const settings = config();
     const keys = auditKeys(settings);
@@ -163,9 +171,14 @@ export function registerAuditCommands(
       try {
         const head = await store.headPosition();
         const progress = bar(io, 'audit log', head - log.treeSize);
-        await log.catchUp((p) => progress.update(p.processed, p.leavesPerSec));
+        let catchUpError: unknown;
+        try {
+          await log.catchUp((p) => progress.update(p.processed, p.leavesPerSec));
+        } catch (error) {
+          catchUpError = error;
+        }
         progress.stop();
-        return await work(store, log, keys);
+        return await work(store, log, keys, catchUpError);
       } finally {
         await log.close();
       }
@@ -173,6 +186,8 @@ export function registerAuditCommands(
       await store.close();
     }
   };
+
+  const settingsFile = (): string => auditLogFile(config());
 
   const command = (name: string, description: string): Command =>
     cli
@@ -222,24 +237,54 @@ export function registerAuditCommands(
           if (o.from > o.to) throw new UsageError('--from must not be after --to');
           if (!o.force && existsSync(o.out))
             throw new UsageError(`${o.out} exists; choose another --out, or add --force`);
-          return withLog(async (store, log) => {
+          return withLog(async (store, log, _keys, catchUpError) => {
+            // The store against the log first: a deleted tail, an older copy, a reused position
+            // is a finding, reported with what can still be exported, never a usage error.
+            const findings = await storeFindings(store, log, settingsFile());
+            if (catchUpError !== undefined && findings.length === 0)
+              findings.push(catchUpFinding(catchUpError));
+            if (findings.length === 0) log.checkpoint();
             const head = await store.headPosition();
-            if (o.to > head)
-              throw new UsageError(`--to ${o.to} is beyond the last stored event, at position ${head}`);
-            log.checkpoint();
+            // Positions never handed out (not by the store, not in the log) are a wrong request.
+            const known = Math.max(head, log.treeSize, (await store.positionsHandedOut?.()) ?? 0);
+            if (o.to > known && findings.length === 0)
+              throw new UsageError(
+                `--to ${o.to} is beyond the last position the ledger ever handed out, ${known}`,
+              );
+            const signed = log.latestCheckpoint()?.treeSize ?? 0;
+            const to = Math.min(o.to, head, signed);
+            if (to < o.to && findings.length === 0)
+              findings.push({
+                kind: 'truncated',
+                position: to + 1,
+                detail: `asked to cover position ${o.to}; the event store ends at ${head} and the log's latest checkpoint at ${signed}`,
+              });
+            for (const finding of findings)
+              io.err(`ledger: finding: ${finding.kind} at position ${finding.position}: ${finding.detail}\n`);
+            if (to < o.from) {
+              io.out(
+                `${JSON.stringify({ out: null, askedFrom: o.from, askedTo: o.to, recorded: false, findings })}\n`,
+              );
+              return EXIT.fault;
+            }
             const summary = await writeFile(o.out, async (sink) => {
-              const progress = bar(io, 'export', o.to - o.from + 1);
-              const result = await writeExport(store, log, { from: o.from, to: o.to }, sink, (p) =>
+              const progress = bar(io, 'export', to - o.from + 1);
+              const result = await writeExport(store, log, { from: o.from, to }, sink, (p) =>
                 progress.update(p.processed, p.eventsPerSec),
               );
               progress.stop();
-              // Fail closed: an export that cannot be recorded is not kept.
-              await recordExport(store, result, o.purpose, o.reason);
+              // Fail closed: an export that cannot be recorded is not kept. While a finding stands
+              // nothing is appended (a position might be handed out again): the export is kept as
+              // evidence and says it was not recorded.
+              if (findings.length === 0) await recordExport(store, result, o.purpose, o.reason);
               return result;
             });
             io.out(
               `${JSON.stringify({
                 out: o.out,
+                askedTo: o.to,
+                recorded: findings.length === 0,
+                ...(findings.length > 0 ? { findings } : {}),
                 fromPosition: summary.fromPosition,
                 toPosition: summary.toPosition,
                 events: summary.events,
@@ -251,6 +296,7 @@ export function registerAuditCommands(
               })}\n`,
             );
             const changed = summary.changedPositions;
+            if (findings.length > 0) return EXIT.fault;
             if (changed.length === 0) return EXIT.ok;
             io.err(
               `ledger: ${changed.length} exported event(s) no longer match what the log recorded, the first at position ${changed[0]}: the event store was changed; verify names each\n`,
@@ -276,100 +322,116 @@ export function registerAuditCommands(
       'require a valid cosignature of the trusted checkpoint by this witness (verifier key, text or file; repeatable)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
+    .option(
+      '--range-only',
+      'check only that the exported range is in the trusted tree (by default an export that ends before the checkpoint’s tree size is a finding: truncated, rolled-back or reused)',
+    )
     .action(
-      run(async (o: { file: string; checkpoint: string; publicKey: string; witness?: string[] }) => {
-        const read = (file: string, option: string): string => {
+      run(
+        async (o: {
+          file: string;
+          checkpoint: string;
+          publicKey: string;
+          witness?: string[];
+          rangeOnly?: boolean;
+        }) => {
+          const read = (file: string, option: string): string => {
+            try {
+              return readFileSync(file, 'utf8');
+            } catch (error) {
+              throw new UsageError(`${option}: cannot read ${file} (${messageOf(error)})`);
+            }
+          };
+          let trusted: unknown;
+          const checkpointText = read(o.checkpoint, '--checkpoint');
           try {
-            return readFileSync(file, 'utf8');
-          } catch (error) {
-            throw new UsageError(`${option}: cannot read ${file} (${messageOf(error)})`);
+            // A checkpoint note as it is, or its JSON view.
+            trusted = checkpointText.trimStart().startsWith('{')
+              ? JSON.parse(checkpointText)
+              : checkpointText;
+          } catch {
+            throw new UsageError(`--checkpoint: ${o.checkpoint} is neither a checkpoint note nor JSON`);
           }
-        };
-        let trusted: unknown;
-        const checkpointText = read(o.checkpoint, '--checkpoint');
-        try {
-          // A checkpoint note as it is, or its JSON view.
-          trusted = checkpointText.trimStart().startsWith('{') ? JSON.parse(checkpointText) : checkpointText;
-        } catch {
-          throw new UsageError(`--checkpoint: ${o.checkpoint} is neither a checkpoint note nor JSON`);
-        }
-        const keyText = read(o.publicKey, '--public-key');
-        const vkey = parseVerifierKey(keyText.trim());
-        const key = vkey.ok ? vkey.value.publicKey : publicKeyFrom(keyText);
-        if (vkey.ok) {
-          const signed = parseSignedCheckpoint(trusted);
-          const verdict = signed.ok ? verifyCheckpointSignature(signed.value, vkey.value) : undefined;
-          if (verdict && !verdict.valid) {
-            io.out(`not verified: the trusted checkpoint: ${verdict.reason}\n`);
+          const keyText = read(o.publicKey, '--public-key');
+          const vkey = parseVerifierKey(keyText.trim());
+          const key = vkey.ok ? vkey.value.publicKey : publicKeyFrom(keyText);
+          if (vkey.ok) {
+            const signed = parseSignedCheckpoint(trusted);
+            const verdict = signed.ok ? verifyCheckpointSignature(signed.value, vkey.value) : undefined;
+            if (verdict && !verdict.valid) {
+              io.out(`not verified: the trusted checkpoint: ${verdict.reason}\n`);
+              return EXIT.fault;
+            }
+          }
+          const dated = parseSignedCheckpoint(trusted);
+          if (dated.ok && Date.parse(dated.value.time) > Date.now() + CHECKPOINT_FUTURE_SKEW_SECONDS * 1000) {
+            io.out(`not verified: the trusted checkpoint is dated ${dated.value.time}, in the future\n`);
             return EXIT.fault;
           }
-        }
-        const dated = parseSignedCheckpoint(trusted);
-        if (dated.ok && Date.parse(dated.value.time) > Date.now() + CHECKPOINT_FUTURE_SKEW_SECONDS * 1000) {
-          io.out(`not verified: the trusted checkpoint is dated ${dated.value.time}, in the future\n`);
-          return EXIT.fault;
-        }
-        const witnesses = (o.witness ?? []).map((value) => {
-          const text = existsSync(value) ? read(value, '--witness') : value;
-          const parsed = parseVerifierKey(text.trim());
-          if (!parsed.ok) throw new UsageError(`--witness: ${parsed.reason}`);
-          if (parsed.value.type !== NOTE_COSIGNATURE_V1)
-            throw new UsageError(`--witness: ${parsed.value.name} is not a witness key (type 0x04)`);
-          return parsed.value;
-        });
-        let cosignedBy: string[] = [];
-        if (witnesses.length > 0) {
-          const signed = parseSignedCheckpoint(trusted);
-          const report = signed.ok
-            ? checkCosignatures(signed.value.note, witnesses)
-            : { malformed: signed.reason };
-          if ('malformed' in report) {
-            io.out(`not verified: the trusted checkpoint: ${report.malformed}\n`);
+          const witnesses = (o.witness ?? []).map((value) => {
+            const text = existsSync(value) ? read(value, '--witness') : value;
+            const parsed = parseVerifierKey(text.trim());
+            if (!parsed.ok) throw new UsageError(`--witness: ${parsed.reason}`);
+            if (parsed.value.type !== NOTE_COSIGNATURE_V1)
+              throw new UsageError(`--witness: ${parsed.value.name} is not a witness key (type 0x04)`);
+            return parsed.value;
+          });
+          let cosignedBy: string[] = [];
+          if (witnesses.length > 0) {
+            const signed = parseSignedCheckpoint(trusted);
+            const report = signed.ok
+              ? checkCosignatures(signed.value.note, witnesses)
+              : { malformed: signed.reason };
+            if ('malformed' in report) {
+              io.out(`not verified: the trusted checkpoint: ${report.malformed}\n`);
+              return EXIT.fault;
+            }
+            const problems = [
+              ...report.refused.map((r) => `${r.name}: ${r.reason}`),
+              ...report.missing.map((name) => `${name}: no cosignature`),
+            ];
+            if (problems.length > 0) {
+              io.out(
+                `not verified: the trusted checkpoint lacks required witness cosignatures: ${problems.join('; ')}\n`,
+              );
+              return EXIT.fault;
+            }
+            cosignedBy = report.cosignedBy.map((c) => c.name);
+          }
+          if (!existsSync(o.file)) throw new UsageError(`--file: ${o.file} does not exist`);
+          let progress: ReturnType<typeof bar> | undefined;
+          const verdict = await verifyExport(createReadStream(o.file), {
+            trustedCheckpoint: trusted,
+            publicKey: key,
+            rangeOnly: o.rangeOnly === true,
+            progressEvery: 5000,
+            onProgress: (p) => {
+              progress ??= bar(io, 'verify', p.total);
+              progress.update(p.processed, p.eventsPerSec);
+            },
+          });
+          progress?.stop();
+          if (!verdict.ok) {
+            io.out(`not verified: ${describeFault(verdict.fault)}\n`);
             return EXIT.fault;
           }
-          const problems = [
-            ...report.refused.map((r) => `${r.name}: ${r.reason}`),
-            ...report.missing.map((name) => `${name}: no cosignature`),
-          ];
-          if (problems.length > 0) {
-            io.out(
-              `not verified: the trusted checkpoint lacks required witness cosignatures: ${problems.join('; ')}\n`,
-            );
-            return EXIT.fault;
-          }
-          cosignedBy = report.cosignedBy.map((c) => c.name);
-        }
-        if (!existsSync(o.file)) throw new UsageError(`--file: ${o.file} does not exist`);
-        let progress: ReturnType<typeof bar> | undefined;
-        const verdict = await verifyExport(createReadStream(o.file), {
-          trustedCheckpoint: trusted,
-          publicKey: key,
-          progressEvery: 5000,
-          onProgress: (p) => {
-            progress ??= bar(io, 'verify', p.total);
-            progress.update(p.processed, p.eventsPerSec);
-          },
-        });
-        progress?.stop();
-        if (!verdict.ok) {
-          io.out(`not verified: ${describeFault(verdict.fault)}\n`);
-          return EXIT.fault;
-        }
-        io.out(
-          `${JSON.stringify({
-            verified: true,
-            fromPosition: verdict.fromPosition,
-            toPosition: verdict.toPosition,
-            events: verdict.events,
-            checkpoints: verdict.checkpoints,
-            trustedTreeSize: verdict.trustedTreeSize,
-            ...(witnesses.length > 0 ? { cosignedBy } : {}),
-            seconds: Number(verdict.seconds.toFixed(3)),
-            eventsPerSec: Math.round(verdict.eventsPerSec),
-          })}\n`,
-        );
-        return EXIT.ok;
-      }),
+          io.out(
+            `${JSON.stringify({
+              verified: true,
+              fromPosition: verdict.fromPosition,
+              toPosition: verdict.toPosition,
+              events: verdict.events,
+              checkpoints: verdict.checkpoints,
+              trustedTreeSize: verdict.trustedTreeSize,
+              ...(witnesses.length > 0 ? { cosignedBy } : {}),
+              coversTrustedCheckpoint: verdict.coversTrustedCheckpoint,
+              seconds: Number(verdict.seconds.toFixed(3)),
+              eventsPerSec: Math.round(verdict.eventsPerSec),
+            })}\n`,
+          );
+          return EXIT.ok;
+        },
+      ),
     );
 
   command(
@@ -402,6 +464,29 @@ export function registerAuditCommands(
         return EXIT.ok;
       }),
     );
+}
+
+/** The log's refusal to follow the store, as a finding; anything else is rethrown. */
+function catchUpFinding(error: unknown): Pick<IntegrityFinding, 'kind' | 'position' | 'detail'> {
+  if (error instanceof LogDiverged)
+    return { kind: 'changed', position: error.position, detail: error.message };
+  if (error instanceof LogGap) return { kind: 'missing', position: error.expected, detail: error.message };
+  throw error instanceof Error ? error : new Error(String(error));
+}
+
+/** What the integrity watch finds now, comparing the store with the log (head, last event, kept findings). */
+async function storeFindings(
+  store: EventStore,
+  log: MerkleLog,
+  filename: string,
+): Promise<Pick<IntegrityFinding, 'kind' | 'position' | 'detail'>[]> {
+  const watch = new IntegrityWatch({ log, store, filename, headCheckMs: 0, rehashEventsPerSecond: 0 });
+  try {
+    const finding = await watch.start();
+    return finding ? [{ kind: finding.kind, position: finding.position, detail: finding.detail }] : [];
+  } finally {
+    await watch.close();
+  }
 }
 
 /**

@@ -143,6 +143,8 @@ export async function writeExport(
     fromPosition: from === 1 ? 'start' : { after: from - 1 },
     maxCount: total,
   })) {
+    // Past a gap (a deleted tail, then new appends) the store holds later positions: not this range.
+    if (event.position > to) break;
     const recorded = log.leafHash(event.position);
     if (!recorded) throw new Error(`the audit log has no leaf for position ${event.position}`);
     // The event's canonical JSON is both its leaf's bytes and part of its line.

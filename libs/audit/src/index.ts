@@ -12,3 +12,4 @@ export * from './verify-export';
 export * from './cosignature';
 export * from './witness';
 export * from './cosignature-store';
+export * from './integrity';

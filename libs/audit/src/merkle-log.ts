@@ -200,6 +200,7 @@ export class MerkleLog implements PerfectSubtrees {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new ProgressWaiters();
   private size = 0;
+  private readonly addedListeners: ((first: number, last: number) => void)[] = [];
 
   constructor(options: MerkleLogOptions) {
     const every = options.checkpointEvery ?? 1000;
@@ -423,8 +424,10 @@ export class MerkleLog implements PerfectSubtrees {
     if (events.length === 0) return this.treeSize;
     // Hashing needs no lock: only the inserts run inside the write transaction.
     const leaves = events.map((event) => ({ position: event.position, hash: eventLeafHash(event) }));
+    const before = this.size;
     const { size, refusal } = this.addBatch(leaves);
     this.size = size;
+    if (size > before) for (const listener of this.addedListeners) listener(before + 1, size);
     this.waiters.advance(this.size);
     if (refusal) throw refusal;
     const latest = this.latestCheckpoint()?.treeSize ?? 0;
@@ -538,6 +541,19 @@ export class MerkleLog implements PerfectSubtrees {
     this.state = 'closed';
     this.waiters.abandon();
     this.db.close();
+  }
+
+  /** Calls `listener` with the positions of the leaves each `add` recorded (for `IntegrityWatch`). */
+  onAdded(listener: (first: number, last: number) => void): void {
+    this.addedListeners.push(listener);
+  }
+
+  /** Stops following the store because it diverged from the log (see `IntegrityWatch`); `start` resumes. */
+  halt(failure: { position?: number; message: string }): void {
+    if (this.state === 'closed' || this.state === 'failed') return;
+    if (this.state === 'running') return this.fail(failure);
+    this.state = 'failed';
+    this.failure = failure;
   }
 
   /** Resolves true once the log holds `treeSize` leaves, false after `timeoutMs` or if it fails. */

@@ -17,6 +17,8 @@ export const EXPORT_FAULT_KINDS = [
   'missing',
   'reordered',
   'truncated',
+  'rolled-back',
+  'reused',
   'bad-signature',
   'malformed',
   'inconsistent-checkpoint',
@@ -25,7 +27,11 @@ export type ExportFaultKind = (typeof EXPORT_FAULT_KINDS)[number];
 
 export interface ExportFault {
   readonly kind: ExportFaultKind;
-  /** The event position at fault; for a checkpoint, its tree size. */
+  /**
+   * The event position at fault; for a checkpoint, its tree size. For `truncated` and
+   * `rolled-back`: the first position the trusted checkpoint covers that the export lacks; for
+   * `reused`: the first position the trusted checkpoint covers that now holds another event.
+   */
   readonly position?: number;
   /**
    * When a change shows only in a checkpoint's root (the event and its leaf hash
@@ -45,6 +51,8 @@ export type ExportVerdict =
       readonly events: number;
       readonly checkpoints: number;
       readonly trustedTreeSize: number;
+      /** False only with `rangeOnly`, when the export ends before the trusted tree size. */
+      readonly coversTrustedCheckpoint: boolean;
       readonly seconds: number;
       readonly eventsPerSec: number;
     }
@@ -61,6 +69,12 @@ export interface VerifyExportOptions {
   readonly trustedCheckpoint: unknown;
   /** The log's public key: PEM, JWK or KeyObject. An unusable key throws `AuditKeyError`. */
   readonly publicKey: KeyObject | string | JsonWebKey;
+  /**
+   * Check only that the exported range belongs to the trusted tree. By default an export that
+   * ends before the trusted checkpoint's tree size is a fault (`truncated`, `rolled-back` or
+   * `reused`): the events after it may have been deleted.
+   */
+  readonly rangeOnly?: boolean;
   readonly onProgress?: (progress: ExportProgress) => void;
   /** Events between two progress reports (default 2048). */
   readonly progressEvery?: number;
@@ -69,6 +83,23 @@ export interface VerifyExportOptions {
 /** Longer than any event line the store can produce. */
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
 const HEADER_FIELDS = ['checkpoints', 'format', 'fromPosition', 'prefix', 'toPosition', 'version'];
+
+/** When a checkpoint was signed, in ms since the epoch; NaN (never later than anything) without a time. */
+function timeOf(checkpoint: SignedCheckpoint): number {
+  const time = (checkpoint as { time?: unknown }).time;
+  return typeof time === 'string' ? Date.parse(time) : Number.NaN;
+}
+
+/** Stands in for a trusted checkpoint that did not parse: the check never runs then. */
+const PLACEHOLDER: SignedCheckpoint = {
+  treeSize: 0,
+  rootHash: '',
+  time: '',
+  keyId: '',
+  signature: '',
+  note: '',
+  origin: '',
+};
 
 /** One line of the fault, for a console or a log. */
 export function describeFault(fault: ExportFault): string {
@@ -200,12 +231,24 @@ class ExportCheck {
   private readonly linked = new Map<number, string>();
   /** Checkpoints before or after the range, with their consistency proofs, checked at the end. */
   private readonly outside: { line: Line; checkpoint: SignedCheckpoint; proof: Buffer[] }[] = [];
+  /** When each checkpoint of the export was signed, by tree size. */
+  private readonly signedAt = new Map<number, number>();
+  /**
+   * The first event at a position the trusted checkpoint covers, recorded after that checkpoint
+   * was signed: an honest log cannot hold one, so it is an event put where another was.
+   */
+  private late: { position: number; line: number } | undefined;
+  private readonly trustedTime: number;
   events = 0;
 
   constructor(
     private readonly key: KeyObject,
+    private readonly trusted: SignedCheckpoint,
+    private readonly rangeOnly: boolean,
     private readonly progress: (events: number, total: number) => void,
-  ) {}
+  ) {
+    this.trustedTime = timeOf(trusted);
+  }
 
   range(): { fromPosition: number; toPosition: number; checkpoints: number } {
     const h = this.header;
@@ -338,6 +381,10 @@ class ExportCheck {
       return;
     }
     const leaf = leafHash(eventJson);
+    const recordedAt = Date.parse((record.event as { recordedAt: string }).recordedAt);
+    if (!this.late && position <= this.trusted.treeSize && recordedAt > this.trustedTime)
+      this.late = { position, line: line.number };
+    if (hashToHex(leaf) !== record.leafHash && this.late?.position === position) this.reused(line);
     if (hashToHex(leaf) !== record.leafHash)
       this.fail(
         'changed',
@@ -400,6 +447,7 @@ class ExportCheck {
       bad(`more checkpoints than the ${header.checkpoints} the header announces`, size);
     if (size <= this.lastCheckpointSize) bad('checkpoints must come in increasing tree size', size);
     this.lastCheckpointSize = size;
+    this.signedAt.set(size, timeOf(checkpoint));
     const signature = verifyCheckpointSignature(checkpoint, this.key);
     if (!signature.valid) this.fail('bad-signature', line, size, signature.reason);
 
@@ -464,6 +512,7 @@ class ExportCheck {
 
   /** A signed root differs from the one recomputed: the change lies after the last confirmed size. */
   private changedBefore(line: Line | undefined, size: number): never {
+    if (this.late && this.late.position <= size) this.reused(line);
     const below = this.confirmedSizes.filter((s) => s < size);
     const first = (below[below.length - 1] ?? this.header!.prefixSize) + 1;
     this.fail(
@@ -471,6 +520,54 @@ class ExportCheck {
       line,
       first,
       `the events do not hash to the signed root of the checkpoint of ${size} events (events and leaf hashes rewritten together, or the prefix)`,
+      size,
+    );
+  }
+
+  /** An event recorded after the trusted checkpoint sits at a position that checkpoint covers. */
+  private reused(line: Line | undefined): never {
+    const { position } = this.late!;
+    this.fail(
+      'reused',
+      line ?? { number: this.late!.line, text: '', terminated: true },
+      position,
+      `position ${position} holds an event recorded after the trusted checkpoint of ${this.trusted.treeSize} events was signed: the events from here were deleted and the position handed out again (or the log forked)`,
+    );
+  }
+
+  /**
+   * The export ends before the trusted tree size: events the trusted checkpoint covers are not
+   * in it. Tells a deleted tail (the log still holds more, or was signed again smaller after the
+   * trusted checkpoint) from an older copy of the store and its log (every checkpoint older).
+   */
+  private shortOfTrusted(end: Line): never {
+    const to = this.header!.toPosition;
+    const size = this.trusted.treeSize;
+    if (this.late) this.reused(end);
+    const largest = Math.max(0, ...this.linked.keys());
+    const first = to + 1;
+    if (largest >= size)
+      this.fail(
+        'truncated',
+        end,
+        first,
+        `the trusted checkpoint covers ${size} events and the log's own checkpoints reach ${largest}, but the exported events stop at position ${to}: positions ${first}..${size} are missing from the event store`,
+        size,
+      );
+    const later = [...this.signedAt.entries()].find(([, time]) => time > this.trustedTime);
+    if (later)
+      this.fail(
+        'truncated',
+        end,
+        first,
+        `the trusted checkpoint covers ${size} events; the exported events stop at position ${to}, and the log signed a smaller tree (${later[0]} events) after it: positions ${first}..${size} were deleted and the log rebuilt`,
+        size,
+      );
+    this.fail(
+      'rolled-back',
+      end,
+      first,
+      `the trusted checkpoint covers ${size} events; the export stops at position ${to} and every checkpoint in it is older and smaller: the store and its log are an older copy, positions ${first}..${size} are missing`,
       size,
     );
   }
@@ -499,6 +596,7 @@ class ExportCheck {
     const size = trusted.treeSize;
     if (size >= header.prefixSize && size <= header.toPosition) {
       if (hashToHex(this.tree!.root(size)) === trusted.rootHash) return;
+      if (this.late) this.reused(undefined);
       if (this.linked.has(size))
         this.fail(
           'inconsistent-checkpoint',
@@ -509,6 +607,16 @@ class ExportCheck {
       this.changedBefore(undefined, size);
     }
     const root = this.linked.get(size);
+    if (size > header.toPosition) {
+      if (root !== undefined && root !== trusted.rootHash && !this.late)
+        this.fail(
+          'inconsistent-checkpoint',
+          undefined,
+          size,
+          'the trusted checkpoint and the export’s checkpoint of the same size differ: the log forked',
+        );
+      if (!this.rangeOnly) this.shortOfTrusted(end);
+    }
     if (root === undefined)
       this.fail(
         'inconsistent-checkpoint',
@@ -546,9 +654,16 @@ export async function verifyExport(
     const seconds = (performance.now() - started) / 1000;
     return seconds > 0 ? events / seconds : 0;
   };
-  const check = new ExportCheck(key, (events, total) => {
-    if (events % every === 0) options.onProgress?.({ processed: events, total, eventsPerSec: rate(events) });
-  });
+  const parsed = parseSignedCheckpoint(options.trustedCheckpoint);
+  const check = new ExportCheck(
+    key,
+    parsed.ok ? parsed.value : PLACEHOLDER,
+    options.rangeOnly === true,
+    (events, total) => {
+      if (events % every === 0)
+        options.onProgress?.({ processed: events, total, eventsPerSec: rate(events) });
+    },
+  );
   const failed = (fault: ExportFault): ExportVerdict => ({
     ok: false,
     fault,
@@ -557,7 +672,6 @@ export async function verifyExport(
     eventsPerSec: rate(check.events),
   });
 
-  const parsed = parseSignedCheckpoint(options.trustedCheckpoint);
   if (!parsed.ok) return failed({ kind: 'malformed', detail: parsed.reason });
   const trusted = parsed.value;
   const signature = verifyCheckpointSignature(trusted, key);
@@ -594,6 +708,7 @@ export async function verifyExport(
     events: check.events,
     checkpoints: range.checkpoints,
     trustedTreeSize: trusted.treeSize,
+    coversTrustedCheckpoint: range.toPosition >= trusted.treeSize,
     seconds,
     eventsPerSec: rate(check.events),
   };

@@ -127,6 +127,12 @@ export interface EventStore {
   subscribe(options?: SubscribeOptions): Subscription;
   /** Position of the last stored event, 0 when the store is empty. */
   headPosition(): Promise<number>;
+  /**
+   * The highest position ever handed out, where the adapter keeps it apart from the events
+   * (SQLite): above the head when events at the end were deleted, so that the audit log can tell
+   * a deleted tail from an older copy of the store. Absent where positions cannot be reused.
+   */
+  positionsHandedOut?(): Promise<number | undefined>;
   health(): Promise<EventStoreHealth>;
   /** Ends every subscription and releases the store's resources. */
   close(): Promise<void>;

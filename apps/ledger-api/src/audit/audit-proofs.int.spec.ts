@@ -1,4 +1,12 @@
-import { AuditKeys, hashFromHex, MerkleLog, verifyConsistency, verifyInclusion } from '@nrm/audit';
+import {
+  AuditKeys,
+  hashFromHex,
+  IntegrityWatch,
+  MerkleLog,
+  verifyConsistency,
+  verifyInclusion,
+} from '@nrm/audit';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { appendInvented, scratch } from '../../../../libs/audit/test/invented-events';
 import { ProblemException } from '../http/problem';
@@ -27,9 +35,11 @@ afterEach(async () => {
 });
 
 /** The problem a call answers with: status, code and field. */
-function problemOf(call: () => unknown): { status: number; code: string; field?: string } | 'answered' {
+async function problemOf(
+  call: () => unknown,
+): Promise<{ status: number; code: string; field?: string } | 'answered'> {
   try {
-    call();
+    await call();
     return 'answered';
   } catch (error) {
     if (!(error instanceof ProblemException)) throw error;
@@ -39,9 +49,12 @@ function problemOf(call: () => unknown): { status: number; code: string; field?:
 }
 
 describe('AuditProofs', () => {
-  it('answers 404 before the first checkpoint', () => {
-    expect(problemOf(() => proofs.latestCheckpoint())).toEqual({ status: 404, code: 'AUDIT.NO_CHECKPOINT' });
-    expect(problemOf(() => proofs.inclusion(1))).toEqual({ status: 404, code: 'AUDIT.NO_CHECKPOINT' });
+  it('answers 404 before the first checkpoint', async () => {
+    expect(await problemOf(() => proofs.latestCheckpoint())).toEqual({
+      status: 404,
+      code: 'AUDIT.NO_CHECKPOINT',
+    });
+    expect(await problemOf(() => proofs.inclusion(1))).toEqual({ status: 404, code: 'AUDIT.NO_CHECKPOINT' });
     expect(proofs.checkpoints({})).toEqual({ entries: [] });
   });
 
@@ -52,7 +65,7 @@ describe('AuditProofs', () => {
     const latest = proofs.latestCheckpoint();
     expect(latest.treeSize).toBe(35);
 
-    const inclusion = proofs.inclusion(7, 20);
+    const inclusion = await proofs.inclusion(7, 20);
     expect(inclusion.checkpoint).toEqual(log.checkpointAt(20));
     expect(
       verifyInclusion({
@@ -63,7 +76,7 @@ describe('AuditProofs', () => {
         rootHash: hashFromHex(log.checkpointAt(20)!.rootHash),
       }),
     ).toEqual({ valid: true });
-    expect(proofs.inclusion(35).treeSize).toBe(35); // the latest by default
+    expect((await proofs.inclusion(35)).treeSize).toBe(35); // the latest by default
 
     const consistency = proofs.consistency(10);
     expect(consistency).toMatchObject({ fromSize: 10, toSize: 35, toRoot: latest.rootHash });
@@ -89,20 +102,46 @@ describe('AuditProofs', () => {
     await log.catchUp();
     expect(log.treeSize).toBe(38);
     const beyond = { status: 422, code: 'AUDIT.BEYOND_CHECKPOINT' };
-    expect(problemOf(() => proofs.inclusion(1, 36))).toEqual({ ...beyond, field: 'treeSize' });
-    expect(problemOf(() => proofs.inclusion(36))).toEqual({ ...beyond, field: 'position' });
-    expect(problemOf(() => proofs.inclusion(21, 20))).toEqual({ ...beyond, field: 'position' });
-    expect(problemOf(() => proofs.consistency(5, 36))).toEqual({ ...beyond, field: 'to' });
-    expect(problemOf(() => proofs.consistency(21, 20))).toEqual({
+    expect(await problemOf(() => proofs.inclusion(1, 36))).toEqual({ ...beyond, field: 'treeSize' });
+    expect(await problemOf(() => proofs.inclusion(36))).toEqual({ ...beyond, field: 'position' });
+    expect(await problemOf(() => proofs.inclusion(21, 20))).toEqual({ ...beyond, field: 'position' });
+    expect(await problemOf(() => proofs.consistency(5, 36))).toEqual({ ...beyond, field: 'to' });
+    expect(await problemOf(() => proofs.consistency(21, 20))).toEqual({
       status: 400,
       code: 'REQUEST.INVALID',
       field: 'from',
     });
-    expect(problemOf(() => proofs.consistency(36))).toEqual({
+    expect(await problemOf(() => proofs.consistency(36))).toEqual({
       status: 400,
       code: 'REQUEST.INVALID',
       field: 'from',
     });
+  });
+
+  it('withholds the proof of an event the store no longer backs, and reports it', async () => {
+    const watch = new IntegrityWatch({
+      log,
+      store: env.store,
+      filename: join(env.dir, 'audit.sqlite'),
+      headCheckMs: 0,
+      rehashEventsPerSecond: 0,
+    });
+    const watched = new AuditProofs(log, keys, undefined, watch);
+    await appendInvented(env.store, 20);
+    await log.catchUp();
+    expect((await watched.inclusion(7)).position).toBe(7);
+    const db = new Database(join(env.dir, 'events.sqlite'));
+    db.exec('DROP TRIGGER events_are_immutable_update');
+    db.exec(`UPDATE events SET data = replace(data, '"score":', '"scorf":') WHERE position = 7`);
+    db.close();
+    expect(await problemOf(() => watched.inclusion(7))).toEqual({
+      status: 503,
+      code: 'AUDIT.INTEGRITY_HALT',
+    });
+    expect(watch.finding()).toMatchObject({ kind: 'changed', position: 7, by: 'proof' });
+    expect(log.health()).toMatchObject({ ok: false, state: 'failed', failure: { position: 7 } });
+    expect((await watched.inclusion(8)).position).toBe(8); // other leaves still prove
+    await watch.close();
   });
 
   it('serves the public key that verifies its checkpoints', () => {

@@ -1,5 +1,6 @@
 import {
   hashToHex,
+  type IntegrityWatch,
   MerkleRangeError,
   type AuditKeys,
   type CosignatureStore,
@@ -44,6 +45,8 @@ export class AuditProofs {
     private readonly keys: AuditKeys,
     /** The witnesses' cosignatures; without it, checkpoints are served as the log signed them. */
     private readonly cosignatures?: CosignatureStore,
+    /** Checks a position against the store before its proof is served. */
+    private readonly watch?: IntegrityWatch,
   ) {}
 
   publicKey(): PublicKeyDto {
@@ -109,7 +112,25 @@ export class AuditProofs {
     return { entries, ...(page.length > limit && last ? { next: { cursor: last.treeSize } } : {}) };
   }
 
-  inclusion(position: number, treeSize?: number): InclusionProofDto {
+  /**
+   * The proof for `position`, once the event the store holds there is checked
+   * against the leaf the log recorded: a proof is never served for a leaf the
+   * store no longer backs (503, and the finding stops appends).
+   */
+  async inclusion(position: number, treeSize?: number): Promise<InclusionProofDto> {
+    const answer = this.inclusionFromLog(position, treeSize);
+    const finding = await this.watch?.checkPosition(position);
+    if (finding)
+      throw new ProblemException({
+        status: 503,
+        title: 'The event store diverged from the audit log',
+        code: 'AUDIT.INTEGRITY_HALT',
+        detail: `Integrity finding ${finding.id}: ${finding.kind} at position ${finding.position}, detected ${finding.detectedAt}. Proofs are withheld until the event store is restored.`,
+      });
+    return answer;
+  }
+
+  private inclusionFromLog(position: number, treeSize?: number): InclusionProofDto {
     const latest = this.signedLatest();
     const size = treeSize ?? latest.treeSize;
     if (size > latest.treeSize)

@@ -97,7 +97,7 @@ export class AuditController {
   @ApiUnprocessableEntityResponse({
     description: 'AUDIT.BEYOND_CHECKPOINT: position or treeSize beyond the signed log.',
   })
-  inclusion(@Query() query: InclusionProofQuery): InclusionProofDto {
+  inclusion(@Query() query: InclusionProofQuery): Promise<InclusionProofDto> {
     return this.proofs.inclusion(query.position, query.treeSize);
   }
 

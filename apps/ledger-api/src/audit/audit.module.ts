@@ -10,14 +10,20 @@ import {
 import {
   AuditKeys,
   CosignatureStore,
+  IntegrityWatch,
   MerkleLog,
   NOTE_COSIGNATURE_V1,
+  parseSignedCheckpoint,
   parseVerifierKey,
+  verifyCheckpointSignature,
   type NoteVerifier,
+  type SignedCheckpoint,
 } from '@nrm/audit';
+import { readFileSync } from 'node:fs';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { join, resolve } from 'node:path';
 import { AuditTrail } from '../access/audit-trail';
+import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
 import type { LedgerConfig } from '../config/config';
 import { AuditProofs } from './audit-proofs';
 import { AUDIT_PROOFS, AuditController } from './audit.controller';
@@ -26,6 +32,7 @@ import { AUDIT_DENIALS, ProofsForOversight } from './proofs-for-oversight.guard'
 export const MERKLE_LOG = Symbol('MERKLE_LOG');
 export const AUDIT_KEYS = Symbol('AUDIT_KEYS');
 export const AUDIT_COSIGNATURES = Symbol('AUDIT_COSIGNATURES');
+export const INTEGRITY_WATCH = Symbol('INTEGRITY_WATCH');
 
 /**
  * The settings of the verifiable log, as `LedgerConfig` names them. Optional
@@ -43,6 +50,14 @@ export type AuditConfig = Pick<LedgerConfig, 'DATA_DIR'> & {
   readonly AUDIT_LOG_ORIGIN?: string;
   /** Witnesses' verifier keys (type 0x04) whose cosignatures the ledger takes. */
   readonly AUDIT_WITNESS_KEYS?: readonly string[];
+  /** Head and last-event check against the log (default 5 s). */
+  readonly AUDIT_INTEGRITY_CHECK_SECONDS?: number;
+  /** Full re-hash rate, events per second (default 1000; 0: none). */
+  readonly AUDIT_REHASH_EVENTS_PER_SECOND?: number;
+  /** Pause between full re-hash passes (default 3600 s). */
+  readonly AUDIT_REHASH_PAUSE_SECONDS?: number;
+  /** A signed checkpoint (JSON) kept outside DATA_DIR, that the log must reach with the same root. */
+  readonly AUDIT_ANCHOR_CHECKPOINT_FILE?: string;
 };
 
 export function cosignaturesFile(config: Pick<LedgerConfig, 'DATA_DIR'>): string {
@@ -92,6 +107,54 @@ export function openMerkleLog(store: EventStore, config: AuditConfig, keys: Audi
   });
 }
 
+/** The anchor checkpoint: read, parsed and its signature checked at boot; a bad one stops the boot. */
+export function loadAnchor(config: AuditConfig, keys: AuditKeys): SignedCheckpoint | undefined {
+  const file = config.AUDIT_ANCHOR_CHECKPOINT_FILE;
+  if (file === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new Error(
+      `AUDIT_ANCHOR_CHECKPOINT_FILE: cannot read ${file} as JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const parsed = parseSignedCheckpoint(value);
+  if (!parsed.ok) throw new Error(`AUDIT_ANCHOR_CHECKPOINT_FILE: ${parsed.reason}`);
+  const signature = verifyCheckpointSignature(parsed.value, keys.publicKey);
+  if (!signature.valid) throw new Error(`AUDIT_ANCHOR_CHECKPOINT_FILE: ${signature.reason}`);
+  return parsed.value;
+}
+
+/** Watches the store against the log; a finding closes the API's append gate. */
+export function openIntegrityWatch(
+  store: EventStore,
+  log: MerkleLog,
+  config: AuditConfig,
+  keys: AuditKeys,
+  gate: AppendGate,
+): IntegrityWatch {
+  const logger = new Logger('AuditIntegrity');
+  const anchor = loadAnchor(config, keys);
+  const watch = new IntegrityWatch({
+    log,
+    store,
+    filename: auditLogFile(config),
+    headCheckMs: (config.AUDIT_INTEGRITY_CHECK_SECONDS ?? 5) * 1000,
+    rehashEventsPerSecond: config.AUDIT_REHASH_EVENTS_PER_SECOND ?? 1000,
+    rehashPauseMs: (config.AUDIT_REHASH_PAUSE_SECONDS ?? 3600) * 1000,
+    ...(anchor ? { anchor } : {}),
+    logger: {
+      info: (obj: object, msg: string) => logger.log(obj, msg),
+      error: (obj: object, msg: string) => logger.error(obj, msg),
+    },
+    onFinding: (finding) => gate.close(finding),
+  });
+  log.onAdded((first, last) => watch.recorded(first, last));
+  gate.attach(() => watch.status());
+  return watch;
+}
+
 /**
  * The verifiable log in the API process: fed from the event store by a
  * catch-up subscription (like the projector), signing checkpoints, serving
@@ -102,6 +165,7 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
   constructor(
     @Inject(MERKLE_LOG) private readonly log: MerkleLog,
     @Inject(AUDIT_COSIGNATURES) private readonly cosignatures: CosignatureStore,
+    @Inject(INTEGRITY_WATCH) private readonly watch: IntegrityWatch,
   ) {}
 
   static forRoot(config: AuditConfig): DynamicModule {
@@ -117,10 +181,20 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
         },
         { provide: AUDIT_COSIGNATURES, useFactory: () => openCosignatures(config) },
         {
+          provide: INTEGRITY_WATCH,
+          inject: [EVENT_STORE, MERKLE_LOG, AUDIT_KEYS, APPEND_GATE],
+          useFactory: (store: EventStore, log: MerkleLog, keys: AuditKeys, gate: AppendGate) =>
+            openIntegrityWatch(store, log, config, keys, gate),
+        },
+        {
           provide: AUDIT_PROOFS,
-          inject: [MERKLE_LOG, AUDIT_KEYS, AUDIT_COSIGNATURES],
-          useFactory: (log: MerkleLog, keys: AuditKeys, cosignatures: CosignatureStore) =>
-            new AuditProofs(log, keys, cosignatures),
+          inject: [MERKLE_LOG, AUDIT_KEYS, AUDIT_COSIGNATURES, INTEGRITY_WATCH],
+          useFactory: (
+            log: MerkleLog,
+            keys: AuditKeys,
+            cosignatures: CosignatureStore,
+            watch: IntegrityWatch,
+          ) => new AuditProofs(log, keys, cosignatures, watch),
         },
         {
           provide: AUDIT_DENIALS,
@@ -129,20 +203,24 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
         },
         ProofsForOversight,
       ],
-      exports: [MERKLE_LOG],
+      exports: [MERKLE_LOG, INTEGRITY_WATCH],
     };
   }
 
+  /** The store is checked against the log first: with a finding standing, the log does not follow it. */
   async onModuleInit(): Promise<void> {
-    await this.log.start();
+    const finding = await this.watch.start();
+    if (!finding) await this.log.start();
   }
 
   /** Stopped before any shutdown hook, so that the event store is still open while it stops. */
   async onModuleDestroy(): Promise<void> {
+    await this.watch.stop();
     await this.log.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.watch.close();
     await this.log.close();
     this.cosignatures.close();
   }

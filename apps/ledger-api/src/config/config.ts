@@ -154,6 +154,30 @@ export class LedgerConfig {
   @Max(86_400, { message: 'AUDIT_CHECKPOINT_INTERVAL_SECONDS must be an integer from 1 to 86400' })
   AUDIT_CHECKPOINT_INTERVAL_SECONDS = 60;
 
+  /** How often the running ledger compares the store's head and last event with the audit log. */
+  @IsInt({ message: 'AUDIT_INTEGRITY_CHECK_SECONDS must be an integer from 1 to 3600' })
+  @Min(1, { message: 'AUDIT_INTEGRITY_CHECK_SECONDS must be an integer from 1 to 3600' })
+  @Max(3600, { message: 'AUDIT_INTEGRITY_CHECK_SECONDS must be an integer from 1 to 3600' })
+  AUDIT_INTEGRITY_CHECK_SECONDS = 5;
+
+  /** The full re-hash of the store against the log: events per second at most (0: none). */
+  @IsInt({ message: 'AUDIT_REHASH_EVENTS_PER_SECOND must be an integer from 0 to 1000000' })
+  @Min(0, { message: 'AUDIT_REHASH_EVENTS_PER_SECOND must be an integer from 0 to 1000000' })
+  @Max(1_000_000, { message: 'AUDIT_REHASH_EVENTS_PER_SECOND must be an integer from 0 to 1000000' })
+  AUDIT_REHASH_EVENTS_PER_SECOND = 1000;
+
+  /** Pause between two full re-hash passes. */
+  @IsInt({ message: 'AUDIT_REHASH_PAUSE_SECONDS must be an integer from 0 to 604800' })
+  @Min(0, { message: 'AUDIT_REHASH_PAUSE_SECONDS must be an integer from 0 to 604800' })
+  @Max(604_800, { message: 'AUDIT_REHASH_PAUSE_SECONDS must be an integer from 0 to 604800' })
+  AUDIT_REHASH_PAUSE_SECONDS = 3600;
+
+  /** A signed checkpoint kept outside DATA_DIR (JSON): the log must reach it, with the same root. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty({ message: 'AUDIT_ANCHOR_CHECKPOINT_FILE must be a file path' })
+  AUDIT_ANCHOR_CHECKPOINT_FILE?: string = undefined;
+
   /**
    * Keys the ids derived from an Idempotency-Key. Set the same value (32+ characters) on every
    * process writing to one EventStoreDB; unset, it is made once into DATA_DIR.
@@ -214,6 +238,9 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
   'AUTH_JWKS_TIMEOUT_MS',
   'AUTH_JWKS_COOLDOWN_MS',
+  'AUDIT_INTEGRITY_CHECK_SECONDS',
+  'AUDIT_REHASH_EVENTS_PER_SECOND',
+  'AUDIT_REHASH_PAUSE_SECONDS',
 ]);
 const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS', 'AUDIT_WITNESS_KEYS', 'STATS_REGIONS']);
 

@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationShutdown, type DynamicModule } from '
 import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
 import { join, resolve } from 'node:path';
 import type { LedgerConfig } from '../config/config';
+import { APPEND_GATE, AppendGate, gatedEventStore } from './append-gate';
 
 export function eventStoreFile(config: LedgerConfig): string {
   return join(resolve(config.DATA_DIR), 'events.sqlite');
@@ -25,12 +26,14 @@ export class EventStoreModule implements OnApplicationShutdown {
       module: EventStoreModule,
       global: true,
       providers: [
+        { provide: APPEND_GATE, useFactory: () => new AppendGate() },
         {
           provide: EVENT_STORE,
-          useFactory: (): EventStore => openEventStore(config),
+          inject: [APPEND_GATE],
+          useFactory: (gate: AppendGate): EventStore => gatedEventStore(openEventStore(config), gate),
         },
       ],
-      exports: [EVENT_STORE],
+      exports: [EVENT_STORE, APPEND_GATE],
     };
   }
 

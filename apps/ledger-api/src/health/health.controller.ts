@@ -5,6 +5,7 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { Public } from '../access/public.decorator';
 import { READ_MODEL } from '../projections/projections.module';
 import type { ReadModel } from '../cases/read-model';
+import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
 
 @Public()
 @ApiTags('health')
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL) private readonly readModel: ReadModel,
+    @Inject(APPEND_GATE) private readonly gate: AppendGate,
   ) {}
 
   /** 200 when the event store answers, 503 otherwise. */
@@ -22,7 +24,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Liveness and readiness: 200 when the event store answers and the projector runs, 503 otherwise.',
+      'Liveness and readiness: 200 when the event store answers, the projector runs and the store matches the audit log; 503 otherwise (a divergence is named by kind and position).',
   })
   check() {
     return this.health.check([
@@ -44,6 +46,21 @@ export class HealthController {
           ...(health.failure ? { failure: health.failure } : {}),
         };
         return health.ok ? indicator.up(details) : indicator.down(details);
+      },
+      () => {
+        // The store against the audit log: a divergence fails the ledger closed (appends refused).
+        const indicator = this.indicators.check('auditIntegrity');
+        const finding = this.gate.finding;
+        const rehash = this.gate.status()?.rehash;
+        if (!finding) return indicator.up({ ...(rehash ? { rehash } : {}) });
+        return indicator.down({
+          kind: finding.kind,
+          position: finding.position,
+          findingId: finding.id,
+          detectedAt: finding.detectedAt,
+          detectedBy: finding.by,
+          appends: 'refused',
+        });
       },
     ]);
   }

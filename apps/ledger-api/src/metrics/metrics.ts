@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
+import type { AppendGate } from '../event-store/append-gate';
 
 /**
  * What the ledger tells Prometheus, per app instance (one registry each, so
@@ -12,7 +13,7 @@ export class LedgerMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route'>;
 
-  constructor(store: EventStore, readModel: ReadModel) {
+  constructor(store: EventStore, readModel: ReadModel, gate?: AppendGate) {
     collectDefaultMetrics({ register: this.registry, prefix: 'nrm_' });
     this.requests = new Counter({
       name: 'nrm_http_requests_total',
@@ -33,6 +34,33 @@ export class LedgerMetrics {
       registers: [this.registry],
       async collect() {
         this.set(await store.headPosition().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'nrm_audit_integrity_ok',
+      help: '1 while the event store matches the audit log; 0 once a divergence is found (appends are refused then).',
+      registers: [this.registry],
+      collect() {
+        this.set(gate?.finding ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'nrm_audit_integrity_finding_position',
+      help: 'The first position at fault of the standing integrity finding, by kind (changed, reused, missing, truncated, rolled-back, forked).',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const finding = gate?.finding;
+        if (finding) this.set({ kind: finding.kind }, finding.position);
+      },
+    });
+    new Gauge({
+      name: 'nrm_audit_rehash_passes',
+      help: 'Full re-hash passes of the event store against the audit log completed since start.',
+      registers: [this.registry],
+      collect() {
+        this.set(gate?.status()?.rehash.passes ?? 0);
       },
     });
     new Gauge({

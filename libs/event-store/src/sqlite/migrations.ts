@@ -40,6 +40,31 @@ export const MIGRATIONS: readonly Migration[] = [
     // Read models that follow a few rare types (the registry, consent) then skip the rest in O(log n).
     sql: 'CREATE INDEX events_by_type ON events (type, position);',
   },
+  {
+    version: 3,
+    name: 'positions handed out are never handed out again',
+    // The events table's own max(position) drops when its last rows are deleted (triggers dropped
+    // first), and SQLite would then give the next event a position the audit log already holds.
+    // The high-water mark lives in a table of its own, only ever raised: a later insert at or
+    // below it is refused, so a deleted tail leaves a gap the audit log reports, never a reuse.
+    sql: `
+      CREATE TABLE positions_handed_out (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        position  INTEGER NOT NULL CHECK (position >= 0)
+      );
+      INSERT INTO positions_handed_out (id, position) SELECT 1, coalesce(max(position), 0) FROM events;
+      CREATE TRIGGER positions_handed_out_only_rise BEFORE UPDATE ON positions_handed_out
+        WHEN NEW.position < OLD.position OR NEW.id <> OLD.id
+        BEGIN SELECT RAISE(ABORT, 'positions handed out never go down'); END;
+      CREATE TRIGGER positions_handed_out_are_kept BEFORE DELETE ON positions_handed_out
+        BEGIN SELECT RAISE(ABORT, 'positions handed out are kept'); END;
+      CREATE TRIGGER events_never_reuse_a_position BEFORE INSERT ON events
+        WHEN NEW.position <= (SELECT position FROM positions_handed_out WHERE id = 1)
+        BEGIN SELECT RAISE(ABORT, 'this position was handed out before'); END;
+      CREATE TRIGGER events_raise_positions_handed_out AFTER INSERT ON events
+        BEGIN UPDATE positions_handed_out SET position = NEW.position WHERE id = 1; END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

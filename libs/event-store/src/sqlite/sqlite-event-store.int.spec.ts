@@ -99,6 +99,30 @@ describe('sqlite adapter specifics', () => {
     db.close();
   });
 
+  it('never hands out a position again after its last events were deleted', async () => {
+    const filename = join(dir, 'events.sqlite');
+    const store = new SqliteEventStore({ filename });
+    for (let i = 0; i < 6; i++)
+      await store.append(freshStream(), [newEvent()], { expectedRevision: 'no-stream' });
+    // An operator with file access drops the immutability triggers and deletes the last 3 events.
+    const db = new Database(filename);
+    db.exec('DROP TRIGGER events_are_immutable_delete');
+    db.prepare('DELETE FROM events WHERE position > 3').run();
+    expect(() => db.prepare('UPDATE positions_handed_out SET position = 3').run()).toThrow(/never go down/);
+    expect(() => db.prepare('DELETE FROM positions_handed_out').run()).toThrow(/kept/);
+    db.close();
+    expect(await store.headPosition()).toBe(3);
+    expect(await store.positionsHandedOut()).toBe(6);
+    const appended = await store.append(freshStream(), [newEvent(), newEvent()], {
+      expectedRevision: 'no-stream',
+    });
+    expect(appended.position).toBe(8);
+    expect((await collect(store.readAll())).map((e) => e.position)).toEqual([1, 2, 3, 7, 8]);
+    await store.close();
+
+    console.log('position reuse: deleted 3, next appends at 7 and 8, reused 0');
+  });
+
   it('a subscription sees appends made through another connection to the same file', async () => {
     const filename = join(dir, 'events.sqlite');
     const reader = new SqliteEventStore({ filename, pollIntervalMs: 20 });

@@ -130,6 +130,7 @@ export class SqliteEventStore implements EventStore {
     insert: Database.Statement<[string, string, number, string, number, string, string, string]>;
     byId: Database.Statement<[string], EventRow>;
     head: Database.Statement<[], { head: number | null }>;
+    handedOut: Database.Statement<[], { position: number }>;
     streamForwards: Database.Statement<[string, number, number], EventRow>;
     streamBackwards: Database.Statement<[string, number, number], EventRow>;
   };
@@ -170,11 +171,16 @@ export class SqliteEventStore implements EventStore {
     this.statements = {
       lastRevision: db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
       insert: db.prepare(
-        `INSERT INTO events (event_id, stream, revision, type, schema_version, data, metadata, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        // The next position is above every position ever handed out (migration 3), not only above
+        // the rows left: a deleted tail is never handed out again.
+        `INSERT INTO events (position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at)
+         VALUES (max(coalesce((SELECT position FROM positions_handed_out WHERE id = 1), 0),
+                     coalesce((SELECT max(position) FROM events), 0)) + 1,
+                 ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`),
       head: db.prepare('SELECT max(position) AS head FROM events'),
+      handedOut: db.prepare('SELECT position FROM positions_handed_out WHERE id = 1'),
       streamForwards: db.prepare(
         `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
       ),
@@ -420,6 +426,16 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<number> {
     this.assertOpen();
     return this.statements.head.get()?.head ?? 0;
+  }
+
+  /**
+   * The highest position this store ever handed out (kept apart from the events, only ever
+   * raised): above `headPosition()` when events at the end were deleted; undefined when the
+   * mark itself was removed.
+   */
+  async positionsHandedOut(): Promise<number | undefined> {
+    this.assertOpen();
+    return this.statements.handedOut.get()?.position;
   }
 
   async health(): Promise<EventStoreHealth> {

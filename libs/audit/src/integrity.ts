@@ -1,0 +1,484 @@
+import Database from 'better-sqlite3';
+import type { EventStore, RecordedEvent } from '@nrm/event-store';
+import { randomUUID } from 'node:crypto';
+import { eventLeafHash } from './leaf';
+import type { MerkleLog } from './merkle-log';
+
+/**
+ * What the running ledger finds when the event store no longer holds what its
+ * audit log recorded:
+ * - `changed`: the event at the position is not the one recorded (bytes changed);
+ * - `reused`: the position holds an event recorded after a checkpoint covering it was signed;
+ * - `missing`: the position is gone while later ones remain;
+ * - `truncated`: the position and every later one are gone (a deleted tail);
+ * - `rolled-back`: as truncated, and the store's own high-water mark is below the log's
+ *   size too: the store is an older copy;
+ * - `forked`: the log's tree of the anchor's size has another root than the anchor (a
+ *   checkpoint kept outside the data directory): store and log were replaced together.
+ */
+export const INTEGRITY_KINDS = [
+  'changed',
+  'reused',
+  'missing',
+  'truncated',
+  'rolled-back',
+  'forked',
+] as const;
+export type IntegrityKind = (typeof INTEGRITY_KINDS)[number];
+
+export interface IntegrityFinding {
+  readonly id: string;
+  readonly kind: IntegrityKind;
+  /** The first position at fault. */
+  readonly position: number;
+  readonly detail: string;
+  readonly detectedAt: string;
+  /** What found it: `start`, `head`, `recorded`, `rehash` or `proof`. */
+  readonly by: string;
+}
+
+export interface IntegrityLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface IntegrityWatchOptions {
+  readonly log: MerkleLog;
+  readonly store: EventStore;
+  /** The log's SQLite file (where findings are kept), or ':memory:'. */
+  readonly filename: string;
+  /** How often the store's head and last recorded event are compared with the log (default 5 s; 0: never). */
+  readonly headCheckMs?: number;
+  /** Full re-hash: events compared per second at most (default 1000; 0: no re-hash). */
+  readonly rehashEventsPerSecond?: number;
+  /** Pause between two full re-hash passes (default 1 h). */
+  readonly rehashPauseMs?: number;
+  /**
+   * A checkpoint kept outside the data directory (e.g. the last one a witness or the oversight
+   * body holds): without it, a store and its log replaced together by an older copy agree with
+   * each other, and only an outside memory can tell.
+   */
+  readonly anchor?: { readonly treeSize: number; readonly rootHash: string; readonly time?: string };
+  readonly clock?: () => Date;
+  readonly logger?: IntegrityLogger;
+  /** Called once per new finding (and for a finding still standing at start). */
+  readonly onFinding?: (finding: IntegrityFinding) => void;
+  /** Called when a finding kept from before is found resolved at start (the store was restored). */
+  readonly onCleared?: (finding: IntegrityFinding) => void;
+}
+
+export interface IntegrityStatus {
+  readonly ok: boolean;
+  readonly finding?: IntegrityFinding;
+  readonly rehash: { readonly passes: number; readonly cursor: number; readonly lastPassAt?: string };
+}
+
+interface FindingRow {
+  id: string;
+  kind: IntegrityKind;
+  position: number;
+  detail: string;
+  detected_at: string;
+  found_by: string;
+}
+
+// Kept apart from the log's versioned schema (CREATE … IF NOT EXISTS): one table, never read by the tree.
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS integrity_findings (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    detail      TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    found_by    TEXT NOT NULL,
+    cleared_at  TEXT,
+    cleared_how TEXT
+  );
+`;
+
+const PAGE = 256;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Watches the event store against the audit log while the ledger runs: the
+ * head and the last recorded event at start and every `headCheckMs`, every
+ * newly recorded leaf (with the one before it) against the store, and a full
+ * re-hash at a bounded rate. The first divergence is a finding: kept in the
+ * log's file, logged, reported to `onFinding` (the API refuses appends then),
+ * and the log stops adding leaves. It stands until a start finds the store
+ * holding again what the log recorded (restored from a backup).
+ */
+export class IntegrityWatch {
+  private readonly db: Database.Database;
+  private readonly log: MerkleLog;
+  private readonly store: EventStore;
+  private readonly headCheckMs: number;
+  private readonly rate: number;
+  private readonly pauseMs: number;
+  private readonly clock: () => Date;
+  private readonly logger: IntegrityLogger | undefined;
+  private readonly options: IntegrityWatchOptions;
+  private current: IntegrityFinding | undefined;
+  private running = false;
+  private headTimer: NodeJS.Timeout | undefined;
+  private rehashLoop: Promise<void> | undefined;
+  private checks: Promise<unknown> = Promise.resolve();
+  private passes = 0;
+  private cursor = 0;
+  private lastPassAt: string | undefined;
+
+  constructor(options: IntegrityWatchOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.store = options.store;
+    this.headCheckMs = options.headCheckMs ?? 5000;
+    this.rate = options.rehashEventsPerSecond ?? 1000;
+    this.pauseMs = options.rehashPauseMs ?? 3_600_000;
+    this.clock = options.clock ?? (() => new Date());
+    this.logger = options.logger;
+    for (const [name, value] of [
+      ['headCheckMs', this.headCheckMs],
+      ['rehashEventsPerSecond', this.rate],
+      ['rehashPauseMs', this.pauseMs],
+    ] as const)
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new RangeError(`${name} must be a whole number from 0`);
+    this.db = new Database(options.filename);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  /** The standing finding, if any. */
+  finding(): IntegrityFinding | undefined {
+    return this.current;
+  }
+
+  status(): IntegrityStatus {
+    return {
+      ok: this.current === undefined,
+      ...(this.current ? { finding: this.current } : {}),
+      rehash: {
+        passes: this.passes,
+        cursor: this.cursor,
+        ...(this.lastPassAt ? { lastPassAt: this.lastPassAt } : {}),
+      },
+    };
+  }
+
+  /**
+   * Checks before the log follows the store: a finding kept from before is
+   * re-checked (cleared if the store was restored), then the head and the last
+   * recorded event. Resolves with the standing finding, if any; starts the
+   * periodic checks either way.
+   */
+  async start(): Promise<IntegrityFinding | undefined> {
+    this.running = true;
+    const kept = this.db
+      .prepare<[], FindingRow>(
+        'SELECT id, kind, position, detail, detected_at, found_by FROM integrity_findings WHERE cleared_at IS NULL ORDER BY detected_at LIMIT 1',
+      )
+      .get();
+    if (kept) {
+      const finding = fromRow(kept);
+      const again = (await this.scan(finding.position, finding.position, 0)) ?? (await this.headFinding());
+      if (again) {
+        this.current = finding;
+        this.logger?.error(this.describe(finding), 'audit integrity finding still stands');
+        this.options.onFinding?.(finding);
+      } else {
+        this.db
+          .prepare('UPDATE integrity_findings SET cleared_at = ?, cleared_how = ? WHERE id = ?')
+          .run(
+            this.clock().toISOString(),
+            'restart after restore: the store holds the recorded events',
+            finding.id,
+          );
+        this.logger?.info(this.describe(finding), 'audit integrity finding cleared: the store was restored');
+        this.options.onCleared?.(finding);
+      }
+    }
+    if (!this.current) await this.checkHead('start');
+    if (this.headCheckMs > 0) {
+      this.headTimer = setInterval(() => void this.queue(() => this.checkHead('head')), this.headCheckMs);
+      this.headTimer.unref();
+    }
+    if (this.rate > 0) this.rehashLoop = this.rehash();
+    return this.current;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.headTimer) clearInterval(this.headTimer);
+    this.headTimer = undefined;
+    await this.rehashLoop;
+    this.rehashLoop = undefined;
+    await this.checks;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.db.open) this.db.close();
+  }
+
+  /** Compares leaves `first`..`last` just recorded, and the one before them, with the store. */
+  recorded(first: number, last: number): void {
+    void this.queue(async () => {
+      const hint = await this.scan(Math.max(1, first - 1), last, 0);
+      if (hint) await this.report(hint, 'recorded');
+    });
+  }
+
+  /** Compares one recorded position with the store now (before a proof is served); reports a divergence. */
+  async checkPosition(position: number, by = 'proof'): Promise<IntegrityFinding | undefined> {
+    const hint = await this.scan(position, position, 0);
+    return hint ? this.report(hint, by) : undefined;
+  }
+
+  /** The head and the last recorded event against the log now. */
+  async checkHead(by = 'head'): Promise<IntegrityFinding | undefined> {
+    if (this.current) return this.current;
+    const hint = await this.headFinding();
+    return hint ? this.report(hint, by) : undefined;
+  }
+
+  /** Waits for the checks queued so far (recorded leaves, head checks). */
+  async settled(): Promise<void> {
+    await this.checks;
+  }
+
+  private queue(check: () => Promise<unknown>): Promise<unknown> {
+    const next = this.checks
+      .then(check)
+      .catch((error: unknown) =>
+        this.logger?.error(
+          { message: error instanceof Error ? error.message : String(error) },
+          'audit integrity check failed',
+        ),
+      );
+    this.checks = next;
+    return next;
+  }
+
+  private async headFinding(): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> | undefined> {
+    const size = this.log.treeSize;
+    const anchored = await this.anchorFinding(size);
+    if (anchored) return anchored;
+    // The mark before the head: an append committed between the two reads raises both, and a
+    // mark read first can then only be below the head, never above it.
+    const handedOut = await this.store.positionsHandedOut?.();
+    const head = await this.store.headPosition();
+    if (head < size) {
+      const kind: IntegrityKind = handedOut !== undefined && handedOut < size ? 'rolled-back' : 'truncated';
+      return {
+        kind,
+        position: head + 1,
+        detail:
+          kind === 'rolled-back'
+            ? `the event store ends at position ${head} and never handed out more than ${handedOut}, but the audit log recorded ${size} events: the store is an older copy`
+            : `the event store ends at position ${head} but the audit log recorded ${size} events: the events after ${head} were deleted`,
+      };
+    }
+    // The store's own high-water mark above its head: positions handed out, then deleted (even
+    // when the log was rebuilt from what was left and agrees with it).
+    if (handedOut !== undefined && handedOut > head)
+      return {
+        kind: 'truncated',
+        position: head + 1,
+        detail: `the event store handed out positions up to ${handedOut} but ends at ${head}: the events after ${head} were deleted`,
+      };
+    return size === 0 ? undefined : this.scan(size, size, 0);
+  }
+
+  /** The log against the checkpoint kept outside: as large, and the same root at its size. */
+  private async anchorFinding(
+    size: number,
+  ): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> | undefined> {
+    const anchor = this.options.anchor;
+    if (!anchor || anchor.treeSize < 1) return undefined;
+    const shorter = size < anchor.treeSize;
+    if (!shorter && this.log.rootAt(anchor.treeSize).toString('hex') === anchor.rootHash) return undefined;
+    const late = await this.firstLate(Math.min(size, anchor.treeSize), anchor.time);
+    if (late)
+      return {
+        kind: 'reused',
+        position: late,
+        detail: `position ${late} holds an event recorded after the kept checkpoint of ${anchor.treeSize} events was signed: the events from here were replaced`,
+      };
+    if (!shorter)
+      return {
+        kind: 'forked',
+        position: 1,
+        detail: `the log's tree of ${anchor.treeSize} events has another root than the kept checkpoint: the store and its log were replaced`,
+      };
+    const handedOut = await this.store.positionsHandedOut?.();
+    const kind: IntegrityKind =
+      handedOut !== undefined && handedOut >= anchor.treeSize ? 'truncated' : 'rolled-back';
+    return {
+      kind,
+      position: size + 1,
+      detail: `the kept checkpoint covers ${anchor.treeSize} events but the log holds ${size}: ${kind === 'truncated' ? 'the events from here were deleted and the log rebuilt' : 'the store and its log are an older copy'}`,
+    };
+  }
+
+  /** The first position up to `to` whose event was recorded after `time`. */
+  private async firstLate(to: number, time: string | undefined): Promise<number | undefined> {
+    const after = Date.parse(time ?? '');
+    if (Number.isNaN(after) || to < 1) return undefined;
+    for await (const event of this.store.readAll({ fromPosition: 'start', maxCount: to }))
+      if (event.position <= to && Date.parse(event.recordedAt) > after) return event.position;
+    return undefined;
+  }
+
+  /**
+   * Compares recorded leaves `from`..`to` with the store: the first position
+   * missing or holding another event. `perSecond` > 0 bounds the rate.
+   */
+  private async scan(
+    from: number,
+    to: number,
+    perSecond: number,
+  ): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> | undefined> {
+    let expected = from;
+    while (expected <= to) {
+      const limit = Math.min(PAGE, to - expected + 1);
+      const page: RecordedEvent[] = [];
+      for await (const event of this.store.readAll({
+        fromPosition: expected === 1 ? 'start' : { after: expected - 1 },
+        maxCount: limit,
+      }))
+        page.push(event);
+      for (const event of page) {
+        if (event.position > to) break;
+        if (event.position > expected) return this.missing(expected);
+        const recorded = this.log.leafHash(event.position);
+        if (recorded && !recorded.equals(eventLeafHash(event))) return this.mismatch(event);
+        expected = event.position + 1;
+      }
+      if (page.length < limit || (page[page.length - 1]?.position ?? to) >= to) {
+        if (expected <= to) return this.missing(expected);
+        break;
+      }
+      if (perSecond > 0) {
+        this.cursor = expected - 1;
+        await sleep((page.length / perSecond) * 1000);
+        if (!this.running || this.current) return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private async missing(position: number): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'>> {
+    const head = await this.store.headPosition();
+    if (head >= position)
+      return {
+        kind: 'missing',
+        position,
+        detail: `the event store no longer holds position ${position}, which the audit log recorded; later positions remain`,
+      };
+    const handedOut = await this.store.positionsHandedOut?.();
+    const size = this.log.treeSize;
+    const kind: IntegrityKind = handedOut !== undefined && handedOut < size ? 'rolled-back' : 'truncated';
+    return {
+      kind,
+      position,
+      detail: `the event store ends at position ${head} but the audit log recorded ${size} events${kind === 'rolled-back' ? ': the store is an older copy' : ': the events from here were deleted'}`,
+    };
+  }
+
+  private mismatch(event: RecordedEvent): Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> {
+    const covering = this.log.checkpoints({ after: event.position - 1, limit: 1 })[0];
+    const signed = covering ? Date.parse((covering as { time?: string }).time ?? '') : Number.NaN;
+    const reused = Date.parse(event.recordedAt) > signed;
+    return reused
+      ? {
+          kind: 'reused',
+          position: event.position,
+          detail: `position ${event.position} holds an event recorded after the checkpoint of ${covering!.treeSize} events that covers it: the position was handed out again`,
+        }
+      : {
+          kind: 'changed',
+          position: event.position,
+          detail: `the stored event at position ${event.position} no longer matches the leaf the audit log recorded for it`,
+        };
+  }
+
+  /**
+   * A divergence was seen: localise it (the first position at fault, found by
+   * comparing every recorded leaf at full speed), keep it, log it, report it,
+   * and stop the log.
+   */
+  private async report(
+    hint: Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'>,
+    by: string,
+  ): Promise<IntegrityFinding> {
+    if (this.current) return this.current;
+    const local = hint.kind !== 'forked' && hint.position > 1;
+    const first = local ? await this.scan(1, Math.min(hint.position - 1, this.log.treeSize), 0) : undefined;
+    if (this.current) return this.current;
+    const finding: IntegrityFinding = {
+      id: randomUUID(),
+      ...(first ?? hint),
+      detectedAt: this.clock().toISOString(),
+      by,
+    };
+    this.current = finding;
+    if (this.db.open)
+      this.db
+        .prepare(
+          'INSERT INTO integrity_findings (id, kind, position, detail, detected_at, found_by) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(finding.id, finding.kind, finding.position, finding.detail, finding.detectedAt, by);
+    this.logger?.error(
+      this.describe(finding),
+      'audit integrity finding: the event store diverged from the audit log',
+    );
+    this.log.halt({ position: finding.position, message: `${finding.kind}: ${finding.detail}` });
+    this.options.onFinding?.(finding);
+    return finding;
+  }
+
+  private describe(finding: IntegrityFinding): object {
+    return { findingId: finding.id, kind: finding.kind, position: finding.position, by: finding.by };
+  }
+
+  /** Full passes over every recorded leaf, at most `rate` events per second, `pauseMs` apart. */
+  private async rehash(): Promise<void> {
+    while (this.running && !this.current) {
+      const size = this.log.treeSize;
+      this.cursor = 0;
+      try {
+        const hint = size > 0 ? await this.scan(1, size, this.rate) : undefined;
+        if (!this.running || this.current) return;
+        if (hint) {
+          await this.queue(() => this.report(hint, 'rehash'));
+          return;
+        }
+      } catch (error) {
+        this.logger?.error(
+          { message: error instanceof Error ? error.message : String(error) },
+          'audit re-hash failed',
+        );
+      }
+      this.passes++;
+      this.cursor = size;
+      this.lastPassAt = this.clock().toISOString();
+      for (let waited = 0; waited < this.pauseMs && this.running; waited += 200)
+        await sleep(Math.min(200, this.pauseMs - waited));
+      if (this.pauseMs === 0) await sleep(10);
+    }
+  }
+}
+
+function fromRow(row: FindingRow): IntegrityFinding {
+  return {
+    id: row.id,
+    kind: row.kind,
+    position: row.position,
+    detail: row.detail,
+    detectedAt: row.detected_at,
+    by: row.found_by,
+  };
+}
