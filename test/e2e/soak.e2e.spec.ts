@@ -28,6 +28,8 @@ const RATE = Number(process.env.SOAK_RATE ?? 100);
 const MAX_IN_FLIGHT = 64;
 const LEAK_BYTES_PER_REQUEST = 2_048;
 const LEAK_FLOOR_BYTES = 24 * 1024 * 1024;
+/** Fewer answered requests than this give the live-heap slope too few points to judge a leak by. */
+const MIN_REQUESTS_FOR_MEMORY = 200;
 const DAY_MS = 86_400_000;
 const MB = 1024 * 1024;
 
@@ -298,8 +300,10 @@ describe(`soak: ${RATE} requests/s for ${SECONDS} s (e2e)`, () => {
 
       expect(failures).toBe(0);
       expect(serverErrors).toEqual([]);
-      // The run did real work: most requests were answered, commands were accepted, reads were served.
-      expect(completed).toBeGreaterThan(RATE * SECONDS * 0.5);
+      // The run did real work: commands were accepted and reads were served, and enough requests were
+      // answered for the memory judgement to mean something. Throughput is a printed figure, not asserted
+      // (a loaded machine answers fewer than the target rate; the benchmarks measure speed).
+      expect(completed).toBeGreaterThanOrEqual(MIN_REQUESTS_FOR_MEMORY);
       expect(statuses.get('201') ?? 0).toBeGreaterThan(0);
       expect(statuses.get('200') ?? 0).toBeGreaterThan(0);
       // The memory judgement needs the forced GC; without it only RSS is printed (see the header).

@@ -44,17 +44,16 @@ export class AppendGate {
   }
 }
 
-/** The store as the API uses it: every call passes through, appends only while the gate is open. */
+/**
+ * The store as the API uses it: appends only while the gate is open. The store's own `append` is
+ * replaced on the instance (not wrapped in a Proxy): every other member stays the store's own, so
+ * nothing is re-bound on each call and a test can still spy on the store's methods.
+ */
 export function gatedEventStore(store: EventStore, gate: AppendGate): EventStore {
-  const append: EventStore['append'] = (stream, events, options) => {
+  const append = store.append.bind(store);
+  store.append = (stream, events, options) => {
     gate.check();
-    return store.append(stream, events, options);
+    return append(stream, events, options);
   };
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'append') return append;
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return store;
 }
