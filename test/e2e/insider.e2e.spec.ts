@@ -21,6 +21,10 @@
  * refusal or 5xx.
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRelayConfig } from '../../apps/relay/src/config';
+import { runRelay } from '../../apps/relay/src/relay-process';
 import { BatchState } from '../../apps/relay/src/relay-store';
 import { route, topicNames, type RelayStateView } from '../../apps/relay/src/routing';
 import type { AgencyIntegrationEvent } from '@nrm/contracts';
@@ -1372,6 +1376,71 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
     await probeAll('f', unseized, (ids) => ids.every((id) => id === 'caseId' || id === 'consentId'));
     await kafkaForeignBytes('f', 'in-police-b');
     await kafkaForeignBytes('f', 'in-police');
+  });
+
+  it('kafka: the relay, run for real, delivers no canary to any attacker agency’s topic', async () => {
+    const brokers = process.env.KAFKA_BROKERS;
+    if (!brokers)
+      throw new Error(`no Kafka broker: ${process.env.NRM_KAFKA_UNAVAILABLE ?? 'KAFKA_BROKERS unset'}`);
+    const prefix = `insider-${randomUUID().slice(0, 8)}.`;
+    const relay = await runRelay(
+      loadRelayConfig({
+        KAFKA_BROKERS: brokers,
+        DATA_DIR: ledger.dataDir,
+        RELAY_TOPIC_PREFIX: prefix,
+        RELAY_HEALTH_PORT: '0',
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    let delivered = 0;
+    try {
+      const head = await ledger.store.headPosition();
+      const deadline = Date.now() + 60_000;
+      while (relay.relay.health().checkpoint < head) {
+        if (Date.now() > deadline) throw new Error(`relay stuck: ${JSON.stringify(relay.relay.health())}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      delivered = relay.relay.health().messagesDelivered;
+    } finally {
+      await relay.stop();
+    }
+    const filesUnder = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const path = join(dir, name);
+        return statSync(path).isDirectory() ? filesUnder(path) : [path];
+      });
+    const kafkaData = join(process.env.NRM_KAFKA_DIR ?? '/tmp/nrm-kafka', 'data');
+    const topics = topicNames(prefix);
+    const attackers: Array<[ActorKey, string]> = [
+      ['a', 'in-ngo'],
+      ['a', 'in-accomplice'],
+      ['b', 'in-shelter'],
+      ['c', 'in-foreign'],
+      ['c', 'in-foreign-b'],
+      ['e', 'in-coord'],
+      ['f', 'in-police-b'],
+      ['f', 'in-police'],
+    ];
+    let searched = 0;
+    let caseIdSeen = false;
+    for (const [actor, agencyId] of attackers) {
+      const topic = agencyId === 'in-coord' ? topics.coordinator : topics.agency(agencyId);
+      for (const dir of readdirSync(kafkaData).filter((name) => name.startsWith(`${topic}-`)))
+        for (const file of filesUnder(join(kafkaData, dir)).filter((f) => f.endsWith('.log'))) {
+          const content = readFileSync(file);
+          searched += content.length;
+          if (content.includes(real.caseId)) caseIdSeen = true;
+          const bytes = canaryBytes(content.toString('latin1'));
+          if (bytes > 0)
+            holes.push(`${ACTOR_NAMES[actor]}: Kafka ${topic} holds ${bytes} canary bytes (${file})`);
+          tallies[actor].foreignBytes += bytes;
+        }
+    }
+    console.log(
+      `insider kafka: ${delivered} messages relayed, ${searched} bytes of attacker topics searched`,
+    );
+    // Positive control: the topics hold the case in plain bytes (keyed by case id), so the search is real.
+    expect(caseIdSeen).toBe(true);
   });
 
   it('residual: two colluding agencies in contact each grant the other (allowed by the rules; measured)', async () => {
