@@ -1097,6 +1097,48 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
       );
     const colleague = made['registry-admin'];
 
+    // The admin of an agency that is party (the NGO) gives a seat of its own the break-glass role and
+    // reads beyond consent: the documented exception, which must be recorded and queued for review.
+    const partyAdmin = await ledger.principal('ngo', ['registry-admin'], 'in-ngo');
+    const seat = await send('d', partyAdmin, 'POST', '/agencies/in-ngo/principals', {
+      label: 'night seat',
+      roles: ['caseworker', 'break-glass'],
+    });
+    if (seat.status === 201) {
+      const seatKey = await send(
+        'd',
+        partyAdmin,
+        'POST',
+        `/principals/${seat.body.principalId as string}/api-keys`,
+      );
+      const glassSeat = new Principal(
+        ledger.base,
+        'in-ngo',
+        seat.body.principalId as string,
+        seatKey.body.apiKey as string,
+      );
+      const glass = await send(
+        'd',
+        glassSeat,
+        'POST',
+        `/cases/${real.caseId}/break-glass-reads`,
+        { justification: JUSTIFICATION, purpose: 'assistance' },
+        {},
+        { breakGlass: true },
+      );
+      if (glass.status === 200) {
+        tallies.d.breakGlass++;
+        breakGlassRequests.push({
+          actor: 'd',
+          requestId: glass.requestId,
+          principalId: glassSeat.principalId,
+        });
+      }
+      console.log(
+        `insider (d): a party agency's admin minted a break-glass seat; its read answered ${glass.status}`,
+      );
+    }
+
     // Switched off by the coordinator's admin: refused whatever it tries, itself included.
     const off = await coordAdmin.post(`/principals/${agencyAdmin.principalId}/disablement`, {
       reason: 'credential-compromised',
