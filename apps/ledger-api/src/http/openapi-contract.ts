@@ -76,6 +76,23 @@ export const COMMAND_RESULT_SCHEMA = {
       type: 'boolean',
       description: 'True when this answers a retry with the same Idempotency-Key: nothing new was recorded.',
     },
+    // The id of what a command created, when it creates something.
+    caseId: { type: 'string', format: 'uuid', description: 'Reporting a case, making a referral.' },
+    subjectId: { type: 'string', format: 'uuid', description: 'Reporting a case, erasing a subject.' },
+    referralId: { type: 'string', format: 'uuid', description: 'Making a referral.' },
+    consentId: { type: 'string', format: 'uuid', description: 'Granting consent.' },
+    lawfulBasisId: { type: 'string', format: 'uuid', description: 'Recording a lawful basis.' },
+    planId: { type: 'string', format: 'uuid', description: 'Agreeing a support plan.' },
+    agencyId: { type: 'string', description: 'Registering an agency.' },
+    principalId: { type: 'string', description: 'Registering a principal.' },
+    keyId: { type: 'string', description: 'Issuing an API key.' },
+    apiKey: {
+      type: 'string',
+      nullable: true,
+      description: 'Issuing an API key: the key itself, shown in the first answer only (null in a replay).',
+    },
+    accessEventId: { type: 'string', format: 'uuid', description: 'Reviewing a break-glass access.' },
+    finding: { type: 'string', description: 'Reviewing a break-glass access: the finding recorded.' },
   },
   additionalProperties: true,
 } as const;
@@ -226,8 +243,13 @@ export function completeDocument(
                 allOf: [
                   { $ref: '#/components/schemas/Problem' },
                   {
+                    // `type` and `title` repeated from Problem: linters that do not resolve allOf (as
+                    // openapi-typescript's) look for them next to the narrowed `status` and `code`.
                     type: 'object',
+                    required: ['type', 'title', 'status', 'code'],
                     properties: {
+                      type: { type: 'string' },
+                      title: { type: 'string' },
                       status: { type: 'integer', enum: [status] },
                       code: { type: 'string', enum: codes },
                     },
