@@ -152,6 +152,10 @@ function exampleOf(schema: Json | undefined, schemas: Readonly<Record<string, Js
     return Object.keys(out).length > 0 ? out : undefined;
   }
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  if (schema.type === 'array') {
+    const item = exampleOf(schema.items as Json | undefined, schemas, depth + 1);
+    return item === undefined ? undefined : [item];
+  }
   return undefined;
 }
 
