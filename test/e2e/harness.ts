@@ -9,6 +9,7 @@ import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '../../apps/ledger-api/src/config/config';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
+import { AnswerTally, toOpenApiPath, type DocumentWithAnswers } from './declared-answers';
 
 const READ_AUDIT_TYPES = new Set(['RecordAccessed', 'AccessDenied', 'BreakGlassAccessUsed']);
 
@@ -18,6 +19,8 @@ export class Ledger {
     readonly app: NestFastifyApplication,
     readonly base: string,
     readonly dataDir: string,
+    /** Every error answer of the suite, checked against the OpenAPI document on close. */
+    readonly answers: AnswerTally,
   ) {}
 
   static async boot(env: Record<string, string> = {}): Promise<Ledger> {
@@ -25,8 +28,28 @@ export class Ledger {
     const app = await createApp(
       loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env }),
     );
+    const answers = new AnswerTally();
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onSend', async (request, reply, payload) => {
+        const route = request.routeOptions.url;
+        if (route === undefined || reply.statusCode < 400) return payload;
+        let code: string | undefined;
+        if (
+          typeof payload === 'string' &&
+          /^application\/problem\+json/.test(String(reply.getHeader('content-type')))
+        )
+          try {
+            code = (JSON.parse(payload) as { code?: string }).code;
+          } catch {
+            code = undefined;
+          }
+        answers.record(`${request.method} ${toOpenApiPath(route)}`, reply.statusCode, code);
+        return payload;
+      });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    return new Ledger(app, await app.getUrl(), dataDir);
+    return new Ledger(app, await app.getUrl(), dataDir, answers);
   }
 
   get store(): EventStore {
@@ -52,9 +75,20 @@ export class Ledger {
     return out;
   }
 
+  /**
+   * Closes the app, then fails if any answer of the suite was a (status, code) that the OpenAPI
+   * document does not declare for its operation: the message names the operation to declare it on.
+   */
   async close(): Promise<void> {
+    let undeclared: string[] = [];
+    if (this.answers.answers > 0) {
+      const response = await fetch(`${this.base}/openapi.json`).catch(() => undefined);
+      if (response?.ok) undeclared = this.answers.undeclared((await response.json()) as DocumentWithAnswers);
+    }
     await this.app.close();
     rmSync(this.dataDir, { recursive: true, force: true });
+    if (undeclared.length > 0)
+      throw new Error(`answers the OpenAPI document does not declare:\n${undeclared.join('\n')}`);
   }
 
   /** Registers an agency and one principal with the given roles, as the console would; returns its API key. */

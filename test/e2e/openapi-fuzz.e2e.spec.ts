@@ -24,6 +24,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import type { RecordedEvent } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { AnswerTally, type DocumentWithAnswers } from './declared-answers';
 import { Ledger, type Principal } from './harness';
 
 // ---- the OpenAPI document, as much of it as the generator reads --------------------------------
@@ -1178,6 +1179,8 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
     const byEndpoint = new Map<string, number>();
     /** Per operation, how often each status and code came back (printed with FUZZ_DEBUG=1). */
     const outcomes = new Map<string, Map<string, number>>();
+    /** Every error answer, to check against what the document declares for its operation. */
+    const tally = new AnswerTally();
     const secretIds = [planted.caseId, planted.subjectId, planted.consentId];
 
     const describeRequest = (sent: Sent) =>
@@ -1218,6 +1221,7 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
       }
       const problem = (parsed ?? {}) as { type?: unknown; title?: unknown; status?: unknown; code?: unknown };
       const outcome = `${received.status} ${typeof problem.code === 'string' ? problem.code : ''}`;
+      tally.record(label, received.status, typeof problem.code === 'string' ? problem.code : undefined);
       if (!outcomes.has(label)) outcomes.set(label, new Map());
       outcomes.get(label)!.set(outcome, (outcomes.get(label)!.get(outcome) ?? 0) + 1);
 
@@ -1349,6 +1353,12 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
         '\n',
     );
 
+    const undeclared = tally.undeclared(document as unknown as DocumentWithAnswers);
+    process.stdout.write(
+      `openapi fuzz: ${tally.answers} error answers, ${tally.distinct} distinct (operation, status, code), ` +
+        `undeclared by the document ${undeclared.length}\n`,
+    );
+
     // Every documented operation was exercised, and the run was not trivially all refusals.
     expect(byEndpoint.size).toBe(endpoints.length);
     expect(endpoints.length).toBeGreaterThan(20);
@@ -1356,6 +1366,9 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
     expect(counts.clientErrors).toBeGreaterThan(counts.requests / 4);
     expect(answeredEventIds.size).toBeGreaterThan(0);
     expect(counts.unsendable).toBeLessThan(counts.requests / 100);
+
+    // Every status and code answered is one the document declares for that operation.
+    expect({ seed: SEED, undeclared }).toEqual({ seed: SEED, undeclared: [] });
 
     const firstOfEach = [...new Set(violations.map((v) => v.kind))].map((kind) => ({
       kind,
