@@ -196,7 +196,7 @@ export function registerAuditCommands(
 
   command('export', 'export a range of the verifiable log, with its signed checkpoints, as NDJSON (audited)')
     .requiredOption('--from <position>', 'first position (inclusive)', position('--from'))
-    .requiredOption('--to <position>', 'last position (inclusive)', position('--to'))
+    .option('--to <position>', 'last position (inclusive; default: the last stored event)', position('--to'))
     .requiredOption('--out <file>', 'the export file to write (mode 0600)')
     .addOption(
       new Option('--purpose <purpose>', 'why the log is exported')
@@ -213,23 +213,26 @@ export function registerAuditCommands(
       run(
         async (o: {
           from: number;
-          to: number;
+          to?: number;
           out: string;
           purpose: LogExportPurpose;
           reason: string;
           force?: boolean;
         }) => {
-          if (o.from > o.to) throw new UsageError('--from must not be after --to');
+          if (o.to !== undefined && o.from > o.to) throw new UsageError('--from must not be after --to');
           if (!o.force && existsSync(o.out))
             throw new UsageError(`${o.out} exists; choose another --out, or add --force`);
           return withLog(async (store, log) => {
             const head = await store.headPosition();
-            if (o.to > head)
-              throw new UsageError(`--to ${o.to} is beyond the last stored event, at position ${head}`);
+            const to = o.to ?? head;
+            if (to > head)
+              throw new UsageError(`--to ${to} is beyond the last stored event, at position ${head}`);
+            if (o.from > to)
+              throw new UsageError(`--from ${o.from} is beyond the last stored event, at position ${head}`);
             log.checkpoint();
             const summary = await writeFile(o.out, async (sink) => {
-              const progress = bar(io, 'export', o.to - o.from + 1);
-              const result = await writeExport(store, log, { from: o.from, to: o.to }, sink, (p) =>
+              const progress = bar(io, 'export', to - o.from + 1);
+              const result = await writeExport(store, log, { from: o.from, to }, sink, (p) =>
                 progress.update(p.processed, p.eventsPerSec),
               );
               progress.stop();
