@@ -172,10 +172,10 @@ describe('README.md', () => {
         'set -eEuo pipefail',
         // The failing command, with its line in README.md.
         `trap 'echo "readme-failed: line $((LINENO - PRELUDE + ${block.line})): $BASH_COMMAND" >&2' ERR`,
-        block.refusals ? 'unset -f curl' : 'curl() { command curl --fail-with-body "$@"; }',
+        block.refusals ? 'unset -f curl' : 'curl() { command curl --fail-with-body "$@" || return $?; }',
       ];
       const script = [
-        ...prelude.map((l) => l.replace('PRELUDE', String(prelude.length + 1))),
+        ...prelude.map((l) => l.replace('PRELUDE', String(prelude.length))),
         code,
         `{ export -p; declare -f; } > ${JSON.stringify(state)}`,
       ].join('\n');
@@ -194,9 +194,15 @@ describe('README.md', () => {
       run++;
       if (result.status !== 0) {
         // The outermost failing command is the README's own line (a function's inner line comes first).
+        const trapped = [...(result.stderr ?? '').matchAll(/readme-failed: line (\d+): (.*)$/gm)].at(-1);
+        // Name the README's own line (bash's last command may be inside a helper such as the curl wrapper).
+        const readmeLine = trapped ? Number(trapped[1]) : undefined;
+        const text =
+          readmeLine === undefined ? undefined : block.code.split('\n')[readmeLine - block.line - 1];
         const failed =
-          [...(result.stderr ?? '').matchAll(/readme-failed: (.*)$/gm)].at(-1)?.[1] ??
-          `exit ${String(result.status ?? result.signal)}`;
+          readmeLine === undefined
+            ? `exit ${String(result.status ?? result.signal)}`
+            : `line ${readmeLine}: ${text?.trim() ?? trapped![2]}`;
         failures.push(
           `README.md "${block.heading}" block at line ${block.line}: ${failed}\n--- stdout\n${(result.stdout ?? '').slice(-1500)}\n--- stderr\n${(result.stderr ?? '').slice(-1500)}`,
         );
