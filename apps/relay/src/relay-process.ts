@@ -119,7 +119,11 @@ export async function runRelay(
   const healthUrl = `http://${config.HOST}:${address.port}/health`;
 
   const parked = relayStore.parkedCount();
-  if (parked > 0) logger.warn({ parked }, 'parked events wait in relay.sqlite (table relay_parked)');
+  if (parked > 0)
+    logger.warn(
+      { parked, file: relayStoreFile(config) },
+      'parked events wait in the relay’s file (table relay_parked)',
+    );
   relay.start();
   logger.info(
     { healthUrl, brokers: config.KAFKA_BROKERS, topicPrefix: config.RELAY_TOPIC_PREFIX },
