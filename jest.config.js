@@ -9,6 +9,7 @@ module.exports = {
   testMatch: [
     '<rootDir>/{apps,libs}/**/*.(unit|int).spec.ts',
     '<rootDir>/deploy/**/*.unit.spec.ts',
+    '<rootDir>/scripts/**/*.int.spec.ts',
     '<rootDir>/test/e2e/**/*.e2e.spec.ts',
   ],
   transform: {

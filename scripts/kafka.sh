@@ -64,6 +64,53 @@ port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The socket inodes listening on a TCP port (IPv4 or IPv6), from /proc/net.
+listening_inodes() {
+  local hex
+  hex="$(printf '%04X' "$1")"
+  awk -v port=":$hex" '$2 ~ port"$" && $4 == "0A" { print $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# True when process $1 holds the socket listening on port $2: the broker answering is the one we started.
+holds_port() {
+  local pid="$1" inode
+  for inode in $(listening_inodes "$2"); do
+    ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "socket:\[$inode\]" && return 0
+  done
+  return 1
+}
+
+# The pid listening on port $1, when this user can see it.
+port_holder() {
+  local inode fd
+  for inode in $(listening_inodes "$1"); do
+    for fd in /proc/[0-9]*/fd/*; do
+      if [[ "$(readlink "$fd" 2>/dev/null)" == "socket:[$inode]" ]]; then
+        fd="${fd#/proc/}"
+        echo "${fd%%/*}"
+        return 0
+      fi
+    done
+  done
+  return 1
+}
+
+# Why broker $1 is not the one answering on its ports (empty when it holds both, or while a port is free).
+foreign_ports() {
+  local pid="$1" port holder
+  for port in "$PORT" "$CONTROLLER_PORT"; do
+    port_open "$port" || continue
+    holds_port "$pid" "$port" && continue
+    if holder="$(port_holder "$port")"; then
+      [[ "$holder" == "$pid" ]] && continue
+      echo "127.0.0.1:$port answers, but from pid $holder ($(tr '\0' ' ' <"/proc/$holder/cmdline" 2>/dev/null | cut -c1-80)), not from the broker started (pid $pid)"
+    else
+      echo "127.0.0.1:$port answers, but not from the broker started (pid $pid): a process this user cannot see holds it"
+    fi
+    return 0
+  done
+}
+
 # The throwaway pom whose runtime classpath is the broker's.
 pom_xml() {
   cat <<POM
@@ -189,6 +236,9 @@ start() {
   local pid
   if pid="$(running_pid)"; then
     answers || wait_ready "$pid"
+    local foreign
+    foreign="$(foreign_ports "$pid")"
+    [[ -z "$foreign" ]] || die "$foreign; stop that process (scripts/kafka.sh stop stops ours) or set KAFKA_PORT"
     echo "kafka running (pid $pid, 127.0.0.1:$PORT), already started"
     return 0
   fi
@@ -213,17 +263,27 @@ start() {
 }
 
 wait_ready() {
-  local pid="$1" deadline=$((SECONDS + START_TIMEOUT))
+  local pid="$1" deadline=$((SECONDS + START_TIMEOUT)) foreign=''
   while ((SECONDS < deadline)); do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PID_FILE"
       tail -n 40 "$OUT" >&2 || true
       die "the broker exited while starting (output: $OUT)"
     fi
-    if port_open "$PORT" && answers; then return 0; fi
+    # Ready only when our own process holds both ports: another broker may answer on them.
+    if holds_port "$pid" "$PORT" && holds_port "$pid" "$CONTROLLER_PORT" && answers; then return 0; fi
+    foreign="$(foreign_ports "$pid")"
+    # A process we can see holds a port: our broker cannot get it, fail now.
+    [[ "$foreign" == *"answers, but from pid"* ]] && break
     sleep 0.5
   done
   tail -n 40 "$OUT" >&2 || true
+  foreign="$(foreign_ports "$pid")"
+  if [[ -n "$foreign" ]]; then
+    kill -TERM "$pid" 2>/dev/null || true # the broker we started, which could not take its ports
+    rm -f "$PID_FILE"
+    die "$foreign; stop that process or set KAFKA_PORT (output: $OUT)"
+  fi
   die "the broker did not answer on 127.0.0.1:$PORT within $START_TIMEOUT s (output: $OUT)"
 }
 
@@ -255,6 +315,9 @@ status() {
     return 3
   fi
 }
+
+# Sourced by its test for the functions only.
+[[ "${KAFKA_SH_LIBRARY:-}" == 1 ]] && return 0
 
 command="${1:-}"
 case "$command" in

@@ -12,6 +12,7 @@ import { useBoundedJsonParser } from './http/json-body';
 import { validationPipe } from './http/validation';
 import { requestId } from './logging';
 import { setUpOpenApi } from './openapi';
+import { QuietBootLogger } from './startup';
 
 /** Builds the ledger app from a validated configuration (used by main and by the e2e tests). */
 export async function createApp(config: LedgerConfig): Promise<NestFastifyApplication> {
@@ -27,7 +28,7 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     // bodyParser: false keeps Nest from adding form and text parsers: commands are JSON only.
     { bufferLogs: true, abortOnError: false, bodyParser: false },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietBootLogger(app.get(Logger)));
   // Fastify's own text/plain parser would hand a string to the validation pipe; 415 says it better.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   useBoundedJsonParser(app.getHttpAdapter().getInstance());

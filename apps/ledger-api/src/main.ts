@@ -1,10 +1,18 @@
+import type { AddressInfo } from 'node:net';
+import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfig } from './config/config';
 import { createApp } from './bootstrap';
+import { startupFacts, startupLine } from './startup';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
   await app.listen({ port: config.PORT, host: config.HOST });
+  // PORT=0 picks a free port: say which one was picked.
+  const address = app.getHttpAdapter().getInstance().server.address() as AddressInfo;
+  const facts = startupFacts(config, address.port);
+  app.get(Logger).log({ msg: 'listening', ...facts }, 'Startup');
+  process.stderr.write(startupLine(facts));
 }
 
 main().catch((error: unknown) => {

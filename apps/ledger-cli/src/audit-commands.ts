@@ -211,7 +211,7 @@ export function registerAuditCommands(
 
   command('export', 'export a range of the verifiable log, with its signed checkpoints, as NDJSON (audited)')
     .requiredOption('--from <position>', 'first position (inclusive)', position('--from'))
-    .requiredOption('--to <position>', 'last position (inclusive)', position('--to'))
+    .option('--to <position>', 'last position (inclusive; default: the last stored event)', position('--to'))
     .requiredOption('--out <file>', 'the export file to write (mode 0600)')
     .addOption(
       new Option('--purpose <purpose>', 'why the log is exported')
@@ -228,13 +228,13 @@ export function registerAuditCommands(
       run(
         async (o: {
           from: number;
-          to: number;
+          to?: number;
           out: string;
           purpose: LogExportPurpose;
           reason: string;
           force?: boolean;
         }) => {
-          if (o.from > o.to) throw new UsageError('--from must not be after --to');
+          if (o.to !== undefined && o.from > o.to) throw new UsageError('--from must not be after --to');
           if (!o.force && existsSync(o.out))
             throw new UsageError(`${o.out} exists; choose another --out, or add --force`);
           return withLog(async (store, log, _keys, catchUpError) => {
@@ -245,25 +245,26 @@ export function registerAuditCommands(
               findings.push(catchUpFinding(catchUpError));
             if (findings.length === 0) log.checkpoint();
             const head = await store.headPosition();
+            const askedTo = o.to ?? head; // the last stored event, unless asked otherwise
             // Positions never handed out (not by the store, not in the log) are a wrong request.
             const known = Math.max(head, log.treeSize, (await store.positionsHandedOut?.()) ?? 0);
-            if (o.to > known && findings.length === 0)
+            if (askedTo > known && findings.length === 0)
               throw new UsageError(
-                `--to ${o.to} is beyond the last position the ledger ever handed out, ${known}`,
+                `--to ${askedTo} is beyond the last position the ledger ever handed out, ${known}`,
               );
             const signed = log.latestCheckpoint()?.treeSize ?? 0;
-            const to = Math.min(o.to, head, signed);
-            if (to < o.to && findings.length === 0)
+            const to = Math.min(askedTo, head, signed);
+            if (to < askedTo && findings.length === 0)
               findings.push({
                 kind: 'truncated',
                 position: to + 1,
-                detail: `asked to cover position ${o.to}; the event store ends at ${head} and the log's latest checkpoint at ${signed}`,
+                detail: `asked to cover position ${askedTo}; the event store ends at ${head} and the log's latest checkpoint at ${signed}`,
               });
             for (const finding of findings)
               io.err(`ledger: finding: ${finding.kind} at position ${finding.position}: ${finding.detail}\n`);
             if (to < o.from) {
               io.out(
-                `${JSON.stringify({ out: null, askedFrom: o.from, askedTo: o.to, recorded: false, findings })}\n`,
+                `${JSON.stringify({ out: null, askedFrom: o.from, askedTo: askedTo, recorded: false, findings })}\n`,
               );
               return EXIT.fault;
             }
@@ -282,7 +283,7 @@ export function registerAuditCommands(
             io.out(
               `${JSON.stringify({
                 out: o.out,
-                askedTo: o.to,
+                askedTo,
                 recorded: findings.length === 0,
                 ...(findings.length > 0 ? { findings } : {}),
                 fromPosition: summary.fromPosition,

@@ -79,9 +79,29 @@ const AGENCIES: readonly DemoAgency[] = [
   },
 ];
 
+/** The name of the shell variable that holds each demo agency's API key (`ledger demo --env`). */
+export const DEMO_KEY_VARIABLES: Readonly<Record<string, string>> = {
+  'clinic-harbour': 'CLINIC',
+  'police-west': 'POLICE',
+  'ngo-lighthouse': 'NGO',
+  'shelter-dune': 'SHELTER',
+  'labour-inspectorate': 'INSPECTORATE',
+  'nrm-coordinator': 'COORDINATOR',
+  'oversight-dpa': 'OVERSIGHT',
+  'nrm-romania': 'ROMANIA',
+};
+
 export interface DemoResult {
   readonly caseId: string;
+  readonly subjectId: string;
+  /** API key of each demo agency's desk, by agency id. */
   readonly keys: Record<string, string>;
+  /** Principal id of each demo agency's desk, by agency id. */
+  readonly principals: Record<string, string>;
+  /** A police duty officer who may read beyond consent in an emergency (role break-glass). */
+  readonly breakGlass: { readonly agencyId: string; readonly principalId: string; readonly apiKey: string };
+  /** The referrals made, by receiving agency id. */
+  readonly referrals: Record<string, string>;
   readonly steps: readonly string[];
 }
 
@@ -101,6 +121,7 @@ export async function seedDemo(
   });
   const actors = new Map<string, Actor>();
   const keys: Record<string, string> = {};
+  const principals: Record<string, string> = {};
   for (const a of AGENCIES) {
     const existing = await registry.agencyExists(a.agencyId);
     if (!existing)
@@ -114,8 +135,18 @@ export async function seedDemo(
     );
     const { apiKey } = await registry.issueApiKey(principalId, consoleCtx());
     keys[a.agencyId] = apiKey ?? '';
+    principals[a.agencyId] = principalId;
     actors.set(a.agencyId, { principalId, agencyId: a.agencyId, agencyKind: a.kind, roles: a.roles });
   }
+  const dutyOfficer = await registry.registerPrincipal(
+    { agencyId: 'police-west', label: 'police-west duty officer', roles: ['caseworker', 'break-glass'] },
+    consoleCtx(),
+  );
+  const breakGlass = {
+    agencyId: 'police-west',
+    principalId: dutyOfficer.principalId,
+    apiKey: (await registry.issueApiKey(dutyOfficer.principalId, consoleCtx())).apiKey ?? '',
+  };
   const as = (agencyId: string): CommandContext => ({
     actor: actors.get(agencyId)!,
     now: new Date().toISOString(),
@@ -131,7 +162,7 @@ export async function seedDemo(
   const now = new Date();
   const respondBy = new Date(now.getTime() + 2 * 86_400_000).toISOString();
 
-  const { caseId } = await identification.report(
+  const { caseId, subjectId } = await identification.report(
     {
       indicators: ['restricted-movement', 'debt-bondage', 'withheld-documents'],
       exploitationForms: ['labour'],
@@ -140,7 +171,7 @@ export async function seedDemo(
     },
     as('clinic-harbour'),
   );
-  steps.push(`clinic-harbour reported a potential victim: case ${caseId}`);
+  steps.push(`clinic-harbour reported a potential victim: case ${caseId}, subject ${subjectId}`);
   await identification.assessIndicators(
     caseId,
     {
@@ -255,7 +286,7 @@ export async function seedDemo(
     );
   }
 
-  await referral.make(
+  const toRomania = await referral.make(
     caseId,
     {
       toAgencyId: 'nrm-romania',
@@ -270,5 +301,11 @@ export async function seedDemo(
   steps.push(
     'ngo-lighthouse made a transnational referral to the Romanian contact point (case status only, by consent)',
   );
-  return { caseId, keys, steps };
+  const referrals = {
+    'police-west': toPolice.referralId,
+    'ngo-lighthouse': toNgo.referralId,
+    'shelter-dune': toShelter.referralId,
+    'nrm-romania': toRomania.referralId,
+  };
+  return { caseId, subjectId, keys, principals, breakGlass, referrals, steps };
 }

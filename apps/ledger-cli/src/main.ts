@@ -13,7 +13,9 @@ import type { CommandContext } from '../../ledger-api/src/commands/command-execu
 import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
 import { openEventStore } from '../../ledger-api/src/event-store/event-store.module';
 import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
-import { seedDemo } from './demo';
+import { DEMO_KEY_VARIABLES, seedDemo, type DemoResult } from './demo';
+import { printRows, quietOnClosedPipe, rounded } from './output';
+import { listRegistry } from './registry-listing';
 import { eraseSubject } from './erase-subject';
 import { registerAuditCommands } from './audit-commands';
 import { registerWitnessCommands } from './witness-commands';
@@ -80,12 +82,11 @@ export function program(): Command {
     });
   agency
     .command('list')
-    .description('list registered agencies')
-    .action(async () => {
-      await withStore(dataDir(), async (s) => {
-        for await (const e of s.readAll({ filter: { eventTypes: ['AgencyRegistered'] } }))
-          console.log(JSON.stringify(e.data));
-      });
+    .description('list registered agencies (a table, or one JSON object per line with --json)')
+    .option('--json', 'one JSON object per line')
+    .action(async (o: { json?: boolean }) => {
+      const { agencies } = await withStore(dataDir(), listRegistry);
+      printRows(agencies, ['agencyId', 'kind', 'country', 'status', 'name'], o.json);
     });
 
   agency
@@ -111,6 +112,16 @@ export function program(): Command {
     });
 
   const principal = cli.command('principal').description('principals acting for an agency');
+  principal
+    .command('list')
+    .description('list principals: id, agency, roles, status (a table, or JSON lines with --json)')
+    .option('--agency <id>', 'of this agency only', id)
+    .option('--json', 'one JSON object per line')
+    .action(async (o: { agency?: string; json?: boolean }) => {
+      const { principals } = await withStore(dataDir(), listRegistry);
+      const rows = principals.filter((p) => o.agency === undefined || p.agencyId === o.agency);
+      printRows(rows, ['principalId', 'agencyId', 'roles', 'status', 'label'], o.json);
+    });
   principal
     .command('disable')
     .description('switch a principal off: refused whatever its credential (API key or JWT)')
@@ -151,14 +162,36 @@ export function program(): Command {
 
   const key = cli.command('key').description('API keys of principals');
   key
+    .command('list')
+    .description('list API keys: key id, principal, issued, status; never a secret')
+    .option('--principal <id>', 'of this principal only', id)
+    .option('--agency <id>', 'of this agency’s principals only', id)
+    .option('--json', 'one JSON object per line')
+    .action(async (o: { principal?: string; agency?: string; json?: boolean }) => {
+      const { keys } = await withStore(dataDir(), listRegistry);
+      const rows = keys.filter(
+        (k) =>
+          (o.principal === undefined || k.principalId === o.principal) &&
+          (o.agency === undefined || k.agencyId === o.agency),
+      );
+      printRows(rows, ['keyId', 'principalId', 'agencyId', 'issuedAt', 'status'], o.json);
+    });
+  key
     .command('issue')
     .description('issue an API key; it is printed once and stored only as a hash')
     .requiredOption('--principal <id>', 'principal id', id)
-    .action(async (o: { principal: string }) => {
+    .option(
+      '--key-only',
+      'print the API key alone, e.g. CLINIC=$(npm run -s ledger -- key issue … --key-only)',
+    )
+    .option('--json', 'print {principalId, keyId, apiKey} (the default)')
+    .action(async (o: { principal: string; keyOnly?: boolean }) => {
       const result = await withStore(dataDir(), (s) =>
         new RegistryCommands(s).issueApiKey(o.principal, consoleContext()),
       );
-      console.log(JSON.stringify({ principalId: o.principal, keyId: result.keyId, apiKey: result.apiKey }));
+      if (o.keyOnly) console.log(result.apiKey);
+      else
+        console.log(JSON.stringify({ principalId: o.principal, keyId: result.keyId, apiKey: result.apiKey }));
     });
   key
     .command('revoke')
@@ -204,8 +237,8 @@ export function program(): Command {
               JSON.stringify({
                 projection: n,
                 events: result.events,
-                seconds: result.seconds,
-                eventsPerSec: result.eventsPerSec,
+                seconds: rounded(result.seconds, 3),
+                eventsPerSec: rounded(result.eventsPerSec),
               }),
             );
           }
@@ -246,14 +279,14 @@ export function program(): Command {
     .description(
       'seed an invented scenario: agencies, principals with keys, and one case through identification, consent, referral and support',
     )
-    .action(async () => {
+    .option('--json', 'print what was made as one JSON object')
+    .option('--env', 'print `export NAME=value` lines (keys and ids) for a shell to source')
+    .action(async (o: { json?: boolean; env?: boolean }) => {
       const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
       const result = await withStore(dataDir(), (s) => seedDemo(s, config.COMPETENT_AGENCY_KINDS));
-      for (const step of result.steps) console.log(`- ${step}`);
-      console.log('\nAPI keys (shown once; each acts for one demo agency):');
-      for (const [agencyId, apiKey] of Object.entries(result.keys))
-        console.log(`  ${agencyId.padEnd(20)} ${apiKey}`);
-      console.log(`\ncase: ${result.caseId}`);
+      if (o.env) process.stdout.write(demoEnv(result));
+      else if (o.json) console.log(JSON.stringify(result));
+      else printDemo(result);
     });
 
   registerAuditCommands(cli, dataDir);
@@ -262,7 +295,42 @@ export function program(): Command {
   return cli;
 }
 
+/** `ledger demo --env`: one `export` line per value, quoted for a POSIX shell. */
+export function demoEnv(result: DemoResult): string {
+  const lines = ['# nrm-ledger demo: API keys (secrets: keep them to yourself) and the ids it made'];
+  const q = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+  for (const [agencyId, apiKey] of Object.entries(result.keys)) {
+    const name = DEMO_KEY_VARIABLES[agencyId];
+    if (name === undefined) continue;
+    lines.push(`export ${name}=${q(apiKey)} ${name}_PRINCIPAL=${q(result.principals[agencyId] ?? '')}`);
+  }
+  lines.push(
+    `export BREAK_GLASS=${q(result.breakGlass.apiKey)} BREAK_GLASS_PRINCIPAL=${q(result.breakGlass.principalId)}`,
+  );
+  lines.push(`export DEMO_CASE=${q(result.caseId)} DEMO_SUBJECT=${q(result.subjectId)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function printDemo(result: DemoResult): void {
+  for (const step of result.steps) console.log(`- ${step}`);
+  console.log(`\ncase ${result.caseId}, subject ${result.subjectId}`);
+  console.log('referrals:');
+  for (const [to, referralId] of Object.entries(result.referrals))
+    console.log(`  to ${to.padEnd(20)} ${referralId}`);
+  console.log('\nAPI keys (shown once; each acts for one demo agency) and the principals they belong to:');
+  for (const [agencyId, apiKey] of Object.entries(result.keys))
+    console.log(
+      `  ${agencyId.padEnd(20)} ${(DEMO_KEY_VARIABLES[agencyId] ?? '').padEnd(13)} ${apiKey}  ${result.principals[agencyId]}`,
+    );
+  console.log(
+    `  ${'police-west'.padEnd(20)} ${'BREAK_GLASS'.padEnd(13)} ${result.breakGlass.apiKey}  ${result.breakGlass.principalId} (roles caseworker, break-glass)`,
+  );
+  console.log('\n`ledger demo --env` prints the same as `export NAME=value` lines for a shell.');
+}
+
 if (require.main === module) {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   program()
     .parseAsync(process.argv)
     .catch((error: unknown) => {

@@ -23,8 +23,15 @@ export function eventStoreFile(config: RelayConfig): string {
   return join(resolve(config.DATA_DIR), 'events.sqlite');
 }
 
-export function relayStoreFile(config: RelayConfig): string {
-  return join(resolve(config.DATA_DIR), 'relay.sqlite');
+/**
+ * The relay's checkpoint and folded state: one file per topic prefix, so that relays publishing
+ * under different prefixes from one data directory each deliver everything (`relay.sqlite`
+ * without a prefix, as before; `relay-<prefix>.sqlite` with one).
+ */
+export function relayStoreFile(config: Pick<RelayConfig, 'DATA_DIR' | 'RELAY_TOPIC_PREFIX'>): string {
+  const name =
+    config.RELAY_TOPIC_PREFIX === '' ? 'relay.sqlite' : `relay-${config.RELAY_TOPIC_PREFIX}.sqlite`;
+  return join(resolve(config.DATA_DIR), name);
 }
 
 /**
@@ -42,7 +49,17 @@ export async function runRelay(
     (config.EVENT_STORE === 'eventstoredb'
       ? new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' })
       : new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS }));
-  const relayStore = new RelayStore(relayStoreFile(config), { synchronous: config.SQLITE_SYNCHRONOUS });
+  let relayStore: RelayStore;
+  try {
+    // Held for the relay's life: a second relay on the same file is refused, not run beside it.
+    relayStore = new RelayStore(relayStoreFile(config), {
+      synchronous: config.SQLITE_SYNCHRONOUS,
+      exclusive: true,
+    });
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
   const publisher = new KafkaPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: config.RELAY_CLIENT_ID,
@@ -102,7 +119,11 @@ export async function runRelay(
   const healthUrl = `http://${config.HOST}:${address.port}/health`;
 
   const parked = relayStore.parkedCount();
-  if (parked > 0) logger.warn({ parked }, 'parked events wait in relay.sqlite (table relay_parked)');
+  if (parked > 0)
+    logger.warn(
+      { parked, file: relayStoreFile(config) },
+      'parked events wait in the relay’s file (table relay_parked)',
+    );
   relay.start();
   logger.info(
     { healthUrl, brokers: config.KAFKA_BROKERS, topicPrefix: config.RELAY_TOPIC_PREFIX },

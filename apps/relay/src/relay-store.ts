@@ -54,6 +54,16 @@ class RecentlyUsed<V> {
  * its last acknowledged batch ended, with the state as of that position. A batch's state and
  * checkpoint are written in one transaction after Kafka acknowledged the batch.
  */
+/** Another process holds the relay's file: a second relay for the same data directory and topic prefix. */
+export class RelayStoreLocked extends Error {
+  constructor(readonly filename: string) {
+    super(
+      `another relay is running on ${filename}: one relay per data directory and topic prefix (stop it, or give this one another RELAY_TOPIC_PREFIX)`,
+    );
+    this.name = 'RelayStoreLocked';
+  }
+}
+
 export class RelayStore implements RelayStateView {
   private readonly db: Database.Database;
   private readonly statements: {
@@ -71,13 +81,34 @@ export class RelayStore implements RelayStateView {
 
   constructor(
     filename: string,
-    options: { readonly synchronous?: 'FULL' | 'NORMAL'; readonly cachedCases?: number } = {},
+    options: {
+      readonly synchronous?: 'FULL' | 'NORMAL';
+      readonly cachedCases?: number;
+      /**
+       * Hold the file exclusively while open (SQLite's exclusive locking mode, a lock the OS drops
+       * if the process dies): a second relay on the same file is refused with RelayStoreLocked.
+       */
+      readonly exclusive?: boolean;
+    } = {},
   ) {
     this.cases = new RecentlyUsed(options.cachedCases ?? 20_000);
     this.referrals = new RecentlyUsed(2 * (options.cachedCases ?? 20_000));
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
     this.db = new Database(filename);
     try {
+      if (options.exclusive) {
+        // Before the first access, so that WAL keeps no shared-memory index another process could use.
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('locking_mode = EXCLUSIVE');
+        try {
+          this.db.pragma('journal_mode = WAL');
+          this.db.exec('BEGIN EXCLUSIVE; COMMIT');
+        } catch (error) {
+          if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY'))
+            throw new RelayStoreLocked(filename);
+          throw error;
+        }
+      }
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');

@@ -7,7 +7,16 @@ import type { AgencyIntegrationEvent, CoordinatorIntegrationEvent } from '@nrm/c
 import { SqliteEventStore } from '@nrm/event-store';
 import { AGENCIES, appendPlanned, interleavedCases, type PlannedEvent } from '../test/case-events';
 import { afterWithdrawal, compare, expectedDeliveries, storedEvents } from '../test/delivery';
-import { consumeAll, deleteTopics, kafkaBrokers, killed, spawnRelay, uniquePrefix } from '../test/kafka';
+import {
+  consumeAll,
+  deleteTopics,
+  kafkaBrokers,
+  killed,
+  relayHealthUrl,
+  spawnRelay,
+  uniquePrefix,
+} from '../test/kafka';
+import { relayStoreFile } from './relay-process';
 import { KafkaPublisher } from './kafka-publisher';
 import { Relay } from './relay';
 import { RelayStore } from './relay-store';
@@ -150,7 +159,11 @@ describe('the relay on a real Kafka broker', () => {
     };
     const checkpointOf = (): number => {
       try {
-        const db = new Database(join(dir, 'relay.sqlite'), { readonly: true, fileMustExist: true });
+        // Read once the relay is killed: a running relay holds its file exclusively.
+        const db = new Database(relayStoreFile({ DATA_DIR: dir, RELAY_TOPIC_PREFIX: prefix }), {
+          readonly: true,
+          fileMustExist: true,
+        });
         try {
           return (db.prepare('SELECT position FROM relay_checkpoint').get() as { position: number }).position;
         } finally {
@@ -189,8 +202,12 @@ describe('the relay on a real Kafka broker', () => {
       const head = await store.headPosition();
       child = await spawnRelay(env);
       const deadline = Date.now() + 60_000;
-      while (checkpointOf() < head && Date.now() < deadline) await sleep(200);
-      expect(checkpointOf()).toBe(head);
+      // While it runs, its checkpoint is read from its /health.
+      const running = child;
+      const checkpointNow = async (): Promise<number> =>
+        ((await (await fetch(relayHealthUrl(running))).json()) as { checkpoint: number }).checkpoint;
+      while ((await checkpointNow()) < head && Date.now() < deadline) await sleep(200);
+      expect(await checkpointNow()).toBe(head);
       await killed(child, 'SIGTERM');
 
       const stored = await storedEvents(store);

@@ -138,6 +138,15 @@ export async function consumeAll(
 }
 
 /** The relay as its own process (apps/relay/src/main.ts), resolved once it logs that it started. */
+const healthUrls = new WeakMap<ChildProcess, string>();
+
+/** Where a relay started by spawnRelay answers GET /health (it holds its own file locked while it runs). */
+export function relayHealthUrl(child: ChildProcess): string {
+  const url = healthUrls.get(child);
+  if (url === undefined) throw new Error('not a relay started by spawnRelay');
+  return url;
+}
+
 export function spawnRelay(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
@@ -165,7 +174,9 @@ export function spawnRelay(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     const timer = setTimeout(() => failed(new Error(`relay not started in time: ${output}`)), 30_000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
-      if (!/"msg":"relay (started|resumed from its checkpoint)"/.test(output)) return;
+      const url = /"healthUrl":"([^"]+)"/.exec(output)?.[1];
+      if (!/"msg":"relay (started|resumed from its checkpoint)"/.test(output) || url === undefined) return;
+      healthUrls.set(child, url);
       clearTimeout(timer);
       child.stdout?.removeAllListeners('data');
       child.stdout?.resume();

@@ -1,6 +1,6 @@
 /**
  * The event-store port. Every bounded context appends through it; every adapter
- * (embedded SQLite today, EventStoreDB and PostgreSQL later) implements it and
+ * (the embedded SQLite one and the EventStoreDB/KurrentDB one) implements it and
  * passes the one conformance suite in `libs/event-store/test/conformance.ts`.
  */
 

@@ -12,8 +12,6 @@ import type { Actor, DomainEvent } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
 import { keyedUuid } from './id-secret';
 
-/** Namespace of the ids derived from idempotency keys (a fixed, random UUID). */
-
 /** Who asks, when, and how to recognise a retry of the same request. */
 export interface CommandContext {
   /** Absent only for the operator at the console (CLI). */

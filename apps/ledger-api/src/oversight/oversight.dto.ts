@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
 import { REVIEW_FINDINGS, type ReviewFinding } from './break-glass.events';
+import { IsSubstantiveJustification } from './justification';
 
 const idMessage = (field: string) => `${field} must be a UUID or slug`;
 
@@ -150,11 +151,12 @@ export class BreakGlassReadDto {
   @ApiProperty({
     example: 'Person admitted unconscious to emergency care; treating physician needs the case status now.',
     description:
-      'Why consent must be overridden now, 30 to 1000 characters. Read by the oversight body: state the emergency, not details about the person.',
+      'Why consent must be overridden now, 30 to 1000 characters, in words (placeholders such as …, TODO or repeated characters are refused). Read by the oversight body: state the emergency, not details about the person.',
   })
   @IsString()
   @Length(30, 1000)
   @Matches(JUSTIFICATION, { message: 'justification must not contain control characters' })
+  @IsSubstantiveJustification()
   justification!: string;
 
   @ApiProperty({ enum: PURPOSES, example: 'protection' })

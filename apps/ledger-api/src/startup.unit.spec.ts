@@ -1,0 +1,36 @@
+import type { LoggerService } from '@nestjs/common';
+import { loadConfig } from './config/config';
+import { QuietBootLogger, startupFacts, startupLine } from './startup';
+
+describe('startup output', () => {
+  it('logs Nest boot chatter (modules, routes) at debug and everything else as given', () => {
+    const calls: string[] = [];
+    const inner: LoggerService = {
+      log: (m: unknown, c?: unknown) => void calls.push(`log ${String(c)} ${String(m)}`),
+      debug: (m: unknown, c?: unknown) => void calls.push(`debug ${String(c)} ${String(m)}`),
+      error: () => undefined,
+      warn: () => undefined,
+    };
+    const logger = new QuietBootLogger(inner);
+    logger.log('Mapped {/health, GET} route', 'RouterExplorer');
+    logger.log('AppModule dependencies initialized', 'InstanceLoader');
+    logger.log('caught up', 'Projector');
+    expect(calls).toEqual([
+      'debug RouterExplorer Mapped {/health, GET} route',
+      'debug InstanceLoader AppModule dependencies initialized',
+      'log Projector caught up',
+    ]);
+  });
+
+  it('names the URL, the docs, the data directory and the stores in one line', () => {
+    const config = loadConfig({ DATA_DIR: '/tmp/ledger-data', HOST: '0.0.0.0' });
+    const facts = startupFacts(config, 41234);
+    expect(facts.url).toBe('http://127.0.0.1:41234');
+    const line = startupLine(facts);
+    expect(line.split('\n')).toEqual([
+      'nrm-ledger listening on http://127.0.0.1:41234  API docs http://127.0.0.1:41234/docs  data /tmp/ledger-data  ' +
+        'event store sqlite /tmp/ledger-data/events.sqlite  read models sqlite (projector embedded)',
+      '',
+    ]);
+  });
+});
