@@ -252,6 +252,8 @@ export function registerAuditCommands(
               throw new UsageError(
                 `--to ${askedTo} is beyond the last position the ledger ever handed out, ${known}`,
               );
+            if (o.from > known && findings.length === 0)
+              throw new UsageError(`--from ${o.from} is beyond the last stored event, at position ${head}`);
             const signed = log.latestCheckpoint()?.treeSize ?? 0;
             const to = Math.min(askedTo, head, signed);
             if (to < askedTo && findings.length === 0)

@@ -201,6 +201,12 @@ export const PROBLEM_CODES: Readonly<Record<string, number>> = {
  * route as sent, a request Node cannot parse, headers over the size limit.
  */
 const ROUTING = [
+  // Fastify parses a body sent with any method (a GET included) before the route runs.
+  'HTTP.FST_ERR_CTP_INVALID_JSON_BODY',
+  'HTTP.FST_ERR_CTP_EMPTY_JSON_BODY',
+  'HTTP.FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+  'HTTP.FST_ERR_CTP_BODY_TOO_LARGE',
+  'HTTP.FST_ERR_CTP_INVALID_MEDIA_TYPE',
   'HTTP.FST_ERR_BAD_URL',
   'HTTP.FST_ERR_MAX_PARAM_LENGTH',
   'HTTP.NOT_FOUND',
