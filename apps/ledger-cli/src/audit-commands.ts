@@ -77,7 +77,7 @@ export const processIo: ConsoleIo = {
 };
 
 /** A wrong invocation: exit code 2. */
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 /** Runs long enough for a progress bar from this many events. */
 const LONG_RUN = 10_000;
@@ -98,8 +98,37 @@ function reason(value: string): string {
   return value;
 }
 
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * How the console's commands are declared and run: commander's output and exit go through `io`, an
+ * action's result is the exit code, and an error is one line on stderr with exit 2 when `isUsage`
+ * says the invocation was wrong, else 1.
+ */
+export function commandRunner(
+  cli: Command,
+  io: ConsoleIo,
+  isUsage: (error: unknown) => boolean = (error) => error instanceof UsageError,
+) {
+  const command = (name: string, description: string): Command =>
+    cli
+      .command(name)
+      .description(description)
+      .configureOutput({ writeOut: io.out, writeErr: io.err })
+      .exitOverride((error: CommanderError) => io.exitNow(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
+  const run =
+    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      try {
+        io.setExitCode(await action(...args));
+      } catch (error) {
+        io.err(`ledger: ${messageOf(error)}\n`);
+        io.setExitCode(isUsage(error) ? EXIT.usage : EXIT.fault);
+      }
+    };
+  return { command, run };
 }
 
 function bar(
@@ -189,25 +218,12 @@ export function registerAuditCommands(
 
   const settingsFile = (): string => auditLogFile(config());
 
-  const command = (name: string, description: string): Command =>
-    cli
-      .command(name)
-      .description(description)
-      .configureOutput({ writeOut: io.out, writeErr: io.err })
-      .exitOverride((error: CommanderError) => io.exitNow(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
-
-  const run =
-    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
-    async (...args: A): Promise<void> => {
-      try {
-        io.setExitCode(await action(...args));
-      } catch (error) {
-        const usage =
-          error instanceof UsageError || error instanceof AuditKeyError || error instanceof MerkleRangeError;
-        io.err(`ledger: ${messageOf(error)}\n`);
-        io.setExitCode(usage ? EXIT.usage : EXIT.fault);
-      }
-    };
+  const { command, run } = commandRunner(
+    cli,
+    io,
+    (error) =>
+      error instanceof UsageError || error instanceof AuditKeyError || error instanceof MerkleRangeError,
+  );
 
   command('export', 'export a range of the verifiable log, with its signed checkpoints, as NDJSON (audited)')
     .requiredOption('--from <position>', 'first position (inclusive)', position('--from'))

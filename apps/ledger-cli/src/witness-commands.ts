@@ -26,17 +26,11 @@ import {
   type NoteVerifier,
   type WitnessState,
 } from '@nrm/audit';
-import type { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { generateKeyPairSync } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { EXIT, processIo, type ConsoleIo } from './audit-commands';
-
-class UsageError extends Error {}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { commandRunner, EXIT, messageOf, processIo, UsageError, type ConsoleIo } from './audit-commands';
 
 function readText(file: string, option: string): string {
   try {
@@ -127,23 +121,7 @@ async function fromExport(
 }
 
 export function registerWitnessCommands(cli: Command, io: ConsoleIo = processIo): void {
-  const command = (name: string, description: string): Command =>
-    cli
-      .command(name)
-      .description(description)
-      .configureOutput({ writeOut: io.out, writeErr: io.err })
-      .exitOverride((error: CommanderError) => io.exitNow(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
-
-  const run =
-    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
-    async (...args: A): Promise<void> => {
-      try {
-        io.setExitCode(await action(...args));
-      } catch (error) {
-        io.err(`ledger: ${messageOf(error)}\n`);
-        io.setExitCode(error instanceof UsageError ? EXIT.usage : EXIT.fault);
-      }
-    };
+  const { command, run } = commandRunner(cli, io);
 
   const witnessKey = (file: string, name: string): WitnessKey => {
     try {
