@@ -35,12 +35,10 @@ export class CaseRecords {
   }
 
   /**
-   * The reported case, or a 404 naming the case id. With an actor, the party
-   * check comes first: a case of which its agency is no party answers like a
-   * missing one, before anything of the case is read.
+   * The reported case, or a 404 naming the case id (the answer for a case the
+   * agency is no party to: commands run `requireParty` before anything else).
    */
-  async reportedCase(caseId: string, actor?: Actor): Promise<ReportedCase> {
-    if (actor && this.partyCheck) await this.partyCheck(caseId, actor);
+  async reportedCase(caseId: string): Promise<ReportedCase> {
     const state = await this.identification(caseId);
     if (!isReported(state)) throw caseNotFound();
     return state;

@@ -61,7 +61,7 @@ export class ConsentCommands {
       caseId,
       context,
       async () => {
-        const identification = await this.records.reportedCase(caseId, context.actor);
+        const identification = await this.records.reportedCase(caseId);
         const agencyKinds = await this.agencyKinds(input.agencyIds, 'agencyIds');
         const recorderInContact =
           !this.contact || !context.actor || (await this.contact(caseId, context.actor.agencyId));
@@ -90,7 +90,7 @@ export class ConsentCommands {
     context: CommandContext,
   ): Promise<CommandResult> {
     return this.onCase(caseId, context, async () => {
-      await this.records.reportedCase(caseId, context.actor);
+      await this.records.reportedCase(caseId);
       return {
         type: 'WithdrawConsent',
         data: { caseId, consentId, ...plain(input) },
@@ -101,7 +101,7 @@ export class ConsentCommands {
 
   refuse(caseId: string, input: RefuseConsentDto, context: CommandContext): Promise<CommandResult> {
     return this.onCase(caseId, context, async () => {
-      await this.records.reportedCase(caseId, context.actor);
+      await this.records.reportedCase(caseId);
       if (input.agencyIds) await this.records.requireAgencies(input.agencyIds, 'agencyIds');
       return { type: 'RefuseConsent', data: { caseId, ...plain(input) }, metadata: metadataOf(context) };
     });
@@ -118,7 +118,7 @@ export class ConsentCommands {
       caseId,
       context,
       async () => {
-        await this.records.reportedCase(caseId, context.actor);
+        await this.records.reportedCase(caseId);
         const agencyKinds = await this.agencyKinds(input.agencyIds, 'agencyIds');
         return {
           type: 'RecordLawfulBasis',
