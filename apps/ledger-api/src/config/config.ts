@@ -122,6 +122,16 @@ export class LedgerConfig {
   })
   KEY_STORE_SCHEMA = 'nrm_keys';
 
+  /**
+   * The erasure register (JSON lines: subject id, time): every destroyed key, kept apart from the
+   * backups so that a restore re-applies erasures made after its backup. Default
+   * DATA_DIR/erasure-register.jsonl; put it on other storage than DATA_DIR and its backups.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty({ message: 'ERASURE_REGISTER_FILE must be a file path' })
+  ERASURE_REGISTER_FILE?: string = undefined;
+
   /** The Ed25519 key that signs the audit log's checkpoints (PEM); default DATA_DIR/audit-signing-key.pem, made on first use (0600). */
   @IsOptional()
   @IsString()

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       KEY_STORE: 'sqlite',
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
+      ERASURE_REGISTER_FILE: undefined,
       AUDIT_SIGNING_KEY_FILE: undefined,
       AUDIT_LOG_ORIGIN: undefined,
       AUDIT_WITNESS_KEYS: [],
