@@ -96,6 +96,9 @@ async function copyDatabase(source: string, target: string): Promise<'copied' | 
     throw error;
   }
   try {
+    // A file another process holds exclusively answers BUSY here; the backup API would instead
+    // finish at once having copied nothing.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
     // All remaining pages in one step: one read transaction, so one consistent snapshot.
     await db.backup(target, { progress: () => 0x7fffffff });
   } catch (error) {
@@ -104,7 +107,9 @@ async function copyDatabase(source: string, target: string): Promise<'copied' | 
   } finally {
     db.close();
   }
-  const copy = new Database(target);
+  if (!existsSync(target) || statSync(target).size === 0)
+    throw new BackupError(`the copy of ${basename(source)} came out empty: try again`);
+  const copy = new Database(target, { fileMustExist: true });
   try {
     copy.pragma('journal_mode = DELETE');
     const check = copy.pragma('quick_check', { simple: true });
