@@ -42,6 +42,10 @@ export function registerBackupCommands(
           throw new UsageError(
             'EVENT_STORE is not sqlite: back up EventStoreDB/KurrentDB with its own tools (see the README)',
           );
+        if (settings.KEY_STORE !== 'sqlite' || settings.READ_MODEL_STORE !== 'sqlite')
+          io.err(
+            'ledger: KEY_STORE or READ_MODEL_STORE is postgres: that part is not in DATA_DIR and not in this backup\n',
+          );
         const manifest = await backupDataDir(settings.DATA_DIR, dir);
         for (const skipped of manifest.skipped)
           io.err(`ledger: not copied: ${skipped.name}: ${skipped.reason}\n`);

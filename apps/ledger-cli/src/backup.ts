@@ -247,7 +247,8 @@ export async function restoreBackup(
     }
     const erasures = register?.read() ?? new Map<string, string>();
     let reapplied = 0;
-    if (erasures.size > 0) {
+    // No key store in the backup (KEY_STORE=postgres): nothing here to re-apply the register to.
+    if (erasures.size > 0 && manifest.files.some((f) => f.name === 'keys.sqlite')) {
       // The restored ledger's own register starts with every erasure so far.
       const restoredRegister = new ErasureRegister(join(staging, ERASURE_REGISTER_NAME));
       restoredRegister.recordMissing([...erasures].map(([subjectId, erasedAt]) => ({ subjectId, erasedAt })));
