@@ -162,6 +162,10 @@ describe('designation of a competent authority by the national coordinator (e2e)
     const none = await designate(coordinator, designee.agencyId, randomUUID());
     expect([none.status, none.body.code]).toEqual([404, 'CASE.NOT_FOUND']);
 
+    // The authority finds the case among its own, as designated.
+    const mine = await designee.get<{ cases: Array<{ caseId: string; relations: string[] }> }>('/cases');
+    expect(mine.body.cases).toEqual([{ caseId, relations: ['designated-authority'] }]);
+
     // 4. The designated authority decides.
     const decided = await send(designee, 'POST', `/cases/${caseId}/reasonable-grounds-decision`, {
       outcome: 'positive',
