@@ -165,7 +165,8 @@ export class IdentificationCommands {
    * Commands on an existing case: a case nobody reported is a 404, not a rule
    * violation. Assessing needs the agency to be party to the case. Deciding grounds
    * (and reconsidering) is for a competent authority (the decider checks its kind and
-   * role) seized of the case: the case was referred to it, or it reported it. Any other
+   * role) seized of the case: the case was referred to it, the national coordinator
+   * designated it, or it reported it. Any other
    * agency gets the non-party answer, so that posting a decision never makes an agency
    * party to a case it had no part in, nor tells it the case exists.
    */
