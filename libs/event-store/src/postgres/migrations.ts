@@ -64,40 +64,59 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE TRIGGER positions_handed_out_only_rise BEFORE UPDATE OR DELETE ON positions_handed_out
         FOR EACH ROW EXECUTE FUNCTION positions_handed_out_only_rise();
 
-      -- One append, as one statement (so one round trip and one transaction in autocommit).
-      -- p_expected: -1 'no-stream', -2 'stream-exists', otherwise the exact revision.
-      -- Answers the stream's revision before the append, and the last revision and position
-      -- written (null when the expectation did not hold: nothing was written).
-      CREATE FUNCTION append_events(
-        p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_schema_versions integer[],
-        p_data text[], p_metadata text[], p_recorded_at timestamptz, p_channel text)
-      RETURNS TABLE (actual bigint, last_revision bigint, last_position bigint)
+      -- The appends of one batch, as one statement (one round trip, one transaction and one
+      -- commit in autocommit). Append a has p_counts[a] events, following those of the appends
+      -- before it in the event arrays; p_expected[a]: -1 'no-stream', -2 'stream-exists',
+      -- otherwise the exact revision. Answers, per append in order, the stream's revision
+      -- before it and the last revision and position written (null when the expectation did
+      -- not hold: that append wrote nothing, the others are unaffected).
+      CREATE FUNCTION append_batch(
+        p_streams text[], p_expected bigint[], p_counts integer[], p_ids uuid[], p_types text[],
+        p_schema_versions integer[], p_data text[], p_metadata text[], p_recorded_at timestamptz,
+        p_channel text)
+      RETURNS TABLE (idx integer, actual bigint, last_revision bigint, last_position bigint)
       LANGUAGE plpgsql AS $$
       DECLARE
-        v_count bigint := cardinality(p_ids);
-        v_base bigint;
+        v_next bigint;
+        v_first integer := 1;
+        v_count integer;
         v_actual bigint;
+        v_written boolean := false;
       BEGIN
-        -- The global order: the lock on this row is held until commit, so the next append's
+        -- The global order: the lock on this row is held until commit, so the next batch's
         -- positions are handed out only after this one's are visible to every reader.
-        SELECT position INTO STRICT v_base FROM positions_handed_out WHERE id = 1 FOR UPDATE;
-        -- A fresh snapshot (READ COMMITTED, volatile function) taken after the lock: it sees
-        -- every append that held the lock before.
-        SELECT coalesce(max(revision), -1) INTO v_actual FROM events WHERE stream = p_stream;
-        IF NOT (CASE p_expected WHEN -1 THEN v_actual = -1 WHEN -2 THEN v_actual >= 0
-                ELSE v_actual = p_expected END) THEN
-          RETURN QUERY SELECT v_actual, NULL::bigint, NULL::bigint;
-          RETURN;
+        SELECT h.position INTO STRICT v_next FROM positions_handed_out AS h WHERE h.id = 1 FOR UPDATE;
+        FOR a IN 1 .. cardinality(p_streams) LOOP
+          v_count := p_counts[a];
+          -- Each statement of this volatile function takes a fresh snapshot after the lock:
+          -- it sees every append that held the lock before, and the batch's own.
+          SELECT coalesce(max(e.revision), -1) INTO v_actual FROM events AS e WHERE e.stream = p_streams[a];
+          idx := a;
+          actual := v_actual;
+          IF (CASE p_expected[a] WHEN -1 THEN v_actual = -1 WHEN -2 THEN v_actual >= 0
+              ELSE v_actual = p_expected[a] END) THEN
+            INSERT INTO events (position, event_id, stream, revision, type, schema_version, data,
+                                metadata, recorded_at)
+            SELECT v_next + i, p_ids[v_first + i - 1], p_streams[a], v_actual + i,
+                   p_types[v_first + i - 1], p_schema_versions[v_first + i - 1],
+                   p_data[v_first + i - 1], p_metadata[v_first + i - 1], p_recorded_at
+            FROM generate_series(1, v_count) AS i;
+            v_next := v_next + v_count;
+            last_revision := v_actual + v_count;
+            last_position := v_next;
+            v_written := true;
+          ELSE
+            last_revision := NULL;
+            last_position := NULL;
+          END IF;
+          RETURN NEXT;
+          v_first := v_first + v_count;
+        END LOOP;
+        IF v_written THEN
+          UPDATE positions_handed_out SET position = v_next WHERE id = 1;
+          -- Delivered at commit, to every listening subscriber of this schema.
+          PERFORM pg_notify(p_channel, v_next::text);
         END IF;
-        INSERT INTO events (position, event_id, stream, revision, type, schema_version, data,
-                            metadata, recorded_at)
-        SELECT v_base + i, p_ids[i], p_stream, v_actual + i, p_types[i], p_schema_versions[i],
-               p_data[i], p_metadata[i], p_recorded_at
-        FROM generate_subscripts(p_ids, 1) AS i;
-        UPDATE positions_handed_out SET position = v_base + v_count WHERE id = 1;
-        -- Delivered at commit, to every listening subscriber of this schema.
-        PERFORM pg_notify(p_channel, (v_base + v_count)::text);
-        RETURN QUERY SELECT v_actual, v_actual + v_count, v_base + v_count;
       END $$;
     `,
   },

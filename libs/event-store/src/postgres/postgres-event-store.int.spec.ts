@@ -250,11 +250,23 @@ describe('postgres adapter specifics', () => {
       (e) => e.id === contested.id,
     );
     expect(copies).toHaveLength(1);
+
+    // Appends made in the same turn share a batch (one transaction): the one with a stored id is
+    // refused alone, its neighbours are stored.
+    const neighbours = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        a.append(freshStream(), [i === 7 ? stored : newEvent()], { expectedRevision: 'no-stream' }),
+      ),
+    );
+    const neighboursStored = neighbours.filter((r) => r.status === 'fulfilled').length;
+    expect(neighboursStored).toBe(19);
+    expect(neighbours[7]).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateEventId) });
     await a.close();
     await b.close();
     console.log(
       `duplicate ids: ${refused} of ${attempts.length} appends refused with nothing written; ` +
-        `race for one id: ${raceWon} stored, ${raceRefused} refused, copies ${copies.length}`,
+        `race for one id: ${raceWon} stored, ${raceRefused} refused, copies ${copies.length}; ` +
+        `in a batch of 20: ${neighboursStored} stored, 1 refused`,
     );
   });
 

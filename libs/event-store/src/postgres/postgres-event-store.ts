@@ -17,7 +17,14 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store';
-import { checkAppend, checkReadAll, checkReadStream, checkSubscribe, serialise } from '../validation';
+import {
+  checkAppend,
+  checkReadAll,
+  checkReadStream,
+  checkSubscribe,
+  serialise,
+  type Serialised,
+} from '../validation';
 import { migratePostgres } from './migrations';
 
 export interface PostgresEventStoreOptions {
@@ -74,14 +81,36 @@ export function notificationChannel(schema: string): string {
 }
 
 /**
- * The SQL of one append, as the adapter sends it: `$1` stream, `$2` expectation
- * (-1 no-stream, -2 stream-exists, else the exact revision), `$3..$7` arrays of
- * ids, types, schema versions, data and metadata, `$8` recorded-at, `$9` channel.
- * Exported for the ordering test, which runs it inside transactions that wait
- * before committing.
+ * The SQL of a batch of appends, as the adapter sends it: `$1` streams, `$2` expectations
+ * (-1 no-stream, -2 stream-exists, else the exact revision), `$3` event counts, `$4..$8`
+ * arrays of ids, types, schema versions, data and metadata of every event in order, `$9`
+ * recorded-at, `$10` the notification channel. Exported for the ordering test, which runs it
+ * inside transactions that wait before committing.
  */
 export const APPEND_SQL =
-  'SELECT actual, last_revision, last_position FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+  'SELECT idx, actual, last_revision, last_position FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+
+/** Most appends, and bytes of data and metadata, sent in one batch. */
+const MAX_BATCH_APPENDS = 256;
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+interface PendingAppend {
+  readonly stream: string;
+  readonly ids: readonly string[];
+  readonly events: readonly NewEvent[];
+  readonly bodies: readonly Serialised[];
+  readonly bytes: number;
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface BatchRow {
+  idx: number;
+  actual: number;
+  last_revision: number | null;
+  last_position: number | null;
+}
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {
@@ -148,8 +177,8 @@ function filterSql(filter: EventFilter | undefined, params: unknown[]): string {
 /**
  * PostgreSQL as the event store: one schema, one `events` table.
  *
- * - Exact expected revisions: an append is one call of `append_events`, which
- *   locks the one `positions_handed_out` row, checks the stream's revision and
+ * - Exact expected revisions: appends are one call of `append_batch`, which
+ *   locks the one `positions_handed_out` row, checks each stream's revision and
  *   inserts; `UNIQUE (stream, revision)` refuses any second event at a revision
  *   whatever path wrote it, and `UNIQUE (event_id)` any id stored twice.
  * - The global order: positions are handed out under that row lock, held until
@@ -157,8 +186,10 @@ function filterSql(filter: EventFilter | undefined, params: unknown[]): string {
  *   p sees everything below it. A sequence would not do: a transaction holding a
  *   lower number can commit after one holding a higher number, and a catch-up
  *   subscription that had moved past would never see it. The price is that
- *   appends are serialised (one commit at a time, as EventStoreDB's single
- *   writer and SQLite's write lock also are); bench/append-postgres.ts measures it.
+ *   commits are serialised (one at a time, as EventStoreDB's single writer and
+ *   SQLite's write lock also are); each process therefore sends the appends
+ *   that arrive while its previous batch commits as one batch (group commit).
+ *   bench/append-postgres.ts measures the cost.
  * - Live subscriptions: each append notifies the schema's channel at commit; a
  *   dedicated connection LISTENs and wakes the subscriptions, which also poll
  *   slowly in case a notification is lost while that connection reconnects.
@@ -177,6 +208,8 @@ export class PostgresEventStore implements EventStore {
   private listening: Promise<void> | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
+  private pending: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
   /** Subscriptions from 'end' that have not yet read the head. */
   private readonly pendingEnds = new Set<PendingEnd>();
 
@@ -222,44 +255,115 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     const request = checkAppend(stream, events, options);
     const bodies = request.events.map((e, i) => serialise(e, `events[${i}]`));
-    const ids = request.events.map((e) => e.id.toLowerCase());
-    const expected = request.expectedRevision;
-    let row: { actual: number; last_revision: number | null; last_position: number | null } | undefined;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({
+        stream: request.stream,
+        ids: request.events.map((e) => e.id.toLowerCase()),
+        events: request.events,
+        bodies,
+        bytes: bodies.reduce((sum, b) => sum + b.data.length + b.metadata.length, 0),
+        expected: request.expectedRevision,
+        resolve,
+        reject,
+      });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /**
+   * Group commit: one batch in flight at a time; the appends that arrive meanwhile go in the
+   * next, so that under load many appends share one transaction, one lock turn and one fsync.
+   */
+  private async flush(): Promise<void> {
+    await Promise.resolve(); // let the appends of this turn join the first batch
     try {
-      const result = await this.query<{
-        actual: number;
-        last_revision: number | null;
-        last_position: number | null;
-      }>(APPEND_SQL, [
-        request.stream,
-        expectationCode(expected),
-        ids,
-        request.events.map((e) => e.type),
-        request.events.map((e) => e.schemaVersion),
-        bodies.map((b) => b.data),
-        bodies.map((b) => b.metadata),
+      while (this.pending.length > 0) {
+        let bytes = 0;
+        let take = 0;
+        while (
+          take < this.pending.length &&
+          take < MAX_BATCH_APPENDS &&
+          (take === 0 || bytes + this.pending[take]!.bytes <= MAX_BATCH_BYTES)
+        )
+          bytes += this.pending[take++]!.bytes;
+        const batch = this.pending.splice(0, take);
+        await this.commitBatch(batch);
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async commitBatch(batch: readonly PendingAppend[]): Promise<void> {
+    let rows: BatchRow[];
+    try {
+      rows = await this.runBatch(batch);
+    } catch (error) {
+      if (sqlState(error) === UNIQUE_VIOLATION && batch.length > 1) {
+        // An event id already stored (or twice in the batch): the whole batch rolled back.
+        // Each append alone again, so that only the one at fault is refused.
+        for (const p of batch) await this.commitBatch([p]);
+        return;
+      }
+      if (sqlState(error) === UNIQUE_VIOLATION) {
+        // Stored events never change, so looking after the fact is as good as looking inside:
+        // the same append retried, or an id stored elsewhere.
+        const p = batch[0]!;
+        await this.settle(p, async () => {
+          const retry = await this.idempotentRetry(p.stream, p.ids, p.expected);
+          if (retry) return retry;
+          // Only reachable by a writer that bypassed the lock: (stream, revision) was taken.
+          const actual = await this.lastRevision(p.stream);
+          throw new WrongExpectedRevision(p.stream, p.expected, actual === -1 ? 'no-stream' : actual);
+        });
+        return;
+      }
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    if (rows.some((r) => r.last_position !== null)) this.signal.notify(); // no need to wait for NOTIFY
+    await Promise.all(
+      batch.map((p, i) =>
+        this.settle(p, async () => {
+          const row = rows.find((r) => r.idx === i + 1);
+          if (!row) throw new Error('append_batch answered no row for an append');
+          if (row.last_revision !== null && row.last_position !== null)
+            return { revision: row.last_revision, position: row.last_position };
+          const retry = await this.idempotentRetry(p.stream, p.ids, p.expected);
+          if (retry) return retry;
+          throw new WrongExpectedRevision(p.stream, p.expected, row.actual === -1 ? 'no-stream' : row.actual);
+        }),
+      ),
+    );
+  }
+
+  private async runBatch(batch: readonly PendingAppend[]): Promise<BatchRow[]> {
+    // Not refused once close() began: appends accepted before it are committed, not dropped.
+    const { rows } = await this.query<BatchRow>(
+      APPEND_SQL,
+      [
+        batch.map((p) => p.stream),
+        batch.map((p) => expectationCode(p.expected)),
+        batch.map((p) => p.events.length),
+        batch.flatMap((p) => p.ids),
+        batch.flatMap((p) => p.events.map((e) => e.type)),
+        batch.flatMap((p) => p.events.map((e) => e.schemaVersion)),
+        batch.flatMap((p) => p.bodies.map((b) => b.data)),
+        batch.flatMap((p) => p.bodies.map((b) => b.metadata)),
         this.clock(),
         this.channel,
-      ]);
-      row = result.rows[0];
+      ],
+      true,
+    );
+    return rows;
+  }
+
+  private async settle(p: PendingAppend, outcome: () => Promise<AppendResult>): Promise<void> {
+    try {
+      p.resolve(await outcome());
     } catch (error) {
-      if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
-      // The whole statement rolled back. Stored events never change, so looking after the fact
-      // is as good as looking inside: the same append retried, or an id stored elsewhere.
-      const retry = await this.idempotentRetry(request.stream, ids, expected);
-      if (retry) return retry;
-      const actual = await this.lastRevision(request.stream);
-      // Only reachable by a writer that bypassed the lock: (stream, revision) was taken.
-      throw new WrongExpectedRevision(request.stream, expected, actual === -1 ? 'no-stream' : actual);
+      p.reject(error);
     }
-    if (!row) throw new Error('append_events answered no row');
-    if (row.last_revision === null || row.last_position === null) {
-      const retry = await this.idempotentRetry(request.stream, ids, expected);
-      if (retry) return retry;
-      throw new WrongExpectedRevision(request.stream, expected, row.actual === -1 ? 'no-stream' : row.actual);
-    }
-    this.signal.notify(); // this process's subscribers need not wait for the notification
-    return { revision: row.last_revision, position: row.last_position };
   }
 
   /**
@@ -449,6 +553,7 @@ export class PostgresEventStore implements EventStore {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.relistenTimer);
+    await this.flushing; // appends accepted are committed, not dropped
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     const listener = this.listener;
     this.listener = undefined;
@@ -476,13 +581,14 @@ export class PostgresEventStore implements EventStore {
   private async query<R extends pg.QueryResultRow>(
     sql: string,
     params?: unknown[],
+    whileClosing = false,
   ): Promise<pg.QueryResult<R>> {
-    this.assertOpen();
+    if (!whileClosing) this.assertOpen();
     try {
       await this.whenReady();
       return await this.pool.query<R>(sql, params);
     } catch (error) {
-      if (this.isClosed) throw new EventStoreClosed();
+      if (this.isClosed && !whileClosing) throw new EventStoreClosed();
       throw unavailable(error) ?? error;
     }
   }

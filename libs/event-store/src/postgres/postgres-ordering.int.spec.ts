@@ -138,8 +138,9 @@ describe('the global order when transactions commit out of order', () => {
     const raw = writeConcurrently(async (client, w, n) => {
       const event = newEvent('Ordered', { w, n });
       const { rows } = await client.query<{ last_position: string | null }>(APPEND_SQL, [
-        `order-${w}-${n}`,
-        -1,
+        [`order-${w}-${n}`],
+        [-1],
+        [1],
         [event.id],
         [event.type],
         [event.schemaVersion],
