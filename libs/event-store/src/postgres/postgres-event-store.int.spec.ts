@@ -8,7 +8,7 @@ import {
 } from '../errors';
 import type { RecordedEvent } from '../event-store';
 import { LATEST_POSTGRES_SCHEMA_VERSION } from './migrations';
-import { PostgresEventStore } from './postgres-event-store';
+import { LISTENER_APPLICATION_NAME, PostgresEventStore, notificationChannel } from './postgres-event-store';
 
 const schema = uniqueSchema('conf');
 afterAll(() => dropSchema(schema));
@@ -134,6 +134,57 @@ describe('postgres adapter specifics', () => {
     await subscription.close();
     await reader.close();
     await writer.close();
+  });
+
+  it('attack: the LISTEN connection is killed; subscribers still get every event, and it listens again', async () => {
+    const reader = openPostgresStore(own, { pollIntervalMs: 300 });
+    const writer = openPostgresStore(own);
+    const stream = freshStream('relisten');
+    const subscription = reader.subscribe({ fromPosition: 'end', filter: { streamPrefixes: [stream] } });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const admin = await rawClient(own);
+    const listeners = async (): Promise<number[]> =>
+      (
+        await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query = $2`,
+          [LISTENER_APPLICATION_NAME, `LISTEN "${notificationChannel(own)}"`],
+        )
+      ).rows.map((r) => r.pid);
+    try {
+      const first = iterator.next();
+      let before: number[] = [];
+      for (let i = 0; i < 100 && before.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        before = await listeners();
+      }
+      expect(before).toHaveLength(1);
+      await admin.query('SELECT pg_terminate_backend($1)', [before[0]]);
+      const delivered: number[] = [];
+      for (let n = 0; n < 5; n++) {
+        await writer.append(stream, [newEvent('AfterKill', { n })], {
+          expectedRevision: n === 0 ? 'no-stream' : n - 1,
+        });
+      }
+      delivered.push(((await first).value as RecordedEvent).data.n as number);
+      for (let n = 1; n < 5; n++)
+        delivered.push(((await iterator.next()).value as RecordedEvent).data.n as number);
+      expect(delivered).toEqual([0, 1, 2, 3, 4]);
+      let after: number[] = [];
+      for (let i = 0; i < 100 && (after.length === 0 || after[0] === before[0]); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = await listeners();
+      }
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(before[0]);
+      console.log(
+        `listener killed (pid ${before[0]}): ${delivered.length} of 5 events delivered in order, listening again (pid ${after[0]})`,
+      );
+    } finally {
+      await admin.end();
+      await subscription.close();
+      await reader.close();
+      await writer.close();
+    }
   });
 
   it('answers EventStoreUnavailable when PostgreSQL cannot be reached, and health says so', async () => {

@@ -74,6 +74,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const COLUMNS = 'position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at';
 const MAX_REVISION = Number.MAX_SAFE_INTEGER;
 const UNIQUE_VIOLATION = '23505';
+/** How the LISTEN connection names itself in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'nrm-event-store-listener';
 
 /** The channel every append of `schema` notifies at commit (an identifier of at most 63 bytes). */
 export function notificationChannel(schema: string): string {
@@ -596,7 +598,10 @@ export class PostgresEventStore implements EventStore {
   /** Starts the LISTEN connection once; when it breaks, subscriptions poll until it is back. */
   private listen(): void {
     if (this.listening || this.isClosed) return;
-    const client = new pg.Client({ connectionString: this.options.connectionString });
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: LISTENER_APPLICATION_NAME,
+    });
     this.listener = client;
     const retry = (): void => {
       if (this.listener !== client) return;
