@@ -187,6 +187,48 @@ describe('postgres adapter specifics', () => {
     }
   });
 
+  it('attack: an append whose connection is killed is answered EventStoreUnavailable; its retry stores it once', async () => {
+    const store = openPostgresStore(own);
+    await store.headPosition(); // migrated
+    const blocker = await rawClient(own);
+    const admin = await rawClient(own);
+    const stream = freshStream('killed');
+    const events = [newEvent('Once', { n: 1 }), newEvent('Once', { n: 2 })];
+    try {
+      // Hold the position lock, so that the append waits inside PostgreSQL, then kill its backend.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT position FROM positions_handed_out WHERE id = 1 FOR UPDATE');
+      const attempt = caught(store.append(stream, events, { expectedRevision: 'no-stream' }));
+      let waiting: number[] = [];
+      for (let i = 0; i < 100 && waiting.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        waiting = (
+          await admin.query<{ pid: number }>(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%append_batch%'",
+          )
+        ).rows.map((r) => r.pid);
+      }
+      expect(waiting).toHaveLength(1);
+      await admin.query('SELECT pg_terminate_backend($1)', [waiting[0]]);
+      const error = await attempt;
+      expect(error).toBeInstanceOf(EventStoreUnavailable);
+      await blocker.query('COMMIT');
+      // The caller retries with the same ids and expectation, twice: stored once.
+      const first = await store.append(stream, events, { expectedRevision: 'no-stream' });
+      const second = await store.append(stream, events, { expectedRevision: 'no-stream' });
+      expect(second).toEqual(first);
+      const stored = await collect(store.readStream(stream));
+      expect(stored.map((e) => e.data.n)).toEqual([1, 2]);
+      console.log(
+        `killed append: ${(error as EventStoreUnavailable).code}, retried twice, ${stored.length} events stored (of 2)`,
+      );
+    } finally {
+      await blocker.end();
+      await admin.end();
+      await store.close();
+    }
+  });
+
   it('answers EventStoreUnavailable when PostgreSQL cannot be reached, and health says so', async () => {
     const store = new PostgresEventStore({
       connectionString: 'postgres://postgres@127.0.0.1:1/test',
