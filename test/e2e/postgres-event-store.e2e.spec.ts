@@ -7,10 +7,14 @@ import {
   type SignedCheckpoint,
 } from '@nrm/audit';
 import type { RecordedEvent } from '@nrm/event-store';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { dropSchema } from '../../libs/event-store/test/postgres';
 import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
-import { Ledger, type Principal } from './harness';
+import { Ledger, type Principal, freePort } from './harness';
+
+const ROOT = resolve(__dirname, '../..');
 
 interface Health {
   status: string;
@@ -19,7 +23,8 @@ interface Health {
 
 /**
  * The production topology the tests can prove here: events, keys and read models in PostgreSQL
- * (EVENT_STORE=postgres), the embedded projector and the audit log following the store.
+ * (EVENT_STORE=postgres), the projector as its own process (PROJECTOR=external, as in
+ * deploy/compose.yaml) and the audit log following the store.
  */
 describe('the ledger on a PostgreSQL event store (e2e)', () => {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
@@ -35,6 +40,7 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
     READ_MODEL_STORE: 'postgres',
     READ_MODEL_URL: TEST_POSTGRES_URL,
     READ_MODEL_SCHEMA: schemas.reads,
+    PROJECTOR: 'external',
     AUDIT_CHECKPOINT_EVERY: '1',
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
     AUDIT_INTEGRITY_CHECK_SECONDS: '1',
@@ -43,15 +49,60 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
   let clinic: Principal;
   let dpa: Principal;
   let ngo: Principal;
+  let projector: ChildProcess | undefined;
+
+  /** apps/projector as a child process on the same stores, resolved once its /health answers 200. */
+  async function startProjector(): Promise<void> {
+    const healthPort = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'apps/projector/src/main.ts',
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...env,
+          DATA_DIR: ledger.dataDir,
+          PROJECTOR_HEALTH_PORT: String(healthPort),
+          LOG_LEVEL: 'error',
+          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+        },
+        stdio: 'pipe',
+      },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    projector = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`projector exited: ${stderr}`);
+      const answer = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined);
+      if (answer?.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`projector not healthy in time: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   beforeAll(async () => {
     ledger = await Ledger.boot(env);
     clinic = await ledger.principal('health', ['caseworker'], 'clinic-pg');
     dpa = await ledger.principal('oversight-body', ['oversight'], 'dpa-pg');
     ngo = await ledger.principal('ngo', ['caseworker'], 'ngo-pg');
+    await startProjector();
   }, 60_000);
 
   afterAll(async () => {
+    if (projector && projector.exitCode === null)
+      await new Promise<void>((exited) => {
+        projector!.once('exit', () => exited());
+        projector!.kill('SIGTERM');
+      });
     await ledger.close();
     for (const schema of Object.values(schemas)) await dropSchema(schema);
   });
@@ -66,7 +117,7 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
     }
   }
 
-  it('records a case, reads it back through the projector, and proves it in the signed audit log', async () => {
+  it('records a case, reads it back through the projector process, and proves it in the signed audit log', async () => {
     const reported = await clinic.post<{ caseId: string; position: number }>('/cases', {
       indicators: ['debt-bondage'],
       exploitationForms: ['labour'],
@@ -136,7 +187,7 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
     expect(health.status).toBe(200);
     expect(health.body.details.eventStore).toMatchObject({ status: 'up', adapter: 'postgres' });
     expect(health.body.details.auditIntegrity).toMatchObject({ status: 'up' });
-    expect(health.body.details.projector).toMatchObject({ status: 'up', state: 'running' });
+    expect(health.body.details.projector).toMatchObject({ status: 'up', state: 'following' });
     console.log(
       `postgres e2e: case recorded at position ${position}, read back by the referred NGO 200, ` +
         `inclusion proof valid in a checkpoint of ${checkpoint.treeSize}, health up`,
