@@ -12,6 +12,11 @@
  * (e) the national coordinator;
  * (f) a decision-maker at a competent authority not seized of the case.
  *
+ * Designation (`POST /cases/{caseId}/designations`) is the coordinator's alone: every other actor
+ * trying it (itself, an accomplice) gets the unknown-case answer, compared with a random case; the
+ * coordinator's own attempts at itself, an accomplice or a contact point abroad are refused; and an
+ * authority it does designate decides, but reads no more than consent covers for it.
+ *
  * Invented data only. Canary strings sit in every identity field and free text; every answer body an
  * attacker receives is searched for them, and the bytes of sensitive categories (identity, contact,
  * health, exploitation, immigration status) it was not entitled to are counted as foreign bytes.
@@ -476,7 +481,7 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
   async function probeAll(
     actor: ActorKey,
     who: Principal,
-    only?: (ids: Guarded[]) => boolean,
+    only?: (ids: Guarded[], operation: string) => boolean,
   ): Promise<void> {
     const doc = (await (await fetch(`${ledger.base}/openapi.json`)).json()) as OpenApi;
     let operations = 0;
@@ -486,7 +491,7 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
           .filter((p) => p.in === 'path')
           .map((p) => p.name)
           .filter((n): n is Guarded => (GUARDED as readonly string[]).includes(n));
-        if (ids.length === 0 || (only && !only(ids))) continue;
+        if (ids.length === 0 || (only && !only(ids, `${method.toUpperCase()} ${template}`))) continue;
         operations++;
         const headers: Record<string, string> = {};
         for (const p of op.parameters ?? []) {
@@ -518,6 +523,34 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
           );
       }
     expect(operations).toBeGreaterThan(0);
+  }
+
+  /**
+   * Anyone but the coordinator designating a competent authority (itself, an accomplice): the answer
+   * of an unknown case, compared with a random case id.
+   */
+  async function designationAttempts(actor: ActorKey, who: Principal, authorityIds: string[]): Promise<void> {
+    for (const authorityId of authorityIds) {
+      const body = { authorityId, reason: 'no-authority-seized' };
+      await comparePair(
+        actor,
+        who,
+        'POST',
+        `/cases/${real.caseId}/designations`,
+        `/cases/${randomUUID()}/designations`,
+        body,
+        {},
+      );
+      await mustRefuse(
+        actor,
+        who,
+        'POST',
+        `/cases/${real.caseId}/designations`,
+        body,
+        `designate ${authorityId}`,
+        { status: 404, code: 'CASE.NOT_FOUND' },
+      );
+    }
   }
 
   /** What the relay would publish on the agency's topic, by its own routing over every stored event. */
@@ -718,6 +751,9 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
       holes.push(
         `(a): after withdrawing its consent the NGO still reads ${Object.keys(after.body.categories as object).join(',')}`,
       );
+    // A party designating (itself, or a competent accomplice): answered as for an unknown case.
+    await designationAttempts('a', ngo, ['in-ngo', 'in-police-b']);
+    await designationAttempts('a', ngoSecond, ['in-ngo']);
     await kafkaForeignBytes('a', 'in-ngo');
     await kafkaForeignBytes('a', 'in-accomplice');
   });
@@ -947,6 +983,8 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
     await comparePair('c', foreign, 'GET', `/cases/${secondCaseId}`, `/cases/${randomUUID()}`, undefined, {
       'x-purpose': 'referral',
     });
+    // A party abroad designating itself or a colleague abroad: answered as for an unknown case.
+    await designationAttempts('c', foreign, ['in-foreign', 'in-foreign-b']);
     const messages = await kafkaForeignBytes('c', 'in-foreign');
     expect(messages).toBeGreaterThan(0); // it hears of the case: the measurement is of something real
   });
@@ -954,6 +992,8 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
   it('(d) a registry admin at an ordinary agency stays within its agency and cannot switch itself back on', async () => {
     const own = agencyAdmin.agencyId;
     const ownOnly = { status: 403, code: 'REGISTRY.OWN_AGENCY_ONLY' };
+    // Designation is the coordinator's, not a registry admin's: answered as for an unknown case.
+    await designationAttempts('d', agencyAdmin, ['in-police-b', own]);
     await mustRefuse(
       'd',
       agencyAdmin,
@@ -1228,8 +1268,49 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
   it('(e) the national coordinator sees handoffs and statistics, never case data nor identity', async () => {
     const on = `/cases/${real.caseId}`;
     const notFound = { status: 404, code: 'CASE.NOT_FOUND' };
-    // Party to no case: the case operations answer as for an unknown case.
-    await probeAll('e', coordinator, (ids) => ids.every((id) => id === 'caseId' || id === 'consentId'));
+    // Party to no case: the case operations answer as for an unknown case; but designation, its own
+    // work (it must tell a real case from a mistyped id there; each attempt is on the record).
+    await probeAll(
+      'e',
+      coordinator,
+      (ids, operation) =>
+        ids.every((id) => id === 'caseId' || id === 'consentId') &&
+        operation !== 'POST /cases/{caseId}/designations',
+    );
+    // Designating itself (to become seized, then party), an accomplice not competent, a contact point
+    // abroad, or with its caseworker or registry admin: refused.
+    const designate = (authorityId: string) => ({ authorityId, reason: 'other' });
+    await mustRefuse(
+      'e',
+      coordinator,
+      'POST',
+      `${on}/designations`,
+      designate('in-coord'),
+      'designate itself',
+      {
+        status: 422,
+        code: 'IDENTIFICATION.SELF_DESIGNATION',
+      },
+    );
+    await mustRefuse(
+      'e',
+      coordinator,
+      'POST',
+      `${on}/designations`,
+      designate('in-accomplice'),
+      'designate an accomplice',
+      { status: 422, code: 'IDENTIFICATION.AUTHORITY_NOT_COMPETENT' },
+    );
+    await mustRefuse(
+      'e',
+      coordinator,
+      'POST',
+      `${on}/designations`,
+      designate('in-foreign-b'),
+      'designate a contact point abroad',
+      { status: 422, code: 'IDENTIFICATION.AUTHORITY_FOREIGN' },
+    );
+    await designationAttempts('e', coordAdmin, ['in-coord', 'in-police-b']);
     const statuses = await harvest('e', coordinator, real.caseId);
     expect(statuses.filter((s) => s < 400)).toEqual([]);
     await mustRefuse(
@@ -1416,6 +1497,48 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
       notFound,
     );
     await probeAll('f', unseized, (ids) => ids.every((id) => id === 'caseId' || id === 'consentId'));
+    // Designating itself, or being designated by a seized party (the police): the unknown-case answer.
+    await designationAttempts('f', unseized, ['in-police-b']);
+    await designationAttempts('f', police, ['in-police-b']);
+    // Chained: designated by the coordinator, it is seized and party; it decides, but reads only what
+    // consent covers for it (nothing), and still records no consent nor lawful basis for itself.
+    const on = `/cases/${real.caseId}`;
+    const designated = await coordinator.post(`${on}/designations`, {
+      authorityId: 'in-police-b',
+      reason: 'specialist-competence',
+    });
+    expect([designated.status, (designated.body.eventIds as string[]).length]).toEqual([200, 1]);
+    const decided = await send('f', unseized, 'POST', `${on}/conclusive-grounds-decision`, {
+      outcome: 'positive',
+    });
+    expect(decided.status).toBe(200);
+    const afterDesignation = await harvest('f', unseized, real.caseId);
+    expect(afterDesignation.filter((s) => s < 400)).toEqual([]);
+    await mustRefuse(
+      'f',
+      unseized,
+      'POST',
+      `${on}/consents`,
+      consentBody(['in-police-b'], ['identity', 'exploitation'], GUARDIAN),
+      'designated, then self-consent',
+      { status: 403, code: 'CONSENT.NO_CONTACT' },
+    );
+    await mustRefuse(
+      'f',
+      unseized,
+      'POST',
+      `${on}/lawful-bases`,
+      lawfulBasisBody(['in-police-b'], ['identity', 'exploitation']),
+      'designated, then self lawful basis',
+    );
+    await mustRefuse(
+      'f',
+      unseized,
+      'POST',
+      `${on}/consents`,
+      consentBody(['in-accomplice'], ['identity'], GUARDIAN),
+      'designated, then consent for an accomplice',
+    );
     await kafkaForeignBytes('f', 'in-police-b');
     await kafkaForeignBytes('f', 'in-police');
   });

@@ -40,7 +40,7 @@ export function registerBackupCommands(
         const settings = config();
         if (settings.EVENT_STORE !== 'sqlite')
           throw new UsageError(
-            'EVENT_STORE is not sqlite: back up EventStoreDB/KurrentDB with its own tools (see the README)',
+            'EVENT_STORE is not sqlite: back up PostgreSQL or EventStoreDB/KurrentDB with their own tools (see the README)',
           );
         if (settings.KEY_STORE !== 'sqlite' || settings.READ_MODEL_STORE !== 'sqlite')
           io.err(

@@ -5,7 +5,10 @@ export interface RelayConfig {
   /** Bootstrap brokers, `host:port`. */
   readonly KAFKA_BROKERS: readonly string[];
   readonly DATA_DIR: string;
-  readonly EVENT_STORE: 'sqlite' | 'eventstoredb';
+  readonly EVENT_STORE: 'sqlite' | 'postgres' | 'eventstoredb';
+  /** With EVENT_STORE=postgres: the same connection string and schema the api uses. */
+  readonly EVENT_STORE_URL: string | undefined;
+  readonly EVENT_STORE_SCHEMA: string;
   /** With EVENT_STORE=eventstoredb: the same connection string the api uses. */
   readonly EVENTSTOREDB_URL: string | undefined;
   readonly SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL';
@@ -78,7 +81,9 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
   const config: RelayConfig = {
     KAFKA_BROKERS: brokers,
     DATA_DIR: value('DATA_DIR') ?? './data',
-    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite'),
+    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite', 'postgres', 'eventstoredb'] as const, 'sqlite'),
+    EVENT_STORE_URL: value('EVENT_STORE_URL'),
+    EVENT_STORE_SCHEMA: value('EVENT_STORE_SCHEMA') ?? 'nrm_events',
     EVENTSTOREDB_URL: value('EVENTSTOREDB_URL'),
     SQLITE_SYNCHRONOUS: oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
     RELAY_CLIENT_ID: clientId,
@@ -90,6 +95,16 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     HOST: value('HOST') ?? '127.0.0.1',
     LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+  if (config.EVENT_STORE === 'postgres' && config.EVENT_STORE_URL === undefined)
+    problems.push('EVENT_STORE_URL must be set when EVENT_STORE=postgres');
+  if (config.EVENT_STORE_URL !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(config.EVENT_STORE_URL))
+    problems.push(
+      'EVENT_STORE_URL must be a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
+    );
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.EVENT_STORE_SCHEMA))
+    problems.push(
+      'EVENT_STORE_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+    );
   if (config.EVENT_STORE === 'eventstoredb') {
     if (config.EVENTSTOREDB_URL === undefined)
       problems.push('EVENTSTOREDB_URL must be set when EVENT_STORE=eventstoredb');

@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
+import {
+  EventStoreDbEventStore,
+  PostgresEventStore,
+  SqliteEventStore,
+  type EventStore,
+} from '@nrm/event-store';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config';
 import { CheckpointMirror } from './checkpoint-mirror';
@@ -48,7 +53,12 @@ export async function runRelay(
     options.store ??
     (config.EVENT_STORE === 'eventstoredb'
       ? new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' })
-      : new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS }));
+      : config.EVENT_STORE === 'postgres'
+        ? new PostgresEventStore({
+            connectionString: config.EVENT_STORE_URL ?? '',
+            schema: config.EVENT_STORE_SCHEMA,
+          })
+        : new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS }));
   let relayStore: RelayStore;
   try {
     // Held for the relay's life: a second relay on the same file is refused, not run beside it.

@@ -21,19 +21,27 @@ import { AGENCY_KINDS, type AgencyKind, type DataCategory, type Purpose } from '
 
 /** How an agency is party to a case, derived from the case's events as the case directory derives it. */
 export type CaseRelation =
-  'reporter' | 'decision-maker' | 'referral-sender' | 'referral-receiver' | 'support-provider';
+  | 'reporter'
+  | 'decision-maker'
+  | 'referral-sender'
+  | 'referral-receiver'
+  | 'support-provider'
+  | 'designated-authority';
 
 /**
  * The purposes for which the relay pushes a case's data to a party: the purpose of each referral
  * it sends or receives, and for the other relations the purpose of the work they stand for. An
  * agency receives a category when consent (or, at home, a lawful basis) covers it for one of these.
  */
-export const RELATION_PURPOSE: Readonly<Record<'reporter' | 'decision-maker' | 'support-provider', Purpose>> =
-  {
-    reporter: 'referral',
-    'decision-maker': 'protection',
-    'support-provider': 'assistance',
-  };
+export const RELATION_PURPOSE: Readonly<
+  Record<'reporter' | 'decision-maker' | 'support-provider' | 'designated-authority', Purpose>
+> = {
+  reporter: 'referral',
+  'decision-maker': 'protection',
+  'support-provider': 'assistance',
+  // Designated to decide on identification: the decision-maker's purpose.
+  'designated-authority': 'protection',
+};
 
 export interface Party {
   readonly relations: readonly CaseRelation[];
@@ -230,6 +238,16 @@ export function foldCase(state: CaseState, event: SourceEvent): CaseState {
           RELATION_PURPOSE['decision-maker'],
         ),
       );
+    case 'CompetentAuthorityDesignated':
+      // Designated by the national coordinator: party to the case, as the receiver of a referral is.
+      return withParties(
+        withParty(
+          parties,
+          event.data.authorityId,
+          'designated-authority',
+          RELATION_PURPOSE['designated-authority'],
+        ),
+      );
     case 'ReferralMade': {
       const purpose = event.data.purpose;
       const sent = withParty(parties, event.data.fromAgencyId, 'referral-sender', purpose);
@@ -334,6 +352,8 @@ function withdrawalConcerns(consent: ConsentState, event: ConsentWithdrawn, agen
 function agencyKindsOf(event: SourceEvent): Array<readonly [string, AgencyKind]> {
   if (event.type === 'PotentialVictimReported')
     return [[event.data.reportedByAgencyId, event.data.reportedByAgencyKind]];
+  if (event.type === 'CompetentAuthorityDesignated')
+    return [[event.data.authorityId, event.data.authorityKind]];
   if (event.type === 'ReferralMade')
     return [
       [event.data.fromAgencyId, event.data.fromAgencyKind],

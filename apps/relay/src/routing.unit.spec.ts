@@ -268,6 +268,70 @@ describe('routing decisions', () => {
     expect(Object.keys(state.caseState(caseId)!.parties).sort()).toEqual(['nrm-abroad', 'police-west']);
   });
 
+  it('makes a designated authority a party: nothing on the designation itself, later events cut by consent', () => {
+    const designated = recordedEvent(
+      3,
+      `identification-${caseId}`,
+      'CompetentAuthorityDesignated',
+      {
+        caseId,
+        authorityId: 'police-south',
+        authorityKind: 'law-enforcement',
+        reason: 'no-authority-seized',
+        designatedByAgencyId: 'coordinator',
+        designatedByPrincipalId: 'p',
+        designatedAt: AT,
+      },
+      AT,
+    );
+    const consent = recordedEvent(
+      4,
+      `consent-${caseId}`,
+      'ConsentGranted',
+      {
+        caseId,
+        consentId: 'c-south',
+        recordedByAgencyId: 'police-west',
+        recordedByPrincipalId: 'p',
+        agencyIds: ['police-south'],
+        categories: ['case-status'],
+        purposes: ['protection'],
+        expiresAt: '2030-01-01T00:00:00Z',
+        capture: { method: 'written', language: 'ro', interpreterUsed: true },
+        grantedAt: AT,
+      },
+      AT,
+    );
+    const decided = (position: number) =>
+      recordedEvent(
+        position,
+        `identification-${caseId}`,
+        'ReasonableGroundsDecided',
+        {
+          caseId,
+          outcome: 'positive',
+          decidedByAgencyId: 'police-south',
+          decidedAt: LATER,
+          reflectionPeriodEntitled: true,
+        },
+        LATER,
+      );
+    // Without consent for it: party, but every message to it is withheld.
+    const uncovered = routeAll([referral('shelter-home', 'shelter', 2), designated, decided(5)]);
+    expect(uncovered.parked).toEqual([]);
+    expect(uncovered.sent.some((s) => s.message.topic === topics.agency('police-south'))).toBe(false);
+    expect(uncovered.state.caseState(caseId)!.parties['police-south']).toEqual({
+      relations: ['designated-authority', 'decision-maker'],
+      purposes: ['protection'],
+    });
+    // With consent for case status and protection: the decision, with case status only.
+    const covered = routeAll([referral('shelter-home', 'shelter', 2), designated, consent, decided(5)]);
+    const south = onTopic(covered.sent, topics.agency('police-south'));
+    expect(south.map((m) => [m.position, m.contract, m.categories])).toEqual([
+      [5, 'nrm.case.identification-updated.v1', ['case-status']],
+    ]);
+  });
+
   it('parks a step of a referral it never saw made, and changes no state for it', () => {
     const accepted = recordedEvent(
       1,

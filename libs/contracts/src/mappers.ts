@@ -286,6 +286,9 @@ export function toAgencyEvent(
         audience,
       );
     }
+    // Who is seized of a case is the coordinator's and the authority's business, not a contract's:
+    // a designation makes the authority a party, and it hears of the case's next events.
+    case 'CompetentAuthorityDesignated':
     case 'ConsentGranted':
     case 'ConsentRefused':
     case 'LawfulBasisRecorded':

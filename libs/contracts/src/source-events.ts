@@ -6,6 +6,7 @@ import {
   type ConsentGranted,
 } from '@nrm/consent';
 import {
+  DESIGNATION_REASONS,
   GROUNDS_OUTCOMES,
   INDICATORS_OUTCOMES,
   RECONSIDERATION_REASONS,
@@ -120,6 +121,15 @@ const SPECS: Specs = {
     previousStatus: oneOf(['reasonable-grounds-negative', 'conclusive-grounds-negative']),
     reconsideredByAgencyId: text,
     reconsideredAt: text,
+  },
+  CompetentAuthorityDesignated: {
+    caseId: text,
+    authorityId: text,
+    authorityKind: oneOf(AGENCY_KINDS),
+    reason: optional(oneOf(DESIGNATION_REASONS)),
+    designatedByAgencyId: text,
+    designatedByPrincipalId: text,
+    designatedAt: text,
   },
   ConsentGranted: {
     caseId: text,

@@ -1,4 +1,10 @@
-import type { CommandMetadata, DomainCommand, ExploitationForm, SealedIdentity } from '@nrm/shared-kernel';
+import type {
+  AgencyKind,
+  CommandMetadata,
+  DomainCommand,
+  ExploitationForm,
+  SealedIdentity,
+} from '@nrm/shared-kernel';
 
 /** What the assessing caseworker concluded from the indicators seen. */
 export const INDICATORS_OUTCOMES = ['indicators-present', 'insufficient-indicators'] as const;
@@ -64,9 +70,47 @@ export type ReconsiderIdentification = DomainCommand<
   CommandMetadata
 >;
 
+/** Why the national coordinator designates a competent authority: a fixed list, never prose. */
+export const DESIGNATION_REASONS = [
+  'no-authority-seized',
+  'jurisdiction',
+  'specialist-competence',
+  'conflict-of-interest',
+  'reconsideration',
+  'other',
+] as const;
+export type DesignationReason = (typeof DESIGNATION_REASONS)[number];
+
+/** What the registry holds of an agency, read fresh by the application when the command is built. */
+export interface RegisteredAgency {
+  readonly kind: AgencyKind;
+  /** ISO 3166-1 alpha-2, as registered. */
+  readonly country: string;
+  readonly disabled: boolean;
+}
+
+/**
+ * The national coordinator designates a competent authority to decide on a case: from then on
+ * that authority is seized of the case (as if the case had been referred to it).
+ */
+export type DesignateCompetentAuthority = DomainCommand<
+  'DesignateCompetentAuthority',
+  {
+    readonly caseId: string;
+    readonly authorityId: string;
+    readonly reason?: DesignationReason;
+    /** The registry's record of `authorityId`; undefined when no agency is registered with it. */
+    readonly authority: RegisteredAgency | undefined;
+    /** The country of the coordinator's own agency: the ledger's country. */
+    readonly ownCountry: string;
+  },
+  CommandMetadata
+>;
+
 export type IdentificationCommand =
   | ReportPotentialVictim
   | AssessIndicators
   | DecideReasonableGrounds
   | DecideConclusiveGrounds
-  | ReconsiderIdentification;
+  | ReconsiderIdentification
+  | DesignateCompetentAuthority;

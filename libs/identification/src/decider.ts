@@ -11,18 +11,21 @@ import {
   type ExploitationForm,
 } from '@nrm/shared-kernel';
 import {
+  DESIGNATION_REASONS,
   GROUNDS_OUTCOMES,
   INDICATORS_OUTCOMES,
   RECONSIDERATION_REASONS,
   type AssessIndicators,
   type DecideConclusiveGrounds,
   type DecideReasonableGrounds,
+  type DesignateCompetentAuthority,
   type GroundsOutcome,
   type IdentificationCommand,
   type ReconsiderIdentification,
   type ReportPotentialVictim,
 } from './commands';
 import type {
+  CompetentAuthorityDesignated,
   ConclusiveGroundsDecided,
   IdentificationEvent,
   IdentificationReconsidered,
@@ -89,6 +92,8 @@ export function identificationDecider(
       case 'ReconsiderIdentification':
         requireCompetence(command.metadata);
         return [reconsiderIdentification(command, state)];
+      case 'DesignateCompetentAuthority':
+        return designateCompetentAuthority(command, state, competentKinds);
       default: {
         const unknownCommand: never = command;
         throw ruleBroken(
@@ -330,6 +335,79 @@ function reconsiderIdentification(
   };
 }
 
+/**
+ * The national coordinator's coordinator designates a competent authority of the ledger's own
+ * country, registered and not switched off, for a case. Designating an authority already designated
+ * records nothing (a retry or a second click is harmless). The coordinator cannot designate itself:
+ * no agency makes itself seized, and with it party, by its own record.
+ */
+function designateCompetentAuthority(
+  command: DesignateCompetentAuthority,
+  state: IdentificationState,
+  competentKinds: ReadonlySet<AgencyKind>,
+): CompetentAuthorityDesignated[] {
+  const { data, metadata } = command;
+  const { actor } = metadata;
+  if (actor.agencyKind !== 'national-coordinator' || !actor.roles.includes('coordinator')) {
+    throw forbidden(
+      'IDENTIFICATION.COORDINATOR_ONLY',
+      'Only a coordinator of the national coordinator can designate a competent authority.',
+    );
+  }
+  const reported = requireReportedCase(state, data.caseId);
+  const authority = data.authority;
+  if (!isNonEmptyString(data.authorityId) || authority === undefined) {
+    throw ruleBroken('AGENCY.UNKNOWN', 'No agency is registered with this id.', 'authorityId');
+  }
+  if (authority.kind === 'foreign-nrm' || authority.country !== data.ownCountry) {
+    throw ruleBroken(
+      'IDENTIFICATION.AUTHORITY_FOREIGN',
+      'Only an authority of this country can be designated; a contact point abroad is reached by a transnational referral.',
+      'authorityId',
+    );
+  }
+  if (!competentKinds.has(authority.kind)) {
+    throw ruleBroken(
+      'IDENTIFICATION.AUTHORITY_NOT_COMPETENT',
+      'This agency is not of a kind competent to decide on identification.',
+      'authorityId',
+    );
+  }
+  if (authority.disabled) {
+    throw ruleBroken(
+      'IDENTIFICATION.AUTHORITY_DISABLED',
+      'This agency is switched off in the registry and cannot be designated.',
+      'authorityId',
+    );
+  }
+  if (data.authorityId === actor.agencyId) {
+    throw ruleBroken(
+      'IDENTIFICATION.SELF_DESIGNATION',
+      'The national coordinator cannot designate itself; designate another competent authority.',
+      'authorityId',
+    );
+  }
+  if (data.reason !== undefined && !DESIGNATION_REASONS.includes(data.reason)) {
+    throw ruleBroken('IDENTIFICATION.INVALID_REASON', 'Choose a designation reason from the list.', 'reason');
+  }
+  if (reported.designatedAuthorityIds?.includes(data.authorityId)) return [];
+  return [
+    {
+      type: 'CompetentAuthorityDesignated',
+      schemaVersion: 1,
+      data: {
+        caseId: reported.caseId,
+        authorityId: data.authorityId,
+        authorityKind: authority.kind,
+        ...(data.reason !== undefined ? { reason: data.reason } : {}),
+        designatedByAgencyId: actor.agencyId,
+        designatedByPrincipalId: actor.principalId,
+        designatedAt: metadata.now,
+      },
+    },
+  ];
+}
+
 // ---- evolve ---------------------------------------------------------------------------------------------
 
 /**
@@ -396,6 +474,12 @@ export function evolveIdentification(
         indicatorsAssessedAt: state.indicatorsAssessedAt,
         reconsideredAt: event.data.reconsideredAt,
       };
+    }
+    case 'CompetentAuthorityDesignated': {
+      if (state.status === 'none') return state;
+      const designated = state.designatedAuthorityIds ?? [];
+      if (designated.includes(event.data.authorityId)) return state;
+      return { ...state, designatedAuthorityIds: [...designated, event.data.authorityId] };
     }
     default: {
       const _unknown: never = event;
@@ -487,5 +571,8 @@ function caseFacts(state: ReportedCase) {
     exploitationForms: state.exploitationForms,
     reportedAt: state.reportedAt,
     ...(state.reconsideredAt !== undefined ? { reconsideredAt: state.reconsideredAt } : {}),
+    ...(state.designatedAuthorityIds !== undefined
+      ? { designatedAuthorityIds: state.designatedAuthorityIds }
+      : {}),
   };
 }

@@ -1,5 +1,5 @@
 import type { AgencyKind, DomainEvent, ExploitationForm, SealedIdentity } from '@nrm/shared-kernel';
-import type { GroundsOutcome, IndicatorsOutcome, ReconsiderationReason } from './commands';
+import type { DesignationReason, GroundsOutcome, IndicatorsOutcome, ReconsiderationReason } from './commands';
 
 export type PotentialVictimReported = DomainEvent<
   'PotentialVictimReported',
@@ -66,12 +66,31 @@ export type IdentificationReconsidered = DomainEvent<
   }
 > & { readonly schemaVersion: 1 };
 
+/**
+ * The national coordinator designated a competent authority of its own country for the case: the
+ * authority is seized of it (it may decide grounds and reconsider) and party to it (it reads what
+ * consent or a lawful basis covers for it, nothing more). Never undone by a later event.
+ */
+export type CompetentAuthorityDesignated = DomainEvent<
+  'CompetentAuthorityDesignated',
+  {
+    readonly caseId: string;
+    readonly authorityId: string;
+    readonly authorityKind: AgencyKind;
+    readonly reason?: DesignationReason;
+    readonly designatedByAgencyId: string;
+    readonly designatedByPrincipalId: string;
+    readonly designatedAt: string;
+  }
+> & { readonly schemaVersion: 1 };
+
 export type IdentificationEvent =
   | PotentialVictimReported
   | IndicatorsAssessed
   | ReasonableGroundsDecided
   | ConclusiveGroundsDecided
-  | IdentificationReconsidered;
+  | IdentificationReconsidered
+  | CompetentAuthorityDesignated;
 
 export const IDENTIFICATION_EVENT_TYPES = [
   'PotentialVictimReported',
@@ -79,6 +98,7 @@ export const IDENTIFICATION_EVENT_TYPES = [
   'ReasonableGroundsDecided',
   'ConclusiveGroundsDecided',
   'IdentificationReconsidered',
+  'CompetentAuthorityDesignated',
 ] as const satisfies readonly IdentificationEvent['type'][];
 
 // Fails to compile when an event type is added to the union but not to the list above.

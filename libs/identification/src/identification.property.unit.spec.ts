@@ -14,8 +14,10 @@ import {
 } from '@nrm/shared-kernel';
 import {
   DEFAULT_IDENTIFICATION_POLICY,
+  DESIGNATION_REASONS,
   IDENTIFICATION_EVENT_TYPES,
   identificationDecider,
+  type DesignationReason,
   type IdentificationCommand,
   type IdentificationDecider,
   type IdentificationEvent,
@@ -50,6 +52,8 @@ const TRANSITIONS: Record<
     'reasonable-grounds-negative': () => 'indicators-assessed',
     'conclusive-grounds-negative': () => 'indicators-assessed',
   },
+  // A designation changes who is seized of the case, never its status.
+  DesignateCompetentAuthority: Object.fromEntries(STATUSES_EXCEPT('none').map((s) => [s, () => s])),
 };
 
 /** The conflict a command meets in each reported status it may not start from. */
@@ -83,6 +87,7 @@ const CONFLICTS: Record<CommandType, Partial<Record<Status, string>>> = {
     'reasonable-grounds-positive': 'IDENTIFICATION.NO_NEGATIVE_DECISION',
     'conclusive-grounds-positive': 'IDENTIFICATION.NO_NEGATIVE_DECISION',
   },
+  DesignateCompetentAuthority: {},
 };
 
 function STATUSES_EXCEPT(...excluded: Status[]): Status[] {
@@ -129,10 +134,15 @@ const BAD_FORM = 'pickpocketing' as ExploitationForm;
 interface Model {
   readonly status: Status;
   readonly caseId?: string;
+  /** Authorities designated so far: designating one again records nothing. */
+  readonly designated: readonly string[];
 }
 
+/** The ledger's own country in these runs; an authority elsewhere is foreign. */
+const OWN_COUNTRY = 'NL';
+
 type Expected =
-  | { readonly ok: true; readonly next: Status }
+  | { readonly ok: true; readonly next: Status; readonly events: 0 | 1 }
   | { readonly ok: false; readonly code: string; readonly kind: DomainErrorKind };
 
 const refuse = (kind: DomainErrorKind, code: string): Expected => ({ ok: false, kind, code });
@@ -155,8 +165,13 @@ function modelDecide(
 ): Expected {
   const { actor, now } = command.metadata;
   if (BAD_TIMES.includes(now)) return refuse('rule', 'IDENTIFICATION.INVALID_TIME');
-  const isDecision = !['ReportPotentialVictim', 'AssessIndicators'].includes(command.type);
-  if (command.type === 'ReportPotentialVictim') {
+  const isDecision = !['ReportPotentialVictim', 'AssessIndicators', 'DesignateCompetentAuthority'].includes(
+    command.type,
+  );
+  if (command.type === 'DesignateCompetentAuthority') {
+    if (actor.agencyKind !== 'national-coordinator' || !actor.roles.includes('coordinator'))
+      return refuse('forbidden', 'IDENTIFICATION.COORDINATOR_ONLY');
+  } else if (command.type === 'ReportPotentialVictim') {
     if (!actor.roles.includes('caseworker')) return refuse('forbidden', 'IDENTIFICATION.ROLE_REQUIRED');
     if (actor.agencyKind === 'oversight-body')
       return refuse('forbidden', 'IDENTIFICATION.AGENCY_MAY_NOT_REPORT');
@@ -181,11 +196,17 @@ function modelDecide(
   const to = TRANSITIONS[command.type][model.status];
   if (!to) throw new Error(`model has no row for ${command.type} in ${model.status}`);
 
-  const dataError = modelDataError(command);
-  return dataError ? refuse('rule', dataError) : { ok: true, next: to(command) };
+  const dataError = modelDataError(command, competent);
+  if (dataError) return refuse('rule', dataError);
+  const repeat =
+    command.type === 'DesignateCompetentAuthority' && model.designated.includes(command.data.authorityId);
+  return { ok: true, next: to(command), events: repeat ? 0 : 1 };
 }
 
-function modelDataError(command: IdentificationCommand): string | undefined {
+function modelDataError(
+  command: IdentificationCommand,
+  competent: readonly AgencyKind[],
+): string | undefined {
   switch (command.type) {
     case 'ReportPotentialVictim': {
       const d = command.data;
@@ -216,6 +237,17 @@ function modelDataError(command: IdentificationCommand): string | undefined {
       return ['new-evidence', 'procedural-error', 'appeal'].includes(command.data.reason)
         ? undefined
         : 'IDENTIFICATION.INVALID_REASON';
+    case 'DesignateCompetentAuthority': {
+      const { authority, authorityId, reason } = command.data;
+      if (authority === undefined) return 'AGENCY.UNKNOWN';
+      if (authority.kind === 'foreign-nrm' || authority.country !== OWN_COUNTRY)
+        return 'IDENTIFICATION.AUTHORITY_FOREIGN';
+      if (!competent.includes(authority.kind)) return 'IDENTIFICATION.AUTHORITY_NOT_COMPETENT';
+      if (authority.disabled) return 'IDENTIFICATION.AUTHORITY_DISABLED';
+      if (authorityId === command.metadata.actor.agencyId) return 'IDENTIFICATION.SELF_DESIGNATION';
+      if (reason === ('whim' as typeof reason)) return 'IDENTIFICATION.INVALID_REASON';
+      return undefined;
+    }
   }
 }
 
@@ -249,6 +281,13 @@ const actorArb = (policy: IdentificationPolicy) =>
         arbitrary: fc.record({
           agencyKind: fc.constantFrom<AgencyKind>('ngo', 'health'),
           roles: fc.constant<Role[]>(['caseworker']),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          agencyKind: fc.constant<AgencyKind>('national-coordinator'),
+          roles: fc.constant<Role[]>(['coordinator']),
         }),
       },
       {
@@ -300,6 +339,33 @@ const reasonArb = rare(
   'whim' as 'appeal',
 );
 
+/** The registry's record of the agency named: mostly competent at home and active, sometimes not. */
+const authorityArb = (policy: IdentificationPolicy) =>
+  fc.oneof(
+    {
+      weight: 12,
+      arbitrary: fc.record({
+        kind: fc.constantFrom(...(policy.competentKinds.length > 0 ? policy.competentKinds : AGENCY_KINDS)),
+        country: fc.constant(OWN_COUNTRY),
+        disabled: fc.constant(false),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constantFrom(...AGENCY_KINDS),
+        country: fc.constantFrom(OWN_COUNTRY, 'DE'),
+        disabled: fc.boolean(),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  );
+const designationReasonArb = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(...DESIGNATION_REASONS) },
+  { weight: 4, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.constant('whim' as DesignationReason) },
+);
+
 const commandArb = (policy: IdentificationPolicy): fc.Arbitrary<IdentificationCommand> => {
   const metadata: fc.Arbitrary<CommandMetadata> = fc.record({ actor: actorArb(policy), now: timeArb });
   return fc.oneof(
@@ -340,6 +406,19 @@ const commandArb = (policy: IdentificationPolicy): fc.Arbitrary<IdentificationCo
       data: fc.record({ caseId: caseIdArb, reason: reasonArb }),
       metadata,
     }),
+    fc.record({
+      type: fc.constant('DesignateCompetentAuthority' as const),
+      data: fc
+        .record({
+          caseId: caseIdArb,
+          authorityId: fc.constantFrom('authority-x', 'authority-y', 'agency-a'),
+          reason: designationReasonArb,
+          authority: authorityArb(policy),
+          ownCountry: fc.constant(OWN_COUNTRY),
+        })
+        .map(({ reason, ...rest }) => (reason === undefined ? rest : { ...rest, reason })),
+      metadata,
+    }),
   );
 };
 
@@ -370,7 +449,7 @@ function runAndCheck(
   decider: IdentificationDecider = identificationDecider(policy),
 ): void {
   let state = decider.initialState();
-  let model: Model = { status: 'none' };
+  let model: Model = { status: 'none', designated: [] };
   let reportedMinor: boolean | undefined;
   const history: IdentificationEvent[] = [];
   run.statusesSeen.add(state.status);
@@ -396,7 +475,7 @@ function runAndCheck(
       continue;
     }
     assert.equal(thrown, undefined, `${command.type} in ${state.status} should succeed`);
-    assert.equal(events.length, 1);
+    assert.equal(events.length, expected.events);
 
     for (const event of events) {
       const before = state;
@@ -405,20 +484,29 @@ function runAndCheck(
       history.push(event);
       run.eventCounts.set(event.type, (run.eventCounts.get(event.type) ?? 0) + 1);
 
-      // (b) statuses only follow the allowed transitions.
-      assert.ok(
-        ALLOWED_CHANGES.has(`${before.status}>${state.status}`),
-        `${before.status} > ${state.status}`,
-      );
+      // (b) statuses only follow the allowed transitions; a designation leaves the status as it was.
+      if (event.type === 'CompetentAuthorityDesignated') assert.equal(state.status, before.status);
+      else
+        assert.ok(
+          ALLOWED_CHANGES.has(`${before.status}>${state.status}`),
+          `${before.status} > ${state.status}`,
+        );
       // (b) the minor flag never changes after the report.
       if (event.type === 'PotentialVictimReported') reportedMinor = event.data.minor;
       if (state.status !== 'none') assert.equal(state.minor, reportedMinor);
     }
 
     // (c) the decider agrees with the model.
-    model = { status: expected.next, caseId: model.caseId ?? command.data.caseId };
+    const designated =
+      command.type === 'DesignateCompetentAuthority' && expected.events === 1
+        ? [...model.designated, command.data.authorityId]
+        : model.designated;
+    model = { status: expected.next, caseId: model.caseId ?? command.data.caseId, designated };
     assert.equal(state.status, model.status);
-    if (state.status !== 'none') assert.equal(state.caseId, model.caseId);
+    if (state.status !== 'none') {
+      assert.equal(state.caseId, model.caseId);
+      assert.deepEqual(state.designatedAuthorityIds ?? [], model.designated);
+    }
     run.statusesSeen.add(state.status);
   }
 
@@ -470,6 +558,18 @@ function checkEventInvariants(
       assert.equal(before.status, 'reasonable-grounds-positive');
       assert.equal(event.data.decidedByAgencyId, actor.agencyId);
       assert.equal(event.data.decidedAt, now);
+      break;
+    case 'CompetentAuthorityDesignated':
+      // Only the coordinator designates, never itself, and only an authority competent under the policy.
+      assert.equal(actor.agencyKind, 'national-coordinator');
+      assert.ok(actor.roles.includes('coordinator'));
+      assert.notEqual(event.data.authorityId, actor.agencyId);
+      assert.ok(
+        policy.competentKinds.includes(event.data.authorityKind),
+        `${event.data.authorityKind} designated`,
+      );
+      assert.equal(event.data.designatedByAgencyId, actor.agencyId);
+      assert.equal(event.data.designatedAt, now);
       break;
     case 'IdentificationReconsidered':
       assert.equal(event.data.previousStatus, before.status);

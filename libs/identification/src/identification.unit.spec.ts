@@ -12,6 +12,8 @@ import {
   type AssessIndicators,
   type DecideConclusiveGrounds,
   type DecideReasonableGrounds,
+  type DesignateCompetentAuthority,
+  type DesignationReason,
   type IdentificationCommand,
   type IdentificationDecider,
   type IdentificationEvent,
@@ -20,6 +22,7 @@ import {
   type PotentialVictimReported,
   type ReasonableGroundsDecided,
   type ReconsiderIdentification,
+  type RegisteredAgency,
   type ReportPotentialVictim,
 } from './index';
 
@@ -746,6 +749,160 @@ describe('public surface', () => {
       'ReasonableGroundsDecided',
       'ConclusiveGroundsDecided',
       'IdentificationReconsidered',
+      'CompetentAuthorityDesignated',
     ]);
+  });
+});
+
+describe('DesignateCompetentAuthority', () => {
+  const COORDINATOR = actor('national-coordinator', ['coordinator'], 'nc-office');
+  const HOME_POLICE: RegisteredAgency = { kind: 'law-enforcement', country: 'NL', disabled: false };
+  const designate = (
+    data: Partial<DesignateCompetentAuthority['data']> = {},
+    by: Actor = COORDINATOR,
+    now = LATER,
+  ): DesignateCompetentAuthority => ({
+    type: 'DesignateCompetentAuthority',
+    data: {
+      caseId: CASE,
+      authorityId: 'police-south',
+      reason: 'no-authority-seized',
+      authority: HOME_POLICE,
+      ownCountry: 'NL',
+      ...data,
+    },
+    metadata: { actor: by, now },
+  });
+  const designated = (authorityId = 'police-south'): IdentificationEvent => ({
+    type: 'CompetentAuthorityDesignated',
+    schemaVersion: 1,
+    data: {
+      caseId: CASE,
+      authorityId,
+      authorityKind: 'law-enforcement',
+      reason: 'no-authority-seized',
+      designatedByAgencyId: 'nc-office',
+      designatedByPrincipalId: 'p-nc-office',
+      designatedAt: LATER,
+    },
+  });
+
+  it('records the designation by the coordinator, with who, whom, why and when', () => {
+    given([reported()]).when(designate()).then([designated()]);
+  });
+
+  it('leaves the reason out when none is given', () => {
+    const { reason: _reason, ...data } = designate().data;
+    const events = identificationDecider().decide(
+      { ...designate(), data },
+      stateAfter([reported(), assessed]),
+    );
+    expect(events).toHaveLength(1);
+    expect('reason' in events[0]!.data).toBe(false);
+  });
+
+  it.each(Object.keys(HISTORY).filter((s) => s !== 'none'))(
+    'is possible in status %s, and leaves the status as it was',
+    (status) => {
+      const history = HISTORY[status as keyof typeof HISTORY];
+      const before = stateAfter(history);
+      const after = stateAfter([...history, designated()]);
+      expect(after.status).toBe(before.status);
+      expect(isReported(after) && after.designatedAuthorityIds).toEqual(['police-south']);
+    },
+  );
+
+  it('keeps the designations through a decision and a reconsideration', () => {
+    const state = stateAfter([
+      reported(),
+      designated(),
+      assessed,
+      rgDecided('negative'),
+      reconsidered('reasonable-grounds-negative'),
+      designated('asylum-office'),
+    ]);
+    expect(isReported(state) && state.designatedAuthorityIds).toEqual(['police-south', 'asylum-office']);
+  });
+
+  it('records nothing when the same authority is designated again (idempotent)', () => {
+    given([reported(), designated()]).when(designate()).then([]);
+  });
+
+  it('records another authority designated after the first', () => {
+    given([reported(), designated()])
+      .when(
+        designate({ authorityId: 'asylum-office', authority: { ...HOME_POLICE, kind: 'asylum-authority' } }),
+      )
+      .then([
+        {
+          ...designated('asylum-office'),
+          data: { ...designated('asylum-office').data, authorityKind: 'asylum-authority' },
+        } as IdentificationEvent,
+      ]);
+  });
+
+  it.each([
+    ['a police decision-maker', POLICE_DECIDER],
+    ['an NGO caseworker', NGO_CASEWORKER],
+    ['a caseworker of the coordinator', actor('national-coordinator', ['caseworker'], 'nc-office')],
+    ['a coordinator role at another kind', actor('ngo', ['coordinator'], 'ngo-amelie')],
+  ])('refuses %s', (_label, by) => {
+    given([reported()]).when(designate({}, by)).thenThrows('IDENTIFICATION.COORDINATOR_ONLY', 'forbidden');
+  });
+
+  it('answers not found for a case never reported', () => {
+    given([]).when(designate()).thenThrows('IDENTIFICATION.CASE_NOT_FOUND', 'not-found', 'caseId');
+  });
+
+  it.each([
+    ['an unknown agency', { authority: undefined }, 'AGENCY.UNKNOWN'],
+    [
+      'a foreign contact point',
+      { authority: { kind: 'foreign-nrm', country: 'RO', disabled: false } },
+      'IDENTIFICATION.AUTHORITY_FOREIGN',
+    ],
+    [
+      'a competent kind registered in another country',
+      { authority: { ...HOME_POLICE, country: 'DE' } },
+      'IDENTIFICATION.AUTHORITY_FOREIGN',
+    ],
+    [
+      'an agency of a kind not competent',
+      { authority: { kind: 'ngo', country: 'NL', disabled: false } },
+      'IDENTIFICATION.AUTHORITY_NOT_COMPETENT',
+    ],
+    [
+      'a switched-off authority',
+      { authority: { ...HOME_POLICE, disabled: true } },
+      'IDENTIFICATION.AUTHORITY_DISABLED',
+    ],
+    [
+      'the coordinator itself',
+      {
+        authorityId: 'nc-office',
+        authority: { kind: 'national-coordinator', country: 'NL', disabled: false },
+      },
+      'IDENTIFICATION.SELF_DESIGNATION',
+    ],
+  ] as const)('refuses to designate %s, naming authorityId', (_label, data, code) => {
+    given([reported()]).when(designate(data)).thenThrows(code, 'rule', 'authorityId');
+  });
+
+  it('refuses a reason not on the list', () => {
+    given([reported()])
+      .when(designate({ reason: 'favour' as DesignationReason }))
+      .thenThrows('IDENTIFICATION.INVALID_REASON', 'rule', 'reason');
+  });
+
+  it('judges competence by the policy in force', () => {
+    given([reported()], identificationDecider({ competentKinds: ['asylum-authority'] }))
+      .when(designate())
+      .thenThrows('IDENTIFICATION.AUTHORITY_NOT_COMPETENT', 'rule', 'authorityId');
+  });
+
+  it('refuses a designation on another case than its stream', () => {
+    given([reported()])
+      .when(designate({ caseId: 'case-other' }))
+      .thenThrows('IDENTIFICATION.CASE_MISMATCH', 'rule', 'caseId');
   });
 });

@@ -15,6 +15,8 @@ export interface CaseFacts {
   readonly reportedAt: string;
   /** When the case was last returned for a new decision, if ever. */
   readonly reconsideredAt?: string;
+  /** Competent authorities the national coordinator designated for the case, in order. */
+  readonly designatedAuthorityIds?: readonly string[];
 }
 
 export interface NoCase {

@@ -1,6 +1,7 @@
 import type { EventStore } from '@nrm/event-store';
 import type { Actor } from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
+import { mayCoordinate } from '../coordinator/coordinator-access';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
 /**
@@ -49,6 +50,19 @@ export function casePartyCheck(
   return async (caseId, actor) => {
     await awaitReadModel(store, readModel);
     if (!(await member(readModel, caseId, actor.agencyId))) throw caseNotFound();
+  };
+}
+
+/**
+ * Who may designate a competent authority for a case: the national coordinator's coordinator
+ * (`mayCoordinate`), which is party to no case. Anyone else, a party of the case included, gets the
+ * answer of an unknown case, decided like the party check (after the read model has caught up,
+ * before the case's stream is read), so that the answer does not depend on the case.
+ */
+export function designatorCheck(store: EventStore, readModel: ReadModel): PartyCheck {
+  return async (_caseId, actor) => {
+    await awaitReadModel(store, readModel);
+    if (!mayCoordinate(actor)) throw caseNotFound();
   };
 }
 

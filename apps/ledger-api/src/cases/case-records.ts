@@ -9,7 +9,8 @@ import {
   type IdentificationState,
   type ReportedCase,
 } from '@nrm/identification';
-import { agencyStream } from '@nrm/access';
+import { agencyStream, evolveAgency, type AgencyEvent, type AgencyState } from '@nrm/access';
+import type { RegisteredAgency } from '@nrm/identification';
 import { ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
 import { caseNotFound, type PartyCheck } from './case-parties';
 import { asDomainEvent } from '../commands/command-executor';
@@ -55,6 +56,22 @@ export class CaseRecords {
       if (e.type === 'AgencyRegistered') return e.data.kind as AgencyKind;
     }
     return undefined;
+  }
+
+  /**
+   * What the registry holds of an agency (kind, country, switched off or not), folded from its own
+   * stream at its latest revision; undefined when no agency is registered with this id.
+   */
+  async agency(agencyId: string): Promise<RegisteredAgency | undefined> {
+    let state: AgencyState = { status: 'none' };
+    let country: string | undefined;
+    for await (const e of this.store.readStream(agencyStream(agencyId))) {
+      const event = asDomainEvent<AgencyEvent>(e);
+      if (event.type === 'AgencyRegistered') country = event.data.country;
+      state = evolveAgency(state, event);
+    }
+    if (state.status !== 'registered' || country === undefined) return undefined;
+    return { kind: state.kind, country, disabled: state.disabled };
   }
 
   /** Every listed agency must be registered; an unknown one is a 422 naming its position. */

@@ -23,12 +23,14 @@ export async function inContact(readModel: ReadModel, caseId: string, agencyId: 
 
 /**
  * Whether a competent authority is seized of a case: the case was referred to it (and it neither
- * declined nor saw the referral withdrawn), or it reported the case itself. The national
- * coordinator designates an authority by referring the case to it, so a designation is a referral.
+ * declined nor saw the referral withdrawn), it reported the case itself, or the national
+ * coordinator designated it (`CompetentAuthorityDesignated`). A grounds decision posted by an
+ * agency seized of nothing never counts: being seized comes before deciding.
  */
 export async function isSeized(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
   const row = await readModel.store.get(
-    `SELECT 1 AS seized FROM case_parties WHERE case_id = ? AND agency_id = ? AND relation = 'reporter'
+    `SELECT 1 AS seized FROM case_parties
+       WHERE case_id = ? AND agency_id = ? AND relation IN ('reporter', 'designated-authority')
      UNION ALL
      SELECT 1 FROM referral_docs
        WHERE case_id = ? AND to_agency = ? AND status NOT IN ('declined', 'withdrawn')

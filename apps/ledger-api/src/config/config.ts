@@ -37,10 +37,24 @@ export class LedgerConfig {
   @IsNotEmpty({ message: 'DATA_DIR must be a directory path' })
   DATA_DIR = './data';
 
-  @IsIn(['sqlite', 'eventstoredb'], {
-    message: "EVENT_STORE must be 'sqlite' (the embedded default) or 'eventstoredb'",
+  @IsIn(['sqlite', 'postgres', 'eventstoredb'], {
+    message: "EVENT_STORE must be 'sqlite' (the embedded default), 'postgres' or 'eventstoredb'",
   })
-  EVENT_STORE: 'sqlite' | 'eventstoredb' = 'sqlite';
+  EVENT_STORE: 'sqlite' | 'postgres' | 'eventstoredb' = 'sqlite';
+
+  /** PostgreSQL connection string of the event store, required with EVENT_STORE=postgres. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'EVENT_STORE_URL must be a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
+  })
+  EVENT_STORE_URL?: string = undefined;
+
+  /** The PostgreSQL schema of the events, with EVENT_STORE=postgres. */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message:
+      'EVENT_STORE_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+  })
+  EVENT_STORE_SCHEMA = 'nrm_events';
 
   /** EventStoreDB/KurrentDB connection string, required with EVENT_STORE=eventstoredb (checked in loadConfig). */
   @IsOptional()
@@ -371,13 +385,17 @@ export function loadConfig(
     problems.push(
       `EVENTSTOREDB_URL ${eventStoreDbProblem} (got ${JSON.stringify(redactConnectionString(config.EVENTSTOREDB_URL))})`,
     );
-  if (writesRecords && config.EVENT_STORE === 'eventstoredb' && config.ID_DERIVATION_SECRET === undefined)
+  if (config.EVENT_STORE === 'postgres' && config.EVENT_STORE_URL === undefined)
     problems.push(
-      'ID_DERIVATION_SECRET must be set when EVENT_STORE=eventstoredb: the same value on every API replica',
+      'EVENT_STORE_URL must be set when EVENT_STORE=postgres: a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
     );
-  if (writesRecords && config.EVENT_STORE === 'eventstoredb' && config.KEY_STORE !== 'postgres')
+  // A shared event store is shared by replicas: ids and keys must be the same on each.
+  const shared = config.EVENT_STORE === 'sqlite' ? undefined : `EVENT_STORE=${config.EVENT_STORE}`;
+  if (writesRecords && shared !== undefined && config.ID_DERIVATION_SECRET === undefined)
+    problems.push(`ID_DERIVATION_SECRET must be set when ${shared}: the same value on every API replica`);
+  if (writesRecords && shared !== undefined && config.KEY_STORE !== 'postgres')
     problems.push(
-      'KEY_STORE must be postgres when EVENT_STORE=eventstoredb: every replica must see the same keys, or an erasure would miss some',
+      `KEY_STORE must be postgres when ${shared}: every replica must see the same keys, or an erasure would miss some`,
     );
   if (config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL === undefined)
     problems.push('REDIS_URL must be set when RATE_LIMIT_STORE=redis');

@@ -7,6 +7,8 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       DATA_DIR: './data',
       EVENT_STORE: 'sqlite',
+      EVENT_STORE_URL: undefined,
+      EVENT_STORE_SCHEMA: 'nrm_events',
       SQLITE_SYNCHRONOUS: 'FULL',
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1048576,
@@ -158,6 +160,54 @@ describe('loadConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toHaveLength(2);
     }
+  });
+});
+
+describe('loadConfig: EVENT_STORE=postgres', () => {
+  const SECRET = 'an-invented-secret-of-at-least-32-characters';
+  const KEYS = { KEY_STORE: 'postgres', KEY_STORE_URL: 'postgres://keys@db:5432/ledger' };
+  const URL = 'postgres://ledger@db:5432/ledger';
+
+  it('reads the connection string and schema of a PostgreSQL event store', () => {
+    expect(
+      loadConfig({
+        EVENT_STORE: 'postgres',
+        EVENT_STORE_URL: URL,
+        EVENT_STORE_SCHEMA: 'events_eu',
+        ID_DERIVATION_SECRET: SECRET,
+        ...KEYS,
+      }),
+    ).toMatchObject({ EVENT_STORE: 'postgres', EVENT_STORE_URL: URL, EVENT_STORE_SCHEMA: 'events_eu' });
+    // The projector process writes no records: the rules for ids and keys are not its.
+    expect(
+      loadConfig({ EVENT_STORE: 'postgres', EVENT_STORE_URL: URL }, { writesRecords: false }),
+    ).toMatchObject({ EVENT_STORE: 'postgres' });
+  });
+
+  it('refuses to boot without the URL, with a clear message', () => {
+    expect(() => loadConfig({ EVENT_STORE: 'postgres', ID_DERIVATION_SECRET: SECRET, ...KEYS })).toThrow(
+      'EVENT_STORE_URL must be set when EVENT_STORE=postgres: a postgres:// connection string',
+    );
+  });
+
+  it.each([
+    [
+      { EVENT_STORE: 'postgres', EVENT_STORE_URL: URL },
+      'ID_DERIVATION_SECRET must be set when EVENT_STORE=postgres',
+    ],
+    [
+      { EVENT_STORE: 'postgres', EVENT_STORE_URL: URL, ID_DERIVATION_SECRET: SECRET },
+      'KEY_STORE must be postgres when EVENT_STORE=postgres',
+    ],
+    [{ EVENT_STORE_URL: 'mysql://db/ledger' }, 'EVENT_STORE_URL must be a postgres:// connection string'],
+    [{ EVENT_STORE_SCHEMA: 'Events; DROP' }, 'EVENT_STORE_SCHEMA must be lower-case letters'],
+    [
+      { EVENT_STORE: 'mongodb' },
+      "EVENT_STORE must be 'sqlite' (the embedded default), 'postgres' or 'eventstoredb'",
+    ],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 });
 

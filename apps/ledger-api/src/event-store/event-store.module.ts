@@ -1,5 +1,11 @@
 import { Inject, Module, type OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
-import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
+import {
+  EVENT_STORE,
+  EventStoreDbEventStore,
+  PostgresEventStore,
+  SqliteEventStore,
+  type EventStore,
+} from '@nrm/event-store';
 import { join, resolve } from 'node:path';
 import type { LedgerConfig } from '../config/config';
 import { APPEND_GATE, AppendGate, gatedEventStore } from './append-gate';
@@ -13,6 +19,12 @@ export function openEventStore(config: LedgerConfig): EventStore {
   if (config.EVENT_STORE === 'eventstoredb')
     // loadConfig has checked the connection string; the store connects on first use.
     return new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' });
+  if (config.EVENT_STORE === 'postgres')
+    // loadConfig has checked the URL; the store migrates its schema on first use.
+    return new PostgresEventStore({
+      connectionString: config.EVENT_STORE_URL ?? '',
+      schema: config.EVENT_STORE_SCHEMA,
+    });
   return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
 }
 

@@ -18,12 +18,19 @@ import {
   type SealedIdentity,
   type SubjectKeyStore,
 } from '@nrm/privacy';
-import type { AssessIndicatorsDto, IdentityDto, ReportPotentialVictimDto } from './identification.dto';
+import type {
+  AssessIndicatorsDto,
+  DesignateCompetentAuthorityDto,
+  IdentityDto,
+  ReportPotentialVictimDto,
+} from './identification.dto';
 import { caseNotFound, type PartyCheck } from '../cases/case-parties';
+import { CaseRecords } from '../cases/case-records';
 
 /** Identification commands, shared by the HTTP API and the CLI's demo. */
 export class IdentificationCommands {
   private readonly run;
+  private readonly records: CaseRecords;
 
   constructor(
     store: EventStore,
@@ -34,8 +41,11 @@ export class IdentificationCommands {
     private readonly keys?: SubjectKeyStore,
     /** Whether the acting authority is seized of the case; absent for the operator's console. */
     private readonly seizedCheck?: PartyCheck,
+    /** Whether the actor may designate an authority for a case (the coordinator); absent for the console. */
+    private readonly designatorCheck?: PartyCheck,
   ) {
     this.run = deciderRunner(store, identificationDecider(policy));
+    this.records = new CaseRecords(store);
   }
 
   async report(
@@ -116,10 +126,47 @@ export class IdentificationCommands {
   }
 
   /**
+   * The national coordinator designates a competent authority for a case. Anyone else gets the
+   * answer of an unknown case before anything about the case is read (the designator check runs
+   * first, as the party check of other commands does). The registry's record of the authority, and
+   * the coordinator's own country, are read fresh from their streams on every attempt.
+   */
+  async designate(
+    caseId: string,
+    input: DesignateCompetentAuthorityDto,
+    context: CommandContext,
+  ): Promise<{ caseId: string; authorityId: string } & CommandResult> {
+    const actor = context.actor;
+    if (actor && this.designatorCheck) await this.designatorCheck(caseId, actor);
+    const result = await this.run(
+      identificationStream(caseId),
+      context,
+      async (state: IdentificationState) => {
+        if (state.status === 'none') throw caseNotFound();
+        const own = actor ? await this.records.agency(actor.agencyId) : undefined;
+        return {
+          type: 'DesignateCompetentAuthority',
+          data: {
+            caseId,
+            authorityId: input.authorityId,
+            ...(input.reason !== undefined ? { reason: input.reason } : {}),
+            authority: await this.records.agency(input.authorityId),
+            // No record of its own agency: no country matches, and every designation is refused.
+            ownCountry: own?.country ?? '',
+          },
+          metadata: metadataOf(context),
+        };
+      },
+    );
+    return { caseId, authorityId: input.authorityId, ...result };
+  }
+
+  /**
    * Commands on an existing case: a case nobody reported is a 404, not a rule
    * violation. Assessing needs the agency to be party to the case. Deciding grounds
    * (and reconsidering) is for a competent authority (the decider checks its kind and
-   * role) seized of the case: the case was referred to it, or it reported it. Any other
+   * role) seized of the case: the case was referred to it, the national coordinator
+   * designated it, or it reported it. Any other
    * agency gets the non-party answer, so that posting a decision never makes an agency
    * party to a case it had no part in, nor tells it the case exists.
    */

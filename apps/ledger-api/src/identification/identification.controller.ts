@@ -6,6 +6,7 @@ import { IdPipe } from '../http/ids';
 import { IdentificationCommands } from './identification-commands';
 import {
   AssessIndicatorsDto,
+  DesignateCompetentAuthorityDto,
   GroundsDecisionDto,
   ReconsiderIdentificationDto,
   ReportPotentialVictimDto,
@@ -47,7 +48,7 @@ export class IdentificationController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Decide reasonable grounds (decision-maker of a competent agency seized of the case: referred to it, or its own report). Positive entitles to a reflection period.',
+      'Decide reasonable grounds (decision-maker of a competent agency seized of the case: referred to it, designated by the coordinator, or its own report). Positive entitles to a reflection period.',
   })
   reasonableGrounds(
     @Param('caseId', IdPipe) caseId: string,
@@ -61,7 +62,7 @@ export class IdentificationController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Decide conclusive grounds, after positive reasonable grounds (decision-maker of a competent agency seized of the case: referred to it, or its own report).',
+      'Decide conclusive grounds, after positive reasonable grounds (decision-maker of a competent agency seized of the case: referred to it, designated by the coordinator, or its own report).',
   })
   conclusiveGrounds(
     @Param('caseId', IdPipe) caseId: string,
@@ -71,11 +72,25 @@ export class IdentificationController {
     return this.commands.decideConclusiveGrounds(caseId, body.outcome, context);
   }
 
+  @Post(':caseId/designations')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Designate a competent authority to decide on the case (coordinator of the national coordinator only): the authority is seized of the case and party to it, reading only what consent or a lawful basis covers for it. Designating the same authority again records nothing. Anyone else is answered as for an unknown case.',
+  })
+  designate(
+    @Param('caseId', IdPipe) caseId: string,
+    @Body() body: DesignateCompetentAuthorityDto,
+    @CommandCtx() context: CommandContext,
+  ) {
+    return this.commands.designate(caseId, body, context);
+  }
+
   @Post(':caseId/reconsiderations')
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Reconsider a negative decision (decision-maker of a competent agency seized of the case: referred to it, or its own report).',
+      'Reconsider a negative decision (decision-maker of a competent agency seized of the case: referred to it, designated by the coordinator, or its own report).',
   })
   reconsider(
     @Param('caseId', IdPipe) caseId: string,

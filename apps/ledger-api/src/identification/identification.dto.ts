@@ -1,7 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { GROUNDS_OUTCOMES, INDICATORS_OUTCOMES, RECONSIDERATION_REASONS } from '@nrm/identification';
-import type { GroundsOutcome, IndicatorsOutcome, ReconsiderationReason } from '@nrm/identification';
+import {
+  DESIGNATION_REASONS,
+  GROUNDS_OUTCOMES,
+  INDICATORS_OUTCOMES,
+  RECONSIDERATION_REASONS,
+} from '@nrm/identification';
+import type {
+  DesignationReason,
+  GroundsOutcome,
+  IndicatorsOutcome,
+  ReconsiderationReason,
+} from '@nrm/identification';
+import { ID_PATTERN } from '../http/ids';
 import { EXPLOITATION_FORMS, type ExploitationForm } from '@nrm/shared-kernel';
 import {
   ArrayMaxSize,
@@ -134,4 +145,19 @@ export class ReconsiderIdentificationDto {
   @ApiProperty({ enum: RECONSIDERATION_REASONS, example: 'new-evidence' })
   @IsIn(RECONSIDERATION_REASONS)
   reason!: ReconsiderationReason;
+}
+
+export class DesignateCompetentAuthorityDto {
+  @ApiProperty({
+    example: 'police-south',
+    description:
+      'The competent authority designated (see GET /agencies): of a kind competent to decide, registered in this country and not switched off.',
+  })
+  @Matches(ID_PATTERN, { message: 'authorityId must be an agency id (a UUID or slug)' })
+  authorityId!: string;
+
+  @ApiPropertyOptional({ enum: DESIGNATION_REASONS, example: 'no-authority-seized' })
+  @IsOptional()
+  @IsIn(DESIGNATION_REASONS)
+  reason?: DesignationReason;
 }

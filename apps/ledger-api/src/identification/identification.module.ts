@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
-import { casePartyCheck } from '../cases/case-parties';
+import { casePartyCheck, designatorCheck } from '../cases/case-parties';
 import { isSeized } from '../cases/case-relations';
 import { READ_MODEL } from '../projections/projections.module';
 import type { LedgerConfig } from '../config/config';
@@ -27,6 +27,7 @@ export class IdentificationModule {
               casePartyCheck(store, readModel),
               keys,
               casePartyCheck(store, readModel, isSeized),
+              designatorCheck(store, readModel),
             ),
         },
       ],

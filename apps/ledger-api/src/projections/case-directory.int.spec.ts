@@ -120,6 +120,33 @@ describe.each(READ_MODEL_BACKENDS)('case directory projection on the demo scenar
             },
             metadata: { correlationId: randomUUID(), agencyId: 'police-elsewhere', occurredAt: at },
           },
+          // Designated by the coordinator, then deciding: party as designated authority and decision-maker.
+          {
+            id: randomUUID(),
+            type: 'CompetentAuthorityDesignated',
+            schemaVersion: 1,
+            data: {
+              caseId: demo.caseId,
+              authorityId: 'asylum-north',
+              authorityKind: 'asylum-authority',
+              designatedByAgencyId: 'coordinator',
+              designatedByPrincipalId: 'p-coordinator',
+              designatedAt: at,
+            },
+            metadata: { correlationId: randomUUID(), agencyId: 'coordinator', occurredAt: at },
+          },
+          {
+            id: randomUUID(),
+            type: 'ConclusiveGroundsDecided',
+            schemaVersion: 1,
+            data: {
+              caseId: demo.caseId,
+              outcome: 'positive',
+              decidedByAgencyId: 'asylum-north',
+              decidedAt: at,
+            },
+            metadata: { correlationId: randomUUID(), agencyId: 'asylum-north', occurredAt: at },
+          },
         ],
         { expectedRevision: 'stream-exists' },
       );
@@ -134,6 +161,10 @@ describe.each(READ_MODEL_BACKENDS)('case directory projection on the demo scenar
         expect(agencies.filter((p) => p.startsWith('police-elsewhere'))).toEqual([]);
         // An authority that is party (the police, referred the case) is named as decision-maker.
         expect(agencies).toContain('police-west:decision-maker');
+        expect(agencies.filter((p) => p.startsWith('asylum-north'))).toEqual([
+          'asylum-north:decision-maker',
+          'asylum-north:designated-authority',
+        ]);
       }
     } finally {
       await rowByRow.close();

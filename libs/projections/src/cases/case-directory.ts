@@ -140,7 +140,12 @@ export function evolveReferralDoc(
 
 /** How an agency is party to a case: the only way it may see the case at all. */
 export type CaseRelation =
-  'reporter' | 'referral-sender' | 'referral-receiver' | 'support-provider' | 'decision-maker';
+  | 'reporter'
+  | 'referral-sender'
+  | 'referral-receiver'
+  | 'support-provider'
+  | 'decision-maker'
+  | 'designated-authority';
 
 type CaseEvent = IdentificationEvent | ReferralEvent | SupportEvent;
 
@@ -150,6 +155,7 @@ export const CASE_DIRECTORY_EVENT_TYPES = [
   'ReasonableGroundsDecided',
   'ConclusiveGroundsDecided',
   'IdentificationReconsidered',
+  'CompetentAuthorityDesignated',
   'ReferralMade',
   'ReferralAcknowledged',
   'ReferralAccepted',
@@ -173,7 +179,8 @@ export const CASE_DIRECTORY_EVENT_TYPES = [
 export const caseDirectory: Projection = {
   name: 'case-directory',
   // 3: a grounds decision no longer makes its decision-maker party to the case.
-  version: 3,
+  // 4: a competent authority designated by the national coordinator is party to the case.
+  version: 4,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
@@ -268,6 +275,9 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
         delete doc.identification.reasonableGrounds;
         delete doc.identification.conclusiveGrounds;
       });
+    case 'CompetentAuthorityDesignated':
+      // Seized of the case by the coordinator's designation, and party to it as a referral's receiver is.
+      return await w.party(event.data.caseId, event.data.authorityId, 'designated-authority', at);
     case 'ReferralMade': {
       const d = event.data;
       const doc = referralDocOf(event);
@@ -364,6 +374,7 @@ const CASE_RELATIONS: readonly CaseRelation[] = [
   'referral-receiver',
   'support-provider',
   'decision-maker',
+  'designated-authority',
 ];
 
 async function storedParty(tx: SqlRunner, caseId: string, agencyId: string): Promise<boolean> {
