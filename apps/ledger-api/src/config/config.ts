@@ -136,6 +136,16 @@ export class LedgerConfig {
   })
   KEY_STORE_SCHEMA = 'nrm_keys';
 
+  /**
+   * The erasure register (JSON lines: subject id, time): every destroyed key, kept apart from the
+   * backups so that a restore re-applies erasures made after its backup. Default
+   * DATA_DIR/erasure-register.jsonl; put it on other storage than DATA_DIR and its backups.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty({ message: 'ERASURE_REGISTER_FILE must be a file path' })
+  ERASURE_REGISTER_FILE?: string = undefined;
+
   /** The Ed25519 key that signs the audit log's checkpoints (PEM); default DATA_DIR/audit-signing-key.pem, made on first use (0600). */
   @IsOptional()
   @IsString()
@@ -234,6 +244,59 @@ export class LedgerConfig {
   @Min(0, { message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
   @Max(3_600_000, { message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
   AUTH_JWKS_COOLDOWN_MS = 30_000;
+
+  /**
+   * Where the rate limits count: 'memory' (each process on its own, the embedded default) or 'redis'
+   * (shared by every API replica; REDIS_URL). An unreachable Redis fails open to per-process counts.
+   */
+  @IsIn(['memory', 'redis'], { message: "RATE_LIMIT_STORE must be 'memory' or 'redis'" })
+  RATE_LIMIT_STORE: 'memory' | 'redis' = 'memory';
+
+  /** Redis for the shared rate limits, required with RATE_LIMIT_STORE=redis. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0',
+  })
+  REDIS_URL?: string = undefined;
+
+  /** The window every rate limit but the failed-authentication one counts over. */
+  @IsInt({ message: 'RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600' })
+  @Min(1, { message: 'RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600' })
+  @Max(3600, { message: 'RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600' })
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** Requests one principal may make per window (every replica together with RATE_LIMIT_STORE=redis). */
+  @IsInt({ message: 'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000' })
+  @Min(1, { message: 'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000' })
+  @Max(10_000_000, { message: 'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000' })
+  RATE_LIMIT_PER_PRINCIPAL = 1200;
+
+  /** Requests without a credential (the API docs, a request that forgot its key) per client address per window. */
+  @IsInt({ message: 'RATE_LIMIT_PER_ADDRESS must be an integer from 1 to 10000000' })
+  @Min(1, { message: 'RATE_LIMIT_PER_ADDRESS must be an integer from 1 to 10000000' })
+  @Max(10_000_000, { message: 'RATE_LIMIT_PER_ADDRESS must be an integer from 1 to 10000000' })
+  RATE_LIMIT_PER_ADDRESS = 120;
+
+  /** Failed authentications a client address may have per failed-auth window; past them its credentials are refused unchecked. */
+  @IsInt({ message: 'RATE_LIMIT_FAILED_AUTH must be an integer from 1 to 10000000' })
+  @Min(1, { message: 'RATE_LIMIT_FAILED_AUTH must be an integer from 1 to 10000000' })
+  @Max(10_000_000, { message: 'RATE_LIMIT_FAILED_AUTH must be an integer from 1 to 10000000' })
+  RATE_LIMIT_FAILED_AUTH = 20;
+
+  @IsInt({ message: 'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS must be an integer from 1 to 86400' })
+  @Min(1, { message: 'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS must be an integer from 1 to 86400' })
+  @Max(86_400, { message: 'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS must be an integer from 1 to 86400' })
+  RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS = 900;
+
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: set it to the
+   * ingress's addresses, or every client behind it shares one address and one limit.
+   */
+  @Matches(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, {
+    each: true,
+    message: 'TRUST_PROXY must list IP addresses or CIDR ranges, e.g. 10.0.0.0/8,127.0.0.1',
+  })
+  TRUST_PROXY: string[] = [];
 }
 
 export class ConfigError extends Error {
@@ -255,8 +318,18 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'AUDIT_INTEGRITY_CHECK_SECONDS',
   'AUDIT_REHASH_EVENTS_PER_SECOND',
   'AUDIT_REHASH_PAUSE_SECONDS',
+  'RATE_LIMIT_WINDOW_SECONDS',
+  'RATE_LIMIT_PER_PRINCIPAL',
+  'RATE_LIMIT_PER_ADDRESS',
+  'RATE_LIMIT_FAILED_AUTH',
+  'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS',
 ]);
-const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS', 'AUDIT_WITNESS_KEYS', 'STATS_REGIONS']);
+const LISTS: ReadonlySet<string> = new Set([
+  'COMPETENT_AGENCY_KINDS',
+  'AUDIT_WITNESS_KEYS',
+  'STATS_REGIONS',
+  'TRUST_PROXY',
+]);
 
 /**
  * Reads the configuration from environment variables. Every wrong value is
@@ -289,7 +362,9 @@ export function loadConfig(
   const config = Object.assign(defaults, plainToInstance(LedgerConfig, raw));
   for (const error of validateSync(config)) {
     const messages = Object.values(error.constraints ?? {});
-    const shown = env[error.property];
+    // A Redis URL may carry a password: shown without it.
+    const shown =
+      error.property === 'REDIS_URL' ? env.REDIS_URL?.replace(/\/\/[^@/]*@/, '//***@') : env[error.property];
     problems.push(`${messages[0] ?? `${error.property} is invalid`} (got ${JSON.stringify(shown)})`);
   }
   const jwt = [config.AUTH_JWKS_URL, config.AUTH_JWT_ISSUER, config.AUTH_JWT_AUDIENCE].filter(
@@ -322,6 +397,8 @@ export function loadConfig(
     problems.push(
       `KEY_STORE must be postgres when ${shared}: every replica must see the same keys, or an erasure would miss some`,
     );
+  if (config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL === undefined)
+    problems.push('REDIS_URL must be set when RATE_LIMIT_STORE=redis');
   if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)

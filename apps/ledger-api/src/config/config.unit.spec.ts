@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       KEY_STORE: 'sqlite',
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
+      ERASURE_REGISTER_FILE: undefined,
       AUDIT_SIGNING_KEY_FILE: undefined,
       AUDIT_LOG_ORIGIN: undefined,
       AUDIT_WITNESS_KEYS: [],
@@ -37,6 +38,14 @@ describe('loadConfig', () => {
       AUTH_JWT_AUDIENCE: undefined,
       AUTH_JWKS_TIMEOUT_MS: 5000,
       AUTH_JWKS_COOLDOWN_MS: 30_000,
+      RATE_LIMIT_STORE: 'memory',
+      REDIS_URL: undefined,
+      RATE_LIMIT_WINDOW_SECONDS: 60,
+      RATE_LIMIT_PER_PRINCIPAL: 1200,
+      RATE_LIMIT_PER_ADDRESS: 120,
+      RATE_LIMIT_FAILED_AUTH: 20,
+      RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS: 900,
+      TRUST_PROXY: [],
       EVENTSTOREDB_URL: undefined,
     });
   });
@@ -268,5 +277,26 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
     const env = { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://admin:s3cret@eventstore:port' };
     expect(() => loadConfig(env)).toThrow('(got "esdb://***@eventstore:port")');
     expect(() => loadConfig(env)).not.toThrow(/s3cret/);
+  });
+});
+
+describe('rate limit settings', () => {
+  it('refuses a configuration of Redis without a URL, and never shows a URL password', () => {
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'redis' })).toThrow(
+      'REDIS_URL must be set when RATE_LIMIT_STORE=redis',
+    );
+    let message = '';
+    try {
+      loadConfig({ RATE_LIMIT_STORE: 'redis', REDIS_URL: 'http://user:s3cret-pw@redis:6379' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(message).not.toContain('s3cret-pw');
+    expect(() => loadConfig({ RATE_LIMIT_PER_PRINCIPAL: '0' })).toThrow(
+      'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000',
+    );
+    expect(() => loadConfig({ TRUST_PROXY: 'ingress.local' })).toThrow('TRUST_PROXY must list IP addresses');
   });
 });

@@ -38,6 +38,8 @@ export const PROBLEM_CODES: Readonly<Record<string, number>> = {
   'AUTH.PRINCIPAL_DISABLED': 403,
   'AUTH.AGENCY_DISABLED': 403,
   'AUTH.IDENTITY_PROVIDER_UNAVAILABLE': 503,
+  // Rate limits: per principal, per address without a credential, failed authentications per address.
+  'RATE_LIMIT.EXCEEDED': 429,
   // Availability.
   'AUDIT.UNAVAILABLE': 503,
   // The event store diverged from the audit log: every append (commands, and the audit of reads) is refused.
@@ -218,9 +220,13 @@ const ROUTING = [
   'HTTP.MALFORMED_REQUEST',
   'HTTP.HEADERS_TOO_LARGE',
 ];
-/** Problems of an authenticated request (and of the audit of its refusal). */
+/**
+ * Problems of an authenticated request (and of the audit of its refusal). Every operation that needs a
+ * credential is rate limited (the auth guard counts it); the public ones (health, metrics) are not.
+ */
 const AUTHENTICATED = [
   'AUTH.',
+  'RATE_LIMIT.EXCEEDED',
   'AUDIT.UNAVAILABLE',
   'AUDIT.INTEGRITY_HALT',
   'EVENT_STORE.UNAVAILABLE',
