@@ -24,6 +24,7 @@
 import {
   END,
   NO_STREAM,
+  NotLeaderError,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
@@ -56,6 +57,19 @@ interface LogRecord {
   readonly created: Date;
   readonly logPosition: bigint;
   readonly transactionPosition: bigint;
+  /** Index of the record in the log. */
+  readonly index: number;
+}
+
+/** A follower's refusal of a request that requires the leader, as the server sends it. */
+function notLeader(): NotLeaderError {
+  const metadata = { 'leader-endpoint-host': 'leader.fake', 'leader-endpoint-port': '2113' };
+  return new NotLeaderError({
+    code: 5,
+    details: 'Leader info available',
+    message: '5 NOT_FOUND: Leader info available',
+    metadata: { getMap: () => metadata },
+  } as unknown as ConstructorParameters<typeof NotLeaderError>[0]);
 }
 
 /** The server: one log, shared by every client made from it. */
@@ -66,6 +80,14 @@ export class FakeEventStoreDb {
   private waiters: Array<() => void> = [];
   /** While set, every call fails as with an unreachable server. */
   unreachable = false;
+  /**
+   * Records a follower has: undefined while followers are in step, else the log length they
+   * have replicated (see `election()`).
+   */
+  followerHas: number | undefined;
+  private readonly clients = new Set<FakeEventStoreDbClient>();
+  /** Calls a client made that the leader answered / that a follower refused as not the leader. */
+  readonly counts = { appends: 0, notLeader: 0, followerReads: 0 };
 
   constructor() {
     // Like a fresh database, the log starts with system records.
@@ -76,7 +98,26 @@ export class FakeEventStoreDb {
   }
 
   client(): FakeEventStoreDbClient {
-    return new FakeEventStoreDbClient(this);
+    const client = new FakeEventStoreDbClient(this);
+    this.clients.add(client);
+    return client;
+  }
+
+  /**
+   * A leader election, as a cluster has one: every client made so far stays connected to the
+   * node it was on, now a follower, which has replicated the log up to this moment and no further
+   * until `replicate()`. A follower answers reads without `requiresLeader` from what it has
+   * (stale), forwards appends to the leader, and refuses requests with `requiresLeader` with
+   * `NotLeaderError` (after which the client, like the real one, reconnects to the leader).
+   */
+  election(): void {
+    this.followerHas = this.log.length;
+    for (const client of this.clients) client.onFollower = true;
+  }
+
+  /** Followers catch up with the leader. */
+  replicate(): void {
+    this.followerHas = undefined;
   }
 
   streamRecords(stream: string): readonly LogRecord[] | undefined {
@@ -108,6 +149,7 @@ export class FakeEventStoreDb {
         created: new Date(),
         logPosition: this.nextPosition,
         transactionPosition: first,
+        index: this.log.length,
       };
       this.nextPosition += BigInt(
         120 + stream.length + e.type.length + record.data.length + record.metadata.length,
@@ -166,12 +208,30 @@ type Closable = Readable & { cancel(): Promise<void>; unsubscribe(): Promise<voi
 export class FakeEventStoreDbClient implements EventStoreDbClient {
   private readonly open = new Set<{ stop: () => void }>();
   private disposed = false;
+  /** Connected to a node that lost its leadership (see `FakeEventStoreDb.election`). */
+  onFollower = false;
 
   constructor(private readonly server: FakeEventStoreDb) {}
 
-  private fail(): void {
+  private fail(requiresLeader?: boolean): void {
     if (this.server.unreachable)
       throw new UnavailableError(undefined, '14 UNAVAILABLE: No connection established (fake)');
+    if (this.onFollower && requiresLeader === true) {
+      this.onFollower = false; // the real client reconnects to the leader the error names
+      this.server.counts.notLeader++;
+      throw notLeader();
+    }
+  }
+
+  /** What this client's node has of `records`: all of it on the leader, the replicated part on a follower. */
+  private visible<R extends LogRecord>(
+    records: readonly R[],
+    requiresLeader: boolean | undefined,
+  ): readonly R[] {
+    const has = this.server.followerHas;
+    if (!this.onFollower || requiresLeader === true || has === undefined) return records;
+    this.server.counts.followerReads++;
+    return records.filter((r) => r.index < has);
   }
 
   appendToStream = async <KnownEventType extends EventType = EventType>(
@@ -180,7 +240,8 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
     options: AppendToStreamOptions = {},
   ): Promise<AppendResult> => {
     await nextTurn();
-    this.fail();
+    this.fail(options.requiresLeader);
+    this.server.counts.appends++;
     const events: Array<EventData<EventType>> = Array.isArray(event) ? event : [event];
     const expected = options.expectedRevision ?? 'any';
     const records = this.server.streamRecords(streamName) ?? [];
@@ -236,12 +297,14 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
   ): StreamingRead<ResolvedEvent<KnownEventType>> => {
     const server = this.server;
     const { fromRevision = START, direction = 'forwards', maxCount = Number.MAX_SAFE_INTEGER } = options;
-    const fail = (): void => this.fail();
+    const fail = (): void => this.fail(options.requiresLeader);
+    const visible = <R extends LogRecord>(r: readonly R[]) => this.visible(r, options.requiresLeader);
     return this.readable(async function* (stopped) {
       await nextTurn();
       fail();
-      const records = server.streamRecords(streamName);
-      if (records === undefined) throw new StreamNotFoundError(undefined, streamName);
+      const stored = server.streamRecords(streamName);
+      const records = stored === undefined ? undefined : visible(stored);
+      if (records === undefined || records.length === 0) throw new StreamNotFoundError(undefined, streamName);
       const last = records.length - 1;
       let i =
         fromRevision === START
@@ -274,11 +337,12 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
   ): StreamingRead<AllStreamResolvedEvent> => {
     const server = this.server;
     const { fromPosition = START, direction = 'forwards', maxCount = Number.MAX_SAFE_INTEGER } = options;
-    const fail = (): void => this.fail();
+    const fail = (): void => this.fail(options.requiresLeader);
+    const visible = <R extends LogRecord>(r: readonly R[]) => this.visible(r, options.requiresLeader);
     return this.readable(async function* (stopped) {
       await nextTurn();
       fail();
-      const log = server.log;
+      const log = visible(server.log);
       // Forwards from a position includes the record there; backwards excludes it.
       let i =
         fromPosition === START

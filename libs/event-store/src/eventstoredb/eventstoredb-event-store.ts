@@ -53,6 +53,7 @@ import {
   idClaimEvent,
   idClaimStream,
   isLedgerRecord,
+  isNotLeader,
   isStreamNotFound,
   reconnectDelay,
   serverFilter,
@@ -96,6 +97,14 @@ const STREAM_EXISTS_ATTEMPTS = 16;
 /** A scan from the end of the log fetches little at a time: it usually stops at the first record. */
 const HEAD_SCAN: ReadableOptions = { highWaterMark: 4 };
 const ABORTED: unique symbol = Symbol('aborted');
+/**
+ * Every read and append of the port goes to the leader: after an election the client stays on
+ * the node it was connected to, now a follower, whose reads can be behind the writes just made.
+ * Subscriptions alone may be served by a follower (they are ordered and catch up).
+ */
+const LEADER = { requiresLeader: true } as const;
+/** Attempts of one request that a follower refuses with `NotLeaderError` (the client then reconnects to the leader). */
+const LEADER_ATTEMPTS = 3;
 const ignore = (): void => undefined;
 
 interface Found {
@@ -204,7 +213,7 @@ export class EventStoreDbEventStore implements EventStore {
       }
       try {
         const result = await this.withTimeout(
-          this.client.appendToStream(stream, [...data], { expectedRevision }),
+          this.onLeader(() => this.client.appendToStream(stream, [...data], { expectedRevision, ...LEADER })),
           'appending',
         );
         const revision = toRevision(result.nextExpectedRevision, `stream ${JSON.stringify(stream)}`);
@@ -239,13 +248,20 @@ export class EventStoreDbEventStore implements EventStore {
         const name = idClaimStream(id);
         try {
           await this.withTimeout(
-            this.client.appendToStream(name, idClaimEvent(stream), { expectedRevision: NO_STREAM }),
+            this.onLeader(() =>
+              this.client.appendToStream(name, idClaimEvent(stream), {
+                expectedRevision: NO_STREAM,
+                ...LEADER,
+              }),
+            ),
             'claiming an event id',
           );
         } catch (error) {
           try {
             if (!(error instanceof WrongExpectedVersionError)) throw error;
-            const [first] = await this.page(this.client.readStream(name, { maxCount: 1 }, this.readable));
+            const [first] = await this.onLeader(() =>
+              this.page(this.client.readStream(name, { maxCount: 1, ...LEADER }, this.readable)),
+            );
             existing.set(id, claimedStream(first?.event, name));
           } catch (failure) {
             failed = true; // the other workers stop claiming
@@ -295,7 +311,14 @@ export class EventStoreDbEventStore implements EventStore {
    * where each of `ids` is stored. Unless all are found, the whole stream is
    * read, so "none found" holds for every revision up to `last`.
    */
-  private async scan(
+  private scan(
+    stream: string,
+    ids: readonly string[],
+  ): Promise<{ last: number | undefined; found: Map<string, Found> }> {
+    return this.onLeader(() => this.scanOnce(stream, ids));
+  }
+
+  private async scanOnce(
     stream: string,
     ids: readonly string[],
   ): Promise<{ last: number | undefined; found: Map<string, Found> }> {
@@ -303,7 +326,11 @@ export class EventStoreDbEventStore implements EventStore {
     const found = new Map<string, Found>();
     let last: number | undefined;
     try {
-      const read = this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS }, this.readable);
+      const read = this.client.readStream(
+        stream,
+        { fromRevision: END, direction: BACKWARDS, ...LEADER },
+        this.readable,
+      );
       for await (const { event } of this.drain(read)) {
         if (!event) continue;
         const where = `event ${event.id} in ${JSON.stringify(stream)}`;
@@ -324,8 +351,8 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** The log position of one stored event, read back (an append's answer does not say it reliably). */
   private async positionOf(stream: string, revision: number): Promise<number> {
-    const [event] = await this.page(
-      this.client.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1 }),
+    const [event] = await this.onLeader(() =>
+      this.page(this.client.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1, ...LEADER })),
     );
     return toPortPosition(event?.event?.position, `event ${revision} of ${JSON.stringify(stream)}`);
   }
@@ -349,14 +376,22 @@ export class EventStoreDbEventStore implements EventStore {
     let remaining = q.maxCount ?? Infinity;
     if (backwards && typeof from === 'bigint' && remaining > 0) {
       // The server reads backwards from past the end as an empty window; the port reads from the last event.
-      const [newest] = await this.page(
-        this.client.readStream(q.stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }),
+      const [newest] = await this.onLeader(() =>
+        this.page(
+          this.client.readStream(q.stream, {
+            fromRevision: END,
+            direction: BACKWARDS,
+            maxCount: 1,
+            ...LEADER,
+          }),
+        ),
       ).catch((error: unknown) => {
         throw this.storeError(error);
       });
       if (newest?.event === undefined) return;
       if (newest.event.revision < from) from = newest.event.revision;
     }
+    let refusals = 0;
     while (remaining > 0) {
       this.assertOpen();
       const limit = Math.min(this.batchSize, remaining);
@@ -365,7 +400,7 @@ export class EventStoreDbEventStore implements EventStore {
       try {
         const read = this.client.readStream(
           q.stream,
-          { fromRevision: from, direction: backwards ? BACKWARDS : FORWARDS, maxCount: limit },
+          { fromRevision: from, direction: backwards ? BACKWARDS : FORWARDS, maxCount: limit, ...LEADER },
           this.readable,
         );
         for await (const { event } of this.drain(read)) {
@@ -377,8 +412,11 @@ export class EventStoreDbEventStore implements EventStore {
         }
       } catch (error) {
         if (isStreamNotFound(error)) return;
+        // Refused by a follower before anything was read: the client has reconnected to the leader.
+        if (count === 0 && isNotLeader(error) && ++refusals < LEADER_ATTEMPTS) continue;
         throw this.storeError(error);
       }
+      refusals = 0;
       remaining -= count;
       if (count < limit || last === undefined || (backwards && last === 0)) return;
       from = BigInt(backwards ? last - 1 : last + 1);
@@ -397,12 +435,16 @@ export class EventStoreDbEventStore implements EventStore {
     // The client library reads $all without a filter: pages of records, filtered here.
     let cursor = BigInt(q.after);
     let from: Position | typeof START = q.after === 0 ? START : toEsdbPosition(q.after);
+    let refusals = 0;
     for (;;) {
       this.assertOpen();
       let seen = 0;
       let last: Position | undefined;
       try {
-        const read = this.client.readAll({ fromPosition: from, maxCount: this.batchSize }, this.readable);
+        const read = this.client.readAll(
+          { fromPosition: from, maxCount: this.batchSize, ...LEADER },
+          this.readable,
+        );
         for await (const { event } of this.drain(read)) {
           seen++;
           if (!event) continue;
@@ -415,8 +457,10 @@ export class EventStoreDbEventStore implements EventStore {
           if (--remaining === 0) return;
         }
       } catch (error) {
+        if (seen === 0 && isNotLeader(error) && ++refusals < LEADER_ATTEMPTS) continue;
         throw this.storeError(error);
       }
+      refusals = 0;
       if (seen < this.batchSize || last === undefined) return;
       from = last;
     }
@@ -457,7 +501,7 @@ export class EventStoreDbEventStore implements EventStore {
   async headPosition(): Promise<number> {
     this.assertOpen();
     try {
-      return await this.lastLedgerPosition();
+      return await this.onLeader(() => this.lastLedgerPosition());
     } catch (error) {
       throw this.storeError(error);
     }
@@ -467,7 +511,7 @@ export class EventStoreDbEventStore implements EventStore {
     if (this.isClosed) return { ok: false, adapter: ADAPTER, detail: 'closed' };
     try {
       const headPosition = await this.withTimeout(
-        this.lastLedgerPosition(),
+        this.onLeader(() => this.lastLedgerPosition()),
         'checking health',
         this.healthTimeoutMs,
       );
@@ -513,7 +557,7 @@ export class EventStoreDbEventStore implements EventStore {
    * the append they are for).
    */
   private async lastLedgerPosition(): Promise<number> {
-    const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS }, HEAD_SCAN);
+    const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS, ...LEADER }, HEAD_SCAN);
     for await (const { event } of this.drain(read)) {
       if (event && isLedgerRecord(event.streamId, event.type))
         return toPortPosition(event.position, 'the last event');
@@ -523,8 +567,8 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** Commit position of the last record of any kind, 0n when the log has none. */
   private async rawHead(): Promise<bigint> {
-    const [last] = await this.page(
-      this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }),
+    const [last] = await this.onLeader(() =>
+      this.page(this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1, ...LEADER })),
     );
     return last?.event?.position.commit ?? 0n;
   }
@@ -563,6 +607,21 @@ export class EventStoreDbEventStore implements EventStore {
     } finally {
       if (!complete) read.cancel().catch(ignore);
       read.destroy();
+    }
+  }
+
+  /**
+   * Runs a request again when a follower refused it as not the leader: the client has then
+   * reconnected to the leader the refusal named. A follower refuses before it does anything,
+   * so an append refused so is not stored and may be sent again as it is.
+   */
+  private async onLeader<T>(request: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (!isNotLeader(error) || attempt >= LEADER_ATTEMPTS) throw error;
+      }
     }
   }
 

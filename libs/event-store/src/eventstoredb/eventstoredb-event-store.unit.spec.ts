@@ -144,6 +144,34 @@ describe('eventstoredb adapter specifics (fake client)', () => {
     expect(error).toMatchObject({ eventId: event.id, existingStream: a, existingRevision: -1 });
   });
 
+  it('after an election, reads that decide go to the leader, never to the stale follower', async () => {
+    const stream = freshStream();
+    await store.append(stream, [newEvent('A')], { expectedRevision: 'no-stream' });
+    server.election(); // the client stays on the old leader, now a follower
+    // Another process, on the new leader, appends: the follower has not replicated it.
+    const other = new EventStoreDbEventStore({ client: server.client(), batchSize: 8 });
+    await other.append(stream, [newEvent('B')], { expectedRevision: 0 });
+    expect(server.streamRecords(stream)).toHaveLength(2);
+
+    const before = { ...server.counts };
+    const read = await collect(store.readStream(stream));
+    const all = await collect(store.readAll({ filter: { streamPrefixes: [stream] } }));
+    const third = await store.append(stream, [newEvent('C')], { expectedRevision: 1 });
+    const head = await store.headPosition();
+    const refused = server.counts.notLeader - before.notLeader;
+    const stale = server.counts.followerReads - before.followerReads;
+    console.log(
+      `election: ${refused} request(s) refused by the follower and retried on the leader, ${stale} stale read(s) served; read ${read.length} of 2 events`,
+    );
+    expect(read.map((e) => e.type)).toEqual(['A', 'B']);
+    expect(all.map((e) => e.type)).toEqual(['A', 'B']);
+    expect(third.revision).toBe(2);
+    expect(head).toBe(third.position);
+    expect(refused).toBe(1);
+    expect(stale).toBe(0);
+    await other.close();
+  });
+
   it('answers EventStoreUnavailable while the server is unreachable, and reports it in health', async () => {
     server.unreachable = true;
     await expect(

@@ -282,6 +282,11 @@ export function unavailableReason(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A follower refused a request that requires the leader. */
+export function isNotLeader(error: unknown): boolean {
+  return error instanceof Error && convertToCommandError(error) instanceof NotLeaderError;
+}
+
 export function isStreamNotFound(error: unknown): boolean {
   return error instanceof StreamNotFoundError;
 }
