@@ -600,6 +600,11 @@ export function describeEventStoreConformance(adapter: string, factory: Conforma
           'events[0].type',
         ],
         [
+          'an event type starting with $ (reserved for system events)',
+          () => [freshStream(), [newEvent('$ReferralMade')], { expectedRevision: 'no-stream' }],
+          'events[0].type',
+        ],
+        [
           'an event id that is not a UUID',
           () => [freshStream(), [newEvent('A', {}, 'not-a-uuid')], { expectedRevision: 'no-stream' }],
           'events[0].id',

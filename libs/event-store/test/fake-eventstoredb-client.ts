@@ -22,12 +22,15 @@
  * against one (`eventstoredb-event-store.int.spec.ts`).
  */
 import {
+  DeadlineExceededError,
   END,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   NotLeaderError,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
+  TimeoutError,
   UnavailableError,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent,
@@ -61,15 +64,35 @@ interface LogRecord {
   readonly index: number;
 }
 
+export type AppendFault = 'reply-lost' | 'lands-later' | 'unsent';
+
+/** A gRPC error as @grpc/grpc-js gives it to the client's error classes. */
+function grpcError(code: number, message: string, metadata: Record<string, string> = {}): ServiceError {
+  return {
+    code,
+    details: message,
+    message: `${code} ${message}`,
+    metadata: { getMap: () => metadata },
+  } as unknown as ServiceError;
+}
+
+type ServiceError = NonNullable<ConstructorParameters<typeof DeadlineExceededError>[0]>;
+
+/** What the server counts against its MaxAppendSize: the event's data and metadata bytes. */
+function appendSize(event: EventData<EventType>): number {
+  const bytes = (value: unknown): number =>
+    value === undefined
+      ? 0
+      : value instanceof Uint8Array
+        ? value.byteLength
+        : Buffer.byteLength(JSON.stringify(value));
+  return bytes(event.data) + bytes(event.metadata);
+}
+
 /** A follower's refusal of a request that requires the leader, as the server sends it. */
 function notLeader(): NotLeaderError {
   const metadata = { 'leader-endpoint-host': 'leader.fake', 'leader-endpoint-port': '2113' };
-  return new NotLeaderError({
-    code: 5,
-    details: 'Leader info available',
-    message: '5 NOT_FOUND: Leader info available',
-    metadata: { getMap: () => metadata },
-  } as unknown as ConstructorParameters<typeof NotLeaderError>[0]);
+  return new NotLeaderError(grpcError(5, 'Leader info available', metadata));
 }
 
 /** The server: one log, shared by every client made from it. */
@@ -86,8 +109,19 @@ export class FakeEventStoreDb {
    */
   followerHas: number | undefined;
   private readonly clients = new Set<FakeEventStoreDbClient>();
-  /** Calls a client made that the leader answered / that a follower refused as not the leader. */
-  readonly counts = { appends: 0, notLeader: 0, followerReads: 0 };
+  /**
+   * Appends the server decided, events they wrote, appends answered by its idempotency (nothing
+   * written), requests a follower refused as not the leader, stale reads a follower served.
+   */
+  readonly counts = { appends: 0, written: 0, idempotent: 0, notLeader: 0, followerReads: 0 };
+  /** The server's MaxAppendSize: data and metadata bytes of one append (1 MiB by default, as the server's). */
+  maxAppendSize = 1024 * 1024;
+  private readonly faults: Array<{
+    kind: AppendFault;
+    stream: string | undefined;
+    meanwhile: (() => void) | undefined;
+  }> = [];
+  readonly pending: Array<() => void> = [];
 
   constructor() {
     // Like a fresh database, the log starts with system records.
@@ -162,6 +196,96 @@ export class FakeEventStoreDb {
     this.waiters = [];
     for (const wake of waiters) wake();
     return written;
+  }
+
+  /**
+   * An append as the leader decides it: the expected revision, and the server's idempotency for an
+   * append repeated at an exact revision or "no stream" (none for "stream exists": the adapter must
+   * not rely on it).
+   */
+  append(streamName: string, events: ReadonlyArray<EventData<EventType>>, expected: unknown): AppendResult {
+    this.counts.appends++;
+    const records = this.streamRecords(streamName) ?? [];
+    const current = BigInt(records.length) - 1n;
+    const wrong = (): never => {
+      throw new WrongExpectedVersionError(undefined, {
+        streamName,
+        expected: expected as bigint,
+        current: current < 0n ? NO_STREAM : current,
+      });
+    };
+    if (expected === NO_STREAM || typeof expected === 'bigint') {
+      const at = expected === NO_STREAM ? -1n : expected;
+      if (at !== current) {
+        // The server's idempotency: the same ids already right after the expected revision.
+        const following = records.slice(Number(at + 1n), Number(at + 1n) + events.length);
+        const same =
+          at < current &&
+          following.length === events.length &&
+          following.every((r, i) => r.id === events[i]!.id.toLowerCase());
+        if (!same) return wrong();
+        this.counts.idempotent++;
+        return {
+          success: true,
+          nextExpectedRevision: following[following.length - 1]!.revision,
+          position: undefined,
+        };
+      }
+    } else if (expected === STREAM_EXISTS && current < 0n) wrong();
+    const written = this.write(
+      streamName,
+      events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        contentType: e.contentType,
+        data: e.contentType === 'application/json' ? JSON.stringify(e.data) : Buffer.from(e.data).toString(),
+        metadata: e.metadata === undefined ? '' : JSON.stringify(e.metadata),
+      })),
+    );
+    this.counts.written += written.length;
+    const first = written[0]!;
+    const last = written[written.length - 1]!;
+    // Like the server: the answer's position is not that of the last event.
+    return {
+      success: true,
+      nextExpectedRevision: last.revision,
+      position: { commit: first.logPosition, prepare: first.logPosition },
+    };
+  }
+
+  /**
+   * Makes the next append (to `stream`, or to any stream) go wrong as appends on a cluster do:
+   * - `reply-lost`: stored, but the answer never comes (the client sees its deadline pass);
+   * - `lands-later`: the server answers with its commit timeout, and the write commits when
+   *   `landPending()` is called (if its expected revision still holds then);
+   * - `unsent`: no connection, so nothing reached the server.
+   */
+  fault(kind: AppendFault, stream?: string, meanwhile?: () => void): void {
+    this.faults.push({ kind, stream, meanwhile });
+  }
+
+  /** The fault for an append to `stream`, if one is set; what happens meanwhile happens now. */
+  takeFault(stream: string): AppendFault | undefined {
+    const i = this.faults.findIndex((f) => f.stream === undefined || f.stream === stream);
+    if (i < 0) return undefined;
+    const [fault] = this.faults.splice(i, 1);
+    fault!.meanwhile?.();
+    return fault!.kind;
+  }
+
+  /** Commits the writes left pending by `lands-later` faults; returns how many were stored. */
+  landPending(): number {
+    const pending = this.pending.splice(0);
+    let landed = 0;
+    for (const land of pending) {
+      try {
+        land();
+        landed++;
+      } catch {
+        // its expected revision no longer held: the server refuses it, nobody hears of it
+      }
+    }
+    return landed;
   }
 
   /** Resolves on the next write. */
@@ -241,53 +365,22 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
   ): Promise<AppendResult> => {
     await nextTurn();
     this.fail(options.requiresLeader);
-    this.server.counts.appends++;
     const events: Array<EventData<EventType>> = Array.isArray(event) ? event : [event];
+    const size = events.reduce((sum, e) => sum + appendSize(e), 0);
+    if (size > this.server.maxAppendSize)
+      throw MaxAppendSizeExceededError.fromMaxAppendSize(this.server.maxAppendSize);
     const expected = options.expectedRevision ?? 'any';
-    const records = this.server.streamRecords(streamName) ?? [];
-    const current = BigInt(records.length) - 1n;
-    const wrong = (): never => {
-      throw new WrongExpectedVersionError(undefined, {
-        streamName,
-        expected,
-        current: current < 0n ? NO_STREAM : current,
-      });
-    };
-    if (expected === NO_STREAM || typeof expected === 'bigint') {
-      const at = expected === NO_STREAM ? -1n : expected;
-      if (at !== current) {
-        // The server's idempotency: the same ids already right after the expected revision.
-        const following = records.slice(Number(at + 1n), Number(at + 1n) + events.length);
-        const same =
-          at < current &&
-          following.length === events.length &&
-          following.every((r, i) => r.id === events[i]!.id.toLowerCase());
-        if (!same) return wrong();
-        return {
-          success: true,
-          nextExpectedRevision: following[following.length - 1]!.revision,
-          position: undefined,
-        };
-      }
-    } else if (expected === STREAM_EXISTS && current < 0n) wrong();
-    const written = this.server.write(
-      streamName,
-      events.map((e) => ({
-        id: e.id,
-        type: e.type,
-        contentType: e.contentType,
-        data: e.contentType === 'application/json' ? JSON.stringify(e.data) : Buffer.from(e.data).toString(),
-        metadata: e.metadata === undefined ? '' : JSON.stringify(e.metadata),
-      })),
-    );
-    const first = written[0]!;
-    const last = written[written.length - 1]!;
-    // Like the server: the answer's position is not that of the last event.
-    return {
-      success: true,
-      nextExpectedRevision: last.revision,
-      position: { commit: first.logPosition, prepare: first.logPosition },
-    };
+    const fault = this.server.takeFault(streamName);
+    if (fault === 'unsent')
+      throw new UnavailableError(undefined, '14 UNAVAILABLE: No connection established (fake)');
+    if (fault === 'lands-later') {
+      // The leader wrote it but replication did not confirm in time: it commits later (or never).
+      this.server.pending.push(() => this.server.append(streamName, events, expected));
+      throw new TimeoutError(grpcError(4, 'Commit timeout (fake)'));
+    }
+    const result = this.server.append(streamName, events, expected);
+    if (fault === 'reply-lost') throw new DeadlineExceededError(grpcError(4, 'Deadline exceeded (fake)'));
+    return result;
   };
 
   readStream = <KnownEventType extends EventType = EventType>(

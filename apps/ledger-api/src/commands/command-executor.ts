@@ -1,6 +1,8 @@
 import {
   DuplicateEventId,
+  EventStoreOutcomeUnknown,
   WrongExpectedRevision,
+  type AppendResult,
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
@@ -175,7 +177,7 @@ export class CommandExecutor {
         metadata: this.metadata(context, ids),
       }));
       try {
-        const result = await this.store.append(spec.stream, events, { expectedRevision });
+        const result = await this.appendResolving(spec.stream, events, expectedRevision);
         const eventIds = events.map((e) => e.id);
         if (firstId !== undefined) {
           // The store answers an append of ids it already holds, in the same place, as a retry of
@@ -204,6 +206,25 @@ export class CommandExecutor {
       }
     }
     throw new CommandConflict(this.maxAttempts);
+  }
+
+  /**
+   * Appends; when the store cannot tell whether the append landed, sends it once more exactly as
+   * it was (same ids, same expectation), which the store answers as a retry if the first landed.
+   * Still unknown after that: `EventStoreOutcomeUnknown` reaches the caller, whose retry with the
+   * same Idempotency-Key derives the same ids and is recognised the same way.
+   */
+  private async appendResolving(
+    stream: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
+    try {
+      return await this.store.append(stream, events, { expectedRevision });
+    } catch (error) {
+      if (!(error instanceof EventStoreOutcomeUnknown)) throw error;
+      return await this.store.append(stream, events, { expectedRevision });
+    }
   }
 
   private async eventAt(stream: string, revision: number): Promise<RecordedEvent | undefined> {

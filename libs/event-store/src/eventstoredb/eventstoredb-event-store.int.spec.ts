@@ -98,7 +98,8 @@ if (GIVEN_URL !== undefined) {
         )
         .withStartupTimeout(180_000)
         .start();
-      url = `esdb://${container.getHost()}:${container.getMappedPort(GRPC_PORT)}?tls=false`;
+      // The adapter checks appends against the server's MaxAppendSize, set to 9 MiB above.
+      url = `esdb://${container.getHost()}:${container.getMappedPort(GRPC_PORT)}?tls=false&maxAppendSize=${9 * 1024 * 1024}`;
       await untilWritable(url, 60_000); // live is not yet leader
     }, 300_000);
     afterAll(async () => {

@@ -18,6 +18,7 @@ import {
   DuplicateEventId,
   EventStoreClosed,
   EventStoreError,
+  EventStoreOutcomeUnknown,
   EventStoreUnavailable,
   InvalidEventStoreInput,
   WrongExpectedRevision,
@@ -45,7 +46,9 @@ import {
   serialise,
 } from '../validation';
 import {
+  DEFAULT_MAX_APPEND_SIZE,
   DEFAULT_RECONNECT,
+  maxAppendSizeOf,
   checkLedgerStreamName,
   claimedStream,
   clientConnectionString,
@@ -55,6 +58,7 @@ import {
   isLedgerRecord,
   isNotLeader,
   isStreamNotFound,
+  outcomeUnknownReason,
   reconnectDelay,
   serverFilter,
   toEsdbPosition,
@@ -64,6 +68,7 @@ import {
   toRevision,
   toStoreError,
   unavailableReason,
+  appendBytes,
   type ReconnectOptions,
 } from './eventstoredb-mapping';
 
@@ -87,6 +92,12 @@ export interface EventStoreDbEventStoreOptions {
   /** Events a subscription buffers ahead of its consumer before it stops reading. Default 64. */
   readonly subscriptionBufferSize?: number;
   readonly reconnect?: ReconnectOptions;
+  /**
+   * The server's MaxAppendSize: the data and metadata bytes one append may carry. Checked before
+   * anything is sent. Default: the `maxAppendSize` option of the connection string, else the
+   * server's own default, 1 MiB.
+   */
+  readonly maxAppendSize?: number;
 }
 
 const ADAPTER = 'eventstoredb';
@@ -136,14 +147,21 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly healthTimeoutMs: number;
   private readonly readable: ReadableOptions;
   private readonly reconnect: Required<ReconnectOptions>;
+  private readonly maxAppendSize: number;
   private readonly subscriptions = new Set<Subscription>();
   private readonly appending = new Set<Promise<void>>();
+  /**
+   * Appends whose answer was lost (see `resolveUnknown`): looked for on the leader, found stored,
+   * ruled out by a later write, left unknown.
+   */
+  readonly outcomes = { checked: 0, landed: 0, ruledOut: 0, unknown: 0 };
   /** Refuses new work. */
   private isClosed = false;
   /** The client is disposed: reads cut short by it fail instead of looking complete. */
   private disposed = false;
 
   constructor(options: EventStoreDbEventStoreOptions) {
+    let fromUrl: number | undefined;
     if (options.client) {
       this.client = options.client;
     } else {
@@ -151,7 +169,9 @@ export class EventStoreDbEventStore implements EventStore {
       const problem = connectionStringProblem(url);
       if (problem !== undefined) throw new InvalidEventStoreInput('connectionString', problem);
       this.client = EventStoreDBClient.connectionString(clientConnectionString(url));
+      fromUrl = maxAppendSizeOf(url);
     }
+    this.maxAppendSize = options.maxAppendSize ?? fromUrl ?? DEFAULT_MAX_APPEND_SIZE;
     this.batchSize = Math.max(2, Math.floor(options.batchSize ?? 512));
     this.operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
@@ -171,6 +191,12 @@ export class EventStoreDbEventStore implements EventStore {
       serialise(event, `events[${i}]`); // the port's size limit, before anything is written
       return toEventData(event);
     });
+    const bytes = data.reduce((sum, event) => sum + appendBytes(event), 0);
+    if (bytes > this.maxAppendSize)
+      throw new InvalidEventStoreInput(
+        'events',
+        `together are ${bytes} bytes; the server accepts at most ${this.maxAppendSize} in one append (its MaxAppendSize)`,
+      );
     const work = this.appendChecked(request.stream, request.events, data, request.expectedRevision);
     const settled = work.then(ignore, ignore);
     this.appending.add(settled);
@@ -211,14 +237,22 @@ export class EventStoreDbEventStore implements EventStore {
         if (last === undefined) throw new WrongExpectedRevision(stream, expected, 'no-stream');
         expectedRevision = BigInt(last);
       }
+      let revision: number;
       try {
         const result = await this.withTimeout(
           this.onLeader(() => this.client.appendToStream(stream, [...data], { expectedRevision, ...LEADER })),
           'appending',
         );
-        const revision = toRevision(result.nextExpectedRevision, `stream ${JSON.stringify(stream)}`);
-        return { revision, position: await this.positionOf(stream, revision) };
+        revision = toRevision(result.nextExpectedRevision, `stream ${JSON.stringify(stream)}`);
       } catch (error) {
+        const unknown = outcomeUnknownReason(error);
+        if (unknown !== undefined) {
+          const sentAt = expectedRevision === NO_STREAM ? -1 : Number(expectedRevision);
+          const resolved = await this.resolveUnknown(stream, ids, expected, sentAt, unknown);
+          if (!('moved' in resolved)) return resolved;
+          if (expected === 'stream-exists' && attempt < STREAM_EXISTS_ATTEMPTS) continue;
+          throw new WrongExpectedRevision(stream, expected, resolved.moved ?? 'no-stream');
+        }
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         // A concurrent copy of this append may be what is in the way.
         const earlier = this.sameAppend(stream, ids, expected, (await this.scan(stream, ids)).found);
@@ -231,7 +265,56 @@ export class EventStoreDbEventStore implements EventStore {
           continue;
         throw new WrongExpectedRevision(stream, expected, actual);
       }
+      try {
+        return { revision, position: await this.positionOf(stream, revision) };
+      } catch (error) {
+        // Stored (the server said so), but where in the log is not known: a retry is answered as one.
+        const reason = unavailableReason(error);
+        if (reason === undefined) throw error;
+        throw new EventStoreOutcomeUnknown(stream, `stored, but its position could not be read (${reason})`);
+      }
     }
+  }
+
+  /**
+   * An append was sent and its answer lost: looks on the leader for its events.
+   * - all there, where the expectation put them: the append's result (it landed);
+   * - some there: `DuplicateEventId` (see `sameAppend`);
+   * - none, and the stream moved past the revision the append was sent at: `{ moved }`. The
+   *   append can no longer land (the server checks the exact revision whenever it gets to it),
+   *   so it was not stored and the caller hears of the conflict;
+   * - none, and the stream still where the append expected it: `EventStoreOutcomeUnknown`. A write
+   *   whose commit timed out can still commit later; not finding it now proves nothing.
+   */
+  private async resolveUnknown(
+    stream: string,
+    ids: readonly string[],
+    expected: ExpectedRevision,
+    sentAt: number,
+    reason: string,
+  ): Promise<AppendResult | { moved: number | undefined }> {
+    let scanned: Awaited<ReturnType<EventStoreDbEventStore['scan']>>;
+    try {
+      scanned = await this.withTimeout(this.scan(stream, ids), 'looking for an append whose answer was lost');
+    } catch (error) {
+      const why = unavailableReason(error) ?? (error instanceof Error ? error.name : 'error');
+      throw new EventStoreOutcomeUnknown(
+        stream,
+        `${reason}; looking for it on the leader failed too (${why})`,
+      );
+    }
+    this.outcomes.checked++;
+    const earlier = this.sameAppend(stream, ids, expected, scanned.found);
+    if (earlier) {
+      this.outcomes.landed++;
+      return earlier;
+    }
+    if ((scanned.last ?? -1) !== sentAt) {
+      this.outcomes.ruledOut++;
+      return { moved: scanned.last };
+    }
+    this.outcomes.unknown++;
+    throw new EventStoreOutcomeUnknown(stream, `${reason}; not found on the leader, and it may still commit`);
   }
 
   /**

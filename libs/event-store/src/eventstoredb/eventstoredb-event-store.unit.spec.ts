@@ -5,9 +5,11 @@ import { FakeEventStoreDb } from '../../test/fake-eventstoredb-client';
 import {
   DuplicateEventId,
   EventStoreClosed,
+  EventStoreOutcomeUnknown,
   EventStoreSchemaError,
   EventStoreUnavailable,
   InvalidEventStoreInput,
+  WrongExpectedRevision,
 } from '../errors';
 import type { RecordedEvent } from '../event-store';
 import { EventStoreDbEventStore, EventStoreDbSubscription } from './eventstoredb-event-store';
@@ -20,10 +22,13 @@ import { ID_CLAIM_STREAM_PREFIX, idClaimStream } from './eventstoredb-mapping';
  */
 describeEventStoreConformance('eventstoredb adapter over an in-memory fake client', async () => {
   const server = new FakeEventStoreDb();
-  const store = new EventStoreDbEventStore({ client: server.client(), batchSize: 64 });
+  // Configured as the real-server suite configures its server: appends up to 9 MiB.
+  server.maxAppendSize = 9 * 1024 * 1024;
+  const options = { batchSize: 64, maxAppendSize: server.maxAppendSize };
+  const store = new EventStoreDbEventStore({ client: server.client(), ...options });
   return {
     store,
-    openAnother: async () => new EventStoreDbEventStore({ client: server.client(), batchSize: 64 }),
+    openAnother: async () => new EventStoreDbEventStore({ client: server.client(), ...options }),
     dispose: () => store.close(),
   };
 });
@@ -170,6 +175,122 @@ describe('eventstoredb adapter specifics (fake client)', () => {
     expect(refused).toBe(1);
     expect(stale).toBe(0);
     await other.close();
+  });
+
+  describe('appends whose answer is lost', () => {
+    it('a reply lost after the write landed is answered as stored, found on the leader', async () => {
+      const stream = freshStream();
+      server.fault('reply-lost', stream);
+      const events = [newEvent('A'), newEvent('B')];
+      const result = await store.append(stream, events, { expectedRevision: 'no-stream' });
+      const stored = await collect(store.readStream(stream));
+      expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+      expect(result).toEqual({ revision: 1, position: stored[1]!.position });
+      expect(store.outcomes).toMatchObject({ checked: 1, landed: 1 });
+    });
+
+    it('a commit timed out, not found yet: outcome unknown; the same append sent again is stored once, landed or not', async () => {
+      for (const lands of [true, false]) {
+        const stream = freshStream();
+        await store.append(stream, [newEvent()], { expectedRevision: 'no-stream' });
+        server.fault('lands-later', stream);
+        const events = [newEvent('A'), newEvent('B')];
+        const error = await store.append(stream, events, { expectedRevision: 0 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EventStoreOutcomeUnknown);
+        expect(error).toMatchObject({ code: 'EVENT_STORE.OUTCOME_UNKNOWN', stream });
+        if (lands) expect(server.landPending()).toBe(1);
+        else server.pending.length = 0; // replication lost it: the new leader never had it
+        const again = await store.append(stream, events, { expectedRevision: 0 });
+        const stored = await collect(store.readStream(stream));
+        expect(stored.map((e) => e.type)).toEqual(['PotentialVictimReported', 'A', 'B']);
+        expect(again).toEqual({ revision: 2, position: stored[2]!.position });
+      }
+    });
+
+    it('a commit timed out while another writer moved the stream: a conflict, and it never lands', async () => {
+      const stream = freshStream();
+      await store.append(stream, [newEvent()], { expectedRevision: 'no-stream' });
+
+      server.fault('lands-later', stream, () => {
+        server.write(stream, [{ id: '0f000000-0000-4000-8000-00000000000a', type: 'Other' }]);
+      });
+
+      const error = await store
+        .append(stream, [newEvent('Mine')], { expectedRevision: 0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WrongExpectedRevision);
+      expect(error).toMatchObject({ expected: 0, actual: 1 });
+      expect(server.landPending()).toBe(0);
+      expect(server.streamRecords(stream)?.map((r) => r.type)).toEqual(['PotentialVictimReported', 'Other']);
+      expect(store.outcomes).toMatchObject({ ruledOut: 1 });
+    });
+
+    it('a request that never left (no connection) is EventStoreUnavailable: not stored', async () => {
+      const stream = freshStream();
+      server.fault('unsent', stream);
+      await expect(
+        store.append(stream, [newEvent()], { expectedRevision: 'no-stream' }),
+      ).rejects.toBeInstanceOf(EventStoreUnavailable);
+      expect(server.streamRecords(stream)).toBeUndefined();
+    });
+
+    it('attack: 60 appends under random lost replies and late commits, each retried with its ids until answered, store every event exactly once', async () => {
+      const kinds = ['reply-lost', 'lands-later', 'unsent', undefined] as const;
+      let seed = 7;
+      const random = (n: number): number => {
+        seed = (seed * 16807) % 2147483647;
+        return Math.floor((seed / 2147483647) * n);
+      };
+      const answers = { stored: 0, unknown: 0, unavailable: 0, conflict: 0 };
+      const streams = Array.from({ length: 6 }, () => freshStream('lossy'));
+      const sent: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const stream = streams[i % streams.length]!;
+        const events = [newEvent('N', { i }), newEvent('N', { i })];
+        sent.push(...events.map((e) => e.id));
+        const last = (await collect(store.readStream(stream, { direction: 'backwards', maxCount: 1 })))[0];
+        const expectedRevision = last?.revision ?? 'no-stream';
+        for (let attempt = 0; ; attempt++) {
+          const kind = attempt < 3 ? kinds[random(kinds.length)] : undefined;
+          if (kind !== undefined) server.fault(kind, stream);
+          if (random(2) === 0) server.landPending();
+          try {
+            await store.append(stream, events, { expectedRevision });
+            answers.stored++;
+            break;
+          } catch (error) {
+            if (error instanceof EventStoreOutcomeUnknown) answers.unknown++;
+            else if (error instanceof EventStoreUnavailable) answers.unavailable++;
+            else if (error instanceof WrongExpectedRevision) {
+              answers.conflict++; // only if a late commit of our own landed elsewhere: must not happen
+              throw error;
+            } else throw error;
+          }
+        }
+      }
+      server.landPending();
+      const stored = (await Promise.all(streams.map((s) => collect(store.readStream(s))))).flat();
+      const ids = stored.map((e) => e.id);
+      console.log(
+        `lossy appends: 60 appends, answers ${JSON.stringify(answers)}, outcomes ${JSON.stringify(store.outcomes)}, ${ids.length} events stored of ${sent.length} sent, ${ids.length - new Set(ids).size} duplicated`,
+      );
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual([...sent].sort());
+      expect(answers.stored).toBe(60);
+    });
+
+    it('refuses an append larger than the server takes, before anything is sent', async () => {
+      const before = server.counts.appends;
+      const half = 'x'.repeat(600 * 1024);
+      const error = await store
+        .append(freshStream(), [newEvent('A', { half }), newEvent('B', { half })], {
+          expectedRevision: 'no-stream',
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidEventStoreInput);
+      expect(error).toMatchObject({ field: 'events', reason: expect.stringMatching(/MaxAppendSize/) });
+      expect(server.counts.appends - before).toBe(0);
+    });
   });
 
   it('answers EventStoreUnavailable while the server is unreachable, and reports it in health', async () => {

@@ -168,6 +168,23 @@ export interface StoredMetadata {
   readonly metadata: EventMetadata;
 }
 
+/** The server's default MaxAppendSize (1 MiB). */
+export const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
+
+/**
+ * What the server counts against its MaxAppendSize for one event: its data and metadata bytes
+ * (as sent: JSON, UTF-8). The total of an append is checked before anything is sent.
+ */
+export function appendBytes(event: EventData): number {
+  const bytes = (value: unknown): number =>
+    value === undefined
+      ? 0
+      : value instanceof Uint8Array
+        ? value.byteLength
+        : Buffer.byteLength(JSON.stringify(value));
+  return bytes(event.data) + bytes(event.metadata);
+}
+
 /** Our event as EventStoreDB event data: JSON, with our id as EventStoreDB's event id. */
 export function toEventData(event: NewEvent): EventData {
   const metadata: StoredMetadata = {
@@ -287,6 +304,26 @@ export function isNotLeader(error: unknown): boolean {
   return error instanceof Error && convertToCommandError(error) instanceof NotLeaderError;
 }
 
+/**
+ * Why the outcome of an append that got this error is unknown (it may have been stored), or
+ * undefined when the error says it was not: our deadline passed or the client's did, the server
+ * cancelled the call or timed its commit out (replication did not confirm in time: the write may
+ * still commit), or the connection failed after the request may have left. "No connection
+ * established" means the request never left.
+ */
+export function outcomeUnknownReason(error: unknown): string | undefined {
+  if (error instanceof EventStoreUnavailable)
+    return /^no answer within/.test(error.reason) ? error.reason : undefined;
+  if (!(error instanceof Error)) return undefined;
+  const e = convertToCommandError(error);
+  if (e instanceof DeadlineExceededError) return 'no answer before the deadline';
+  if (e instanceof TimeoutError) return 'the server timed the commit out';
+  if (e instanceof CancelledError) return 'the request was cancelled';
+  if (e instanceof UnavailableError && !/No connection established/i.test(e.message))
+    return `the connection failed (${firstLine(e)})`;
+  return undefined;
+}
+
 export function isStreamNotFound(error: unknown): boolean {
   return error instanceof StreamNotFoundError;
 }
@@ -354,6 +391,22 @@ const SCHEMES: ReadonlyMap<string, string> = new Map([
 
 export const CONNECTION_STRING_SCHEMES: readonly string[] = [...SCHEMES.keys()].map((s) => `${s}://`);
 
+/**
+ * Query options the adapter reads itself and removes before the client sees the string:
+ * `maxAppendSize` (bytes), the server's MaxAppendSize, when it is not the default 1 MiB.
+ */
+const ADAPTER_OPTIONS: ReadonlySet<string> = new Set(['maxappendsize']);
+
+/** The `maxAppendSize` option of a connection string, when it has one (checked by `clientConnectionString`). */
+export function maxAppendSizeOf(url: string): number | undefined {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  for (const pair of query.split('&')) {
+    const [key = '', value = ''] = pair.split('=');
+    if (flat(key) === 'maxappendsize') return Number(value.trim());
+  }
+  return undefined;
+}
+
 /** Query options @eventstore/db-client knows (it ignores case, `-` and `_`). */
 const QUERY_OPTIONS: ReadonlySet<string> = new Set(
   [
@@ -400,8 +453,18 @@ export function clientConnectionString(url: string): string {
   if (rest.replace(/^[^@]*@/s, '').replace(/[/?].*$/s, '').length === 0)
     throw new InvalidEventStoreInput('connectionString', 'must name a host, e.g. esdb://eventstore:2113');
   const query = rest.includes('?') ? rest.slice(rest.indexOf('?') + 1) : '';
+  const forClient: string[] = [];
   for (const pair of query.length > 0 ? query.split('&') : []) {
     const [key = '', value = ''] = pair.split('=');
+    if (ADAPTER_OPTIONS.has(flat(key))) {
+      if (!/^\d{1,10}$/.test(value.trim()) || Number(value.trim()) < 1024)
+        throw new InvalidEventStoreInput(
+          'connectionString',
+          'has a maxAppendSize that is not a number of bytes of at least 1024',
+        );
+      continue;
+    }
+    forClient.push(pair);
     if (!QUERY_OPTIONS.has(flat(key)))
       throw new InvalidEventStoreInput(
         'connectionString',
@@ -418,7 +481,8 @@ export function clientConnectionString(url: string): string {
         'cannot set tlsVerifyCert=false (the client does not support it): give the CA with tlsCAFile',
       );
   }
-  return `${scheme}://${rest}`;
+  const base = rest.includes('?') ? rest.slice(0, rest.indexOf('?')) : rest;
+  return `${scheme}://${base}${forClient.length > 0 ? `?${forClient.join('&')}` : ''}`;
 }
 
 /**

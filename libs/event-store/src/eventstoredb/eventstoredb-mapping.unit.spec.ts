@@ -1,7 +1,9 @@
 import {
   AccessDeniedError,
+  CancelledError,
   DeadlineExceededError,
   MaxAppendSizeExceededError,
+  TimeoutError,
   UnavailableError,
   WrongExpectedVersionError,
   type RecordedEvent as EsdbRecordedEvent,
@@ -18,6 +20,8 @@ import {
   ID_CLAIM_STREAM_PREFIX,
   checkLedgerStreamName,
   clientConnectionString,
+  maxAppendSizeOf,
+  outcomeUnknownReason,
   connectionStringProblem,
   escapeRegex,
   idClaimStream,
@@ -145,6 +149,23 @@ describe('errors', () => {
     expect(mapped).toMatchObject({ field: 'events', reason: expect.stringMatching(/1048576 bytes/) });
   });
 
+  it('tell an append whose outcome is unknown from one that never left', () => {
+    const cases: Array<[unknown, RegExp | undefined]> = [
+      [new DeadlineExceededError(), /deadline/],
+      [new TimeoutError(), /timed the commit out/],
+      [new CancelledError(), /cancelled/],
+      [serviceError(14, 'UNAVAILABLE: Connection dropped'), /connection failed/],
+      [new EventStoreUnavailable('no answer within 10000 ms (appending)'), /no answer within/],
+      [new UnavailableError(undefined, '14 UNAVAILABLE: No connection established'), undefined],
+      [new EventStoreUnavailable('server unreachable (x)'), undefined],
+      [new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n }), undefined],
+      ['not an error', undefined],
+    ];
+    for (const [error, reason] of cases)
+      if (reason === undefined) expect(outcomeUnknownReason(error)).toBeUndefined();
+      else expect(outcomeUnknownReason(error)).toMatch(reason);
+  });
+
   it('leave other errors as they are', () => {
     const wrong = new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n });
     const ours = new WrongExpectedRevision('s', 1, 2);
@@ -210,6 +231,18 @@ describe('connection strings', () => {
       expect(text).toMatch(problem);
       expect(text).not.toMatch(/s3cret/);
     }
+  });
+
+  it('carry the server’s MaxAppendSize for the adapter, not for the client', () => {
+    expect(clientConnectionString('kurrentdb://db:2113?tls=false&maxAppendSize=9437184')).toBe(
+      'esdb://db:2113?tls=false',
+    );
+    expect(clientConnectionString('esdb://db:2113?max-append-size=2048')).toBe('esdb://db:2113');
+    expect(maxAppendSizeOf('kurrentdb://db:2113?tls=false&maxAppendSize=9437184')).toBe(9437184);
+    expect(maxAppendSizeOf('esdb://db:2113?tls=false')).toBeUndefined();
+    expect(connectionStringProblem('esdb://db:2113?maxAppendSize=9437184&tls=false')).toBeUndefined();
+    for (const bad of ['lots', '12', '-5', ''])
+      expect(connectionStringProblem(`esdb://db:2113?maxAppendSize=${bad}`)).toMatch(/maxAppendSize/);
   });
 
   it('are redacted for messages', () => {
