@@ -118,6 +118,12 @@ export interface EventStoreHealth {
   /** Position of the last stored event, 0 when empty. */
   readonly headPosition?: number;
   readonly detail?: string;
+  /**
+   * Records that other programs wrote into the store's ordinary streams, passed over by readAll and
+   * subscriptions since the store was opened (EventStoreDB, where the ledger does not own the
+   * database alone). Absent where the store holds nothing but the ledger's events.
+   */
+  readonly foreignRecordsSkipped?: number;
 }
 
 export interface EventStore {
@@ -133,6 +139,13 @@ export interface EventStore {
    * a deleted tail from an older copy of the store. Absent where positions cannot be reused.
    */
   positionsHandedOut?(): Promise<number | undefined>;
+  /**
+   * True when an event of the store starts at exactly this position: where positions are not
+   * every integer (EventStoreDB's are byte offsets in its log), only such a position can be
+   * resumed after, and a reader that kept one checks it before it resumes. Absent where every
+   * position up to the head is a valid place to resume (SQLite).
+   */
+  isRecordStart?(position: number): Promise<boolean>;
   health(): Promise<EventStoreHealth>;
   /** Ends every subscription and releases the store's resources. */
   close(): Promise<void>;

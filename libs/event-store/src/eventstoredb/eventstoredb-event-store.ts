@@ -55,6 +55,7 @@ import {
   connectionStringProblem,
   idClaimEvent,
   idClaimStream,
+  isForeignRecord,
   isLedgerRecord,
   isNotLeader,
   isStreamNotFound,
@@ -93,11 +94,22 @@ export interface EventStoreDbEventStoreOptions {
   readonly subscriptionBufferSize?: number;
   readonly reconnect?: ReconnectOptions;
   /**
+   * Told of each record of another program that readAll or a subscription passed over (it is
+   * counted in `health().foreignRecordsSkipped` either way). For a warning in the log.
+   */
+  readonly onForeignRecord?: (record: ForeignRecord) => void;
+  /**
    * The server's MaxAppendSize: the data and metadata bytes one append may carry. Checked before
    * anything is sent. Default: the `maxAppendSize` option of the connection string, else the
    * server's own default, 1 MiB.
    */
   readonly maxAppendSize?: number;
+}
+
+/** A record another program wrote into an ordinary stream; never its content. */
+export interface ForeignRecord {
+  readonly position: number;
+  readonly type: string;
 }
 
 const ADAPTER = 'eventstoredb';
@@ -148,6 +160,8 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly readable: ReadableOptions;
   private readonly reconnect: Required<ReconnectOptions>;
   private readonly maxAppendSize: number;
+  private readonly onForeignRecord: ((record: ForeignRecord) => void) | undefined;
+  private foreignRecordsSkipped = 0;
   private readonly subscriptions = new Set<Subscription>();
   private readonly appending = new Set<Promise<void>>();
   /**
@@ -172,6 +186,7 @@ export class EventStoreDbEventStore implements EventStore {
       fromUrl = maxAppendSizeOf(url);
     }
     this.maxAppendSize = options.maxAppendSize ?? fromUrl ?? DEFAULT_MAX_APPEND_SIZE;
+    this.onForeignRecord = options.onForeignRecord;
     this.batchSize = Math.max(2, Math.floor(options.batchSize ?? 512));
     this.operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
@@ -536,7 +551,9 @@ export class EventStoreDbEventStore implements EventStore {
           if (event.position.commit <= cursor) continue;
           cursor = event.position.commit;
           if (!this.wanted(event, q.filter)) continue;
-          yield toRecordedEvent(event);
+          const recorded = this.ledgerEvent(event);
+          if (recorded === undefined) continue;
+          yield recorded;
           if (--remaining === 0) return;
         }
       } catch (error) {
@@ -573,7 +590,7 @@ export class EventStoreDbEventStore implements EventStore {
                 { fromPosition: after === 0n ? START : { commit: after, prepare: after }, filter },
                 this.readable,
               ),
-      accept: (event) => (this.wanted(event, q.filter) ? toRecordedEvent(event) : undefined),
+      accept: (event) => (this.wanted(event, q.filter) ? this.ledgerEvent(event) : undefined),
       reconnect: this.reconnect,
       onClose: () => this.subscriptions.delete(subscription),
     });
@@ -590,6 +607,21 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  async isRecordStart(position: number): Promise<boolean> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(position) || position < 1) return false;
+    try {
+      const [first] = await this.onLeader(() =>
+        this.page(this.client.readAll({ fromPosition: toEsdbPosition(position), maxCount: 1, ...LEADER })),
+      );
+      return first?.event?.position.commit === BigInt(position);
+    } catch (error) {
+      const mapped = this.storeError(error);
+      if (mapped instanceof EventStoreError) throw mapped;
+      return false; // the server refuses to read from a position inside a record
+    }
+  }
+
   async health(): Promise<EventStoreHealth> {
     if (this.isClosed) return { ok: false, adapter: ADAPTER, detail: 'closed' };
     try {
@@ -598,7 +630,7 @@ export class EventStoreDbEventStore implements EventStore {
         'checking health',
         this.healthTimeoutMs,
       );
-      return { ok: true, adapter: ADAPTER, headPosition };
+      return { ok: true, adapter: ADAPTER, headPosition, foreignRecordsSkipped: this.foreignRecordsSkipped };
     } catch (error) {
       const e = this.storeError(error);
       const detail =
@@ -630,6 +662,21 @@ export class EventStoreDbEventStore implements EventStore {
   // helpers
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * The port's event for a record read from `$all`, or undefined for a record another program
+   * wrote (counted, and told to `onForeignRecord`): a reader of the whole store passes over it
+   * rather than stop on it.
+   */
+  private ledgerEvent(event: AllStreamRecordedEvent): RecordedEvent | undefined {
+    if (!isForeignRecord(event)) return toRecordedEvent(event);
+    this.foreignRecordsSkipped++;
+    this.onForeignRecord?.({
+      position: toPortPosition(event.position, 'a foreign record'),
+      type: event.type,
+    });
+    return undefined;
+  }
+
   private wanted(event: AllStreamRecordedEvent, filter: EventFilter | undefined): boolean {
     return isLedgerRecord(event.streamId, event.type) && matchesFilter(filter, event.type, event.streamId);
   }
@@ -642,7 +689,7 @@ export class EventStoreDbEventStore implements EventStore {
   private async lastLedgerPosition(): Promise<number> {
     const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS, ...LEADER }, HEAD_SCAN);
     for await (const { event } of this.drain(read)) {
-      if (event && isLedgerRecord(event.streamId, event.type))
+      if (event && isLedgerRecord(event.streamId, event.type) && !isForeignRecord(event))
         return toPortPosition(event.position, 'the last event');
     }
     return 0;

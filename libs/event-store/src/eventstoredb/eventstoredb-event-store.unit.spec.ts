@@ -308,12 +308,81 @@ describe('eventstoredb adapter specifics (fake client)', () => {
     expect(await store.health()).toMatchObject({ ok: true, adapter: 'eventstoredb', headPosition: 0 });
   });
 
-  it('refuses events it did not write, naming them', async () => {
+  it('refuses to read a stream another program wrote, naming it', async () => {
     server.write('foreign-1', [
       { id: '0f000000-0000-4000-8000-000000000001', type: 'X', data: '"just a string"' },
     ]);
+    await expect(collect(store.readStream('foreign-1'))).rejects.toThrow(/foreign-1/);
     await expect(collect(store.readStream('foreign-1'))).rejects.toBeInstanceOf(EventStoreSchemaError);
-    await expect(collect(store.readAll())).rejects.toThrow(/foreign-1/);
+  });
+
+  it('attack: records other programs wrote between ledger events are passed over by readAll, subscriptions and the head, counted and told', async () => {
+    const told: Array<{ position: number; type: string }> = [];
+    const reader = new EventStoreDbEventStore({
+      client: server.client(),
+      batchSize: 8,
+      onForeignRecord: (r) => told.push(r),
+    });
+    const stream = freshStream();
+    await store.append(stream, [newEvent('One')], { expectedRevision: 'no-stream' });
+    const foreign = [
+      { id: '0f000000-0000-4000-8000-000000000001', type: 'X', data: '"just a string"' },
+      { id: '0f000000-0000-4000-8000-000000000002', type: 'OrderPlaced', data: '{"order":1}' },
+      {
+        id: '0f000000-0000-4000-8000-000000000003',
+        type: 'Y',
+        data: '{}',
+        metadata: '{"$correlationId":"c"}',
+      },
+    ];
+    server.write('orders-7', foreign);
+    await store.append(stream, [newEvent('Two')], { expectedRevision: 0 });
+    server.write('orders-8', [
+      {
+        id: '0f000000-0000-4000-8000-000000000004',
+        type: 'OrderShipped',
+        contentType: 'application/octet-stream',
+        data: 'raw',
+      },
+    ]);
+    const all = await collect(reader.readAll());
+    const subscription = reader.subscribe({ fromPosition: 'start' });
+    const live: RecordedEvent[] = [];
+    for await (const e of subscription) {
+      live.push(e);
+      if (live.length === 2) break;
+    }
+    const head = await reader.headPosition();
+    const health = await reader.health();
+    console.log(
+      `foreign records: ${foreign.length + 1} written between 2 ledger events; readAll gave ${all.length}, the subscription ${live.length}; skipped ${health.foreignRecordsSkipped}, told ${told.length}`,
+    );
+    expect(all.map((e) => e.type)).toEqual(['One', 'Two']);
+    expect(live.map((e) => e.type)).toEqual(['One', 'Two']);
+    expect(head).toBe(all[1]!.position);
+    expect(told.map((r) => r.type)).toEqual([
+      'X',
+      'OrderPlaced',
+      'Y',
+      'OrderShipped',
+      'X',
+      'OrderPlaced',
+      'Y',
+    ]);
+    expect(health.foreignRecordsSkipped).toBe(7);
+    await reader.close();
+  });
+
+  it('still stops on a ledger event this version cannot read', async () => {
+    server.write('case-9', [
+      {
+        id: '0f000000-0000-4000-8000-000000000005',
+        type: 'FromTheFuture',
+        data: '{}',
+        metadata: '{"$correlationId":"c","schemaVersion":"two","metadata":{}}',
+      },
+    ]);
+    await expect(collect(store.readAll())).rejects.toBeInstanceOf(EventStoreSchemaError);
   });
 
   it('a read cut short by close fails instead of looking complete', async () => {

@@ -202,6 +202,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   );
 }
 
+/**
+ * True for a record in an ordinary stream that another program wrote (no JSON data, or metadata
+ * without the shape this adapter gives it). Readers of the whole store pass over such records; a
+ * record with our shape that this version cannot read is not foreign: it stops its reader.
+ */
+export function isForeignRecord(event: EsdbRecordedEvent): boolean {
+  const stored: unknown = event.metadata;
+  return (
+    !event.isJson ||
+    !isPlainObject(event.data) ||
+    !isPlainObject(stored) ||
+    typeof stored.$correlationId !== 'string' ||
+    !('schemaVersion' in stored) ||
+    !('metadata' in stored)
+  );
+}
+
 /** A stored EventStoreDB event as the port's event; anything not written by this adapter is refused. */
 export function toRecordedEvent(event: EsdbRecordedEvent): RecordedEvent {
   const where = `event ${event.id} in ${JSON.stringify(event.streamId)}`;
