@@ -24,9 +24,25 @@ export interface EventMetadata {
   readonly [key: string]: JsonValue | undefined;
 }
 
-/** An event as a caller hands it to `append`. */
+/**
+ * An event as a caller hands it to `append`.
+ *
+ * What the store promises about event ids (compared case-insensitively), every adapter alike:
+ * - a retried append (same stream, same ids in the same order, same expectation) is answered
+ *   with the first append's result and stores nothing new; also when the first attempt ended in
+ *   `EventStoreOutcomeUnknown`, and also when it lands after the retry was sent;
+ * - an append some of whose ids are stored in its stream where the expectation would put them,
+ *   but not as that same append, is refused with `DuplicateEventId`, storing nothing.
+ *
+ * Uniqueness across streams is the caller's: an id is a random UUID, or derived (keyed hash)
+ * from something unique to one append in one stream, such as an Idempotency-Key together with
+ * the stream (see the command executor). Adapters that index ids (SQLite, PostgreSQL) also refuse
+ * an id stored anywhere else with `DuplicateEventId`; EventStoreDB has no index of ids, and
+ * checking there would cost a quorum write per event, so it stores one append with one write and
+ * does not look at other streams or earlier revisions.
+ */
 export interface NewEvent {
-  /** UUID, unique across the whole store; the key of idempotent retries. */
+  /** UUID; see above for what the store checks. The key of idempotent retries. */
   readonly id: string;
   readonly type: string;
   /** Version of the payload shape of this type, from 1. */

@@ -56,7 +56,10 @@ export class CommandConflict extends Error {
 /**
  * Ids for one request. With an Idempotency-Key they are derived from the
  * principal and the key, so that a retry produces the same case, referral and
- * event ids, and the event store recognises the retry.
+ * event ids, and the event store recognises the retry. Event ids are derived
+ * with the stream too: the event store leaves uniqueness across streams to its
+ * callers (EventStoreDB does not check it), and a key reused for a request on
+ * another record must not give two events one id.
  */
 export class RequestIds {
   constructor(private readonly context: CommandContext) {}
@@ -66,8 +69,8 @@ export class RequestIds {
     return this.derive(`entity:${purpose}`);
   }
 
-  event(index: number): string {
-    return this.derive(`event:${index}`);
+  event(index: number, stream: string): string {
+    return this.derive(`event:${stream}\u0000${index}`);
   }
 
   private derive(what: string): string {
@@ -141,7 +144,7 @@ export class CommandExecutor {
 
   private async attempt<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
     const { context, ids } = spec;
-    const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0);
+    const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0, spec.stream);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let state = spec.initialState();
       let expectedRevision: ExpectedRevision = 'no-stream';
@@ -170,7 +173,7 @@ export class CommandExecutor {
         };
       }
       const events: NewEvent[] = decided.map((event, i) => ({
-        id: ids.event(i),
+        id: ids.event(i, spec.stream),
         type: event.type,
         schemaVersion: event.schemaVersion,
         data: event.data as JsonObject,

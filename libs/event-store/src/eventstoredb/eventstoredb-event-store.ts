@@ -50,11 +50,8 @@ import {
   DEFAULT_RECONNECT,
   maxAppendSizeOf,
   checkLedgerStreamName,
-  claimedStream,
   clientConnectionString,
   connectionStringProblem,
-  idClaimEvent,
-  idClaimStream,
   isForeignRecord,
   isLedgerRecord,
   isNotLeader,
@@ -113,8 +110,6 @@ export interface ForeignRecord {
 }
 
 const ADAPTER = 'eventstoredb';
-/** Claims written at once for one append. */
-const CLAIM_CONCURRENCY = 32;
 /** Attempts of a `'stream-exists'` append that keeps meeting new events. */
 const STREAM_EXISTS_ATTEMPTS = 16;
 /** A scan from the end of the log fetches little at a time: it usually stops at the first record. */
@@ -144,8 +139,11 @@ interface Found {
  *   any number of processes get exact revisions;
  * - positions are commit positions in the transaction log (see `toPortPosition`):
  *   strictly increasing, not dense;
- * - event ids are EventStoreDB's event ids; their store-wide uniqueness, which
- *   EventStoreDB does not give, comes from id claims (see `ID_CLAIM_STREAM_PREFIX`);
+ * - event ids are EventStoreDB's event ids. A retried append is recognised by the
+ *   server's own idempotency (the same ids right after the exact revision it
+ *   expects), and by the adapter's look at the stream when the server refuses it;
+ *   ids are not checked against other streams (see the port's promise on event
+ *   ids): one quorum write per append;
  * - readAll reads `$all` in pages and filters on the client (the client library
  *   has no filtered read); subscriptions are `$all` catch-up subscriptions with a
  *   server-side filter, consumed with back-pressure and re-opened, after a
@@ -221,6 +219,12 @@ export class EventStoreDbEventStore implements EventStore {
     });
   }
 
+  /**
+   * One write: the events at the exact revision the expectation names (`'stream-exists'` is
+   * first turned into one). The server stores them, or recognises the retry of an append stored
+   * there already, or refuses with the revision it has; a refusal is then looked into (a
+   * concurrent copy of this very append, or some of its ids stored where they would go).
+   */
   private async appendChecked(
     stream: string,
     events: readonly NewEvent[],
@@ -228,16 +232,6 @@ export class EventStoreDbEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     const ids = events.map((e) => e.id.toLowerCase());
-    const owners = await this.claim(stream, ids);
-    for (const id of ids) {
-      const owner = owners.get(id);
-      if (owner !== undefined && owner !== stream) throw await this.duplicateOf(id, owner);
-    }
-    // Ids offered to this stream before: this may be a retry of an append already stored.
-    if (owners.size > 0) {
-      const earlier = this.sameAppend(stream, ids, expected, (await this.scan(stream, ids)).found);
-      if (earlier) return earlier;
-    }
     for (let attempt = 1; ; attempt++) {
       let expectedRevision: AppendExpectedRevision;
       if (expected === 'no-stream') expectedRevision = NO_STREAM;
@@ -330,52 +324,6 @@ export class EventStoreDbEventStore implements EventStore {
     }
     this.outcomes.unknown++;
     throw new EventStoreOutcomeUnknown(stream, `${reason}; not found on the leader, and it may still commit`);
-  }
-
-  /**
-   * Claims every id for `stream` (see `ID_CLAIM_STREAM_PREFIX`). Returns the ids
-   * that were claimed already, with the stream that holds each claim.
-   */
-  private async claim(stream: string, ids: readonly string[]): Promise<Map<string, string>> {
-    const existing = new Map<string, string>();
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (!failed && next < ids.length) {
-        const id = ids[next++]!;
-        const name = idClaimStream(id);
-        try {
-          await this.withTimeout(
-            this.onLeader(() =>
-              this.client.appendToStream(name, idClaimEvent(stream), {
-                expectedRevision: NO_STREAM,
-                ...LEADER,
-              }),
-            ),
-            'claiming an event id',
-          );
-        } catch (error) {
-          try {
-            if (!(error instanceof WrongExpectedVersionError)) throw error;
-            const [first] = await this.onLeader(() =>
-              this.page(this.client.readStream(name, { maxCount: 1, ...LEADER }, this.readable)),
-            );
-            existing.set(id, claimedStream(first?.event, name));
-          } catch (failure) {
-            failed = true; // the other workers stop claiming
-            throw failure;
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, ids.length) }, worker));
-    return existing;
-  }
-
-  /** The error for an id that belongs to another stream, saying where it is stored (-1: claimed there, not stored). */
-  private async duplicateOf(id: string, owner: string): Promise<DuplicateEventId> {
-    const found = (await this.scan(owner, [id])).found.get(id);
-    return new DuplicateEventId(id, owner, found?.revision ?? -1);
   }
 
   /**
@@ -683,8 +631,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   /**
    * Position of the last ledger event, 0 when none: read from the end of `$all`
-   * past system records and id claims (which are few at the end: claims precede
-   * the append they are for).
+   * past system records, legacy id claims and other programs' records.
    */
   private async lastLedgerPosition(): Promise<number> {
     const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS, ...LEADER }, HEAD_SCAN);

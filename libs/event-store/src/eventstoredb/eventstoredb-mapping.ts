@@ -82,51 +82,20 @@ export function toRevision(revision: bigint, what: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Event ids: the store-wide uniqueness EventStoreDB does not have
+// Event-id claims: kept hidden where an older version wrote them
 // ---------------------------------------------------------------------------------------------
 
 /**
- * EventStoreDB recognises an event id only within one stream (a retried append
- * with the same ids at the same expected revision succeeds without writing), and
- * only for recent writes. The port wants ids unique across the whole store. The
- * adapter therefore claims every id before appending: one append with expected
- * revision "no stream" to `nrm-event-id-<uuid>`, whose single event names the
- * stream the id was offered to. EventStoreDB's own expected-revision check makes
- * the claim atomic, so two writers can never both claim an id.
- *
- * An id belongs for ever to the first stream it was offered to, even when that
- * append then failed (a lost race): the retry of that append, with the same ids,
- * goes to the same stream and is allowed, while the same id offered to any other
- * stream is a `DuplicateEventId`. Claim streams and their events are the adapter's
- * own: they are never returned by reads or subscriptions, appends to their names
- * are refused, and they are not counted by `headPosition`.
+ * Versions before this one claimed every event id before appending it: one append to
+ * `nrm-event-id-<uuid>` per event (n+1 quorum writes per append, a stream per event, a claim
+ * left behind by any append that then failed). The adapter writes no claims any more (see the
+ * port's promise on event ids), but databases may hold them: they stay invisible to reads,
+ * subscriptions and the head, and their names stay refused to appends.
  */
 export const ID_CLAIM_STREAM_PREFIX = 'nrm-event-id-';
-export const ID_CLAIM_EVENT_TYPE = 'NrmEventIdClaimed';
 
 export function idClaimStream(eventId: string): string {
   return `${ID_CLAIM_STREAM_PREFIX}${eventId.toLowerCase()}`;
-}
-
-/** What an id claim records: the stream the id belongs to. */
-export function idClaimEvent(stream: string): EventData {
-  return jsonEvent({ type: ID_CLAIM_EVENT_TYPE, data: { stream } });
-}
-
-/** The stream named by a claim, read back from the claim stream's first event. */
-export function claimedStream(event: EsdbRecordedEvent | undefined, claimStreamName: string): string {
-  const data: unknown = event?.data;
-  if (
-    event === undefined ||
-    event.type !== ID_CLAIM_EVENT_TYPE ||
-    typeof data !== 'object' ||
-    data === null ||
-    typeof (data as { stream?: unknown }).stream !== 'string'
-  )
-    throw new EventStoreSchemaError(
-      `${claimStreamName} does not hold an event-id claim written by this adapter`,
-    );
-  return (data as { stream: string }).stream;
 }
 
 /**
