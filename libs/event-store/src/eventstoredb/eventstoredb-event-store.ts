@@ -67,6 +67,7 @@ import {
   toStoreError,
   unavailableReason,
   appendBytes,
+  withUnaryAppends,
   type ReconnectOptions,
 } from './eventstoredb-mapping';
 
@@ -180,7 +181,7 @@ export class EventStoreDbEventStore implements EventStore {
       const url = options.connectionString ?? '';
       const problem = connectionStringProblem(url);
       if (problem !== undefined) throw new InvalidEventStoreInput('connectionString', problem);
-      this.client = EventStoreDBClient.connectionString(clientConnectionString(url));
+      this.client = withUnaryAppends(EventStoreDBClient.connectionString(clientConnectionString(url)));
       fromUrl = maxAppendSizeOf(url);
     }
     this.maxAppendSize = options.maxAppendSize ?? fromUrl ?? DEFAULT_MAX_APPEND_SIZE;

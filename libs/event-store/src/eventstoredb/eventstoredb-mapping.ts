@@ -364,6 +364,34 @@ export function reconnectDelay(
 }
 
 // ---------------------------------------------------------------------------------------------
+// The client's process-global table of pending appends (@eventstore/db-client 6.2.1)
+// ---------------------------------------------------------------------------------------------
+
+/** The gRPC method @eventstore/db-client 6.2.1 sends appends through when the server has it. */
+export const BATCH_APPEND_PATH = '/event_store.client.streams.Streams/BatchAppend';
+
+/**
+ * Makes the client send every append as its own unary `Append` call instead of over the shared
+ * `BatchAppend` stream. In 6.2.1 that stream keeps its pending appends in one table for the
+ * whole process: an error on the stream rejects every pending append of every client, and a
+ * reply arriving after that throws inside a data handler (an uncaught exception). A unary call
+ * has its own deadline and its own error. The client chooses the stream only when
+ * `supports(batchAppend)` says the server has it; this answers no for that one method, per
+ * client instance. (`@kurrent/kurrentdb-client` keeps one table per stream: see the README.)
+ */
+export function withUnaryAppends<C extends object>(client: C): C {
+  const target = client as unknown as {
+    supports: (method: { path?: string }, feature?: string) => Promise<boolean>;
+  };
+  const supports = target.supports;
+  if (typeof supports !== 'function')
+    throw new Error('@eventstore/db-client has no supports(): check withUnaryAppends against this version');
+  target.supports = (method, feature) =>
+    method?.path === BATCH_APPEND_PATH ? Promise.resolve(false) : supports.call(client, method, feature);
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Connection strings
 // ---------------------------------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   AccessDeniedError,
+  EventStoreDBClient,
   CancelledError,
   DeadlineExceededError,
   MaxAppendSizeExceededError,
@@ -19,8 +22,10 @@ import {
   DEFAULT_RECONNECT,
   ID_CLAIM_STREAM_PREFIX,
   checkLedgerStreamName,
+  BATCH_APPEND_PATH,
   clientConnectionString,
   maxAppendSizeOf,
+  withUnaryAppends,
   outcomeUnknownReason,
   connectionStringProblem,
   escapeRegex,
@@ -190,6 +195,27 @@ describe('reconnection back-off', () => {
     expect(reconnectDelay(1, {}, () => 1)).toBe(DEFAULT_RECONNECT.initialDelayMs);
     expect(reconnectDelay(50, {}, () => 1)).toBe(DEFAULT_RECONNECT.maxDelayMs);
     expect(Number.isFinite(DEFAULT_RECONNECT.maxAttempts)).toBe(true);
+  });
+});
+
+describe('the workaround for 6.2.1’s process-global table of pending appends', () => {
+  it('answers "no BatchAppend" for that method only, so that every append is a unary call', async () => {
+    const client = withUnaryAppends(EventStoreDBClient.connectionString('esdb://127.0.0.1:1?tls=false'));
+    const supports = (client as unknown as { supports: (m: { path: string }) => Promise<boolean> }).supports;
+    expect(await supports({ path: BATCH_APPEND_PATH })).toBe(false);
+    await client.dispose();
+  });
+
+  it('still matches how the installed client chooses between BatchAppend and Append', () => {
+    // If an upgrade changes this, the workaround above may no longer apply: look again.
+    const dir = dirname(require.resolve('@eventstore/db-client'));
+    const source = readFileSync(join(dir, 'streams', 'appendToStream', 'index.js'), 'utf8');
+    expect(source).toMatch(/this\.supports\(streams_grpc_pb_1\.StreamsService\.batchAppend\)/);
+    const methods = readFileSync(join(dir, '..', 'generated', 'streams_grpc_pb.js'), 'utf8');
+    expect(methods).toContain(`path: '${BATCH_APPEND_PATH}'`);
+    // The table itself: one Map for the whole module, shared by every client.
+    const batch = readFileSync(join(dir, 'streams', 'appendToStream', 'batchAppend.js'), 'utf8');
+    expect(batch).toMatch(/^const promiseBank = new Map\(\);$/m);
   });
 });
 
