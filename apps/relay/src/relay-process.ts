@@ -52,7 +52,12 @@ export async function runRelay(
   const store =
     options.store ??
     (config.EVENT_STORE === 'eventstoredb'
-      ? new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' })
+      ? new EventStoreDbEventStore({
+          connectionString: config.EVENTSTOREDB_URL ?? '',
+          // Never published, never a stop: another program's record is not the ledger's to relay.
+          onForeignRecord: ({ position }) =>
+            logger.warn({ position }, 'passed over a record another program wrote into the event store'),
+        })
       : config.EVENT_STORE === 'postgres'
         ? new PostgresEventStore({
             connectionString: config.EVENT_STORE_URL ?? '',

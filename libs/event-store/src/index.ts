@@ -19,6 +19,7 @@ export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store'
 export type {
   EventStoreDbClient,
   EventStoreDbEventStoreOptions,
+  ForeignRecord,
 } from './eventstoredb/eventstoredb-event-store';
 export {
   CONNECTION_STRING_SCHEMES,

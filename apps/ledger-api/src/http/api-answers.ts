@@ -45,6 +45,9 @@ export const PROBLEM_CODES: Readonly<Record<string, number>> = {
   // The event store diverged from the audit log: every append (commands, and the audit of reads) is refused.
   'AUDIT.INTEGRITY_HALT': 503,
   'EVENT_STORE.UNAVAILABLE': 503,
+  // A command sent to the event store without an answer: it may be recorded. Sent again with the same
+  // Idempotency-Key, it is recorded at most once.
+  'EVENT_STORE.OUTCOME_UNKNOWN': 503,
   'EVENT_STORE.CLOSED': 503,
   'EVENT_STORE.SCHEMA': 503,
   'READ_MODEL.BEHIND': 503,
@@ -254,6 +257,7 @@ const COMMAND = [
   'EVENT_STORE.WRONG_EXPECTED_REVISION',
   'EVENT_STORE.DUPLICATE_EVENT_ID',
   'EVENT_STORE.INVALID_INPUT',
+  'EVENT_STORE.OUTCOME_UNKNOWN',
   'IDEMPOTENCY.KEY_REUSED',
   // The party check of a command waits for the read model to catch up first.
   'READ_MODEL.BEHIND',

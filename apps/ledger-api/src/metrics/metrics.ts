@@ -38,6 +38,14 @@ export class LedgerMetrics {
       },
     });
     new Gauge({
+      name: 'nrm_event_store_foreign_records_skipped',
+      help: 'Records other programs wrote into the event store, passed over by readers since start (EventStoreDB).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await store.health().catch(() => undefined))?.foreignRecordsSkipped ?? 0);
+      },
+    });
+    new Gauge({
       name: 'nrm_audit_integrity_ok',
       help: '1 while the event store matches the audit log; 0 once a divergence is found (appends are refused then).',
       registers: [this.registry],
