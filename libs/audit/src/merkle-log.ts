@@ -39,6 +39,13 @@ export interface MerkleLogOptions {
   readonly batchSize?: number;
   readonly clock?: () => Date;
   readonly logger?: MerkleLogLogger;
+  /**
+   * Whether the store promises dense positions (1, 2, 3, …: SQLite). Then a skipped position is
+   * a deleted event and the log refuses it (`LogGap`). EventStoreDB's commit positions are sparse:
+   * false, and the log takes every event in store order, whatever its position, recording leaf ↔
+   * position in its leaf index. Default true.
+   */
+  readonly densePositions?: boolean;
 }
 
 export type MerkleLogState = 'stopped' | 'running' | 'failed' | 'closed';
@@ -61,7 +68,7 @@ export class LogDiverged extends Error {
   }
 }
 
-/** The store skipped a position: leaf n of the log is the event at position n + 1, without gaps. */
+/** A store with dense positions skipped one: the event there was deleted before the log saw it. */
 export class LogGap extends Error {
   constructor(
     readonly expected: number,
@@ -106,7 +113,23 @@ interface CheckpointRow {
   note: string;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/**
+ * The leaf index (schema 3): leaf n (from 0) ↔ the store position of its event, strictly
+ * increasing with n. On a dense store position = leaf + 1; on EventStoreDB the positions
+ * are commit positions, with gaps.
+ */
+const LEAF_INDEX = `
+  CREATE TABLE leaf_positions (
+    leaf     INTEGER PRIMARY KEY CHECK (leaf >= 0),
+    position INTEGER NOT NULL UNIQUE CHECK (position >= 1)
+  );
+  CREATE TRIGGER leaf_positions_are_immutable_update BEFORE UPDATE ON leaf_positions
+    BEGIN SELECT RAISE(ABORT, 'leaf positions are immutable'); END;
+  CREATE TRIGGER leaf_positions_are_immutable_delete BEFORE DELETE ON leaf_positions
+    BEGIN SELECT RAISE(ABORT, 'leaf positions are immutable'); END;
+`;
 
 /**
  * One row per perfect subtree (level 0: the leaves), so that any root or proof
@@ -154,8 +177,9 @@ function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
 }
 
 /**
- * The verifiable log of every stored event: leaf n is the event at store
- * position n + 1 (`eventLeafHash`), added in position order from a catch-up
+ * The verifiable log of every stored event: leaf n is the n-th event in store
+ * order (`eventLeafHash`), its position kept in the leaf index (on a dense store
+ * leaf n is the event at position n + 1), added in position order from a catch-up
  * subscription, with signed checkpoints every `checkpointEvery` events or
  * `checkpointIntervalMs`. Its own SQLite file holds every perfect subtree's
  * hash and the checkpoints.
@@ -175,11 +199,19 @@ export class MerkleLog implements PerfectSubtrees {
   private readonly batchSize: number;
   private readonly clock: () => Date;
   private readonly logger: MerkleLogLogger | undefined;
+  /** See `MerkleLogOptions.densePositions`. */
+  readonly densePositions: boolean;
 
   private readonly sql: {
     lastLeaf: Database.Statement<[], { last: number | null }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
     insertNode: Database.Statement<[number, number, Buffer]>;
+    positionAt: Database.Statement<[number], { position: number }>;
+    leafAt: Database.Statement<[number], { leaf: number }>;
+    insertLeafPosition: Database.Statement<[number, number]>;
+    positionsBetween: Database.Statement<[number, number, number], { position: number }>;
+    firstAfter: Database.Statement<[number], { leaf: number; position: number }>;
+    lastBefore: Database.Statement<[number], { position: number }>;
     latest: Database.Statement<[], CheckpointRow>;
     checkpointAt: Database.Statement<[number], CheckpointRow>;
     checkpointPage: Database.Statement<[number, number], CheckpointRow>;
@@ -219,6 +251,7 @@ export class MerkleLog implements PerfectSubtrees {
     this.batchSize = batch;
     this.clock = options.clock ?? (() => new Date());
     this.logger = options.logger;
+    this.densePositions = options.densePositions ?? true;
 
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
     this.db = new Database(options.filename);
@@ -239,6 +272,18 @@ export class MerkleLog implements PerfectSubtrees {
       lastLeaf: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = 0'),
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      positionAt: db.prepare('SELECT position FROM leaf_positions WHERE leaf = ?'),
+      leafAt: db.prepare('SELECT leaf FROM leaf_positions WHERE position = ?'),
+      insertLeafPosition: db.prepare('INSERT INTO leaf_positions (leaf, position) VALUES (?, ?)'),
+      positionsBetween: db.prepare(
+        'SELECT position FROM leaf_positions WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?',
+      ),
+      firstAfter: db.prepare(
+        'SELECT leaf, position FROM leaf_positions WHERE position > ? ORDER BY position LIMIT 1',
+      ),
+      lastBefore: db.prepare(
+        'SELECT position FROM leaf_positions WHERE position < ? ORDER BY position DESC LIMIT 1',
+      ),
       latest: db.prepare(
         `SELECT ${columns} FROM checkpoints WHERE ${signed} ORDER BY tree_size DESC LIMIT 1`,
       ),
@@ -268,10 +313,19 @@ export class MerkleLog implements PerfectSubtrees {
     if (version === SCHEMA_VERSION) return;
     this.db
       .transaction(() => {
+        if (version === 0) this.db.exec(SCHEMA);
         if (version === 1) {
           const { upgraded, dropped } = upgradeLegacyCheckpoints(this.db, this.signer);
           this.logger?.info({ upgraded, dropped }, 'audit checkpoints signed again as C2SP notes');
-        } else this.db.exec(SCHEMA);
+        }
+        this.db.exec(LEAF_INDEX);
+        // Logs before the leaf index followed dense stores only: leaf n was the event at position n + 1.
+        const indexed = this.db
+          .prepare(
+            'INSERT INTO leaf_positions (leaf, position) SELECT idx, idx + 1 FROM merkle_nodes WHERE level = 0',
+          )
+          .run().changes;
+        if (indexed > 0) this.logger?.info({ indexed }, 'audit log leaf index built');
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })
       .immediate();
@@ -296,9 +350,44 @@ export class MerkleLog implements PerfectSubtrees {
     return row.hash;
   }
 
-  /** The recorded leaf hash of the event at `position`, if the log has reached it. */
+  /** The recorded leaf hash of the event at `position`, if the log has recorded it. */
   leafHash(position: number): Buffer | undefined {
-    return this.sql.node.get(0, position - 1)?.hash;
+    const leaf = this.leafIndexOf(position);
+    return leaf === undefined ? undefined : this.sql.node.get(0, leaf)?.hash;
+  }
+
+  // ---- the leaf index -------------------------------------------------------
+
+  /** The leaf (from 0) of the event at store `position`, if the log recorded one there. */
+  leafIndexOf(position: number): number | undefined {
+    return this.sql.leafAt.get(position)?.leaf;
+  }
+
+  /** The store position of leaf `leafIndex` (from 0), if the log holds it. */
+  positionAt(leafIndex: number): number | undefined {
+    return this.sql.positionAt.get(leafIndex)?.position;
+  }
+
+  /** The store position of the last leaf; 0 for an empty log. */
+  get lastPosition(): number {
+    const size = this.treeSize;
+    return size === 0 ? 0 : (this.positionAt(size - 1) ?? 0);
+  }
+
+  /** Recorded positions from `from` to `to` (inclusive), ascending, at most `limit`. */
+  recordedPositions(from: number, to: number, limit: number): number[] {
+    return this.sql.positionsBetween.all(from, to, limit).map((row) => row.position);
+  }
+
+  /** The first recorded leaf after store position `position`. */
+  firstRecordedAfter(position: number): { leafIndex: number; position: number } | undefined {
+    const row = this.sql.firstAfter.get(position);
+    return row ? { leafIndex: row.leaf, position: row.position } : undefined;
+  }
+
+  /** The last recorded position before `position`, if any. */
+  recordedBefore(position: number): number | undefined {
+    return this.sql.lastBefore.get(position)?.position;
   }
 
   private checkSize(field: string, size: number, min = 0): void {
@@ -323,9 +412,14 @@ export class MerkleLog implements PerfectSubtrees {
     this.checkSize('treeSize', treeSize, 1);
     if (!Number.isSafeInteger(position) || position < 1)
       throw new MerkleRangeError('position', 'position must be a whole number from 1');
-    if (position > treeSize)
-      throw new MerkleRangeError('position', `position ${position} is beyond a tree of ${treeSize} events`);
-    const leafIndex = position - 1;
+    const leafIndex = this.leafIndexOf(position);
+    if (leafIndex === undefined || leafIndex >= treeSize)
+      throw new MerkleRangeError(
+        'position',
+        leafIndex === undefined && position <= this.lastPosition
+          ? `position ${position} holds no event the log recorded`
+          : `position ${position} is beyond a tree of ${treeSize} events`,
+      );
     return {
       position,
       leafIndex,
@@ -427,7 +521,9 @@ export class MerkleLog implements PerfectSubtrees {
     const before = this.size;
     const { size, refusal } = this.addBatch(leaves);
     this.size = size;
-    if (size > before) for (const listener of this.addedListeners) listener(before + 1, size);
+    if (size > before)
+      for (const listener of this.addedListeners)
+        listener(this.positionAt(before) ?? before + 1, this.positionAt(size - 1) ?? size);
     this.waiters.advance(this.size);
     if (refusal) throw refusal;
     const latest = this.latestCheckpoint()?.treeSize ?? 0;
@@ -440,6 +536,7 @@ export class MerkleLog implements PerfectSubtrees {
     refusal?: LogDiverged | LogGap;
   } {
     let size = this.storedSize();
+    let last = size === 0 ? 0 : (this.positionAt(size - 1) ?? 0);
     // The roots of the complete subtrees so far: each new leaf merges with them as far as it completes one.
     const frontier = frontierOf(size).map(({ level, index }) => ({
       level,
@@ -447,13 +544,19 @@ export class MerkleLog implements PerfectSubtrees {
       hash: this.node(level, index),
     }));
     for (const { position, hash } of leaves) {
-      const index = position - 1;
-      if (index < size) {
-        if (!this.node(0, index).equals(hash)) return { size, refusal: new LogDiverged(position) };
+      if (position <= last) {
+        // Recorded already (by this process or another): it must be the same event.
+        const recorded = this.leafIndexOf(position);
+        if (recorded === undefined || !this.node(0, recorded).equals(hash))
+          return { size, refusal: new LogDiverged(position) };
         continue;
       }
-      if (index > size) return { size, refusal: new LogGap(size + 1, position) };
+      if (this.densePositions && position > last + 1)
+        return { size, refusal: new LogGap(last + 1, position) };
+      const index = size;
       this.sql.insertNode.run(0, index, hash);
+      this.sql.insertLeafPosition.run(index, position);
+      last = position;
       let node = { level: 0, index, hash };
       while (node.index % 2 === 1) {
         const left = frontier.pop();
@@ -475,21 +578,29 @@ export class MerkleLog implements PerfectSubtrees {
     const started = performance.now();
     const head = await this.store.headPosition();
     const from = this.treeSize;
+    const fromPosition = this.lastPosition;
     const rate = (added: number): number => {
       const seconds = (performance.now() - started) / 1000;
       return seconds > 0 ? added / seconds : 0;
     };
-    let after = from;
+    let after = fromPosition;
     while (after < head) {
       const page: RecordedEvent[] = [];
       for await (const event of this.store.readAll({
         fromPosition: after === 0 ? 'start' : { after },
-        maxCount: Math.min(this.batchSize, head - after),
-      }))
+        maxCount: this.densePositions ? Math.min(this.batchSize, head - after) : this.batchSize,
+      })) {
+        if (event.position > head) break;
         page.push(event);
+      }
       if (page.length === 0) break;
-      after = this.add(page);
-      onProgress?.({ processed: after, total: head, leavesPerSec: rate(after - from) });
+      const size = this.add(page);
+      after = page[page.length - 1]!.position;
+      onProgress?.({
+        processed: this.densePositions ? after : size,
+        total: this.densePositions ? head : size,
+        leavesPerSec: rate(size - from),
+      });
       await nextTurn();
     }
     const seconds = (performance.now() - started) / 1000;
@@ -509,7 +620,7 @@ export class MerkleLog implements PerfectSubtrees {
     if (this.state === 'running') return;
     await this.stop();
     this.failure = undefined;
-    const from = this.treeSize;
+    const from = this.lastPosition;
     const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
     this.subscription = subscription;
     this.state = 'running';
