@@ -1,0 +1,228 @@
+/**
+ * The log over a store with sparse positions: EventStoreDB's commit positions,
+ * through the adapter and its fake client (byte offsets in the transaction log,
+ * with system records between the ledger's events). The log must cover every
+ * event, its proofs verify (also with sigstore-js, code nobody here wrote), an
+ * export verifies, and a deleted tail or a changed event is still a finding.
+ */
+import { VerificationError } from '@sigstore/verify';
+import { verifyTLogInclusion } from '@sigstore/verify/dist/tlog';
+import { EventStoreDbEventStore, type RecordedEvent } from '@nrm/event-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeEventStoreDb } from '../../event-store/test/fake-eventstoredb-client';
+import { appendInvented } from '../test/invented-events';
+import { AuditKeys } from './audit-keys';
+import type { SignedCheckpoint } from './checkpoint';
+import { writeExport } from './export';
+import { IntegrityWatch } from './integrity';
+import { leafBytes } from './leaf';
+import { verifyConsistency, verifyInclusion } from './merkle';
+import { LogDiverged, MerkleLog } from './merkle-log';
+import { verifyExport } from './verify-export';
+
+const ORIGIN = 'ledger.example/audit';
+const keys = AuditKeys.generate(ORIGIN);
+const EVENTS = 240;
+
+interface Scene {
+  readonly server: FakeEventStoreDb;
+  readonly store: EventStoreDbEventStore;
+  readonly log: MerkleLog;
+  readonly dir: string;
+  readonly dispose: () => Promise<void>;
+}
+
+async function scene(): Promise<Scene> {
+  const dir = mkdtempSync(join(tmpdir(), 'nrm-sparse-'));
+  const server = new FakeEventStoreDb();
+  const store = new EventStoreDbEventStore({ client: server.client(), batchSize: 64 });
+  await appendInvented(store, EVENTS);
+  const log = new MerkleLog({
+    store,
+    filename: join(dir, 'audit.sqlite'),
+    signer: keys,
+    densePositions: false,
+    checkpointEvery: 50,
+    checkpointIntervalMs: 0,
+    batchSize: 30,
+  });
+  await log.catchUp();
+  log.checkpoint();
+  return {
+    server,
+    store,
+    log,
+    dir,
+    dispose: async () => {
+      await log.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function everything(store: EventStoreDbEventStore): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readAll()) events.push(event);
+  return events;
+}
+
+async function exportOf(scene: Scene, to = scene.log.treeSize): Promise<string> {
+  const lines: string[] = [];
+  await writeExport(scene.store, scene.log, { from: 1, to }, { write: (line) => void lines.push(line) });
+  return lines.join('');
+}
+
+/** Removes the store's last `count` records of the ledger (a deleted tail), as an operator with disk access would. */
+function deleteTail(server: FakeEventStoreDb, count: number): number[] {
+  const removed = server.log.splice(server.log.length - count, count);
+  for (const record of removed) {
+    const stream = server.streamRecords(record.streamId) as unknown[] | undefined;
+    stream?.splice(stream.indexOf(record), 1);
+  }
+  return removed.map((r) => Number(r.logPosition));
+}
+
+function sigstore(body: Buffer, leafIndex: number, checkpoint: SignedCheckpoint, hashes: Buffer[]): string {
+  const entry = {
+    logIndex: String(leafIndex),
+    logId: { keyId: Buffer.from(keys.keyId, 'hex') },
+    kindVersion: { kind: 'nrm-ledger-event', version: '1' },
+    integratedTime: '0',
+    canonicalizedBody: body,
+    inclusionPromise: undefined,
+    inclusionProof: {
+      logIndex: String(leafIndex),
+      rootHash: Buffer.from(checkpoint.rootHash, 'hex'),
+      treeSize: String(checkpoint.treeSize),
+      hashes,
+      checkpoint: { envelope: checkpoint.note },
+    },
+  } as Parameters<typeof verifyTLogInclusion>[0];
+  try {
+    verifyTLogInclusion(entry, [
+      {
+        logID: Buffer.concat([Buffer.from(keys.keyId, 'hex'), Buffer.alloc(28)]),
+        baseURL: `https://${keys.origin}`,
+        publicKey: keys.publicKey,
+        validFor: { start: new Date(0), end: new Date(8.64e15) },
+      },
+    ]);
+    return 'accepted';
+  } catch (error) {
+    return error instanceof VerificationError ? 'refused' : 'crashed';
+  }
+}
+
+describe('the audit log over sparse positions (EventStoreDB, fake client)', () => {
+  let s: Scene;
+  beforeEach(async () => {
+    s = await scene();
+  });
+  afterEach(async () => {
+    await s.dispose();
+  });
+
+  it('covers every event in store order, and every proof verifies, with ours and with sigstore-js', async () => {
+    const events = await everything(s.store);
+    const gaps = events.filter((e, i) => i > 0 && e.position - events[i - 1]!.position > 1).length;
+    expect(events.length).toBeGreaterThanOrEqual(EVENTS);
+    expect(gaps).toBeGreaterThan(EVENTS / 2);
+    expect(s.log.treeSize).toBe(events.length);
+    expect(s.log.lastPosition).toBe(events[events.length - 1]!.position);
+    const checkpoint = s.log.latestCheckpoint()!;
+    expect(checkpoint.treeSize).toBe(events.length);
+    const counts = { events: events.length, gaps, inclusion: 0, sigstore: 0, consistency: 0 };
+    for (const [i, event] of events.entries()) {
+      const proof = s.log.inclusionProof(event.position, checkpoint.treeSize);
+      expect(proof.leafIndex).toBe(i);
+      const ours = verifyInclusion({ ...proof, rootHash: Buffer.from(checkpoint.rootHash, 'hex') });
+      expect(ours).toEqual({ valid: true });
+      counts.inclusion++;
+      expect(sigstore(leafBytes(event), i, checkpoint, proof.proof)).toBe('accepted');
+      counts.sigstore++;
+    }
+    for (const older of s.log.checkpoints()) {
+      const proof = s.log.consistencyProof(older.treeSize, checkpoint.treeSize);
+      expect(verifyConsistency(proof)).toEqual({ valid: true });
+      counts.consistency++;
+    }
+    // A position between two recorded events holds nothing the log recorded.
+    const between = events[1]!.position - 1;
+    expect(() => s.log.inclusionProof(between, checkpoint.treeSize)).toThrow(/holds no event/);
+    console.log(`sparse positions: ${JSON.stringify(counts)}`);
+  });
+
+  it('exports in leaves (format 2) and the export verifies; the watch finds nothing', async () => {
+    const verdict = await verifyExport([await exportOf(s)], {
+      trustedCheckpoint: s.log.latestCheckpoint(),
+      publicKey: keys.publicKey,
+    });
+    expect(verdict).toMatchObject({ ok: true, unit: 'leaf', events: s.log.treeSize });
+    const watch = new IntegrityWatch({
+      log: s.log,
+      store: s.store,
+      filename: join(s.dir, 'audit.sqlite'),
+      headCheckMs: 0,
+      rehashEventsPerSecond: 0,
+    });
+    expect(await watch.start()).toBeUndefined();
+    await watch.close();
+  });
+
+  it('finds a deleted tail after a gap, offline and online, at the first deleted position', async () => {
+    const trusted = s.log.latestCheckpoint()!;
+    const counts = { deleted: 0, offline: 0, online: 0 };
+    const removed = deleteTail(s.server, 3);
+    counts.deleted = removed.length;
+    const first = Math.min(...removed);
+    // Offline: what the store still holds, against the checkpoint kept from before.
+    const kept = s.log.treeSize - 3;
+    const verdict = await verifyExport([await exportOf(s, kept)], {
+      trustedCheckpoint: trusted,
+      publicKey: keys.publicKey,
+    });
+    expect(verdict.ok).toBe(false);
+    if (!verdict.ok) {
+      expect(verdict.fault).toMatchObject({ kind: 'truncated', position: kept + 1, unit: 'leaf' });
+      counts.offline++;
+    }
+    // Online: the watch compares the head with the leaf index.
+    const watch = new IntegrityWatch({
+      log: s.log,
+      store: s.store,
+      filename: join(s.dir, 'audit.sqlite'),
+      headCheckMs: 0,
+      rehashEventsPerSecond: 0,
+    });
+    const finding = await watch.start();
+    expect(finding).toMatchObject({ kind: 'truncated', position: first });
+    counts.online++;
+    await watch.close();
+    console.log(`sparse tail deletion: ${JSON.stringify(counts)}`);
+  });
+
+  it('finds a changed event, and the log refuses it', async () => {
+    const watch = new IntegrityWatch({
+      log: s.log,
+      store: s.store,
+      filename: ':memory:',
+      headCheckMs: 0,
+      rehashEventsPerSecond: 0,
+    });
+    const events = await everything(s.store);
+    const target = events[100]!;
+    const record = s.server.log.find((r) => Number(r.logPosition) === target.position)!;
+    (record as { data: string }).data = record.data.replace('"sequence":', '"sequence":1');
+    const changed = await watch.checkPosition(target.position);
+    expect(changed).toMatchObject({ kind: 'changed', position: target.position });
+    // And the log refuses to take the changed event again.
+    expect(() => s.log.add(events.slice(100, 101).map((e) => ({ ...e, type: 'Other' })))).toThrow(
+      LogDiverged,
+    );
+    await watch.close();
+    console.log(`sparse change: ${JSON.stringify({ changedAt: target.position, found: changed?.kind })}`);
+  });
+});
