@@ -1,16 +1,19 @@
 import Database from 'better-sqlite3';
 import { ProgressWaiters, type EventStore, type RecordedEvent, type Subscription } from '@nrm/event-store';
+import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   parseSignedCheckpoint,
   signCheckpoint,
+  verifyCheckpointSignature,
   type CheckpointSigner,
   type SignedCheckpoint,
 } from './checkpoint';
 import { upgradeLegacyCheckpoints } from './checkpoint-upgrade';
 import { HASH_BYTES, hashToHex } from './encoding';
 import { eventLeafHash } from './leaf';
+import type { LogLease } from './log-lease';
 import {
   consistencyPath,
   frontierOf,
@@ -46,13 +49,59 @@ export interface MerkleLogOptions {
    * position in its leaf index. Default true.
    */
   readonly densePositions?: boolean;
+  /**
+   * The single-writer lease (a file lock on the embedded default, a PostgreSQL advisory lock in
+   * production). Without one the log extends itself whenever it runs (one process, or tests).
+   * With one, `start` extends the log only while this process holds the lease; otherwise it
+   * follows the log read-only and tries the lease again every `followMs`.
+   */
+  readonly lease?: LogLease;
+  /** Where the deployment's one log lives when it is not this file (PostgreSQL); this file is then its replica. */
+  readonly shared?: SharedLog;
+  /** How often a follower reads what the writer added and tries the lease (default 1000 ms). */
+  readonly followMs?: number;
 }
 
-export type MerkleLogState = 'stopped' | 'running' | 'failed' | 'closed';
+/**
+ * The deployment's one log, kept outside the process (PostgreSQL): the writer pushes the
+ * leaves and checkpoints it added; every process pulls them into its own file, which checks
+ * each leaf against the ones before (a replica that would fork refuses).
+ */
+export interface SharedLog {
+  readonly description: string;
+  /** Adds to `log` what the shared log holds beyond it. */
+  pull(log: MerkleLog): Promise<{ leaves: number; checkpoints: number }>;
+  /** Adds to the shared log what `log` holds beyond it; only the lease holder calls it. */
+  push(log: MerkleLog): Promise<{ leaves: number; checkpoints: number }>;
+  close(): Promise<void>;
+}
+
+/** A leaf as the shared log keeps it: its number (from 0), its event's store position, its hash. */
+export interface RecordedLeaf {
+  readonly leaf: number;
+  readonly position: number;
+  readonly hash: Buffer;
+}
+
+/** The shared log holds another history than this replica: the log forked. */
+export class LogForked extends Error {
+  constructor(
+    readonly leaf: number,
+    detail: string,
+  ) {
+    super(`the shared audit log forked at leaf ${leaf}: ${detail}`);
+    this.name = 'LogForked';
+  }
+}
+
+/** `running`: extending the log; `following`: reading what another process (the lease holder) adds. */
+export type MerkleLogState = 'stopped' | 'running' | 'following' | 'failed' | 'closed';
 
 export interface MerkleLogHealth {
   readonly ok: boolean;
   readonly state: MerkleLogState;
+  /** `writer` while this process holds the lease (or needs none), else `follower`. */
+  readonly role: 'writer' | 'follower';
   readonly treeSize: number;
   readonly latestCheckpoint?: { readonly treeSize: number; readonly time: string };
   readonly failure?: { readonly position?: number; readonly message: string };
@@ -65,6 +114,14 @@ export class LogDiverged extends Error {
       `the stored event at position ${position} no longer matches the leaf the audit log recorded for it`,
     );
     this.name = 'LogDiverged';
+  }
+}
+
+/** This process lost (or never held) the lease: the holder extends the log. */
+export class NotLeaseHolder extends Error {
+  constructor(lease: string) {
+    super(`the audit log is written by the holder of its lease (${lease}), not this process`);
+    this.name = 'NotLeaseHolder';
   }
 }
 
@@ -201,6 +258,12 @@ export class MerkleLog implements PerfectSubtrees {
   private readonly logger: MerkleLogLogger | undefined;
   /** See `MerkleLogOptions.densePositions`. */
   readonly densePositions: boolean;
+  private readonly lease: LogLease | undefined;
+  private readonly shared: SharedLog | undefined;
+  private readonly followMs: number;
+  private followTimer: NodeJS.Timeout | undefined;
+  private following: Promise<void> | undefined;
+  private pushing: Promise<void> = Promise.resolve();
 
   private readonly sql: {
     lastLeaf: Database.Statement<[], { last: number | null }>;
@@ -221,6 +284,7 @@ export class MerkleLog implements PerfectSubtrees {
     size: number;
     refusal?: LogDiverged | LogGap;
   };
+  private readonly addRecordedBatch: (leaves: readonly RecordedLeaf[]) => number;
   private readonly signNow: () => SignedCheckpoint | undefined;
 
   private state: MerkleLogState = 'stopped';
@@ -252,6 +316,11 @@ export class MerkleLog implements PerfectSubtrees {
     this.clock = options.clock ?? (() => new Date());
     this.logger = options.logger;
     this.densePositions = options.densePositions ?? true;
+    this.lease = options.lease;
+    this.shared = options.shared;
+    this.followMs = options.followMs ?? 1000;
+    if (!Number.isSafeInteger(this.followMs) || this.followMs < 1)
+      throw new RangeError('followMs must be a whole number from 1');
 
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
     this.db = new Database(options.filename);
@@ -299,6 +368,10 @@ export class MerkleLog implements PerfectSubtrees {
       this.addInTransaction(leaves),
     );
     this.addBatch = (leaves) => addBatch.immediate(leaves);
+    const addRecorded = db.transaction((leaves: readonly RecordedLeaf[]) =>
+      this.addRecordedInTransaction(leaves),
+    );
+    this.addRecordedBatch = (leaves) => addRecorded.immediate(leaves);
     const signNow = db.transaction(() => this.checkpointInTransaction());
     this.signNow = () => signNow.immediate();
     this.size = this.storedSize();
@@ -479,7 +552,37 @@ export class MerkleLog implements PerfectSubtrees {
 
   /** Signs a checkpoint of the whole log now, unless the latest one already covers it; returns the latest. */
   checkpoint(): SignedCheckpoint | undefined {
-    return this.signNow();
+    // A follower signs nothing: the lease holder does, and the follower reads its checkpoints.
+    if (this.lease && !this.lease.held) return this.latestCheckpoint();
+    const latest = this.signNow();
+    this.schedulePush();
+    return latest;
+  }
+
+  /** The role this process has now (see `MerkleLogOptions.lease`). */
+  get role(): 'writer' | 'follower' {
+    return !this.lease || this.lease.held ? 'writer' : 'follower';
+  }
+
+  /** Pushes to the shared log what this file holds beyond it, one push at a time; a failure stops writing. */
+  private schedulePush(): void {
+    const shared = this.shared;
+    if (!shared || this.role !== 'writer') return;
+    this.pushing = this.pushing
+      .then(() => shared.push(this))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.logger?.error({ message: messageOf(error) }, 'audit log: push to the shared log failed');
+          // Without the lease (a broken connection) another process writes now: follow it.
+          if (this.lease && !this.lease.held && this.state === 'running') void this.demote();
+        },
+      );
+  }
+
+  /** Waits for the pushes scheduled so far. */
+  async flushed(): Promise<void> {
+    await this.pushing;
   }
 
   private checkpointInTransaction(): SignedCheckpoint | undefined {
@@ -518,16 +621,18 @@ export class MerkleLog implements PerfectSubtrees {
     if (events.length === 0) return this.treeSize;
     // Hashing needs no lock: only the inserts run inside the write transaction.
     const leaves = events.map((event) => ({ position: event.position, hash: eventLeafHash(event) }));
+    if (this.lease && !this.lease.held) throw new NotLeaseHolder(this.lease.description);
     const before = this.size;
     const { size, refusal } = this.addBatch(leaves);
     this.size = size;
-    if (size > before)
-      for (const listener of this.addedListeners)
-        listener(this.positionAt(before) ?? before + 1, this.positionAt(size - 1) ?? size);
-    this.waiters.advance(this.size);
-    if (refusal) throw refusal;
+    this.announce(before, size);
+    if (refusal) {
+      this.schedulePush();
+      throw refusal;
+    }
     const latest = this.latestCheckpoint()?.treeSize ?? 0;
     if (this.size - latest >= this.checkpointEvery) this.checkpoint();
+    this.schedulePush();
     return this.size;
   }
 
@@ -553,22 +658,98 @@ export class MerkleLog implements PerfectSubtrees {
       }
       if (this.densePositions && position > last + 1)
         return { size, refusal: new LogGap(last + 1, position) };
-      const index = size;
-      this.sql.insertNode.run(0, index, hash);
-      this.sql.insertLeafPosition.run(index, position);
+      this.appendLeaf(frontier, size, position, hash);
       last = position;
-      let node = { level: 0, index, hash };
-      while (node.index % 2 === 1) {
-        const left = frontier.pop();
-        if (left?.level !== node.level || left.index !== node.index - 1)
-          throw new Error(`the audit log's frontier lacks node ${node.index - 1} at level ${node.level}`);
-        node = { level: node.level + 1, index: (node.index - 1) / 2, hash: nodeHash(left.hash, node.hash) };
-        this.sql.insertNode.run(node.level, node.index, node.hash);
-      }
-      frontier.push(node);
       size++;
     }
     return { size };
+  }
+
+  /** Stores leaf `index` and every perfect subtree it completes; `frontier` is the tree's before it. */
+  private appendLeaf(
+    frontier: { level: number; index: number; hash: Buffer }[],
+    index: number,
+    position: number,
+    hash: Buffer,
+  ): void {
+    this.sql.insertNode.run(0, index, hash);
+    this.sql.insertLeafPosition.run(index, position);
+    let node = { level: 0, index, hash };
+    while (node.index % 2 === 1) {
+      const left = frontier.pop();
+      if (left?.level !== node.level || left.index !== node.index - 1)
+        throw new Error(`the audit log's frontier lacks node ${node.index - 1} at level ${node.level}`);
+      node = { level: node.level + 1, index: (node.index - 1) / 2, hash: nodeHash(left.hash, node.hash) };
+      this.sql.insertNode.run(node.level, node.index, node.hash);
+    }
+    frontier.push(node);
+  }
+
+  /**
+   * Adds leaves the deployment's shared log holds (see `SharedLog.pull`), in leaf order: one
+   * this file holds already must be the same (hash and position), a new one must come next
+   * with a later position; else `LogForked`. Returns the tree size.
+   */
+  addRecorded(leaves: readonly RecordedLeaf[]): number {
+    if (leaves.length === 0) return this.treeSize;
+    const before = this.size;
+    const size = this.addRecordedBatch(leaves);
+    this.size = size;
+    this.announce(before, size);
+    return size;
+  }
+
+  private addRecordedInTransaction(leaves: readonly RecordedLeaf[]): number {
+    let size = this.storedSize();
+    let last = size === 0 ? 0 : (this.positionAt(size - 1) ?? 0);
+    const frontier = frontierOf(size).map(({ level, index }) => ({
+      level,
+      index,
+      hash: this.node(level, index),
+    }));
+    for (const { leaf, position, hash } of leaves) {
+      if (leaf < size) {
+        if (!this.node(0, leaf).equals(hash) || this.positionAt(leaf) !== position)
+          throw new LogForked(leaf, 'this replica recorded another event or position for it');
+        continue;
+      }
+      if (leaf > size) throw new LogForked(leaf, `leaf ${size} is missing before it`);
+      if (position <= last)
+        throw new LogForked(leaf, `its position ${position} is not after the previous leaf's ${last}`);
+      this.appendLeaf(frontier, leaf, position, hash);
+      last = position;
+      size++;
+    }
+    return size;
+  }
+
+  /**
+   * Stores a checkpoint the shared log holds: signed by this log's key, for a size this file
+   * holds, with the root this file computes. 'later' when this file does not reach its size yet.
+   */
+  importCheckpoint(note: string): 'imported' | 'later' {
+    const parsed = parseSignedCheckpoint(note);
+    if (!parsed.ok) throw new LogForked(0, `a checkpoint it holds is malformed: ${parsed.reason}`);
+    const checkpoint = parsed.value;
+    const { treeSize, rootHash, time, keyId, signature } = checkpoint;
+    if (keyId !== this.signer.keyId || checkpoint.origin !== this.signer.origin)
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} is signed by another key or origin`);
+    const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
+    if (publicKey && !verifyCheckpointSignature(checkpoint, publicKey).valid)
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} has a bad signature`);
+    if (treeSize > this.treeSize) return 'later';
+    if (hashToHex(this.rootAt(treeSize)) !== rootHash)
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} has another root than this replica`);
+    this.sql.insertCheckpoint.run(treeSize, rootHash, time, keyId, signature, checkpoint.note);
+    return 'imported';
+  }
+
+  /** Tells the listeners (the integrity watch) and the waiters about leaves added since `before`. */
+  private announce(before: number, size: number): void {
+    if (size > before)
+      for (const listener of this.addedListeners)
+        listener(this.positionAt(before) ?? before + 1, this.positionAt(size - 1) ?? size);
+    this.waiters.advance(size);
   }
 
   /** Adds every event stored up to the store's head now, page by page; for the console and tests. */
@@ -617,9 +798,83 @@ export class MerkleLog implements PerfectSubtrees {
   /** Follows the store from the log's size; resolves once subscribed. Restarts after a failure. */
   async start(): Promise<void> {
     if (this.state === 'closed') throw new Error('the audit log is closed');
-    if (this.state === 'running') return;
+    if (this.state === 'running' || this.state === 'following') return;
     await this.stop();
     this.failure = undefined;
+    if (this.lease && !(await this.lease.tryAcquire())) return this.follow();
+    if (this.shared) {
+      // The shared log first: this file continues it, never forks it.
+      await this.pullShared();
+      await this.shared.push(this);
+    }
+    this.subscribeFromLog();
+  }
+
+  /** Reads what the lease holder adds, every `followMs`, and takes the lease when it is free. */
+  private follow(): void {
+    this.state = 'following';
+    this.logger?.info(
+      { lease: this.lease?.description, treeSize: this.treeSize },
+      'audit log follows the lease holder (read-only)',
+    );
+    this.followTimer = setInterval(() => {
+      this.following ??= this.followStep().finally(() => {
+        this.following = undefined;
+      });
+    }, this.followMs);
+    this.followTimer.unref();
+  }
+
+  private async followStep(): Promise<void> {
+    if (this.state !== 'following') return;
+    try {
+      const before = this.size;
+      if (this.shared) await this.pullShared();
+      const size = this.treeSize;
+      if (size > before) this.announce(before, size);
+      if (this.state !== 'following' || !this.lease || !(await this.lease.tryAcquire())) return;
+      if (this.state !== 'following') {
+        await this.lease.release();
+        return;
+      }
+      this.logger?.info(
+        { lease: this.lease.description },
+        'audit log took the lease: this process writes now',
+      );
+      this.stopFollowing();
+      if (this.shared) {
+        await this.pullShared();
+        await this.shared.push(this);
+      }
+      this.subscribeFromLog();
+    } catch (error) {
+      this.fail({
+        ...(error instanceof LogForked ? { position: error.leaf + 1 } : {}),
+        message: messageOf(error),
+      });
+    }
+  }
+
+  private async pullShared(): Promise<void> {
+    if (!this.shared) return;
+    const before = this.size;
+    await this.shared.pull(this);
+    this.size = this.storedSize();
+    this.announce(before, this.size);
+  }
+
+  private stopFollowing(): void {
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followTimer = undefined;
+  }
+
+  /** Lost the lease while writing: stop following the store, follow the new holder. */
+  private async demote(): Promise<void> {
+    await this.stop();
+    if (this.state === 'stopped') this.follow();
+  }
+
+  private subscribeFromLog(): void {
     const from = this.lastPosition;
     const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
     this.subscription = subscription;
@@ -632,13 +887,16 @@ export class MerkleLog implements PerfectSubtrees {
       );
       this.checkpointTimer.unref();
     }
-    this.logger?.info({ fromPosition: from }, 'audit log started');
+    this.logger?.info({ fromPosition: from, lease: this.lease?.description }, 'audit log started');
   }
 
   /** Ends the subscription after adding what it has delivered. */
   async stop(): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = undefined;
+    this.stopFollowing();
+    await this.following;
+    if (this.state === 'following') this.state = 'stopped';
     if (!this.loop) return;
     await this.subscription?.close();
     await this.loop;
@@ -649,8 +907,11 @@ export class MerkleLog implements PerfectSubtrees {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     await this.stop();
+    await this.pushing;
     this.state = 'closed';
     this.waiters.abandon();
+    await this.lease?.release();
+    await this.shared?.close();
     this.db.close();
   }
 
@@ -662,7 +923,7 @@ export class MerkleLog implements PerfectSubtrees {
   /** Stops following the store because it diverged from the log (see `IntegrityWatch`); `start` resumes. */
   halt(failure: { position?: number; message: string }): void {
     if (this.state === 'closed' || this.state === 'failed') return;
-    if (this.state === 'running') return this.fail(failure);
+    if (this.state === 'running' || this.state === 'following') return this.fail(failure);
     this.state = 'failed';
     this.failure = failure;
   }
@@ -670,6 +931,7 @@ export class MerkleLog implements PerfectSubtrees {
   /** Resolves true once the log holds `treeSize` leaves, false after `timeoutMs` or if it fails. */
   waitFor(treeSize: number, timeoutMs: number): Promise<boolean> {
     if (this.state !== 'closed' && this.treeSize >= treeSize) return Promise.resolve(true);
+    // A follower's waiters advance as it reads the writer's leaves (every followMs).
     if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
     return this.waiters.wait(treeSize, timeoutMs);
   }
@@ -677,8 +939,9 @@ export class MerkleLog implements PerfectSubtrees {
   health(): MerkleLogHealth {
     const latest = this.state === 'closed' ? undefined : this.latestCheckpoint();
     return {
-      ok: this.state === 'running',
+      ok: this.state === 'running' || this.state === 'following',
       state: this.state,
+      role: this.role,
       treeSize: this.size,
       ...(latest ? { latestCheckpoint: { treeSize: latest.treeSize, time: latest.time } } : {}),
       ...(this.failure ? { failure: { ...this.failure } } : {}),
@@ -728,6 +991,11 @@ export class MerkleLog implements PerfectSubtrees {
     try {
       step();
     } catch (error) {
+      if (error instanceof NotLeaseHolder) {
+        this.logger?.error({ lease: this.lease?.description }, 'audit log lost its lease: it follows now');
+        void this.demote();
+        return;
+      }
       const position =
         error instanceof LogDiverged ? error.position : error instanceof LogGap ? error.expected : undefined;
       this.fail({ ...(position !== undefined ? { position } : {}), message: messageOf(error) });
@@ -735,6 +1003,10 @@ export class MerkleLog implements PerfectSubtrees {
   }
 
   private fail(failure: { position?: number; message: string }): void {
+    if (this.state === 'following') {
+      this.stopFollowing();
+      this.state = 'running';
+    }
     if (this.state !== 'running') return;
     this.state = 'failed';
     this.failure = failure;
