@@ -10,12 +10,15 @@ import {
 import {
   AuditKeys,
   CosignatureStore,
+  FileLease,
   IntegrityWatch,
+  PostgresSharedLog,
   MerkleLog,
   NOTE_COSIGNATURE_V1,
   parseSignedCheckpoint,
   parseVerifierKey,
   verifyCheckpointSignature,
+  type MerkleLogOptions,
   type NoteVerifier,
   type SignedCheckpoint,
 } from '@nrm/audit';
@@ -40,6 +43,12 @@ export const INTEGRITY_WATCH = Symbol('INTEGRITY_WATCH');
  * (the defaults below apply).
  */
 export type AuditConfig = Pick<LedgerConfig, 'DATA_DIR'> & {
+  /** Which store's positions the log follows: sparse on EventStoreDB (default sqlite: dense). */
+  readonly EVENT_STORE?: LedgerConfig['EVENT_STORE'];
+  /** 'sqlite' (default): DATA_DIR/audit.sqlite under a file lock; 'postgres': one log for every replica. */
+  readonly AUDIT_LOG_STORE?: 'sqlite' | 'postgres';
+  readonly AUDIT_LOG_URL?: string;
+  readonly AUDIT_LOG_SCHEMA?: string;
   /** A PEM Ed25519 private key; default: DATA_DIR/audit-signing-key.pem, made on first use. */
   readonly AUDIT_SIGNING_KEY_FILE?: string;
   /** Sign a checkpoint every N events (1 to 1,000,000; default 1000). */
@@ -90,12 +99,39 @@ export function auditKeys(config: AuditConfig): AuditKeys {
   });
 }
 
+/** The lock file beside the embedded log: whoever holds it extends the log. */
+export function auditLeaseFile(config: Pick<LedgerConfig, 'DATA_DIR'>): string {
+  return join(resolve(config.DATA_DIR), 'audit.lease');
+}
+
+/**
+ * Where the one log of the deployment lives and who may write it: on the embedded default the
+ * SQLite file in DATA_DIR under a file lock; with AUDIT_LOG_STORE=postgres the PostgreSQL log
+ * (its advisory lock the lease), DATA_DIR holding this process's checked replica.
+ */
+export function auditLogPlacement(
+  config: AuditConfig,
+): Pick<MerkleLogOptions, 'lease' | 'shared' | 'densePositions'> & { shared?: PostgresSharedLog } {
+  const densePositions = (config.EVENT_STORE ?? 'sqlite') === 'sqlite';
+  if (config.AUDIT_LOG_STORE === 'postgres') {
+    if (config.AUDIT_LOG_URL === undefined)
+      throw new Error('AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres');
+    const shared = new PostgresSharedLog({
+      connectionString: config.AUDIT_LOG_URL,
+      schema: config.AUDIT_LOG_SCHEMA ?? 'nrm_audit',
+    });
+    return { lease: shared, shared, densePositions };
+  }
+  return { lease: new FileLease(auditLeaseFile(config)), densePositions };
+}
+
 /** The log over the store, with the configured key and checkpoint schedule, logging through Nest's logger. */
 export function openMerkleLog(store: EventStore, config: AuditConfig, keys: AuditKeys): MerkleLog {
   const logger = new Logger('AuditLog');
   return new MerkleLog({
     store,
     filename: auditLogFile(config),
+    ...auditLogPlacement(config),
     signer: keys,
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
     checkpointIntervalMs:

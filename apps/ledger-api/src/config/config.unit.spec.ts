@@ -19,6 +19,9 @@ describe('loadConfig', () => {
       KEY_STORE: 'sqlite',
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
+      AUDIT_LOG_STORE: 'sqlite',
+      AUDIT_LOG_URL: undefined,
+      AUDIT_LOG_SCHEMA: 'nrm_audit',
       AUDIT_SIGNING_KEY_FILE: undefined,
       AUDIT_LOG_ORIGIN: undefined,
       AUDIT_WITNESS_KEYS: [],
@@ -154,7 +157,12 @@ describe('loadConfig', () => {
 
 describe('loadConfig: EVENT_STORE=eventstoredb', () => {
   const SECRET = 'an-invented-secret-of-at-least-32-characters';
-  const KEYS = { KEY_STORE: 'postgres', KEY_STORE_URL: 'postgres://keys@db:5432/ledger' };
+  const KEYS = {
+    KEY_STORE: 'postgres',
+    KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+    AUDIT_LOG_STORE: 'postgres',
+    AUDIT_LOG_URL: 'postgres://audit@db:5432/ledger',
+  };
 
   it('needs the id secret with EventStoreDB: every replica must derive the same ids', () => {
     expect(() =>
@@ -167,6 +175,18 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
         ID_DERIVATION_SECRET: SECRET,
       }),
     ).toThrow('KEY_STORE must be postgres when EVENT_STORE=eventstoredb');
+    expect(() =>
+      loadConfig({
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: 'esdb://es:2113?tls=false',
+        ID_DERIVATION_SECRET: SECRET,
+        KEY_STORE: 'postgres',
+        KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+      }),
+    ).toThrow('AUDIT_LOG_STORE must be postgres when EVENT_STORE=eventstoredb');
+    expect(() => loadConfig({ AUDIT_LOG_STORE: 'postgres' })).toThrow(
+      'AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres',
+    );
     expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short' })).toThrow(
       'ID_DERIVATION_SECRET must be at least 32 characters',
     );
