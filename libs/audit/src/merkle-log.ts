@@ -855,6 +855,15 @@ export class MerkleLog implements PerfectSubtrees {
     }
   }
 
+  /**
+   * Reads the shared log into this file now (nothing without one): before the integrity watch
+   * compares this file with the store at start, so that a fresh replica is not taken for a
+   * truncated log.
+   */
+  async sync(): Promise<void> {
+    await this.pullShared();
+  }
+
   private async pullShared(): Promise<void> {
     if (!this.shared) return;
     const before = this.size;

@@ -245,6 +245,8 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
 
   /** The store is checked against the log first: with a finding standing, the log does not follow it. */
   async onModuleInit(): Promise<void> {
+    // A replica of the shared log (AUDIT_LOG_STORE=postgres) reads it first.
+    await this.log.sync();
     const finding = await this.watch.start();
     if (!finding) await this.log.start();
   }
