@@ -147,6 +147,79 @@ describe('one audit log for several API replicas (PostgreSQL)', () => {
   });
 });
 
+describe('a shared log rewritten behind the writer', () => {
+  const schema = `audit_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  it('is refused by a replica reading it: a rewritten leaf or a forged checkpoint stops its log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nrm-one-log-fork-'));
+    const admin = new pg.Client({ connectionString: URL });
+    await admin.connect();
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite'), pollIntervalMs: 20 });
+    const open: MerkleLog[] = [];
+    const replica = (name: string): MerkleLog => {
+      const shared = new PostgresSharedLog({ connectionString: URL, schema });
+      const log = new MerkleLog({
+        store,
+        filename: join(dir, `${name}.sqlite`),
+        signer: keys,
+        lease: shared,
+        shared,
+        followMs: 50,
+        checkpointEvery: 10,
+        checkpointIntervalMs: 0,
+      });
+      open.push(log);
+      return log;
+    };
+    const counts = { attacks: 0, refused: 0 };
+    try {
+      const writer = replica('writer');
+      await writer.start();
+      await appendInvented(store, 40);
+      await until(() => writer.treeSize === 40, 'the writer to record 40 events');
+      writer.checkpoint();
+      await writer.flushed();
+      // Attack 1: with the triggers dropped, one leaf rewritten; a fresh replica reads the log.
+      await admin.query(`ALTER TABLE ${schema}.audit_leaves DISABLE TRIGGER USER`);
+      await admin.query(`UPDATE ${schema}.audit_leaves SET hash = sha256(hash) WHERE leaf = 17`);
+      counts.attacks++;
+      const fresh = replica('fresh');
+      await fresh.start();
+      await until(() => fresh.health().state === 'failed', 'the fresh replica to refuse the log');
+      expect(fresh.health().failure?.message).toMatch(/forked|another root/);
+      counts.refused++;
+      // Every replica's start puts the triggers back: drop them again to restore the leaf.
+      await admin.query(`ALTER TABLE ${schema}.audit_leaves DISABLE TRIGGER USER`);
+      await admin.query(`UPDATE ${schema}.audit_leaves SET hash = $1 WHERE leaf = 17`, [writer.node(0, 17)]);
+      // Attack 2: a checkpoint of a larger size, signed by another key, put in the shared log.
+      const intruder = AuditKeys.generate('ledger.example/audit');
+      const forged = new MerkleLog({
+        store,
+        filename: join(dir, 'forged.sqlite'),
+        signer: intruder,
+        checkpointIntervalMs: 0,
+      });
+      open.push(forged);
+      await forged.catchUp();
+      await admin.query(`INSERT INTO ${schema}.audit_checkpoints (tree_size, note) VALUES (41, $1)`, [
+        forged.checkpoint()!.note.replace('\n40\n', '\n41\n'),
+      ]);
+      counts.attacks++;
+      const another = replica('another');
+      await another.start();
+      await until(() => another.health().state === 'failed', 'the replica to refuse the checkpoint');
+      expect(another.health().failure?.message).toMatch(/malformed|another key|bad signature/);
+      counts.refused++;
+      console.log(`shared log rewritten: ${JSON.stringify(counts)}`);
+    } finally {
+      for (const log of open.reverse()) await log.close();
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the embedded default: a file lock beside the log', () => {
   it('lets one process at a time write; the lock goes with its holder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nrm-file-lease-'));

@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeEventStoreDb } from '../../event-store/test/fake-eventstoredb-client';
-import { appendInvented } from '../test/invented-events';
+import Database from 'better-sqlite3';
+import { appendInvented, scratch } from '../test/invented-events';
 import { AuditKeys } from './audit-keys';
 import type { SignedCheckpoint } from './checkpoint';
 import { writeExport } from './export';
@@ -224,5 +225,57 @@ describe('the audit log over sparse positions (EventStoreDB, fake client)', () =
     );
     await watch.close();
     console.log(`sparse change: ${JSON.stringify({ changedAt: target.position, found: changed?.kind })}`);
+  });
+
+  it('follows the store live over the gaps, and signs what it follows', async () => {
+    await s.log.start();
+    const before = s.log.treeSize;
+    await appendInvented(s.store, 60);
+    const events = await everything(s.store);
+    expect(await s.log.waitFor(events.length, 20_000)).toBe(true);
+    expect(s.log.lastPosition).toBe(events[events.length - 1]!.position);
+    const checkpoint = s.log.checkpoint()!;
+    const last = s.log.inclusionProof(s.log.lastPosition, checkpoint.treeSize);
+    expect(verifyInclusion({ ...last, rootHash: Buffer.from(checkpoint.rootHash, 'hex') })).toEqual({
+      valid: true,
+    });
+    console.log(
+      `sparse live: ${JSON.stringify({ before, after: s.log.treeSize, state: s.log.health().state })}`,
+    );
+    await s.log.stop();
+  });
+});
+
+describe('a log from before the leaf index (schema 2)', () => {
+  it('builds the index from its leaves (leaf n at position n + 1) and keeps serving proofs', async () => {
+    const env = scratch('nrm-leaf-index-');
+    const file = join(env.dir, 'audit.sqlite');
+    try {
+      await appendInvented(env.store, 70);
+      const log = new MerkleLog({ store: env.store, filename: file, signer: keys, checkpointIntervalMs: 0 });
+      await log.catchUp();
+      const checkpoint = log.checkpoint()!;
+      await log.close();
+      // Back to schema 2: no leaf index.
+      const raw = new Database(file);
+      raw.exec('DROP TABLE leaf_positions; PRAGMA user_version = 2;');
+      raw.close();
+      const upgraded = new MerkleLog({
+        store: env.store,
+        filename: file,
+        signer: keys,
+        checkpointIntervalMs: 0,
+      });
+      expect(upgraded.positionAt(69)).toBe(70);
+      expect(upgraded.lastPosition).toBe(70);
+      const proof = upgraded.inclusionProof(35, checkpoint.treeSize);
+      expect(proof.leafIndex).toBe(34);
+      expect(verifyInclusion({ ...proof, rootHash: Buffer.from(checkpoint.rootHash, 'hex') })).toEqual({
+        valid: true,
+      });
+      await upgraded.close();
+    } finally {
+      await env.dispose();
+    }
   });
 });
