@@ -842,16 +842,28 @@ export class MerkleLog implements PerfectSubtrees {
         'audit log took the lease: this process writes now',
       );
       this.stopFollowing();
-      if (this.shared) {
-        await this.pullShared();
-        await this.shared.push(this);
+      try {
+        if (this.shared) {
+          await this.pullShared();
+          await this.shared.push(this);
+        }
+      } catch (error) {
+        // Not ready to write: give the lease up (another may take it) and follow again.
+        await this.lease.release();
+        this.follow();
+        throw error;
       }
       this.subscribeFromLog();
     } catch (error) {
-      this.fail({
-        ...(error instanceof LogForked ? { position: error.leaf + 1 } : {}),
-        message: messageOf(error),
-      });
+      // A shared log that forked from this replica stops it; an unreachable one is tried again.
+      if (error instanceof LogForked)
+        this.fail({ position: this.positionAt(error.leaf) ?? error.leaf + 1, message: messageOf(error) });
+      else if (this.state === 'following')
+        this.logger?.error(
+          { message: messageOf(error) },
+          'audit log: reading the shared log failed; retrying',
+        );
+      else this.fail({ message: messageOf(error) });
     }
   }
 
@@ -917,6 +929,7 @@ export class MerkleLog implements PerfectSubtrees {
     if (this.state === 'closed') return;
     await this.stop();
     await this.pushing;
+    this.stopFollowing();
     this.state = 'closed';
     this.waiters.abandon();
     await this.lease?.release();
