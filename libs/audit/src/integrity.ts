@@ -1,5 +1,10 @@
 import Database from 'better-sqlite3';
-import type { EventStore, RecordedEvent } from '@nrm/event-store';
+import {
+  EventStoreClosed,
+  EventStoreUnavailable,
+  type EventStore,
+  type RecordedEvent,
+} from '@nrm/event-store';
 import { randomUUID } from 'node:crypto';
 import { eventLeafHash } from './leaf';
 import type { MerkleLog } from './merkle-log';
@@ -351,13 +356,7 @@ export class IntegrityWatch {
       const recorded = this.log.recordedPositions(cursor, to, PAGE);
       if (recorded.length === 0) return undefined;
       const last = recorded[recorded.length - 1]!;
-      const page: RecordedEvent[] = [];
-      const before = this.log.recordedBefore(recorded[0]!);
-      for await (const event of this.store.readAll({
-        fromPosition: before === undefined ? 'start' : { after: before },
-        maxCount: recorded.length,
-      }))
-        page.push(event);
+      const page = await this.readFrom(recorded[0]!, recorded.length);
       let i = 0;
       for (const event of page) {
         const expected = recorded[i];
@@ -378,6 +377,36 @@ export class IntegrityWatch {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Up to `count` stored events from recorded position `first` on. They are read after the
+   * recorded position before it; on EventStoreDB a read from a position whose event was deleted
+   * fails, so the read starts from an earlier recorded position then (the events before `first`
+   * are dropped): the deletion then shows as a missing position, never as a failed check.
+   */
+  private async readFrom(first: number, count: number): Promise<RecordedEvent[]> {
+    let before = this.log.recordedBefore(first);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const page: RecordedEvent[] = [];
+        for await (const event of this.store.readAll({
+          fromPosition: before === undefined ? 'start' : { after: before },
+          maxCount: count + attempt,
+        }))
+          if (event.position >= first) page.push(event);
+        return page;
+      } catch (error) {
+        if (
+          before === undefined ||
+          error instanceof EventStoreUnavailable ||
+          error instanceof EventStoreClosed
+        )
+          throw error;
+        // Not a failure of the store: the position to read after is not one it holds.
+        before = attempt < 64 ? this.log.recordedBefore(before) : undefined;
+      }
+    }
   }
 
   /** An event at a position the log passed over without recording: put there after the fact. */

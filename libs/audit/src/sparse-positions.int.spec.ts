@@ -205,6 +205,58 @@ describe('the audit log over sparse positions (EventStoreDB, fake client)', () =
     console.log(`sparse tail deletion: ${JSON.stringify(counts)}`);
   });
 
+  it('finds a deleted tail followed by new events: missing online, reused offline against a rebuilt log', async () => {
+    const trusted = s.log.latestCheckpoint()!;
+    const removed = deleteTail(s.server, 3);
+    // Later than the trusted checkpoint, so that an event recorded after it sits in its leaves.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await appendInvented(s.store, 3);
+    const counts = { deleted: removed.length, appended: 3, online: '', offline: '' };
+    const watch = new IntegrityWatch({
+      log: s.log,
+      store: s.store,
+      filename: ':memory:',
+      headCheckMs: 0,
+      rehashEventsPerSecond: 0,
+    });
+    // EventStoreDB never hands a position out twice: the deleted ones are missing, later ones remain.
+    const online = await watch.start();
+    expect(online).toMatchObject({ kind: 'missing', position: Math.min(...removed) });
+    counts.online = online!.kind;
+    await watch.close();
+    // The operator rebuilds the log from the store as it now is; the kept checkpoint tells.
+    const rebuilt = new MerkleLog({
+      store: s.store,
+      filename: join(s.dir, 'rebuilt.sqlite'),
+      signer: keys,
+      densePositions: false,
+      checkpointIntervalMs: 0,
+    });
+    try {
+      await rebuilt.catchUp();
+      rebuilt.checkpoint();
+      const lines: string[] = [];
+      await writeExport(
+        s.store,
+        rebuilt,
+        { from: 1, to: rebuilt.treeSize },
+        { write: (l) => void lines.push(l) },
+      );
+      const verdict = await verifyExport([lines.join('')], {
+        trustedCheckpoint: trusted,
+        publicKey: keys.publicKey,
+      });
+      expect(verdict.ok).toBe(false);
+      if (!verdict.ok) {
+        expect(verdict.fault).toMatchObject({ kind: 'reused', position: trusted.treeSize - 2, unit: 'leaf' });
+        counts.offline = verdict.fault.kind;
+      }
+    } finally {
+      await rebuilt.close();
+    }
+    console.log(`sparse reuse: ${JSON.stringify(counts)}`);
+  });
+
   it('finds a changed event, and the log refuses it', async () => {
     const watch = new IntegrityWatch({
       log: s.log,
