@@ -1,5 +1,6 @@
 import {
   MerkleLog,
+  WitnessKey,
   hashFromHex,
   verifyConsistency,
   verifyInclusion,
@@ -66,7 +67,9 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     mkdirSync(dirB);
     // One event store for both (EventStoreDB in production): B's events.sqlite is A's.
     symlinkSync(join(dirA, 'events.sqlite'), join(dirB, 'events.sqlite'));
+    const witness = WitnessKey.generate('oversight.example/witness');
     const env = {
+      AUDIT_WITNESS_KEYS: witness.verifierKey(),
       AUDIT_LOG_STORE: 'postgres',
       AUDIT_LOG_URL: URL,
       AUDIT_LOG_SCHEMA: schema,
@@ -108,7 +111,15 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     const before = await latest(dpaA);
     expect(await latest(dpaB)).toEqual(before);
 
-    const counts = { replicas: 2, events: head, sameProofs: 0, takenOver: 0, after: 0 };
+    const counts = {
+      replicas: 2,
+      events: head,
+      sameProofs: 0,
+      cosignedOnA: 0,
+      servedByB: 0,
+      takenOver: 0,
+      after: 0,
+    };
     for (let position = 1; position <= head; position++) {
       const path = `/audit/proofs/inclusion?position=${position}&treeSize=${before.treeSize}`;
       const fromA = await dpaA.get<InclusionAnswer>(path);
@@ -126,6 +137,18 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
       ).toEqual({ valid: true });
       counts.sameProofs++;
     }
+
+    // A witness cosigns through replica A; replica B serves the cosignature too.
+    const text = before.note.slice(0, before.note.indexOf('\n\n') + 1);
+    const cosignature = witness.cosign(text, Math.floor(Date.now() / 1000));
+    const line = `— ${cosignature.name} ${Buffer.concat([Buffer.from(cosignature.keyId, 'hex'), cosignature.signature]).toString('base64')}`;
+    const cosigned = await dpaA.post<{ cosignedBy: string[] }>('/audit/checkpoints/cosignatures', {
+      note: `${before.note}${line}\n`,
+    });
+    expect(cosigned.status).toBe(201);
+    counts.cosignedOnA++;
+    await until(async () => (await latest(dpaB)).note.includes(line), 'replica B to serve the cosignature');
+    counts.servedByB++;
 
     // The writer stops: replica B takes the lease over and continues the same log.
     await a.close();

@@ -559,6 +559,11 @@ export class MerkleLog implements PerfectSubtrees {
     return latest;
   }
 
+  /** The deployment's shared log this file replicates, if any. */
+  get sharedLog(): SharedLog | undefined {
+    return this.shared;
+  }
+
   /** The role this process has now (see `MerkleLogOptions.lease`). */
   get role(): 'writer' | 'follower' {
     return !this.lease || this.lease.held ? 'writer' : 'follower';

@@ -36,6 +36,11 @@ function ddl(schema: string): string {
     tree_size BIGINT PRIMARY KEY CHECK (tree_size > 0),
     note      TEXT   NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS ${schema}.audit_cosigned_notes (
+    id        BIGSERIAL PRIMARY KEY,
+    tree_size BIGINT NOT NULL CHECK (tree_size > 0),
+    note      TEXT   NOT NULL
+  );
   CREATE OR REPLACE FUNCTION ${schema}.audit_log_is_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
   DROP TRIGGER IF EXISTS audit_leaves_append_only ON ${schema}.audit_leaves;
@@ -43,6 +48,9 @@ function ddl(schema: string): string {
     FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.audit_log_is_append_only();
   DROP TRIGGER IF EXISTS audit_checkpoints_append_only ON ${schema}.audit_checkpoints;
   CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${schema}.audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.audit_log_is_append_only();
+  DROP TRIGGER IF EXISTS audit_cosigned_notes_append_only ON ${schema}.audit_cosigned_notes;
+  CREATE TRIGGER audit_cosigned_notes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${schema}.audit_cosigned_notes
     FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.audit_log_is_append_only();
 `;
 }
@@ -243,6 +251,32 @@ export class PostgresSharedLog implements SharedLog, LogLease {
     const { rows } = await this.pool.query<{ tree_size: number; note: string }>(
       `SELECT tree_size, note FROM ${this.schema}.audit_checkpoints WHERE tree_size > $1 ORDER BY tree_size LIMIT $2`,
       [treeSize, limit],
+    );
+    return rows;
+  }
+
+  /**
+   * A witness's cosigned note that one replica took (and verified): kept for every replica, each
+   * of which verifies it again before it serves it (any replica may add one: a cosignature adds to
+   * a checkpoint, it changes nothing the log signed).
+   */
+  async addCosignedNote(treeSize: number, note: string): Promise<void> {
+    await this.whenReady();
+    await this.pool.query(
+      `INSERT INTO ${this.schema}.audit_cosigned_notes (tree_size, note) VALUES ($1, $2)`,
+      [treeSize, note],
+    );
+  }
+
+  /** Cosigned notes after `id`, oldest first. */
+  async cosignedNotesAfter(
+    id: number,
+    limit = 256,
+  ): Promise<{ id: number; tree_size: number; note: string }[]> {
+    await this.whenReady();
+    const { rows } = await this.pool.query<{ id: number; tree_size: number; note: string }>(
+      `SELECT id, tree_size, note FROM ${this.schema}.audit_cosigned_notes WHERE id > $1 ORDER BY id LIMIT $2`,
+      [id, limit],
     );
     return rows;
   }

@@ -191,6 +191,66 @@ export function openIntegrityWatch(
   return watch;
 }
 
+/** Hands a cosigned note one replica took to the shared log, for the others (nothing without one). */
+function shareCosigned(log: MerkleLog): ((treeSize: number, note: string) => void) | undefined {
+  const shared = log.sharedLog;
+  if (!(shared instanceof PostgresSharedLog)) return undefined;
+  const logger = new Logger('AuditCosignatures');
+  return (treeSize, note) =>
+    void shared
+      .addCosignedNote(treeSize, note)
+      .catch((error: unknown) =>
+        logger.error(
+          { message: error instanceof Error ? error.message : String(error) },
+          'cosignature not shared',
+        ),
+      );
+}
+
+/**
+ * Takes into this replica's cosignature store the cosigned notes other replicas took, every
+ * second: each verified again (a note for a checkpoint this replica has not read yet waits).
+ */
+class CosignatureFollower {
+  private cursor = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly shared: PostgresSharedLog,
+    private readonly log: MerkleLog,
+    private readonly cosignatures: CosignatureStore,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.step().finally(() => {
+        this.running = undefined;
+      });
+    }, 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  async step(): Promise<void> {
+    try {
+      for (const row of await this.shared.cosignedNotesAfter(this.cursor)) {
+        const result = this.cosignatures.submit(row.note, (size) => this.log.checkpointAt(size));
+        if (!result.ok && result.code === 'AUDIT.UNKNOWN_CHECKPOINT' && this.log.treeSize < row.tree_size)
+          return;
+        this.cursor = row.id;
+      }
+    } catch {
+      // The shared log unreachable now: tried again in a second.
+    }
+  }
+}
+
 /**
  * The verifiable log in the API process: fed from the event store by a
  * catch-up subscription (like the projector), signing checkpoints, serving
@@ -198,6 +258,8 @@ export function openIntegrityWatch(
  */
 @Module({})
 export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+  private follower: CosignatureFollower | undefined;
+
   constructor(
     @Inject(MERKLE_LOG) private readonly log: MerkleLog,
     @Inject(AUDIT_COSIGNATURES) private readonly cosignatures: CosignatureStore,
@@ -230,7 +292,7 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
             keys: AuditKeys,
             cosignatures: CosignatureStore,
             watch: IntegrityWatch,
-          ) => new AuditProofs(log, keys, cosignatures, watch),
+          ) => new AuditProofs(log, keys, cosignatures, watch, shareCosigned(log)),
         },
         {
           provide: AUDIT_DENIALS,
@@ -249,10 +311,16 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
     await this.log.sync();
     const finding = await this.watch.start();
     if (!finding) await this.log.start();
+    const shared = this.log.sharedLog;
+    if (shared instanceof PostgresSharedLog) {
+      this.follower = new CosignatureFollower(shared, this.log, this.cosignatures);
+      this.follower.start();
+    }
   }
 
   /** Stopped before any shutdown hook, so that the event store is still open while it stops. */
   async onModuleDestroy(): Promise<void> {
+    await this.follower?.stop();
     await this.watch.stop();
     await this.log.stop();
   }
