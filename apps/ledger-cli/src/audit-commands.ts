@@ -269,7 +269,7 @@ export function registerAuditCommands(
             const findings = await storeFindings(store, log, settingsFile());
             if (catchUpError !== undefined && findings.length === 0)
               findings.push(catchUpFinding(catchUpError));
-            if (findings.length === 0) log.checkpoint();
+            if (findings.length === 0) await log.requestCheckpoint();
             const head = await store.headPosition();
             const askedTo = o.to ?? head; // the last stored event, unless asked otherwise
             // Positions never handed out (not by the store, not in the log) are a wrong request.
@@ -475,7 +475,7 @@ export function registerAuditCommands(
   ).action(
     run(async () =>
       withLog(async (_store, log) => {
-        const latest = log.checkpoint();
+        const latest = await log.requestCheckpoint();
         if (!latest) throw new UsageError('the event store is empty: there is nothing to sign');
         io.out(`${JSON.stringify(latest)}\n`);
         return EXIT.ok;

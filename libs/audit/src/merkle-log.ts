@@ -294,6 +294,7 @@ export class MerkleLog implements PerfectSubtrees {
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new ProgressWaiters();
   private size = 0;
   private readonly addedListeners: ((first: number, last: number) => void)[] = [];
@@ -330,6 +331,10 @@ export class MerkleLog implements PerfectSubtrees {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
       this.migrate();
+      // Kept apart from the versioned schema: a follower's request that the writer sign now.
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS checkpoint_requests (id INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL)',
+      );
     } catch (error) {
       this.db.close();
       throw error;
@@ -557,6 +562,36 @@ export class MerkleLog implements PerfectSubtrees {
     const latest = this.signNow();
     this.schedulePush();
     return latest;
+  }
+
+  /**
+   * A checkpoint of the log as it is now: signed here by the writer; a follower sharing this
+   * file (the console beside a running API) asks the writer, which signs within half a second,
+   * and waits for it up to `timeoutMs`. Returns the latest checkpoint then.
+   */
+  async requestCheckpoint(timeoutMs = 10_000): Promise<SignedCheckpoint | undefined> {
+    if (this.role === 'writer') return this.checkpoint();
+    const size = this.treeSize;
+    if (size === 0 || (this.latestCheckpoint()?.treeSize ?? 0) >= size) return this.latestCheckpoint();
+    this.db.prepare('INSERT INTO checkpoint_requests (tree_size) VALUES (?)').run(size);
+    for (let waited = 0; waited < timeoutMs; waited += 100) {
+      if ((this.latestCheckpoint()?.treeSize ?? 0) >= size) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.latestCheckpoint();
+  }
+
+  /** The writer: signs now if a follower asked for a size the latest checkpoint does not cover. */
+  private answerRequests(): void {
+    const latest = this.latestCheckpoint()?.treeSize ?? 0;
+    const asked = this.db
+      .prepare<[], { size: number | null }>('SELECT max(tree_size) AS size FROM checkpoint_requests')
+      .get()?.size;
+    if (asked === null || asked === undefined) return;
+    if (asked > latest) this.checkpoint();
+    this.db
+      .prepare('DELETE FROM checkpoint_requests WHERE tree_size <= ?')
+      .run(this.latestCheckpoint()?.treeSize ?? 0);
   }
 
   /** The deployment's shared log this file replicates, if any. */
@@ -913,6 +948,10 @@ export class MerkleLog implements PerfectSubtrees {
       );
       this.checkpointTimer.unref();
     }
+    if (this.lease) {
+      this.requestTimer = setInterval(() => this.guard(() => this.answerRequests()), 500);
+      this.requestTimer.unref();
+    }
     this.logger?.info({ fromPosition: from, lease: this.lease?.description }, 'audit log started');
   }
 
@@ -920,6 +959,8 @@ export class MerkleLog implements PerfectSubtrees {
   async stop(): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = undefined;
+    if (this.requestTimer) clearInterval(this.requestTimer);
+    this.requestTimer = undefined;
     this.stopFollowing();
     await this.following;
     if (this.state === 'following') this.state = 'stopped';

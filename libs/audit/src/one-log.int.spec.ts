@@ -243,6 +243,8 @@ describe('the embedded default: a file lock beside the log', () => {
       await appendInvented(store, 50);
       await until(() => second.treeSize === 50, 'the follower to see 50 leaves');
       expect(second.checkpoint()).toBeUndefined();
+      // The follower (the console beside a running API) asks; the writer signs.
+      expect((await second.requestCheckpoint(5000))?.treeSize).toBe(50);
       await first.close();
       await until(() => second.role === 'writer', 'the take-over');
       await appendInvented(store, 10);
