@@ -24,11 +24,16 @@ interface Health {
 /**
  * The production topology the tests can prove here: events, keys and read models in PostgreSQL
  * (EVENT_STORE=postgres), the projector as its own process (PROJECTOR=external, as in
- * deploy/compose.yaml) and the audit log following the store.
+ * deploy/compose.yaml) and the one audit log of the deployment in PostgreSQL too.
  */
 describe('the ledger on a PostgreSQL event store (e2e)', () => {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
-  const schemas = { events: `e2e_ev_${suffix}`, keys: `e2e_keys_${suffix}`, reads: `e2e_rm_${suffix}` };
+  const schemas = {
+    events: `e2e_ev_${suffix}`,
+    keys: `e2e_keys_${suffix}`,
+    reads: `e2e_rm_${suffix}`,
+    audit: `e2e_audit_${suffix}`,
+  };
   const env = {
     EVENT_STORE: 'postgres',
     EVENT_STORE_URL: TEST_POSTGRES_URL,
@@ -40,6 +45,9 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
     READ_MODEL_STORE: 'postgres',
     READ_MODEL_URL: TEST_POSTGRES_URL,
     READ_MODEL_SCHEMA: schemas.reads,
+    AUDIT_LOG_STORE: 'postgres',
+    AUDIT_LOG_URL: TEST_POSTGRES_URL,
+    AUDIT_LOG_SCHEMA: schemas.audit,
     PROJECTOR: 'external',
     AUDIT_CHECKPOINT_EVERY: '1',
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',

@@ -25,6 +25,8 @@ describe('relay configuration', () => {
       RELAY_RETRY_MAX_MS: 30_000,
       RELAY_HEALTH_PORT: 3002,
       RELAY_CHECKPOINT_COPY_MS: 5000,
+      AUDIT_LOG_STORE: 'sqlite',
+      AUDIT_LOG_SCHEMA: 'nrm_audit',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
     });

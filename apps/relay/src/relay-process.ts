@@ -9,6 +9,7 @@ import {
 } from '@nrm/event-store';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config';
+import { PostgresSharedLog } from '@nrm/audit';
 import { CheckpointMirror } from './checkpoint-mirror';
 import { KafkaPublisher } from './kafka-publisher';
 import { DEFAULT_RETRY, Relay } from './relay';
@@ -100,8 +101,14 @@ export async function runRelay(
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.RELAY_CLIENT_ID}-checkpoints`,
   });
+  // The shared log in PostgreSQL wherever the relay runs; else the api's file in a shared DATA_DIR.
+  const sharedLog =
+    config.AUDIT_LOG_STORE === 'postgres' && config.AUDIT_LOG_URL !== undefined
+      ? new PostgresSharedLog({ connectionString: config.AUDIT_LOG_URL, schema: config.AUDIT_LOG_SCHEMA })
+      : undefined;
   const mirror = new CheckpointMirror({
     auditFile: join(resolve(config.DATA_DIR), 'audit.sqlite'),
+    ...(sharedLog ? { shared: sharedLog } : {}),
     publisher: mirrorPublisher,
     topic: `${config.RELAY_TOPIC_PREFIX}nrm.audit.checkpoints`,
     logger: { warn: (obj, msg) => logger.warn(obj, msg) },
@@ -152,6 +159,7 @@ export async function runRelay(
       clearInterval(mirrorTimer);
       await mirror.mirror().catch(() => 0);
       await mirrorPublisher.disconnect().catch(() => undefined);
+      await sharedLog?.close().catch(() => undefined);
       await new Promise<void>((closed) => server.close(() => closed()));
       await relay.stop();
       logger.info({ checkpoint: relay.health().checkpoint }, 'relay stopped');

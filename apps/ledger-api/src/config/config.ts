@@ -146,6 +146,28 @@ export class LedgerConfig {
   @IsNotEmpty({ message: 'ERASURE_REGISTER_FILE must be a file path' })
   ERASURE_REGISTER_FILE?: string = undefined;
 
+  /**
+   * Where the verifiable audit log lives: 'sqlite' (DATA_DIR/audit.sqlite, the embedded default;
+   * a file lock beside it lets one process write) or 'postgres' (one log for every API replica,
+   * a PostgreSQL advisory lock lets one write; each keeps a checked replica in DATA_DIR).
+   */
+  @IsIn(['sqlite', 'postgres'], { message: "AUDIT_LOG_STORE must be 'sqlite' or 'postgres'" })
+  AUDIT_LOG_STORE: 'sqlite' | 'postgres' = 'sqlite';
+
+  /** PostgreSQL connection string, required with AUDIT_LOG_STORE=postgres. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'AUDIT_LOG_URL must be a postgres:// connection string, e.g. postgres://audit@db:5432/ledger',
+  })
+  AUDIT_LOG_URL?: string = undefined;
+
+  /** The PostgreSQL schema of the audit log. */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message:
+      'AUDIT_LOG_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+  })
+  AUDIT_LOG_SCHEMA = 'nrm_audit';
+
   /** The Ed25519 key that signs the audit log's checkpoints (PEM); default DATA_DIR/audit-signing-key.pem, made on first use (0600). */
   @IsOptional()
   @IsString()
@@ -399,8 +421,14 @@ export function loadConfig(
     );
   if (config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL === undefined)
     problems.push('REDIS_URL must be set when RATE_LIMIT_STORE=redis');
+  if (writesRecords && shared !== undefined && config.AUDIT_LOG_STORE !== 'postgres')
+    problems.push(
+      `AUDIT_LOG_STORE must be postgres when ${shared}: the replicas must keep one audit log, not one each`,
+    );
   if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');
+  if (config.AUDIT_LOG_STORE === 'postgres' && config.AUDIT_LOG_URL === undefined)
+    problems.push('AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)
     problems.push('COMPETENT_AGENCY_KINDS must name at least one agency kind');
   for (const key of config.AUDIT_WITNESS_KEYS) {

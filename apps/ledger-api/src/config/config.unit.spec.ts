@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
       ERASURE_REGISTER_FILE: undefined,
+      AUDIT_LOG_STORE: 'sqlite',
+      AUDIT_LOG_URL: undefined,
+      AUDIT_LOG_SCHEMA: 'nrm_audit',
       AUDIT_SIGNING_KEY_FILE: undefined,
       AUDIT_LOG_ORIGIN: undefined,
       AUDIT_WITNESS_KEYS: [],
@@ -165,7 +168,12 @@ describe('loadConfig', () => {
 
 describe('loadConfig: EVENT_STORE=postgres', () => {
   const SECRET = 'an-invented-secret-of-at-least-32-characters';
-  const KEYS = { KEY_STORE: 'postgres', KEY_STORE_URL: 'postgres://keys@db:5432/ledger' };
+  const KEYS = {
+    KEY_STORE: 'postgres',
+    KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+    AUDIT_LOG_STORE: 'postgres',
+    AUDIT_LOG_URL: 'postgres://audit@db:5432/ledger',
+  };
   const URL = 'postgres://ledger@db:5432/ledger';
 
   it('reads the connection string and schema of a PostgreSQL event store', () => {
@@ -199,6 +207,16 @@ describe('loadConfig: EVENT_STORE=postgres', () => {
       { EVENT_STORE: 'postgres', EVENT_STORE_URL: URL, ID_DERIVATION_SECRET: SECRET },
       'KEY_STORE must be postgres when EVENT_STORE=postgres',
     ],
+    [
+      {
+        EVENT_STORE: 'postgres',
+        EVENT_STORE_URL: URL,
+        ID_DERIVATION_SECRET: SECRET,
+        KEY_STORE: 'postgres',
+        KEY_STORE_URL: URL,
+      },
+      'AUDIT_LOG_STORE must be postgres when EVENT_STORE=postgres',
+    ],
     [{ EVENT_STORE_URL: 'mysql://db/ledger' }, 'EVENT_STORE_URL must be a postgres:// connection string'],
     [{ EVENT_STORE_SCHEMA: 'Events; DROP' }, 'EVENT_STORE_SCHEMA must be lower-case letters'],
     [
@@ -213,7 +231,12 @@ describe('loadConfig: EVENT_STORE=postgres', () => {
 
 describe('loadConfig: EVENT_STORE=eventstoredb', () => {
   const SECRET = 'an-invented-secret-of-at-least-32-characters';
-  const KEYS = { KEY_STORE: 'postgres', KEY_STORE_URL: 'postgres://keys@db:5432/ledger' };
+  const KEYS = {
+    KEY_STORE: 'postgres',
+    KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+    AUDIT_LOG_STORE: 'postgres',
+    AUDIT_LOG_URL: 'postgres://audit@db:5432/ledger',
+  };
 
   it('needs the id secret with EventStoreDB: every replica must derive the same ids', () => {
     expect(() =>
@@ -226,6 +249,18 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
         ID_DERIVATION_SECRET: SECRET,
       }),
     ).toThrow('KEY_STORE must be postgres when EVENT_STORE=eventstoredb');
+    expect(() =>
+      loadConfig({
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: 'esdb://es:2113?tls=false',
+        ID_DERIVATION_SECRET: SECRET,
+        KEY_STORE: 'postgres',
+        KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+      }),
+    ).toThrow('AUDIT_LOG_STORE must be postgres when EVENT_STORE=eventstoredb');
+    expect(() => loadConfig({ AUDIT_LOG_STORE: 'postgres' })).toThrow(
+      'AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres',
+    );
     expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short' })).toThrow(
       'ID_DERIVATION_SECRET must be at least 32 characters',
     );
