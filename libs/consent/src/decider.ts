@@ -4,6 +4,7 @@ import {
   conflict,
   forbidden,
   notFound,
+  parseInstant,
   ruleBroken,
   type Actor,
   type AgencyKind,
@@ -65,8 +66,6 @@ const NO_LAWFUL_BASIS_KINDS: readonly AgencyKind[] = ['foreign-nrm', 'oversight-
 const EXPLICIT_CAPTURE: readonly string[] = ['written', 'guardian'];
 
 const CAPTURE_METHODS: readonly string[] = ['written', 'verbal-with-witness', 'guardian'];
-// An ISO-8601 instant with an explicit offset: a local time without one would be ambiguous.
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 // A language tag such as 'en', 'ro', 'vi' or 'pt-BR'.
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 
@@ -425,12 +424,6 @@ function clock(now: string): number {
     throw ruleBroken('CONSENT.TIME_INVALID', 'The time of this request could not be read.');
   }
   return ms;
-}
-
-function parseInstant(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function requireFutureExpiry(expiresAt: string, now: number, message: string): void {

@@ -6,6 +6,7 @@ import {
   conflict,
   forbidden,
   notFound,
+  parseInstant,
   ruleBroken,
   type Actor,
   type DataCategory,
@@ -445,36 +446,6 @@ function requireReason(allowed: readonly string[], value: unknown, message: stri
     throw ruleBroken('REFERRAL.REASON_REQUIRED', message, 'reason');
   }
   requireOneOf(allowed, value, 'reason', 'a reason');
-}
-
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/** Milliseconds of a strict ISO-8601 instant with a zone, or undefined (e.g. for 30 February). */
-function parseInstant(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = ISO_INSTANT.exec(value);
-  if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? '0')) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const calendarDay = new Date(Date.UTC(year, month - 1, day));
-  if (
-    calendarDay.getUTCMonth() !== month - 1 ||
-    calendarDay.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
-    return undefined;
-  }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 // ---------------------------------------------------------------------------------------------

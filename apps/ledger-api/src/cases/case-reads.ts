@@ -11,8 +11,15 @@ import {
   type CaseAsOf,
   type ReferralDoc,
 } from '@nrm/projections';
-import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
-import { INSTANT_PATTERN, instantMessage } from '../http/ids';
+import {
+  DATA_CATEGORIES,
+  PURPOSES,
+  instantMessage,
+  parseInstant,
+  type DataCategory,
+  type Purpose,
+  type Role,
+} from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import { identityOf } from '../privacy/identity';
 import type { SubjectKeyStore } from '@nrm/privacy';
@@ -237,9 +244,8 @@ export class CaseReads {
     purpose: Purpose,
     caseId: string,
   ): Promise<string> {
-    const ms = Date.parse(asOf);
-    if (INSTANT_PATTERN.test(asOf) && !Number.isNaN(ms) && ms <= Date.parse(request.now))
-      return new Date(ms).toISOString();
+    const ms = parseInstant(asOf);
+    if (ms !== undefined && ms <= Date.parse(request.now)) return new Date(ms).toISOString();
     await this.deny(request, 'case-as-of', 'as-of-invalid', purpose, caseId);
     throw new ProblemException({
       status: 400,

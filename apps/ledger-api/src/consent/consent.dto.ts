@@ -10,14 +10,14 @@ import {
   IsBoolean,
   IsDefined,
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
   Length,
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
+import { ID_PATTERN } from '../http/ids';
+import { IsInstant } from '../http/value-rules';
 
 const ID_MESSAGE = 'must be agency ids (UUIDs or slugs)';
 const CAPTURE_METHODS: readonly ConsentCaptureMethod[] = ['written', 'verbal-with-witness', 'guardian'];
@@ -80,8 +80,7 @@ export class GrantConsentDto extends ScopeDto {
     example: '2027-06-30T00:00:00Z',
     description: 'When the consent ends unless withdrawn earlier.',
   })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('expiresAt') })
+  @IsInstant()
   expiresAt!: string;
 
   @ApiProperty({ type: ConsentCaptureDto })
@@ -142,7 +141,6 @@ export class RecordLawfulBasisDto extends ScopeDto {
 
   @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('expiresAt') })
+  @IsInstant()
   expiresAt?: string;
 }

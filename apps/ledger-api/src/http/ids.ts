@@ -20,8 +20,3 @@ export class IdPipe implements PipeTransform<unknown, string> {
     });
   }
 }
-
-/** An instant with date, time and zone (ISO-8601), e.g. 2026-12-02T17:00:00Z: a date alone is ambiguous across zones. */
-export const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-export const instantMessage = (field: string) =>
-  `${field} must be an ISO-8601 instant with a time zone, e.g. 2026-12-02T17:00:00Z`;

@@ -10,15 +10,15 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
   Length,
   Matches,
   ValidateNested,
 } from 'class-validator';
+import { IsCalendarDate, IsRegionCode } from '../http/value-rules';
 
-/** Indicator and region values are codes, never prose: free text could carry personal data into immutable events. */
+/** Indicator values are codes, never prose: free text could carry personal data into immutable events. */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const CODE_MESSAGE = 'must be codes: letters, digits, ".", "_", ":" and "-", up to 64 characters';
 
@@ -36,8 +36,7 @@ export class IdentityDto {
 
   @ApiPropertyOptional({ example: '1999-04-01', description: 'YYYY-MM-DD' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'birthDate must be a date, YYYY-MM-DD' })
-  @IsISO8601({ strict: true }, { message: 'birthDate must be a date, YYYY-MM-DD' })
+  @IsCalendarDate()
   birthDate?: string;
 
   @ApiPropertyOptional({ example: 'MD', description: 'ISO 3166-1 alpha-2 or alpha-3' })
@@ -90,7 +89,7 @@ export class ReportPotentialVictimDto {
   minor!: boolean;
 
   @ApiProperty({ example: 'NL-ZH', description: 'Coarse region code (e.g. ISO 3166-2), never an address.' })
-  @Matches(CODE, { message: `region ${CODE_MESSAGE}` })
+  @IsRegionCode()
   region!: string;
 
   @ApiPropertyOptional({
