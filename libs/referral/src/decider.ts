@@ -3,6 +3,7 @@ import {
   DATA_CATEGORIES,
   PURPOSES,
   SUPPORT_SERVICE_TYPES,
+  basisAllowsSharing,
   conflict,
   forbidden,
   notFound,
@@ -160,8 +161,8 @@ function makeReferral(command: MakeReferral, state: ReferralState): ReferralMade
         'sharedCategories',
       );
     }
-    // Sending data abroad rests on the person's own consent only (DOMAIN.md, transnational referral).
-    if (transnational && !covering.some((c) => c.basis === 'consent')) {
+    // Sending data abroad rests on the person's own consent only (the shared kernel's rule).
+    if (!covering.some((c) => basisAllowsSharing(c.basis, data.toAgencyKind))) {
       throw ruleBroken(
         'REFERRAL.TRANSNATIONAL_NEEDS_CONSENT',
         `The data category "${category}" can be sent to a contact point in another country only with the ` +

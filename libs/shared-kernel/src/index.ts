@@ -3,3 +3,4 @@ export * from './decider';
 export * from './domain-error';
 export * from './sealed-identity';
 export * from './values';
+export * from './sharing';

@@ -14,6 +14,7 @@ import {
 import {
   DATA_CATEGORIES,
   PURPOSES,
+  basisAllowsSharing,
   instantMessage,
   parseInstant,
   type DataCategory,
@@ -76,11 +77,11 @@ export class CaseReads {
         purpose,
         at: request.now,
       });
-      if (coverage?.basis === 'consent')
-        bases.push({ category, basis: 'consent', consentId: coverage.consentId });
       // Data goes abroad on the person's consent only, never on a lawful basis alone.
-      else if (coverage?.basis === 'lawful-basis' && request.actor.agencyKind !== 'foreign-nrm')
-        bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
+      if (coverage === undefined || !basisAllowsSharing(coverage.basis, request.actor.agencyKind)) continue;
+      if (coverage.basis === 'consent')
+        bases.push({ category, basis: 'consent', consentId: coverage.consentId });
+      else bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
     }
     if (bases.length === 0) {
       await this.deny(request, view, 'no-consent-or-lawful-basis', purpose, caseId);
