@@ -63,9 +63,21 @@ describe('registry and authentication (e2e)', () => {
       expect(String(answer.body.detail)).toContain(field);
       refused++;
     }
+    // Names are bounded text (the shared kernel's rule): no control or bidi-override characters.
+    const names = ['Safe\u202Eecnerolf NGO', 'Safe\u0000Harbour', 'Two\nlines', ' ', 'x'.repeat(201)];
+    for (const name of names) {
+      const answer = await admin.post('/agencies', { name, kind: 'ngo', country: 'NL' });
+      expect({ name, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({
+        name,
+        status: 400,
+        code: 'REQUEST.INVALID',
+        field: 'name',
+      });
+      refused++;
+    }
     expect((await admin.get<unknown[]>('/agencies')).body.length).toBe(before);
     console.log(
-      `registry: ${refused}/${attacks.length} duplicate or prototype key bodies refused, 0 agencies registered`,
+      `registry: ${refused}/${attacks.length + names.length} duplicate-key, prototype-key and hostile-name bodies refused, 0 agencies registered`,
     );
   });
 

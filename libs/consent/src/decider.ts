@@ -3,6 +3,7 @@ import {
   PURPOSES,
   conflict,
   forbidden,
+  idListProblem,
   notFound,
   parseInstant,
   ruleBroken,
@@ -439,17 +440,15 @@ function requireFutureExpiry(expiresAt: string, now: number, message: string): v
 }
 
 function requireAgencies(agencyIds: readonly string[], field: ScopeField): readonly string[] {
-  if (!isList(agencyIds) || agencyIds.length === 0 || agencyIds.length > MAX_AGENCIES_PER_GRANT) {
+  // The shared kernel's id-list rule: 1 to MAX_AGENCIES_PER_GRANT distinct, well-formed ids.
+  const problem = idListProblem(agencyIds, { min: 1, max: MAX_AGENCIES_PER_GRANT }, field);
+  if (problem !== undefined) {
     throw ruleBroken(
       'CONSENT.SCOPE_INVALID',
-      `Name between 1 and ${MAX_AGENCIES_PER_GRANT} agencies.`,
+      `Name between 1 and ${MAX_AGENCIES_PER_GRANT} agencies, each once, by its reference: ${problem}.`,
       field,
     );
   }
-  if (agencyIds.some((id) => typeof id !== 'string' || id.trim() === '')) {
-    throw ruleBroken('CONSENT.SCOPE_INVALID', 'Every agency must be named by its reference.', field);
-  }
-  requireUnique(agencyIds, field);
   return [...agencyIds];
 }
 

@@ -133,15 +133,18 @@ export function textProblem(value: unknown, bounds: TextBounds, field: string): 
 export const isBoundedText = (value: unknown, bounds: TextBounds): value is string =>
   textProblem(value, bounds, 'text') === undefined;
 
-// ---- id lists -------------------------------------------------------------------------------------------
+// ---- ids and id lists -------------------------------------------------------------------------------------------
+
+/** An id: a UUID or a short slug of letters, digits, '.', '_' and '-', up to 80 characters. */
+export const ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
 export interface IdListBounds {
   /** Least ids (at least one, unless 0). */
   readonly min: number;
   /** Most ids. */
   readonly max: number;
-  /** The shape of one id. */
-  readonly id: RegExp;
+  /** The shape of one id (ID_SHAPE unless the list holds codes of another shape). */
+  readonly id?: RegExp;
 }
 
 /**
@@ -154,7 +157,8 @@ export function idListProblem(value: unknown, bounds: IdListBounds, field: strin
     return `${field} must list ${bounds.min} to ${bounds.max} ids`;
   const seen = new Set<string>();
   for (const [index, id] of (value as unknown[]).entries()) {
-    if (typeof id !== 'string' || !bounds.id.test(id)) return `${field}[${index}] is not a valid id`;
+    if (typeof id !== 'string' || !(bounds.id ?? ID_SHAPE).test(id))
+      return `${field}[${index}] is not a valid id`;
     if (seen.has(id)) return `${field}[${index}] repeats an id listed before`;
     seen.add(id);
   }

@@ -12,11 +12,10 @@ import {
   IsIn,
   IsOptional,
   IsString,
-  Length,
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { IsCalendarDate, IsRegionCode } from '../http/value-rules';
+import { IsBoundedText, IsCalendarDate, IsRegionCode } from '../http/value-rules';
 
 /** Indicator values are codes, never prose: free text could carry personal data into immutable events. */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -30,8 +29,7 @@ const CODE_MESSAGE = 'must be codes: letters, digits, ".", "_", ":" and "-", up 
 export class IdentityDto {
   @ApiPropertyOptional({ example: 'Ana Inventada', maxLength: 200 })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @IsBoundedText({ min: 1, max: 200 })
   fullName?: string;
 
   @ApiPropertyOptional({ example: '1999-04-01', description: 'YYYY-MM-DD' })
@@ -46,14 +44,12 @@ export class IdentityDto {
 
   @ApiPropertyOptional({ example: '+00 000 0000', maxLength: 200, description: 'Data category contact.' })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @IsBoundedText({ min: 1, max: 200 })
   contact?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
   @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @IsBoundedText({ min: 1, max: 2000, multiline: true })
   notes?: string;
 }
 
