@@ -44,6 +44,7 @@ import {
   type ExistingReferral,
   type ReferralState,
 } from './state';
+import { mayFollow } from './transitions';
 
 // ---------------------------------------------------------------------------------------------
 // decide
@@ -455,16 +456,16 @@ function requireReason(allowed: readonly string[], value: unknown, message: stri
 
 /** Applies a recorded event; an event that does not fit the state (never produced by decide) is ignored. */
 export function evolve(state: ReferralState, event: ReferralEvent): ReferralState {
+  // Which events may follow which status is the lifecycle table's (transitions.ts): `mayFollow`.
   switch (event.type) {
-    case 'ReferralMade': {
-      if (state.status !== 'none') return state;
+    case 'ReferralMade':
+      if (!mayFollow(state, event.type)) return state;
       return { status: 'made', ...event.data, escalated: false };
-    }
     case 'ReferralAcknowledged':
-      if (state.status !== 'made') return state;
+      if (!mayFollow(state, event.type)) return state;
       return { ...state, status: 'acknowledged', acknowledgedAt: event.data.acknowledgedAt };
     case 'ReferralAccepted':
-      if (state.status !== 'acknowledged') return state;
+      if (!mayFollow(state, event.type)) return state;
       return {
         ...state,
         status: 'accepted',
@@ -472,7 +473,7 @@ export function evolve(state: ReferralState, event: ReferralEvent): ReferralStat
         acceptedByAgencyId: event.data.byAgencyId,
       };
     case 'ReferralDeclined':
-      if (state.status !== 'acknowledged') return state;
+      if (!mayFollow(state, event.type)) return state;
       return {
         ...state,
         status: 'declined',
@@ -480,11 +481,10 @@ export function evolve(state: ReferralState, event: ReferralEvent): ReferralStat
         declineReason: event.data.reason,
       };
     case 'HandoffCompleted':
-      if (state.status !== 'accepted') return state;
+      if (!mayFollow(state, event.type)) return state;
       return { ...state, status: 'completed', completedAt: event.data.completedAt };
     case 'ReferralWithdrawn':
-      if (state.status !== 'made' && state.status !== 'acknowledged' && state.status !== 'accepted')
-        return state;
+      if (!mayFollow(state, event.type)) return state;
       return {
         ...state,
         status: 'withdrawn',
@@ -492,7 +492,7 @@ export function evolve(state: ReferralState, event: ReferralEvent): ReferralStat
         withdrawReason: event.data.reason,
       };
     case 'ReferralEscalated':
-      if (state.status === 'none') return state;
+      if (!mayFollow(state, event.type)) return state;
       return { ...state, escalated: true, escalatedAt: event.data.escalatedAt };
     default: {
       const _unknownEvent: never = event;
