@@ -91,8 +91,10 @@ export function problemOf(exception: unknown): Problem {
       status,
       title,
       code: exception.code,
-      detail: exception.message,
+      // field before detail, as every ProblemException: a refusal reads the same byte for byte
+      // whichever layer raised it (the existence tests compare raw bodies).
       ...(exception.field ? { field: exception.field } : {}),
+      detail: exception.message,
     };
   }
   if (exception instanceof IdempotencyKeyReused) {
