@@ -15,8 +15,8 @@ module.exports = {
     '<rootDir>/apps/console/**/*.unit.spec.tsx',
   ],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
-    '^.+\\.tsx$': ['ts-jest', { tsconfig: 'apps/console/tsconfig.jest.json', diagnostics: false }],
+    // One transformer for .ts and the console's .tsx: ts-jest keeps one compiler per run, whichever file comes first.
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],

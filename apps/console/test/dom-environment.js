@@ -16,7 +16,7 @@ class ConsoleDomEnvironment extends TestEnvironment {
       'ReadableStream',
     ])
       this.global[name] = globalThis[name];
-    if (!this.global.crypto || !this.global.crypto.randomUUID) this.global.crypto = webcrypto;
+    Object.defineProperty(this.global, 'crypto', { value: webcrypto, configurable: true });
   }
 }
 

@@ -45,5 +45,12 @@ export function ledgerClient(options: ClientOptions): LedgerClient {
 
 /** A fresh key per attempt of a command: a retry of the same attempt returns the first result. */
 export function idempotencyKey(): string {
-  return globalThis.crypto.randomUUID();
+  // randomUUID exists only in secure contexts (https, localhost); a ledger on plain http elsewhere
+  // still gets a version 4 UUID from getRandomValues, which every context has.
+  if (typeof globalThis.crypto.randomUUID === 'function') return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
