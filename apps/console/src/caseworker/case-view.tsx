@@ -124,15 +124,6 @@ export function CaseView({ caseId, onBack }: { caseId: string; onBack: () => voi
         <>
           <p className="purpose-shown">{t('case.shownFor', { purpose: term('purpose', view.purpose) })}</p>
           <p className="recorded">{t('case.recorded')}</p>
-          {shown.map((category) => (
-            <section key={category} className="category" aria-labelledby={`${id}-${category}`}>
-              <h2 id={`${id}-${category}`}>{term('category', category)}</h2>
-              {view.basis?.[category] && (
-                <p className="hint">{t('case.basis', { basis: term('basis', view.basis[category]) })}</p>
-              )}
-              <Value value={view.categories[category]} />
-            </section>
-          ))}
           <section className="not-covered" aria-labelledby={`${id}-hidden`}>
             <h2 id={`${id}-hidden`}>{t('case.notCovered.heading')}</h2>
             {hidden.length === 0 ? (
@@ -145,6 +136,15 @@ export function CaseView({ caseId, onBack }: { caseId: string; onBack: () => voi
               </ul>
             )}
           </section>
+          {shown.map((category) => (
+            <section key={category} className="category" aria-labelledby={`${id}-${category}`}>
+              <h2 id={`${id}-${category}`}>{term('category', category)}</h2>
+              {view.basis?.[category] && (
+                <p className="hint">{t('case.basis', { basis: term('basis', view.basis[category]) })}</p>
+              )}
+              <Value value={view.categories[category]} />
+            </section>
+          ))}
           <RecordService caseId={caseId} />
         </>
       )}

@@ -23,9 +23,18 @@ export function ProblemMessage({ problem, id }: { problem: unknown; id?: string 
   const i18n = useI18n();
   if (problem === undefined) return null;
   const requestId = problem instanceof ApiProblem ? problem.requestId : undefined;
+  const words = problemWords(problem, i18n);
+  // The ledger's own sentence (in English) when ours is a general one: it says which rule refused.
+  const detail =
+    problem instanceof ApiProblem && !words.includes(problem.detail ?? '') ? problem.detail : undefined;
   return (
     <div className="problem" role="alert" id={id}>
-      <p>{problemWords(problem, i18n)}</p>
+      <p>{words}</p>
+      {detail && (
+        <p className="detail" lang="en">
+          {detail}
+        </p>
+      )}
       {requestId && <p className="request-id">{i18n.t('app.requestId', { id: requestId })}</p>}
     </div>
   );
