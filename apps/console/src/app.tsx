@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useMemo, useState, type ComponentType } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ComponentType } from 'react';
 import { ApiContext } from './api/context';
 import { ledgerClient } from './api/client';
 import {
@@ -113,8 +113,10 @@ interface ShellProps {
 function Shell({ locale, onLocale, workspace, onSignOut, children }: ShellProps) {
   const { t } = useI18n();
   // The document's language follows the interface: screen readers pronounce it right.
-  if (document.documentElement.lang !== locale) document.documentElement.lang = locale;
-  document.title = t('app.title');
+  useEffect(() => {
+    document.documentElement.lang = locale;
+    document.title = t('app.title');
+  }, [locale, t]);
   return (
     <>
       <a className="skip" href="#main">
