@@ -304,6 +304,14 @@ describeWithBrowser('web console in Chromium', () => {
     await checkAccessibility(page, 'oversight-access-log');
     const printed = await page.pdf({ format: 'A4' });
     expect(printed.subarray(0, 5).toString()).toBe('%PDF-');
+
+    await page.getByRole('button', { name: 'Integrity' }).click();
+    await page.getByRole('heading', { name: 'Integrity of the access trail' }).waitFor();
+    await page
+      .getByText(/Events covered|No checkpoint has been signed yet/)
+      .first()
+      .waitFor();
+    await checkAccessibility(page, 'oversight-integrity');
     await page.close();
 
     // The subject access report is the assisting caseworker's to request, printed in the person's language.

@@ -33,13 +33,14 @@ export function problemOf(response: Response, body: unknown): ApiProblem {
 }
 
 /**
- * The data of a 2xx answer, or an ApiProblem. The ledger's reads declare no response schema yet,
- * so each screen states the shape it reads (and reads it defensively).
+ * The data of a 2xx answer, or an ApiProblem. Where the OpenAPI document declares the answer's
+ * schema, its type is inferred (and a screen that expects another shape fails to compile); most
+ * reads declare none yet, so their screens state the shape they read, and read it defensively.
  */
 export async function answer<T>(
-  call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
 ): Promise<T> {
-  let result: { data?: unknown; error?: unknown; response: Response };
+  let result: { data?: T; error?: unknown; response: Response };
   try {
     result = await call;
   } catch (error) {

@@ -39,6 +39,20 @@ export const en = {
   'nav.statistics': 'Statistics',
   'nav.breakGlass': 'Break-glass reviews',
   'nav.accessLog': 'Access log',
+  'nav.integrity': 'Integrity',
+  'integrity.heading': 'Integrity of the access trail',
+  'integrity.intro':
+    'The latest checkpoint the ledger signed over every event it stores, and the witnesses that cosigned it.',
+  'integrity.origin': 'Log',
+  'integrity.treeSize': 'Events covered',
+  'integrity.rootHash': 'Root hash',
+  'integrity.time': 'Signed',
+  'integrity.keyId': 'Key id',
+  'integrity.witnesses': 'Witnesses',
+  'integrity.noWitness': 'No witness has cosigned this checkpoint.',
+  'integrity.none': 'No checkpoint has been signed yet.',
+  'integrity.verify':
+    'To check it without trusting the operator, keep this checkpoint and verify an export offline with the command-line tool:',
 
   'referrals.in.heading': 'Referrals waiting for me',
   'referrals.out.heading': 'Referrals my agency sent',

@@ -42,6 +42,20 @@ export const fr: Messages = {
   'nav.statistics': 'Statistiques',
   'nav.breakGlass': 'Accès d’urgence à examiner',
   'nav.accessLog': 'Journal des accès',
+  'nav.integrity': 'Intégrité',
+  'integrity.heading': 'Intégrité du journal des accès',
+  'integrity.intro':
+    'Le dernier point de contrôle signé par le registre sur tous les événements qu’il conserve, et les témoins qui l’ont contresigné.',
+  'integrity.origin': 'Journal',
+  'integrity.treeSize': 'Événements couverts',
+  'integrity.rootHash': 'Empreinte racine',
+  'integrity.time': 'Signé le',
+  'integrity.keyId': 'Identifiant de clé',
+  'integrity.witnesses': 'Témoins',
+  'integrity.noWitness': 'Aucun témoin n’a contresigné ce point de contrôle.',
+  'integrity.none': 'Aucun point de contrôle n’a encore été signé.',
+  'integrity.verify':
+    'Pour le vérifier sans faire confiance à l’opérateur, conservez ce point de contrôle et vérifiez un export hors ligne avec l’outil en ligne de commande :',
 
   'referrals.in.heading': 'Orientations en attente de moi',
   'referrals.out.heading': 'Orientations envoyées par mon organisme',

@@ -5,6 +5,7 @@ import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { fakeLedger, json, problem } from '../../test/fake-ledger';
 import { renderSignedIn } from '../../test/render';
 import { BreakGlassQueue } from './break-glass';
+import { Integrity, witnessesOf } from './integrity';
 
 const ENTRY = {
   eventId: 'e0e0e0e0-0000-4000-8000-000000000001',
@@ -52,5 +53,46 @@ describe('oversight: the break-glass queue', () => {
     await screen.findByText('Review recorded.');
     expect(reviews[1]).toEqual({ finding: 'unjustified', note: 'DPA-2026-0117' });
     await screen.findByText('No break-glass read waits for review.');
+  });
+});
+
+describe('oversight: integrity', () => {
+  const NOTE =
+    'ledger.example.org/audit\n1024\nq1n2...=\ntime 2026-12-07T09:00:00.000Z\n\n' +
+    '— ledger.example.org/audit AAAAAAsig=\n— witness.dpa.example AAAAAAcosig=\n— witness.court.example BBBBcosig=\n';
+
+  it('names the witnesses that cosigned the latest checkpoint, not the log itself', () => {
+    expect(witnessesOf(NOTE, 'ledger.example.org/audit')).toEqual([
+      'witness.dpa.example',
+      'witness.court.example',
+    ]);
+    expect(witnessesOf(NOTE.split('\n— witness')[0]!, 'ledger.example.org/audit')).toEqual([]);
+  });
+
+  it('shows the latest checkpoint, and says so when none is signed yet', async () => {
+    const checkpoint = {
+      note: NOTE,
+      origin: 'ledger.example.org/audit',
+      treeSize: 1024,
+      rootHash: 'ab'.repeat(32),
+      time: '2026-12-07T09:00:00.000Z',
+      keyId: '0a1b2c3d',
+      signature: 'AAAA',
+    };
+    const { unmount } = renderSignedIn(
+      <Integrity />,
+      fakeLedger({ 'GET /audit/checkpoints/latest': () => json(checkpoint) }),
+    );
+    await screen.findByText('1,024');
+    expect(screen.getByText('witness.court.example')).toBeTruthy();
+    expect(screen.getByText('ab'.repeat(32))).toBeTruthy();
+    unmount();
+    renderSignedIn(
+      <Integrity />,
+      fakeLedger({
+        'GET /audit/checkpoints/latest': () => problem(404, 'AUDIT.NO_CHECKPOINT', 'None signed yet.'),
+      }),
+    );
+    await screen.findByText('No checkpoint has been signed yet.');
   });
 });

@@ -3,10 +3,11 @@ import { useI18n } from '../i18n/i18n';
 import { Tabs } from '../ui/tabs';
 import { AccessLog } from './access-log';
 import { BreakGlassQueue } from './break-glass';
+import { Integrity } from './integrity';
 
 export default function OversightWorkspace() {
   const { t } = useI18n();
-  const [screen, setScreen] = useState<'breakGlass' | 'accessLog'>('breakGlass');
+  const [screen, setScreen] = useState<'breakGlass' | 'accessLog' | 'integrity'>('breakGlass');
   return (
     <>
       <Tabs
@@ -16,9 +17,10 @@ export default function OversightWorkspace() {
         tabs={[
           ['breakGlass', 'nav.breakGlass'],
           ['accessLog', 'nav.accessLog'],
+          ['integrity', 'nav.integrity'],
         ]}
       />
-      {screen === 'breakGlass' ? <BreakGlassQueue /> : <AccessLog />}
+      {screen === 'breakGlass' ? <BreakGlassQueue /> : screen === 'accessLog' ? <AccessLog /> : <Integrity />}
     </>
   );
 }
