@@ -15,6 +15,8 @@ export default tseslint.config(
       'bench/.work*/**',
       // Compiled by its own test against a client generated at run time (test/e2e/generated-client.e2e.spec.ts).
       'test/e2e/generated-client/**',
+      // Generated from docs/openapi by `npm run console:api` (run by lint, typecheck and the build).
+      'apps/console/src/api/openapi.gen.ts',
     ],
   },
   eslint.configs.recommended,
@@ -32,6 +34,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in a browser: DOM globals, no Node.
+    files: ['apps/console/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['libs/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -41,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', 'libs/*/test/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.spec.tsx', 'libs/*/test/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',

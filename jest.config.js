@@ -11,12 +11,15 @@ module.exports = {
     '<rootDir>/deploy/**/*.unit.spec.ts',
     '<rootDir>/scripts/**/*.int.spec.ts',
     '<rootDir>/test/e2e/**/*.e2e.spec.ts',
+    // The web console's component tests (jsdom: see the docblock of each).
+    '<rootDir>/apps/console/**/*.unit.spec.tsx',
   ],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+    // One transformer for .ts and the console's .tsx: ts-jest keeps one compiler per run, whichever file comes first.
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
   testTimeout: 60_000,
   // A real Kafka broker (scripts/kafka.sh, KRaft, from the official Maven artifacts) for the relay's tests.
   globalSetup: '<rootDir>/test/kafka-global-setup.js',

@@ -324,7 +324,11 @@ describe('deploy/', () => {
     expect(unknown).toEqual([]);
     // Every compiled entry point a manifest names is built by the Dockerfile.
     expect(dockerfile).toContain('npm run build');
-    expect(str(at(readJson(join(ROOT, 'package.json')), 'scripts', 'build'))).toBe('nest build ledger-api');
+    // The api and the web console it serves at /console/ (dist/console, copied with the rest of dist).
+    expect(str(at(readJson(join(ROOT, 'package.json')), 'scripts', 'build'))).toBe(
+      'nest build ledger-api && npm run -s build:console',
+    );
+    expect(dockerfile).toContain('COPY --from=build /app/dist dist');
     expect(dockerfile).toContain('nest build projector');
     expect(dockerfile).toContain('nest build relay --config deploy/build/nest-cli.json');
   });

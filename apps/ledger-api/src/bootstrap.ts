@@ -10,6 +10,7 @@ import { idDerivationSecret } from './commands/id-secret';
 import type { LedgerMetrics } from './metrics/metrics';
 import { METRICS } from './metrics/metrics.controller';
 import type { LedgerConfig } from './config/config';
+import { serveConsole } from './http/console-static';
 import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/framework-errors';
 import { useBoundedJsonParser } from './http/json-body';
 import { validationPipe } from './http/validation';
@@ -82,5 +83,6 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   setUpOpenApi(app);
+  await serveConsole(app, config.CONSOLE_DIR);
   return app;
 }

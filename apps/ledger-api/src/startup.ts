@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { redactConnectionString } from '@nrm/event-store';
 import type { LedgerConfig } from './config/config';
@@ -51,6 +52,8 @@ export interface StartupFacts {
   readonly eventStore: string;
   readonly readModels: string;
   readonly projector: LedgerConfig['PROJECTOR'];
+  /** Where to open the web console, or undefined when CONSOLE_DIR holds no build. */
+  readonly console: string | undefined;
 }
 
 export function startupFacts(config: LedgerConfig, port: number): StartupFacts {
@@ -71,6 +74,7 @@ export function startupFacts(config: LedgerConfig, port: number): StartupFacts {
     readModels:
       config.READ_MODEL_STORE === 'sqlite' ? 'sqlite' : `postgres schema ${config.READ_MODEL_SCHEMA}`,
     projector: config.PROJECTOR,
+    console: existsSync(resolve(config.CONSOLE_DIR, 'index.html')) ? `${url}/console/` : undefined,
   };
 }
 
@@ -78,6 +82,7 @@ export function startupFacts(config: LedgerConfig, port: number): StartupFacts {
 export function startupLine(facts: StartupFacts): string {
   return (
     `nrm-ledger listening on ${facts.url}  API docs ${facts.docs}  data ${facts.dataDir}  ` +
-    `event store ${facts.eventStore}  read models ${facts.readModels} (projector ${facts.projector})\n`
+    `event store ${facts.eventStore}  read models ${facts.readModels} (projector ${facts.projector})  ` +
+    `console ${facts.console ?? 'not built (npm run build:console)'}\n`
   );
 }

@@ -37,6 +37,11 @@ export class LedgerConfig {
   @IsNotEmpty({ message: 'DATA_DIR must be a directory path' })
   DATA_DIR = './data';
 
+  /** The built web console (`npm run build:console`), served at /console; absent, /console is not served. */
+  @IsString()
+  @IsNotEmpty({ message: 'CONSOLE_DIR must be a directory path' })
+  CONSOLE_DIR = './dist/console';
+
   @IsIn(['sqlite', 'postgres', 'eventstoredb'], {
     message: "EVENT_STORE must be 'sqlite' (the embedded default), 'postgres' or 'eventstoredb'",
   })

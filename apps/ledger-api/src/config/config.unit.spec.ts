@@ -6,6 +6,7 @@ describe('loadConfig', () => {
       PORT: 3000,
       HOST: '127.0.0.1',
       DATA_DIR: './data',
+      CONSOLE_DIR: './dist/console',
       EVENT_STORE: 'sqlite',
       EVENT_STORE_URL: undefined,
       EVENT_STORE_SCHEMA: 'nrm_events',

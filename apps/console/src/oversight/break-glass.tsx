@@ -1,0 +1,175 @@
+import { useId, useState, type FormEvent } from 'react';
+import { idempotencyKey, type Finding } from '../api/client';
+import { useApi } from '../api/context';
+import { answer } from '../api/problem';
+import { useI18n } from '../i18n/i18n';
+import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
+import { useLoad } from '../ui/use-load';
+
+interface BreakGlassEntry {
+  readonly eventId: string;
+  readonly at: string;
+  readonly agencyId: string;
+  readonly caseId?: string;
+  readonly subjectId?: string;
+  readonly purpose?: string;
+  readonly basis?: ReadonlyArray<{ readonly category: string }>;
+  readonly justification?: string;
+  readonly review?: { readonly status: string; readonly finding?: string };
+}
+
+export const FINDINGS = ['justified', 'unjustified', 'needs-follow-up'] as const satisfies readonly Finding[];
+
+export function BreakGlassQueue() {
+  const api = useApi();
+  const { t, term, dateTime } = useI18n();
+  const id = useId();
+  const [status, setStatus] = useState<'pending' | 'reviewed'>('pending');
+  const [done, setDone] = useState('');
+  const [loaded, reload] = useLoad(
+    () =>
+      answer<{ entries?: BreakGlassEntry[] }>(
+        api.GET('/oversight/break-glass', { params: { query: { status, limit: 100 } } }),
+      ),
+    status,
+  );
+  const entries = loaded.state === 'ok' ? (loaded.data.entries ?? []) : [];
+  return (
+    <section aria-labelledby={`${id}-heading`}>
+      <h1 id={`${id}-heading`}>{t('bg.heading')}</h1>
+      <div className="field no-print">
+        <label htmlFor={`${id}-status`}>{t('bg.status')}</label>
+        <select
+          id={`${id}-status`}
+          value={status}
+          onChange={(e) => setStatus(e.target.value === 'reviewed' ? 'reviewed' : 'pending')}
+        >
+          <option value="pending">{t('bg.pending')}</option>
+          <option value="reviewed">{t('bg.reviewed')}</option>
+        </select>
+      </div>
+      <p role="status">{done}</p>
+      {loaded.state === 'loading' && <p>{t('app.loading')}</p>}
+      {loaded.state === 'failed' && <ProblemMessage problem={loaded.problem} />}
+      {loaded.state === 'ok' && entries.length === 0 && <p>{t('bg.empty')}</p>}
+      {entries.map((entry) => (
+        <article key={entry.eventId} className="break-glass-entry" aria-labelledby={`${id}-${entry.eventId}`}>
+          <h2 id={`${id}-${entry.eventId}`}>
+            {dateTime(entry.at)} · {entry.agencyId}
+          </h2>
+          <dl className="facts">
+            <div>
+              <dt>{t('bg.case')}</dt>
+              <dd>
+                <code>{entry.caseId ?? '—'}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>{t('bg.subject')}</dt>
+              <dd>
+                <code>{entry.subjectId ?? '—'}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>{t('bg.purpose')}</dt>
+              <dd>{entry.purpose ? term('purpose', entry.purpose) : '—'}</dd>
+            </div>
+            <div>
+              <dt>{t('bg.read')}</dt>
+              <dd>{(entry.basis ?? []).map((b) => term('category', b.category)).join(', ') || '—'}</dd>
+            </div>
+            <div>
+              <dt>{t('bg.justification')}</dt>
+              <dd>
+                <blockquote>{entry.justification ?? '—'}</blockquote>
+              </dd>
+            </div>
+            {entry.review?.finding && (
+              <div>
+                <dt>{t('bg.finding')}</dt>
+                <dd>{term('finding', entry.review.finding)}</dd>
+              </div>
+            )}
+          </dl>
+          {entry.review?.status !== 'reviewed' && (
+            <ReviewForm
+              accessEventId={entry.eventId}
+              onDone={() => {
+                setDone(t('bg.done'));
+                reload();
+              }}
+            />
+          )}
+        </article>
+      ))}
+    </section>
+  );
+}
+
+function ReviewForm({ accessEventId, onDone }: { accessEventId: string; onDone: () => void }) {
+  const api = useApi();
+  const { t, term } = useI18n();
+  const id = useId();
+  const [finding, setFinding] = useState<Finding | ''>('');
+  const [note, setNote] = useState('');
+  const [problem, setProblem] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      await answer(
+        api.POST('/oversight/break-glass/{accessEventId}/review', {
+          params: { path: { accessEventId }, header: { 'Idempotency-Key': idempotencyKey() } },
+          body: { finding: finding as Finding, ...(note.trim() ? { note: note.trim() } : {}) },
+        }),
+      );
+      onDone();
+    } catch (failure) {
+      setProblem(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = problemField(problem);
+  return (
+    <form onSubmit={(e) => void submit(e)} className="review no-print" noValidate aria-label={t('bg.review')}>
+      <div className="field">
+        <label htmlFor={`${id}-finding`}>{t('bg.finding')}</label>
+        <select
+          id={`${id}-finding`}
+          value={finding}
+          aria-invalid={field === 'finding'}
+          aria-describedby={field === 'finding' ? `${id}-finding-problem` : undefined}
+          onChange={(e) => setFinding(e.target.value as Finding | '')}
+        >
+          <option value="">{t('bg.chooseFinding')}</option>
+          {FINDINGS.map((f) => (
+            <option key={f} value={f}>
+              {term('finding', f)}
+            </option>
+          ))}
+        </select>
+        <FieldProblem problem={problem} field="finding" id={`${id}-finding-problem`} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-note`}>{t('bg.note')}</label>
+        <input
+          id={`${id}-note`}
+          value={note}
+          maxLength={200}
+          autoComplete="off"
+          aria-invalid={field === 'note'}
+          aria-describedby={field === 'note' ? `${id}-note-problem` : undefined}
+          onChange={(e) => setNote(e.target.value)}
+        />
+        <FieldProblem problem={problem} field="note" id={`${id}-note-problem`} />
+      </div>
+      <button type="submit" className="primary" disabled={busy}>
+        {t('bg.submit')}
+      </button>
+      {field !== 'finding' && field !== 'note' && <ProblemMessage problem={problem} />}
+    </form>
+  );
+}
