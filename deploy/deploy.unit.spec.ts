@@ -187,13 +187,30 @@ const exampleSecrets = new Map(
     .map((d) => [nameOf(d), { ...obj(at(d.value, 'data')), ...obj(at(d.value, 'stringData')) }]),
 );
 const deployments = ofKind('apps/v1/Deployment');
+/**
+ * Secrets the engines' operators make, with their keys (placeholder values): Strimzi's User
+ * Operator one per KafkaUser (its SCRAM password), its Cluster Operator the cluster CA certificate.
+ */
+const operatorSecrets = new Map<string, Obj>([
+  ...ofKind('kafka.strimzi.io/v1/KafkaUser').map((d): [string, Obj] => [
+    nameOf(d),
+    { password: PLACEHOLDER },
+  ]),
+  ...ofKind('kafka.strimzi.io/v1/Kafka').map((d): [string, Obj] => [
+    `${nameOf(d)}-cluster-ca-cert`,
+    { 'ca.crt': PLACEHOLDER },
+  ]),
+]);
+const knownSecrets = new Map([...operatorSecrets, ...exampleSecrets]);
 
 function k8sEnvironment(container: unknown, where: string): Map<string, Setting> {
   const env = new Map<string, Setting>();
   const fromSecret = (name: string | undefined, key: string | undefined): string | undefined => {
-    const value = str(exampleSecrets.get(name ?? '')?.[key ?? '']);
+    const value = str(knownSecrets.get(name ?? '')?.[key ?? '']);
     if (value === undefined)
-      problems.env.push(`${where}: Secret ${name}/${key} is not in secret.example.yaml`);
+      problems.env.push(
+        `${where}: Secret ${name}/${key} is not in secret.example.yaml nor made by an operator`,
+      );
     return value;
   };
   for (const source of list(at(container, 'envFrom'))) {
@@ -254,10 +271,12 @@ const bootEnv = (c: Container): Record<string, string> =>
   Object.fromEntries(
     Object.entries(plain(c)).map(([name, value]) => [
       name,
-      value.replace(
-        /([?&](?:tlsCAFile|sslrootcert)=)[^&]+/gi,
-        (_, option: string) => `${option}${standInCa()}`,
-      ),
+      name === 'KAFKA_SSL_CA_FILE'
+        ? standInCa()
+        : value.replace(
+            /([?&](?:tlsCAFile|sslrootcert)=)[^&]+/gi,
+            (_, option: string) => `${option}${standInCa()}`,
+          ),
     ]),
   );
 
@@ -289,6 +308,8 @@ function pathsOf(c: Container): [string, string][] {
   if (dataDir !== undefined) paths.push(['DATA_DIR', dataDir]);
   const keyFile = c.env.get('AUDIT_SIGNING_KEY_FILE')?.value;
   if (keyFile !== undefined) paths.push(['AUDIT_SIGNING_KEY_FILE', posix.dirname(keyFile)]);
+  const kafkaCa = c.env.get('KAFKA_SSL_CA_FILE')?.value;
+  if (kafkaCa !== undefined) paths.push(['KAFKA_SSL_CA_FILE', posix.dirname(kafkaCa)]);
   for (const [name, { value }] of c.env)
     for (const m of value.matchAll(/[?&](?:tlsCAFile|sslrootcert|sslcert|sslkey)=([^&]+)/gi))
       if (m[1] !== undefined) paths.push([name, posix.dirname(m[1])]);
@@ -553,7 +574,7 @@ describe('deploy/', () => {
 
   it('mounts only Secrets that the example documents or an engine manifest creates', () => {
     const created = new Set([
-      ...exampleSecrets.keys(),
+      ...knownSecrets.keys(),
       ...ofKind('cert-manager.io/v1/Certificate').map((d) => str(at(d.value, 'spec', 'secretName')) ?? ''),
       // CloudNativePG makes <cluster>-ca (ca.crt, ca.key) for each Cluster.
       ...ofKind('postgresql.cnpg.io/v1/Cluster').map((d) => `${nameOf(d)}-ca`),
@@ -568,7 +589,7 @@ describe('deploy/', () => {
           faults.push(`${d.file} ${nameOf(d)}: mounts every key of Secret ${secret} (name the items)`);
         for (const item of list(at(volume, 'secret', 'items'))) {
           const key = str(at(item, 'key')) ?? '';
-          const known = exampleSecrets.get(secret);
+          const known = knownSecrets.get(secret);
           if (known !== undefined && !(key in known))
             faults.push(`${d.file}: ${secret}/${key} not in the example`);
         }
