@@ -25,7 +25,7 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90)
 #   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 20)
 #   NRM_MAVEN_REPO         a Maven local repository other than ~/.m2/repository (e.g. to time a cold resolution)
-#   KAFKA_SECURITY         plaintext (default) or scram (above); scram defaults to port 19192, dir /tmp/nrm-kafka-scram
+#   KAFKA_SECURITY         plaintext (default) or scram (above); scram defaults to port 19292, dir /tmp/nrm-kafka-scram
 #   KAFKA_SCRAM_USERS      scram only: space-separated user:password pairs, read at the first format only
 #                          (default: admin, nrm-relay, agency-a, agency-b, coordinator with invented test passwords)
 #
@@ -40,7 +40,7 @@ SLF4J_VERSION="2.0.17"
 SECURITY="${KAFKA_SECURITY:-plaintext}"
 case "$SECURITY" in
   plaintext) DEFAULT_PORT=19092 DEFAULT_DIR=/tmp/nrm-kafka ;;
-  scram) DEFAULT_PORT=19192 DEFAULT_DIR=/tmp/nrm-kafka-scram ;;
+  scram) DEFAULT_PORT=19292 DEFAULT_DIR=/tmp/nrm-kafka-scram ;;
   *)
     echo "kafka.sh: KAFKA_SECURITY must be plaintext or scram, got '$SECURITY'" >&2
     exit 1

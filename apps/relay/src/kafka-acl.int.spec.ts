@@ -24,7 +24,8 @@ import { AGENCIES, appendPlanned, caseScenario, clock, newCaseIds } from '../tes
 import { kafkaScript, killed, relayHealthUrl, spawnRelay, uniquePrefix } from '../test/kafka';
 import { topicNames } from './routing';
 
-const PORT = '19192';
+// Not 19192: the broker-restart suite's private broker, which may run at the same time.
+const PORT = process.env.KAFKA_SCRAM_PORT ?? '19292';
 const BROKER = `127.0.0.1:${PORT}`;
 /** Invented credentials of the loopback test broker: scripts/kafka.sh's defaults, passed explicitly. */
 const USERS = {
@@ -38,6 +39,7 @@ type User = keyof typeof USERS;
 const SCRIPT_ENV = {
   KAFKA_SECURITY: 'scram',
   KAFKA_PORT: PORT,
+  NRM_KAFKA_DIR: join(tmpdir(), 'nrm-kafka-scram'),
   KAFKA_SCRAM_USERS: Object.entries(USERS)
     .map(([user, password]) => `${user}:${password}`)
     .join(' '),
