@@ -13,8 +13,10 @@
 # User:admin as the only super user. Its SCRAM users are written into the metadata when the log
 # dir is formatted (kafka-storage format --add-scram), from KAFKA_SCRAM_USERS. The controller
 # listener authenticates the broker with SASL PLAIN (SCRAM cannot serve a KRaft controller, whose
-# credentials are in the metadata it serves). Plaintext on loopback: for tests of authentication
-# and ACLs only; production listeners use TLS and SCRAM (deploy/k8s/engines/strimzi-kafka.yaml).
+# credentials are in the metadata it serves). A second client listener on KAFKA_PORT + 2 is
+# SASL_SSL (TLS + SCRAM) with a self-signed certificate for 127.0.0.1, trusted through
+# <NRM_KAFKA_DIR>/tls/ca.crt. Loopback, invented credentials: for tests only; production listeners
+# are TLS + SCRAM (deploy/k8s/engines/strimzi-kafka.yaml).
 #
 # Environment (all optional):
 #   KAFKA_PORT             broker port on 127.0.0.1 (default 19092); the controller listens on KAFKA_PORT + 1
@@ -71,6 +73,9 @@ case "$KAFKA_VERSION" in
   *) die "KAFKA_VERSION must be a 4.x version (KRaft only), got '$KAFKA_VERSION'" ;;
 esac
 CONTROLLER_PORT=$((PORT + 1))
+# scram only: SASL_SSL (TLS + SCRAM) beside the SASL_PLAINTEXT listener, with a throwaway keystore.
+TLS_PORT=$((PORT + 2))
+TLS_STORE_PASSWORD=nrm-test-keystore
 
 # The pid of our broker, if it runs: the pid file names it and its command line is ours.
 running_pid() {
@@ -220,12 +225,17 @@ PROPS
   local admin
   admin="$(scram_password admin)" || die "KAFKA_SCRAM_USERS must name the super user admin (admin:PASSWORD)"
   cat <<PROPS
-listeners=BROKER://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
-advertised.listeners=BROKER://127.0.0.1:${PORT}
+listeners=BROKER://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},TLS://127.0.0.1:${TLS_PORT}
+advertised.listeners=BROKER://127.0.0.1:${PORT},TLS://127.0.0.1:${TLS_PORT}
 inter.broker.listener.name=BROKER
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,TLS:SASL_SSL
 listener.name.broker.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.tls.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.tls.ssl.keystore.type=PKCS12
+listener.name.tls.ssl.keystore.location=${DIR}/tls/broker.p12
+listener.name.tls.ssl.keystore.password=${TLS_STORE_PASSWORD}
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.broker.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${admin}";
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
@@ -237,7 +247,26 @@ allow.everyone.if.no.acl.found=false
 PROPS
 }
 
+# scram only: a self-signed certificate for 127.0.0.1 (30 days, made again when missing or older
+# than 20 days); clients trust $DIR/tls/ca.crt, the certificate itself.
+tls_material() {
+  [[ "$SECURITY" == scram ]] || return 0
+  local tls="$DIR/tls"
+  if [[ -f "$tls/broker.p12" && -f "$tls/ca.crt" ]] && [[ -z "$(find "$tls/ca.crt" -mtime +20)" ]]; then
+    return 0
+  fi
+  command -v keytool >/dev/null || die "keytool (from the Java runtime) is needed for the TLS listener"
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  keytool -genkeypair -keystore "$tls/broker.p12" -storetype PKCS12 -storepass "$TLS_STORE_PASSWORD" \
+    -alias broker -keyalg EC -groupname secp256r1 -validity 30 -dname CN=127.0.0.1 \
+    -ext SAN=ip:127.0.0.1 -ext BC=ca:true >>"$OUT" 2>&1 || die "keytool could not make the certificate (see $OUT)"
+  keytool -exportcert -rfc -alias broker -keystore "$tls/broker.p12" -storetype PKCS12 \
+    -storepass "$TLS_STORE_PASSWORD" -file "$tls/ca.crt" >>"$OUT" 2>&1 || die "keytool could not export the certificate"
+}
+
 write_config() {
+  tls_material
   mkdir -p "$DIR/data"
   cat >"$DIR/server.properties" <<PROPS
 # Written by scripts/kafka.sh: one node that is both broker and controller, loopback only.

@@ -4,7 +4,9 @@
  * deploy/k8s/engines/strimzi-kafka.yaml gives each KafkaUser. The real relay (apps/relay/src/main.ts
  * as a child process) publishes one invented case with its own SCRAM user; then each agency's
  * credentials play the attacker: read another agency's topic, the coordinator's, write anywhere.
- * SCRAM over plaintext on loopback here (KAFKA_SSL=false); production listeners add TLS.
+ * The relay publishes over the broker's TLS + SCRAM listener (a self-signed certificate it trusts
+ * through KAFKA_SSL_CA_FILE; without it, TLS refuses the broker); the agencies' attempts use the
+ * SCRAM listener over plaintext, where the ACLs are the same.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,10 @@ import { topicNames } from './routing';
 // Not 19192: the broker-restart suite's private broker, which may run at the same time.
 const PORT = process.env.KAFKA_SCRAM_PORT ?? '19292';
 const BROKER = `127.0.0.1:${PORT}`;
+/** The broker's SASL_SSL listener (TLS + SCRAM), KAFKA_PORT + 2, and the certificate it serves. */
+const TLS_BROKER = `127.0.0.1:${Number(PORT) + 2}`;
+const KAFKA_DIR = join(tmpdir(), 'nrm-kafka-scram');
+const TLS_CA = join(KAFKA_DIR, 'tls', 'ca.crt');
 /** Invented credentials of the loopback test broker: scripts/kafka.sh's defaults, passed explicitly. */
 const USERS = {
   admin: 'admin-test-secret',
@@ -39,7 +45,7 @@ type User = keyof typeof USERS;
 const SCRIPT_ENV = {
   KAFKA_SECURITY: 'scram',
   KAFKA_PORT: PORT,
-  NRM_KAFKA_DIR: join(tmpdir(), 'nrm-kafka-scram'),
+  NRM_KAFKA_DIR: KAFKA_DIR,
   KAFKA_SCRAM_USERS: Object.entries(USERS)
     .map(([user, password]) => `${user}:${password}`)
     .join(' '),
@@ -246,7 +252,31 @@ describe('Kafka isolation on a broker with SCRAM users and the standard authoriz
     await killed(impostor, 'SIGTERM');
     expect(impostorHealth).toMatchObject({ ok: false, checkpoint: 0 });
 
-    const relay = await spawnRelay({ ...relayEnv, KAFKA_SASL_PASSWORD: USERS['nrm-relay'] });
+    // Over TLS without the broker's CA (system CAs only): the certificate is refused, nothing published.
+    const unverified = await spawnRelay(
+      { ...relayEnv, KAFKA_BROKERS: TLS_BROKER, KAFKA_SSL: 'true', KAFKA_SASL_PASSWORD: USERS['nrm-relay'] },
+      /"msg":"relay process ready"/,
+    );
+    let unverifiedHealth: { ok: boolean; checkpoint: number; lastError?: string } | undefined;
+    for (let i = 0; i < 100 && unverifiedHealth?.lastError === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      unverifiedHealth = (await (await fetch(relayHealthUrl(unverified))).json()) as typeof unverifiedHealth;
+    }
+    await killed(unverified, 'SIGTERM');
+    expect(unverifiedHealth).toMatchObject({
+      ok: false,
+      checkpoint: 0,
+      lastError: expect.stringMatching(/certificate/),
+    });
+
+    // The relay as deployed: TLS verified against the broker's CA, and SCRAM.
+    const relay = await spawnRelay({
+      ...relayEnv,
+      KAFKA_BROKERS: TLS_BROKER,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: TLS_CA,
+      KAFKA_SASL_PASSWORD: USERS['nrm-relay'],
+    });
     let metrics = '';
     try {
       const metric = (name: string): number =>
@@ -324,7 +354,8 @@ describe('Kafka isolation on a broker with SCRAM users and the standard authoriz
         `(A->B ${attempts.aReadsB}, B->A ${attempts.bReadsA}, A->coordinator ${attempts.aReadsCoordinator}, ` +
         `A in B's group ${attempts.aInForeignGroup}, A writes own ${attempts.aWritesOwn}, A writes B ${attempts.aWritesB}, ` +
         `coordinator writes A ${attempts.coordinatorWritesA}, wrong password ${attempts.aWithWrongPassword}); ` +
-        `A lists ${listedByA.length} topic(s); relay with a wrong password: ${impostorHealth?.lastError ?? '?'}`,
+        `A lists ${listedByA.length} topic(s); relay with a wrong password: ${impostorHealth?.lastError ?? '?'}; ` +
+        `relay over TLS without the CA: ${unverifiedHealth?.lastError ?? '?'}`,
     );
     expect(attempts).toEqual({
       aOwn: `read ${counts.a}`,
