@@ -179,7 +179,13 @@ export async function runHttpBenchmark(
   const dataDir = benchDir(bench.name);
   try {
     const ours = await bench.prepare(dataDir);
-    const ledger = await serve([main], { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    const ledger = await serve([main], {
+      ...process.env,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      // The bench measures the ledger, not its rate limit: one principal sends every request.
+      RATE_LIMIT_PER_PRINCIPAL: '10000000',
+    });
     const bare = await serve([BARE_SERVER], process.env);
     try {
       const { ours: o, baseline: b } = await sideBySide(

@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark the code supports so far, one after another (the ledger is built first). */
 import { runAppendBenchmark } from './append';
+import { runPostgresAppendBenchmark } from './append-postgres';
 import { runCommandBenchmark } from './command';
 import { runQueryBenchmark } from './query';
 import { runRebuildBenchmark } from './rebuild';
@@ -11,6 +12,7 @@ import { writeReport } from './report';
 async function main(): Promise<void> {
   const started = Date.now();
   await runAppendBenchmark();
+  await runPostgresAppendBenchmark();
   await runCommandBenchmark();
   await runQueryBenchmark();
   await runRebuildBenchmark();

@@ -371,7 +371,7 @@ describe('deploy/', () => {
     expect(containers.flatMap(bootProblems)).toEqual([]);
   });
 
-  it('runs the production engines: EventStoreDB, PostgreSQL read models and key store, JWT', () => {
+  it('runs the production engines: PostgreSQL events, read models and key store, JWT', () => {
     for (const c of containers.filter((c) => c.app === 'ledger-api')) {
       const config = loadConfig(bootEnv(c));
       expect({
@@ -380,7 +380,7 @@ describe('deploy/', () => {
         READ_MODEL_STORE: config.READ_MODEL_STORE,
       }).toEqual({
         where: c.where,
-        EVENT_STORE: 'eventstoredb',
+        EVENT_STORE: 'postgres',
         READ_MODEL_STORE: 'postgres',
       });
       // A second projector inside each api replica would be a second writer of the read models.
@@ -399,9 +399,15 @@ describe('deploy/', () => {
   it('points the api and the projector at the same event store and read-model store', () => {
     for (const topology of ['compose', 'k8s'] as const) {
       const pick = (c: Container): string[] =>
-        ['EVENT_STORE', 'EVENTSTOREDB_URL', 'READ_MODEL_STORE', 'READ_MODEL_URL', 'READ_MODEL_SCHEMA'].map(
-          (name) => `${name}=${c.env.get(name)?.value ?? '(default)'}`,
-        );
+        [
+          'EVENT_STORE',
+          'EVENT_STORE_URL',
+          'EVENT_STORE_SCHEMA',
+          'EVENTSTOREDB_URL',
+          'READ_MODEL_STORE',
+          'READ_MODEL_URL',
+          'READ_MODEL_SCHEMA',
+        ].map((name) => `${name}=${c.env.get(name)?.value ?? '(default)'}`);
       const seen = containers
         .filter((c) => c.topology === topology && (c.app === 'ledger-api' || c.app === 'projector'))
         .map(pick);
@@ -410,35 +416,36 @@ describe('deploy/', () => {
     }
   });
 
-  it('lets the relay read the store the api writes, or keeps it off EventStoreDB while it cannot', () => {
-    const relayOnEventStoreDb = (() => {
-      try {
-        loadRelayConfig({
-          KAFKA_BROKERS: 'kafka:9092',
-          EVENT_STORE: 'eventstoredb',
-          EVENTSTOREDB_URL: 'esdb://x:2113',
-        });
-        return Object.keys(loadRelayConfig({ KAFKA_BROKERS: 'kafka:9092' })).includes('EVENTSTOREDB_URL');
-      } catch (error) {
-        if (error instanceof RelayConfigError) return false;
-        throw error;
-      }
-    })();
+  it('lets the relay read the store the api writes', () => {
     for (const relay of containers.filter((c) => c.app === 'relay')) {
       const api = containers.find((c) => c.topology === relay.topology && c.app === 'ledger-api');
-      if (relayOnEventStoreDb)
-        // apps/relay now reads EventStoreDB: give it the api's store in compose.yaml and k8s/relay.yaml.
-        expect([relay.where, relay.env.get('EVENTSTOREDB_URL')?.value]).toEqual([
-          relay.where,
-          api?.env.get('EVENTSTOREDB_URL')?.value,
-        ]);
-      // Until then it runs on its embedded default, and the manifests say so.
-      else expect([relay.where, relay.env.has('EVENT_STORE')]).toEqual([relay.where, false]);
+      const pick = (c: Container | undefined): string[] =>
+        ['EVENT_STORE', 'EVENT_STORE_URL', 'EVENT_STORE_SCHEMA', 'EVENTSTOREDB_URL'].map(
+          (name) => `${name}=${c?.env.get(name)?.value ?? '(default)'}`,
+        );
+      expect([relay.where, pick(relay)]).toEqual([relay.where, pick(api)]);
     }
-    if (!relayOnEventStoreDb) {
-      expect(readFileSync(join(DEPLOY, 'compose.yaml'), 'utf8')).toMatch(/GAP: the relay reads only/);
-      expect(readFileSync(join(DEPLOY, 'k8s/relay.yaml'), 'utf8')).toMatch(/GAP: apps\/relay reads only/);
-    }
+  });
+
+  it('keeps the Kubernetes event store in a CloudNativePG Cluster of its own, 3 instances, synchronous', () => {
+    const api = k8sContainers.find((c) => c.app === 'ledger-api');
+    const url = new URL(api?.env.get('EVENT_STORE_URL')?.value ?? 'postgres://missing');
+    // <cluster>-rw is CloudNativePG's Service of the primary.
+    const clusterName = url.hostname.replace(/-rw$/, '');
+    expect(url.hostname).toBe(`${clusterName}-rw`);
+    expect(url.searchParams.get('sslmode')).toBe('verify-full');
+    const cluster = ofKind('postgresql.cnpg.io/v1/Cluster').find((d) => nameOf(d) === clusterName);
+    expect(cluster?.file).toBe('k8s/engines/cloudnative-pg.yaml');
+    expect(at(cluster?.value, 'spec', 'instances')).toBeGreaterThanOrEqual(3);
+    // An acknowledged append is on a standby before the api answers: failover loses none.
+    expect(at(cluster?.value, 'spec', 'postgresql', 'synchronous')).toMatchObject({
+      number: 1,
+      dataDurability: 'required',
+    });
+    expect(at(cluster?.value, 'spec', 'bootstrap', 'initdb', 'database')).toBe(url.pathname.slice(1));
+    // Not the read models' Cluster: events are the source of truth, read models are rebuilt.
+    const readModels = new URL(api?.env.get('READ_MODEL_URL')?.value ?? 'postgres://missing');
+    expect(readModels.hostname).not.toBe(url.hostname);
   });
 
   it('mounts every directory a setting names, and listens where the probes and health checks look', () => {
@@ -744,6 +751,14 @@ describe('deploy/', () => {
       );
       expect(open).toEqual([]);
 
+      const ingressPortsFrom = (engine: Obj, app: Obj): string[] =>
+        rulesFor(engine, 'ingress')
+          .filter((r) =>
+            list(at(r, 'from')).some(
+              (f) => isObj(at(f, 'podSelector')) && selects(at(f, 'podSelector'), app),
+            ),
+          )
+          .flatMap(portsOf);
       const api = podLabelsOf(deploymentOf('api'));
       const projector = podLabelsOf(deploymentOf('projector'));
       const relay = podLabelsOf(deploymentOf('relay'));
@@ -767,6 +782,11 @@ describe('deploy/', () => {
       expect(egressPortsTo(api, postgresPod)).toEqual(['5432']);
       expect(egressPortsTo(projector, postgresPod)).toEqual(['5432']);
       expect(egressPortsTo(relay, postgresPod)).toEqual([]);
+      // The PostgreSQL event store: the three apps, on 5432 only.
+      const eventsPod: Obj = { 'cnpg.io/cluster': 'nrm-events' };
+      for (const labels of [api, projector, relay])
+        expect(egressPortsTo(labels, eventsPod)).toEqual(['5432']);
+      expect(ingressPortsFrom(eventsPod, relay)).toEqual(['5432']);
       expect(egressPortsTo(api, kafkaBrokerPod)).toEqual([]);
       expect(egressPortsTo(projector, kafkaBrokerPod)).toEqual([]);
       // The relay reaches Kafka only on the TLS + SCRAM listener, the port of its KAFKA_BROKERS.
@@ -792,14 +812,6 @@ describe('deploy/', () => {
       expect(peersOf(projector)).toEqual([]);
       expect(peersOf(relay)).toEqual(['monitoring:3002']);
       // The engines accept our apps only on their client ports.
-      const ingressPortsFrom = (engine: Obj, app: Obj): string[] =>
-        rulesFor(engine, 'ingress')
-          .filter((r) =>
-            list(at(r, 'from')).some(
-              (f) => isObj(at(f, 'podSelector')) && selects(at(f, 'podSelector'), app),
-            ),
-          )
-          .flatMap(portsOf);
       expect(ingressPortsFrom(postgresPod, api)).toEqual(['5432']);
       expect(ingressPortsFrom(postgresPod, relay)).toEqual([]);
       expect(ingressPortsFrom(kurrentPod, relay)).toEqual(['2113']);

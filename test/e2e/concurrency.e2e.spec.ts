@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@nrm/event-store';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '../../apps/ledger-api/src/config/config';
-import { Ledger, Principal, type Answer } from './harness';
+import { GENEROUS_RATE_LIMITS, Ledger, Principal, type Answer } from './harness';
 
 const LONG = process.env.NRM_LONG === '1';
 const ROUNDS = LONG ? 12 : 3;
@@ -89,6 +89,7 @@ describe(`concurrent conflicting commands through HTTP, ${INSTANCES} API instanc
           DATA_DIR: ledger.dataDir,
           PROJECTOR: 'external',
           LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+          ...GENEROUS_RATE_LIMITS,
         }),
       );
       await follower.listen({ port: 0, host: '127.0.0.1' });

@@ -101,6 +101,9 @@ describe('identification through HTTP (e2e)', () => {
       [{ ...report, indicators: ['Name: Jane Doe, born 1990'] }, 'indicators'],
       [{ ...report, exploitationForms: ['tourism'] }, 'exploitationForms'],
       [{ ...report, region: '12 Main Street, Leiden' }, 'region'],
+      // A region is its code only (ISO 3166-2, NUTS or country), issue #13.
+      [{ ...report, region: 'Leiden' }, 'region'],
+      [{ ...report, region: 'nl-zh' }, 'region'],
       [{ ...report, name: 'Jane' }, 'name'],
     ] as const;
     for (const [body, field] of bad) {

@@ -26,6 +26,61 @@ describe('registry and authentication (e2e)', () => {
     }
   });
 
+  it('refuses a body with a duplicate or prototype key, saying so, and registers nothing (attack)', async () => {
+    const before = (await admin.get<unknown[]>('/agencies')).body.length;
+    const attacks: Array<[string, string, string]> = [
+      [
+        '{"name":"Proto NGO","kind":"ngo","country":"NL","prototype":{"x":1}}',
+        'REQUEST.FORBIDDEN_KEY',
+        'prototype',
+      ],
+      [
+        '{"name":"Proto NGO","kind":"ngo","country":"NL","__proto__":{"x":1}}',
+        'REQUEST.FORBIDDEN_KEY',
+        '__proto__',
+      ],
+      [
+        '{"name":"Proto NGO","kind":"ngo","country":"NL","constructor":{}}',
+        'REQUEST.FORBIDDEN_KEY',
+        'constructor',
+      ],
+      [
+        '{"name":"Twice NGO","kind":"ngo","kind":"foreign-nrm","country":"NL"}',
+        'REQUEST.DUPLICATE_KEY',
+        'kind',
+      ],
+    ];
+    let refused = 0;
+    for (const [body, code, field] of attacks) {
+      const answer = await admin.call('POST', '/agencies', body);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect({ body, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({
+        body,
+        status: 400,
+        code,
+        field,
+      });
+      expect(String(answer.body.detail)).toContain(field);
+      refused++;
+    }
+    // Names are bounded text (the shared kernel's rule): no control or bidi-override characters.
+    const names = ['Safe\u202Eecnerolf NGO', 'Safe\u0000Harbour', 'Two\nlines', ' ', 'x'.repeat(201)];
+    for (const name of names) {
+      const answer = await admin.post('/agencies', { name, kind: 'ngo', country: 'NL' });
+      expect({ name, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({
+        name,
+        status: 400,
+        code: 'REQUEST.INVALID',
+        field: 'name',
+      });
+      refused++;
+    }
+    expect((await admin.get<unknown[]>('/agencies')).body.length).toBe(before);
+    console.log(
+      `registry: ${refused}/${attacks.length + names.length} duplicate-key, prototype-key and hostile-name bodies refused, 0 agencies registered`,
+    );
+  });
+
   it('lets the coordinator’s registry admin register an agency, and a principal and key of its own agency that work at once', async () => {
     const agency = await admin.post<{ agencyId: string }>('/agencies', {
       name: 'Shelter East',

@@ -3,6 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { RATE_LIMITS } from './access/auth.guard';
+import type { RateLimits } from './access/rate-limits';
+import { PROBLEM_CONTENT_TYPE, ProblemException, problemType, type ProblemDocument } from './http/problem';
 import { idDerivationSecret } from './commands/id-secret';
 import type { LedgerMetrics } from './metrics/metrics';
 import { METRICS } from './metrics/metrics.controller';
@@ -20,6 +23,8 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     AppModule.forRoot(config),
     new FastifyAdapter({
       bodyLimit: config.BODY_LIMIT_BYTES,
+      // Whose X-Forwarded-For names the client (the address rate limits count by); none by default.
+      trustProxy: config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false,
       genReqId: requestId,
       clientErrorHandler: unparsableRequestAsProblem,
       // Errors of Fastify's router (an undecodable path, an over-long path parameter) as problems too.
@@ -41,6 +46,31 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
       void reply.header('x-request-id', request.id);
       // What ids derived from an Idempotency-Key are keyed with (see commands/id-secret.ts).
       (request.raw as { idSecret?: Buffer }).idSecret = idSecret;
+    });
+  // The API docs are served by Fastify, not by a Nest route the guard sees: limited per address here.
+  const limits = app.get<RateLimits>(RATE_LIMITS);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      if (!/^\/(docs|openapi\.)/.test(request.routeOptions.url ?? '')) return;
+      try {
+        await limits.address(request.ip);
+      } catch (error) {
+        if (!(error instanceof ProblemException)) throw error;
+        const { problem } = error;
+        return reply
+          .status(problem.status)
+          .header('content-type', PROBLEM_CONTENT_TYPE)
+          .header('retry-after', String(problem.retryAfterSeconds ?? 1))
+          .send(
+            JSON.stringify({
+              type: problemType(problem.code),
+              ...problem,
+              requestId: request.id,
+            } satisfies ProblemDocument),
+          );
+      }
     });
   const metrics = app.get<LedgerMetrics>(METRICS);
   app

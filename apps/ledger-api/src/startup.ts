@@ -65,7 +65,9 @@ export function startupFacts(config: LedgerConfig, port: number): StartupFacts {
     eventStore:
       config.EVENT_STORE === 'sqlite'
         ? `sqlite ${resolve(dataDir, 'events.sqlite')}`
-        : `eventstoredb ${redactConnectionString(config.EVENTSTOREDB_URL ?? '')}`,
+        : config.EVENT_STORE === 'postgres'
+          ? `postgres schema ${config.EVENT_STORE_SCHEMA}`
+          : `eventstoredb ${redactConnectionString(config.EVENTSTOREDB_URL ?? '')}`,
     readModels:
       config.READ_MODEL_STORE === 'sqlite' ? 'sqlite' : `postgres schema ${config.READ_MODEL_SCHEMA}`,
     projector: config.PROJECTOR,

@@ -33,4 +33,18 @@ describe('startup output', () => {
       '',
     ]);
   });
+
+  it('names a PostgreSQL event store by its schema, never its URL (which holds a password)', () => {
+    const config = loadConfig({
+      EVENT_STORE: 'postgres',
+      EVENT_STORE_URL: 'postgres://nrm_events:invented-password@db:5432/nrm_events',
+      EVENT_STORE_SCHEMA: 'nrm_events',
+      ID_DERIVATION_SECRET: 'an-invented-secret-of-at-least-32-characters',
+      KEY_STORE: 'postgres',
+      KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+    });
+    const line = startupLine(startupFacts(config, 3000));
+    expect(line).toContain('event store postgres schema nrm_events ');
+    expect(line).not.toContain('invented-password');
+  });
 });

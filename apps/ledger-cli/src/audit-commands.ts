@@ -16,6 +16,7 @@ import {
   parseSignedCheckpoint,
   parseVerifierKey,
   verifyCheckpointSignature,
+  FileLease,
   IntegrityWatch,
   LogDiverged,
   LogGap,
@@ -46,6 +47,7 @@ import { once } from 'node:events';
 import {
   AUDIT_DEFAULTS,
   auditKeys,
+  auditLeaseFile,
   auditLogFile,
   type AuditConfig,
 } from '../../ledger-api/src/audit/audit.module';
@@ -190,23 +192,31 @@ export function registerAuditCommands(
       synchronous: settings.SQLITE_SYNCHRONOUS,
     });
     try {
+      // One writer: the console extends the log and signs only when no running API holds the lease.
+      const lease = new FileLease(auditLeaseFile(settings));
       const log = new MerkleLog({
         store,
         filename: auditLogFile(settings),
         signer: keys,
+        lease,
         checkpointEvery: settings.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
         checkpointIntervalMs: 0,
       });
       try {
-        const head = await store.headPosition();
-        const progress = bar(io, 'audit log', head - log.treeSize);
         let catchUpError: unknown;
-        try {
-          await log.catchUp((p) => progress.update(p.processed, p.leavesPerSec));
-        } catch (error) {
-          catchUpError = error;
-        }
-        progress.stop();
+        if (await lease.tryAcquire()) {
+          const head = await store.headPosition();
+          const progress = bar(io, 'audit log', head - log.treeSize);
+          try {
+            await log.catchUp((p) => progress.update(p.processed, p.leavesPerSec));
+          } catch (error) {
+            catchUpError = error;
+          }
+          progress.stop();
+        } else
+          io.err(
+            'ledger: the running ledger holds the audit log’s lease: the console reads the log as that process keeps it\n',
+          );
         return await work(store, log, keys, catchUpError);
       } finally {
         await log.close();
@@ -259,7 +269,7 @@ export function registerAuditCommands(
             const findings = await storeFindings(store, log, settingsFile());
             if (catchUpError !== undefined && findings.length === 0)
               findings.push(catchUpFinding(catchUpError));
-            if (findings.length === 0) log.checkpoint();
+            if (findings.length === 0) await log.requestCheckpoint();
             const head = await store.headPosition();
             const askedTo = o.to ?? head; // the last stored event, unless asked otherwise
             // Positions never handed out (not by the store, not in the log) are a wrong request.
@@ -272,7 +282,13 @@ export function registerAuditCommands(
               throw new UsageError(`--from ${o.from} is beyond the last stored event, at position ${head}`);
             const signed = log.latestCheckpoint()?.treeSize ?? 0;
             const to = Math.min(askedTo, head, signed);
-            if (to < askedTo && findings.length === 0)
+            // A follower does not sign: events the writer has not signed yet are left out, not missing.
+            const unsigned = log.role === 'follower' && askedTo <= head && to === signed;
+            if (unsigned && to < askedTo)
+              io.err(
+                `ledger: the log's latest checkpoint covers ${signed} events; the running ledger signs the rest on its schedule\n`,
+              );
+            if (to < askedTo && findings.length === 0 && !unsigned)
               findings.push({
                 kind: 'truncated',
                 position: to + 1,
@@ -459,7 +475,7 @@ export function registerAuditCommands(
   ).action(
     run(async () =>
       withLog(async (_store, log) => {
-        const latest = log.checkpoint();
+        const latest = await log.requestCheckpoint();
         if (!latest) throw new UsageError('the event store is empty: there is nothing to sign');
         io.out(`${JSON.stringify(latest)}\n`);
         return EXIT.ok;

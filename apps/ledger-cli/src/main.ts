@@ -19,6 +19,7 @@ import { listRegistry } from './registry-listing';
 import { eraseSubject } from './erase-subject';
 import { registerAuditCommands } from './audit-commands';
 import { registerWitnessCommands } from './witness-commands';
+import { registerBackupCommands } from './backup-commands';
 import { openSubjectKeys } from '../../ledger-api/src/privacy/subject-keys';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
@@ -291,6 +292,7 @@ export function program(): Command {
 
   registerAuditCommands(cli, dataDir);
   registerWitnessCommands(cli);
+  registerBackupCommands(cli, dataDir);
 
   return cli;
 }

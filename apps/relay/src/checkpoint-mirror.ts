@@ -16,9 +16,17 @@ interface CheckpointRow {
   note: string;
 }
 
+/** The deployment's shared audit log (PostgreSQL), read only. */
+export interface CheckpointSource {
+  readonly description: string;
+  checkpointsAfter(treeSize: number, limit: number): Promise<CheckpointRow[]>;
+}
+
 export interface CheckpointMirrorOptions {
-  /** The audit log's SQLite file (DATA_DIR/audit.sqlite), written by the api process. */
+  /** The audit log's SQLite file (DATA_DIR/audit.sqlite), written by the api process (embedded default). */
   readonly auditFile: string;
+  /** The shared log in PostgreSQL (AUDIT_LOG_STORE=postgres): read instead of the file, wherever the relay runs. */
+  readonly shared?: CheckpointSource;
   readonly publisher: Publisher;
   readonly topic: string;
   readonly logger?: { warn(obj: object, msg: string): void };
@@ -54,6 +62,15 @@ export class CheckpointMirror {
   }
 
   private async mirrorNow(): Promise<number> {
+    const rows = this.options.shared
+      ? await this.options.shared.checkpointsAfter(this.mirrored, 1000)
+      : this.readFile();
+    if (rows === undefined) return 0;
+    return this.publish(rows);
+  }
+
+  /** The checkpoints after the last copied from the api's file; undefined when there is none yet. */
+  private readFile(): CheckpointRow[] | undefined {
     if (!existsSync(this.options.auditFile)) {
       if (!this.warnedMissing)
         this.options.logger?.warn(
@@ -61,7 +78,7 @@ export class CheckpointMirror {
           'no audit log in this DATA_DIR: checkpoints are not copied to Kafka (the api keeps the log in its own DATA_DIR)',
         );
       this.warnedMissing = true;
-      return 0;
+      return undefined;
     }
     let rows: CheckpointRow[];
     const db = new Database(this.options.auditFile, { readonly: true, fileMustExist: true });
@@ -74,11 +91,15 @@ export class CheckpointMirror {
         .all(this.mirrored);
     } catch (error) {
       // The api has not created its tables yet, or not moved them to notes: nothing to copy.
-      if (/no such (table|column)/.test(String(error))) return 0;
+      if (/no such (table|column)/.test(String(error))) return undefined;
       throw error;
     } finally {
       db.close();
     }
+    return rows;
+  }
+
+  private async publish(rows: readonly CheckpointRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const messages: OutgoingMessage[] = rows.flatMap((row) => {
       const parsed = parseSignedCheckpoint(row.note);

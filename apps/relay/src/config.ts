@@ -14,7 +14,10 @@ export interface RelayConfig {
   readonly KAFKA_SASL_USERNAME: string | undefined;
   readonly KAFKA_SASL_PASSWORD: string | undefined;
   readonly DATA_DIR: string;
-  readonly EVENT_STORE: 'sqlite' | 'eventstoredb';
+  readonly EVENT_STORE: 'sqlite' | 'postgres' | 'eventstoredb';
+  /** With EVENT_STORE=postgres: the same connection string and schema the api uses. */
+  readonly EVENT_STORE_URL: string | undefined;
+  readonly EVENT_STORE_SCHEMA: string;
   /** With EVENT_STORE=eventstoredb: the same connection string the api uses. */
   readonly EVENTSTOREDB_URL: string | undefined;
   readonly SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL';
@@ -27,6 +30,11 @@ export interface RelayConfig {
   readonly RELAY_HEALTH_PORT: number;
   /** How often the audit log's new signed checkpoints are copied to `<prefix>nrm.audit.checkpoints`. */
   readonly RELAY_CHECKPOINT_COPY_MS: number;
+  /** Where the api keeps the audit log: 'sqlite' (DATA_DIR/audit.sqlite, shared directory) or 'postgres'. */
+  readonly AUDIT_LOG_STORE: 'sqlite' | 'postgres';
+  /** With AUDIT_LOG_STORE=postgres: the same connection string and schema the api uses. */
+  readonly AUDIT_LOG_URL: string | undefined;
+  readonly AUDIT_LOG_SCHEMA: string;
   readonly HOST: string;
   readonly LOG_LEVEL: LogLevel;
 }
@@ -92,7 +100,9 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     KAFKA_BROKERS: brokers,
     ...kafka,
     DATA_DIR: value('DATA_DIR') ?? './data',
-    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite'),
+    EVENT_STORE: oneOf('EVENT_STORE', ['sqlite', 'postgres', 'eventstoredb'] as const, 'sqlite'),
+    EVENT_STORE_URL: value('EVENT_STORE_URL'),
+    EVENT_STORE_SCHEMA: value('EVENT_STORE_SCHEMA') ?? 'nrm_events',
     EVENTSTOREDB_URL: value('EVENTSTOREDB_URL'),
     SQLITE_SYNCHRONOUS: oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
     RELAY_CLIENT_ID: clientId,
@@ -101,9 +111,22 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     RELAY_RETRY_MAX_MS: integer('RELAY_RETRY_MAX_MS', 30_000, 100, 600_000),
     RELAY_HEALTH_PORT: integer('RELAY_HEALTH_PORT', 3002, 0, 65535),
     RELAY_CHECKPOINT_COPY_MS: integer('RELAY_CHECKPOINT_COPY_MS', 5000, 100, 3_600_000),
+    AUDIT_LOG_STORE: oneOf('AUDIT_LOG_STORE', ['sqlite', 'postgres'] as const, 'sqlite'),
+    AUDIT_LOG_URL: value('AUDIT_LOG_URL'),
+    AUDIT_LOG_SCHEMA: value('AUDIT_LOG_SCHEMA') ?? 'nrm_audit',
     HOST: value('HOST') ?? '127.0.0.1',
     LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+  if (config.EVENT_STORE === 'postgres' && config.EVENT_STORE_URL === undefined)
+    problems.push('EVENT_STORE_URL must be set when EVENT_STORE=postgres');
+  if (config.EVENT_STORE_URL !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(config.EVENT_STORE_URL))
+    problems.push(
+      'EVENT_STORE_URL must be a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
+    );
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.EVENT_STORE_SCHEMA))
+    problems.push(
+      'EVENT_STORE_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+    );
   if (config.EVENT_STORE === 'eventstoredb') {
     if (config.EVENTSTOREDB_URL === undefined)
       problems.push('EVENTSTOREDB_URL must be set when EVENT_STORE=eventstoredb');
@@ -112,6 +135,16 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
       if (problem !== undefined) problems.push(`EVENTSTOREDB_URL ${problem}`);
     }
   }
+  if (config.AUDIT_LOG_STORE === 'postgres' && config.AUDIT_LOG_URL === undefined)
+    problems.push('AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres');
+  if (config.AUDIT_LOG_URL !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(config.AUDIT_LOG_URL))
+    problems.push(
+      'AUDIT_LOG_URL must be a postgres:// connection string, e.g. postgres://audit@db:5432/ledger',
+    );
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.AUDIT_LOG_SCHEMA))
+    problems.push(
+      'AUDIT_LOG_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+    );
   if (problems.length > 0) throw new RelayConfigError(problems);
   return config;
 }

@@ -20,6 +20,8 @@ describe('relay configuration', () => {
       KAFKA_SSL: false,
       DATA_DIR: './data',
       EVENT_STORE: 'sqlite',
+      EVENT_STORE_URL: undefined,
+      EVENT_STORE_SCHEMA: 'nrm_events',
       SQLITE_SYNCHRONOUS: 'FULL',
       RELAY_CLIENT_ID: 'nrm-relay',
       RELAY_TOPIC_PREFIX: '',
@@ -27,6 +29,8 @@ describe('relay configuration', () => {
       RELAY_RETRY_MAX_MS: 30_000,
       RELAY_HEALTH_PORT: 3002,
       RELAY_CHECKPOINT_COPY_MS: 5000,
+      AUDIT_LOG_STORE: 'sqlite',
+      AUDIT_LOG_SCHEMA: 'nrm_audit',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
     });
@@ -49,7 +53,7 @@ describe('relay configuration', () => {
   it('names every wrong variable, one line each', () => {
     expect(
       problemsOf({
-        EVENT_STORE: 'postgres',
+        EVENT_STORE: 'mysql',
         RELAY_BATCH_SIZE: '0',
         RELAY_RETRY_MAX_MS: 'soon',
         RELAY_TOPIC_PREFIX: 'a/b',
@@ -58,7 +62,7 @@ describe('relay configuration', () => {
     ).toEqual([
       'KAFKA_BROKERS is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092',
       'RELAY_TOPIC_PREFIX must be at most 100 letters, digits, ".", "_" or "-"',
-      'EVENT_STORE must be sqlite or eventstoredb',
+      'EVENT_STORE must be one of sqlite, postgres, eventstoredb',
       'RELAY_BATCH_SIZE must be an integer from 1 to 10000',
       'RELAY_RETRY_MAX_MS must be an integer from 100 to 600000',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -90,6 +94,28 @@ describe('relay configuration', () => {
         EVENTSTOREDB_URL: 'http://es:2113',
       }),
     ).toThrow(/EVENTSTOREDB_URL must start with/);
+  });
+
+  it('reads the api’s PostgreSQL event store when told to, and refuses it without a URL', () => {
+    const url = 'postgres://ledger@db:5432/ledger';
+    expect(
+      loadRelayConfig({
+        KAFKA_BROKERS: '127.0.0.1:19092',
+        EVENT_STORE: 'postgres',
+        EVENT_STORE_URL: url,
+        EVENT_STORE_SCHEMA: 'events_eu',
+      }),
+    ).toMatchObject({ EVENT_STORE: 'postgres', EVENT_STORE_URL: url, EVENT_STORE_SCHEMA: 'events_eu' });
+    expect(problemsOf({ KAFKA_BROKERS: '127.0.0.1:19092', EVENT_STORE: 'postgres' })).toEqual([
+      'EVENT_STORE_URL must be set when EVENT_STORE=postgres',
+    ]);
+    expect(
+      problemsOf({
+        KAFKA_BROKERS: '127.0.0.1:19092',
+        EVENT_STORE_URL: 'esdb://es:2113',
+        EVENT_STORE_SCHEMA: 'Bad-Schema',
+      }),
+    ).toHaveLength(2);
   });
 
   describe('Kafka TLS and SASL/SCRAM', () => {

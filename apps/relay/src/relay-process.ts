@@ -1,10 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
+import {
+  EventStoreDbEventStore,
+  PostgresEventStore,
+  SqliteEventStore,
+  type EventStore,
+} from '@nrm/event-store';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RelayConfig } from './config';
+import { PostgresSharedLog } from '@nrm/audit';
 import { CheckpointMirror } from './checkpoint-mirror';
 import { KafkaPublisher, type KafkaSecurityOptions } from './kafka-publisher';
 import { DEFAULT_RETRY, Relay } from './relay';
@@ -50,8 +56,18 @@ export async function runRelay(
   const store =
     options.store ??
     (config.EVENT_STORE === 'eventstoredb'
-      ? new EventStoreDbEventStore({ connectionString: config.EVENTSTOREDB_URL ?? '' })
-      : new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS }));
+      ? new EventStoreDbEventStore({
+          connectionString: config.EVENTSTOREDB_URL ?? '',
+          // Never published, never a stop: another program's record is not the ledger's to relay.
+          onForeignRecord: ({ position }) =>
+            logger.warn({ position }, 'passed over a record another program wrote into the event store'),
+        })
+      : config.EVENT_STORE === 'postgres'
+        ? new PostgresEventStore({
+            connectionString: config.EVENT_STORE_URL ?? '',
+            schema: config.EVENT_STORE_SCHEMA,
+          })
+        : new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS }));
   let relayStore: RelayStore;
   try {
     // Held for the relay's life: a second relay on the same file is refused, not run beside it.
@@ -90,8 +106,14 @@ export async function runRelay(
     clientId: `${config.RELAY_CLIENT_ID}-checkpoints`,
     security: kafkaSecurityOf(config),
   });
+  // The shared log in PostgreSQL wherever the relay runs; else the api's file in a shared DATA_DIR.
+  const sharedLog =
+    config.AUDIT_LOG_STORE === 'postgres' && config.AUDIT_LOG_URL !== undefined
+      ? new PostgresSharedLog({ connectionString: config.AUDIT_LOG_URL, schema: config.AUDIT_LOG_SCHEMA })
+      : undefined;
   const mirror = new CheckpointMirror({
     auditFile: join(resolve(config.DATA_DIR), 'audit.sqlite'),
+    ...(sharedLog ? { shared: sharedLog } : {}),
     publisher: mirrorPublisher,
     topic: `${config.RELAY_TOPIC_PREFIX}nrm.audit.checkpoints`,
     logger: { warn: (obj, msg) => logger.warn(obj, msg) },
@@ -142,6 +164,7 @@ export async function runRelay(
       clearInterval(mirrorTimer);
       await mirror.mirror().catch(() => 0);
       await mirrorPublisher.disconnect().catch(() => undefined);
+      await sharedLog?.close().catch(() => undefined);
       await new Promise<void>((closed) => server.close(() => closed()));
       await relay.stop();
       logger.info({ checkpoint: relay.health().checkpoint }, 'relay stopped');

@@ -23,7 +23,22 @@ export interface RelayOptions {
   readonly logger?: RelayLogger;
 }
 
-export type RelayState = 'stopped' | 'connecting' | 'running' | 'retrying' | 'closed';
+/** `failed`: it refused to resume (see `RelayResumeRefused`) and waits for a person. */
+export type RelayState = 'stopped' | 'connecting' | 'running' | 'retrying' | 'failed' | 'closed';
+
+/**
+ * The relay's checkpoint does not name a place in this event store: beyond its last event (the
+ * store was restored from an older copy, or replaced), or not the start of an event (the
+ * checkpoint was kept from another store). The relay stops rather than guess: resuming from the
+ * start would publish everything again to every partner, resuming from the end would never
+ * publish what lies between. A person decides, and resets the checkpoint.
+ */
+export class RelayResumeRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RelayResumeRefused';
+  }
+}
 
 export interface RelayHealth {
   /** True while it delivers or waits for new events; false while Kafka or the store is failing. */
@@ -158,6 +173,7 @@ export class Relay {
         if (this.stopping) break;
         const from = this.relayStore.checkpoint();
         this.checkpoint = from;
+        await this.checkResume(from);
         const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
         this.subscription = subscription;
         this.state = 'running';
@@ -192,6 +208,14 @@ export class Relay {
         await inFlight;
       } catch (error) {
         if (this.stopping) break;
+        if (error instanceof RelayResumeRefused) {
+          this.lastError = error.message;
+          this.state = 'failed';
+          this.logger.error({ checkpoint: this.checkpoint }, `relay stopped: ${error.message}`);
+          await this.publisher.disconnect();
+          for (const waiter of [...this.waiters]) waiter.settle(false);
+          return;
+        }
         this.counters.retries++;
         this.lastError = messageOf(error);
         this.state = 'retrying';
@@ -208,6 +232,20 @@ export class Relay {
     await this.subscription?.close().catch(() => undefined);
     this.subscription = undefined;
     await this.publisher.disconnect();
+  }
+
+  /** Refuses to resume from a checkpoint that does not name a place in this store (see `RelayResumeRefused`). */
+  private async checkResume(from: number): Promise<void> {
+    if (from === 0) return;
+    const head = await this.store.headPosition();
+    if (head < from)
+      throw new RelayResumeRefused(
+        `its checkpoint ${from} lies beyond the event store's last event (${head}): the store was restored from an older copy or replaced since the relay last ran. Nothing is published until a person resets the checkpoint.`,
+      );
+    if (this.store.isRecordStart !== undefined && !(await this.store.isRecordStart(from)))
+      throw new RelayResumeRefused(
+        `no event of the event store starts at its checkpoint ${from}: the checkpoint was kept from another store (a migration or a restore). Nothing is published until a person resets the checkpoint.`,
+      );
   }
 
   /** Routes one batch on `state`: the messages to send, and the state to commit once they are acknowledged. */

@@ -1,13 +1,14 @@
-import { SqliteEventStore } from '@nrm/event-store';
+import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@nrm/event-store';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeEventStoreDb } from '../../../libs/event-store/test/fake-eventstoredb-client';
 import { appendPlanned, interleavedCases } from '../test/case-events';
 import { expectedDeliveries, storedEvents } from '../test/delivery';
 import type { Publisher } from './kafka-publisher';
 import { Relay } from './relay';
-import { RelayStore } from './relay-store';
+import { BatchState, RelayStore } from './relay-store';
 import { entitledCategories, topicNames, type OutgoingMessage } from './routing';
 
 /** A stand-in for Kafka that fails on demand: `failures` says what the next sends do. */
@@ -121,6 +122,67 @@ describe('the relay loop', () => {
     expect(publisher.acknowledged.slice(sentBefore).map((m) => m.headers['event-id'])).toEqual(
       expected.slice(sentBefore).map((e) => e.eventId),
     );
+  });
+});
+
+describe('the relay resuming from a checkpoint', () => {
+  /** Waits (bounded) until the relay leaves the states it passes through while it starts. */
+  async function settled(relay: Relay): Promise<string> {
+    for (let i = 0; i < 1000 && ['stopped', 'connecting'].includes(relay.health().state); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    return relay.health().state;
+  }
+
+  async function attempt(store: EventStore, checkpoint: number) {
+    const relayStore = new RelayStore(':memory:');
+    relayStore.commit(new BatchState(relayStore).commitOf(checkpoint));
+    const publisher = new ScriptedPublisher();
+    const relay = new Relay({
+      store,
+      relayStore,
+      publisher,
+      topics: topicNames('unit.'),
+      retry: { firstMs: 5, maxMs: 20 },
+    });
+    relay.start();
+    const state = await settled(relay);
+    const health = relay.health();
+    await relay.stop();
+    relayStore.close();
+    return { state, health, published: publisher.written.length };
+  }
+
+  it('attack: refuses to resume beyond the head (an older copy of the store) or inside an EventStoreDB record, and says why', async () => {
+    const sqlite = new SqliteEventStore({ filename: ':memory:', synchronous: 'NORMAL' });
+    const server = new FakeEventStoreDb();
+    const esdb = new EventStoreDbEventStore({ client: server.client() });
+    try {
+      const sqliteHead = await appendPlanned(sqlite, interleavedCases(1).events);
+      const esdbHead = await appendPlanned(esdb, interleavedCases(1).events);
+      const cases = [
+        { store: sqlite, checkpoint: sqliteHead, refused: undefined },
+        { store: sqlite, checkpoint: sqliteHead + 50, refused: /beyond the event store's last event/ },
+        { store: esdb, checkpoint: esdbHead, refused: undefined },
+        { store: esdb, checkpoint: esdbHead + 1_000_000, refused: /beyond the event store's last event/ },
+        { store: esdb, checkpoint: esdbHead - 1, refused: /no event of the event store starts at/ },
+      ];
+      const outcomes: string[] = [];
+      for (const { store, checkpoint, refused } of cases) {
+        const { state, health, published } = await attempt(store, checkpoint);
+        outcomes.push(state);
+        if (refused === undefined) expect(state).toBe('running');
+        else {
+          expect(state).toBe('failed');
+          expect(health).toMatchObject({ ok: false, lastError: expect.stringMatching(refused) });
+          expect(health.retries).toBe(0);
+          expect(published).toBe(0);
+        }
+      }
+      console.log(`relay resume: ${cases.length} checkpoints tried, outcomes ${outcomes.join(', ')}`);
+    } finally {
+      await esdb.close();
+      await sqlite.close();
+    }
   });
 });
 

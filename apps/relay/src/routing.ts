@@ -17,7 +17,13 @@ import {
   type SourceEvent,
 } from '@nrm/contracts';
 import type { RecordedEvent } from '@nrm/event-store';
-import { AGENCY_KINDS, type AgencyKind, type DataCategory, type Purpose } from '@nrm/shared-kernel';
+import {
+  AGENCY_KINDS,
+  basisAllowsSharing,
+  type AgencyKind,
+  type DataCategory,
+  type Purpose,
+} from '@nrm/shared-kernel';
 
 /** How an agency is party to a case, derived from the case's events as the case directory derives it. */
 export type CaseRelation =
@@ -288,15 +294,13 @@ export function entitledCategories(
   const party = Object.hasOwn(state.parties, agencyId) ? state.parties[agencyId] : undefined;
   const consent = state.consent;
   if (!party || consent.status !== 'recorded') return entitled;
-  const atHome = kind !== undefined && kind !== 'foreign-nrm';
   for (const purpose of party.purposes) {
     // Only categories that a grant or basis naming this agency and purpose lists can be covered: asking
     // the consent library about those alone gives coveredCategories' answer at a fraction of the cost.
     for (const category of candidateCategories(consent, agencyId, purpose)) {
       if (entitled.has(category)) continue;
       const coverage = consentCovers(consent, { agencyId, category, purpose, at });
-      if (coverage?.basis === 'consent' || (coverage?.basis === 'lawful-basis' && atHome))
-        entitled.add(category);
+      if (coverage !== undefined && basisAllowsSharing(coverage.basis, kind)) entitled.add(category);
     }
   }
   return entitled;

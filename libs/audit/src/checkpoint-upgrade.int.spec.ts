@@ -57,7 +57,7 @@ describe('upgrading the audit log from schema 1', () => {
       expect(() => raw.prepare('UPDATE checkpoints SET note = NULL WHERE tree_size = 10').run()).toThrow(
         /immutable/,
       );
-      expect(raw.pragma('user_version', { simple: true })).toBe(2);
+      expect(raw.pragma('user_version', { simple: true })).toBe(3);
       raw.close();
       console.log(
         `schema 1 upgrade: legacy checkpoints 4, signed again as notes 2, dropped 2 (other key, bad signature)`,

@@ -26,12 +26,29 @@ import type { MerkleLog } from './merkle-log';
  */
 export const EXPORT_FORMAT = 'nrm-ledger-export';
 export const EXPORT_VERSION = 1;
+/**
+ * Version 2, for a log over a store with sparse positions (EventStoreDB): the
+ * header's range is in leaf numbers (`fromLeaf`, `toLeaf`, from 1), and every
+ * event line names its leaf: `{event, leaf, leafHash}`, positions strictly
+ * increasing with the leaves. Everything else as version 1, where leaf numbers
+ * are the positions.
+ */
+export const EXPORT_VERSION_SPARSE = 2;
 
 export interface ExportHeader {
   readonly format: typeof EXPORT_FORMAT;
   readonly version: typeof EXPORT_VERSION;
   readonly fromPosition: number;
   readonly toPosition: number;
+  readonly checkpoints: number;
+  readonly prefix: { readonly treeSize: number; readonly frontier: readonly string[] };
+}
+
+export interface SparseExportHeader {
+  readonly format: typeof EXPORT_FORMAT;
+  readonly version: typeof EXPORT_VERSION_SPARSE;
+  readonly fromLeaf: number;
+  readonly toLeaf: number;
   readonly checkpoints: number;
   readonly prefix: { readonly treeSize: number; readonly frontier: readonly string[] };
 }
@@ -100,7 +117,8 @@ export function checkExportRange(log: MerkleLog, range: ExportRange): SignedChec
 }
 
 /**
- * Writes an export of `range` (positions, both inclusive). Events come from the
+ * Writes an export of `range` (positions, both inclusive; on a log over sparse
+ * positions, `densePositions` false, leaf numbers from 1, in format version 2). Events come from the
  * store as stored now; leaf hashes and checkpoints from the log. An event that
  * changed in the store since the log recorded it is exported as found: the
  * verifier then reports it, at its position.
@@ -126,34 +144,66 @@ export async function writeExport(
     return seconds > 0 ? events / seconds : 0;
   };
   const checkpoints = [...log.allCheckpoints()];
-  const header: ExportHeader = {
-    format: EXPORT_FORMAT,
-    version: EXPORT_VERSION,
-    fromPosition: from,
-    toPosition: to,
-    checkpoints: checkpoints.length,
-    prefix: { treeSize: from - 1, frontier: log.frontierAt(from - 1).map(hashToHex) },
-  };
+  const prefix = { treeSize: from - 1, frontier: log.frontierAt(from - 1).map(hashToHex) };
+  const sparse = !log.densePositions;
+  const header: ExportHeader | SparseExportHeader = sparse
+    ? {
+        format: EXPORT_FORMAT,
+        version: EXPORT_VERSION_SPARSE,
+        fromLeaf: from,
+        toLeaf: to,
+        checkpoints: checkpoints.length,
+        prefix,
+      }
+    : {
+        format: EXPORT_FORMAT,
+        version: EXPORT_VERSION,
+        fromPosition: from,
+        toPosition: to,
+        checkpoints: checkpoints.length,
+        prefix,
+      };
   await emit(header);
 
   const total = to - from + 1;
   const changed: number[] = [];
   let events = 0;
-  for await (const event of store.readAll({
-    fromPosition: from === 1 ? 'start' : { after: from - 1 },
-    maxCount: total,
-  })) {
-    // Past a gap (a deleted tail, then new appends) the store holds later positions: not this range.
-    if (event.position > to) break;
-    const recorded = log.leafHash(event.position);
-    if (!recorded) throw new Error(`the audit log has no leaf for position ${event.position}`);
-    // The event's canonical JSON is both its leaf's bytes and part of its line.
-    const json = canonicalJson(leafRecord(event));
-    if (!leafHash(json).equals(recorded)) changed.push(event.position);
-    await emitLine(`{"event":${json},"leafHash":"${hashToHex(recorded)}"}\n`);
-    events++;
-    if (events % 1024 === 0) onProgress?.({ processed: events, total, eventsPerSec: rate(events) });
-  }
+  if (sparse) {
+    // Leaves from..to: events from the one after leaf from - 1, each matched to its leaf through
+    // the leaf index; an event the log never recorded takes the next leaf (the verifier names it).
+    const after = from === 1 ? undefined : log.positionAt(from - 2);
+    let next = from;
+    for await (const event of store.readAll({
+      fromPosition: after === undefined ? 'start' : { after },
+      maxCount: total,
+    })) {
+      const indexed = log.leafIndexOf(event.position);
+      const leaf = indexed === undefined ? next : indexed + 1;
+      if (leaf > to) break;
+      const recorded = log.node(0, leaf - 1);
+      const json = canonicalJson(leafRecord(event));
+      if (!leafHash(json).equals(recorded)) changed.push(event.position);
+      await emitLine(`{"event":${json},"leaf":${leaf},"leafHash":"${hashToHex(recorded)}"}\n`);
+      next = leaf + 1;
+      events++;
+      if (events % 1024 === 0) onProgress?.({ processed: events, total, eventsPerSec: rate(events) });
+    }
+  } else
+    for await (const event of store.readAll({
+      fromPosition: from === 1 ? 'start' : { after: from - 1 },
+      maxCount: total,
+    })) {
+      // Past a gap (a deleted tail, then new appends) the store holds later positions: not this range.
+      if (event.position > to) break;
+      const recorded = log.leafHash(event.position);
+      if (!recorded) throw new Error(`the audit log has no leaf for position ${event.position}`);
+      // The event's canonical JSON is both its leaf's bytes and part of its line.
+      const json = canonicalJson(leafRecord(event));
+      if (!leafHash(json).equals(recorded)) changed.push(event.position);
+      await emitLine(`{"event":${json},"leafHash":"${hashToHex(recorded)}"}\n`);
+      events++;
+      if (events % 1024 === 0) onProgress?.({ processed: events, total, eventsPerSec: rate(events) });
+    }
 
   for (const checkpoint of checkpoints) {
     const size = checkpoint.treeSize;

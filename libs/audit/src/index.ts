@@ -13,3 +13,5 @@ export * from './cosignature';
 export * from './witness';
 export * from './cosignature-store';
 export * from './integrity';
+export * from './log-lease';
+export * from './postgres-shared-log';

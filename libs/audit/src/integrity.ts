@@ -1,5 +1,10 @@
 import Database from 'better-sqlite3';
-import type { EventStore, RecordedEvent } from '@nrm/event-store';
+import {
+  EventStoreClosed,
+  EventStoreUnavailable,
+  type EventStore,
+  type RecordedEvent,
+} from '@nrm/event-store';
 import { randomUUID } from 'node:crypto';
 import { eventLeafHash } from './leaf';
 import type { MerkleLog } from './merkle-log';
@@ -226,7 +231,7 @@ export class IntegrityWatch {
   /** Compares leaves `first`..`last` just recorded, and the one before them, with the store. */
   recorded(first: number, last: number): void {
     void this.queue(async () => {
-      const hint = await this.scan(Math.max(1, first - 1), last, 0);
+      const hint = await this.scan(this.log.recordedBefore(first) ?? first, last, 0);
       if (hint) await this.report(hint, 'recorded');
     });
   }
@@ -266,15 +271,17 @@ export class IntegrityWatch {
     const size = this.log.treeSize;
     const anchored = await this.anchorFinding(size);
     if (anchored) return anchored;
+    // Positions, not leaf counts: on EventStoreDB they are sparse (the leaf index maps them).
+    const last = this.log.lastPosition;
     // The mark before the head: an append committed between the two reads raises both, and a
     // mark read first can then only be below the head, never above it.
     const handedOut = await this.store.positionsHandedOut?.();
     const head = await this.store.headPosition();
-    if (head < size) {
-      const kind: IntegrityKind = handedOut !== undefined && handedOut < size ? 'rolled-back' : 'truncated';
+    if (head < last) {
+      const kind: IntegrityKind = handedOut !== undefined && handedOut < last ? 'rolled-back' : 'truncated';
       return {
         kind,
-        position: head + 1,
+        position: this.log.firstRecordedAfter(head)?.position ?? head + 1,
         detail:
           kind === 'rolled-back'
             ? `the event store ends at position ${head} and never handed out more than ${handedOut}, but the audit log recorded ${size} events: the store is an older copy`
@@ -289,7 +296,7 @@ export class IntegrityWatch {
         position: head + 1,
         detail: `the event store handed out positions up to ${handedOut} but ends at ${head}: the events after ${head} were deleted`,
       };
-    return size === 0 ? undefined : this.scan(size, size, 0);
+    return size === 0 ? undefined : this.scan(last, last, 0);
   }
 
   /** The log against the checkpoint kept outside: as large, and the same root at its size. */
@@ -300,7 +307,8 @@ export class IntegrityWatch {
     if (!anchor || anchor.treeSize < 1) return undefined;
     const shorter = size < anchor.treeSize;
     if (!shorter && this.log.rootAt(anchor.treeSize).toString('hex') === anchor.rootHash) return undefined;
-    const late = await this.firstLate(Math.min(size, anchor.treeSize), anchor.time);
+    const covered = Math.min(size, anchor.treeSize);
+    const late = await this.firstLate(covered, this.log.positionAt(covered - 1) ?? covered, anchor.time);
     if (late)
       return {
         kind: 'reused',
@@ -318,56 +326,96 @@ export class IntegrityWatch {
       handedOut !== undefined && handedOut >= anchor.treeSize ? 'truncated' : 'rolled-back';
     return {
       kind,
-      position: size + 1,
+      position: this.log.lastPosition + 1,
       detail: `the kept checkpoint covers ${anchor.treeSize} events but the log holds ${size}: ${kind === 'truncated' ? 'the events from here were deleted and the log rebuilt' : 'the store and its log are an older copy'}`,
     };
   }
 
-  /** The first position up to `to` whose event was recorded after `time`. */
-  private async firstLate(to: number, time: string | undefined): Promise<number | undefined> {
+  /** The first of the store's first `count` events, up to position `to`, recorded after `time`. */
+  private async firstLate(count: number, to: number, time: string | undefined): Promise<number | undefined> {
     const after = Date.parse(time ?? '');
-    if (Number.isNaN(after) || to < 1) return undefined;
-    for await (const event of this.store.readAll({ fromPosition: 'start', maxCount: to }))
+    if (Number.isNaN(after) || count < 1) return undefined;
+    for await (const event of this.store.readAll({ fromPosition: 'start', maxCount: count }))
       if (event.position <= to && Date.parse(event.recordedAt) > after) return event.position;
     return undefined;
   }
 
   /**
-   * Compares recorded leaves `from`..`to` with the store: the first position
-   * missing or holding another event. `perSecond` > 0 bounds the rate.
+   * Compares the recorded leaves at positions `from`..`to` with the store: the
+   * first recorded position missing, holding another event, or an event the log
+   * never recorded between two it did. Positions come from the log's leaf index
+   * (sparse on EventStoreDB). `perSecond` > 0 bounds the rate.
    */
   private async scan(
     from: number,
     to: number,
     perSecond: number,
   ): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> | undefined> {
-    let expected = from;
-    while (expected <= to) {
-      const limit = Math.min(PAGE, to - expected + 1);
-      const page: RecordedEvent[] = [];
-      for await (const event of this.store.readAll({
-        fromPosition: expected === 1 ? 'start' : { after: expected - 1 },
-        maxCount: limit,
-      }))
-        page.push(event);
+    let cursor = from;
+    while (cursor <= to) {
+      const recorded = this.log.recordedPositions(cursor, to, PAGE);
+      if (recorded.length === 0) return undefined;
+      const last = recorded[recorded.length - 1]!;
+      const page = await this.readFrom(recorded[0]!, recorded.length);
+      let i = 0;
       for (const event of page) {
-        if (event.position > to) break;
+        const expected = recorded[i];
+        if (expected === undefined || event.position > last) break;
         if (event.position > expected) return this.missing(expected);
-        const recorded = this.log.leafHash(event.position);
-        if (recorded && !recorded.equals(eventLeafHash(event))) return this.mismatch(event);
-        expected = event.position + 1;
+        if (event.position < expected) return this.unrecorded(event);
+        const leaf = this.log.leafHash(event.position);
+        if (leaf && !leaf.equals(eventLeafHash(event))) return this.mismatch(event);
+        i++;
       }
-      if (page.length < limit || (page[page.length - 1]?.position ?? to) >= to) {
-        if (expected <= to) return this.missing(expected);
-        break;
-      }
+      // The store ended before the recorded positions did.
+      if (i < recorded.length) return this.missing(recorded[i]!);
+      cursor = last + 1;
       if (perSecond > 0) {
-        this.cursor = expected - 1;
+        this.cursor = last;
         await sleep((page.length / perSecond) * 1000);
         if (!this.running || this.current) return undefined;
       }
     }
     return undefined;
+  }
+
+  /**
+   * Up to `count` stored events from recorded position `first` on. They are read after the
+   * recorded position before it; on EventStoreDB a read from a position whose event was deleted
+   * fails, so the read starts from an earlier recorded position then (the events before `first`
+   * are dropped): the deletion then shows as a missing position, never as a failed check.
+   */
+  private async readFrom(first: number, count: number): Promise<RecordedEvent[]> {
+    let before = this.log.recordedBefore(first);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const page: RecordedEvent[] = [];
+        for await (const event of this.store.readAll({
+          fromPosition: before === undefined ? 'start' : { after: before },
+          maxCount: count + attempt,
+        }))
+          if (event.position >= first) page.push(event);
+        return page;
+      } catch (error) {
+        if (
+          before === undefined ||
+          error instanceof EventStoreUnavailable ||
+          error instanceof EventStoreClosed
+        )
+          throw error;
+        // Not a failure of the store: the position to read after is not one it holds.
+        before = attempt < 64 ? this.log.recordedBefore(before) : undefined;
+      }
+    }
+  }
+
+  /** An event at a position the log passed over without recording: put there after the fact. */
+  private unrecorded(event: RecordedEvent): Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> {
+    return {
+      kind: 'changed',
+      position: event.position,
+      detail: `the event store holds an event at position ${event.position}, between events the audit log recorded, that the log never recorded`,
+    };
   }
 
   private async missing(position: number): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'>> {
@@ -380,7 +428,8 @@ export class IntegrityWatch {
       };
     const handedOut = await this.store.positionsHandedOut?.();
     const size = this.log.treeSize;
-    const kind: IntegrityKind = handedOut !== undefined && handedOut < size ? 'rolled-back' : 'truncated';
+    const kind: IntegrityKind =
+      handedOut !== undefined && handedOut < this.log.lastPosition ? 'rolled-back' : 'truncated';
     return {
       kind,
       position,
@@ -389,7 +438,8 @@ export class IntegrityWatch {
   }
 
   private mismatch(event: RecordedEvent): Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> {
-    const covering = this.log.checkpoints({ after: event.position - 1, limit: 1 })[0];
+    const leaf = this.log.leafIndexOf(event.position) ?? event.position - 1;
+    const covering = this.log.checkpoints({ after: leaf, limit: 1 })[0];
     const signed = covering ? Date.parse((covering as { time?: string }).time ?? '') : Number.NaN;
     const reused = Date.parse(event.recordedAt) > signed;
     return reused
@@ -416,7 +466,9 @@ export class IntegrityWatch {
   ): Promise<IntegrityFinding> {
     if (this.current) return this.current;
     const local = hint.kind !== 'forked' && hint.position > 1;
-    const first = local ? await this.scan(1, Math.min(hint.position - 1, this.log.treeSize), 0) : undefined;
+    const first = local
+      ? await this.scan(1, Math.min(hint.position - 1, this.log.lastPosition), 0)
+      : undefined;
     if (this.current) return this.current;
     const finding: IntegrityFinding = {
       id: randomUUID(),
@@ -447,7 +499,7 @@ export class IntegrityWatch {
   /** Full passes over every recorded leaf, at most `rate` events per second, `pauseMs` apart. */
   private async rehash(): Promise<void> {
     while (this.running && !this.current) {
-      const size = this.log.treeSize;
+      const size = this.log.lastPosition;
       this.cursor = 0;
       try {
         const hint = size > 0 ? await this.scan(1, size, this.rate) : undefined;

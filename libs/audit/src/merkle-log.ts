@@ -1,16 +1,19 @@
 import Database from 'better-sqlite3';
 import { ProgressWaiters, type EventStore, type RecordedEvent, type Subscription } from '@nrm/event-store';
+import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   parseSignedCheckpoint,
   signCheckpoint,
+  verifyCheckpointSignature,
   type CheckpointSigner,
   type SignedCheckpoint,
 } from './checkpoint';
 import { upgradeLegacyCheckpoints } from './checkpoint-upgrade';
 import { HASH_BYTES, hashToHex } from './encoding';
 import { eventLeafHash } from './leaf';
+import type { LogLease } from './log-lease';
 import {
   consistencyPath,
   frontierOf,
@@ -39,13 +42,66 @@ export interface MerkleLogOptions {
   readonly batchSize?: number;
   readonly clock?: () => Date;
   readonly logger?: MerkleLogLogger;
+  /**
+   * Whether the store promises dense positions (1, 2, 3, …: SQLite). Then a skipped position is
+   * a deleted event and the log refuses it (`LogGap`). EventStoreDB's commit positions are sparse:
+   * false, and the log takes every event in store order, whatever its position, recording leaf ↔
+   * position in its leaf index. Default true.
+   */
+  readonly densePositions?: boolean;
+  /**
+   * The single-writer lease (a file lock on the embedded default, a PostgreSQL advisory lock in
+   * production). Without one the log extends itself whenever it runs (one process, or tests).
+   * With one, `start` extends the log only while this process holds the lease; otherwise it
+   * follows the log read-only and tries the lease again every `followMs`.
+   */
+  readonly lease?: LogLease;
+  /** Where the deployment's one log lives when it is not this file (PostgreSQL); this file is then its replica. */
+  readonly shared?: SharedLog;
+  /** How often a follower reads what the writer added and tries the lease (default 1000 ms). */
+  readonly followMs?: number;
 }
 
-export type MerkleLogState = 'stopped' | 'running' | 'failed' | 'closed';
+/**
+ * The deployment's one log, kept outside the process (PostgreSQL): the writer pushes the
+ * leaves and checkpoints it added; every process pulls them into its own file, which checks
+ * each leaf against the ones before (a replica that would fork refuses).
+ */
+export interface SharedLog {
+  readonly description: string;
+  /** Adds to `log` what the shared log holds beyond it. */
+  pull(log: MerkleLog): Promise<{ leaves: number; checkpoints: number }>;
+  /** Adds to the shared log what `log` holds beyond it; only the lease holder calls it. */
+  push(log: MerkleLog): Promise<{ leaves: number; checkpoints: number }>;
+  close(): Promise<void>;
+}
+
+/** A leaf as the shared log keeps it: its number (from 0), its event's store position, its hash. */
+export interface RecordedLeaf {
+  readonly leaf: number;
+  readonly position: number;
+  readonly hash: Buffer;
+}
+
+/** The shared log holds another history than this replica: the log forked. */
+export class LogForked extends Error {
+  constructor(
+    readonly leaf: number,
+    detail: string,
+  ) {
+    super(`the shared audit log forked at leaf ${leaf}: ${detail}`);
+    this.name = 'LogForked';
+  }
+}
+
+/** `running`: extending the log; `following`: reading what another process (the lease holder) adds. */
+export type MerkleLogState = 'stopped' | 'running' | 'following' | 'failed' | 'closed';
 
 export interface MerkleLogHealth {
   readonly ok: boolean;
   readonly state: MerkleLogState;
+  /** `writer` while this process holds the lease (or needs none), else `follower`. */
+  readonly role: 'writer' | 'follower';
   readonly treeSize: number;
   readonly latestCheckpoint?: { readonly treeSize: number; readonly time: string };
   readonly failure?: { readonly position?: number; readonly message: string };
@@ -61,7 +117,15 @@ export class LogDiverged extends Error {
   }
 }
 
-/** The store skipped a position: leaf n of the log is the event at position n + 1, without gaps. */
+/** This process lost (or never held) the lease: the holder extends the log. */
+export class NotLeaseHolder extends Error {
+  constructor(lease: string) {
+    super(`the audit log is written by the holder of its lease (${lease}), not this process`);
+    this.name = 'NotLeaseHolder';
+  }
+}
+
+/** A store with dense positions skipped one: the event there was deleted before the log saw it. */
 export class LogGap extends Error {
   constructor(
     readonly expected: number,
@@ -106,7 +170,23 @@ interface CheckpointRow {
   note: string;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/**
+ * The leaf index (schema 3): leaf n (from 0) ↔ the store position of its event, strictly
+ * increasing with n. On a dense store position = leaf + 1; on EventStoreDB the positions
+ * are commit positions, with gaps.
+ */
+const LEAF_INDEX = `
+  CREATE TABLE leaf_positions (
+    leaf     INTEGER PRIMARY KEY CHECK (leaf >= 0),
+    position INTEGER NOT NULL UNIQUE CHECK (position >= 1)
+  );
+  CREATE TRIGGER leaf_positions_are_immutable_update BEFORE UPDATE ON leaf_positions
+    BEGIN SELECT RAISE(ABORT, 'leaf positions are immutable'); END;
+  CREATE TRIGGER leaf_positions_are_immutable_delete BEFORE DELETE ON leaf_positions
+    BEGIN SELECT RAISE(ABORT, 'leaf positions are immutable'); END;
+`;
 
 /**
  * One row per perfect subtree (level 0: the leaves), so that any root or proof
@@ -154,8 +234,9 @@ function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
 }
 
 /**
- * The verifiable log of every stored event: leaf n is the event at store
- * position n + 1 (`eventLeafHash`), added in position order from a catch-up
+ * The verifiable log of every stored event: leaf n is the n-th event in store
+ * order (`eventLeafHash`), its position kept in the leaf index (on a dense store
+ * leaf n is the event at position n + 1), added in position order from a catch-up
  * subscription, with signed checkpoints every `checkpointEvery` events or
  * `checkpointIntervalMs`. Its own SQLite file holds every perfect subtree's
  * hash and the checkpoints.
@@ -175,11 +256,25 @@ export class MerkleLog implements PerfectSubtrees {
   private readonly batchSize: number;
   private readonly clock: () => Date;
   private readonly logger: MerkleLogLogger | undefined;
+  /** See `MerkleLogOptions.densePositions`. */
+  readonly densePositions: boolean;
+  private readonly lease: LogLease | undefined;
+  private readonly shared: SharedLog | undefined;
+  private readonly followMs: number;
+  private followTimer: NodeJS.Timeout | undefined;
+  private following: Promise<void> | undefined;
+  private pushing: Promise<void> = Promise.resolve();
 
   private readonly sql: {
     lastLeaf: Database.Statement<[], { last: number | null }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
     insertNode: Database.Statement<[number, number, Buffer]>;
+    positionAt: Database.Statement<[number], { position: number }>;
+    leafAt: Database.Statement<[number], { leaf: number }>;
+    insertLeafPosition: Database.Statement<[number, number]>;
+    positionsBetween: Database.Statement<[number, number, number], { position: number }>;
+    firstAfter: Database.Statement<[number], { leaf: number; position: number }>;
+    lastBefore: Database.Statement<[number], { position: number }>;
     latest: Database.Statement<[], CheckpointRow>;
     checkpointAt: Database.Statement<[number], CheckpointRow>;
     checkpointPage: Database.Statement<[number, number], CheckpointRow>;
@@ -189,6 +284,7 @@ export class MerkleLog implements PerfectSubtrees {
     size: number;
     refusal?: LogDiverged | LogGap;
   };
+  private readonly addRecordedBatch: (leaves: readonly RecordedLeaf[]) => number;
   private readonly signNow: () => SignedCheckpoint | undefined;
 
   private state: MerkleLogState = 'stopped';
@@ -198,6 +294,7 @@ export class MerkleLog implements PerfectSubtrees {
   private buffer: RecordedEvent[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new ProgressWaiters();
   private size = 0;
   private readonly addedListeners: ((first: number, last: number) => void)[] = [];
@@ -219,6 +316,12 @@ export class MerkleLog implements PerfectSubtrees {
     this.batchSize = batch;
     this.clock = options.clock ?? (() => new Date());
     this.logger = options.logger;
+    this.densePositions = options.densePositions ?? true;
+    this.lease = options.lease;
+    this.shared = options.shared;
+    this.followMs = options.followMs ?? 1000;
+    if (!Number.isSafeInteger(this.followMs) || this.followMs < 1)
+      throw new RangeError('followMs must be a whole number from 1');
 
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
     this.db = new Database(options.filename);
@@ -228,6 +331,10 @@ export class MerkleLog implements PerfectSubtrees {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
       this.migrate();
+      // Kept apart from the versioned schema: a follower's request that the writer sign now.
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS checkpoint_requests (id INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL)',
+      );
     } catch (error) {
       this.db.close();
       throw error;
@@ -239,6 +346,18 @@ export class MerkleLog implements PerfectSubtrees {
       lastLeaf: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = 0'),
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      positionAt: db.prepare('SELECT position FROM leaf_positions WHERE leaf = ?'),
+      leafAt: db.prepare('SELECT leaf FROM leaf_positions WHERE position = ?'),
+      insertLeafPosition: db.prepare('INSERT INTO leaf_positions (leaf, position) VALUES (?, ?)'),
+      positionsBetween: db.prepare(
+        'SELECT position FROM leaf_positions WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?',
+      ),
+      firstAfter: db.prepare(
+        'SELECT leaf, position FROM leaf_positions WHERE position > ? ORDER BY position LIMIT 1',
+      ),
+      lastBefore: db.prepare(
+        'SELECT position FROM leaf_positions WHERE position < ? ORDER BY position DESC LIMIT 1',
+      ),
       latest: db.prepare(
         `SELECT ${columns} FROM checkpoints WHERE ${signed} ORDER BY tree_size DESC LIMIT 1`,
       ),
@@ -254,6 +373,10 @@ export class MerkleLog implements PerfectSubtrees {
       this.addInTransaction(leaves),
     );
     this.addBatch = (leaves) => addBatch.immediate(leaves);
+    const addRecorded = db.transaction((leaves: readonly RecordedLeaf[]) =>
+      this.addRecordedInTransaction(leaves),
+    );
+    this.addRecordedBatch = (leaves) => addRecorded.immediate(leaves);
     const signNow = db.transaction(() => this.checkpointInTransaction());
     this.signNow = () => signNow.immediate();
     this.size = this.storedSize();
@@ -268,10 +391,19 @@ export class MerkleLog implements PerfectSubtrees {
     if (version === SCHEMA_VERSION) return;
     this.db
       .transaction(() => {
+        if (version === 0) this.db.exec(SCHEMA);
         if (version === 1) {
           const { upgraded, dropped } = upgradeLegacyCheckpoints(this.db, this.signer);
           this.logger?.info({ upgraded, dropped }, 'audit checkpoints signed again as C2SP notes');
-        } else this.db.exec(SCHEMA);
+        }
+        this.db.exec(LEAF_INDEX);
+        // Logs before the leaf index followed dense stores only: leaf n was the event at position n + 1.
+        const indexed = this.db
+          .prepare(
+            'INSERT INTO leaf_positions (leaf, position) SELECT idx, idx + 1 FROM merkle_nodes WHERE level = 0',
+          )
+          .run().changes;
+        if (indexed > 0) this.logger?.info({ indexed }, 'audit log leaf index built');
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })
       .immediate();
@@ -296,9 +428,44 @@ export class MerkleLog implements PerfectSubtrees {
     return row.hash;
   }
 
-  /** The recorded leaf hash of the event at `position`, if the log has reached it. */
+  /** The recorded leaf hash of the event at `position`, if the log has recorded it. */
   leafHash(position: number): Buffer | undefined {
-    return this.sql.node.get(0, position - 1)?.hash;
+    const leaf = this.leafIndexOf(position);
+    return leaf === undefined ? undefined : this.sql.node.get(0, leaf)?.hash;
+  }
+
+  // ---- the leaf index -------------------------------------------------------
+
+  /** The leaf (from 0) of the event at store `position`, if the log recorded one there. */
+  leafIndexOf(position: number): number | undefined {
+    return this.sql.leafAt.get(position)?.leaf;
+  }
+
+  /** The store position of leaf `leafIndex` (from 0), if the log holds it. */
+  positionAt(leafIndex: number): number | undefined {
+    return this.sql.positionAt.get(leafIndex)?.position;
+  }
+
+  /** The store position of the last leaf; 0 for an empty log. */
+  get lastPosition(): number {
+    const size = this.treeSize;
+    return size === 0 ? 0 : (this.positionAt(size - 1) ?? 0);
+  }
+
+  /** Recorded positions from `from` to `to` (inclusive), ascending, at most `limit`. */
+  recordedPositions(from: number, to: number, limit: number): number[] {
+    return this.sql.positionsBetween.all(from, to, limit).map((row) => row.position);
+  }
+
+  /** The first recorded leaf after store position `position`. */
+  firstRecordedAfter(position: number): { leafIndex: number; position: number } | undefined {
+    const row = this.sql.firstAfter.get(position);
+    return row ? { leafIndex: row.leaf, position: row.position } : undefined;
+  }
+
+  /** The last recorded position before `position`, if any. */
+  recordedBefore(position: number): number | undefined {
+    return this.sql.lastBefore.get(position)?.position;
   }
 
   private checkSize(field: string, size: number, min = 0): void {
@@ -323,9 +490,14 @@ export class MerkleLog implements PerfectSubtrees {
     this.checkSize('treeSize', treeSize, 1);
     if (!Number.isSafeInteger(position) || position < 1)
       throw new MerkleRangeError('position', 'position must be a whole number from 1');
-    if (position > treeSize)
-      throw new MerkleRangeError('position', `position ${position} is beyond a tree of ${treeSize} events`);
-    const leafIndex = position - 1;
+    const leafIndex = this.leafIndexOf(position);
+    if (leafIndex === undefined || leafIndex >= treeSize)
+      throw new MerkleRangeError(
+        'position',
+        leafIndex === undefined && position <= this.lastPosition
+          ? `position ${position} holds no event the log recorded`
+          : `position ${position} is beyond a tree of ${treeSize} events`,
+      );
     return {
       position,
       leafIndex,
@@ -385,7 +557,72 @@ export class MerkleLog implements PerfectSubtrees {
 
   /** Signs a checkpoint of the whole log now, unless the latest one already covers it; returns the latest. */
   checkpoint(): SignedCheckpoint | undefined {
-    return this.signNow();
+    // A follower signs nothing: the lease holder does, and the follower reads its checkpoints.
+    if (this.lease && !this.lease.held) return this.latestCheckpoint();
+    const latest = this.signNow();
+    this.schedulePush();
+    return latest;
+  }
+
+  /**
+   * A checkpoint of the log as it is now: signed here by the writer; a follower sharing this
+   * file (the console beside a running API) asks the writer, which signs within half a second,
+   * and waits for it up to `timeoutMs`. Returns the latest checkpoint then.
+   */
+  async requestCheckpoint(timeoutMs = 10_000): Promise<SignedCheckpoint | undefined> {
+    if (this.role === 'writer') return this.checkpoint();
+    const size = this.treeSize;
+    if (size === 0 || (this.latestCheckpoint()?.treeSize ?? 0) >= size) return this.latestCheckpoint();
+    this.db.prepare('INSERT INTO checkpoint_requests (tree_size) VALUES (?)').run(size);
+    for (let waited = 0; waited < timeoutMs; waited += 100) {
+      if ((this.latestCheckpoint()?.treeSize ?? 0) >= size) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.latestCheckpoint();
+  }
+
+  /** The writer: signs now if a follower asked for a size the latest checkpoint does not cover. */
+  private answerRequests(): void {
+    const latest = this.latestCheckpoint()?.treeSize ?? 0;
+    const asked = this.db
+      .prepare<[], { size: number | null }>('SELECT max(tree_size) AS size FROM checkpoint_requests')
+      .get()?.size;
+    if (asked === null || asked === undefined) return;
+    if (asked > latest) this.checkpoint();
+    this.db
+      .prepare('DELETE FROM checkpoint_requests WHERE tree_size <= ?')
+      .run(this.latestCheckpoint()?.treeSize ?? 0);
+  }
+
+  /** The deployment's shared log this file replicates, if any. */
+  get sharedLog(): SharedLog | undefined {
+    return this.shared;
+  }
+
+  /** The role this process has now (see `MerkleLogOptions.lease`). */
+  get role(): 'writer' | 'follower' {
+    return !this.lease || this.lease.held ? 'writer' : 'follower';
+  }
+
+  /** Pushes to the shared log what this file holds beyond it, one push at a time; a failure stops writing. */
+  private schedulePush(): void {
+    const shared = this.shared;
+    if (!shared || this.role !== 'writer') return;
+    this.pushing = this.pushing
+      .then(() => shared.push(this))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.logger?.error({ message: messageOf(error) }, 'audit log: push to the shared log failed');
+          // Without the lease (a broken connection) another process writes now: follow it.
+          if (this.lease && !this.lease.held && this.state === 'running') void this.demote();
+        },
+      );
+  }
+
+  /** Waits for the pushes scheduled so far. */
+  async flushed(): Promise<void> {
+    await this.pushing;
   }
 
   private checkpointInTransaction(): SignedCheckpoint | undefined {
@@ -424,14 +661,18 @@ export class MerkleLog implements PerfectSubtrees {
     if (events.length === 0) return this.treeSize;
     // Hashing needs no lock: only the inserts run inside the write transaction.
     const leaves = events.map((event) => ({ position: event.position, hash: eventLeafHash(event) }));
+    if (this.lease && !this.lease.held) throw new NotLeaseHolder(this.lease.description);
     const before = this.size;
     const { size, refusal } = this.addBatch(leaves);
     this.size = size;
-    if (size > before) for (const listener of this.addedListeners) listener(before + 1, size);
-    this.waiters.advance(this.size);
-    if (refusal) throw refusal;
+    this.announce(before, size);
+    if (refusal) {
+      this.schedulePush();
+      throw refusal;
+    }
     const latest = this.latestCheckpoint()?.treeSize ?? 0;
     if (this.size - latest >= this.checkpointEvery) this.checkpoint();
+    this.schedulePush();
     return this.size;
   }
 
@@ -440,6 +681,7 @@ export class MerkleLog implements PerfectSubtrees {
     refusal?: LogDiverged | LogGap;
   } {
     let size = this.storedSize();
+    let last = size === 0 ? 0 : (this.positionAt(size - 1) ?? 0);
     // The roots of the complete subtrees so far: each new leaf merges with them as far as it completes one.
     const frontier = frontierOf(size).map(({ level, index }) => ({
       level,
@@ -447,25 +689,107 @@ export class MerkleLog implements PerfectSubtrees {
       hash: this.node(level, index),
     }));
     for (const { position, hash } of leaves) {
-      const index = position - 1;
-      if (index < size) {
-        if (!this.node(0, index).equals(hash)) return { size, refusal: new LogDiverged(position) };
+      if (position <= last) {
+        // Recorded already (by this process or another): it must be the same event.
+        const recorded = this.leafIndexOf(position);
+        if (recorded === undefined || !this.node(0, recorded).equals(hash))
+          return { size, refusal: new LogDiverged(position) };
         continue;
       }
-      if (index > size) return { size, refusal: new LogGap(size + 1, position) };
-      this.sql.insertNode.run(0, index, hash);
-      let node = { level: 0, index, hash };
-      while (node.index % 2 === 1) {
-        const left = frontier.pop();
-        if (left?.level !== node.level || left.index !== node.index - 1)
-          throw new Error(`the audit log's frontier lacks node ${node.index - 1} at level ${node.level}`);
-        node = { level: node.level + 1, index: (node.index - 1) / 2, hash: nodeHash(left.hash, node.hash) };
-        this.sql.insertNode.run(node.level, node.index, node.hash);
-      }
-      frontier.push(node);
+      if (this.densePositions && position > last + 1)
+        return { size, refusal: new LogGap(last + 1, position) };
+      this.appendLeaf(frontier, size, position, hash);
+      last = position;
       size++;
     }
     return { size };
+  }
+
+  /** Stores leaf `index` and every perfect subtree it completes; `frontier` is the tree's before it. */
+  private appendLeaf(
+    frontier: { level: number; index: number; hash: Buffer }[],
+    index: number,
+    position: number,
+    hash: Buffer,
+  ): void {
+    this.sql.insertNode.run(0, index, hash);
+    this.sql.insertLeafPosition.run(index, position);
+    let node = { level: 0, index, hash };
+    while (node.index % 2 === 1) {
+      const left = frontier.pop();
+      if (left?.level !== node.level || left.index !== node.index - 1)
+        throw new Error(`the audit log's frontier lacks node ${node.index - 1} at level ${node.level}`);
+      node = { level: node.level + 1, index: (node.index - 1) / 2, hash: nodeHash(left.hash, node.hash) };
+      this.sql.insertNode.run(node.level, node.index, node.hash);
+    }
+    frontier.push(node);
+  }
+
+  /**
+   * Adds leaves the deployment's shared log holds (see `SharedLog.pull`), in leaf order: one
+   * this file holds already must be the same (hash and position), a new one must come next
+   * with a later position; else `LogForked`. Returns the tree size.
+   */
+  addRecorded(leaves: readonly RecordedLeaf[]): number {
+    if (leaves.length === 0) return this.treeSize;
+    const before = this.size;
+    const size = this.addRecordedBatch(leaves);
+    this.size = size;
+    this.announce(before, size);
+    return size;
+  }
+
+  private addRecordedInTransaction(leaves: readonly RecordedLeaf[]): number {
+    let size = this.storedSize();
+    let last = size === 0 ? 0 : (this.positionAt(size - 1) ?? 0);
+    const frontier = frontierOf(size).map(({ level, index }) => ({
+      level,
+      index,
+      hash: this.node(level, index),
+    }));
+    for (const { leaf, position, hash } of leaves) {
+      if (leaf < size) {
+        if (!this.node(0, leaf).equals(hash) || this.positionAt(leaf) !== position)
+          throw new LogForked(leaf, 'this replica recorded another event or position for it');
+        continue;
+      }
+      if (leaf > size) throw new LogForked(leaf, `leaf ${size} is missing before it`);
+      if (position <= last)
+        throw new LogForked(leaf, `its position ${position} is not after the previous leaf's ${last}`);
+      this.appendLeaf(frontier, leaf, position, hash);
+      last = position;
+      size++;
+    }
+    return size;
+  }
+
+  /**
+   * Stores a checkpoint the shared log holds: signed by this log's key, for a size this file
+   * holds, with the root this file computes. 'later' when this file does not reach its size yet.
+   */
+  importCheckpoint(note: string): 'imported' | 'later' {
+    const parsed = parseSignedCheckpoint(note);
+    if (!parsed.ok) throw new LogForked(0, `a checkpoint it holds is malformed: ${parsed.reason}`);
+    const checkpoint = parsed.value;
+    const { treeSize, rootHash, time, keyId, signature } = checkpoint;
+    if (keyId !== this.signer.keyId || checkpoint.origin !== this.signer.origin)
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} is signed by another key or origin`);
+    const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
+    if (publicKey && !verifyCheckpointSignature(checkpoint, publicKey).valid)
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} has a bad signature`);
+    if (treeSize > this.treeSize) return 'later';
+    if (hashToHex(this.rootAt(treeSize)) !== rootHash)
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} has another root than this replica`);
+    this.sql.insertCheckpoint.run(treeSize, rootHash, time, keyId, signature, checkpoint.note);
+    return 'imported';
+  }
+
+  /** Tells the listeners (the integrity watch) and the waiters about leaves added since `before`. */
+  private announce(before: number, size: number): void {
+    if (size > before)
+      for (const listener of this.addedListeners)
+        listener(this.positionAt(before) ?? before + 1, this.positionAt(size - 1) ?? size);
+    this.waiters.advance(size);
   }
 
   /** Adds every event stored up to the store's head now, page by page; for the console and tests. */
@@ -475,21 +799,29 @@ export class MerkleLog implements PerfectSubtrees {
     const started = performance.now();
     const head = await this.store.headPosition();
     const from = this.treeSize;
+    const fromPosition = this.lastPosition;
     const rate = (added: number): number => {
       const seconds = (performance.now() - started) / 1000;
       return seconds > 0 ? added / seconds : 0;
     };
-    let after = from;
+    let after = fromPosition;
     while (after < head) {
       const page: RecordedEvent[] = [];
       for await (const event of this.store.readAll({
         fromPosition: after === 0 ? 'start' : { after },
-        maxCount: Math.min(this.batchSize, head - after),
-      }))
+        maxCount: this.densePositions ? Math.min(this.batchSize, head - after) : this.batchSize,
+      })) {
+        if (event.position > head) break;
         page.push(event);
+      }
       if (page.length === 0) break;
-      after = this.add(page);
-      onProgress?.({ processed: after, total: head, leavesPerSec: rate(after - from) });
+      const size = this.add(page);
+      after = page[page.length - 1]!.position;
+      onProgress?.({
+        processed: this.densePositions ? after : size,
+        total: this.densePositions ? head : size,
+        leavesPerSec: rate(size - from),
+      });
       await nextTurn();
     }
     const seconds = (performance.now() - started) / 1000;
@@ -506,10 +838,105 @@ export class MerkleLog implements PerfectSubtrees {
   /** Follows the store from the log's size; resolves once subscribed. Restarts after a failure. */
   async start(): Promise<void> {
     if (this.state === 'closed') throw new Error('the audit log is closed');
-    if (this.state === 'running') return;
+    if (this.state === 'running' || this.state === 'following') return;
     await this.stop();
     this.failure = undefined;
-    const from = this.treeSize;
+    if (this.lease && !(await this.lease.tryAcquire())) return this.follow();
+    if (this.shared) {
+      // The shared log first: this file continues it, never forks it.
+      await this.pullShared();
+      await this.shared.push(this);
+    }
+    this.subscribeFromLog();
+  }
+
+  /** Reads what the lease holder adds, every `followMs`, and takes the lease when it is free. */
+  private follow(): void {
+    this.state = 'following';
+    this.logger?.info(
+      { lease: this.lease?.description, treeSize: this.treeSize },
+      'audit log follows the lease holder (read-only)',
+    );
+    this.followTimer = setInterval(() => {
+      this.following ??= this.followStep().finally(() => {
+        this.following = undefined;
+      });
+    }, this.followMs);
+    this.followTimer.unref();
+  }
+
+  private async followStep(): Promise<void> {
+    if (this.state !== 'following') return;
+    try {
+      const before = this.size;
+      if (this.shared) await this.pullShared();
+      const size = this.treeSize;
+      if (size > before) this.announce(before, size);
+      if (this.state !== 'following' || !this.lease || !(await this.lease.tryAcquire())) return;
+      if (this.state !== 'following') {
+        await this.lease.release();
+        return;
+      }
+      this.logger?.info(
+        { lease: this.lease.description },
+        'audit log took the lease: this process writes now',
+      );
+      this.stopFollowing();
+      try {
+        if (this.shared) {
+          await this.pullShared();
+          await this.shared.push(this);
+        }
+      } catch (error) {
+        // Not ready to write: give the lease up (another may take it) and follow again.
+        await this.lease.release();
+        this.follow();
+        throw error;
+      }
+      this.subscribeFromLog();
+    } catch (error) {
+      // A shared log that forked from this replica stops it; an unreachable one is tried again.
+      if (error instanceof LogForked)
+        this.fail({ position: this.positionAt(error.leaf) ?? error.leaf + 1, message: messageOf(error) });
+      else if (this.state === 'following')
+        this.logger?.error(
+          { message: messageOf(error) },
+          'audit log: reading the shared log failed; retrying',
+        );
+      else this.fail({ message: messageOf(error) });
+    }
+  }
+
+  /**
+   * Reads the shared log into this file now (nothing without one): before the integrity watch
+   * compares this file with the store at start, so that a fresh replica is not taken for a
+   * truncated log.
+   */
+  async sync(): Promise<void> {
+    await this.pullShared();
+  }
+
+  private async pullShared(): Promise<void> {
+    if (!this.shared) return;
+    const before = this.size;
+    await this.shared.pull(this);
+    this.size = this.storedSize();
+    this.announce(before, this.size);
+  }
+
+  private stopFollowing(): void {
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followTimer = undefined;
+  }
+
+  /** Lost the lease while writing: stop following the store, follow the new holder. */
+  private async demote(): Promise<void> {
+    await this.stop();
+    if (this.state === 'stopped') this.follow();
+  }
+
+  private subscribeFromLog(): void {
+    const from = this.lastPosition;
     const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
     this.subscription = subscription;
     this.state = 'running';
@@ -521,13 +948,22 @@ export class MerkleLog implements PerfectSubtrees {
       );
       this.checkpointTimer.unref();
     }
-    this.logger?.info({ fromPosition: from }, 'audit log started');
+    if (this.lease) {
+      this.requestTimer = setInterval(() => this.guard(() => this.answerRequests()), 500);
+      this.requestTimer.unref();
+    }
+    this.logger?.info({ fromPosition: from, lease: this.lease?.description }, 'audit log started');
   }
 
   /** Ends the subscription after adding what it has delivered. */
   async stop(): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = undefined;
+    if (this.requestTimer) clearInterval(this.requestTimer);
+    this.requestTimer = undefined;
+    this.stopFollowing();
+    await this.following;
+    if (this.state === 'following') this.state = 'stopped';
     if (!this.loop) return;
     await this.subscription?.close();
     await this.loop;
@@ -538,8 +974,12 @@ export class MerkleLog implements PerfectSubtrees {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     await this.stop();
+    await this.pushing;
+    this.stopFollowing();
     this.state = 'closed';
     this.waiters.abandon();
+    await this.lease?.release();
+    await this.shared?.close();
     this.db.close();
   }
 
@@ -551,7 +991,7 @@ export class MerkleLog implements PerfectSubtrees {
   /** Stops following the store because it diverged from the log (see `IntegrityWatch`); `start` resumes. */
   halt(failure: { position?: number; message: string }): void {
     if (this.state === 'closed' || this.state === 'failed') return;
-    if (this.state === 'running') return this.fail(failure);
+    if (this.state === 'running' || this.state === 'following') return this.fail(failure);
     this.state = 'failed';
     this.failure = failure;
   }
@@ -559,6 +999,7 @@ export class MerkleLog implements PerfectSubtrees {
   /** Resolves true once the log holds `treeSize` leaves, false after `timeoutMs` or if it fails. */
   waitFor(treeSize: number, timeoutMs: number): Promise<boolean> {
     if (this.state !== 'closed' && this.treeSize >= treeSize) return Promise.resolve(true);
+    // A follower's waiters advance as it reads the writer's leaves (every followMs).
     if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
     return this.waiters.wait(treeSize, timeoutMs);
   }
@@ -566,8 +1007,9 @@ export class MerkleLog implements PerfectSubtrees {
   health(): MerkleLogHealth {
     const latest = this.state === 'closed' ? undefined : this.latestCheckpoint();
     return {
-      ok: this.state === 'running',
+      ok: this.state === 'running' || this.state === 'following',
       state: this.state,
+      role: this.role,
       treeSize: this.size,
       ...(latest ? { latestCheckpoint: { treeSize: latest.treeSize, time: latest.time } } : {}),
       ...(this.failure ? { failure: { ...this.failure } } : {}),
@@ -617,6 +1059,11 @@ export class MerkleLog implements PerfectSubtrees {
     try {
       step();
     } catch (error) {
+      if (error instanceof NotLeaseHolder) {
+        this.logger?.error({ lease: this.lease?.description }, 'audit log lost its lease: it follows now');
+        void this.demote();
+        return;
+      }
       const position =
         error instanceof LogDiverged ? error.position : error instanceof LogGap ? error.expected : undefined;
       this.fail({ ...(position !== undefined ? { position } : {}), message: messageOf(error) });
@@ -624,6 +1071,10 @@ export class MerkleLog implements PerfectSubtrees {
   }
 
   private fail(failure: { position?: number; message: string }): void {
+    if (this.state === 'following') {
+      this.stopFollowing();
+      this.state = 'running';
+    }
     if (this.state !== 'running') return;
     this.state = 'failed';
     this.failure = failure;

@@ -7,7 +7,7 @@ import {
   type SignedCheckpoint,
 } from './checkpoint';
 import { hashFromHex, hashToHex, isHexHash } from './encoding';
-import { EXPORT_FORMAT, EXPORT_VERSION, type ExportProgress } from './export';
+import { EXPORT_FORMAT, EXPORT_VERSION, EXPORT_VERSION_SPARSE, type ExportProgress } from './export';
 import { leafRecordProblem } from './leaf';
 import { frontierOf, leafHash, verifyConsistency } from './merkle';
 import { MerkleTree } from './merkle-tree';
@@ -41,13 +41,20 @@ export interface ExportFault {
   /** The line of the export (from 1); absent for a fault of the trusted checkpoint. */
   readonly line?: number;
   readonly detail: string;
+  /**
+   * `leaf` in an export of a log over sparse positions (version 2): `position` and
+   * `lastPosition` are then leaf numbers (from 1), the store positions being in `detail`.
+   */
+  readonly unit?: 'leaf';
 }
 
 export type ExportVerdict =
   | {
       readonly ok: true;
+      /** Leaf numbers where `unit` is `leaf` (an export of a log over sparse positions). */
       readonly fromPosition: number;
       readonly toPosition: number;
+      readonly unit?: 'leaf';
       readonly events: number;
       readonly checkpoints: number;
       readonly trustedTreeSize: number;
@@ -83,6 +90,7 @@ export interface VerifyExportOptions {
 /** Longer than any event line the store can produce. */
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
 const HEADER_FIELDS = ['checkpoints', 'format', 'fromPosition', 'prefix', 'toPosition', 'version'];
+const SPARSE_HEADER_FIELDS = ['checkpoints', 'format', 'fromLeaf', 'prefix', 'toLeaf', 'version'];
 
 /** When a checkpoint was signed, in ms since the epoch; NaN (never later than anything) without a time. */
 function timeOf(checkpoint: SignedCheckpoint): number {
@@ -103,12 +111,13 @@ const PLACEHOLDER: SignedCheckpoint = {
 
 /** One line of the fault, for a console or a log. */
 export function describeFault(fault: ExportFault): string {
+  const unit = fault.unit ?? 'position';
   const where =
     fault.position === undefined
       ? ''
       : fault.lastPosition !== undefined
-        ? ` in positions ${fault.position}..${fault.lastPosition}`
-        : ` at position ${fault.position}`;
+        ? ` in ${unit}s ${fault.position}..${fault.lastPosition}`
+        : ` at ${unit} ${fault.position}`;
   const line = fault.line === undefined ? ' (trusted checkpoint)' : ` (line ${fault.line})`;
   return `${fault.kind}${where}${line}: ${fault.detail}`;
 }
@@ -199,6 +208,8 @@ function parse(text: string): unknown {
 }
 
 interface Header {
+  /** Version 2: leaf numbers, and each event line names its leaf. */
+  readonly sparse: boolean;
   readonly fromPosition: number;
   readonly toPosition: number;
   readonly checkpoints: number;
@@ -239,6 +250,8 @@ class ExportCheck {
    */
   private late: { position: number; line: number } | undefined;
   private readonly trustedTime: number;
+  /** Version 2: the store position of the last event line, which the next must exceed. */
+  private lastStorePosition = 0;
   events = 0;
 
   constructor(
@@ -248,6 +261,10 @@ class ExportCheck {
     private readonly progress: (events: number, total: number) => void,
   ) {
     this.trustedTime = timeOf(trusted);
+  }
+
+  get sparse(): boolean {
+    return this.header?.sparse === true;
   }
 
   range(): { fromPosition: number; toPosition: number; checkpoints: number } {
@@ -300,25 +317,36 @@ class ExportCheck {
       ...(lastPosition !== undefined ? { lastPosition } : {}),
       ...(line ? { line: line.number } : {}),
       detail,
+      ...(this.sparse && position !== undefined ? { unit: 'leaf' as const } : {}),
     });
   }
 
   private readHeader(line: Line, value: unknown): void {
     const bad = (detail: string): never => this.fail('malformed', line, undefined, `header: ${detail}`);
     if (!isObject(value)) bad('not a JSON object');
-    const h = value as Record<string, unknown>;
-    if (!hasExactly(h, HEADER_FIELDS)) bad(`must have exactly the fields ${HEADER_FIELDS.join(', ')}`);
-    if (h.format !== EXPORT_FORMAT || h.version !== EXPORT_VERSION)
-      bad(`not a ${EXPORT_FORMAT} version ${EXPORT_VERSION} file`);
-    if (!isWhole(h.fromPosition, 1)) bad('fromPosition must be a whole number from 1');
+    const raw = value as Record<string, unknown>;
+    const sparse = raw.version === EXPORT_VERSION_SPARSE;
+    const fields = sparse ? SPARSE_HEADER_FIELDS : HEADER_FIELDS;
+    if (!hasExactly(raw, fields)) bad(`must have exactly the fields ${fields.join(', ')}`);
+    if (raw.format !== EXPORT_FORMAT || (raw.version !== EXPORT_VERSION && !sparse))
+      bad(`not a ${EXPORT_FORMAT} version ${EXPORT_VERSION} or ${EXPORT_VERSION_SPARSE} file`);
+    const [fromName, toName] = sparse ? ['fromLeaf', 'toLeaf'] : ['fromPosition', 'toPosition'];
+    // Version 2 counts leaves where version 1 counts positions: the checks are the same.
+    const h: Record<string, unknown> = {
+      fromPosition: raw[fromName],
+      toPosition: raw[toName],
+      checkpoints: raw.checkpoints,
+      prefix: raw.prefix,
+    };
+    if (!isWhole(h.fromPosition, 1)) bad(`${fromName} must be a whole number from 1`);
     const from = h.fromPosition as number;
-    if (!isWhole(h.toPosition, from)) bad('toPosition must be a whole number, not before fromPosition');
+    if (!isWhole(h.toPosition, from)) bad(`${toName} must be a whole number, not before ${fromName}`);
     if (!isWhole(h.checkpoints, 0)) bad('checkpoints must be a whole number');
     const prefix = h.prefix;
     if (!isObject(prefix) || !hasExactly(prefix, ['frontier', 'treeSize']))
       bad('prefix must have exactly treeSize and frontier');
     const { treeSize, frontier } = prefix as Record<string, unknown>;
-    if (treeSize !== from - 1) bad('prefix.treeSize must be fromPosition - 1');
+    if (treeSize !== from - 1) bad(`prefix.treeSize must be ${fromName} - 1`);
     if (
       !Array.isArray(frontier) ||
       frontier.length !== frontierOf(from - 1).length ||
@@ -327,6 +355,7 @@ class ExportCheck {
       bad(`prefix.frontier must hold ${frontierOf(from - 1).length} hashes of 64 lower-case hex digits`);
     if (canonicalJson(value) !== line.text) bad('not in canonical form');
     this.header = {
+      sparse,
       fromPosition: from,
       toPosition: h.toPosition as number,
       checkpoints: h.checkpoints as number,
@@ -341,15 +370,23 @@ class ExportCheck {
     const header = this.header!;
     if (this.disorder) {
       // Only positions matter now: they tell a reordering from a loss.
-      const position = isObject(value) && isObject(value.event) ? value.event.position : undefined;
+      const position = !isObject(value)
+        ? undefined
+        : header.sparse
+          ? value.leaf
+          : isObject(value.event)
+            ? value.event.position
+            : undefined;
       if (isWhole(position, 1)) this.disorder.seen.add(position);
       return;
     }
     const expected = this.expected;
     const bad = (detail: string): never => this.fail('malformed', line, expected, detail);
-    if (!isObject(value) || !hasExactly(value, ['event', 'leafHash']))
-      bad('an event line must be a JSON object with exactly event and leafHash');
-    const record = value as { event: unknown; leafHash: unknown };
+    const fields = header.sparse ? ['event', 'leaf', 'leafHash'] : ['event', 'leafHash'];
+    if (!isObject(value) || !hasExactly(value, fields))
+      bad(`an event line must be a JSON object with exactly ${fields.join(', ')}`);
+    const record = value as { event: unknown; leaf?: unknown; leafHash: unknown };
+    if (header.sparse && !isWhole(record.leaf, 1)) bad('leaf must be a whole number from 1');
     const problem = leafRecordProblem(record.event);
     if (problem) bad(problem);
     if (!isHexHash(record.leafHash)) bad('leafHash must be 64 lower-case hex digits');
@@ -359,9 +396,22 @@ class ExportCheck {
     } catch (error) {
       bad(error instanceof Error ? error.message : 'not canonical JSON');
     }
-    if (`{"event":${eventJson},"leafHash":"${record.leafHash as string}"}` !== line.text)
+    const leafField = header.sparse ? `"leaf":${record.leaf as number},` : '';
+    if (`{"event":${eventJson},${leafField}"leafHash":"${record.leafHash as string}"}` !== line.text)
       bad('not in canonical form');
-    const position = (record.event as { position: number }).position;
+    const storePosition = (record.event as { position: number }).position;
+    // The line's place in the tree: its leaf number (version 2) or its position (version 1).
+    const position = header.sparse ? (record.leaf as number) : storePosition;
+    if (header.sparse && position === expected) {
+      if (storePosition <= this.lastStorePosition)
+        this.fail(
+          'reordered',
+          line,
+          position,
+          `leaf ${position} holds position ${storePosition}, not after the previous leaf's position ${this.lastStorePosition}`,
+        );
+      this.lastStorePosition = storePosition;
+    }
     if (position > header.toPosition)
       this.fail(
         'malformed',
@@ -703,6 +753,7 @@ export async function verifyExport(
   const range = check.range();
   return {
     ok: true,
+    ...(check.sparse ? { unit: 'leaf' as const } : {}),
     fromPosition: range.fromPosition,
     toPosition: range.toPosition,
     events: check.events,

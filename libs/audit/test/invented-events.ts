@@ -1,4 +1,4 @@
-import { SqliteEventStore, type NewEvent, type RecordedEvent } from '@nrm/event-store';
+import { SqliteEventStore, type EventStore, type NewEvent, type RecordedEvent } from '@nrm/event-store';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +37,7 @@ function invented(i: number): NewEvent {
 }
 
 /** Appends `count` invented events over a handful of case streams, in appends of up to 50. */
-export async function appendInvented(store: SqliteEventStore, count: number, streams = 25): Promise<void> {
+export async function appendInvented(store: EventStore, count: number, streams = 25): Promise<void> {
   let written = 0;
   const revisions = new Map<string, number>();
   const names = Array.from({ length: streams }, () => `case-${randomUUID()}`);

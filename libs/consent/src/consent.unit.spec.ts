@@ -1,4 +1,4 @@
-import { DomainError, fold, type Actor, type DomainErrorKind } from '@nrm/shared-kernel';
+import { fold, type Actor } from '@nrm/shared-kernel';
 import {
   consentCovers,
   consentDecider,
@@ -13,6 +13,7 @@ import {
   type RefuseConsent,
   type WithdrawConsent,
 } from './index';
+import { deciderSpec } from '../../shared-kernel/test/given-when-then';
 
 // --- fixtures ---------------------------------------------------------------------------------
 
@@ -127,36 +128,7 @@ const granted = (data: Partial<ConsentGranted['data']> = {}): ConsentGranted => 
 
 // --- given / when / then ----------------------------------------------------------------------
 
-type ExpectedError = { code: string; kind: DomainErrorKind; field?: string };
-
-function given(...history: ConsentEvent[]) {
-  return {
-    when(command: ConsentCommand) {
-      const run = () => consentDecider.decide(command, fold(consentDecider, history));
-      return {
-        then(expected: readonly ConsentEvent[]) {
-          expect(run()).toEqual(expected);
-        },
-        /** Returns the events so that a spec can look closer at them. */
-        events(): readonly ConsentEvent[] {
-          return run();
-        },
-        thenThrows({ code, kind, field }: ExpectedError) {
-          let thrown: unknown;
-          try {
-            run();
-          } catch (error) {
-            thrown = error;
-          }
-          expect(thrown).toBeInstanceOf(DomainError);
-          const error = thrown as DomainError;
-          expect({ code: error.code, kind: error.kind, field: error.field }).toEqual({ code, kind, field });
-          expect(error.message.length).toBeGreaterThan(10);
-        },
-      };
-    },
-  };
-}
+const given = deciderSpec(consentDecider);
 
 const stateAfter = (...history: ConsentEvent[]): ConsentState => fold(consentDecider, history);
 
@@ -295,14 +267,19 @@ describe('GrantConsent', () => {
       .thenThrows({ code: 'CONSENT.EXPIRY_IN_PAST', kind: 'rule', field: 'expiresAt' });
   });
 
-  it.each([['next year'], ['2025-09-01'], ['2025-09-01T00:00:00'], ['']])(
-    'is refused when the expiry %j is not a full instant',
-    (expiresAt) => {
-      given()
-        .when(grant({ expiresAt }))
-        .thenThrows({ code: 'CONSENT.EXPIRY_INVALID', kind: 'rule', field: 'expiresAt' });
-    },
-  );
+  it.each([
+    ['next year'],
+    ['2025-09-01'],
+    ['2025-09-01T00:00:00'],
+    [''],
+    // A day that does not exist is refused, not rolled over to 2 March (issue #13).
+    ['2026-02-30T00:00:00Z'],
+    ['0000-01-01T00:00:00Z'],
+  ])('is refused when the expiry %j is not a full instant', (expiresAt) => {
+    given()
+      .when(grant({ expiresAt }))
+      .thenThrows({ code: 'CONSENT.EXPIRY_INVALID', kind: 'rule', field: 'expiresAt' });
+  });
 
   it.each([
     ['written', { method: 'written' as const, language: 'en', interpreterUsed: false }],

@@ -3,7 +3,9 @@ import {
   PURPOSES,
   conflict,
   forbidden,
+  idListProblem,
   notFound,
+  parseInstant,
   ruleBroken,
   type Actor,
   type AgencyKind,
@@ -65,8 +67,6 @@ const NO_LAWFUL_BASIS_KINDS: readonly AgencyKind[] = ['foreign-nrm', 'oversight-
 const EXPLICIT_CAPTURE: readonly string[] = ['written', 'guardian'];
 
 const CAPTURE_METHODS: readonly string[] = ['written', 'verbal-with-witness', 'guardian'];
-// An ISO-8601 instant with an explicit offset: a local time without one would be ambiguous.
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 // A language tag such as 'en', 'ro', 'vi' or 'pt-BR'.
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 
@@ -427,12 +427,6 @@ function clock(now: string): number {
   return ms;
 }
 
-function parseInstant(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 function requireFutureExpiry(expiresAt: string, now: number, message: string): void {
   const expires = parseInstant(expiresAt);
   if (expires === undefined) {
@@ -446,17 +440,15 @@ function requireFutureExpiry(expiresAt: string, now: number, message: string): v
 }
 
 function requireAgencies(agencyIds: readonly string[], field: ScopeField): readonly string[] {
-  if (!isList(agencyIds) || agencyIds.length === 0 || agencyIds.length > MAX_AGENCIES_PER_GRANT) {
+  // The shared kernel's id-list rule: 1 to MAX_AGENCIES_PER_GRANT distinct, well-formed ids.
+  const problem = idListProblem(agencyIds, { min: 1, max: MAX_AGENCIES_PER_GRANT }, field);
+  if (problem !== undefined) {
     throw ruleBroken(
       'CONSENT.SCOPE_INVALID',
-      `Name between 1 and ${MAX_AGENCIES_PER_GRANT} agencies.`,
+      `Name between 1 and ${MAX_AGENCIES_PER_GRANT} agencies, each once, by its reference: ${problem}.`,
       field,
     );
   }
-  if (agencyIds.some((id) => typeof id !== 'string' || id.trim() === '')) {
-    throw ruleBroken('CONSENT.SCOPE_INVALID', 'Every agency must be named by its reference.', field);
-  }
-  requireUnique(agencyIds, field);
   return [...agencyIds];
 }
 

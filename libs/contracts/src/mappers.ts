@@ -16,6 +16,7 @@ import {
   type ReferralStatusChangedV1,
   type SupportUpdatedV1,
 } from './contracts';
+import { REFERRAL_TRANSITIONS } from '@nrm/referral';
 import { redact } from './fields';
 import type { SourceEvent } from './source-events';
 
@@ -111,27 +112,36 @@ interface LaterChange {
   readonly overdueSeconds?: number;
 }
 
+/** The status a later event leads to, from the referral lifecycle table (undefined: it stays). */
+const statusOf = (event: ReferralLaterEvent): ReferralStatus | undefined =>
+  REFERRAL_TRANSITIONS[event.type].to;
+
 function laterChange(event: ReferralLaterEvent): LaterChange {
   switch (event.type) {
     case 'ReferralAcknowledged':
-      return { change: 'acknowledged', status: 'acknowledged', at: event.data.acknowledgedAt };
+      return { change: 'acknowledged', status: statusOf(event), at: event.data.acknowledgedAt };
     case 'ReferralAccepted':
-      return { change: 'accepted', status: 'accepted', at: event.data.acceptedAt };
+      return { change: 'accepted', status: statusOf(event), at: event.data.acceptedAt };
     case 'ReferralDeclined':
-      return { change: 'declined', status: 'declined', at: event.data.declinedAt, reason: event.data.reason };
+      return {
+        change: 'declined',
+        status: statusOf(event),
+        at: event.data.declinedAt,
+        reason: event.data.reason,
+      };
     case 'HandoffCompleted':
-      return { change: 'completed', status: 'completed', at: event.data.completedAt };
+      return { change: 'completed', status: statusOf(event), at: event.data.completedAt };
     case 'ReferralWithdrawn':
       return {
         change: 'withdrawn',
-        status: 'withdrawn',
+        status: statusOf(event),
         at: event.data.withdrawnAt,
         reason: event.data.reason,
       };
     case 'ReferralEscalated':
       return {
         change: 'escalated',
-        status: undefined,
+        status: statusOf(event),
         at: event.data.escalatedAt,
         overdueSeconds: event.data.overdueSeconds,
       };

@@ -62,9 +62,8 @@ export class EventStoreClosed extends EventStoreError {
 
 /**
  * The store's server cannot be reached, refused this client, or did not answer in
- * time. Worth retrying later. For an append the outcome is unknown: it may have been
- * stored. Retry it with the same event ids (and expectation); the store recognises
- * the retry and stores nothing twice.
+ * time. Worth retrying later. An append answered so was not stored (where the
+ * adapter cannot tell, it answers `EventStoreOutcomeUnknown` instead).
  */
 export class EventStoreUnavailable extends EventStoreError {
   readonly code = 'EVENT_STORE.UNAVAILABLE';
@@ -83,5 +82,29 @@ export class EventStoreSchemaError extends EventStoreError {
 
   constructor(message: string) {
     super(message);
+  }
+}
+
+/**
+ * An append was sent, and no answer came that says whether it was stored: the
+ * connection dropped, the deadline passed, the request was cancelled, or the
+ * server's replication did not confirm the write in time (it may still commit it
+ * later). The adapter has looked for the events on the leader and found neither
+ * them nor a later write that rules them out.
+ *
+ * Sending the same append again, with the same event ids and the same
+ * expectation, is safe: the store answers it as a retry if the first one landed
+ * (now or later), and stores it otherwise. Sending the facts again under new ids
+ * may record them twice.
+ */
+export class EventStoreOutcomeUnknown extends EventStoreError {
+  readonly code = 'EVENT_STORE.OUTCOME_UNKNOWN';
+
+  constructor(
+    readonly stream: string,
+    /** What went wrong with the answer, for logs; never contains credentials or event data. */
+    readonly reason: string,
+  ) {
+    super(`the outcome of an append to ${JSON.stringify(stream)} is unknown: ${reason}`);
   }
 }

@@ -24,9 +24,25 @@ export interface EventMetadata {
   readonly [key: string]: JsonValue | undefined;
 }
 
-/** An event as a caller hands it to `append`. */
+/**
+ * An event as a caller hands it to `append`.
+ *
+ * What the store promises about event ids (compared case-insensitively), every adapter alike:
+ * - a retried append (same stream, same ids in the same order, same expectation) is answered
+ *   with the first append's result and stores nothing new; also when the first attempt ended in
+ *   `EventStoreOutcomeUnknown`, and also when it lands after the retry was sent;
+ * - an append some of whose ids are stored in its stream where the expectation would put them,
+ *   but not as that same append, is refused with `DuplicateEventId`, storing nothing.
+ *
+ * Uniqueness across streams is the caller's: an id is a random UUID, or derived (keyed hash)
+ * from something unique to one append in one stream, such as an Idempotency-Key together with
+ * the stream (see the command executor). Adapters that index ids (SQLite, PostgreSQL) also refuse
+ * an id stored anywhere else with `DuplicateEventId`; EventStoreDB has no index of ids, and
+ * checking there would cost a quorum write per event, so it stores one append with one write and
+ * does not look at other streams or earlier revisions.
+ */
 export interface NewEvent {
-  /** UUID, unique across the whole store; the key of idempotent retries. */
+  /** UUID; see above for what the store checks. The key of idempotent retries. */
   readonly id: string;
   readonly type: string;
   /** Version of the payload shape of this type, from 1. */
@@ -118,6 +134,12 @@ export interface EventStoreHealth {
   /** Position of the last stored event, 0 when empty. */
   readonly headPosition?: number;
   readonly detail?: string;
+  /**
+   * Records that other programs wrote into the store's ordinary streams, passed over by readAll and
+   * subscriptions since the store was opened (EventStoreDB, where the ledger does not own the
+   * database alone). Absent where the store holds nothing but the ledger's events.
+   */
+  readonly foreignRecordsSkipped?: number;
 }
 
 export interface EventStore {
@@ -133,6 +155,13 @@ export interface EventStore {
    * a deleted tail from an older copy of the store. Absent where positions cannot be reused.
    */
   positionsHandedOut?(): Promise<number | undefined>;
+  /**
+   * True when an event of the store starts at exactly this position: where positions are not
+   * every integer (EventStoreDB's are byte offsets in its log), only such a position can be
+   * resumed after, and a reader that kept one checks it before it resumes. Absent where every
+   * position up to the head is a valid place to resume (SQLite).
+   */
+  isRecordStart?(position: number): Promise<boolean>;
   health(): Promise<EventStoreHealth>;
   /** Ends every subscription and releases the store's resources. */
   close(): Promise<void>;

@@ -12,10 +12,14 @@ export {
 export { SqliteEventStore } from './sqlite/sqlite-event-store';
 export type { SqliteEventStoreOptions, SqliteSynchronous } from './sqlite/sqlite-event-store';
 export { LATEST_SCHEMA_VERSION } from './sqlite/migrations';
+export { PostgresEventStore } from './postgres/postgres-event-store';
+export type { PostgresEventStoreOptions } from './postgres/postgres-event-store';
+export { LATEST_POSTGRES_SCHEMA_VERSION } from './postgres/migrations';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
 export type {
   EventStoreDbClient,
   EventStoreDbEventStoreOptions,
+  ForeignRecord,
 } from './eventstoredb/eventstoredb-event-store';
 export {
   CONNECTION_STRING_SCHEMES,

@@ -104,6 +104,10 @@ function checkEvent(event: unknown, field: string): void {
   if (typeof e.id !== 'string' || !UUID.test(e.id))
     throw new InvalidEventStoreInput(`${field}.id`, 'must be a UUID');
   checkName(e.type, `${field}.type`, MAX_EVENT_TYPE_LENGTH);
+  // EventStoreDB keeps `$` types for its own records and hides them from $all readers: refused by
+  // every adapter alike, so that no event is stored that one store would show and another hide.
+  if ((e.type as string).startsWith('$'))
+    throw new InvalidEventStoreInput(`${field}.type`, 'must not start with $ (reserved for system events)');
   if (typeof e.schemaVersion !== 'number' || !Number.isSafeInteger(e.schemaVersion) || e.schemaVersion < 1)
     throw new InvalidEventStoreInput(`${field}.schemaVersion`, 'must be an integer of at least 1');
   checkJsonObject(e.data, `${field}.data`);

@@ -22,11 +22,15 @@
  * against one (`eventstoredb-event-store.int.spec.ts`).
  */
 import {
+  DeadlineExceededError,
   END,
+  MaxAppendSizeExceededError,
   NO_STREAM,
+  NotLeaderError,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
+  TimeoutError,
   UnavailableError,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent,
@@ -56,6 +60,39 @@ interface LogRecord {
   readonly created: Date;
   readonly logPosition: bigint;
   readonly transactionPosition: bigint;
+  /** Index of the record in the log. */
+  readonly index: number;
+}
+
+export type AppendFault = 'reply-lost' | 'lands-later' | 'unsent';
+
+/** A gRPC error as @grpc/grpc-js gives it to the client's error classes. */
+function grpcError(code: number, message: string, metadata: Record<string, string> = {}): ServiceError {
+  return {
+    code,
+    details: message,
+    message: `${code} ${message}`,
+    metadata: { getMap: () => metadata },
+  } as unknown as ServiceError;
+}
+
+type ServiceError = NonNullable<ConstructorParameters<typeof DeadlineExceededError>[0]>;
+
+/** What the server counts against its MaxAppendSize: the event's data and metadata bytes. */
+function appendSize(event: EventData<EventType>): number {
+  const bytes = (value: unknown): number =>
+    value === undefined
+      ? 0
+      : value instanceof Uint8Array
+        ? value.byteLength
+        : Buffer.byteLength(JSON.stringify(value));
+  return bytes(event.data) + bytes(event.metadata);
+}
+
+/** A follower's refusal of a request that requires the leader, as the server sends it. */
+function notLeader(): NotLeaderError {
+  const metadata = { 'leader-endpoint-host': 'leader.fake', 'leader-endpoint-port': '2113' };
+  return new NotLeaderError(grpcError(5, 'Leader info available', metadata));
 }
 
 /** The server: one log, shared by every client made from it. */
@@ -66,6 +103,25 @@ export class FakeEventStoreDb {
   private waiters: Array<() => void> = [];
   /** While set, every call fails as with an unreachable server. */
   unreachable = false;
+  /**
+   * Records a follower has: undefined while followers are in step, else the log length they
+   * have replicated (see `election()`).
+   */
+  followerHas: number | undefined;
+  private readonly clients = new Set<FakeEventStoreDbClient>();
+  /**
+   * Appends the server decided, events they wrote, appends answered by its idempotency (nothing
+   * written), requests a follower refused as not the leader, stale reads a follower served.
+   */
+  readonly counts = { appends: 0, written: 0, idempotent: 0, notLeader: 0, followerReads: 0 };
+  /** The server's MaxAppendSize: data and metadata bytes of one append (1 MiB by default, as the server's). */
+  maxAppendSize = 1024 * 1024;
+  private readonly faults: Array<{
+    kind: AppendFault;
+    stream: string | undefined;
+    meanwhile: (() => void) | undefined;
+  }> = [];
+  readonly pending: Array<() => void> = [];
 
   constructor() {
     // Like a fresh database, the log starts with system records.
@@ -76,7 +132,26 @@ export class FakeEventStoreDb {
   }
 
   client(): FakeEventStoreDbClient {
-    return new FakeEventStoreDbClient(this);
+    const client = new FakeEventStoreDbClient(this);
+    this.clients.add(client);
+    return client;
+  }
+
+  /**
+   * A leader election, as a cluster has one: every client made so far stays connected to the
+   * node it was on, now a follower, which has replicated the log up to this moment and no further
+   * until `replicate()`. A follower answers reads without `requiresLeader` from what it has
+   * (stale), forwards appends to the leader, and refuses requests with `requiresLeader` with
+   * `NotLeaderError` (after which the client, like the real one, reconnects to the leader).
+   */
+  election(): void {
+    this.followerHas = this.log.length;
+    for (const client of this.clients) client.onFollower = true;
+  }
+
+  /** Followers catch up with the leader. */
+  replicate(): void {
+    this.followerHas = undefined;
   }
 
   streamRecords(stream: string): readonly LogRecord[] | undefined {
@@ -108,6 +183,7 @@ export class FakeEventStoreDb {
         created: new Date(),
         logPosition: this.nextPosition,
         transactionPosition: first,
+        index: this.log.length,
       };
       this.nextPosition += BigInt(
         120 + stream.length + e.type.length + record.data.length + record.metadata.length,
@@ -120,6 +196,96 @@ export class FakeEventStoreDb {
     this.waiters = [];
     for (const wake of waiters) wake();
     return written;
+  }
+
+  /**
+   * An append as the leader decides it: the expected revision, and the server's idempotency for an
+   * append repeated at an exact revision or "no stream" (none for "stream exists": the adapter must
+   * not rely on it).
+   */
+  append(streamName: string, events: ReadonlyArray<EventData<EventType>>, expected: unknown): AppendResult {
+    this.counts.appends++;
+    const records = this.streamRecords(streamName) ?? [];
+    const current = BigInt(records.length) - 1n;
+    const wrong = (): never => {
+      throw new WrongExpectedVersionError(undefined, {
+        streamName,
+        expected: expected as bigint,
+        current: current < 0n ? NO_STREAM : current,
+      });
+    };
+    if (expected === NO_STREAM || typeof expected === 'bigint') {
+      const at = expected === NO_STREAM ? -1n : expected;
+      if (at !== current) {
+        // The server's idempotency: the same ids already right after the expected revision.
+        const following = records.slice(Number(at + 1n), Number(at + 1n) + events.length);
+        const same =
+          at < current &&
+          following.length === events.length &&
+          following.every((r, i) => r.id === events[i]!.id.toLowerCase());
+        if (!same) return wrong();
+        this.counts.idempotent++;
+        return {
+          success: true,
+          nextExpectedRevision: following[following.length - 1]!.revision,
+          position: undefined,
+        };
+      }
+    } else if (expected === STREAM_EXISTS && current < 0n) wrong();
+    const written = this.write(
+      streamName,
+      events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        contentType: e.contentType,
+        data: e.contentType === 'application/json' ? JSON.stringify(e.data) : Buffer.from(e.data).toString(),
+        metadata: e.metadata === undefined ? '' : JSON.stringify(e.metadata),
+      })),
+    );
+    this.counts.written += written.length;
+    const first = written[0]!;
+    const last = written[written.length - 1]!;
+    // Like the server: the answer's position is not that of the last event.
+    return {
+      success: true,
+      nextExpectedRevision: last.revision,
+      position: { commit: first.logPosition, prepare: first.logPosition },
+    };
+  }
+
+  /**
+   * Makes the next append (to `stream`, or to any stream) go wrong as appends on a cluster do:
+   * - `reply-lost`: stored, but the answer never comes (the client sees its deadline pass);
+   * - `lands-later`: the server answers with its commit timeout, and the write commits when
+   *   `landPending()` is called (if its expected revision still holds then);
+   * - `unsent`: no connection, so nothing reached the server.
+   */
+  fault(kind: AppendFault, stream?: string, meanwhile?: () => void): void {
+    this.faults.push({ kind, stream, meanwhile });
+  }
+
+  /** The fault for an append to `stream`, if one is set; what happens meanwhile happens now. */
+  takeFault(stream: string): AppendFault | undefined {
+    const i = this.faults.findIndex((f) => f.stream === undefined || f.stream === stream);
+    if (i < 0) return undefined;
+    const [fault] = this.faults.splice(i, 1);
+    fault!.meanwhile?.();
+    return fault!.kind;
+  }
+
+  /** Commits the writes left pending by `lands-later` faults; returns how many were stored. */
+  landPending(): number {
+    const pending = this.pending.splice(0);
+    let landed = 0;
+    for (const land of pending) {
+      try {
+        land();
+        landed++;
+      } catch {
+        // its expected revision no longer held: the server refuses it, nobody hears of it
+      }
+    }
+    return landed;
   }
 
   /** Resolves on the next write. */
@@ -166,12 +332,30 @@ type Closable = Readable & { cancel(): Promise<void>; unsubscribe(): Promise<voi
 export class FakeEventStoreDbClient implements EventStoreDbClient {
   private readonly open = new Set<{ stop: () => void }>();
   private disposed = false;
+  /** Connected to a node that lost its leadership (see `FakeEventStoreDb.election`). */
+  onFollower = false;
 
   constructor(private readonly server: FakeEventStoreDb) {}
 
-  private fail(): void {
+  private fail(requiresLeader?: boolean): void {
     if (this.server.unreachable)
       throw new UnavailableError(undefined, '14 UNAVAILABLE: No connection established (fake)');
+    if (this.onFollower && requiresLeader === true) {
+      this.onFollower = false; // the real client reconnects to the leader the error names
+      this.server.counts.notLeader++;
+      throw notLeader();
+    }
+  }
+
+  /** What this client's node has of `records`: all of it on the leader, the replicated part on a follower. */
+  private visible<R extends LogRecord>(
+    records: readonly R[],
+    requiresLeader: boolean | undefined,
+  ): readonly R[] {
+    const has = this.server.followerHas;
+    if (!this.onFollower || requiresLeader === true || has === undefined) return records;
+    this.server.counts.followerReads++;
+    return records.filter((r) => r.index < has);
   }
 
   appendToStream = async <KnownEventType extends EventType = EventType>(
@@ -180,53 +364,23 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
     options: AppendToStreamOptions = {},
   ): Promise<AppendResult> => {
     await nextTurn();
-    this.fail();
+    this.fail(options.requiresLeader);
     const events: Array<EventData<EventType>> = Array.isArray(event) ? event : [event];
+    const size = events.reduce((sum, e) => sum + appendSize(e), 0);
+    if (size > this.server.maxAppendSize)
+      throw MaxAppendSizeExceededError.fromMaxAppendSize(this.server.maxAppendSize);
     const expected = options.expectedRevision ?? 'any';
-    const records = this.server.streamRecords(streamName) ?? [];
-    const current = BigInt(records.length) - 1n;
-    const wrong = (): never => {
-      throw new WrongExpectedVersionError(undefined, {
-        streamName,
-        expected,
-        current: current < 0n ? NO_STREAM : current,
-      });
-    };
-    if (expected === NO_STREAM || typeof expected === 'bigint') {
-      const at = expected === NO_STREAM ? -1n : expected;
-      if (at !== current) {
-        // The server's idempotency: the same ids already right after the expected revision.
-        const following = records.slice(Number(at + 1n), Number(at + 1n) + events.length);
-        const same =
-          at < current &&
-          following.length === events.length &&
-          following.every((r, i) => r.id === events[i]!.id.toLowerCase());
-        if (!same) return wrong();
-        return {
-          success: true,
-          nextExpectedRevision: following[following.length - 1]!.revision,
-          position: undefined,
-        };
-      }
-    } else if (expected === STREAM_EXISTS && current < 0n) wrong();
-    const written = this.server.write(
-      streamName,
-      events.map((e) => ({
-        id: e.id,
-        type: e.type,
-        contentType: e.contentType,
-        data: e.contentType === 'application/json' ? JSON.stringify(e.data) : Buffer.from(e.data).toString(),
-        metadata: e.metadata === undefined ? '' : JSON.stringify(e.metadata),
-      })),
-    );
-    const first = written[0]!;
-    const last = written[written.length - 1]!;
-    // Like the server: the answer's position is not that of the last event.
-    return {
-      success: true,
-      nextExpectedRevision: last.revision,
-      position: { commit: first.logPosition, prepare: first.logPosition },
-    };
+    const fault = this.server.takeFault(streamName);
+    if (fault === 'unsent')
+      throw new UnavailableError(undefined, '14 UNAVAILABLE: No connection established (fake)');
+    if (fault === 'lands-later') {
+      // The leader wrote it but replication did not confirm in time: it commits later (or never).
+      this.server.pending.push(() => this.server.append(streamName, events, expected));
+      throw new TimeoutError(grpcError(4, 'Commit timeout (fake)'));
+    }
+    const result = this.server.append(streamName, events, expected);
+    if (fault === 'reply-lost') throw new DeadlineExceededError(grpcError(4, 'Deadline exceeded (fake)'));
+    return result;
   };
 
   readStream = <KnownEventType extends EventType = EventType>(
@@ -236,12 +390,14 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
   ): StreamingRead<ResolvedEvent<KnownEventType>> => {
     const server = this.server;
     const { fromRevision = START, direction = 'forwards', maxCount = Number.MAX_SAFE_INTEGER } = options;
-    const fail = (): void => this.fail();
+    const fail = (): void => this.fail(options.requiresLeader);
+    const visible = <R extends LogRecord>(r: readonly R[]) => this.visible(r, options.requiresLeader);
     return this.readable(async function* (stopped) {
       await nextTurn();
       fail();
-      const records = server.streamRecords(streamName);
-      if (records === undefined) throw new StreamNotFoundError(undefined, streamName);
+      const stored = server.streamRecords(streamName);
+      const records = stored === undefined ? undefined : visible(stored);
+      if (records === undefined || records.length === 0) throw new StreamNotFoundError(undefined, streamName);
       const last = records.length - 1;
       let i =
         fromRevision === START
@@ -274,11 +430,12 @@ export class FakeEventStoreDbClient implements EventStoreDbClient {
   ): StreamingRead<AllStreamResolvedEvent> => {
     const server = this.server;
     const { fromPosition = START, direction = 'forwards', maxCount = Number.MAX_SAFE_INTEGER } = options;
-    const fail = (): void => this.fail();
+    const fail = (): void => this.fail(options.requiresLeader);
+    const visible = <R extends LogRecord>(r: readonly R[]) => this.visible(r, options.requiresLeader);
     return this.readable(async function* (stopped) {
       await nextTurn();
       fail();
-      const log = server.log;
+      const log = visible(server.log);
       // Forwards from a position includes the record there; backwards excludes it.
       let i =
         fromPosition === START

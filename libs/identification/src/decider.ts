@@ -2,6 +2,8 @@ import {
   conflict,
   EXPLOITATION_FORMS,
   forbidden,
+  isInstant,
+  isRegionCode,
   isSealedIdentity,
   notFound,
   ruleBroken,
@@ -49,11 +51,10 @@ export type IdentificationDecider = Decider<IdentificationCommand, Identificatio
 export const MAX_INDICATORS = 50;
 
 /**
- * Indicator and region values are codes, not prose: a strict shape keeps free text
+ * Indicator values are codes, not prose (regions are the shared kernel's `isRegionCode`): a strict shape keeps free text
  * (and with it personal data) out of events that can never be changed.
  */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 export const initialIdentificationState = (): IdentificationState => ({ status: 'none' });
 
@@ -147,7 +148,7 @@ function reportPotentialVictim(
   if (typeof data.minor !== 'boolean') {
     throw ruleBroken('IDENTIFICATION.MINOR_FLAG_REQUIRED', 'State whether the person is a child.', 'minor');
   }
-  if (typeof data.region !== 'string' || !CODE.test(data.region)) {
+  if (!isRegionCode(data.region)) {
     throw ruleBroken(
       'IDENTIFICATION.INVALID_REGION',
       'Give the region as a region code from the list, not as an address or place description.',
@@ -491,7 +492,7 @@ export function evolveIdentification(
 // ---- shared rules ---------------------------------------------------------------------------------------
 
 function requireValidTime(now: string): void {
-  if (typeof now !== 'string' || !ISO_INSTANT.test(now) || Number.isNaN(Date.parse(now))) {
+  if (!isInstant(now)) {
     throw ruleBroken(
       'IDENTIFICATION.INVALID_TIME',
       'The time of this request could not be read; please try again.',

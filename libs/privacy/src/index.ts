@@ -4,3 +4,4 @@ export type { IdentityData } from './sealed-identity';
 export { SubjectErasedError, SubjectKeyStore } from './subject-key-store';
 export { erasureDecider, erasureStream, requireErasureRight } from './erasure';
 export type { EraseSubject, ErasureState, SubjectErased } from './erasure';
+export { ErasureRegister, type RegisteredErasure } from './erasure-register';

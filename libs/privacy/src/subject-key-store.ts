@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SqliteReadModelStore, type ReadModelStore } from '@nrm/projections';
+import type { ErasureRegister } from './erasure-register';
 import { KEY_BYTES } from './sealed-identity';
 
 /**
@@ -17,7 +18,11 @@ import { KEY_BYTES } from './sealed-identity';
 export class SubjectKeyStore {
   private ready: Promise<void> | undefined;
 
-  constructor(private readonly sql: ReadModelStore) {
+  constructor(
+    private readonly sql: ReadModelStore,
+    /** Where every destroyed key is also recorded, apart from this store and its backups (see ErasureRegister). */
+    private readonly register?: ErasureRegister,
+  ) {
     if (sql instanceof SqliteReadModelStore && !(sql.secureDelete && sql.durable))
       throw new Error(
         'a SQLite key store must overwrite what it deletes and fsync every commit: open it with { secureDelete: true, durable: true }',
@@ -70,6 +75,20 @@ export class SubjectKeyStore {
     if (this.sql instanceof SqliteReadModelStore) await this.sql.truncateWal();
     // VACUUM FULL writes the table anew and drops the old file; a plain VACUUM would leave the bytes in it.
     else await this.sql.run('VACUUM FULL subject_keys');
+    this.register?.record(subjectId, erasedAt);
+  }
+
+  /**
+   * Records in the erasure register every erasure this store holds and the register lacks (a crash
+   * between a key's destruction and its registration): run at start. Returns how many it added.
+   */
+  async completeRegister(): Promise<number> {
+    if (!this.register) return 0;
+    await this.setUp();
+    const rows = await this.sql.all<{ subject_id: string; erased_at: string }>(
+      'SELECT subject_id, erased_at FROM subject_erasures',
+    );
+    return this.register.recordMissing(rows.map((r) => ({ subjectId: r.subject_id, erasedAt: r.erased_at })));
   }
 
   /** Subjects whose erasure is recorded here (their keys are gone). */

@@ -3,9 +3,11 @@ import {
   DATA_CATEGORIES,
   PURPOSES,
   SUPPORT_SERVICE_TYPES,
+  basisAllowsSharing,
   conflict,
   forbidden,
   notFound,
+  parseInstant,
   ruleBroken,
   type Actor,
   type DataCategory,
@@ -42,6 +44,7 @@ import {
   type ExistingReferral,
   type ReferralState,
 } from './state';
+import { mayFollow } from './transitions';
 
 // ---------------------------------------------------------------------------------------------
 // decide
@@ -159,8 +162,8 @@ function makeReferral(command: MakeReferral, state: ReferralState): ReferralMade
         'sharedCategories',
       );
     }
-    // Sending data abroad rests on the person's own consent only (DOMAIN.md, transnational referral).
-    if (transnational && !covering.some((c) => c.basis === 'consent')) {
+    // Sending data abroad rests on the person's own consent only (the shared kernel's rule).
+    if (!covering.some((c) => basisAllowsSharing(c.basis, data.toAgencyKind))) {
       throw ruleBroken(
         'REFERRAL.TRANSNATIONAL_NEEDS_CONSENT',
         `The data category "${category}" can be sent to a contact point in another country only with the ` +
@@ -447,52 +450,22 @@ function requireReason(allowed: readonly string[], value: unknown, message: stri
   requireOneOf(allowed, value, 'reason', 'a reason');
 }
 
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/** Milliseconds of a strict ISO-8601 instant with a zone, or undefined (e.g. for 30 February). */
-function parseInstant(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = ISO_INSTANT.exec(value);
-  if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? '0')) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const calendarDay = new Date(Date.UTC(year, month - 1, day));
-  if (
-    calendarDay.getUTCMonth() !== month - 1 ||
-    calendarDay.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
-    return undefined;
-  }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 // ---------------------------------------------------------------------------------------------
 // evolve
 // ---------------------------------------------------------------------------------------------
 
 /** Applies a recorded event; an event that does not fit the state (never produced by decide) is ignored. */
 export function evolve(state: ReferralState, event: ReferralEvent): ReferralState {
+  // Which events may follow which status is the lifecycle table's (transitions.ts): `mayFollow`.
   switch (event.type) {
-    case 'ReferralMade': {
-      if (state.status !== 'none') return state;
+    case 'ReferralMade':
+      if (!mayFollow(state, event.type)) return state;
       return { status: 'made', ...event.data, escalated: false };
-    }
     case 'ReferralAcknowledged':
-      if (state.status !== 'made') return state;
+      if (!mayFollow(state, event.type)) return state;
       return { ...state, status: 'acknowledged', acknowledgedAt: event.data.acknowledgedAt };
     case 'ReferralAccepted':
-      if (state.status !== 'acknowledged') return state;
+      if (!mayFollow(state, event.type)) return state;
       return {
         ...state,
         status: 'accepted',
@@ -500,7 +473,7 @@ export function evolve(state: ReferralState, event: ReferralEvent): ReferralStat
         acceptedByAgencyId: event.data.byAgencyId,
       };
     case 'ReferralDeclined':
-      if (state.status !== 'acknowledged') return state;
+      if (!mayFollow(state, event.type)) return state;
       return {
         ...state,
         status: 'declined',
@@ -508,11 +481,10 @@ export function evolve(state: ReferralState, event: ReferralEvent): ReferralStat
         declineReason: event.data.reason,
       };
     case 'HandoffCompleted':
-      if (state.status !== 'accepted') return state;
+      if (!mayFollow(state, event.type)) return state;
       return { ...state, status: 'completed', completedAt: event.data.completedAt };
     case 'ReferralWithdrawn':
-      if (state.status !== 'made' && state.status !== 'acknowledged' && state.status !== 'accepted')
-        return state;
+      if (!mayFollow(state, event.type)) return state;
       return {
         ...state,
         status: 'withdrawn',
@@ -520,7 +492,7 @@ export function evolve(state: ReferralState, event: ReferralEvent): ReferralStat
         withdrawReason: event.data.reason,
       };
     case 'ReferralEscalated':
-      if (state.status === 'none') return state;
+      if (!mayFollow(state, event.type)) return state;
       return { ...state, escalated: true, escalatedAt: event.data.escalatedAt };
     default: {
       const _unknownEvent: never = event;

@@ -5,3 +5,4 @@ export { referralDecider } from './decider';
 
 /** One stream per referral. */
 export const referralStream = (referralId: string) => `referral-${referralId}`;
+export * from './transitions';

@@ -1,4 +1,4 @@
-import { DomainError, fold, type Actor, type DomainErrorKind } from '@nrm/shared-kernel';
+import { fold, type Actor } from '@nrm/shared-kernel';
 import {
   REFERRAL_EVENT_TYPES,
   isOpen,
@@ -18,43 +18,11 @@ import {
   type ReferralState,
   type WithdrawReferral,
 } from './index';
+import { deciderSpec } from '../../shared-kernel/test/given-when-then';
 
 // --- given / when / then -----------------------------------------------------------------------
 
-interface ExpectedError {
-  code: string;
-  kind: DomainErrorKind;
-  field?: string;
-}
-
-function given(...history: ReferralEvent[]) {
-  const state = fold(referralDecider, history);
-  return {
-    when(command: ReferralCommand) {
-      return {
-        then(expected: ReferralEvent[]) {
-          expect(referralDecider.decide(command, state)).toEqual(expected);
-        },
-        thenThrows(expected: ExpectedError) {
-          let caught: unknown;
-          try {
-            referralDecider.decide(command, state);
-          } catch (error) {
-            caught = error;
-          }
-          expect(caught).toBeInstanceOf(DomainError);
-          const error = caught as DomainError;
-          expect({ code: error.code, kind: error.kind, field: error.field }).toEqual({
-            code: expected.code,
-            kind: expected.kind,
-            field: expected.field,
-          });
-          return error;
-        },
-      };
-    },
-  };
-}
+const given = deciderSpec(referralDecider);
 
 // --- fixtures ----------------------------------------------------------------------------------
 

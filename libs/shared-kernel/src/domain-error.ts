@@ -29,3 +29,10 @@ export const ruleBroken = (code: string, message: string, field?: string) =>
   new DomainError('rule', code, message, field);
 export const notFound = (code: string, message: string, field?: string) =>
   new DomainError('not-found', code, message, field);
+
+/**
+ * The one answer for a case that does not exist and for a case the acting agency has no part in:
+ * the same code, words and field, so that no agency can tell the two apart.
+ */
+export const caseNotFound = (): DomainError =>
+  notFound('CASE.NOT_FOUND', 'No case with this id is known to your agency.', 'caseId');

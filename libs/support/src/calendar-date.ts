@@ -3,31 +3,15 @@
  * Reflection periods and service dates are whole days in law, not instants, so they are
  * counted as days since 1970-01-01 (civil-calendar algorithm by Howard Hinnant) instead of
  * going through `Date`, whose local-time parsing would make the domain depend on the server.
+ *
+ * Which strings are calendar dates and instants is the shared kernel's rule (`isCalendarDate`,
+ * `parseInstant`): one parser for the whole system.
  */
+import { parseInstant, type CalendarDate } from '@nrm/shared-kernel';
 
-/** A date written `YYYY-MM-DD`. */
-export type CalendarDate = string;
+export { isCalendarDate, type CalendarDate } from '@nrm/shared-kernel';
 
-const DATE_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
-/** An instant with an explicit offset: without one, `Date.parse` would read it as server-local time. */
-const INSTANT_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const MS_PER_DAY = 86_400_000;
-
-const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-
-const daysInMonth = (year: number, month: number): number =>
-  month === 2 ? (isLeapYear(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
-
-/** True when `value` is a `YYYY-MM-DD` string naming a day that exists (no 30 February). */
-export function isCalendarDate(value: unknown): value is CalendarDate {
-  if (typeof value !== 'string') return false;
-  const match = DATE_SHAPE.exec(value);
-  if (!match) return false;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
-}
 
 /** Days since 1970-01-01 of a valid calendar date. */
 export function toEpochDay(date: CalendarDate): number {
@@ -77,7 +61,7 @@ export const LAST_CALENDAR_DATE: CalendarDate = '9999-12-31';
  * A malformed `now` is a fault of the calling system, not of the caseworker, hence a plain Error.
  */
 export function utcDateOf(instant: string): CalendarDate {
-  const ms = INSTANT_SHAPE.test(instant) ? Date.parse(instant) : Number.NaN;
-  if (Number.isNaN(ms)) throw new Error(`metadata.now is not an ISO-8601 instant with an offset: ${instant}`);
+  const ms = parseInstant(instant);
+  if (ms === undefined) throw new Error(`metadata.now is not an ISO-8601 instant with an offset: ${instant}`);
   return fromEpochDay(Math.floor(ms / MS_PER_DAY));
 }

@@ -784,6 +784,15 @@ describe('AgreeSupportPlan', () => {
 // ---- RecordServiceProvided -----------------------------------------------------------------
 
 describe('RecordServiceProvided', () => {
+  it.each(['0000-01-01', '1899-12-31', '2025-02-29'])(
+    'refuses the service date %j (issue #13)',
+    (providedOn) => {
+      given()
+        .when(provide({ serviceType: 'medical', providedOn }))
+        .thenThrows('SUPPORT.INVALID_DATE', 'rule', 'providedOn');
+    },
+  );
+
   it('records a service without any plan or reflection period: urgent help comes first', () => {
     given()
       .when(provide({ serviceType: 'medical', providedOn: '2025-03-09' }))

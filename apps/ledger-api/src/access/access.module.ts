@@ -1,10 +1,28 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { LedgerConfig } from '../config/config';
-import { AuthGuard, JWT_VERIFIER } from './auth.guard';
+import { AuthGuard, JWT_VERIFIER, RATE_LIMITS } from './auth.guard';
 import { JwtVerifier } from './jwt-verifier';
+import { RateLimits } from './rate-limits';
 import { RegistryController } from './registry.controller';
 import { RegistryService } from './registry.service';
+
+/** Lets go of the rate limits' Redis connection when the app closes. */
+@Injectable()
+class RateLimitsCloser implements OnApplicationShutdown {
+  constructor(@Inject(RATE_LIMITS) private readonly limits: RateLimits) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.limits.close();
+  }
+}
 
 @Global()
 @Module({})
@@ -26,9 +44,11 @@ export class AccessModule {
       providers: [
         RegistryService,
         { provide: JWT_VERIFIER, useValue: jwt },
+        { provide: RATE_LIMITS, useValue: new RateLimits(config) },
+        RateLimitsCloser,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [RegistryService],
+      exports: [RegistryService, RATE_LIMITS],
     };
   }
 }

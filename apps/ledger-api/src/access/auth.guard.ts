@@ -7,9 +7,11 @@ import { AuditTrail, readRequestOf } from './audit-trail';
 import type { AuthenticatedRequest } from './current-actor.decorator';
 import { IdentityProviderUnavailable, JwtVerifier } from './jwt-verifier';
 import { PUBLIC_ROUTE } from './public.decorator';
+import { RateLimits } from './rate-limits';
 import { RegistryService } from './registry.service';
 
 export const JWT_VERIFIER = Symbol('JWT_VERIFIER');
+export const RATE_LIMITS = Symbol('RATE_LIMITS');
 
 /** RFC 6750: `Bearer 1*SP b64token`. Nothing else is trimmed from a credential. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -69,7 +71,9 @@ export function credentialOf(request: AuthenticatedRequest): string | undefined 
  * from the identity provider. A principal that the registry has switched off,
  * or whose agency it has, is refused (403, audited) whatever its credential.
  * Authorization (what that principal may do) is decided by the domain and the
- * access policy, not here.
+ * access policy, not here. Rate limits (429) apply first: per address to a request
+ * without a credential, per address to failed authentications (past the limit the
+ * address's credentials are refused unchecked), per principal to the rest.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -81,6 +85,7 @@ export class AuthGuard implements CanActivate {
     private readonly registry: RegistryService,
     @Inject(JWT_VERIFIER) private readonly jwt: JwtVerifier | null,
     @Inject(EVENT_STORE) store: EventStore,
+    @Inject(RATE_LIMITS) private readonly limits: RateLimits,
   ) {
     this.audit = new AuditTrail(store);
   }
@@ -90,7 +95,12 @@ export class AuthGuard implements CanActivate {
       return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const credential = credentialOf(request);
-    if (!credential) throw unauthorized('Send an API key or token: Authorization: Bearer <credential>.');
+    if (!credential) {
+      await this.limits.address(request.ip);
+      throw unauthorized('Send an API key or token: Authorization: Bearer <credential>.');
+    }
+    // An address that failed too often is refused before its credential is even looked at.
+    await this.limits.refuseIfLockedOut(request.ip);
 
     let actor: Actor | undefined;
     if (credential.startsWith('nrm_')) {
@@ -104,8 +114,11 @@ export class AuthGuard implements CanActivate {
         actor = this.registry.view.actorFor(principalId);
       }
     }
-    if (!actor)
+    if (!actor) {
+      await this.limits.failedAuthentication(request.ip);
       throw unauthorized('The credential is not valid, has been revoked, or names no registered principal.');
+    }
+    await this.limits.principal(actor.principalId);
     await this.refuseIfDisabled(actor, request);
     request.actor = actor;
     return true;

@@ -1,21 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { DISABLE_REASONS, type DisableReason } from '@nrm/access';
 import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsString,
-  Length,
-  Matches,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, Matches } from 'class-validator';
+import { IsBoundedText } from '../http/value-rules';
 
 export class RegisterAgencyDto {
   @ApiProperty({ example: 'Safe Harbour NGO', description: 'The organisation’s name (not a person’s).' })
-  @IsString()
-  @Length(2, 200)
+  @IsBoundedText({ min: 2, max: 200 })
   name!: string;
 
   @ApiProperty({ enum: AGENCY_KINDS, example: 'ngo' })
@@ -32,8 +23,7 @@ export class RegisterPrincipalDto {
     example: 'intake desk 2',
     description: 'A label for the seat or system, not a person’s name.',
   })
-  @IsString()
-  @Length(1, 120)
+  @IsBoundedText({ min: 1, max: 120 })
   label!: string;
 
   @ApiProperty({ enum: ROLES, isArray: true, example: ['caseworker'] })

@@ -47,6 +47,8 @@ export class AuditProofs {
     private readonly cosignatures?: CosignatureStore,
     /** Checks a position against the store before its proof is served. */
     private readonly watch?: IntegrityWatch,
+    /** Where a cosigned note this replica took goes for the other replicas (AUDIT_LOG_STORE=postgres). */
+    private readonly share?: (treeSize: number, note: string) => void,
   ) {}
 
   publicKey(): PublicKeyDto {
@@ -79,7 +81,10 @@ export class AuditProofs {
         detail: 'This ledger trusts no witness (AUDIT_WITNESS_KEYS is empty).',
       });
     const result = this.cosignatures.submit(note, (size) => this.log.checkpointAt(size));
-    if (result.ok) return { treeSize: result.treeSize, cosignedBy: result.cosignedBy };
+    if (result.ok) {
+      this.share?.(result.treeSize, note);
+      return { treeSize: result.treeSize, cosignedBy: result.cosignedBy };
+    }
     throw new ProblemException({
       status: result.code === 'AUDIT.MALFORMED_CHECKPOINT' ? 400 : 422,
       title: 'Cosignature not taken',

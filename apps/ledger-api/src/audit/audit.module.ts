@@ -10,12 +10,15 @@ import {
 import {
   AuditKeys,
   CosignatureStore,
+  FileLease,
   IntegrityWatch,
+  PostgresSharedLog,
   MerkleLog,
   NOTE_COSIGNATURE_V1,
   parseSignedCheckpoint,
   parseVerifierKey,
   verifyCheckpointSignature,
+  type MerkleLogOptions,
   type NoteVerifier,
   type SignedCheckpoint,
 } from '@nrm/audit';
@@ -40,6 +43,12 @@ export const INTEGRITY_WATCH = Symbol('INTEGRITY_WATCH');
  * (the defaults below apply).
  */
 export type AuditConfig = Pick<LedgerConfig, 'DATA_DIR'> & {
+  /** Which store's positions the log follows: sparse on EventStoreDB (default sqlite: dense). */
+  readonly EVENT_STORE?: LedgerConfig['EVENT_STORE'];
+  /** 'sqlite' (default): DATA_DIR/audit.sqlite under a file lock; 'postgres': one log for every replica. */
+  readonly AUDIT_LOG_STORE?: 'sqlite' | 'postgres';
+  readonly AUDIT_LOG_URL?: string;
+  readonly AUDIT_LOG_SCHEMA?: string;
   /** A PEM Ed25519 private key; default: DATA_DIR/audit-signing-key.pem, made on first use. */
   readonly AUDIT_SIGNING_KEY_FILE?: string;
   /** Sign a checkpoint every N events (1 to 1,000,000; default 1000). */
@@ -90,12 +99,39 @@ export function auditKeys(config: AuditConfig): AuditKeys {
   });
 }
 
+/** The lock file beside the embedded log: whoever holds it extends the log. */
+export function auditLeaseFile(config: Pick<LedgerConfig, 'DATA_DIR'>): string {
+  return join(resolve(config.DATA_DIR), 'audit.lease');
+}
+
+/**
+ * Where the one log of the deployment lives and who may write it: on the embedded default the
+ * SQLite file in DATA_DIR under a file lock; with AUDIT_LOG_STORE=postgres the PostgreSQL log
+ * (its advisory lock the lease), DATA_DIR holding this process's checked replica.
+ */
+export function auditLogPlacement(
+  config: AuditConfig,
+): Pick<MerkleLogOptions, 'lease' | 'shared' | 'densePositions'> & { shared?: PostgresSharedLog } {
+  const densePositions = (config.EVENT_STORE ?? 'sqlite') === 'sqlite';
+  if (config.AUDIT_LOG_STORE === 'postgres') {
+    if (config.AUDIT_LOG_URL === undefined)
+      throw new Error('AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres');
+    const shared = new PostgresSharedLog({
+      connectionString: config.AUDIT_LOG_URL,
+      schema: config.AUDIT_LOG_SCHEMA ?? 'nrm_audit',
+    });
+    return { lease: shared, shared, densePositions };
+  }
+  return { lease: new FileLease(auditLeaseFile(config)), densePositions };
+}
+
 /** The log over the store, with the configured key and checkpoint schedule, logging through Nest's logger. */
 export function openMerkleLog(store: EventStore, config: AuditConfig, keys: AuditKeys): MerkleLog {
   const logger = new Logger('AuditLog');
   return new MerkleLog({
     store,
     filename: auditLogFile(config),
+    ...auditLogPlacement(config),
     signer: keys,
     checkpointEvery: config.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
     checkpointIntervalMs:
@@ -155,6 +191,66 @@ export function openIntegrityWatch(
   return watch;
 }
 
+/** Hands a cosigned note one replica took to the shared log, for the others (nothing without one). */
+function shareCosigned(log: MerkleLog): ((treeSize: number, note: string) => void) | undefined {
+  const shared = log.sharedLog;
+  if (!(shared instanceof PostgresSharedLog)) return undefined;
+  const logger = new Logger('AuditCosignatures');
+  return (treeSize, note) =>
+    void shared
+      .addCosignedNote(treeSize, note)
+      .catch((error: unknown) =>
+        logger.error(
+          { message: error instanceof Error ? error.message : String(error) },
+          'cosignature not shared',
+        ),
+      );
+}
+
+/**
+ * Takes into this replica's cosignature store the cosigned notes other replicas took, every
+ * second: each verified again (a note for a checkpoint this replica has not read yet waits).
+ */
+class CosignatureFollower {
+  private cursor = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly shared: PostgresSharedLog,
+    private readonly log: MerkleLog,
+    private readonly cosignatures: CosignatureStore,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.step().finally(() => {
+        this.running = undefined;
+      });
+    }, 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  async step(): Promise<void> {
+    try {
+      for (const row of await this.shared.cosignedNotesAfter(this.cursor)) {
+        const result = this.cosignatures.submit(row.note, (size) => this.log.checkpointAt(size));
+        if (!result.ok && result.code === 'AUDIT.UNKNOWN_CHECKPOINT' && this.log.treeSize < row.tree_size)
+          return;
+        this.cursor = row.id;
+      }
+    } catch {
+      // The shared log unreachable now: tried again in a second.
+    }
+  }
+}
+
 /**
  * The verifiable log in the API process: fed from the event store by a
  * catch-up subscription (like the projector), signing checkpoints, serving
@@ -162,6 +258,8 @@ export function openIntegrityWatch(
  */
 @Module({})
 export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+  private follower: CosignatureFollower | undefined;
+
   constructor(
     @Inject(MERKLE_LOG) private readonly log: MerkleLog,
     @Inject(AUDIT_COSIGNATURES) private readonly cosignatures: CosignatureStore,
@@ -194,7 +292,7 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
             keys: AuditKeys,
             cosignatures: CosignatureStore,
             watch: IntegrityWatch,
-          ) => new AuditProofs(log, keys, cosignatures, watch),
+          ) => new AuditProofs(log, keys, cosignatures, watch, shareCosigned(log)),
         },
         {
           provide: AUDIT_DENIALS,
@@ -209,12 +307,20 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
 
   /** The store is checked against the log first: with a finding standing, the log does not follow it. */
   async onModuleInit(): Promise<void> {
+    // A replica of the shared log (AUDIT_LOG_STORE=postgres) reads it first.
+    await this.log.sync();
     const finding = await this.watch.start();
     if (!finding) await this.log.start();
+    const shared = this.log.sharedLog;
+    if (shared instanceof PostgresSharedLog) {
+      this.follower = new CosignatureFollower(shared, this.log, this.cosignatures);
+      this.follower.start();
+    }
   }
 
   /** Stopped before any shutdown hook, so that the event store is still open while it stops. */
   async onModuleDestroy(): Promise<void> {
+    await this.follower?.stop();
     await this.watch.stop();
     await this.log.stop();
   }

@@ -1,5 +1,5 @@
 import type { EventStore } from '@nrm/event-store';
-import type { Actor } from '@nrm/shared-kernel';
+import { caseNotFound, type Actor } from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import { mayCoordinate } from '../coordinator/coordinator-access';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
@@ -15,16 +15,8 @@ import { awaitReadModel, isParty, type ReadModel } from './read-model';
  */
 export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
 
-/** The one answer for a case that does not exist and for a case the agency has no part in. */
-export function caseNotFound(): ProblemException {
-  return new ProblemException({
-    status: 404,
-    title: 'Not Found',
-    code: 'CASE.NOT_FOUND',
-    field: 'caseId',
-    detail: 'No case with this id is known to your agency.',
-  });
-}
+/** The one answer for a case that does not exist and for a case the agency has no part in (the shared kernel's). */
+export { caseNotFound } from '@nrm/shared-kernel';
 
 /** The one answer for a referral that does not exist and for a referral the agency has no part in. */
 export function referralNotFound(): ProblemException {

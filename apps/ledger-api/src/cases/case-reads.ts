@@ -11,8 +11,16 @@ import {
   type CaseAsOf,
   type ReferralDoc,
 } from '@nrm/projections';
-import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose, type Role } from '@nrm/shared-kernel';
-import { INSTANT_PATTERN, instantMessage } from '../http/ids';
+import {
+  DATA_CATEGORIES,
+  PURPOSES,
+  basisAllowsSharing,
+  instantMessage,
+  parseInstant,
+  type DataCategory,
+  type Purpose,
+  type Role,
+} from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import { identityOf } from '../privacy/identity';
 import type { SubjectKeyStore } from '@nrm/privacy';
@@ -69,11 +77,11 @@ export class CaseReads {
         purpose,
         at: request.now,
       });
-      if (coverage?.basis === 'consent')
-        bases.push({ category, basis: 'consent', consentId: coverage.consentId });
       // Data goes abroad on the person's consent only, never on a lawful basis alone.
-      else if (coverage?.basis === 'lawful-basis' && request.actor.agencyKind !== 'foreign-nrm')
-        bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
+      if (coverage === undefined || !basisAllowsSharing(coverage.basis, request.actor.agencyKind)) continue;
+      if (coverage.basis === 'consent')
+        bases.push({ category, basis: 'consent', consentId: coverage.consentId });
+      else bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
     }
     if (bases.length === 0) {
       await this.deny(request, view, 'no-consent-or-lawful-basis', purpose, caseId);
@@ -237,9 +245,8 @@ export class CaseReads {
     purpose: Purpose,
     caseId: string,
   ): Promise<string> {
-    const ms = Date.parse(asOf);
-    if (INSTANT_PATTERN.test(asOf) && !Number.isNaN(ms) && ms <= Date.parse(request.now))
-      return new Date(ms).toISOString();
+    const ms = parseInstant(asOf);
+    if (ms !== undefined && ms <= Date.parse(request.now)) return new Date(ms).toISOString();
     await this.deny(request, 'case-as-of', 'as-of-invalid', purpose, caseId);
     throw new ProblemException({
       status: 400,

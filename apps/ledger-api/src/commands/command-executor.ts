@@ -1,6 +1,8 @@
 import {
   DuplicateEventId,
+  EventStoreOutcomeUnknown,
   WrongExpectedRevision,
+  type AppendResult,
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
@@ -54,7 +56,10 @@ export class CommandConflict extends Error {
 /**
  * Ids for one request. With an Idempotency-Key they are derived from the
  * principal and the key, so that a retry produces the same case, referral and
- * event ids, and the event store recognises the retry.
+ * event ids, and the event store recognises the retry. Event ids are derived
+ * with the stream too: the event store leaves uniqueness across streams to its
+ * callers (EventStoreDB does not check it), and a key reused for a request on
+ * another record must not give two events one id.
  */
 export class RequestIds {
   constructor(private readonly context: CommandContext) {}
@@ -64,8 +69,8 @@ export class RequestIds {
     return this.derive(`entity:${purpose}`);
   }
 
-  event(index: number): string {
-    return this.derive(`event:${index}`);
+  event(index: number, stream: string): string {
+    return this.derive(`event:${stream}\u0000${index}`);
   }
 
   private derive(what: string): string {
@@ -139,7 +144,7 @@ export class CommandExecutor {
 
   private async attempt<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
     const { context, ids } = spec;
-    const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0);
+    const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0, spec.stream);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let state = spec.initialState();
       let expectedRevision: ExpectedRevision = 'no-stream';
@@ -168,14 +173,14 @@ export class CommandExecutor {
         };
       }
       const events: NewEvent[] = decided.map((event, i) => ({
-        id: ids.event(i),
+        id: ids.event(i, spec.stream),
         type: event.type,
         schemaVersion: event.schemaVersion,
         data: event.data as JsonObject,
         metadata: this.metadata(context, ids),
       }));
       try {
-        const result = await this.store.append(spec.stream, events, { expectedRevision });
+        const result = await this.appendResolving(spec.stream, events, expectedRevision);
         const eventIds = events.map((e) => e.id);
         if (firstId !== undefined) {
           // The store answers an append of ids it already holds, in the same place, as a retry of
@@ -204,6 +209,25 @@ export class CommandExecutor {
       }
     }
     throw new CommandConflict(this.maxAttempts);
+  }
+
+  /**
+   * Appends; when the store cannot tell whether the append landed, sends it once more exactly as
+   * it was (same ids, same expectation), which the store answers as a retry if the first landed.
+   * Still unknown after that: `EventStoreOutcomeUnknown` reaches the caller, whose retry with the
+   * same Idempotency-Key derives the same ids and is recognised the same way.
+   */
+  private async appendResolving(
+    stream: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
+    try {
+      return await this.store.append(stream, events, { expectedRevision });
+    } catch (error) {
+      if (!(error instanceof EventStoreOutcomeUnknown)) throw error;
+      return await this.store.append(stream, events, { expectedRevision });
+    }
   }
 
   private async eventAt(stream: string, revision: number): Promise<RecordedEvent | undefined> {

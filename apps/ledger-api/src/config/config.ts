@@ -37,10 +37,24 @@ export class LedgerConfig {
   @IsNotEmpty({ message: 'DATA_DIR must be a directory path' })
   DATA_DIR = './data';
 
-  @IsIn(['sqlite', 'eventstoredb'], {
-    message: "EVENT_STORE must be 'sqlite' (the embedded default) or 'eventstoredb'",
+  @IsIn(['sqlite', 'postgres', 'eventstoredb'], {
+    message: "EVENT_STORE must be 'sqlite' (the embedded default), 'postgres' or 'eventstoredb'",
   })
-  EVENT_STORE: 'sqlite' | 'eventstoredb' = 'sqlite';
+  EVENT_STORE: 'sqlite' | 'postgres' | 'eventstoredb' = 'sqlite';
+
+  /** PostgreSQL connection string of the event store, required with EVENT_STORE=postgres. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'EVENT_STORE_URL must be a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
+  })
+  EVENT_STORE_URL?: string = undefined;
+
+  /** The PostgreSQL schema of the events, with EVENT_STORE=postgres. */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message:
+      'EVENT_STORE_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+  })
+  EVENT_STORE_SCHEMA = 'nrm_events';
 
   /** EventStoreDB/KurrentDB connection string, required with EVENT_STORE=eventstoredb (checked in loadConfig). */
   @IsOptional()
@@ -121,6 +135,38 @@ export class LedgerConfig {
       'KEY_STORE_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
   })
   KEY_STORE_SCHEMA = 'nrm_keys';
+
+  /**
+   * The erasure register (JSON lines: subject id, time): every destroyed key, kept apart from the
+   * backups so that a restore re-applies erasures made after its backup. Default
+   * DATA_DIR/erasure-register.jsonl; put it on other storage than DATA_DIR and its backups.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty({ message: 'ERASURE_REGISTER_FILE must be a file path' })
+  ERASURE_REGISTER_FILE?: string = undefined;
+
+  /**
+   * Where the verifiable audit log lives: 'sqlite' (DATA_DIR/audit.sqlite, the embedded default;
+   * a file lock beside it lets one process write) or 'postgres' (one log for every API replica,
+   * a PostgreSQL advisory lock lets one write; each keeps a checked replica in DATA_DIR).
+   */
+  @IsIn(['sqlite', 'postgres'], { message: "AUDIT_LOG_STORE must be 'sqlite' or 'postgres'" })
+  AUDIT_LOG_STORE: 'sqlite' | 'postgres' = 'sqlite';
+
+  /** PostgreSQL connection string, required with AUDIT_LOG_STORE=postgres. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'AUDIT_LOG_URL must be a postgres:// connection string, e.g. postgres://audit@db:5432/ledger',
+  })
+  AUDIT_LOG_URL?: string = undefined;
+
+  /** The PostgreSQL schema of the audit log. */
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, {
+    message:
+      'AUDIT_LOG_SCHEMA must be lower-case letters, digits and _ (at most 63), not starting with a digit',
+  })
+  AUDIT_LOG_SCHEMA = 'nrm_audit';
 
   /** The Ed25519 key that signs the audit log's checkpoints (PEM); default DATA_DIR/audit-signing-key.pem, made on first use (0600). */
   @IsOptional()
@@ -220,6 +266,59 @@ export class LedgerConfig {
   @Min(0, { message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
   @Max(3_600_000, { message: 'AUTH_JWKS_COOLDOWN_MS must be an integer from 0 to 3600000' })
   AUTH_JWKS_COOLDOWN_MS = 30_000;
+
+  /**
+   * Where the rate limits count: 'memory' (each process on its own, the embedded default) or 'redis'
+   * (shared by every API replica; REDIS_URL). An unreachable Redis fails open to per-process counts.
+   */
+  @IsIn(['memory', 'redis'], { message: "RATE_LIMIT_STORE must be 'memory' or 'redis'" })
+  RATE_LIMIT_STORE: 'memory' | 'redis' = 'memory';
+
+  /** Redis for the shared rate limits, required with RATE_LIMIT_STORE=redis. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0',
+  })
+  REDIS_URL?: string = undefined;
+
+  /** The window every rate limit but the failed-authentication one counts over. */
+  @IsInt({ message: 'RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600' })
+  @Min(1, { message: 'RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600' })
+  @Max(3600, { message: 'RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600' })
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** Requests one principal may make per window (every replica together with RATE_LIMIT_STORE=redis). */
+  @IsInt({ message: 'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000' })
+  @Min(1, { message: 'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000' })
+  @Max(10_000_000, { message: 'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000' })
+  RATE_LIMIT_PER_PRINCIPAL = 1200;
+
+  /** Requests without a credential (the API docs, a request that forgot its key) per client address per window. */
+  @IsInt({ message: 'RATE_LIMIT_PER_ADDRESS must be an integer from 1 to 10000000' })
+  @Min(1, { message: 'RATE_LIMIT_PER_ADDRESS must be an integer from 1 to 10000000' })
+  @Max(10_000_000, { message: 'RATE_LIMIT_PER_ADDRESS must be an integer from 1 to 10000000' })
+  RATE_LIMIT_PER_ADDRESS = 120;
+
+  /** Failed authentications a client address may have per failed-auth window; past them its credentials are refused unchecked. */
+  @IsInt({ message: 'RATE_LIMIT_FAILED_AUTH must be an integer from 1 to 10000000' })
+  @Min(1, { message: 'RATE_LIMIT_FAILED_AUTH must be an integer from 1 to 10000000' })
+  @Max(10_000_000, { message: 'RATE_LIMIT_FAILED_AUTH must be an integer from 1 to 10000000' })
+  RATE_LIMIT_FAILED_AUTH = 20;
+
+  @IsInt({ message: 'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS must be an integer from 1 to 86400' })
+  @Min(1, { message: 'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS must be an integer from 1 to 86400' })
+  @Max(86_400, { message: 'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS must be an integer from 1 to 86400' })
+  RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS = 900;
+
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: set it to the
+   * ingress's addresses, or every client behind it shares one address and one limit.
+   */
+  @Matches(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, {
+    each: true,
+    message: 'TRUST_PROXY must list IP addresses or CIDR ranges, e.g. 10.0.0.0/8,127.0.0.1',
+  })
+  TRUST_PROXY: string[] = [];
 }
 
 export class ConfigError extends Error {
@@ -241,8 +340,18 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'AUDIT_INTEGRITY_CHECK_SECONDS',
   'AUDIT_REHASH_EVENTS_PER_SECOND',
   'AUDIT_REHASH_PAUSE_SECONDS',
+  'RATE_LIMIT_WINDOW_SECONDS',
+  'RATE_LIMIT_PER_PRINCIPAL',
+  'RATE_LIMIT_PER_ADDRESS',
+  'RATE_LIMIT_FAILED_AUTH',
+  'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS',
 ]);
-const LISTS: ReadonlySet<string> = new Set(['COMPETENT_AGENCY_KINDS', 'AUDIT_WITNESS_KEYS', 'STATS_REGIONS']);
+const LISTS: ReadonlySet<string> = new Set([
+  'COMPETENT_AGENCY_KINDS',
+  'AUDIT_WITNESS_KEYS',
+  'STATS_REGIONS',
+  'TRUST_PROXY',
+]);
 
 /**
  * Reads the configuration from environment variables. Every wrong value is
@@ -275,7 +384,9 @@ export function loadConfig(
   const config = Object.assign(defaults, plainToInstance(LedgerConfig, raw));
   for (const error of validateSync(config)) {
     const messages = Object.values(error.constraints ?? {});
-    const shown = env[error.property];
+    // A Redis URL may carry a password: shown without it.
+    const shown =
+      error.property === 'REDIS_URL' ? env.REDIS_URL?.replace(/\/\/[^@/]*@/, '//***@') : env[error.property];
     problems.push(`${messages[0] ?? `${error.property} is invalid`} (got ${JSON.stringify(shown)})`);
   }
   const jwt = [config.AUTH_JWKS_URL, config.AUTH_JWT_ISSUER, config.AUTH_JWT_AUDIENCE].filter(
@@ -296,16 +407,28 @@ export function loadConfig(
     problems.push(
       `EVENTSTOREDB_URL ${eventStoreDbProblem} (got ${JSON.stringify(redactConnectionString(config.EVENTSTOREDB_URL))})`,
     );
-  if (writesRecords && config.EVENT_STORE === 'eventstoredb' && config.ID_DERIVATION_SECRET === undefined)
+  if (config.EVENT_STORE === 'postgres' && config.EVENT_STORE_URL === undefined)
     problems.push(
-      'ID_DERIVATION_SECRET must be set when EVENT_STORE=eventstoredb: the same value on every API replica',
+      'EVENT_STORE_URL must be set when EVENT_STORE=postgres: a postgres:// connection string, e.g. postgres://ledger@db:5432/ledger',
     );
-  if (writesRecords && config.EVENT_STORE === 'eventstoredb' && config.KEY_STORE !== 'postgres')
+  // A shared event store is shared by replicas: ids and keys must be the same on each.
+  const shared = config.EVENT_STORE === 'sqlite' ? undefined : `EVENT_STORE=${config.EVENT_STORE}`;
+  if (writesRecords && shared !== undefined && config.ID_DERIVATION_SECRET === undefined)
+    problems.push(`ID_DERIVATION_SECRET must be set when ${shared}: the same value on every API replica`);
+  if (writesRecords && shared !== undefined && config.KEY_STORE !== 'postgres')
     problems.push(
-      'KEY_STORE must be postgres when EVENT_STORE=eventstoredb: every replica must see the same keys, or an erasure would miss some',
+      `KEY_STORE must be postgres when ${shared}: every replica must see the same keys, or an erasure would miss some`,
+    );
+  if (config.RATE_LIMIT_STORE === 'redis' && config.REDIS_URL === undefined)
+    problems.push('REDIS_URL must be set when RATE_LIMIT_STORE=redis');
+  if (writesRecords && shared !== undefined && config.AUDIT_LOG_STORE !== 'postgres')
+    problems.push(
+      `AUDIT_LOG_STORE must be postgres when ${shared}: the replicas must keep one audit log, not one each`,
     );
   if (config.KEY_STORE === 'postgres' && config.KEY_STORE_URL === undefined)
     problems.push('KEY_STORE_URL must be set when KEY_STORE=postgres');
+  if (config.AUDIT_LOG_STORE === 'postgres' && config.AUDIT_LOG_URL === undefined)
+    problems.push('AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres');
   if (config.COMPETENT_AGENCY_KINDS.length === 0)
     problems.push('COMPETENT_AGENCY_KINDS must name at least one agency kind');
   for (const key of config.AUDIT_WITNESS_KEYS) {

@@ -7,6 +7,8 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       DATA_DIR: './data',
       EVENT_STORE: 'sqlite',
+      EVENT_STORE_URL: undefined,
+      EVENT_STORE_SCHEMA: 'nrm_events',
       SQLITE_SYNCHRONOUS: 'FULL',
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1048576,
@@ -19,6 +21,10 @@ describe('loadConfig', () => {
       KEY_STORE: 'sqlite',
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
+      ERASURE_REGISTER_FILE: undefined,
+      AUDIT_LOG_STORE: 'sqlite',
+      AUDIT_LOG_URL: undefined,
+      AUDIT_LOG_SCHEMA: 'nrm_audit',
       AUDIT_SIGNING_KEY_FILE: undefined,
       AUDIT_LOG_ORIGIN: undefined,
       AUDIT_WITNESS_KEYS: [],
@@ -35,6 +41,14 @@ describe('loadConfig', () => {
       AUTH_JWT_AUDIENCE: undefined,
       AUTH_JWKS_TIMEOUT_MS: 5000,
       AUTH_JWKS_COOLDOWN_MS: 30_000,
+      RATE_LIMIT_STORE: 'memory',
+      REDIS_URL: undefined,
+      RATE_LIMIT_WINDOW_SECONDS: 60,
+      RATE_LIMIT_PER_PRINCIPAL: 1200,
+      RATE_LIMIT_PER_ADDRESS: 120,
+      RATE_LIMIT_FAILED_AUTH: 20,
+      RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS: 900,
+      TRUST_PROXY: [],
       EVENTSTOREDB_URL: undefined,
     });
   });
@@ -152,9 +166,77 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: EVENT_STORE=postgres', () => {
+  const SECRET = 'an-invented-secret-of-at-least-32-characters';
+  const KEYS = {
+    KEY_STORE: 'postgres',
+    KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+    AUDIT_LOG_STORE: 'postgres',
+    AUDIT_LOG_URL: 'postgres://audit@db:5432/ledger',
+  };
+  const URL = 'postgres://ledger@db:5432/ledger';
+
+  it('reads the connection string and schema of a PostgreSQL event store', () => {
+    expect(
+      loadConfig({
+        EVENT_STORE: 'postgres',
+        EVENT_STORE_URL: URL,
+        EVENT_STORE_SCHEMA: 'events_eu',
+        ID_DERIVATION_SECRET: SECRET,
+        ...KEYS,
+      }),
+    ).toMatchObject({ EVENT_STORE: 'postgres', EVENT_STORE_URL: URL, EVENT_STORE_SCHEMA: 'events_eu' });
+    // The projector process writes no records: the rules for ids and keys are not its.
+    expect(
+      loadConfig({ EVENT_STORE: 'postgres', EVENT_STORE_URL: URL }, { writesRecords: false }),
+    ).toMatchObject({ EVENT_STORE: 'postgres' });
+  });
+
+  it('refuses to boot without the URL, with a clear message', () => {
+    expect(() => loadConfig({ EVENT_STORE: 'postgres', ID_DERIVATION_SECRET: SECRET, ...KEYS })).toThrow(
+      'EVENT_STORE_URL must be set when EVENT_STORE=postgres: a postgres:// connection string',
+    );
+  });
+
+  it.each([
+    [
+      { EVENT_STORE: 'postgres', EVENT_STORE_URL: URL },
+      'ID_DERIVATION_SECRET must be set when EVENT_STORE=postgres',
+    ],
+    [
+      { EVENT_STORE: 'postgres', EVENT_STORE_URL: URL, ID_DERIVATION_SECRET: SECRET },
+      'KEY_STORE must be postgres when EVENT_STORE=postgres',
+    ],
+    [
+      {
+        EVENT_STORE: 'postgres',
+        EVENT_STORE_URL: URL,
+        ID_DERIVATION_SECRET: SECRET,
+        KEY_STORE: 'postgres',
+        KEY_STORE_URL: URL,
+      },
+      'AUDIT_LOG_STORE must be postgres when EVENT_STORE=postgres',
+    ],
+    [{ EVENT_STORE_URL: 'mysql://db/ledger' }, 'EVENT_STORE_URL must be a postgres:// connection string'],
+    [{ EVENT_STORE_SCHEMA: 'Events; DROP' }, 'EVENT_STORE_SCHEMA must be lower-case letters'],
+    [
+      { EVENT_STORE: 'mongodb' },
+      "EVENT_STORE must be 'sqlite' (the embedded default), 'postgres' or 'eventstoredb'",
+    ],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
 describe('loadConfig: EVENT_STORE=eventstoredb', () => {
   const SECRET = 'an-invented-secret-of-at-least-32-characters';
-  const KEYS = { KEY_STORE: 'postgres', KEY_STORE_URL: 'postgres://keys@db:5432/ledger' };
+  const KEYS = {
+    KEY_STORE: 'postgres',
+    KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+    AUDIT_LOG_STORE: 'postgres',
+    AUDIT_LOG_URL: 'postgres://audit@db:5432/ledger',
+  };
 
   it('needs the id secret with EventStoreDB: every replica must derive the same ids', () => {
     expect(() =>
@@ -167,6 +249,18 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
         ID_DERIVATION_SECRET: SECRET,
       }),
     ).toThrow('KEY_STORE must be postgres when EVENT_STORE=eventstoredb');
+    expect(() =>
+      loadConfig({
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTOREDB_URL: 'esdb://es:2113?tls=false',
+        ID_DERIVATION_SECRET: SECRET,
+        KEY_STORE: 'postgres',
+        KEY_STORE_URL: 'postgres://keys@db:5432/ledger',
+      }),
+    ).toThrow('AUDIT_LOG_STORE must be postgres when EVENT_STORE=eventstoredb');
+    expect(() => loadConfig({ AUDIT_LOG_STORE: 'postgres' })).toThrow(
+      'AUDIT_LOG_URL must be set when AUDIT_LOG_STORE=postgres',
+    );
     expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short' })).toThrow(
       'ID_DERIVATION_SECRET must be at least 32 characters',
     );
@@ -218,5 +312,26 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
     const env = { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://admin:s3cret@eventstore:port' };
     expect(() => loadConfig(env)).toThrow('(got "esdb://***@eventstore:port")');
     expect(() => loadConfig(env)).not.toThrow(/s3cret/);
+  });
+});
+
+describe('rate limit settings', () => {
+  it('refuses a configuration of Redis without a URL, and never shows a URL password', () => {
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'redis' })).toThrow(
+      'REDIS_URL must be set when RATE_LIMIT_STORE=redis',
+    );
+    let message = '';
+    try {
+      loadConfig({ RATE_LIMIT_STORE: 'redis', REDIS_URL: 'http://user:s3cret-pw@redis:6379' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(message).not.toContain('s3cret-pw');
+    expect(() => loadConfig({ RATE_LIMIT_PER_PRINCIPAL: '0' })).toThrow(
+      'RATE_LIMIT_PER_PRINCIPAL must be an integer from 1 to 10000000',
+    );
+    expect(() => loadConfig({ TRUST_PROXY: 'ingress.local' })).toThrow('TRUST_PROXY must list IP addresses');
   });
 });

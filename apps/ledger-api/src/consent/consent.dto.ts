@@ -1,25 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { LAWFUL_BASES, type ConsentCaptureMethod, type LawfulBasis } from '@nrm/consent';
+import {
+  LAWFUL_BASES,
+  MAX_AGENCIES_PER_GRANT,
+  type ConsentCaptureMethod,
+  type LawfulBasis,
+} from '@nrm/consent';
 import { DATA_CATEGORIES, PURPOSES, type DataCategory, type Purpose } from '@nrm/shared-kernel';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
   IsDefined,
   IsIn,
-  IsISO8601,
   IsOptional,
-  IsString,
-  Length,
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
+import { ID_PATTERN } from '../http/ids';
+import { IsBoundedText, IsIdList, IsInstant } from '../http/value-rules';
 
-const ID_MESSAGE = 'must be agency ids (UUIDs or slugs)';
 const CAPTURE_METHODS: readonly ConsentCaptureMethod[] = ['written', 'verbal-with-witness', 'guardian'];
 
 export class ConsentCaptureDto {
@@ -53,11 +54,7 @@ export class ConsentCaptureDto {
 
 class ScopeDto {
   @ApiProperty({ type: String, isArray: true, example: ['ngo-safe-harbour', 'shelter-east'] })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(50)
-  @ArrayUnique()
-  @Matches(ID_PATTERN, { each: true, message: `agencyIds ${ID_MESSAGE}` })
+  @IsIdList({ min: 1, max: MAX_AGENCIES_PER_GRANT })
   agencyIds!: string[];
 
   @ApiProperty({ enum: DATA_CATEGORIES, isArray: true, example: ['case-status', 'support-needs', 'health'] })
@@ -80,8 +77,7 @@ export class GrantConsentDto extends ScopeDto {
     example: '2027-06-30T00:00:00Z',
     description: 'When the consent ends unless withdrawn earlier.',
   })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('expiresAt') })
+  @IsInstant()
   expiresAt!: string;
 
   @ApiProperty({ type: ConsentCaptureDto })
@@ -99,11 +95,7 @@ export class WithdrawConsentDto {
       'With no list at all, the whole consent is withdrawn. Otherwise exactly the (agency, category, purpose) triples matching every list given leave it; a list left out matches all its values.',
   })
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(50)
-  @ArrayUnique()
-  @Matches(ID_PATTERN, { each: true, message: `agencyIds ${ID_MESSAGE}` })
+  @IsIdList({ min: 1, max: MAX_AGENCIES_PER_GRANT })
   agencyIds?: string[];
 
   @ApiPropertyOptional({ enum: DATA_CATEGORIES, isArray: true })
@@ -136,13 +128,11 @@ export class RecordLawfulBasisDto extends ScopeDto {
     description:
       'The legal reason, at least 20 characters. It is read by oversight: it must not describe the person.',
   })
-  @IsString()
-  @Length(1, 2000)
+  @IsBoundedText({ min: 1, max: 2000, multiline: true })
   justification!: string;
 
   @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('expiresAt') })
+  @IsInstant()
   expiresAt?: string;
 }

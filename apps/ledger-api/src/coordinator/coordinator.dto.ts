@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
+import { IsIn, IsInt, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ID_PATTERN } from '../http/ids';
+import { IsInstant } from '../http/value-rules';
 import { REFERRAL_STATUSES, type ReferralStatus } from './handoff-board';
 
 export class PeriodQueryDto {
@@ -10,8 +11,7 @@ export class PeriodQueryDto {
     description: 'Start of the period (inclusive), an ISO-8601 instant with a time zone.',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('from') })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({
@@ -19,8 +19,7 @@ export class PeriodQueryDto {
     description: 'End of the period (exclusive), later than `from`.',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('to') })
+  @IsInstant()
   to?: string;
 }
 
@@ -59,8 +58,7 @@ export class HandoffBoardQueryDto extends PeriodQueryDto {
       'Show the board as it stood at this past instant, rebuilt from the referral events recorded by then; `overdue` is judged at that instant.',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('asOf') })
+  @IsInstant()
   asOf?: string;
 }
 
@@ -81,7 +79,7 @@ export class StatisticsQueryDto {
       'First month of the period (inclusive): the first instant of a month, UTC. Default: twelve months before `to`.',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   @Matches(MONTH_START, { message: monthMessage('from') })
   from?: string;
 
@@ -91,7 +89,7 @@ export class StatisticsQueryDto {
       'End of the period (exclusive): the first instant of a month, UTC, no later than the start of the current month (only completed months are published). Default: the start of the current month. At most 120 months after `from`.',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   @Matches(MONTH_START, { message: monthMessage('to') })
   to?: string;
 }

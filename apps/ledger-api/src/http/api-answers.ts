@@ -29,6 +29,8 @@ export const PROBLEM_CODES: Readonly<Record<string, number>> = {
   'HTTP.NOT_FOUND': 404,
   'HTTP.SERVICE_UNAVAILABLE': 503,
   'REQUEST.INVALID': 400,
+  'REQUEST.DUPLICATE_KEY': 400,
+  'REQUEST.FORBIDDEN_KEY': 400,
   'REQUEST.INVALID_ID': 400,
   'REQUEST.PURPOSE_REQUIRED': 400,
   'EVENT_STORE.INVALID_INPUT': 400,
@@ -38,11 +40,16 @@ export const PROBLEM_CODES: Readonly<Record<string, number>> = {
   'AUTH.PRINCIPAL_DISABLED': 403,
   'AUTH.AGENCY_DISABLED': 403,
   'AUTH.IDENTITY_PROVIDER_UNAVAILABLE': 503,
+  // Rate limits: per principal, per address without a credential, failed authentications per address.
+  'RATE_LIMIT.EXCEEDED': 429,
   // Availability.
   'AUDIT.UNAVAILABLE': 503,
   // The event store diverged from the audit log: every append (commands, and the audit of reads) is refused.
   'AUDIT.INTEGRITY_HALT': 503,
   'EVENT_STORE.UNAVAILABLE': 503,
+  // A command sent to the event store without an answer: it may be recorded. Sent again with the same
+  // Idempotency-Key, it is recorded at most once.
+  'EVENT_STORE.OUTCOME_UNKNOWN': 503,
   'EVENT_STORE.CLOSED': 503,
   'EVENT_STORE.SCHEMA': 503,
   'READ_MODEL.BEHIND': 503,
@@ -212,15 +219,22 @@ const ROUTING = [
   'HTTP.FST_ERR_CTP_INVALID_CONTENT_LENGTH',
   'HTTP.FST_ERR_CTP_BODY_TOO_LARGE',
   'HTTP.FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  // A duplicate or prototype key anywhere in a JSON body (http/json-body.ts).
+  'REQUEST.DUPLICATE_KEY',
+  'REQUEST.FORBIDDEN_KEY',
   'HTTP.FST_ERR_BAD_URL',
   'HTTP.FST_ERR_MAX_PARAM_LENGTH',
   'HTTP.NOT_FOUND',
   'HTTP.MALFORMED_REQUEST',
   'HTTP.HEADERS_TOO_LARGE',
 ];
-/** Problems of an authenticated request (and of the audit of its refusal). */
+/**
+ * Problems of an authenticated request (and of the audit of its refusal). Every operation that needs a
+ * credential is rate limited (the auth guard counts it); the public ones (health, metrics) are not.
+ */
 const AUTHENTICATED = [
   'AUTH.',
+  'RATE_LIMIT.EXCEEDED',
   'AUDIT.UNAVAILABLE',
   'AUDIT.INTEGRITY_HALT',
   'EVENT_STORE.UNAVAILABLE',
@@ -248,6 +262,7 @@ const COMMAND = [
   'EVENT_STORE.WRONG_EXPECTED_REVISION',
   'EVENT_STORE.DUPLICATE_EVENT_ID',
   'EVENT_STORE.INVALID_INPUT',
+  'EVENT_STORE.OUTCOME_UNKNOWN',
   'IDEMPOTENCY.KEY_REUSED',
   // The party check of a command waits for the read model to catch up first.
   'READ_MODEL.BEHIND',

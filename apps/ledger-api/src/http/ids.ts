@@ -1,8 +1,9 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { ID_SHAPE } from '@nrm/shared-kernel';
 import { ProblemException } from './problem';
 
-/** Ids are UUIDs or short slugs: letters, digits, '.', '_' and '-', up to 80 characters. */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+/** Ids are UUIDs or short slugs: letters, digits, '.', '_' and '-', up to 80 characters (the shared kernel's ID_SHAPE). */
+export const ID_PATTERN = ID_SHAPE;
 export const ID_DESCRIPTION = 'a UUID or slug: letters, digits, ".", "_" and "-", 1 to 80 characters';
 
 /** Validates an id in the path; a malformed one is a 400 naming the parameter. */
@@ -20,8 +21,3 @@ export class IdPipe implements PipeTransform<unknown, string> {
     });
   }
 }
-
-/** An instant with date, time and zone (ISO-8601), e.g. 2026-12-02T17:00:00Z: a date alone is ambiguous across zones. */
-export const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-export const instantMessage = (field: string) =>
-  `${field} must be an ISO-8601 instant with a time zone, e.g. 2026-12-02T17:00:00Z`;

@@ -110,7 +110,7 @@ const IDEMPOTENCY_KEY = {
   in: 'header',
   required: false,
   description:
-    'Makes a retry return the first result (marked `replayed: true`) and record nothing new. 1 to 200 visible ASCII characters; a UUID is a good choice. The same key with another request is refused: 422 `IDEMPOTENCY.KEY_REUSED`.',
+    'Makes a retry return the first result (marked `replayed: true`) and record nothing new. 1 to 200 visible ASCII characters; a UUID is a good choice. A key is scoped to the principal and the record the command changes; the same key with another request on that record is refused: 422 `IDEMPOTENCY.KEY_REUSED`. After 503 `EVENT_STORE.OUTCOME_UNKNOWN`, send the request again with the same key: it is recorded at most once.',
   schema: { type: 'string', minLength: 1, maxLength: 200, example: '0d6f3c1e-9b2a-4c7d-8e5f-1a2b3c4d5e6f' },
 };
 

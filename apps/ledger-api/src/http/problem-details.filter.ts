@@ -9,6 +9,7 @@ import {
 import {
   DuplicateEventId,
   EventStoreError,
+  EventStoreOutcomeUnknown,
   EventStoreUnavailable,
   InvalidEventStoreInput,
   WrongExpectedRevision,
@@ -90,8 +91,10 @@ export function problemOf(exception: unknown): Problem {
       status,
       title,
       code: exception.code,
-      detail: exception.message,
+      // field before detail, as every ProblemException: a refusal reads the same byte for byte
+      // whichever layer raised it (the existence tests compare raw bodies).
       ...(exception.field ? { field: exception.field } : {}),
+      detail: exception.message,
     };
   }
   if (exception instanceof IdempotencyKeyReused) {
@@ -136,6 +139,16 @@ export function problemOf(exception: unknown): Problem {
       title: 'Already recorded',
       code: exception.code,
       detail: 'An event with this id is already recorded elsewhere.',
+    };
+  }
+  if (exception instanceof EventStoreOutcomeUnknown) {
+    return {
+      status: 503,
+      title: 'Outcome unknown',
+      code: exception.code,
+      detail:
+        'The change was sent to the event store, and no confirmation came back: it may or may not be recorded. Send the same request again with the same Idempotency-Key: it is recorded at most once. Without a key, check the record before sending it again.',
+      retryAfterSeconds: 2,
     };
   }
   if (exception instanceof EventStoreUnavailable) {

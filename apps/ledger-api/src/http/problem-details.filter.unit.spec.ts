@@ -1,5 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import { EventStoreClosed, EventStoreUnavailable } from '@nrm/event-store';
+import { EventStoreClosed, EventStoreOutcomeUnknown, EventStoreUnavailable } from '@nrm/event-store';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 /** Runs the filter on one error and returns what the reply was given. */
@@ -48,6 +48,15 @@ describe('ProblemDetailsFilter and the event store', () => {
       requestId: 'req-1',
     });
     expect(JSON.stringify(sent.body)).not.toMatch(/10\.0\.0\.7/);
+  });
+
+  it('answers an append of unknown outcome with 503 OUTCOME_UNKNOWN and a Retry-After, telling to resend with the same key', () => {
+    const sent = answer(new EventStoreOutcomeUnknown('case-123', 'no answer before the deadline'));
+    expect(sent.status).toBe(503);
+    expect(sent.headers['retry-after']).toBe('2');
+    expect(sent.body).toMatchObject({ status: 503, code: 'EVENT_STORE.OUTCOME_UNKNOWN' });
+    expect(sent.body.detail).toMatch(/same Idempotency-Key/);
+    expect(JSON.stringify(sent.body)).not.toMatch(/case-123/);
   });
 
   it('still answers other event-store errors with 503', () => {

@@ -21,15 +21,14 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsISO8601,
   IsOptional,
   IsString,
-  Length,
   Matches,
   ValidateNested,
 } from 'class-validator';
+import { IsBoundedText, IsCalendarDate, IsRegionCode } from '../http/value-rules';
 
-/** Indicator and region values are codes, never prose: free text could carry personal data into immutable events. */
+/** Indicator values are codes, never prose: free text could carry personal data into immutable events. */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const CODE_MESSAGE = 'must be codes: letters, digits, ".", "_", ":" and "-", up to 64 characters';
 
@@ -41,14 +40,12 @@ const CODE_MESSAGE = 'must be codes: letters, digits, ".", "_", ":" and "-", up 
 export class IdentityDto {
   @ApiPropertyOptional({ example: 'Ana Inventada', maxLength: 200 })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @IsBoundedText({ min: 1, max: 200 })
   fullName?: string;
 
   @ApiPropertyOptional({ example: '1999-04-01', description: 'YYYY-MM-DD' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'birthDate must be a date, YYYY-MM-DD' })
-  @IsISO8601({ strict: true }, { message: 'birthDate must be a date, YYYY-MM-DD' })
+  @IsCalendarDate()
   birthDate?: string;
 
   @ApiPropertyOptional({ example: 'MD', description: 'ISO 3166-1 alpha-2 or alpha-3' })
@@ -58,14 +55,12 @@ export class IdentityDto {
 
   @ApiPropertyOptional({ example: '+00 000 0000', maxLength: 200, description: 'Data category contact.' })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @IsBoundedText({ min: 1, max: 200 })
   contact?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
   @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @IsBoundedText({ min: 1, max: 2000, multiline: true })
   notes?: string;
 }
 
@@ -101,7 +96,7 @@ export class ReportPotentialVictimDto {
   minor!: boolean;
 
   @ApiProperty({ example: 'NL-ZH', description: 'Coarse region code (e.g. ISO 3166-2), never an address.' })
-  @Matches(CODE, { message: `region ${CODE_MESSAGE}` })
+  @IsRegionCode()
   region!: string;
 
   @ApiPropertyOptional({

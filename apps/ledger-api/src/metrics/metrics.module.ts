@@ -3,6 +3,8 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import { READ_MODEL } from '../projections/projections.module';
 import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
+import { RATE_LIMITS } from '../access/auth.guard';
+import type { RateLimits } from '../access/rate-limits';
 import { LedgerMetrics } from './metrics';
 import { METRICS, MetricsController } from './metrics.controller';
 
@@ -12,9 +14,9 @@ import { METRICS, MetricsController } from './metrics.controller';
   providers: [
     {
       provide: METRICS,
-      inject: [EVENT_STORE, READ_MODEL, APPEND_GATE],
-      useFactory: (store: EventStore, readModel: ReadModel, gate: AppendGate) =>
-        new LedgerMetrics(store, readModel, gate),
+      inject: [EVENT_STORE, READ_MODEL, APPEND_GATE, RATE_LIMITS],
+      useFactory: (store: EventStore, readModel: ReadModel, gate: AppendGate, limits: RateLimits) =>
+        new LedgerMetrics(store, readModel, gate, limits.counts),
     },
   ],
   exports: [METRICS],

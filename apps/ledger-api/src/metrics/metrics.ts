@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import type { AppendGate } from '../event-store/append-gate';
+import type { LimitKind, RateLimitCounts } from '../access/rate-limits';
 
 /**
  * What the ledger tells Prometheus, per app instance (one registry each, so
@@ -13,7 +14,7 @@ export class LedgerMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route'>;
 
-  constructor(store: EventStore, readModel: ReadModel, gate?: AppendGate) {
+  constructor(store: EventStore, readModel: ReadModel, gate?: AppendGate, limits?: RateLimitCounts) {
     collectDefaultMetrics({ register: this.registry, prefix: 'nrm_' });
     this.requests = new Counter({
       name: 'nrm_http_requests_total',
@@ -34,6 +35,14 @@ export class LedgerMetrics {
       registers: [this.registry],
       async collect() {
         this.set(await store.headPosition().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'nrm_event_store_foreign_records_skipped',
+      help: 'Records other programs wrote into the event store, passed over by readers since start (EventStoreDB).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await store.health().catch(() => undefined))?.foreignRecordsSkipped ?? 0);
       },
     });
     new Gauge({
@@ -61,6 +70,35 @@ export class LedgerMetrics {
       registers: [this.registry],
       collect() {
         this.set(gate?.status()?.rehash.passes ?? 0);
+      },
+    });
+    new Counter({
+      name: 'nrm_rate_limited_total',
+      help: 'Requests refused with 429, by limit (principal, address, failed-auth).',
+      labelNames: ['limit'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [limit, count] of Object.entries(limits?.refused ?? {}) as Array<[LimitKind, number]>)
+          this.inc({ limit }, count);
+      },
+    });
+    new Counter({
+      name: 'nrm_auth_failures_total',
+      help: 'Credentials refused as not valid, revoked or naming no registered principal (a guess shows here).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(limits?.failedAuthentications ?? 0);
+      },
+    });
+    new Counter({
+      name: 'nrm_rate_limit_store_fallbacks_total',
+      help: 'Rate limit decisions taken on this process alone because Redis was unreachable (fail open).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(limits?.storeFallbacks ?? 0);
       },
     });
     new Gauge({

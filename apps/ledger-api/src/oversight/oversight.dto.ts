@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PURPOSES, type Purpose } from '@nrm/shared-kernel';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ID_PATTERN } from '../http/ids';
+import { IsInstant } from '../http/value-rules';
 import { REVIEW_FINDINGS, type ReviewFinding } from './break-glass.events';
 import { IsSubstantiveJustification } from './justification';
 
@@ -12,14 +13,12 @@ const idMessage = (field: string) => `${field} must be a UUID or slug`;
 export class PeriodQuery {
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'From this instant (inclusive).' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('from') })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ example: '2027-01-01T00:00:00Z', description: 'Up to this instant (exclusive).' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('to') })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ description: 'The `next.cursor` of the previous page.', minimum: 1 })

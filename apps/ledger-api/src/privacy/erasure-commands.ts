@@ -62,5 +62,6 @@ export async function finishErasures(store: EventStore, keys: SubjectKeyStore): 
     done.add(subjectId);
     finished.push(subjectId);
   }
+  await keys.completeRegister();
   return finished;
 }

@@ -1,5 +1,5 @@
 import { PostgresReadModelStore, SqliteReadModelStore } from '@nrm/projections';
-import { SubjectKeyStore } from '@nrm/privacy';
+import { ErasureRegister, SubjectKeyStore } from '@nrm/privacy';
 import { join, resolve } from 'node:path';
 import type { LedgerConfig } from '../config/config';
 
@@ -9,7 +9,19 @@ export function keyStoreFile(config: LedgerConfig): string {
   return join(resolve(config.DATA_DIR), 'keys.sqlite');
 }
 
-/** The configured key store: a SQLite file of its own (deleted keys overwritten), or a PostgreSQL schema. */
+/** The erasure register: ERASURE_REGISTER_FILE, or DATA_DIR/erasure-register.jsonl. Backups never copy it. */
+export function erasureRegisterFile(
+  config: Pick<LedgerConfig, 'DATA_DIR' | 'ERASURE_REGISTER_FILE'>,
+): string {
+  return resolve(config.ERASURE_REGISTER_FILE ?? join(resolve(config.DATA_DIR), ERASURE_REGISTER_NAME));
+}
+
+export const ERASURE_REGISTER_NAME = 'erasure-register.jsonl';
+
+/**
+ * The configured key store: a SQLite file of its own (deleted keys overwritten), or a PostgreSQL
+ * schema; each destroyed key is also recorded in the erasure register.
+ */
 export function openSubjectKeys(config: LedgerConfig): SubjectKeyStore {
   return new SubjectKeyStore(
     config.KEY_STORE === 'postgres'
@@ -19,5 +31,6 @@ export function openSubjectKeys(config: LedgerConfig): SubjectKeyStore {
           maxConnections: 4,
         })
       : new SqliteReadModelStore(keyStoreFile(config), { secureDelete: true, durable: true }),
+    new ErasureRegister(erasureRegisterFile(config)),
   );
 }

@@ -15,8 +15,9 @@ import {
   type Purpose,
   type SupportServiceType,
 } from '@nrm/shared-kernel';
-import { ArrayUnique, IsArray, IsIn, IsISO8601, Matches } from 'class-validator';
-import { ID_PATTERN, INSTANT_PATTERN, instantMessage } from '../http/ids';
+import { ArrayUnique, IsArray, IsIn, Matches } from 'class-validator';
+import { ID_PATTERN } from '../http/ids';
+import { IsInstant } from '../http/value-rules';
 
 export class MakeReferralDto {
   @ApiProperty({ example: 'shelter-east', description: 'The receiving agency (see GET /agencies).' })
@@ -41,8 +42,7 @@ export class MakeReferralDto {
     example: '2026-12-02T17:00:00Z',
     description: 'When the receiving agency should have answered.',
   })
-  @IsISO8601({ strict: true, strictSeparator: true })
-  @Matches(INSTANT_PATTERN, { message: instantMessage('respondBy') })
+  @IsInstant()
   respondBy!: string;
 
   @ApiProperty({

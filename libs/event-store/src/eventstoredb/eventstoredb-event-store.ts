@@ -18,6 +18,7 @@ import {
   DuplicateEventId,
   EventStoreClosed,
   EventStoreError,
+  EventStoreOutcomeUnknown,
   EventStoreUnavailable,
   InvalidEventStoreInput,
   WrongExpectedRevision,
@@ -45,15 +46,17 @@ import {
   serialise,
 } from '../validation';
 import {
+  DEFAULT_MAX_APPEND_SIZE,
   DEFAULT_RECONNECT,
+  maxAppendSizeOf,
   checkLedgerStreamName,
-  claimedStream,
   clientConnectionString,
   connectionStringProblem,
-  idClaimEvent,
-  idClaimStream,
+  isForeignRecord,
   isLedgerRecord,
+  isNotLeader,
   isStreamNotFound,
+  outcomeUnknownReason,
   reconnectDelay,
   serverFilter,
   toEsdbPosition,
@@ -63,6 +66,8 @@ import {
   toRevision,
   toStoreError,
   unavailableReason,
+  appendBytes,
+  withUnaryAppends,
   type ReconnectOptions,
 } from './eventstoredb-mapping';
 
@@ -86,16 +91,39 @@ export interface EventStoreDbEventStoreOptions {
   /** Events a subscription buffers ahead of its consumer before it stops reading. Default 64. */
   readonly subscriptionBufferSize?: number;
   readonly reconnect?: ReconnectOptions;
+  /**
+   * Told of each record of another program that readAll or a subscription passed over (it is
+   * counted in `health().foreignRecordsSkipped` either way). For a warning in the log.
+   */
+  readonly onForeignRecord?: (record: ForeignRecord) => void;
+  /**
+   * The server's MaxAppendSize: the data and metadata bytes one append may carry. Checked before
+   * anything is sent. Default: the `maxAppendSize` option of the connection string, else the
+   * server's own default, 1 MiB.
+   */
+  readonly maxAppendSize?: number;
+}
+
+/** A record another program wrote into an ordinary stream; never its content. */
+export interface ForeignRecord {
+  readonly position: number;
+  readonly type: string;
 }
 
 const ADAPTER = 'eventstoredb';
-/** Claims written at once for one append. */
-const CLAIM_CONCURRENCY = 32;
 /** Attempts of a `'stream-exists'` append that keeps meeting new events. */
 const STREAM_EXISTS_ATTEMPTS = 16;
 /** A scan from the end of the log fetches little at a time: it usually stops at the first record. */
 const HEAD_SCAN: ReadableOptions = { highWaterMark: 4 };
 const ABORTED: unique symbol = Symbol('aborted');
+/**
+ * Every read and append of the port goes to the leader: after an election the client stays on
+ * the node it was connected to, now a follower, whose reads can be behind the writes just made.
+ * Subscriptions alone may be served by a follower (they are ordered and catch up).
+ */
+const LEADER = { requiresLeader: true } as const;
+/** Attempts of one request that a follower refuses with `NotLeaderError` (the client then reconnects to the leader). */
+const LEADER_ATTEMPTS = 3;
 const ignore = (): void => undefined;
 
 interface Found {
@@ -112,8 +140,11 @@ interface Found {
  *   any number of processes get exact revisions;
  * - positions are commit positions in the transaction log (see `toPortPosition`):
  *   strictly increasing, not dense;
- * - event ids are EventStoreDB's event ids; their store-wide uniqueness, which
- *   EventStoreDB does not give, comes from id claims (see `ID_CLAIM_STREAM_PREFIX`);
+ * - event ids are EventStoreDB's event ids. A retried append is recognised by the
+ *   server's own idempotency (the same ids right after the exact revision it
+ *   expects), and by the adapter's look at the stream when the server refuses it;
+ *   ids are not checked against other streams (see the port's promise on event
+ *   ids): one quorum write per append;
  * - readAll reads `$all` in pages and filters on the client (the client library
  *   has no filtered read); subscriptions are `$all` catch-up subscriptions with a
  *   server-side filter, consumed with back-pressure and re-opened, after a
@@ -127,22 +158,34 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly healthTimeoutMs: number;
   private readonly readable: ReadableOptions;
   private readonly reconnect: Required<ReconnectOptions>;
+  private readonly maxAppendSize: number;
+  private readonly onForeignRecord: ((record: ForeignRecord) => void) | undefined;
+  private foreignRecordsSkipped = 0;
   private readonly subscriptions = new Set<Subscription>();
   private readonly appending = new Set<Promise<void>>();
+  /**
+   * Appends whose answer was lost (see `resolveUnknown`): looked for on the leader, found stored,
+   * ruled out by a later write, left unknown.
+   */
+  readonly outcomes = { checked: 0, landed: 0, ruledOut: 0, unknown: 0 };
   /** Refuses new work. */
   private isClosed = false;
   /** The client is disposed: reads cut short by it fail instead of looking complete. */
   private disposed = false;
 
   constructor(options: EventStoreDbEventStoreOptions) {
+    let fromUrl: number | undefined;
     if (options.client) {
       this.client = options.client;
     } else {
       const url = options.connectionString ?? '';
       const problem = connectionStringProblem(url);
       if (problem !== undefined) throw new InvalidEventStoreInput('connectionString', problem);
-      this.client = EventStoreDBClient.connectionString(clientConnectionString(url));
+      this.client = withUnaryAppends(EventStoreDBClient.connectionString(clientConnectionString(url)));
+      fromUrl = maxAppendSizeOf(url);
     }
+    this.maxAppendSize = options.maxAppendSize ?? fromUrl ?? DEFAULT_MAX_APPEND_SIZE;
+    this.onForeignRecord = options.onForeignRecord;
     this.batchSize = Math.max(2, Math.floor(options.batchSize ?? 512));
     this.operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
@@ -162,6 +205,12 @@ export class EventStoreDbEventStore implements EventStore {
       serialise(event, `events[${i}]`); // the port's size limit, before anything is written
       return toEventData(event);
     });
+    const bytes = data.reduce((sum, event) => sum + appendBytes(event), 0);
+    if (bytes > this.maxAppendSize)
+      throw new InvalidEventStoreInput(
+        'events',
+        `together are ${bytes} bytes; the server accepts at most ${this.maxAppendSize} in one append (its MaxAppendSize)`,
+      );
     const work = this.appendChecked(request.stream, request.events, data, request.expectedRevision);
     const settled = work.then(ignore, ignore);
     this.appending.add(settled);
@@ -171,6 +220,12 @@ export class EventStoreDbEventStore implements EventStore {
     });
   }
 
+  /**
+   * One write: the events at the exact revision the expectation names (`'stream-exists'` is
+   * first turned into one). The server stores them, or recognises the retry of an append stored
+   * there already, or refuses with the revision it has; a refusal is then looked into (a
+   * concurrent copy of this very append, or some of its ids stored where they would go).
+   */
   private async appendChecked(
     stream: string,
     events: readonly NewEvent[],
@@ -178,16 +233,6 @@ export class EventStoreDbEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     const ids = events.map((e) => e.id.toLowerCase());
-    const owners = await this.claim(stream, ids);
-    for (const id of ids) {
-      const owner = owners.get(id);
-      if (owner !== undefined && owner !== stream) throw await this.duplicateOf(id, owner);
-    }
-    // Ids offered to this stream before: this may be a retry of an append already stored.
-    if (owners.size > 0) {
-      const earlier = this.sameAppend(stream, ids, expected, (await this.scan(stream, ids)).found);
-      if (earlier) return earlier;
-    }
     for (let attempt = 1; ; attempt++) {
       let expectedRevision: AppendExpectedRevision;
       if (expected === 'no-stream') expectedRevision = NO_STREAM;
@@ -202,14 +247,22 @@ export class EventStoreDbEventStore implements EventStore {
         if (last === undefined) throw new WrongExpectedRevision(stream, expected, 'no-stream');
         expectedRevision = BigInt(last);
       }
+      let revision: number;
       try {
         const result = await this.withTimeout(
-          this.client.appendToStream(stream, [...data], { expectedRevision }),
+          this.onLeader(() => this.client.appendToStream(stream, [...data], { expectedRevision, ...LEADER })),
           'appending',
         );
-        const revision = toRevision(result.nextExpectedRevision, `stream ${JSON.stringify(stream)}`);
-        return { revision, position: await this.positionOf(stream, revision) };
+        revision = toRevision(result.nextExpectedRevision, `stream ${JSON.stringify(stream)}`);
       } catch (error) {
+        const unknown = outcomeUnknownReason(error);
+        if (unknown !== undefined) {
+          const sentAt = expectedRevision === NO_STREAM ? -1 : Number(expectedRevision);
+          const resolved = await this.resolveUnknown(stream, ids, expected, sentAt, unknown);
+          if (!('moved' in resolved)) return resolved;
+          if (expected === 'stream-exists' && attempt < STREAM_EXISTS_ATTEMPTS) continue;
+          throw new WrongExpectedRevision(stream, expected, resolved.moved ?? 'no-stream');
+        }
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         // A concurrent copy of this append may be what is in the way.
         const earlier = this.sameAppend(stream, ids, expected, (await this.scan(stream, ids)).found);
@@ -222,46 +275,56 @@ export class EventStoreDbEventStore implements EventStore {
           continue;
         throw new WrongExpectedRevision(stream, expected, actual);
       }
+      try {
+        return { revision, position: await this.positionOf(stream, revision) };
+      } catch (error) {
+        // Stored (the server said so), but where in the log is not known: a retry is answered as one.
+        const reason = unavailableReason(error);
+        if (reason === undefined) throw error;
+        throw new EventStoreOutcomeUnknown(stream, `stored, but its position could not be read (${reason})`);
+      }
     }
   }
 
   /**
-   * Claims every id for `stream` (see `ID_CLAIM_STREAM_PREFIX`). Returns the ids
-   * that were claimed already, with the stream that holds each claim.
+   * An append was sent and its answer lost: looks on the leader for its events.
+   * - all there, where the expectation put them: the append's result (it landed);
+   * - some there: `DuplicateEventId` (see `sameAppend`);
+   * - none, and the stream moved past the revision the append was sent at: `{ moved }`. The
+   *   append can no longer land (the server checks the exact revision whenever it gets to it),
+   *   so it was not stored and the caller hears of the conflict;
+   * - none, and the stream still where the append expected it: `EventStoreOutcomeUnknown`. A write
+   *   whose commit timed out can still commit later; not finding it now proves nothing.
    */
-  private async claim(stream: string, ids: readonly string[]): Promise<Map<string, string>> {
-    const existing = new Map<string, string>();
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (!failed && next < ids.length) {
-        const id = ids[next++]!;
-        const name = idClaimStream(id);
-        try {
-          await this.withTimeout(
-            this.client.appendToStream(name, idClaimEvent(stream), { expectedRevision: NO_STREAM }),
-            'claiming an event id',
-          );
-        } catch (error) {
-          try {
-            if (!(error instanceof WrongExpectedVersionError)) throw error;
-            const [first] = await this.page(this.client.readStream(name, { maxCount: 1 }, this.readable));
-            existing.set(id, claimedStream(first?.event, name));
-          } catch (failure) {
-            failed = true; // the other workers stop claiming
-            throw failure;
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, ids.length) }, worker));
-    return existing;
-  }
-
-  /** The error for an id that belongs to another stream, saying where it is stored (-1: claimed there, not stored). */
-  private async duplicateOf(id: string, owner: string): Promise<DuplicateEventId> {
-    const found = (await this.scan(owner, [id])).found.get(id);
-    return new DuplicateEventId(id, owner, found?.revision ?? -1);
+  private async resolveUnknown(
+    stream: string,
+    ids: readonly string[],
+    expected: ExpectedRevision,
+    sentAt: number,
+    reason: string,
+  ): Promise<AppendResult | { moved: number | undefined }> {
+    let scanned: Awaited<ReturnType<EventStoreDbEventStore['scan']>>;
+    try {
+      scanned = await this.withTimeout(this.scan(stream, ids), 'looking for an append whose answer was lost');
+    } catch (error) {
+      const why = unavailableReason(error) ?? (error instanceof Error ? error.name : 'error');
+      throw new EventStoreOutcomeUnknown(
+        stream,
+        `${reason}; looking for it on the leader failed too (${why})`,
+      );
+    }
+    this.outcomes.checked++;
+    const earlier = this.sameAppend(stream, ids, expected, scanned.found);
+    if (earlier) {
+      this.outcomes.landed++;
+      return earlier;
+    }
+    if ((scanned.last ?? -1) !== sentAt) {
+      this.outcomes.ruledOut++;
+      return { moved: scanned.last };
+    }
+    this.outcomes.unknown++;
+    throw new EventStoreOutcomeUnknown(stream, `${reason}; not found on the leader, and it may still commit`);
   }
 
   /**
@@ -295,7 +358,14 @@ export class EventStoreDbEventStore implements EventStore {
    * where each of `ids` is stored. Unless all are found, the whole stream is
    * read, so "none found" holds for every revision up to `last`.
    */
-  private async scan(
+  private scan(
+    stream: string,
+    ids: readonly string[],
+  ): Promise<{ last: number | undefined; found: Map<string, Found> }> {
+    return this.onLeader(() => this.scanOnce(stream, ids));
+  }
+
+  private async scanOnce(
     stream: string,
     ids: readonly string[],
   ): Promise<{ last: number | undefined; found: Map<string, Found> }> {
@@ -303,7 +373,11 @@ export class EventStoreDbEventStore implements EventStore {
     const found = new Map<string, Found>();
     let last: number | undefined;
     try {
-      const read = this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS }, this.readable);
+      const read = this.client.readStream(
+        stream,
+        { fromRevision: END, direction: BACKWARDS, ...LEADER },
+        this.readable,
+      );
       for await (const { event } of this.drain(read)) {
         if (!event) continue;
         const where = `event ${event.id} in ${JSON.stringify(stream)}`;
@@ -324,8 +398,8 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** The log position of one stored event, read back (an append's answer does not say it reliably). */
   private async positionOf(stream: string, revision: number): Promise<number> {
-    const [event] = await this.page(
-      this.client.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1 }),
+    const [event] = await this.onLeader(() =>
+      this.page(this.client.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1, ...LEADER })),
     );
     return toPortPosition(event?.event?.position, `event ${revision} of ${JSON.stringify(stream)}`);
   }
@@ -349,14 +423,22 @@ export class EventStoreDbEventStore implements EventStore {
     let remaining = q.maxCount ?? Infinity;
     if (backwards && typeof from === 'bigint' && remaining > 0) {
       // The server reads backwards from past the end as an empty window; the port reads from the last event.
-      const [newest] = await this.page(
-        this.client.readStream(q.stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }),
+      const [newest] = await this.onLeader(() =>
+        this.page(
+          this.client.readStream(q.stream, {
+            fromRevision: END,
+            direction: BACKWARDS,
+            maxCount: 1,
+            ...LEADER,
+          }),
+        ),
       ).catch((error: unknown) => {
         throw this.storeError(error);
       });
       if (newest?.event === undefined) return;
       if (newest.event.revision < from) from = newest.event.revision;
     }
+    let refusals = 0;
     while (remaining > 0) {
       this.assertOpen();
       const limit = Math.min(this.batchSize, remaining);
@@ -365,7 +447,7 @@ export class EventStoreDbEventStore implements EventStore {
       try {
         const read = this.client.readStream(
           q.stream,
-          { fromRevision: from, direction: backwards ? BACKWARDS : FORWARDS, maxCount: limit },
+          { fromRevision: from, direction: backwards ? BACKWARDS : FORWARDS, maxCount: limit, ...LEADER },
           this.readable,
         );
         for await (const { event } of this.drain(read)) {
@@ -377,8 +459,11 @@ export class EventStoreDbEventStore implements EventStore {
         }
       } catch (error) {
         if (isStreamNotFound(error)) return;
+        // Refused by a follower before anything was read: the client has reconnected to the leader.
+        if (count === 0 && isNotLeader(error) && ++refusals < LEADER_ATTEMPTS) continue;
         throw this.storeError(error);
       }
+      refusals = 0;
       remaining -= count;
       if (count < limit || last === undefined || (backwards && last === 0)) return;
       from = BigInt(backwards ? last - 1 : last + 1);
@@ -397,12 +482,16 @@ export class EventStoreDbEventStore implements EventStore {
     // The client library reads $all without a filter: pages of records, filtered here.
     let cursor = BigInt(q.after);
     let from: Position | typeof START = q.after === 0 ? START : toEsdbPosition(q.after);
+    let refusals = 0;
     for (;;) {
       this.assertOpen();
       let seen = 0;
       let last: Position | undefined;
       try {
-        const read = this.client.readAll({ fromPosition: from, maxCount: this.batchSize }, this.readable);
+        const read = this.client.readAll(
+          { fromPosition: from, maxCount: this.batchSize, ...LEADER },
+          this.readable,
+        );
         for await (const { event } of this.drain(read)) {
           seen++;
           if (!event) continue;
@@ -411,12 +500,16 @@ export class EventStoreDbEventStore implements EventStore {
           if (event.position.commit <= cursor) continue;
           cursor = event.position.commit;
           if (!this.wanted(event, q.filter)) continue;
-          yield toRecordedEvent(event);
+          const recorded = this.ledgerEvent(event);
+          if (recorded === undefined) continue;
+          yield recorded;
           if (--remaining === 0) return;
         }
       } catch (error) {
+        if (seen === 0 && isNotLeader(error) && ++refusals < LEADER_ATTEMPTS) continue;
         throw this.storeError(error);
       }
+      refusals = 0;
       if (seen < this.batchSize || last === undefined) return;
       from = last;
     }
@@ -446,7 +539,7 @@ export class EventStoreDbEventStore implements EventStore {
                 { fromPosition: after === 0n ? START : { commit: after, prepare: after }, filter },
                 this.readable,
               ),
-      accept: (event) => (this.wanted(event, q.filter) ? toRecordedEvent(event) : undefined),
+      accept: (event) => (this.wanted(event, q.filter) ? this.ledgerEvent(event) : undefined),
       reconnect: this.reconnect,
       onClose: () => this.subscriptions.delete(subscription),
     });
@@ -457,9 +550,24 @@ export class EventStoreDbEventStore implements EventStore {
   async headPosition(): Promise<number> {
     this.assertOpen();
     try {
-      return await this.lastLedgerPosition();
+      return await this.onLeader(() => this.lastLedgerPosition());
     } catch (error) {
       throw this.storeError(error);
+    }
+  }
+
+  async isRecordStart(position: number): Promise<boolean> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(position) || position < 1) return false;
+    try {
+      const [first] = await this.onLeader(() =>
+        this.page(this.client.readAll({ fromPosition: toEsdbPosition(position), maxCount: 1, ...LEADER })),
+      );
+      return first?.event?.position.commit === BigInt(position);
+    } catch (error) {
+      const mapped = this.storeError(error);
+      if (mapped instanceof EventStoreError) throw mapped;
+      return false; // the server refuses to read from a position inside a record
     }
   }
 
@@ -467,11 +575,11 @@ export class EventStoreDbEventStore implements EventStore {
     if (this.isClosed) return { ok: false, adapter: ADAPTER, detail: 'closed' };
     try {
       const headPosition = await this.withTimeout(
-        this.lastLedgerPosition(),
+        this.onLeader(() => this.lastLedgerPosition()),
         'checking health',
         this.healthTimeoutMs,
       );
-      return { ok: true, adapter: ADAPTER, headPosition };
+      return { ok: true, adapter: ADAPTER, headPosition, foreignRecordsSkipped: this.foreignRecordsSkipped };
     } catch (error) {
       const e = this.storeError(error);
       const detail =
@@ -503,19 +611,33 @@ export class EventStoreDbEventStore implements EventStore {
   // helpers
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * The port's event for a record read from `$all`, or undefined for a record another program
+   * wrote (counted, and told to `onForeignRecord`): a reader of the whole store passes over it
+   * rather than stop on it.
+   */
+  private ledgerEvent(event: AllStreamRecordedEvent): RecordedEvent | undefined {
+    if (!isForeignRecord(event)) return toRecordedEvent(event);
+    this.foreignRecordsSkipped++;
+    this.onForeignRecord?.({
+      position: toPortPosition(event.position, 'a foreign record'),
+      type: event.type,
+    });
+    return undefined;
+  }
+
   private wanted(event: AllStreamRecordedEvent, filter: EventFilter | undefined): boolean {
     return isLedgerRecord(event.streamId, event.type) && matchesFilter(filter, event.type, event.streamId);
   }
 
   /**
    * Position of the last ledger event, 0 when none: read from the end of `$all`
-   * past system records and id claims (which are few at the end: claims precede
-   * the append they are for).
+   * past system records, legacy id claims and other programs' records.
    */
   private async lastLedgerPosition(): Promise<number> {
-    const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS }, HEAD_SCAN);
+    const read = this.client.readAll({ fromPosition: END, direction: BACKWARDS, ...LEADER }, HEAD_SCAN);
     for await (const { event } of this.drain(read)) {
-      if (event && isLedgerRecord(event.streamId, event.type))
+      if (event && isLedgerRecord(event.streamId, event.type) && !isForeignRecord(event))
         return toPortPosition(event.position, 'the last event');
     }
     return 0;
@@ -523,8 +645,8 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** Commit position of the last record of any kind, 0n when the log has none. */
   private async rawHead(): Promise<bigint> {
-    const [last] = await this.page(
-      this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }),
+    const [last] = await this.onLeader(() =>
+      this.page(this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1, ...LEADER })),
     );
     return last?.event?.position.commit ?? 0n;
   }
@@ -563,6 +685,21 @@ export class EventStoreDbEventStore implements EventStore {
     } finally {
       if (!complete) read.cancel().catch(ignore);
       read.destroy();
+    }
+  }
+
+  /**
+   * Runs a request again when a follower refused it as not the leader: the client has then
+   * reconnected to the leader the refusal named. A follower refuses before it does anything,
+   * so an append refused so is not stored and may be sent again as it is.
+   */
+  private async onLeader<T>(request: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (!isNotLeader(error) || attempt >= LEADER_ATTEMPTS) throw error;
+      }
     }
   }
 

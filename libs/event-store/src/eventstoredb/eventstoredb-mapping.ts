@@ -82,51 +82,20 @@ export function toRevision(revision: bigint, what: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Event ids: the store-wide uniqueness EventStoreDB does not have
+// Event-id claims: kept hidden where an older version wrote them
 // ---------------------------------------------------------------------------------------------
 
 /**
- * EventStoreDB recognises an event id only within one stream (a retried append
- * with the same ids at the same expected revision succeeds without writing), and
- * only for recent writes. The port wants ids unique across the whole store. The
- * adapter therefore claims every id before appending: one append with expected
- * revision "no stream" to `nrm-event-id-<uuid>`, whose single event names the
- * stream the id was offered to. EventStoreDB's own expected-revision check makes
- * the claim atomic, so two writers can never both claim an id.
- *
- * An id belongs for ever to the first stream it was offered to, even when that
- * append then failed (a lost race): the retry of that append, with the same ids,
- * goes to the same stream and is allowed, while the same id offered to any other
- * stream is a `DuplicateEventId`. Claim streams and their events are the adapter's
- * own: they are never returned by reads or subscriptions, appends to their names
- * are refused, and they are not counted by `headPosition`.
+ * Versions before this one claimed every event id before appending it: one append to
+ * `nrm-event-id-<uuid>` per event (n+1 quorum writes per append, a stream per event, a claim
+ * left behind by any append that then failed). The adapter writes no claims any more (see the
+ * port's promise on event ids), but databases may hold them: they stay invisible to reads,
+ * subscriptions and the head, and their names stay refused to appends.
  */
 export const ID_CLAIM_STREAM_PREFIX = 'nrm-event-id-';
-export const ID_CLAIM_EVENT_TYPE = 'NrmEventIdClaimed';
 
 export function idClaimStream(eventId: string): string {
   return `${ID_CLAIM_STREAM_PREFIX}${eventId.toLowerCase()}`;
-}
-
-/** What an id claim records: the stream the id belongs to. */
-export function idClaimEvent(stream: string): EventData {
-  return jsonEvent({ type: ID_CLAIM_EVENT_TYPE, data: { stream } });
-}
-
-/** The stream named by a claim, read back from the claim stream's first event. */
-export function claimedStream(event: EsdbRecordedEvent | undefined, claimStreamName: string): string {
-  const data: unknown = event?.data;
-  if (
-    event === undefined ||
-    event.type !== ID_CLAIM_EVENT_TYPE ||
-    typeof data !== 'object' ||
-    data === null ||
-    typeof (data as { stream?: unknown }).stream !== 'string'
-  )
-    throw new EventStoreSchemaError(
-      `${claimStreamName} does not hold an event-id claim written by this adapter`,
-    );
-  return (data as { stream: string }).stream;
 }
 
 /**
@@ -168,6 +137,23 @@ export interface StoredMetadata {
   readonly metadata: EventMetadata;
 }
 
+/** The server's default MaxAppendSize (1 MiB). */
+export const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
+
+/**
+ * What the server counts against its MaxAppendSize for one event: its data and metadata bytes
+ * (as sent: JSON, UTF-8). The total of an append is checked before anything is sent.
+ */
+export function appendBytes(event: EventData): number {
+  const bytes = (value: unknown): number =>
+    value === undefined
+      ? 0
+      : value instanceof Uint8Array
+        ? value.byteLength
+        : Buffer.byteLength(JSON.stringify(value));
+  return bytes(event.data) + bytes(event.metadata);
+}
+
 /** Our event as EventStoreDB event data: JSON, with our id as EventStoreDB's event id. */
 export function toEventData(event: NewEvent): EventData {
   const metadata: StoredMetadata = {
@@ -182,6 +168,23 @@ export function toEventData(event: NewEvent): EventData {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+/**
+ * True for a record in an ordinary stream that another program wrote (no JSON data, or metadata
+ * without the shape this adapter gives it). Readers of the whole store pass over such records; a
+ * record with our shape that this version cannot read is not foreign: it stops its reader.
+ */
+export function isForeignRecord(event: EsdbRecordedEvent): boolean {
+  const stored: unknown = event.metadata;
+  return (
+    !event.isJson ||
+    !isPlainObject(event.data) ||
+    !isPlainObject(stored) ||
+    typeof stored.$correlationId !== 'string' ||
+    !('schemaVersion' in stored) ||
+    !('metadata' in stored)
   );
 }
 
@@ -282,6 +285,31 @@ export function unavailableReason(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A follower refused a request that requires the leader. */
+export function isNotLeader(error: unknown): boolean {
+  return error instanceof Error && convertToCommandError(error) instanceof NotLeaderError;
+}
+
+/**
+ * Why the outcome of an append that got this error is unknown (it may have been stored), or
+ * undefined when the error says it was not: our deadline passed or the client's did, the server
+ * cancelled the call or timed its commit out (replication did not confirm in time: the write may
+ * still commit), or the connection failed after the request may have left. "No connection
+ * established" means the request never left.
+ */
+export function outcomeUnknownReason(error: unknown): string | undefined {
+  if (error instanceof EventStoreUnavailable)
+    return /^no answer within/.test(error.reason) ? error.reason : undefined;
+  if (!(error instanceof Error)) return undefined;
+  const e = convertToCommandError(error);
+  if (e instanceof DeadlineExceededError) return 'no answer before the deadline';
+  if (e instanceof TimeoutError) return 'the server timed the commit out';
+  if (e instanceof CancelledError) return 'the request was cancelled';
+  if (e instanceof UnavailableError && !/No connection established/i.test(e.message))
+    return `the connection failed (${firstLine(e)})`;
+  return undefined;
+}
+
 export function isStreamNotFound(error: unknown): boolean {
   return error instanceof StreamNotFoundError;
 }
@@ -336,6 +364,34 @@ export function reconnectDelay(
 }
 
 // ---------------------------------------------------------------------------------------------
+// The client's process-global table of pending appends (@eventstore/db-client 6.2.1)
+// ---------------------------------------------------------------------------------------------
+
+/** The gRPC method @eventstore/db-client 6.2.1 sends appends through when the server has it. */
+export const BATCH_APPEND_PATH = '/event_store.client.streams.Streams/BatchAppend';
+
+/**
+ * Makes the client send every append as its own unary `Append` call instead of over the shared
+ * `BatchAppend` stream. In 6.2.1 that stream keeps its pending appends in one table for the
+ * whole process: an error on the stream rejects every pending append of every client, and a
+ * reply arriving after that throws inside a data handler (an uncaught exception). A unary call
+ * has its own deadline and its own error. The client chooses the stream only when
+ * `supports(batchAppend)` says the server has it; this answers no for that one method, per
+ * client instance. (`@kurrent/kurrentdb-client` keeps one table per stream: see the README.)
+ */
+export function withUnaryAppends<C extends object>(client: C): C {
+  const target = client as unknown as {
+    supports: (method: { path?: string }, feature?: string) => Promise<boolean>;
+  };
+  const supports = target.supports;
+  if (typeof supports !== 'function')
+    throw new Error('@eventstore/db-client has no supports(): check withUnaryAppends against this version');
+  target.supports = (method, feature) =>
+    method?.path === BATCH_APPEND_PATH ? Promise.resolve(false) : supports.call(client, method, feature);
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Connection strings
 // ---------------------------------------------------------------------------------------------
 
@@ -348,6 +404,22 @@ const SCHEMES: ReadonlyMap<string, string> = new Map([
 ]);
 
 export const CONNECTION_STRING_SCHEMES: readonly string[] = [...SCHEMES.keys()].map((s) => `${s}://`);
+
+/**
+ * Query options the adapter reads itself and removes before the client sees the string:
+ * `maxAppendSize` (bytes), the server's MaxAppendSize, when it is not the default 1 MiB.
+ */
+const ADAPTER_OPTIONS: ReadonlySet<string> = new Set(['maxappendsize']);
+
+/** The `maxAppendSize` option of a connection string, when it has one (checked by `clientConnectionString`). */
+export function maxAppendSizeOf(url: string): number | undefined {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  for (const pair of query.split('&')) {
+    const [key = '', value = ''] = pair.split('=');
+    if (flat(key) === 'maxappendsize') return Number(value.trim());
+  }
+  return undefined;
+}
 
 /** Query options @eventstore/db-client knows (it ignores case, `-` and `_`). */
 const QUERY_OPTIONS: ReadonlySet<string> = new Set(
@@ -395,8 +467,18 @@ export function clientConnectionString(url: string): string {
   if (rest.replace(/^[^@]*@/s, '').replace(/[/?].*$/s, '').length === 0)
     throw new InvalidEventStoreInput('connectionString', 'must name a host, e.g. esdb://eventstore:2113');
   const query = rest.includes('?') ? rest.slice(rest.indexOf('?') + 1) : '';
+  const forClient: string[] = [];
   for (const pair of query.length > 0 ? query.split('&') : []) {
     const [key = '', value = ''] = pair.split('=');
+    if (ADAPTER_OPTIONS.has(flat(key))) {
+      if (!/^\d{1,10}$/.test(value.trim()) || Number(value.trim()) < 1024)
+        throw new InvalidEventStoreInput(
+          'connectionString',
+          'has a maxAppendSize that is not a number of bytes of at least 1024',
+        );
+      continue;
+    }
+    forClient.push(pair);
     if (!QUERY_OPTIONS.has(flat(key)))
       throw new InvalidEventStoreInput(
         'connectionString',
@@ -413,7 +495,8 @@ export function clientConnectionString(url: string): string {
         'cannot set tlsVerifyCert=false (the client does not support it): give the CA with tlsCAFile',
       );
   }
-  return `${scheme}://${rest}`;
+  const base = rest.includes('?') ? rest.slice(0, rest.indexOf('?')) : rest;
+  return `${scheme}://${base}${forClient.length > 0 ? `?${forClient.join('&')}` : ''}`;
 }
 
 /**

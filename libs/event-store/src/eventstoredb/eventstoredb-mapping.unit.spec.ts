@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   AccessDeniedError,
+  EventStoreDBClient,
+  CancelledError,
   DeadlineExceededError,
   MaxAppendSizeExceededError,
+  TimeoutError,
   UnavailableError,
   WrongExpectedVersionError,
   type RecordedEvent as EsdbRecordedEvent,
@@ -17,7 +22,11 @@ import {
   DEFAULT_RECONNECT,
   ID_CLAIM_STREAM_PREFIX,
   checkLedgerStreamName,
+  BATCH_APPEND_PATH,
   clientConnectionString,
+  maxAppendSizeOf,
+  withUnaryAppends,
+  outcomeUnknownReason,
   connectionStringProblem,
   escapeRegex,
   idClaimStream,
@@ -145,6 +154,23 @@ describe('errors', () => {
     expect(mapped).toMatchObject({ field: 'events', reason: expect.stringMatching(/1048576 bytes/) });
   });
 
+  it('tell an append whose outcome is unknown from one that never left', () => {
+    const cases: Array<[unknown, RegExp | undefined]> = [
+      [new DeadlineExceededError(), /deadline/],
+      [new TimeoutError(), /timed the commit out/],
+      [new CancelledError(), /cancelled/],
+      [serviceError(14, 'UNAVAILABLE: Connection dropped'), /connection failed/],
+      [new EventStoreUnavailable('no answer within 10000 ms (appending)'), /no answer within/],
+      [new UnavailableError(undefined, '14 UNAVAILABLE: No connection established'), undefined],
+      [new EventStoreUnavailable('server unreachable (x)'), undefined],
+      [new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n }), undefined],
+      ['not an error', undefined],
+    ];
+    for (const [error, reason] of cases)
+      if (reason === undefined) expect(outcomeUnknownReason(error)).toBeUndefined();
+      else expect(outcomeUnknownReason(error)).toMatch(reason);
+  });
+
   it('leave other errors as they are', () => {
     const wrong = new WrongExpectedVersionError(undefined, { streamName: 's', expected: 1n, current: 2n });
     const ours = new WrongExpectedRevision('s', 1, 2);
@@ -169,6 +195,27 @@ describe('reconnection back-off', () => {
     expect(reconnectDelay(1, {}, () => 1)).toBe(DEFAULT_RECONNECT.initialDelayMs);
     expect(reconnectDelay(50, {}, () => 1)).toBe(DEFAULT_RECONNECT.maxDelayMs);
     expect(Number.isFinite(DEFAULT_RECONNECT.maxAttempts)).toBe(true);
+  });
+});
+
+describe('the workaround for 6.2.1’s process-global table of pending appends', () => {
+  it('answers "no BatchAppend" for that method only, so that every append is a unary call', async () => {
+    const client = withUnaryAppends(EventStoreDBClient.connectionString('esdb://127.0.0.1:1?tls=false'));
+    const supports = (client as unknown as { supports: (m: { path: string }) => Promise<boolean> }).supports;
+    expect(await supports({ path: BATCH_APPEND_PATH })).toBe(false);
+    await client.dispose();
+  });
+
+  it('still matches how the installed client chooses between BatchAppend and Append', () => {
+    // If an upgrade changes this, the workaround above may no longer apply: look again.
+    const dir = dirname(require.resolve('@eventstore/db-client'));
+    const source = readFileSync(join(dir, 'streams', 'appendToStream', 'index.js'), 'utf8');
+    expect(source).toMatch(/this\.supports\(streams_grpc_pb_1\.StreamsService\.batchAppend\)/);
+    const methods = readFileSync(join(dir, '..', 'generated', 'streams_grpc_pb.js'), 'utf8');
+    expect(methods).toContain(`path: '${BATCH_APPEND_PATH}'`);
+    // The table itself: one Map for the whole module, shared by every client.
+    const batch = readFileSync(join(dir, 'streams', 'appendToStream', 'batchAppend.js'), 'utf8');
+    expect(batch).toMatch(/^const promiseBank = new Map\(\);$/m);
   });
 });
 
@@ -210,6 +257,18 @@ describe('connection strings', () => {
       expect(text).toMatch(problem);
       expect(text).not.toMatch(/s3cret/);
     }
+  });
+
+  it('carry the server’s MaxAppendSize for the adapter, not for the client', () => {
+    expect(clientConnectionString('kurrentdb://db:2113?tls=false&maxAppendSize=9437184')).toBe(
+      'esdb://db:2113?tls=false',
+    );
+    expect(clientConnectionString('esdb://db:2113?max-append-size=2048')).toBe('esdb://db:2113');
+    expect(maxAppendSizeOf('kurrentdb://db:2113?tls=false&maxAppendSize=9437184')).toBe(9437184);
+    expect(maxAppendSizeOf('esdb://db:2113?tls=false')).toBeUndefined();
+    expect(connectionStringProblem('esdb://db:2113?maxAppendSize=9437184&tls=false')).toBeUndefined();
+    for (const bad of ['lots', '12', '-5', ''])
+      expect(connectionStringProblem(`esdb://db:2113?maxAppendSize=${bad}`)).toMatch(/maxAppendSize/);
   });
 
   it('are redacted for messages', () => {

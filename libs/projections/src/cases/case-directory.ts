@@ -1,5 +1,5 @@
 import type { IdentificationEvent } from '@nrm/identification';
-import type { ReferralEvent } from '@nrm/referral';
+import { statusAfter, type ReferralEvent } from '@nrm/referral';
 import type { SupportEvent } from '@nrm/support';
 import type {
   AgencyKind,
@@ -108,26 +108,26 @@ export function evolveReferralDoc(
   doc: ReferralDoc,
   event: Exclude<ReferralEvent, { type: 'ReferralMade' }>,
 ): void {
+  // The referral lifecycle table guards the step and names the status after it (libs/referral):
+  // an event the table does not allow leaves the document as it is, as in the decider's evolve.
+  const next = statusAfter(doc.status, event.type);
+  if (next === undefined || next === 'none') return;
+  doc.status = next;
   switch (event.type) {
     case 'ReferralAcknowledged':
-      doc.status = 'acknowledged';
       doc.acknowledgedAt = event.data.acknowledgedAt;
       return;
     case 'ReferralAccepted':
-      doc.status = 'accepted';
       doc.acceptedAt = event.data.acceptedAt;
       return;
     case 'ReferralDeclined':
-      doc.status = 'declined';
       doc.declinedAt = event.data.declinedAt;
       doc.declineReason = event.data.reason;
       return;
     case 'HandoffCompleted':
-      doc.status = 'completed';
       doc.completedAt = event.data.completedAt;
       return;
     case 'ReferralWithdrawn':
-      doc.status = 'withdrawn';
       doc.withdrawnAt = event.data.withdrawnAt;
       doc.withdrawReason = event.data.reason;
       return;
