@@ -4,6 +4,9 @@
  * (placeholders for secrets, from the committed examples) pass that configuration's validation;
  * the Deployments carry probes, resources and a non-root, read-only security context; the single
  * writers stay single; Services, PDBs and the HPA point at real Deployments; no secret is committed.
+ * Hardening: default-deny NetworkPolicies with only the topology's flows, a TLS Ingress publishing
+ * only the api's routes, the restricted Pod Security Standard, ServiceMonitors and alert rules on
+ * metrics the code exports, scheduled backups, and Kafka users that read only their own topic.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -187,13 +190,30 @@ const exampleSecrets = new Map(
     .map((d) => [nameOf(d), { ...obj(at(d.value, 'data')), ...obj(at(d.value, 'stringData')) }]),
 );
 const deployments = ofKind('apps/v1/Deployment');
+/**
+ * Secrets the engines' operators make, with their keys (placeholder values): Strimzi's User
+ * Operator one per KafkaUser (its SCRAM password), its Cluster Operator the cluster CA certificate.
+ */
+const operatorSecrets = new Map<string, Obj>([
+  ...ofKind('kafka.strimzi.io/v1/KafkaUser').map((d): [string, Obj] => [
+    nameOf(d),
+    { password: PLACEHOLDER },
+  ]),
+  ...ofKind('kafka.strimzi.io/v1/Kafka').map((d): [string, Obj] => [
+    `${nameOf(d)}-cluster-ca-cert`,
+    { 'ca.crt': PLACEHOLDER },
+  ]),
+]);
+const knownSecrets = new Map([...operatorSecrets, ...exampleSecrets]);
 
 function k8sEnvironment(container: unknown, where: string): Map<string, Setting> {
   const env = new Map<string, Setting>();
   const fromSecret = (name: string | undefined, key: string | undefined): string | undefined => {
-    const value = str(exampleSecrets.get(name ?? '')?.[key ?? '']);
+    const value = str(knownSecrets.get(name ?? '')?.[key ?? '']);
     if (value === undefined)
-      problems.env.push(`${where}: Secret ${name}/${key} is not in secret.example.yaml`);
+      problems.env.push(
+        `${where}: Secret ${name}/${key} is not in secret.example.yaml nor made by an operator`,
+      );
     return value;
   };
   for (const source of list(at(container, 'envFrom'))) {
@@ -254,10 +274,12 @@ const bootEnv = (c: Container): Record<string, string> =>
   Object.fromEntries(
     Object.entries(plain(c)).map(([name, value]) => [
       name,
-      value.replace(
-        /([?&](?:tlsCAFile|sslrootcert)=)[^&]+/gi,
-        (_, option: string) => `${option}${standInCa()}`,
-      ),
+      name === 'KAFKA_SSL_CA_FILE'
+        ? standInCa()
+        : value.replace(
+            /([?&](?:tlsCAFile|sslrootcert)=)[^&]+/gi,
+            (_, option: string) => `${option}${standInCa()}`,
+          ),
     ]),
   );
 
@@ -289,6 +311,8 @@ function pathsOf(c: Container): [string, string][] {
   if (dataDir !== undefined) paths.push(['DATA_DIR', dataDir]);
   const keyFile = c.env.get('AUDIT_SIGNING_KEY_FILE')?.value;
   if (keyFile !== undefined) paths.push(['AUDIT_SIGNING_KEY_FILE', posix.dirname(keyFile)]);
+  const kafkaCa = c.env.get('KAFKA_SSL_CA_FILE')?.value;
+  if (kafkaCa !== undefined) paths.push(['KAFKA_SSL_CA_FILE', posix.dirname(kafkaCa)]);
   for (const [name, { value }] of c.env)
     for (const m of value.matchAll(/[?&](?:tlsCAFile|sslrootcert|sslcert|sslkey)=([^&]+)/gi))
       if (m[1] !== undefined) paths.push([name, posix.dirname(m[1])]);
@@ -564,7 +588,7 @@ describe('deploy/', () => {
 
   it('mounts only Secrets that the example documents or an engine manifest creates', () => {
     const created = new Set([
-      ...exampleSecrets.keys(),
+      ...knownSecrets.keys(),
       ...ofKind('cert-manager.io/v1/Certificate').map((d) => str(at(d.value, 'spec', 'secretName')) ?? ''),
       // CloudNativePG makes <cluster>-ca (ca.crt, ca.key) for each Cluster.
       ...ofKind('postgresql.cnpg.io/v1/Cluster').map((d) => `${nameOf(d)}-ca`),
@@ -579,7 +603,7 @@ describe('deploy/', () => {
           faults.push(`${d.file} ${nameOf(d)}: mounts every key of Secret ${secret} (name the items)`);
         for (const item of list(at(volume, 'secret', 'items'))) {
           const key = str(at(item, 'key')) ?? '';
-          const known = exampleSecrets.get(secret);
+          const known = knownSecrets.get(secret);
           if (known !== undefined && !(key in known))
             faults.push(`${d.file}: ${secret}/${key} not in the example`);
         }
@@ -641,5 +665,419 @@ describe('deploy/', () => {
       .sort();
     expect(listed).toEqual(present);
     expect(str(at(kustomization?.value, 'namespace'))).toBe('nrm-ledger');
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Hardening: network, Ingress, pod security, monitoring, backups, Kafka isolation.
+
+  describe('hardening', () => {
+    const policies = k8sDocs.filter((d) => kind(d) === 'networking.k8s.io/v1/NetworkPolicy');
+    type Selector = { matchLabels?: Obj; matchExpressions?: unknown[] };
+    /** Does a label selector select these labels (matchLabels and In / NotIn / Exists)? */
+    const selects = (selector: unknown, labels: Obj): boolean => {
+      const { matchLabels = {}, matchExpressions = [] } = obj(selector) as Selector;
+      return (
+        Object.entries(matchLabels).every(([k, v]) => labels[k] === v) &&
+        list(matchExpressions).every((e) => {
+          const key = str(at(e, 'key')) ?? '';
+          const values = list(at(e, 'values'));
+          switch (at(e, 'operator')) {
+            case 'In':
+              return values.includes(labels[key]);
+            case 'NotIn':
+              return !values.includes(labels[key]);
+            case 'Exists':
+              return key in labels;
+            default:
+              return false;
+          }
+        })
+      );
+    };
+    const podLabelsOf = (d: Doc): Obj => obj(at(d.value, 'spec', 'template', 'metadata', 'labels'));
+    const deploymentOf = (component: string): Doc => {
+      const found = deployments.find((d) => podLabelsOf(d)['app.kubernetes.io/component'] === component);
+      if (found === undefined) throw new Error(`no Deployment for ${component}`);
+      return found;
+    };
+    /** The rules of a direction that apply to these pod labels, over every policy selecting them. */
+    const rulesFor = (labels: Obj, direction: 'ingress' | 'egress'): unknown[] =>
+      policies
+        .filter((p) => selects(at(p.value, 'spec', 'podSelector'), labels))
+        .flatMap((p) => list(at(p.value, 'spec', direction)));
+    const portsOf = (rule: unknown): string[] => list(at(rule, 'ports')).map((p) => String(at(p, 'port')));
+    /** Egress ports these pods may open towards pods carrying `peer` labels (in the namespace). */
+    const egressPortsTo = (labels: Obj, peer: Obj): string[] =>
+      rulesFor(labels, 'egress')
+        .filter((r) =>
+          list(at(r, 'to')).some(
+            (to) => isObj(at(to, 'podSelector')) && selects(at(to, 'podSelector'), peer),
+          ),
+        )
+        .flatMap(portsOf);
+    const kafka = ofKind('kafka.strimzi.io/v1/Kafka')[0];
+    const kafkaListeners = list(at(kafka?.value, 'spec', 'kafka', 'listeners'));
+    const kafkaBrokerPod: Obj = {
+      'strimzi.io/cluster': nameOf(kafka ?? { file: '', value: {} }),
+      'strimzi.io/kind': 'Kafka',
+      'strimzi.io/broker-role': 'true',
+    };
+    const postgresPod: Obj = { 'cnpg.io/cluster': 'nrm-postgres' };
+    const kurrentPod: Obj = { 'app.kubernetes.io/instance': 'nrm-kurrentdb' };
+    const counted: Record<string, number> = {};
+    const count = (what: string, n: number): void => {
+      counted[what] = n;
+    };
+
+    afterAll(() => {
+      process.stdout.write(
+        `deploy hardening: ${Object.entries(counted)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}\n`,
+      );
+    });
+
+    it('denies all traffic by default and allows only the flows of the topology', () => {
+      const denyAll = policies.filter(
+        (p) =>
+          Object.keys(obj(at(p.value, 'spec', 'podSelector'))).length === 0 &&
+          list(at(p.value, 'spec', 'policyTypes')).includes('Ingress') &&
+          list(at(p.value, 'spec', 'policyTypes')).includes('Egress') &&
+          at(p.value, 'spec', 'ingress') === undefined &&
+          at(p.value, 'spec', 'egress') === undefined,
+      );
+      expect(denyAll.map(nameOf)).toEqual(['default-deny']);
+      // No rule admits traffic from anywhere: every ingress rule names its peers.
+      const open = policies.flatMap((p) =>
+        list(at(p.value, 'spec', 'ingress'))
+          .filter((r) => list(at(r, 'from')).length === 0)
+          .map(() => `${nameOf(p)}: ingress from anywhere`),
+      );
+      expect(open).toEqual([]);
+
+      const ingressPortsFrom = (engine: Obj, app: Obj): string[] =>
+        rulesFor(engine, 'ingress')
+          .filter((r) =>
+            list(at(r, 'from')).some(
+              (f) => isObj(at(f, 'podSelector')) && selects(at(f, 'podSelector'), app),
+            ),
+          )
+          .flatMap(portsOf);
+      const api = podLabelsOf(deploymentOf('api'));
+      const projector = podLabelsOf(deploymentOf('projector'));
+      const relay = podLabelsOf(deploymentOf('relay'));
+      for (const labels of [api, projector, relay]) {
+        // DNS for everyone
+        const dns = rulesFor(labels, 'egress').filter((r) =>
+          list(at(r, 'to')).some(
+            (to) => isObj(at(to, 'podSelector')) && selects(at(to, 'podSelector'), { 'k8s-app': 'kube-dns' }),
+          ),
+        );
+        expect(
+          new Set(
+            dns.flatMap((r) =>
+              list(at(r, 'ports')).map((p) => `${String(at(p, 'protocol'))}/${String(at(p, 'port'))}`),
+            ),
+          ),
+        ).toEqual(new Set(['UDP/53', 'TCP/53']));
+        expect(egressPortsTo(labels, kurrentPod)).toEqual(['2113']);
+      }
+      // The event store and PostgreSQL: only from the apps that use them.
+      expect(egressPortsTo(api, postgresPod)).toEqual(['5432']);
+      expect(egressPortsTo(projector, postgresPod)).toEqual(['5432']);
+      expect(egressPortsTo(relay, postgresPod)).toEqual([]);
+      // The PostgreSQL event store: the three apps, on 5432 only.
+      const eventsPod: Obj = { 'cnpg.io/cluster': 'nrm-events' };
+      for (const labels of [api, projector, relay])
+        expect(egressPortsTo(labels, eventsPod)).toEqual(['5432']);
+      expect(ingressPortsFrom(eventsPod, relay)).toEqual(['5432']);
+      expect(egressPortsTo(api, kafkaBrokerPod)).toEqual([]);
+      expect(egressPortsTo(projector, kafkaBrokerPod)).toEqual([]);
+      // The relay reaches Kafka only on the TLS + SCRAM listener, the port of its KAFKA_BROKERS.
+      const scramTls = kafkaListeners.filter(
+        (l) => at(l, 'tls') === true && at(l, 'authentication', 'type') === 'scram-sha-512',
+      );
+      const relayContainer = k8sContainers.find((c) => c.app === 'relay');
+      const brokerPort = relayContainer?.env.get('KAFKA_BROKERS')?.value.split(':')[1];
+      expect(egressPortsTo(relay, kafkaBrokerPod)).toEqual([brokerPort]);
+      expect(scramTls.map((l) => String(at(l, 'port')))).toEqual([brokerPort]);
+      // Ingress: the api only from the ingress controller and Prometheus, on its container port;
+      // the projector takes nothing; the relay only Prometheus on its health/metrics port.
+      const peersOf = (labels: Obj): string[] =>
+        rulesFor(labels, 'ingress').flatMap((r) =>
+          list(at(r, 'from')).flatMap((f) =>
+            portsOf(r).map(
+              (port) =>
+                `${str(at(f, 'namespaceSelector', 'matchLabels', 'kubernetes.io/metadata.name')) ?? '?'}:${port}`,
+            ),
+          ),
+        );
+      expect(peersOf(api).sort()).toEqual(['ingress-nginx:3000', 'monitoring:3000']);
+      expect(peersOf(projector)).toEqual([]);
+      expect(peersOf(relay)).toEqual(['monitoring:3002']);
+      // The engines accept our apps only on their client ports.
+      expect(ingressPortsFrom(postgresPod, api)).toEqual(['5432']);
+      expect(ingressPortsFrom(postgresPod, relay)).toEqual([]);
+      expect(ingressPortsFrom(kurrentPod, relay)).toEqual(['2113']);
+      count('NetworkPolicies', policies.length);
+    });
+
+    it('publishes only the api’s routes through a TLS Ingress', () => {
+      const ingresses = k8sDocs.filter((d) => kind(d) === 'networking.k8s.io/v1/Ingress');
+      expect(ingresses.length).toBe(1);
+      const firstSegments = new Set(
+        filesUnder(join(ROOT, 'apps/ledger-api/src'))
+          .filter((f) => f.endsWith('.controller.ts'))
+          .map((f) => readFileSync(f, 'utf8'))
+          .flatMap(
+            (source) =>
+              [
+                ...source.matchAll(
+                  /@Controller\(\)|@Controller\('([^'/:]+)|@(?:Get|Post|Put|Patch|Delete)\('([^'/:]+)/g,
+                ),
+              ].reduce<{ bare: boolean; found: string[] }>(
+                (acc, m) => {
+                  if (m[0] === '@Controller()') return { ...acc, bare: true };
+                  if (m[1] !== undefined) return { bare: false, found: [...acc.found, m[1]] };
+                  return acc.bare && m[2] !== undefined ? { ...acc, found: [...acc.found, m[2]] } : acc;
+                },
+                { bare: false, found: [] },
+              ).found,
+          ),
+      );
+      const services = new Map(
+        k8sDocs
+          .filter((d) => kind(d) === 'v1/Service')
+          .map((d) => [nameOf(d), list(at(d.value, 'spec', 'ports'))]),
+      );
+      for (const ingress of ingresses) {
+        const spec = at(ingress.value, 'spec');
+        const tlsHosts = list(at(spec, 'tls')).flatMap((t) => list(at(t, 'hosts')));
+        expect(list(at(spec, 'tls')).every((t) => typeof at(t, 'secretName') === 'string')).toBe(true);
+        expect(
+          at(ingress.value, 'metadata', 'annotations', 'nginx.ingress.kubernetes.io/force-ssl-redirect'),
+        ).toBe('true');
+        const paths = list(at(spec, 'rules')).flatMap((rule) => {
+          expect(tlsHosts).toContain(at(rule, 'host'));
+          return list(at(rule, 'http', 'paths'));
+        });
+        for (const path of paths) {
+          const p = str(at(path, 'path')) ?? '';
+          const service = str(at(path, 'backend', 'service', 'name')) ?? '';
+          const port = str(at(path, 'backend', 'service', 'port', 'name'));
+          expect([p, firstSegments.has(p.slice(1))]).toEqual([p, true]);
+          expect([p, services.get(service)?.some((sp) => at(sp, 'name') === port)]).toEqual([p, true]);
+        }
+        // Every published route is reachable, and nothing else is (not /metrics, not /health).
+        const published = new Set(paths.map((path) => (str(at(path, 'path')) ?? '').slice(1)));
+        expect([...firstSegments].filter((seg) => !published.has(seg)).sort()).toEqual(['health', 'metrics']);
+        count('Ingress paths', paths.length);
+      }
+    });
+
+    it('enforces the restricted Pod Security Standard, which every Deployment meets', () => {
+      const namespace = ofKind('v1/Namespace').find((d) => nameOf(d) === 'nrm-ledger');
+      expect(at(namespace?.value, 'metadata', 'labels', 'pod-security.kubernetes.io/enforce')).toBe(
+        'restricted',
+      );
+      const faults: string[] = [];
+      for (const d of deployments) {
+        const pod = obj(at(d.value, 'spec', 'template', 'spec'));
+        const podSecurity = obj(pod.securityContext);
+        const where = `${d.file} ${nameOf(d)}`;
+        for (const field of ['hostNetwork', 'hostPID', 'hostIPC'])
+          if (pod[field] === true) faults.push(`${where}: ${field}`);
+        if (podSecurity.runAsNonRoot !== true) faults.push(`${where}: pod not runAsNonRoot`);
+        if (typeof podSecurity.runAsUser === 'number' && podSecurity.runAsUser === 0)
+          faults.push(`${where}: uid 0`);
+        if (at(podSecurity, 'seccompProfile', 'type') !== 'RuntimeDefault') faults.push(`${where}: seccomp`);
+        if (pod.automountServiceAccountToken !== false)
+          faults.push(`${where}: service-account token mounted`);
+        const volumes = list(pod.volumes);
+        for (const v of volumes)
+          if (
+            !['emptyDir', 'secret', 'configMap', 'persistentVolumeClaim', 'projected'].some(
+              (k) => k in obj(v),
+            )
+          )
+            faults.push(`${where}: volume ${str(at(v, 'name')) ?? '?'} of a type restricted forbids`);
+        for (const c of [...list(pod.initContainers), ...list(pod.containers)]) {
+          const name = `${where}/${str(at(c, 'name')) ?? '?'}`;
+          const security = obj(at(c, 'securityContext'));
+          if (security.privileged === true) faults.push(`${name}: privileged`);
+          if (security.runAsUser === 0) faults.push(`${name}: uid 0`);
+          if (list(at(security, 'capabilities', 'add')).length > 0) faults.push(`${name}: adds capabilities`);
+          if (list(at(c, 'ports')).some((p) => at(p, 'hostPort') !== undefined))
+            faults.push(`${name}: hostPort`);
+          // A read-only root: every writable path is a volume (emptyDir or PVC), /tmp among them.
+          const writable = list(at(c, 'volumeMounts'))
+            .filter((m) => at(m, 'readOnly') !== true)
+            .map((m) => {
+              const volume = volumes.find((v) => at(v, 'name') === at(m, 'name'));
+              return isObj(at(volume, 'emptyDir')) || isObj(at(volume, 'persistentVolumeClaim'))
+                ? undefined
+                : `${name}: ${str(at(m, 'mountPath')) ?? '?'} is writable but no emptyDir or volume claim`;
+            });
+          faults.push(...writable.filter((w): w is string => w !== undefined));
+          const isInit = list(pod.initContainers).includes(c);
+          if (!isInit && !list(at(c, 'volumeMounts')).some((m) => at(m, 'mountPath') === '/tmp'))
+            faults.push(`${name}: no writable /tmp`);
+        }
+      }
+      expect(faults).toEqual([]);
+      count('restricted Deployments', deployments.length);
+    });
+
+    it('scrapes the api and the relay, and alerts only on metrics the code exports', () => {
+      const exported = new Set(
+        [...filesUnder(join(ROOT, 'apps')), ...filesUnder(join(ROOT, 'libs'))]
+          .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+          .flatMap((f) =>
+            [...readFileSync(f, 'utf8').matchAll(/\bname: '(nrm_[a-z0-9_]+)'/g)].map((m) => m[1] ?? ''),
+          ),
+      );
+      const monitors = k8sDocs.filter((d) => kind(d) === 'monitoring.coreos.com/v1/ServiceMonitor');
+      const services = k8sDocs.filter((d) => kind(d) === 'v1/Service');
+      const scraped = new Set<string>();
+      for (const m of monitors) {
+        const ports = list(at(m.value, 'spec', 'endpoints')).map((e) => str(at(e, 'port')));
+        for (const s of services)
+          if (selects(at(m.value, 'spec', 'selector'), obj(at(s.value, 'metadata', 'labels'))))
+            for (const p of list(at(s.value, 'spec', 'ports')))
+              if (ports.includes(str(at(p, 'name'))))
+                scraped.add(str(at(s.value, 'spec', 'selector', 'app.kubernetes.io/component')) ?? '?');
+      }
+      expect([...scraped].sort()).toEqual(['api', 'relay']);
+
+      const rules = k8sDocs
+        .filter((d) => kind(d) === 'monitoring.coreos.com/v1/PrometheusRule')
+        .flatMap((d) => list(at(d.value, 'spec', 'groups')).flatMap((g) => list(at(g, 'rules'))));
+      const alerts = rules.map((r) => str(at(r, 'alert')) ?? '?');
+      expect(alerts).toEqual(
+        expect.arrayContaining([
+          'NrmAuditLogDivergence',
+          'NrmProjectorLag',
+          'NrmRelayLag',
+          'NrmApiErrorRate',
+        ]),
+      );
+      const unknown: string[] = [];
+      for (const r of rules) {
+        const expr = String(at(r, 'expr'));
+        for (const m of expr.matchAll(/\bnrm_[a-z0-9_]+/g)) {
+          const name = m[0].replace(/_(bucket|sum|count)$/, '');
+          if (!exported.has(name) && !exported.has(m[0])) unknown.push(`${String(at(r, 'alert'))}: ${m[0]}`);
+        }
+        if (!isObj(at(r, 'labels')) || typeof at(r, 'labels', 'severity') !== 'string')
+          unknown.push(`${String(at(r, 'alert'))}: no severity`);
+      }
+      expect(unknown).toEqual([]);
+      count('alert rules', rules.length);
+    });
+
+    it('backs up PostgreSQL (WAL archive, nightly base backup) and KurrentDB on a schedule', () => {
+      const clusters = ofKind('postgresql.cnpg.io/v1/Cluster');
+      const stores = new Set(ofKind('barmancloud.cnpg.io/v1/ObjectStore').map(nameOf));
+      for (const cluster of clusters) {
+        const archivers = list(at(cluster.value, 'spec', 'plugins')).filter(
+          (p) => at(p, 'name') === 'barman-cloud.cloudnative-pg.io' && at(p, 'isWALArchiver') === true,
+        );
+        expect(archivers.length).toBe(1);
+        expect(stores.has(String(at(archivers[0], 'parameters', 'barmanObjectName')))).toBe(true);
+        const scheduled = ofKind('postgresql.cnpg.io/v1/ScheduledBackup').filter(
+          (b) => at(b.value, 'spec', 'cluster', 'name') === nameOf(cluster),
+        );
+        expect(scheduled.map((b) => at(b.value, 'spec', 'method'))).toEqual(['plugin']);
+        // Six cron fields, seconds first, in CloudNativePG's format.
+        expect(String(at(scheduled[0]?.value, 'spec', 'schedule')).split(' ')).toHaveLength(6);
+      }
+      for (const store of ofKind('barmancloud.cnpg.io/v1/ObjectStore')) {
+        expect(at(store.value, 'spec', 'retentionPolicy')).toMatch(/^\d+[dwm]$/);
+        for (const ref of ['accessKeyId', 'secretAccessKey']) {
+          const secret = str(at(store.value, 'spec', 'configuration', 's3Credentials', ref, 'name')) ?? '';
+          const key = str(at(store.value, 'spec', 'configuration', 's3Credentials', ref, 'key')) ?? '';
+          expect([ref, key in obj(exampleSecrets.get(secret))]).toEqual([ref, true]);
+        }
+      }
+      const kurrent = new Set(ofKind('kubernetes.kurrent.io/v1/KurrentDB').map(nameOf));
+      const schedules = ofKind('kubernetes.kurrent.io/v1/KurrentDBBackupSchedule');
+      expect(schedules.length).toBe(1);
+      for (const s of schedules) {
+        expect(kurrent.has(String(at(s.value, 'spec', 'template', 'spec', 'clusterName')))).toBe(true);
+        expect(String(at(s.value, 'spec', 'schedule')).split(' ')).toHaveLength(5);
+        expect(at(s.value, 'spec', 'keep')).toBeGreaterThan(0);
+      }
+      count('backup schedules', schedules.length + ofKind('postgresql.cnpg.io/v1/ScheduledBackup').length);
+    });
+
+    it('gives each agency a Kafka user that reads its own topic only, and lets only the relay write', () => {
+      expect(kafkaListeners.length).toBeGreaterThan(0);
+      for (const l of kafkaListeners)
+        expect([at(l, 'name'), at(l, 'tls'), at(l, 'authentication', 'type')]).toEqual([
+          at(l, 'name'),
+          true,
+          'scram-sha-512',
+        ]);
+      expect(at(kafka?.value, 'spec', 'kafka', 'authorization', 'type')).toBe('simple');
+      expect(at(kafka?.value, 'spec', 'kafka', 'config', 'allow.everyone.if.no.acl.found')).toBe(false);
+
+      const users = ofKind('kafka.strimzi.io/v1/KafkaUser');
+      const topics = new Set(ofKind('kafka.strimzi.io/v1/KafkaTopic').map(nameOf));
+      const relay = k8sContainers.find((c) => c.app === 'relay');
+      const relayUser = relay?.env.get('KAFKA_SASL_USERNAME')?.value;
+      const faults: string[] = [];
+      let agencies = 0;
+      for (const user of users) {
+        const name = nameOf(user);
+        if (
+          at(user.value, 'metadata', 'labels', 'strimzi.io/cluster') !==
+          nameOf(kafka ?? { file: '', value: {} })
+        )
+          faults.push(`${name}: not in the cluster`);
+        if (at(user.value, 'spec', 'authentication', 'type') !== 'scram-sha-512')
+          faults.push(`${name}: not SCRAM`);
+        const acls = list(at(user.value, 'spec', 'authorization', 'acls'));
+        const writes = acls.filter((a) =>
+          list(at(a, 'operations')).some((op) => ['Write', 'All', 'Alter', 'Delete'].includes(String(op))),
+        );
+        if (name === relayUser) {
+          if (writes.length === 0) faults.push(`${name}: the relay cannot write`);
+          continue;
+        }
+        if (writes.length > 0) faults.push(`${name}: may write, only the relay may`);
+        for (const a of acls) {
+          const type = at(a, 'resource', 'type');
+          const resource = String(at(a, 'resource', 'name'));
+          const pattern = at(a, 'resource', 'patternType');
+          if (type === 'topic' && (pattern !== 'literal' || !topics.has(resource)))
+            faults.push(`${name}: topic ACL on ${resource} (${String(pattern)}), not one literal KafkaTopic`);
+          if (type === 'group' && !resource.startsWith(`${name}.`))
+            faults.push(`${name}: group ${resource} not named after the user`);
+          if (type !== 'topic' && type !== 'group') faults.push(`${name}: ACL on a ${String(type)}`);
+        }
+        const agency = /^agency-(.+)$/.exec(name)?.[1];
+        if (agency !== undefined) {
+          agencies += 1;
+          const read = acls
+            .filter((a) => at(a, 'resource', 'type') === 'topic')
+            .map((a) => at(a, 'resource', 'name'));
+          if (JSON.stringify(read) !== JSON.stringify([`nrm.agency.${agency}`]))
+            faults.push(`${name}: reads ${read.join(', ')}, not only nrm.agency.${agency}`);
+          if (!topics.has(`nrm.agency.${agency}`)) faults.push(`${name}: no KafkaTopic nrm.agency.${agency}`);
+        }
+      }
+      expect(faults).toEqual([]);
+      expect(users.map(nameOf)).toContain(relayUser);
+      expect(agencies).toBeGreaterThanOrEqual(2);
+      expect(topics.has('nrm.coordinator')).toBe(true);
+      // The relay's connection: TLS verified against the cluster CA, SCRAM with the user's password.
+      expect([
+        relay?.env.get('KAFKA_SSL')?.value,
+        relay?.env.get('KAFKA_SASL_MECHANISM')?.value,
+        relay?.env.get('KAFKA_SASL_PASSWORD')?.secret,
+      ]).toEqual(['true', 'scram-sha-512', true]);
+      count('Kafka users', users.length);
+      count('agency users', agencies);
+    });
   });
 });

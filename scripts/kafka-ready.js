@@ -1,5 +1,7 @@
 // Exits 0 once the Kafka broker at argv[2] (host:port) serves cluster metadata, 1 otherwise.
 // Used by scripts/kafka.sh to wait for a starting broker; kafkajs is what the relay uses too.
+// With KAFKA_READY_SASL_USERNAME and KAFKA_READY_SASL_PASSWORD: SCRAM-SHA-512 over plaintext
+// (the KAFKA_SECURITY=scram broker of scripts/kafka.sh).
 const { Kafka, logLevel } = require('kafkajs');
 
 async function main() {
@@ -12,6 +14,15 @@ async function main() {
     requestTimeout: 2000,
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
+    ...(process.env.KAFKA_READY_SASL_USERNAME
+      ? {
+          sasl: {
+            mechanism: 'scram-sha-512',
+            username: process.env.KAFKA_READY_SASL_USERNAME,
+            password: process.env.KAFKA_READY_SASL_PASSWORD || '',
+          },
+        }
+      : {}),
   });
   const admin = kafka.admin();
   await admin.connect();

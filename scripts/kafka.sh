@@ -7,6 +7,17 @@
 #   scripts/kafka.sh stop     SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT seconds; nothing running is fine
 #   scripts/kafka.sh status   prints "running (pid N, 127.0.0.1:PORT)" or "stopped"; exit 0 / 3
 #
+# KAFKA_SECURITY=scram starts another broker (its own port and work dir, so both can run at once)
+# whose only client listener is SASL_PLAINTEXT with SCRAM-SHA-512, with the standard authorizer
+# (org.apache.kafka.metadata.authorizer.StandardAuthorizer), no access without an ACL, and
+# User:admin as the only super user. Its SCRAM users are written into the metadata when the log
+# dir is formatted (kafka-storage format --add-scram), from KAFKA_SCRAM_USERS. The controller
+# listener authenticates the broker with SASL PLAIN (SCRAM cannot serve a KRaft controller, whose
+# credentials are in the metadata it serves). A second client listener on KAFKA_PORT + 2 is
+# SASL_SSL (TLS + SCRAM) with a self-signed certificate for 127.0.0.1, trusted through
+# <NRM_KAFKA_DIR>/tls/ca.crt. Loopback, invented credentials: for tests only; production listeners
+# are TLS + SCRAM (deploy/k8s/engines/strimzi-kafka.yaml).
+#
 # Environment (all optional):
 #   KAFKA_PORT             broker port on 127.0.0.1 (default 19092); the controller listens on KAFKA_PORT + 1
 #   NRM_KAFKA_DIR          work dir: config, log dir, pid file, broker output (default /tmp/nrm-kafka)
@@ -16,6 +27,9 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90)
 #   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 20)
 #   NRM_MAVEN_REPO         a Maven local repository other than ~/.m2/repository (e.g. to time a cold resolution)
+#   KAFKA_SECURITY         plaintext (default) or scram (above); scram defaults to port 19292, dir /tmp/nrm-kafka-scram
+#   KAFKA_SCRAM_USERS      scram only: space-separated user:password pairs, read at the first format only
+#                          (default: admin, nrm-relay, agency-a, agency-b, coordinator with invented test passwords)
 #
 # Two callers at once (two test runs) are serialised by a lock on the work dir. The log dir is kept
 # across stop/start: a restarted broker still has its topics, which the relay's restart test relies on.
@@ -25,10 +39,21 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 LOG4J_VERSION="2.24.3"
 SLF4J_VERSION="2.0.17"
-PORT="${KAFKA_PORT:-19092}"
+SECURITY="${KAFKA_SECURITY:-plaintext}"
+case "$SECURITY" in
+  plaintext) DEFAULT_PORT=19092 DEFAULT_DIR=/tmp/nrm-kafka ;;
+  scram) DEFAULT_PORT=19292 DEFAULT_DIR=/tmp/nrm-kafka-scram ;;
+  *)
+    echo "kafka.sh: KAFKA_SECURITY must be plaintext or scram, got '$SECURITY'" >&2
+    exit 1
+    ;;
+esac
+# Invented credentials for a loopback test broker; never reused anywhere.
+SCRAM_USERS="${KAFKA_SCRAM_USERS:-admin:admin-test-secret nrm-relay:relay-test-secret agency-a:agency-a-test-secret agency-b:agency-b-test-secret coordinator:coordinator-test-secret}"
+PORT="${KAFKA_PORT:-$DEFAULT_PORT}"
 CACHE="${NRM_CACHE:-$HOME/.cache/nrm-ledger}/kafka-${KAFKA_VERSION}"
 LIB="$CACHE/lib"
-DIR="${NRM_KAFKA_DIR:-/tmp/nrm-kafka}"
+DIR="${NRM_KAFKA_DIR:-$DEFAULT_DIR}"
 PID_FILE="$DIR/kafka.pid"
 OUT="$DIR/kafka.out"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
@@ -48,6 +73,9 @@ case "$KAFKA_VERSION" in
   *) die "KAFKA_VERSION must be a 4.x version (KRaft only), got '$KAFKA_VERSION'" ;;
 esac
 CONTROLLER_PORT=$((PORT + 1))
+# scram only: SASL_SSL (TLS + SCRAM) beside the SASL_PLAINTEXT listener, with a throwaway keystore.
+TLS_PORT=$((PORT + 2))
+TLS_STORE_PASSWORD=nrm-test-keystore
 
 # The pid of our broker, if it runs: the pid file names it and its command line is ours.
 running_pid() {
@@ -173,18 +201,79 @@ resolve() {
   echo "$fingerprint" >"$LIB/.resolved"
 }
 
+# The password of a KAFKA_SCRAM_USERS user.
+scram_password() {
+  local pair
+  for pair in $SCRAM_USERS; do
+    [[ "${pair%%:*}" == "$1" ]] && echo "${pair#*:}" && return 0
+  done
+  return 1
+}
+
+# The listeners of the broker: plaintext, or SCRAM with the standard authorizer.
+listener_config() {
+  if [[ "$SECURITY" == plaintext ]]; then
+    cat <<PROPS
+listeners=PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${PORT}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+PROPS
+    return 0
+  fi
+  local admin
+  admin="$(scram_password admin)" || die "KAFKA_SCRAM_USERS must name the super user admin (admin:PASSWORD)"
+  cat <<PROPS
+listeners=BROKER://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},TLS://127.0.0.1:${TLS_PORT}
+advertised.listeners=BROKER://127.0.0.1:${PORT},TLS://127.0.0.1:${TLS_PORT}
+inter.broker.listener.name=BROKER
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,TLS:SASL_SSL
+listener.name.broker.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.tls.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.tls.ssl.keystore.type=PKCS12
+listener.name.tls.ssl.keystore.location=${DIR}/tls/broker.p12
+listener.name.tls.ssl.keystore.password=${TLS_STORE_PASSWORD}
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.broker.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${admin}";
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${admin}" user_admin="${admin}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
+PROPS
+}
+
+# scram only: a self-signed certificate for 127.0.0.1 (30 days, made again when missing or older
+# than 20 days); clients trust $DIR/tls/ca.crt, the certificate itself.
+tls_material() {
+  [[ "$SECURITY" == scram ]] || return 0
+  local tls="$DIR/tls"
+  if [[ -f "$tls/broker.p12" && -f "$tls/ca.crt" ]] && [[ -z "$(find "$tls/ca.crt" -mtime +20)" ]]; then
+    return 0
+  fi
+  command -v keytool >/dev/null || die "keytool (from the Java runtime) is needed for the TLS listener"
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  keytool -genkeypair -keystore "$tls/broker.p12" -storetype PKCS12 -storepass "$TLS_STORE_PASSWORD" \
+    -alias broker -keyalg EC -groupname secp256r1 -validity 30 -dname CN=127.0.0.1 \
+    -ext SAN=ip:127.0.0.1 -ext BC=ca:true >>"$OUT" 2>&1 || die "keytool could not make the certificate (see $OUT)"
+  keytool -exportcert -rfc -alias broker -keystore "$tls/broker.p12" -storetype PKCS12 \
+    -storepass "$TLS_STORE_PASSWORD" -file "$tls/ca.crt" >>"$OUT" 2>&1 || die "keytool could not export the certificate"
+}
+
 write_config() {
+  tls_material
   mkdir -p "$DIR/data"
   cat >"$DIR/server.properties" <<PROPS
 # Written by scripts/kafka.sh: one node that is both broker and controller, loopback only.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${PORT}
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+$(listener_config)
 log.dirs=${DIR}/data
 num.partitions=3
 auto.create.topics.enable=true
@@ -223,13 +312,26 @@ format_once() {
   # A cluster id is 16 random bytes in URL-safe base64 without padding, as `kafka-storage random-uuid` makes.
   local id
   id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  local scram=() pair
+  if [[ "$SECURITY" == scram ]]; then
+    for pair in $SCRAM_USERS; do
+      [[ "$pair" =~ ^[A-Za-z0-9._-]+:[A-Za-z0-9._-]+$ ]] ||
+        die "KAFKA_SCRAM_USERS: '$pair' is not user:password (letters, digits, '.', '_', '-')"
+      scram+=(--add-scram "SCRAM-SHA-512=[name=${pair%%:*},password=${pair#*:}]")
+    done
+  fi
   java -Dlog4j2.configurationFile="$DIR/log4j2.properties" -cp "$LIB/*" kafka.tools.StorageTool format \
-    -t "$id" -c "$DIR/server.properties" >>"$OUT" 2>&1 || die "could not format $DIR/data (see $OUT)"
+    -t "$id" -c "$DIR/server.properties" "${scram[@]}" >>"$OUT" 2>&1 || die "could not format $DIR/data (see $OUT)"
 }
 
 # True once the broker serves metadata: a kafkajs admin client (the relay's own library) describes the cluster.
 answers() {
-  (cd "$ROOT" && node scripts/kafka-ready.js "127.0.0.1:$PORT") >/dev/null 2>&1
+  if [[ "$SECURITY" == scram ]]; then
+    (cd "$ROOT" && KAFKA_READY_SASL_USERNAME=admin KAFKA_READY_SASL_PASSWORD="$(scram_password admin)" \
+      node scripts/kafka-ready.js "127.0.0.1:$PORT") >/dev/null 2>&1
+  else
+    (cd "$ROOT" && node scripts/kafka-ready.js "127.0.0.1:$PORT") >/dev/null 2>&1
+  fi
 }
 
 start() {

@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { connectionStringProblem } from '@nrm/event-store';
 
 /** Every setting the relay reads from its environment, validated at start with one line per problem. */
 export interface RelayConfig {
   /** Bootstrap brokers, `host:port`. */
   readonly KAFKA_BROKERS: readonly string[];
+  /** TLS to the brokers (required with SASL unless explicitly `false`, which only tests should do). */
+  readonly KAFKA_SSL: boolean;
+  /** PEM file of the CA that signed the brokers' certificates; the system CAs when unset. */
+  readonly KAFKA_SSL_CA_FILE: string | undefined;
+  /** SASL/SCRAM authentication of the relay's user; none when unset. */
+  readonly KAFKA_SASL_MECHANISM: KafkaSaslMechanism | undefined;
+  readonly KAFKA_SASL_USERNAME: string | undefined;
+  readonly KAFKA_SASL_PASSWORD: string | undefined;
   readonly DATA_DIR: string;
   readonly EVENT_STORE: 'sqlite' | 'postgres' | 'eventstoredb';
   /** With EVENT_STORE=postgres: the same connection string and schema the api uses. */
@@ -29,6 +38,9 @@ export interface RelayConfig {
   readonly HOST: string;
   readonly LOG_LEVEL: LogLevel;
 }
+
+export const KAFKA_SASL_MECHANISMS = ['scram-sha-512', 'scram-sha-256'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -83,8 +95,10 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
   if (prefix !== '' && (!NAME.test(prefix) || prefix.length > 100))
     problems.push('RELAY_TOPIC_PREFIX must be at most 100 letters, digits, ".", "_" or "-"');
 
+  const kafka = kafkaSecurity(value, problems);
   const config: RelayConfig = {
     KAFKA_BROKERS: brokers,
+    ...kafka,
     DATA_DIR: value('DATA_DIR') ?? './data',
     EVENT_STORE: oneOf('EVENT_STORE', ['sqlite', 'postgres', 'eventstoredb'] as const, 'sqlite'),
     EVENT_STORE_URL: value('EVENT_STORE_URL'),
@@ -133,4 +147,61 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     );
   if (problems.length > 0) throw new RelayConfigError(problems);
   return config;
+}
+
+type KafkaSecurity = Pick<
+  RelayConfig,
+  'KAFKA_SSL' | 'KAFKA_SSL_CA_FILE' | 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_USERNAME' | 'KAFKA_SASL_PASSWORD'
+>;
+
+/**
+ * TLS and SASL/SCRAM towards Kafka. Every half-given setting stops the boot: a relay that would
+ * connect without the authentication its operator meant to give it must not start.
+ */
+function kafkaSecurity(value: (name: string) => string | undefined, problems: string[]): KafkaSecurity {
+  const sslRaw = value('KAFKA_SSL');
+  if (sslRaw !== undefined && sslRaw !== 'true' && sslRaw !== 'false')
+    problems.push('KAFKA_SSL must be true or false');
+  const ssl = sslRaw === 'true';
+  const caFile = value('KAFKA_SSL_CA_FILE');
+  if (caFile !== undefined) {
+    if (!ssl) problems.push('KAFKA_SSL_CA_FILE is set but KAFKA_SSL is not true: set KAFKA_SSL=true');
+    let pem: string | undefined;
+    try {
+      pem = readFileSync(caFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      problems.push(`KAFKA_SSL_CA_FILE cannot be read (${code}): ${caFile}`);
+    }
+    if (pem !== undefined && !pem.includes('-----BEGIN CERTIFICATE-----'))
+      problems.push(`KAFKA_SSL_CA_FILE holds no PEM certificate: ${caFile}`);
+  }
+
+  const mechanismRaw = value('KAFKA_SASL_MECHANISM');
+  const mechanism = KAFKA_SASL_MECHANISMS.find((m) => m === mechanismRaw?.toLowerCase());
+  if (mechanismRaw !== undefined && mechanism === undefined)
+    problems.push(`KAFKA_SASL_MECHANISM must be ${KAFKA_SASL_MECHANISMS.join(' or ')}`);
+  const username = value('KAFKA_SASL_USERNAME');
+  const password = value('KAFKA_SASL_PASSWORD');
+  if (mechanismRaw !== undefined) {
+    if (username === undefined) problems.push('KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM');
+    else if (!/^[A-Za-z0-9._@-]{1,200}$/.test(username))
+      problems.push('KAFKA_SASL_USERNAME must be letters, digits, ".", "_", "@" or "-"');
+    if (password === undefined) problems.push('KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISM');
+    // SCRAM sends no password, but over plaintext anyone on the path sees every message.
+    if (sslRaw === undefined)
+      problems.push(
+        'KAFKA_SSL must be set with KAFKA_SASL_MECHANISM: true, or false to authenticate over plaintext (tests only)',
+      );
+  } else if (username !== undefined || password !== undefined)
+    problems.push(
+      'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM (scram-sha-512 or scram-sha-256)',
+    );
+  return {
+    KAFKA_SSL: ssl,
+    KAFKA_SSL_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: mechanism !== undefined ? username : undefined,
+    KAFKA_SASL_PASSWORD: mechanism !== undefined ? password : undefined,
+  };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadRelayConfig, RelayConfigError } from './config';
 
 function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
@@ -14,6 +17,7 @@ describe('relay configuration', () => {
   it('needs only the brokers, and defaults the rest', () => {
     expect(loadRelayConfig({ KAFKA_BROKERS: '127.0.0.1:19092' })).toEqual({
       KAFKA_BROKERS: ['127.0.0.1:19092'],
+      KAFKA_SSL: false,
       DATA_DIR: './data',
       EVENT_STORE: 'sqlite',
       EVENT_STORE_URL: undefined,
@@ -112,5 +116,110 @@ describe('relay configuration', () => {
         EVENT_STORE_SCHEMA: 'Bad-Schema',
       }),
     ).toHaveLength(2);
+  });
+
+  describe('Kafka TLS and SASL/SCRAM', () => {
+    const brokers = { KAFKA_BROKERS: 'kafka:9093' };
+    let dir: string;
+    let ca: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'nrm-relay-config-'));
+      ca = join(dir, 'ca.crt');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\ninvented\n-----END CERTIFICATE-----\n');
+      writeFileSync(
+        join(dir, 'key.pem'),
+        '-----BEGIN PRIVATE KEY-----\ninvented\n-----END PRIVATE KEY-----\n',
+      );
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads TLS with a CA file and SCRAM credentials', () => {
+      const config = loadRelayConfig({
+        ...brokers,
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: ca,
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'nrm-relay',
+        KAFKA_SASL_PASSWORD: 'invented-password',
+      });
+      expect(config).toMatchObject({
+        KAFKA_SSL: true,
+        KAFKA_SSL_CA_FILE: ca,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'nrm-relay',
+        KAFKA_SASL_PASSWORD: 'invented-password',
+      });
+      expect(loadRelayConfig(brokers)).toMatchObject({ KAFKA_SSL: false, KAFKA_SASL_MECHANISM: undefined });
+    });
+
+    it('stops the boot on every wrong or missing TLS or SASL setting, naming it', () => {
+      const cases: [NodeJS.ProcessEnv, RegExp][] = [
+        [{ KAFKA_SSL: 'yes' }, /^KAFKA_SSL must be true or false$/],
+        [{ KAFKA_SSL_CA_FILE: ca }, /KAFKA_SSL_CA_FILE is set but KAFKA_SSL is not true/],
+        [
+          { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'absent.crt') },
+          /KAFKA_SSL_CA_FILE cannot be read \(ENOENT\)/,
+        ],
+        [{ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: dir }, /KAFKA_SSL_CA_FILE cannot be read \(EISDIR\)/],
+        [
+          { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'key.pem') },
+          /KAFKA_SSL_CA_FILE holds no PEM certificate/,
+        ],
+        [
+          {
+            KAFKA_SSL: 'true',
+            KAFKA_SASL_MECHANISM: 'plain',
+            KAFKA_SASL_USERNAME: 'u',
+            KAFKA_SASL_PASSWORD: 'p',
+          },
+          /KAFKA_SASL_MECHANISM must be scram-sha-512 or scram-sha-256/,
+        ],
+        [
+          { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'p' },
+          /KAFKA_SASL_USERNAME is required/,
+        ],
+        [
+          { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u' },
+          /KAFKA_SASL_PASSWORD is required/,
+        ],
+        [
+          {
+            KAFKA_SSL: 'true',
+            KAFKA_SASL_MECHANISM: 'scram-sha-512',
+            KAFKA_SASL_USERNAME: 'a b',
+            KAFKA_SASL_PASSWORD: 'p',
+          },
+          /KAFKA_SASL_USERNAME must be letters/,
+        ],
+        [
+          { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+          /KAFKA_SSL must be set with KAFKA_SASL_MECHANISM/,
+        ],
+        [{ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, /need KAFKA_SASL_MECHANISM/],
+      ];
+      let refused = 0;
+      for (const [env, message] of cases) {
+        const problems = problemsOf({ ...brokers, ...env });
+        expect([env, problems]).toEqual([env, [expect.stringMatching(message)]]);
+        refused += 1;
+      }
+      // No problem message repeats a password.
+      expect(
+        problemsOf({ ...brokers, KAFKA_SASL_MECHANISM: 'x', KAFKA_SASL_PASSWORD: 'invented-secret' }).join(),
+      ).not.toContain('invented-secret');
+      // SCRAM over plaintext only when asked for explicitly (the broker test does).
+      expect(
+        loadRelayConfig({
+          ...brokers,
+          KAFKA_SSL: 'false',
+          KAFKA_SASL_MECHANISM: 'scram-sha-256',
+          KAFKA_SASL_USERNAME: 'u',
+          KAFKA_SASL_PASSWORD: 'p',
+        }),
+      ).toMatchObject({ KAFKA_SSL: false, KAFKA_SASL_MECHANISM: 'scram-sha-256' });
+      console.log(
+        `relay Kafka security settings: ${refused} wrong or missing settings refused at boot, each named`,
+      );
+    });
   });
 });

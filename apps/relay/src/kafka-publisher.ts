@@ -1,4 +1,13 @@
-import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import type { OutgoingMessage } from './routing';
 
 /** Where the relay sends a batch; resolves only once every message of it is acknowledged. */
@@ -11,8 +20,41 @@ export interface Publisher {
 export interface KafkaPublisherOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** TLS and SASL/SCRAM, as `loadRelayConfig` validated them; plaintext without authentication when absent. */
+  readonly security?: KafkaSecurityOptions;
   /** kafkajs' own warnings and errors (connection lost, retrying …): no payloads, only broker facts. */
   readonly onClientLog?: (entry: { level: 'warn' | 'error'; namespace: string; message: string }) => void;
+}
+
+export interface KafkaSecurityOptions {
+  readonly ssl: boolean;
+  /** PEM file of the brokers' CA; Node's system CAs when absent. */
+  readonly caFile?: string;
+  readonly sasl?: {
+    readonly mechanism: 'scram-sha-256' | 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  };
+}
+
+/** The kafkajs `ssl` and `sasl` options; certificates are always verified. */
+export function kafkaSecurity(options: KafkaSecurityOptions | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (!options) return {};
+  const ssl: KafkaConfig['ssl'] = options.ssl
+    ? options.caFile !== undefined
+      ? { rejectUnauthorized: true, ca: [readFileSync(options.caFile, 'utf8')] }
+      : { rejectUnauthorized: true }
+    : false;
+  const sasl = options.sasl;
+  if (!sasl) return { ssl };
+  const { username, password } = sasl;
+  return {
+    ssl,
+    sasl:
+      sasl.mechanism === 'scram-sha-512'
+        ? { mechanism: 'scram-sha-512', username, password }
+        : { mechanism: 'scram-sha-256', username, password },
+  };
 }
 
 /**
@@ -33,6 +75,7 @@ export class KafkaPublisher implements Publisher {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...kafkaSecurity(options.security),
       connectionTimeout: 3000,
       requestTimeout: 10_000,
       // A few quick retries inside the client; the relay's own bounded back-off handles longer outages.

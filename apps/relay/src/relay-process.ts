@@ -8,11 +8,13 @@ import {
   type EventStore,
 } from '@nrm/event-store';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { RelayConfig } from './config';
 import { PostgresSharedLog } from '@nrm/audit';
 import { CheckpointMirror } from './checkpoint-mirror';
-import { KafkaPublisher } from './kafka-publisher';
+import { KafkaPublisher, type KafkaSecurityOptions } from './kafka-publisher';
 import { DEFAULT_RETRY, Relay } from './relay';
+import { relayMetrics } from './relay-metrics';
 import { RelayStore } from './relay-store';
 import { topicNames } from './routing';
 
@@ -43,7 +45,8 @@ export function relayStoreFile(config: Pick<RelayConfig, 'DATA_DIR' | 'RELAY_TOP
 /**
  * The relay as its own process: reads the event store from its checkpoint and publishes to Kafka,
  * and answers GET /health (200 while it delivers, 503 with the last error while Kafka or the store
- * fails; `parked` counts events it could not map). One relay per DATA_DIR and topic prefix.
+ * fails; `parked` counts events it could not map) and GET /metrics (Prometheus text,
+ * relay-metrics.ts). One relay per DATA_DIR and topic prefix.
  */
 export async function runRelay(
   config: RelayConfig,
@@ -79,6 +82,7 @@ export async function runRelay(
   const publisher = new KafkaPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: config.RELAY_CLIENT_ID,
+    security: kafkaSecurityOf(config),
     onClientLog: (entry) => logger.debug({ kafka: entry.namespace, level: entry.level }, entry.message),
   });
   const relay = new Relay({
@@ -100,6 +104,7 @@ export async function runRelay(
   const mirrorPublisher = new KafkaPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.RELAY_CLIENT_ID}-checkpoints`,
+    security: kafkaSecurityOf(config),
   });
   // The shared log in PostgreSQL wherever the relay runs; else the api's file in a shared DATA_DIR.
   const sharedLog =
@@ -132,7 +137,7 @@ export async function runRelay(
   };
   const mirrorTimer = setInterval(() => void mirrorOnce(), config.RELAY_CHECKPOINT_COPY_MS);
 
-  const server = healthServer(relay);
+  const server = healthServer(relay, relayMetrics(relay, store));
   await new Promise<void>((listening, failed) => {
     server.once('error', failed);
     server.listen(config.RELAY_HEALTH_PORT, config.HOST, () => listening());
@@ -169,8 +174,34 @@ export async function runRelay(
   };
 }
 
-function healthServer(relay: Relay): Server {
+/** The relay's Kafka TLS and SASL settings, for its publishers. */
+export function kafkaSecurityOf(config: RelayConfig): KafkaSecurityOptions {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username } = config;
+  const password = config.KAFKA_SASL_PASSWORD;
+  return {
+    ssl: config.KAFKA_SSL,
+    ...(config.KAFKA_SSL_CA_FILE !== undefined ? { caFile: config.KAFKA_SSL_CA_FILE } : {}),
+    ...(mechanism !== undefined && username !== undefined && password !== undefined
+      ? { sasl: { mechanism, username, password } }
+      : {}),
+  };
+}
+
+function healthServer(relay: Relay, metrics: Registry): Server {
   return createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/metrics') {
+      metrics.metrics().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': metrics.contentType });
+          response.end(text);
+        },
+        () => {
+          response.writeHead(500, { 'content-type': 'application/problem+json' });
+          response.end(JSON.stringify({ type: 'about:blank', title: 'Metrics unavailable', status: 500 }));
+        },
+      );
+      return;
+    }
     if (request.method !== 'GET' || request.url !== '/health') {
       response.writeHead(404, { 'content-type': 'application/problem+json' });
       response.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));

@@ -147,7 +147,11 @@ export function relayHealthUrl(child: ChildProcess): string {
   return url;
 }
 
-export function spawnRelay(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/** `ready`: the log message awaited; by default the first delivery loop start (Kafka reached). */
+export function spawnRelay(
+  env: NodeJS.ProcessEnv,
+  ready: RegExp = /"msg":"relay (started|resumed from its checkpoint)"/,
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -169,18 +173,18 @@ export function spawnRelay(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  return new Promise((ready, failed) => {
+  return new Promise((started, failed) => {
     let output = '';
     const timer = setTimeout(() => failed(new Error(`relay not started in time: ${output}`)), 30_000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       const url = /"healthUrl":"([^"]+)"/.exec(output)?.[1];
-      if (!/"msg":"relay (started|resumed from its checkpoint)"/.test(output) || url === undefined) return;
+      if (!ready.test(output) || url === undefined) return;
       healthUrls.set(child, url);
       clearTimeout(timer);
       child.stdout?.removeAllListeners('data');
       child.stdout?.resume();
-      ready(child);
+      started(child);
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
