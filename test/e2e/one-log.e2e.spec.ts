@@ -147,7 +147,14 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     });
     expect(cosigned.status).toBe(201);
     counts.cosignedOnA++;
-    await until(async () => (await latest(dpaB)).note.includes(line), 'replica B to serve the cosignature');
+    // Served with the checkpoint of that size (reads are audited: the log, and its latest, move on).
+    const atSize = async (dpa: Principal, size: number) =>
+      (await dpa.get<{ entries: SignedCheckpoint[] }>(`/audit/checkpoints?cursor=${size - 1}&limit=1`)).body
+        .entries[0];
+    await until(
+      async () => (await atSize(dpaB, before.treeSize))?.note.includes(line) === true,
+      'replica B to serve the cosignature',
+    );
     counts.servedByB++;
 
     // The writer stops: replica B takes the lease over and continues the same log.

@@ -112,7 +112,10 @@ export class AuditProofs {
   checkpoints(query: { cursor?: number; limit?: number }): CheckpointPageDto {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const page = this.log.checkpoints({ after: query.cursor ?? 0, limit: limit + 1 });
-    const entries = page.slice(0, limit);
+    // Each with the cosignatures the witnesses sent for it, as the latest is served.
+    const entries = page
+      .slice(0, limit)
+      .map((entry) => (this.cosignatures ? this.cosignatures.withCosignatures(entry) : entry));
     const last = entries[entries.length - 1];
     return { entries, ...(page.length > limit && last ? { next: { cursor: last.treeSize } } : {}) };
   }
