@@ -124,7 +124,6 @@ module.exports = {
       ['apps/ledger-cli/src/erase-subject.ts', 'apps/ledger-api/src/privacy/erasure-commands.ts'],
       ['apps/ledger-cli/src/main.ts', 'apps/ledger-api/src/access/registry-commands.ts'],
       ['apps/ledger-cli/src/main.ts', 'apps/ledger-api/src/commands/command-executor.ts'],
-      ['apps/ledger-cli/src/main.ts', 'apps/ledger-api/src/http/ids.ts'],
       ['apps/ledger-cli/src/registry-listing.ts', 'apps/ledger-api/src/commands/command-executor.ts'],
       // The backup spec opens the relay's checkpoint file to hold it as a running relay would.
       ['apps/ledger-cli/src/backup.int.spec.ts', 'apps/relay/src/relay-store.ts'],

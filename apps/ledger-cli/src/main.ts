@@ -6,7 +6,14 @@
 import { DISABLE_REASONS, type DisableReason } from '@nrm/access';
 import { Logger } from '@nestjs/common';
 import type { EventStore } from '@nrm/event-store';
-import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
+import {
+  AGENCY_KINDS,
+  ID_DESCRIPTION,
+  ID_SHAPE,
+  ROLES,
+  type AgencyKind,
+  type Role,
+} from '@nrm/shared-kernel';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
@@ -19,7 +26,6 @@ import {
   openReadModelStore,
   PROJECTIONS,
 } from '@nrm/runtime';
-import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
 import { DEMO_KEY_VARIABLES, seedDemo, type DemoResult } from './demo';
 import { printRows, quietOnClosedPipe, rounded } from './output';
 import { listRegistry } from './registry-listing';
@@ -40,7 +46,7 @@ function openStore(dataDir: string | undefined): EventStore {
 }
 
 function id(value: string): string {
-  if (!ID_PATTERN.test(value)) throw new InvalidArgumentError(`must be ${ID_DESCRIPTION}`);
+  if (!ID_SHAPE.test(value)) throw new InvalidArgumentError(`must be ${ID_DESCRIPTION}`);
   return value;
 }
 
