@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ConfigError, LedgerConfig, loadConfig } from '../apps/ledger-api/src/config/config';
+import { ConfigError, LedgerConfig, loadConfig } from '@nrm/runtime';
 import { loadRelayConfig, RelayConfigError } from '../apps/relay/src/config';
 
 const DEPLOY = __dirname;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { loadConfig } from '@nrm/runtime';
 import { Ledger, Principal } from './harness';
 
 interface Health {

@@ -7,12 +7,10 @@ import { Command } from 'commander';
 import { SqliteEventStore } from '@nrm/event-store';
 import { Projector, SqliteReadModelStore } from '@nrm/projections';
 import { SubjectErasedError, SubjectKeyStore } from '@nrm/privacy';
-import { SUBJECT_KEYS } from '../../apps/ledger-api/src/privacy/subject-keys';
+import { SUBJECT_KEYS, PROJECTIONS, loadConfig } from '@nrm/runtime';
 import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { registerBackupCommands } from '../../apps/ledger-cli/src/backup-commands';
-import { PROJECTIONS } from '../../apps/ledger-api/src/projections/read-models';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
 import { GENEROUS_RATE_LIMITS, Ledger, Principal } from './harness';
 
 interface Run {

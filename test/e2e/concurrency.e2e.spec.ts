@@ -17,7 +17,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@nrm/event-store';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { loadConfig } from '@nrm/runtime';
 import { GENEROUS_RATE_LIMITS, Ledger, Principal, type Answer } from './harness';
 
 const LONG = process.env.NRM_LONG === '1';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { seedDemo, type DemoResult } from '../../apps/ledger-cli/src/demo';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { loadConfig } from '@nrm/runtime';
 import { CONSOLE_CSP } from '../../apps/ledger-api/src/http/console-static';
 import { Ledger } from './harness';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { loadConfig } from '@nrm/runtime';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { AnswerTally, toOpenApiPath, type DocumentWithAnswers } from './declared-answers';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { loadConfig } from '@nrm/runtime';
 
 describe('ledger-api boots on the embedded store (e2e)', () => {
   let app: NestFastifyApplication;

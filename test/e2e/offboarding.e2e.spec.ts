@@ -1,8 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
-import { openSubjectKeys } from '../../apps/ledger-api/src/privacy/subject-keys';
+import { loadConfig, openSubjectKeys } from '@nrm/runtime';
 import { eraseSubject } from '../../apps/ledger-cli/src/erase-subject';
 import { program } from '../../apps/ledger-cli/src/main';
 import { Ledger, type Principal } from './harness';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '../../apps/ledger-api/src/config/config';
+import { loadConfig } from '@nrm/runtime';
 import { freePort, GENEROUS_RATE_LIMITS, Ledger } from './harness';
 
 /** What a burst of requests got back: each status counted, and the first 429 kept for a closer look. */

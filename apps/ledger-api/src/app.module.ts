@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AccessModule } from './access/access.module';
-import type { LedgerConfig } from './config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 import { EventStoreModule } from './event-store/event-store.module';
 import { ConsentModule } from './consent/consent.module';
 import { CoordinatorModule } from './coordinator/coordinator.module';

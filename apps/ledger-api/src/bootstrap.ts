@@ -9,7 +9,7 @@ import { PROBLEM_CONTENT_TYPE, ProblemException, problemType, type ProblemDocume
 import { idDerivationSecret } from './commands/id-secret';
 import type { LedgerMetrics } from './metrics/metrics';
 import { METRICS } from './metrics/metrics.controller';
-import type { LedgerConfig } from './config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 import { serveConsole } from './http/console-static';
 import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/framework-errors';
 import { useBoundedJsonParser } from './http/json-body';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
-import { ConfigError, loadConfig } from './config/config';
+import { ConfigError, loadConfig } from '@nrm/runtime';
 import { createApp } from './bootstrap';
 import { startupFacts, startupLine } from './startup';
 

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { redactConnectionString } from '@nrm/event-store';
-import type { LedgerConfig } from './config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 
 /**
  * Nest's boot chatter (one line per module and per route: about ninety) is

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from './config/config';
+import { loadConfig } from '@nrm/runtime';
 import { QuietBootLogger, startupFacts, startupLine } from './startup';
 
 describe('startup output', () => {

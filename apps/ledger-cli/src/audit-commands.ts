@@ -51,8 +51,7 @@ import {
   auditLogFile,
   type AuditConfig,
 } from '../../ledger-api/src/audit/audit.module';
-import { ConfigError, loadConfig, type LedgerConfig } from '../../ledger-api/src/config/config';
-import { eventStoreFile } from '../../ledger-api/src/event-store/event-store.module';
+import { ConfigError, eventStoreFile, loadConfig, type LedgerConfig } from '@nrm/runtime';
 
 export const EXIT = { ok: 0, fault: 1, usage: 2 } as const;
 

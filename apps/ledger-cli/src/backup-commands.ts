@@ -1,7 +1,6 @@
 import { ErasureRegister } from '@nrm/privacy';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type LedgerConfig } from '../../ledger-api/src/config/config';
-import { erasureRegisterFile } from '../../ledger-api/src/privacy/subject-keys';
+import { ConfigError, loadConfig, type LedgerConfig, erasureRegisterFile } from '@nrm/runtime';
 import { EXIT, UsageError, commandRunner, processIo, type ConsoleIo } from './audit-commands';
 import { BackupError, backupDataDir, restoreBackup } from './backup';
 

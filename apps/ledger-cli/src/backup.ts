@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ERASURE_REGISTER_NAME } from '../../ledger-api/src/privacy/subject-keys';
+import { ERASURE_REGISTER_NAME } from '@nrm/runtime';
 
 export const BACKUP_FORMAT = 'nrm-ledger-backup/1';
 export const MANIFEST = 'manifest.json';

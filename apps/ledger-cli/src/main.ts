@@ -4,15 +4,28 @@
  * once), through the same command handlers, as the operator at the console.
  */
 import { DISABLE_REASONS, type DisableReason } from '@nrm/access';
+import { Logger } from '@nestjs/common';
 import type { EventStore } from '@nrm/event-store';
-import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
+import {
+  AGENCY_KINDS,
+  ID_DESCRIPTION,
+  ID_SHAPE,
+  ROLES,
+  type AgencyKind,
+  type Role,
+} from '@nrm/shared-kernel';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
 import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
-import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
-import { openEventStore } from '../../ledger-api/src/event-store/event-store.module';
-import { ID_DESCRIPTION, ID_PATTERN } from '../../ledger-api/src/http/ids';
+import {
+  ConfigError,
+  loadConfig,
+  openEventStore,
+  openSubjectKeys,
+  openReadModelStore,
+  PROJECTIONS,
+} from '@nrm/runtime';
 import { DEMO_KEY_VARIABLES, seedDemo, type DemoResult } from './demo';
 import { printRows, quietOnClosedPipe, rounded } from './output';
 import { listRegistry } from './registry-listing';
@@ -20,10 +33,8 @@ import { eraseSubject } from './erase-subject';
 import { registerAuditCommands } from './audit-commands';
 import { registerWitnessCommands } from './witness-commands';
 import { registerBackupCommands } from './backup-commands';
-import { openSubjectKeys } from '../../ledger-api/src/privacy/subject-keys';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
-import { openReadModelStore, PROJECTIONS } from '../../ledger-api/src/projections/read-models';
 
 function consoleContext(): CommandContext {
   return { now: new Date().toISOString(), requestId: `cli-${randomUUID()}`, fingerprint: 'cli' };
@@ -31,11 +42,11 @@ function consoleContext(): CommandContext {
 
 function openStore(dataDir: string | undefined): EventStore {
   const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir } : {}) });
-  return openEventStore(config);
+  return openEventStore(config, new Logger('EventStore'));
 }
 
 function id(value: string): string {
-  if (!ID_PATTERN.test(value)) throw new InvalidArgumentError(`must be ${ID_DESCRIPTION}`);
+  if (!ID_SHAPE.test(value)) throw new InvalidArgumentError(`must be ${ID_DESCRIPTION}`);
   return value;
 }
 

@@ -2,8 +2,7 @@
  * `npm run projector`: the projector as its own process, for production
  * (API with PROJECTOR=external, read models usually in PostgreSQL).
  */
-import { ConfigError, loadConfig } from '../../ledger-api/src/config/config';
-import { serviceMain } from '../../ledger-api/src/process/service-main';
+import { ConfigError, loadConfig, serviceMain } from '@nrm/runtime';
 import { runProjector } from './projector-process';
 
 serviceMain(

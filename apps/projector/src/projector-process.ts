@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { EventStore } from '@nrm/event-store';
 import { Projector, type ProjectorHealth, type ReadModelStore } from '@nrm/projections';
 import pino, { type Logger } from 'pino';
-import type { LedgerConfig } from '../../ledger-api/src/config/config';
-import { openEventStore } from '../../ledger-api/src/event-store/event-store.module';
-import { openReadModelStore, PROJECTIONS } from '../../ledger-api/src/projections/read-models';
+import { Logger as NestLogger } from '@nestjs/common';
+import { type LedgerConfig, openEventStore, openReadModelStore, PROJECTIONS } from '@nrm/runtime';
 
 /** Waits before restarting a failed projector: doubling from the first to the last, then staying there. */
 export const RESTART_BACKOFF_MS = { first: 500, last: 30_000 } as const;
@@ -32,7 +31,7 @@ export async function runProjector(
   options: { logger?: Logger; store?: EventStore; readModels?: ReadModelStore } = {},
 ): Promise<RunningProjector> {
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { app: 'projector' } });
-  const store = options.store ?? openEventStore(config);
+  const store = options.store ?? openEventStore(config, new NestLogger('EventStore'));
   const readModels = options.readModels ?? openReadModelStore(config);
   const projector = new Projector({
     store,

@@ -138,6 +138,9 @@ export const isBoundedText = (value: unknown, bounds: TextBounds): value is stri
 /** An id: a UUID or a short slug of letters, digits, '.', '_' and '-', up to 80 characters. */
 export const ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
+/** ID_SHAPE in words, for the messages that refuse an id (API and console say the same). */
+export const ID_DESCRIPTION = 'a UUID or slug: letters, digits, ".", "_" and "-", 1 to 80 characters';
+
 export interface IdListBounds {
   /** Least ids (at least one, unless 0). */
   readonly min: number;

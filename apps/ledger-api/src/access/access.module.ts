@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 import { AuthGuard, JWT_VERIFIER, RATE_LIMITS } from './auth.guard';
 import { JwtVerifier } from './jwt-verifier';
 import { RateLimits } from './rate-limits';

@@ -6,7 +6,7 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 import { ProblemException } from '../http/problem';
 
 /** The three limits: per principal, per client address without a credential, failed authentications per address. */

@@ -27,7 +27,7 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { join, resolve } from 'node:path';
 import { AuditTrail } from '../access/audit-trail';
 import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 import { AuditProofs } from './audit-proofs';
 import { AUDIT_PROOFS, AuditController } from './audit.controller';
 import { AUDIT_DENIALS, ProofsForOversight } from './proofs-for-oversight.guard';

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 
 /**
  * The secret that ids derived from an Idempotency-Key are keyed with, so that

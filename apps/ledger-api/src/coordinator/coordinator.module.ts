@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from '@nrm/runtime';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import { AuditTrail } from '../access/audit-trail';

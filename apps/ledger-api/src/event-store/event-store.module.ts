@@ -1,41 +1,9 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
-import {
-  EVENT_STORE,
-  EventStoreDbEventStore,
-  PostgresEventStore,
-  SqliteEventStore,
-  type EventStore,
-} from '@nrm/event-store';
-import { join, resolve } from 'node:path';
-import type { LedgerConfig } from '../config/config';
+import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { openEventStore, type LedgerConfig } from '@nrm/runtime';
 import { APPEND_GATE, AppendGate, gatedEventStore } from './append-gate';
 
 const foreignLog = new Logger('EventStore');
-
-export function eventStoreFile(config: LedgerConfig): string {
-  return join(resolve(config.DATA_DIR), 'events.sqlite');
-}
-
-/** The configured event-store adapter, for the API, the projector process and the console. */
-export function openEventStore(config: LedgerConfig): EventStore {
-  if (config.EVENT_STORE === 'eventstoredb')
-    // loadConfig has checked the connection string; the store connects on first use.
-    return new EventStoreDbEventStore({
-      connectionString: config.EVENTSTOREDB_URL ?? '',
-      // Records other programs wrote into the database are passed over, never stop a reader.
-      onForeignRecord: ({ position, type }) =>
-        foreignLog.warn(
-          `passed over a record another program wrote (position ${position}, type length ${type.length}); see nrm_event_store_foreign_records_skipped`,
-        ),
-    });
-  if (config.EVENT_STORE === 'postgres')
-    // loadConfig has checked the URL; the store migrates its schema on first use.
-    return new PostgresEventStore({
-      connectionString: config.EVENT_STORE_URL ?? '',
-      schema: config.EVENT_STORE_SCHEMA,
-    });
-  return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
-}
 
 /** Opens the configured event-store adapter and closes it when the app stops. */
 @Module({})
@@ -51,7 +19,8 @@ export class EventStoreModule implements OnApplicationShutdown {
         {
           provide: EVENT_STORE,
           inject: [APPEND_GATE],
-          useFactory: (gate: AppendGate): EventStore => gatedEventStore(openEventStore(config), gate),
+          useFactory: (gate: AppendGate): EventStore =>
+            gatedEventStore(openEventStore(config, foreignLog), gate),
         },
       ],
       exports: [EVENT_STORE, APPEND_GATE],

@@ -1,10 +1,9 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-import { ID_SHAPE } from '@nrm/shared-kernel';
+import { ID_DESCRIPTION, ID_SHAPE } from '@nrm/shared-kernel';
 import { ProblemException } from './problem';
 
 /** Ids are UUIDs or short slugs: letters, digits, '.', '_' and '-', up to 80 characters (the shared kernel's ID_SHAPE). */
 export const ID_PATTERN = ID_SHAPE;
-export const ID_DESCRIPTION = 'a UUID or slug: letters, digits, ".", "_" and "-", 1 to 80 characters';
 
 /** Validates an id in the path; a malformed one is a 400 naming the parameter. */
 @Injectable()

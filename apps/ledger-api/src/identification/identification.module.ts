@@ -4,11 +4,10 @@ import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck, designatorCheck } from '../cases/case-parties';
 import { isSeized } from '../cases/case-relations';
 import { READ_MODEL } from '../projections/projections.module';
-import type { LedgerConfig } from '../config/config';
+import { type LedgerConfig, SUBJECT_KEYS } from '@nrm/runtime';
 import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
 import { IdentificationCommands } from './identification-commands';
 import type { SubjectKeyStore } from '@nrm/privacy';
-import { SUBJECT_KEYS } from '../privacy/subject-keys';
 
 @Module({})
 export class IdentificationModule {

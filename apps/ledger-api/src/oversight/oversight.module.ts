@@ -3,7 +3,7 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { ReadModel } from '../cases/read-model';
 import { RegistryService } from '../access/registry.service';
 import { READ_MODEL } from '../projections/projections.module';
-import { SUBJECT_KEYS } from '../privacy/subject-keys';
+import { SUBJECT_KEYS } from '@nrm/runtime';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { AccessReports } from './access-reports';
 import { BreakGlassReads } from './break-glass-reads';

@@ -13,10 +13,8 @@ import { CheckpointFollower, Projector, type ReadModelStore } from '@nrm/project
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
 import type { ReadModel } from '../cases/read-model';
-import type { LedgerConfig } from '../config/config';
-import { SUBJECT_KEYS } from '../privacy/subject-keys';
+import { type LedgerConfig, SUBJECT_KEYS, openReadModelStore, PROJECTIONS } from '@nrm/runtime';
 import type { SubjectKeyStore } from '@nrm/privacy';
-import { openReadModelStore, PROJECTIONS } from './read-models';
 
 /** The read models, as queries see them (`ReadModel`). */
 export const READ_MODEL = Symbol('READ_MODEL');

@@ -1,7 +1,7 @@
 import { PostgresReadModelStore, SqliteReadModelStore } from '@nrm/projections';
 import { ErasureRegister, SubjectKeyStore } from '@nrm/privacy';
 import { join, resolve } from 'node:path';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from './config';
 
 export const SUBJECT_KEYS = Symbol('SUBJECT_KEYS');
 

@@ -8,7 +8,7 @@ import {
   type ReadModelStore,
 } from '@nrm/projections';
 import { join, resolve } from 'node:path';
-import type { LedgerConfig } from '../config/config';
+import type { LedgerConfig } from './config';
 
 /** Every projection the ledger maintains: the API, the projector process and the console agree on it. */
 export const PROJECTIONS: readonly Projection[] = [
