@@ -841,10 +841,12 @@ export class MerkleLog implements PerfectSubtrees {
     const checkpoint = parsed.value;
     const { treeSize, rootHash, time, keyId, signature } = checkpoint;
     const retired = this.retiredKeys().some((r) => r.origin === checkpoint.origin && r.keyId === keyId);
-    if ((keyId !== this.signer.keyId && !retired) || checkpoint.origin !== this.signer.origin)
-      throw new LogForked(treeSize, `its checkpoint of ${treeSize} is signed by another key or origin`);
     const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
-    if (publicKey && !retired && !verifyCheckpointSignature(checkpoint, publicKey).valid)
+    // A rotation checkpoint names the old key first and carries this key's signature after it.
+    const signedHere = publicKey !== undefined && verifyCheckpointSignature(checkpoint, publicKey).valid;
+    if (checkpoint.origin !== this.signer.origin || (keyId !== this.signer.keyId && !retired && !signedHere))
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} is signed by another key or origin`);
+    if (keyId === this.signer.keyId && publicKey && !signedHere)
       throw new LogForked(treeSize, `its checkpoint of ${treeSize} has a bad signature`);
     if (treeSize > this.treeSize) return 'later';
     if (hashToHex(this.rootAt(treeSize)) !== rootHash)
