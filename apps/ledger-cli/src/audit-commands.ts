@@ -10,9 +10,16 @@
 import {
   AuditKeyError,
   checkCosignatures,
+  completeRotation,
+  prepareNextKey,
+  rotationFiles,
+  rotationSigner,
+  type CheckpointSigner,
+  type NoteVerifier,
   CHECKPOINT_FUTURE_SKEW_SECONDS,
   describeFault,
   NOTE_COSIGNATURE_V1,
+  NOTE_ED25519,
   parseSignedCheckpoint,
   parseVerifierKey,
   verifyCheckpointSignature,
@@ -40,7 +47,7 @@ import { SqliteEventStore, type EventStore, type NewEvent } from '@nrm/event-sto
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { once } from 'node:events';
@@ -183,6 +190,7 @@ export function registerAuditCommands(
    */
   const withLog = async <T>(
     work: (store: EventStore, log: MerkleLog, keys: AuditKeys, catchUpError?: unknown) => Promise<T>,
+    signer?: CheckpointSigner,
   ): Promise<T> => {
     const settings = config();
     const keys = auditKeys(settings);
@@ -196,7 +204,7 @@ export function registerAuditCommands(
       const log = new MerkleLog({
         store,
         filename: auditLogFile(settings),
-        signer: keys,
+        signer: signer ?? keys,
         lease,
         checkpointEvery: settings.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
         checkpointIntervalMs: 0,
@@ -347,9 +355,14 @@ export function registerAuditCommands(
       '--checkpoint <file>',
       'a trusted checkpoint (JSON), e.g. from GET /audit/checkpoints/latest',
     )
-    .requiredOption(
+    .option(
       '--public-key <file>',
       'the log’s public key (PEM, JWK, or its C2SP verifier key), e.g. from GET /audit/public-key',
+    )
+    .option(
+      '--trusted-key <vkey>',
+      'instead of --public-key, to follow key rotations: a log verifier key (text, or a file of one per line), oldest first (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
       '--witness <vkey>',
@@ -365,7 +378,8 @@ export function registerAuditCommands(
         async (o: {
           file: string;
           checkpoint: string;
-          publicKey: string;
+          publicKey?: string;
+          trustedKey?: string[];
           witness?: string[];
           rangeOnly?: boolean;
         }) => {
@@ -386,9 +400,27 @@ export function registerAuditCommands(
           } catch {
             throw new UsageError(`--checkpoint: ${o.checkpoint} is neither a checkpoint note nor JSON`);
           }
-          const keyText = read(o.publicKey, '--public-key');
+          if ((o.publicKey === undefined) === (o.trustedKey === undefined))
+            throw new UsageError(
+              'give --public-key, or --trusted-key for each key the log had (oldest first)',
+            );
+          const trustedKeys = o.trustedKey?.flatMap((value): NoteVerifier[] => {
+            const text = existsSync(value) ? read(value, '--trusted-key') : value;
+            return text
+              .split('\n')
+              .map((line) => line.trim())
+              .filter((line) => line !== '' && !line.startsWith('#'))
+              .map((line) => {
+                const parsed = parseVerifierKey(line);
+                if (!parsed.ok) throw new UsageError(`--trusted-key: ${parsed.reason}`);
+                if (parsed.value.type !== NOTE_ED25519)
+                  throw new UsageError(`--trusted-key: ${parsed.value.name} is not a log key (type 0x01)`);
+                return parsed.value;
+              });
+          });
+          const keyText = o.publicKey === undefined ? '' : read(o.publicKey, '--public-key');
           const vkey = parseVerifierKey(keyText.trim());
-          const key = vkey.ok ? vkey.value.publicKey : publicKeyFrom(keyText);
+          const key = trustedKeys ? undefined : vkey.ok ? vkey.value.publicKey : publicKeyFrom(keyText);
           if (vkey.ok) {
             const signed = parseSignedCheckpoint(trusted);
             const verdict = signed.ok ? verifyCheckpointSignature(signed.value, vkey.value) : undefined;
@@ -436,7 +468,7 @@ export function registerAuditCommands(
           let progress: ReturnType<typeof bar> | undefined;
           const verdict = await verifyExport(createReadStream(o.file), {
             trustedCheckpoint: trusted,
-            publicKey: key,
+            ...(trustedKeys ? { trustedKeys } : { publicKey: key! }),
             rangeOnly: o.rangeOnly === true,
             progressEvery: 5000,
             onProgress: (p) => {
@@ -480,6 +512,78 @@ export function registerAuditCommands(
         return EXIT.ok;
       }),
     ),
+  );
+
+  command(
+    'rotate-audit-key',
+    'start a new audit signing key: the next checkpoint is signed by the old key and the new one, then the old key is retired',
+  ).action(
+    run(async () => {
+      const settings = config();
+      const old = auditKeys(settings);
+      const next = prepareNextKey(old);
+      let rotated = false;
+      let armed = false;
+      try {
+        return await withLog(
+          async (store, log, _keys, catchUpError) => {
+            if (log.role !== 'writer')
+              throw new UsageError(
+                'the running ledger holds the audit log’s lease: stop it, rotate the key, then start it again',
+              );
+            if (catchUpError !== undefined)
+              throw catchUpError instanceof Error ? catchUpError : new Error(messageOf(catchUpError));
+            log.checkpoint(); // what came before, signed by the old key alone
+            armed = true;
+            // An audited event makes the log grow, so that the rotation has a checkpoint of its own.
+            const rotationId = randomUUID();
+            const now = new Date().toISOString();
+            await store.append(
+              accessStream(rotationId),
+              [
+                {
+                  id: rotationId,
+                  type: 'AuditKeyRotated',
+                  schemaVersion: 1,
+                  data: {
+                    rotationId,
+                    origin: old.origin,
+                    retiredKeyId: old.keyId,
+                    keyId: next.keyId,
+                    rotatedBy: { via: 'console', osUser: osUser(), host: hostname() },
+                    rotatedAt: now,
+                  },
+                  metadata: { correlationId: `cli-${rotationId}`, occurredAt: now },
+                },
+              ],
+              { expectedRevision: 'no-stream' },
+            );
+            await log.catchUp();
+            log.checkpoint();
+            log.retireKey(old.keyId, next.keyId);
+            completeRotation(old);
+            rotated = true;
+            io.out(
+              `${JSON.stringify({
+                rotated: true,
+                origin: old.origin,
+                retiredKeyId: old.keyId,
+                keyId: next.keyId,
+                retiredVerifierKey: old.verifierKey(),
+                verifierKey: next.verifierKey(),
+                checkpoint: log.latestCheckpoint(),
+              })}\n`,
+            );
+            return EXIT.ok;
+          },
+          rotationSigner(old, next, () => armed),
+        );
+      } finally {
+        // The new key never signed alone: a rotation that did not finish leaves the old key in place.
+        if (!rotated && old.file !== undefined)
+          rmSync(rotationFiles(old.file, old.keyId).next, { force: true });
+      }
+    }),
   );
 
   command('public-key', 'print the public key that signs checkpoints (PEM, --jwk, or --vkey)')

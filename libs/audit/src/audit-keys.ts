@@ -28,6 +28,20 @@ export interface AuditKeysOptions {
   readonly origin?: string;
 }
 
+/** The file that keeps the log's name once the key that named it by default is rotated out. */
+export function originFile(keyFile: string): string {
+  return `${keyFile}.origin`;
+}
+
+/** The origin kept by a rotation beside the key file, if any. */
+export function keptOrigin(keyFile: string): string | undefined {
+  try {
+    return readFileSync(originFile(keyFile), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An origin that names this installation's log by its key, when none is configured. */
 export function defaultOrigin(publicKey: KeyObject): string {
   return `nrm-ledger.invalid/audit/${keyIdOf(publicKey).slice(0, 16)}`;
@@ -98,6 +112,10 @@ export class AuditKeys implements CheckpointSigner {
   }
 
   static load(options: AuditKeysOptions): AuditKeys {
+    // A rotated key keeps the log's name that the first key gave it by default.
+    const origin =
+      options.origin ?? keptOrigin(resolve(options.keyFile ?? join(options.dataDir, GENERATED_KEY_FILE)));
+    if (origin !== undefined && options.origin === undefined) return AuditKeys.load({ ...options, origin });
     if (options.keyFile !== undefined) {
       const file = resolve(options.keyFile);
       let pem: string;

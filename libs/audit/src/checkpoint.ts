@@ -66,6 +66,11 @@ export interface CheckpointSigner {
   /** The note key ID (type 0x01) of the key under that name. */
   readonly keyId: string;
   sign(bytes: Uint8Array): Buffer;
+  /**
+   * Keys that sign the same note after this one, under the same name: the new key while the
+   * log's key is rotated (the rotation checkpoint carries both signatures).
+   */
+  readonly alsoSignedBy?: readonly CheckpointSigner[];
 }
 
 export function signCheckpoint(
@@ -74,7 +79,12 @@ export function signCheckpoint(
 ): SignedCheckpoint {
   const text = checkpointText({ ...statement, origin: signer.origin });
   const signature = signer.sign(Buffer.from(text, 'utf8'));
-  const note = `${text}\n${signatureLine(signer.origin, signer.keyId, signature)}`;
+  const others = (signer.alsoSignedBy ?? []).map((other) => {
+    if (other.origin !== signer.origin)
+      throw new AuditKeyError(`a co-signing key must sign under the log's name ${signer.origin}`);
+    return signatureLine(other.origin, other.keyId, other.sign(Buffer.from(text, 'utf8')));
+  });
+  const note = `${text}\n${signatureLine(signer.origin, signer.keyId, signature)}${others.join('')}`;
   return {
     origin: signer.origin,
     treeSize: statement.treeSize,

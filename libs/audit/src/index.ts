@@ -15,3 +15,4 @@ export * from './cosignature-store';
 export * from './integrity';
 export * from './log-lease';
 export * from './postgres-shared-log';
+export * from './key-rotation';

@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  AuditKeyError,
   parseSignedCheckpoint,
   signCheckpoint,
   verifyCheckpointSignature,
@@ -11,6 +12,7 @@ import {
   type SignedCheckpoint,
 } from './checkpoint';
 import { upgradeLegacyCheckpoints } from './checkpoint-upgrade';
+import { parseSignedNote } from './signed-note';
 import { HASH_BYTES, hashToHex } from './encoding';
 import { eventLeafHash } from './leaf';
 import type { LogLease } from './log-lease';
@@ -171,6 +173,38 @@ interface CheckpointRow {
 }
 
 const SCHEMA_VERSION = 3;
+
+/** Keys rotated out of the log (kept apart from the versioned schema, like checkpoint requests). */
+const RETIRED_KEYS = `
+  CREATE TABLE IF NOT EXISTS retired_keys (
+    origin     TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    successor  TEXT NOT NULL,
+    retired_at TEXT NOT NULL,
+    PRIMARY KEY (origin, key_id)
+  );
+  CREATE TRIGGER IF NOT EXISTS retired_keys_stay_retired BEFORE DELETE ON retired_keys
+    BEGIN SELECT RAISE(ABORT, 'a retired key stays retired'); END;
+`;
+
+export interface RetiredKey {
+  readonly origin: string;
+  /** The note key ID of the retired key. */
+  readonly keyId: string;
+  /** The note key ID of the key that took over. */
+  readonly successor: string;
+  readonly retiredAt: string;
+}
+
+/** A checkpoint was to be signed with a key rotated out of the log. */
+export class RetiredKeyError extends AuditKeyError {
+  constructor(readonly keyId: string) {
+    super(
+      `the audit signing key ${keyId} was retired by a key rotation and signs nothing new; configure the current key`,
+    );
+    this.name = 'RetiredKeyError';
+  }
+}
 
 /**
  * The leaf index (schema 3): leaf n (from 0) ↔ the store position of its event, strictly
@@ -335,6 +369,8 @@ export class MerkleLog implements PerfectSubtrees {
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS checkpoint_requests (id INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL)',
       );
+      // Keys rotated out (`ledger rotate-audit-key`): they sign nothing new.
+      this.db.exec(RETIRED_KEYS);
     } catch (error) {
       this.db.close();
       throw error;
@@ -629,6 +665,10 @@ export class MerkleLog implements PerfectSubtrees {
     const size = this.storedSize();
     const latest = this.latestCheckpoint();
     if (size === 0 || (latest && latest.treeSize >= size)) return latest;
+    const retired = this.retiredKeys();
+    for (const signer of [this.signer, ...(this.signer.alsoSignedBy ?? [])])
+      if (retired.some((r) => r.origin === signer.origin && r.keyId === signer.keyId))
+        throw new RetiredKeyError(signer.keyId);
     const checkpoint = signCheckpoint(this.signer, {
       treeSize: size,
       rootHash: hashToHex(this.rootAt(size)),
@@ -641,6 +681,34 @@ export class MerkleLog implements PerfectSubtrees {
     this.logger?.info({ treeSize, rootHash }, 'audit checkpoint signed');
     // Another process may have signed the same size first: the stored one is the checkpoint.
     return this.checkpointAt(treeSize);
+  }
+
+  /** The keys rotated out of this log, oldest first: they sign nothing new. */
+  retiredKeys(): RetiredKey[] {
+    return (
+      this.db
+        .prepare('SELECT origin, key_id, successor, retired_at FROM retired_keys ORDER BY rowid')
+        .all() as { origin: string; key_id: string; successor: string; retired_at: string }[]
+    ).map((r) => ({ origin: r.origin, keyId: r.key_id, successor: r.successor, retiredAt: r.retired_at }));
+  }
+
+  /**
+   * Retires a key of this log once a checkpoint signed by it and by its successor is stored:
+   * from then on a checkpoint is never signed with it (`RetiredKeyError`).
+   */
+  retireKey(keyId: string, successor: string): void {
+    const rotation = this.latestCheckpoint();
+    const note = rotation ? parseSignedNote(rotation.note) : undefined;
+    const names = note?.ok ? note.value.signatures.filter((s) => s.name === rotation!.origin) : [];
+    if (!names.some((s) => s.keyId === keyId) || !names.some((s) => s.keyId === successor))
+      throw new AuditKeyError(
+        `the latest checkpoint is not signed by both ${keyId} and ${successor}: a key is retired only after its rotation checkpoint`,
+      );
+    this.db
+      .prepare(
+        'INSERT OR IGNORE INTO retired_keys (origin, key_id, successor, retired_at) VALUES (?, ?, ?, ?)',
+      )
+      .run(rotation!.origin, keyId, successor, this.clock().toISOString());
   }
 
   /** The interval's checkpoint: only when the log grew since the last one. */
@@ -772,10 +840,13 @@ export class MerkleLog implements PerfectSubtrees {
     if (!parsed.ok) throw new LogForked(0, `a checkpoint it holds is malformed: ${parsed.reason}`);
     const checkpoint = parsed.value;
     const { treeSize, rootHash, time, keyId, signature } = checkpoint;
-    if (keyId !== this.signer.keyId || checkpoint.origin !== this.signer.origin)
-      throw new LogForked(treeSize, `its checkpoint of ${treeSize} is signed by another key or origin`);
+    const retired = this.retiredKeys().some((r) => r.origin === checkpoint.origin && r.keyId === keyId);
     const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
-    if (publicKey && !verifyCheckpointSignature(checkpoint, publicKey).valid)
+    // A rotation checkpoint names the old key first and carries this key's signature after it.
+    const signedHere = publicKey !== undefined && verifyCheckpointSignature(checkpoint, publicKey).valid;
+    if (checkpoint.origin !== this.signer.origin || (keyId !== this.signer.keyId && !retired && !signedHere))
+      throw new LogForked(treeSize, `its checkpoint of ${treeSize} is signed by another key or origin`);
+    if (keyId === this.signer.keyId && publicKey && !signedHere)
       throw new LogForked(treeSize, `its checkpoint of ${treeSize} has a bad signature`);
     if (treeSize > this.treeSize) return 'later';
     if (hashToHex(this.rootAt(treeSize)) !== rootHash)

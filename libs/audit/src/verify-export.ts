@@ -1,6 +1,7 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import {
+  AuditKeyError,
   parseSignedCheckpoint,
   publicKeyFrom,
   verifyCheckpointSignature,
@@ -8,7 +9,9 @@ import {
 } from './checkpoint';
 import { hashFromHex, hashToHex, isHexHash } from './encoding';
 import { EXPORT_FORMAT, EXPORT_VERSION, EXPORT_VERSION_SPARSE, type ExportProgress } from './export';
+import { KeyChain } from './key-rotation';
 import { leafRecordProblem } from './leaf';
+import type { NoteVerifier } from './signed-note';
 import { frontierOf, leafHash, verifyConsistency } from './merkle';
 import { MerkleTree } from './merkle-tree';
 
@@ -75,7 +78,13 @@ export interface VerifyExportOptions {
   /** The checkpoint the verifier trusts (parsed JSON, checked here), e.g. fetched from the log earlier. */
   readonly trustedCheckpoint: unknown;
   /** The log's public key: PEM, JWK or KeyObject. An unusable key throws `AuditKeyError`. */
-  readonly publicKey: KeyObject | string | JsonWebKey;
+  readonly publicKey?: KeyObject | string | JsonWebKey;
+  /**
+   * Instead of `publicKey`: the log keys trusted, oldest first, to follow key rotations
+   * (`KeyChain`): each checkpoint is signed by the current key, a rotation checkpoint by it and
+   * the next, and a key once rotated out signs nothing after.
+   */
+  readonly trustedKeys?: readonly NoteVerifier[];
   /**
    * Check only that the exported range belongs to the trusted tree. By default an export that
    * ends before the trusted checkpoint's tree size is a fault (`truncated`, `rolled-back` or
@@ -255,7 +264,7 @@ class ExportCheck {
   events = 0;
 
   constructor(
-    private readonly key: KeyObject,
+    private readonly key: KeyObject | KeyChain,
     private readonly trusted: SignedCheckpoint,
     private readonly rangeOnly: boolean,
     private readonly progress: (events: number, total: number) => void,
@@ -498,8 +507,12 @@ class ExportCheck {
     if (size <= this.lastCheckpointSize) bad('checkpoints must come in increasing tree size', size);
     this.lastCheckpointSize = size;
     this.signedAt.set(size, timeOf(checkpoint));
-    const signature = verifyCheckpointSignature(checkpoint, this.key);
-    if (!signature.valid) this.fail('bad-signature', line, size, signature.reason);
+    const signature =
+      this.key instanceof KeyChain
+        ? this.key.step(checkpoint)
+        : verifyCheckpointSignature(checkpoint, this.key);
+    if ('valid' in signature ? !signature.valid : !signature.ok)
+      this.fail('bad-signature', line, size, (signature as { reason: string }).reason);
 
     const from = header.prefixSize;
     const to = header.toPosition;
@@ -622,6 +635,11 @@ class ExportCheck {
     );
   }
 
+  /** The tree size of the last checkpoint read. */
+  get lastSignedSize(): number {
+    return this.lastCheckpointSize;
+  }
+
   finish(lines: number, trusted: SignedCheckpoint): void {
     const end: Line = { number: lines + 1, text: '', terminated: true };
     if (this.phase === 'header') this.fail('truncated', end, undefined, 'the export is empty');
@@ -697,7 +715,10 @@ export async function verifyExport(
   input: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   options: VerifyExportOptions,
 ): Promise<ExportVerdict> {
-  const key = publicKeyFrom(options.publicKey);
+  if ((options.publicKey === undefined) === (options.trustedKeys === undefined))
+    throw new AuditKeyError('verifyExport needs publicKey or trustedKeys, not both');
+  const key =
+    options.trustedKeys !== undefined ? new KeyChain(options.trustedKeys) : publicKeyFrom(options.publicKey!);
   const started = performance.now();
   const every = Math.max(1, options.progressEvery ?? 2048);
   const rate = (events: number): number => {
@@ -724,12 +745,15 @@ export async function verifyExport(
 
   if (!parsed.ok) return failed({ kind: 'malformed', detail: parsed.reason });
   const trusted = parsed.value;
-  const signature = verifyCheckpointSignature(trusted, key);
-  if (!signature.valid)
+  const signature =
+    key instanceof KeyChain
+      ? new KeyChain(options.trustedKeys!).step(trusted)
+      : verifyCheckpointSignature(trusted, key);
+  if ('valid' in signature ? !signature.valid : !signature.ok)
     return failed({
       kind: 'bad-signature',
       position: trusted.treeSize,
-      detail: signature.reason,
+      detail: (signature as { reason: string }).reason,
     });
 
   let lines = 0;
@@ -739,6 +763,11 @@ export async function verifyExport(
       check.line(line);
     }
     check.finish(lines, trusted);
+    // The trusted checkpoint after the export's last one follows the rotations too.
+    if (key instanceof KeyChain && trusted.treeSize > check.lastSignedSize) {
+      const step = key.step(trusted);
+      if (!step.ok) return failed({ kind: 'bad-signature', position: trusted.treeSize, detail: step.reason });
+    }
   } catch (error) {
     if (error instanceof Fault) return failed(error.fault);
     // Whatever else the input provoked, it is not accepted.
