@@ -9,7 +9,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Before the app is built, so that its request hooks see it (off unless OTEL_TRACES_EXPORTER is set).
   const tracing = startTracing('api');
-  process.once('beforeExit', () => void tracing.shutdown());
+  if (tracing.enabled) {
+    // Sends what is buffered while Nest closes the app (bounded by OTEL_EXPORTER_OTLP_TIMEOUT).
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing.shutdown());
+    process.once('beforeExit', () => void tracing.shutdown());
+  }
   const app = await createApp(config);
   await app.listen({ port: config.PORT, host: config.HOST });
   // PORT=0 picks a free port: say which one was picked.
