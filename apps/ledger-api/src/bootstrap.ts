@@ -15,6 +15,7 @@ import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/fram
 import { useBoundedJsonParser } from './http/json-body';
 import { validationPipe } from './http/validation';
 import { requestId } from './logging';
+import { traceRequests } from './http/request-tracing';
 import { setUpOpenApi } from './openapi';
 import { QuietBootLogger } from './startup';
 
@@ -39,6 +40,8 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   useBoundedJsonParser(app.getHttpAdapter().getInstance());
   const idSecret = idDerivationSecret(config);
+  // A span per request when tracing is on (OTEL_TRACES_EXPORTER; see libs/runtime/src/tracing.ts).
+  traceRequests(app.getHttpAdapter().getInstance());
   // Every answer names its request id, so that a caseworker can quote it in a support call.
   app
     .getHttpAdapter()

@@ -1,3 +1,12 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+} from '@opentelemetry/api';
 import type { EventStore, RecordedEvent, Subscription } from '@nrm/event-store';
 import type { Publisher } from './kafka-publisher';
 import { BatchState, type RelayStore } from './relay-store';
@@ -66,6 +75,8 @@ interface RoutedBatch {
   readonly messages: readonly OutgoingMessage[];
   readonly withheld: number;
   readonly state: BatchState;
+  /** One publish span per event that became messages; ended once Kafka answered (see `tracedMessages`). */
+  readonly spans: readonly Span[];
 }
 
 const SILENT: RelayLogger = {
@@ -251,6 +262,7 @@ export class Relay {
   /** Routes one batch on `state`: the messages to send, and the state to commit once they are acknowledged. */
   private routeBatch(batch: readonly RecordedEvent[], state: BatchState): RoutedBatch {
     const messages: OutgoingMessage[] = [];
+    const spans: Span[] = [];
     let withheld = 0;
     for (const event of batch) {
       const routing = route(event, state, this.topics);
@@ -263,7 +275,7 @@ export class Relay {
         continue;
       }
       state.apply(routing.change);
-      messages.push(...routing.messages);
+      messages.push(...tracedMessages(event, routing.messages, spans));
       withheld += routing.withheld;
     }
     return {
@@ -272,12 +284,25 @@ export class Relay {
       messages,
       withheld,
       state,
+      spans,
     };
   }
 
   /** Sends a routed batch and commits its state and checkpoint once Kafka acknowledged all of it. */
   private async send(batch: RoutedBatch): Promise<void> {
-    await this.publisher.publish(batch.messages);
+    try {
+      await this.publisher.publish(batch.messages);
+    } catch (error) {
+      for (const span of batch.spans) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error instanceof Error ? error.name : 'error',
+        });
+        span.end();
+      }
+      throw error;
+    }
+    for (const span of batch.spans) span.end();
     this.relayStore.commit(batch.state.commitOf(batch.last));
     this.checkpoint = batch.last;
     this.counters.eventsRouted += batch.events;
@@ -357,4 +382,44 @@ export async function* inBatches<T>(
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Starts a publish span for one event's messages, a child of the span that appended the event (the
+ * W3C context stored in its metadata), and puts that span's `traceparent` in every message's
+ * headers, so that an agency's consumer can continue the trace. The span names the event type, its
+ * position and the topics; never a key (case ids) or a payload. Without tracing the messages are
+ * returned unchanged: the no-op propagator writes no header.
+ */
+function tracedMessages(
+  event: RecordedEvent,
+  messages: readonly OutgoingMessage[],
+  spans: Span[],
+): readonly OutgoingMessage[] {
+  if (messages.length === 0) return messages;
+  const { traceparent, tracestate } = event.metadata;
+  const parent = propagation.extract(ROOT_CONTEXT, {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(typeof tracestate === 'string' ? { tracestate } : {}),
+  });
+  const span = trace.getTracer('nrm-ledger').startSpan(
+    `publish ${event.type}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'publish',
+        'messaging.destination.name': [...new Set(messages.map((m) => m.topic))].join(','),
+        'messaging.batch.message_count': messages.length,
+        'nrm.event.type': event.type,
+        'nrm.event.position': event.position,
+      },
+    },
+    parent,
+  );
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  if (!span.isRecording() && Object.keys(carrier).length === 0) return messages;
+  spans.push(span);
+  return messages.map((m) => ({ ...m, headers: { ...m.headers, ...carrier } }));
 }

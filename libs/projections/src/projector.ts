@@ -1,3 +1,4 @@
+import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ProgressWaiters, type EventStore, type RecordedEvent, type Subscription } from '@nrm/event-store';
 import type { Projection } from './projection';
 import type { ReadModelStore, SqlRunner } from './store/read-model-store';
@@ -520,7 +521,10 @@ export class Projector {
     coveredTo: number | undefined,
     eventByEvent = false,
   ): Promise<void> {
+    const startedAt = Date.now();
+    const appliedBy = new Map<RecordedEvent, string[]>();
     const advanced = await this.readModels.transaction(async (tx) => {
+      appliedBy.clear();
       const moved = new Map<string, number>();
       for (const entry of entries) {
         const name = entry.projection.name;
@@ -531,6 +535,7 @@ export class Projector {
         if (last !== undefined) moved.set(name, last.position);
         const relevant = entry.types === undefined ? fresh : fresh.filter((e) => entry.types!.has(e.type));
         if (relevant.length === 0) continue;
+        for (const event of relevant) appliedBy.set(event, [...(appliedBy.get(event) ?? []), name]);
         const { projection } = entry;
         if (projection.applyBatch !== undefined && !eventByEvent) {
           try {
@@ -562,6 +567,7 @@ export class Projector {
     });
     for (const [name, position] of advanced) this.checkpoints.set(name, position);
     if (advanced.size > 0) this.waiters.advance(this.lowestCheckpoint());
+    traceApplied(appliedBy, startedAt);
   }
 
   private fail(failure: ProjectionFailure): void {
@@ -593,4 +599,42 @@ export class Projector {
     );
     return result;
   }
+}
+
+/**
+ * One span per event applied (committed), a child of the span that appended it (the W3C context
+ * stored in the event's metadata), so that a command's trace shows its projection. It covers the
+ * transaction the event was committed in. Only the event's type, position and the projections'
+ * names are recorded, never its data. No-op when tracing is off.
+ */
+function traceApplied(appliedBy: ReadonlyMap<RecordedEvent, readonly string[]>, startedAt: number): void {
+  if (appliedBy.size === 0) return;
+  const tracer = trace.getTracer('nrm-ledger');
+  for (const [event, projections] of appliedBy) {
+    const parent = propagation.extract(ROOT_CONTEXT, storedTraceContext(event));
+    tracer
+      .startSpan(
+        `project ${event.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          startTime: startedAt,
+          attributes: {
+            'nrm.event.type': event.type,
+            'nrm.event.position': event.position,
+            'nrm.projections': [...projections],
+          },
+        },
+        parent,
+      )
+      .end();
+  }
+}
+
+/** The trace context the command executor stored in an event's metadata, as a propagation carrier. */
+function storedTraceContext(event: RecordedEvent): Record<string, string> {
+  const { traceparent, tracestate } = event.metadata;
+  return {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(typeof tracestate === 'string' ? { tracestate } : {}),
+  };
 }

@@ -13,3 +13,4 @@ export {
   openSubjectKeys,
   SUBJECT_KEYS,
 } from './subject-keys';
+export { startTracing, tracer, tracingEnabled, TracingConfigError, type Tracing } from './tracing';

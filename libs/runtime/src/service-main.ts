@@ -1,3 +1,5 @@
+import { startTracing, TracingConfigError } from './tracing';
+
 /**
  * The life of a background service process (the projector, the relay): start
  * it, stop it cleanly on SIGTERM or SIGINT, and on a failed start say why in
@@ -8,27 +10,35 @@ export function serviceMain(
   start: () => Promise<{ stop(): Promise<void> }>,
   isConfigError: (error: unknown) => boolean,
 ): void {
+  let tracing: { shutdown(): Promise<void> } | undefined;
   Promise.resolve()
-    .then(start)
+    .then(() => {
+      // Off unless OTEL_TRACES_EXPORTER names an exporter (see tracing.ts).
+      tracing = startTracing(name);
+      return start();
+    })
     .then((running) => {
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
         stopping = true;
-        running.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            process.stderr.write(`${name} did not stop cleanly on ${signal}: ${String(error)}\n`);
-            process.exit(1);
-          },
-        );
+        running
+          .stop()
+          .then(() => tracing?.shutdown())
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              process.stderr.write(`${name} did not stop cleanly on ${signal}: ${String(error)}\n`);
+              process.exit(1);
+            },
+          );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     })
     .catch((error: unknown) => {
       process.stderr.write(
-        isConfigError(error) && error instanceof Error
+        (isConfigError(error) || error instanceof TracingConfigError) && error instanceof Error
           ? `${error.message}\n`
           : `nrm-ledger ${name} failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
       );

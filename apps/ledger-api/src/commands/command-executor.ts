@@ -11,6 +11,7 @@ import {
   type RecordedEvent,
 } from '@nrm/event-store';
 import type { Actor, DomainEvent } from '@nrm/shared-kernel';
+import { context as otelContext, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { keyedUuid } from './id-secret';
 
@@ -255,6 +256,22 @@ export class CommandExecutor {
       ...(context.actor ? { principalId: context.actor.principalId, agencyId: context.actor.agencyId } : {}),
       ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
       requestFingerprint: context.fingerprint,
+      ...traceContext(),
     };
   }
+}
+
+/**
+ * The W3C trace context of the request being served (`traceparent`, and `tracestate` when set),
+ * stored in the event's metadata so that the projector and the relay continue its trace. Empty
+ * when tracing is off: the no-op propagator writes nothing.
+ */
+function traceContext(): { traceparent?: string; tracestate?: string } {
+  const carrier: Record<string, string> = {};
+  propagation.inject(otelContext.active(), carrier);
+  const { traceparent, tracestate } = carrier;
+  return {
+    ...(traceparent !== undefined ? { traceparent } : {}),
+    ...(tracestate !== undefined ? { tracestate } : {}),
+  };
 }
