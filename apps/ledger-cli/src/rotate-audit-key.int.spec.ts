@@ -1,58 +1,16 @@
 import { AuditKeys, canonicalJson, parseSignedNote, signCheckpoint, type SignedCheckpoint } from '@nrm/audit';
 import { SqliteEventStore } from '@nrm/event-store';
-import { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendInvented } from '../../../libs/audit/test/invented-events';
-import { EXIT, registerAuditCommands, type ConsoleIo } from './audit-commands';
-
-class Exit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { runAuditConsole, withStoreIn, type Run } from '../test/audit-console';
+import { EXIT } from './audit-commands';
 
 let dir: string;
 
-/** Runs the console with these arguments, as `npm run ledger -- …` would, and says how it ended. */
-async function ledger(...args: string[]): Promise<Run> {
-  const result = { code: 0, out: '', err: '' };
-  const io: ConsoleIo = {
-    out: (text) => void (result.out += text),
-    err: (text) => void (result.err += text),
-    setExitCode: (code) => void (result.code = code),
-    exitNow: (code) => {
-      throw new Exit(code);
-    },
-    progress: false,
-  };
-  const cli = new Command('ledger').option('--data-dir <dir>').exitOverride();
-  registerAuditCommands(cli, () => cli.opts<{ dataDir?: string }>().dataDir, io);
-  try {
-    await cli.parseAsync(['--data-dir', dir, ...args], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof Exit)) throw error;
-    result.code = error.code;
-  }
-  return result;
-}
-
-async function withStore<T>(work: (store: SqliteEventStore) => Promise<T>): Promise<T> {
-  const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite'), synchronous: 'NORMAL' });
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
-
+const ledger = (...args: string[]): Promise<Run> => runAuditConsole(dir, ...args);
+const withStore = <T>(work: (store: SqliteEventStore) => Promise<T>): Promise<T> => withStoreIn(dir, work);
 const file = (name: string) => join(dir, name);
 
 beforeEach(async () => {
