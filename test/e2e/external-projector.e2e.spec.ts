@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import { PostgresReadModelStore } from '@nrm/projections';
 import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
-import { Ledger, type Principal, freePort } from './harness';
-
-const ROOT = resolve(__dirname, '../..');
+import { Ledger, type Principal, freePort, startProjectorProcess } from './harness';
 
 /**
  * Production topology in small: the API with PROJECTOR=external reads
@@ -26,43 +23,7 @@ describe('API with an external projector process and PostgreSQL read models (e2e
   let ngo: Principal;
 
   async function startProjector(): Promise<void> {
-    const started = spawn(
-      process.execPath,
-      [
-        '-r',
-        'ts-node/register/transpile-only',
-        '-r',
-        'tsconfig-paths/register',
-        'apps/projector/src/main.ts',
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ...env,
-          DATA_DIR: ledger.dataDir,
-          PROJECTOR_HEALTH_PORT: String(healthPort),
-          LOG_LEVEL: 'error',
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-        },
-        stdio: 'pipe',
-      },
-    );
-    let stderr = '';
-    started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child = started;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (started.exitCode !== null) throw new Error(`projector exited: ${stderr}`);
-      try {
-        const answer = await fetch(`http://127.0.0.1:${healthPort}/health`);
-        if (answer.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`projector not healthy in time: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    child = await startProjectorProcess(env, ledger.dataDir, healthPort);
   }
 
   /** Until the projector process reports every checkpoint at the store's head. */

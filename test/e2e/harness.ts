@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
@@ -179,4 +180,46 @@ export function freePort(): Promise<number> {
       server.close(() => found(port));
     });
   });
+}
+
+/**
+ * apps/projector as a child process on a ledger's stores (`env` names them; `dataDir` is the
+ * ledger's), resolved once its /health on `healthPort` answers 200. A projector that exits or stays
+ * unhealthy for 30 s is stopped and the start fails with what it wrote on stderr.
+ */
+export async function startProjectorProcess(
+  env: Readonly<Record<string, string>>,
+  dataDir: string,
+  healthPort: number,
+): Promise<ChildProcess> {
+  const root = resolve(__dirname, '../..');
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/projector/src/main.ts'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...env,
+        DATA_DIR: dataDir,
+        PROJECTOR_HEALTH_PORT: String(healthPort),
+        LOG_LEVEL: 'error',
+        TS_NODE_PROJECT: join(root, 'tsconfig.json'),
+      },
+      stdio: 'pipe',
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`projector exited: ${stderr}`);
+    const answer = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined);
+    if (answer?.status === 200) return child;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`projector not healthy in time: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

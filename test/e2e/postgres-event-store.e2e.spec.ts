@@ -7,14 +7,11 @@ import {
   type SignedCheckpoint,
 } from '@nrm/audit';
 import type { RecordedEvent } from '@nrm/event-store';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import { dropSchema } from '../../libs/event-store/test/postgres';
 import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
-import { Ledger, type Principal, freePort } from './harness';
-
-const ROOT = resolve(__dirname, '../..');
+import { Ledger, type Principal, freePort, startProjectorProcess } from './harness';
 
 interface Health {
   status: string;
@@ -61,40 +58,7 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
 
   /** apps/projector as a child process on the same stores, resolved once its /health answers 200. */
   async function startProjector(): Promise<void> {
-    const healthPort = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        'ts-node/register/transpile-only',
-        '-r',
-        'tsconfig-paths/register',
-        'apps/projector/src/main.ts',
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ...env,
-          DATA_DIR: ledger.dataDir,
-          PROJECTOR_HEALTH_PORT: String(healthPort),
-          LOG_LEVEL: 'error',
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-        },
-        stdio: 'pipe',
-      },
-    );
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    projector = child;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`projector exited: ${stderr}`);
-      const answer = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined);
-      if (answer?.status === 200) return;
-      if (Date.now() > deadline) throw new Error(`projector not healthy in time: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    projector = await startProjectorProcess(env, ledger.dataDir, await freePort());
   }
 
   beforeAll(async () => {
