@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '@nrm/event-store';
-import { benchDir, environment, round, summarise, writeResult, type Figures } from './lib';
+import { benchDir, environment, inventedEvent, round, summarise, writeResult, type Figures } from './lib';
 
 const URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -28,28 +28,6 @@ interface Side {
   readonly name: SideName;
   append(stream: string, events: NewEvent[], expected: number): Promise<number>;
   close(): Promise<void>;
-}
-
-function event(i: number): NewEvent {
-  return {
-    id: randomUUID(),
-    type: 'ReferralMade',
-    schemaVersion: 1,
-    data: {
-      fromAgency: 'ngo-7',
-      toAgency: 'shelter-2',
-      purpose: 'assistance',
-      services: ['accommodation', 'medical'],
-      urgency: 'high',
-      seq: i,
-    },
-    metadata: {
-      correlationId: randomUUID(),
-      principalId: 'principal-3',
-      agencyId: 'ngo-7',
-      occurredAt: new Date().toISOString(),
-    },
-  };
 }
 
 function portSide(name: SideName, store: EventStore): Side {
@@ -117,7 +95,7 @@ async function runFor(side: Side, shape: Shape, ms: number, tag: string): Promis
       const revisions = new Map<string, number>();
       for (let i = 0; Date.now() < deadline; i++) {
         const stream = `${tag}-${w}-${i % 50}`;
-        const events = Array.from({ length: shape.eventsPerOp }, () => event(seq++));
+        const events = Array.from({ length: shape.eventsPerOp }, () => inventedEvent(seq++));
         const t0 = process.hrtime.bigint();
         revisions.set(stream, await side.append(stream, events, revisions.get(stream) ?? -1));
         samples.push(process.hrtime.bigint() - t0);
@@ -144,7 +122,7 @@ async function fill(store: EventStore): Promise<void> {
   for (let i = 0; i < BACKLOG; i += 500)
     await store.append(
       `backlog-${i}`,
-      Array.from({ length: 500 }, (_, j) => event(i + j)),
+      Array.from({ length: 500 }, (_, j) => inventedEvent(i + j)),
       { expectedRevision: 'no-stream' },
     );
 }

@@ -5,7 +5,6 @@
  * process so that machine noise hits both sides alike.
  */
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore, type NewEvent, type SqliteSynchronous } from '@nrm/event-store';
@@ -13,6 +12,7 @@ import { MIGRATIONS } from '../libs/event-store/src/sqlite/migrations';
 import {
   benchDir,
   environment,
+  inventedEvent,
   fdatasyncPerSecond,
   round,
   summarise,
@@ -34,28 +34,6 @@ interface Row {
   readonly ours: Figures;
   readonly baseline: Figures;
   readonly ratio: number;
-}
-
-function event(i: number): NewEvent {
-  return {
-    id: randomUUID(),
-    type: 'ReferralMade',
-    schemaVersion: 1,
-    data: {
-      fromAgency: 'ngo-7',
-      toAgency: 'shelter-2',
-      purpose: 'assistance',
-      services: ['accommodation', 'medical'],
-      urgency: 'high',
-      seq: i,
-    },
-    metadata: {
-      correlationId: randomUUID(),
-      principalId: 'principal-3',
-      agencyId: 'ngo-7',
-      occurredAt: new Date().toISOString(),
-    },
-  };
 }
 
 /** A raw better-sqlite3 writer on an identical schema: no port, no checks, revisions from a counter. */
@@ -107,7 +85,7 @@ async function measure(
   const ours: bigint[] = [];
   const baseline: bigint[] = [];
   let seq = 0;
-  const make = (): NewEvent[] => Array.from({ length: shape.eventsPerOp }, () => event(seq++));
+  const make = (): NewEvent[] => Array.from({ length: shape.eventsPerOp }, () => inventedEvent(seq++));
 
   const deadline = Date.now() + budgetMs;
   // Alternate short rounds, ours first then baseline then the reverse, until the budget is spent.
@@ -157,7 +135,7 @@ async function durableConcurrent(dir: string, budgetMs: number, writers: number)
     const t0 = process.hrtime.bigint();
     await Promise.all(
       revisions.map(async (expected, s) => {
-        const result = await store.append(`writer-${s}`, [event(seq++)], {
+        const result = await store.append(`writer-${s}`, [inventedEvent(seq++)], {
           expectedRevision: expected === -1 ? 'no-stream' : expected,
         });
         revisions[s] = result.revision;

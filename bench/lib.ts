@@ -9,6 +9,8 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import type { NewEvent } from '@nrm/event-store';
+import { randomUUID } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -92,4 +94,27 @@ export type ResultJson = Record<string, unknown>;
 export function readResult(name: string): ResultJson | undefined {
   const file = join(process.cwd(), 'bench', 'results', `${name}.json`);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultJson) : undefined;
+}
+
+/** An invented referral event of a realistic size, the same in every append benchmark. */
+export function inventedEvent(i: number): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'ReferralMade',
+    schemaVersion: 1,
+    data: {
+      fromAgency: 'ngo-7',
+      toAgency: 'shelter-2',
+      purpose: 'assistance',
+      services: ['accommodation', 'medical'],
+      urgency: 'high',
+      seq: i,
+    },
+    metadata: {
+      correlationId: randomUUID(),
+      principalId: 'principal-3',
+      agencyId: 'ngo-7',
+      occurredAt: new Date().toISOString(),
+    },
+  };
 }
