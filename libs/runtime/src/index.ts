@@ -19,7 +19,9 @@ export {
   startTracing,
   tracer,
   tracingEnabled,
+  TRACING_VARIABLES,
   TracingConfigError,
+  tracingConfigProblems,
   type Tracing,
 } from './tracing';
 export { exportableStatement, exportedView, PrivacySpanProcessor } from './span-privacy';

@@ -78,19 +78,13 @@ export function startTracing(
   if (options.spanProcessors) {
     processors = [...options.spanProcessors];
   } else {
-    const exporters = (env.OTEL_TRACES_EXPORTER ?? 'none')
-      .split(',')
-      .map((e) => e.trim().toLowerCase())
-      .filter((e) => e !== '' && e !== 'none');
-    processors = exporters.map((name) => {
+    processors = exporterNames(env).map((name) =>
       // The batch processor buffers (OTEL_BSP_MAX_QUEUE_SIZE, default 2048) and drops when full:
       // a collector that is down or slow never holds up a request.
-      if (name === 'otlp') return new BatchSpanProcessor(new OTLPTraceExporter());
-      if (name === 'console') return new BatchSpanProcessor(new ConsoleSpanExporter());
-      throw new TracingConfigError(
-        `OTEL_TRACES_EXPORTER: "${name}" is not supported; use otlp, console or none (the default)`,
-      );
-    });
+      name === 'otlp'
+        ? new BatchSpanProcessor(new OTLPTraceExporter())
+        : new BatchSpanProcessor(new ConsoleSpanExporter()),
+    );
   }
   if (processors.length === 0) return OFF;
   const disabled = disabledInstrumentations(env);
@@ -120,6 +114,54 @@ export function startTracing(
     },
   };
   return active;
+}
+
+/**
+ * The OpenTelemetry variables the ledger's processes read (the SDK and the OTLP exporter read the
+ * rest of theirs themselves): what a deployment may set besides the ledger's own settings.
+ */
+export const TRACING_VARIABLES: readonly string[] = [
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_SERVICE_NAME',
+  'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_COMPRESSION',
+  'OTEL_EXPORTER_OTLP_CERTIFICATE',
+  'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_BSP_EXPORT_TIMEOUT',
+  'OTEL_BSP_MAX_QUEUE_SIZE',
+  'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+];
+
+/** What startTracing would refuse at boot in this environment, without starting anything. */
+export function tracingConfigProblems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    exporterNames(env);
+    disabledInstrumentations(env);
+    return [];
+  } catch (error) {
+    if (error instanceof TracingConfigError) return [error.message];
+    throw error;
+  }
+}
+
+function exporterNames(env: NodeJS.ProcessEnv): Array<'otlp' | 'console'> {
+  const names = (env.OTEL_TRACES_EXPORTER ?? 'none')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '' && e !== 'none');
+  for (const name of names)
+    if (name !== 'otlp' && name !== 'console')
+      throw new TracingConfigError(
+        `OTEL_TRACES_EXPORTER: "${name}" is not supported; use otlp, console or none (the default)`,
+      );
+  return names as Array<'otlp' | 'console'>;
 }
 
 function disabledInstrumentations(env: NodeJS.ProcessEnv): ReadonlySet<InstrumentationName> {
