@@ -211,15 +211,21 @@ function restoreTraceparent(message: KafkajsMessage): void {
   if (own !== undefined && message.headers) message.headers.traceparent = own;
 }
 
-/** Requires each instrumented module once more after `registerInstrumentations`, so that it is patched. */
+/**
+ * Requires once more each instrumented module this process has already loaded, so that it is
+ * patched (a module not loaded yet is patched when it is first required).
+ */
 export function patchLoadedModules(): void {
-  for (const name of ['http', 'https', 'pg', 'pg-pool', 'kafkajs'])
+  for (const name of ['http', 'https', 'pg', 'pg-pool', 'kafkajs']) {
+    const core = name === 'http' || name === 'https';
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require(name);
+      if (core || require.cache[require.resolve(name)] !== undefined)
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(name);
     } catch {
       // Not installed where this process runs (the CLI image has no kafkajs): nothing to patch.
     }
+  }
 }
 
 /** Ends a span with an error status naming only the error's class (messages may quote input). */
