@@ -858,6 +858,18 @@ describe('deploy/', () => {
           url.port,
         ]);
       }
+      // compose: both replicas count in its redis service.
+      const composeApis = composeContainers.filter((c) => c.app === 'ledger-api');
+      expect(composeApis.length).toBeGreaterThanOrEqual(2);
+      for (const c of composeApis) {
+        const config = loadConfig(bootEnv(c));
+        const host = new URL(config.REDIS_URL ?? '').hostname;
+        expect([
+          c.where,
+          config.RATE_LIMIT_STORE,
+          /^redis:/.test(str(at(composeServices[host], 'image')) ?? ''),
+        ]).toEqual([c.where, 'redis', true]);
+      }
       const api = podLabelsOf(deploymentOf('api'));
       expect(egressPortsTo(api, redisPod)).toEqual(['6379']);
       expect(egressPortsTo(podLabelsOf(deploymentOf('projector')), redisPod)).toEqual([]);
