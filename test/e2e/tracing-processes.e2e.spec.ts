@@ -345,6 +345,15 @@ describe('tracing across the API, projector and relay processes with a real brok
       ['nrm-ledger-api', 'POST /cases/:caseId/referrals', '/cases/:caseId/referrals', 201],
     ]);
     expect(server.every((s) => s.parentSpanId === CALLER_SPAN)).toBe(true);
+    // Probes are not traced (the projector's /health was polled until it answered).
+    const servers = receiver.spans.filter((s) => s.kind === SERVER);
+    expect(servers.filter((s) => /health|metrics/.test(s.name))).toEqual([]);
+    // The three commands, nothing else.
+    expect(servers.map((s) => s.name)).toEqual([
+      'POST /cases',
+      'POST /cases/:caseId/consents',
+      'POST /cases/:caseId/referrals',
+    ]);
     // pg's spans sit under the requests; their statements carry placeholders, never a literal.
     expect(pg.length).toBeGreaterThan(0);
     const statements = pg
