@@ -12,7 +12,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ConfigError, LedgerConfig, loadConfig } from '@nrm/runtime';
+import {
+  ConfigError,
+  LedgerConfig,
+  loadConfig,
+  TRACING_VARIABLES,
+  tracingConfigProblems,
+} from '@nrm/runtime';
 import { loadRelayConfig, RelayConfigError } from '../apps/relay/src/config';
 
 const DEPLOY = __dirname;
@@ -240,19 +246,23 @@ function k8sEnvironment(container: unknown, where: string): Map<string, Setting>
   return env;
 }
 
+/** Our image (kustomization.yaml maps it to the registry); Redis (redis.yaml) is not ours. */
+const isOurContainer = (container: unknown): boolean => str(at(container, 'image')) === 'nrm-ledger';
 const k8sContainers: Container[] = deployments.flatMap((d) =>
-  list(at(d.value, 'spec', 'template', 'spec', 'containers')).map((container): Container => {
-    const where = `${d.file} Deployment ${nameOf(d)} container ${str(at(container, 'name')) ?? '?'}`;
-    const command = [...list(at(container, 'command')), ...list(at(container, 'args'))].map(String);
-    return {
-      topology: 'k8s',
-      where,
-      app: appOfCommand(command.length > 0 ? command : imageCommand),
-      env: k8sEnvironment(container, where),
-      mounts: list(at(container, 'volumeMounts')).map((m) => str(at(m, 'mountPath')) ?? ''),
-      spec: container,
-    };
-  }),
+  list(at(d.value, 'spec', 'template', 'spec', 'containers'))
+    .filter(isOurContainer)
+    .map((container): Container => {
+      const where = `${d.file} Deployment ${nameOf(d)} container ${str(at(container, 'name')) ?? '?'}`;
+      const command = [...list(at(container, 'command')), ...list(at(container, 'args'))].map(String);
+      return {
+        topology: 'k8s',
+        where,
+        app: appOfCommand(command.length > 0 ? command : imageCommand),
+        env: k8sEnvironment(container, where),
+        mounts: list(at(container, 'volumeMounts')).map((m) => str(at(m, 'mountPath')) ?? ''),
+        spec: container,
+      };
+    }),
 );
 
 const containers = [...composeContainers, ...k8sContainers];
@@ -289,9 +299,13 @@ const ledgerNames: ReadonlySet<string> = new Set(Object.keys(new LedgerConfig())
 const relayNames: ReadonlySet<string> = new Set(
   Object.keys(loadRelayConfig({ KAFKA_BROKERS: 'kafka:9092' })),
 );
-const acceptedNames = (app: App): ReadonlySet<string> => (app === 'relay' ? relayNames : ledgerNames);
+// Every process starts tracing the same way (libs/runtime/src/tracing.ts), from the OTEL_* variables.
+const acceptedNames = (app: App): ReadonlySet<string> =>
+  new Set([...(app === 'relay' ? relayNames : ledgerNames), ...TRACING_VARIABLES]);
 
 function bootProblems(c: Container): string[] {
+  const tracing = tracingConfigProblems(bootEnv(c)).map((p) => `${c.where}: ${p}`);
+  if (tracing.length > 0) return tracing;
   try {
     if (c.app === 'relay') loadRelayConfig(bootEnv(c));
     // As apps/projector/src/main.ts loads it: the projector records nothing.
@@ -513,7 +527,8 @@ describe('deploy/', () => {
         faults.push(`${d.file}: no seccomp`);
       if (all.length === 0) faults.push(`${d.file} ${nameOf(d)}: no containers`);
     }
-    expect(deployments.length).toBe(3);
+    // Our three apps and Redis for the api's shared rate limits.
+    expect(deployments.length).toBe(4);
     expect(faults).toEqual([]);
   });
 
@@ -820,6 +835,84 @@ describe('deploy/', () => {
       expect(ingressPortsFrom(postgresPod, relay)).toEqual([]);
       expect(ingressPortsFrom(kurrentPod, relay)).toEqual(['2113']);
       count('NetworkPolicies', policies.length);
+    });
+
+    it('shares the api replicas’ rate limits through Redis, which only the api reaches', () => {
+      const redisDeployments = deployments.filter((d) =>
+        list(at(d.value, 'spec', 'template', 'spec', 'containers')).some((c) =>
+          /^redis:/.test(str(at(c, 'image')) ?? ''),
+        ),
+      );
+      expect(redisDeployments.map(nameOf)).toEqual(['nrm-ledger-redis']);
+      const redisPod = podLabelsOf(redisDeployments[0]!);
+      const apis = k8sContainers.filter((c) => c.app === 'ledger-api');
+      expect(apis.length).toBe(1);
+      for (const c of apis) {
+        const config = loadConfig(bootEnv(c));
+        expect([config.RATE_LIMIT_STORE, c.env.get('REDIS_URL')?.secret]).toEqual(['redis', true]);
+        // REDIS_URL names the Service in front of the Redis Deployment, on its port.
+        const url = new URL(config.REDIS_URL ?? '');
+        const service = ofKind('v1/Service').find((s) => nameOf(s) === url.hostname);
+        expect(selects({ matchLabels: obj(at(service?.value, 'spec', 'selector')) }, redisPod)).toBe(true);
+        expect(list(at(service?.value, 'spec', 'ports')).map((p) => String(at(p, 'port')))).toEqual([
+          url.port,
+        ]);
+      }
+      // compose: both replicas count in its redis service.
+      const composeApis = composeContainers.filter((c) => c.app === 'ledger-api');
+      expect(composeApis.length).toBeGreaterThanOrEqual(2);
+      for (const c of composeApis) {
+        const config = loadConfig(bootEnv(c));
+        const host = new URL(config.REDIS_URL ?? '').hostname;
+        expect([
+          c.where,
+          config.RATE_LIMIT_STORE,
+          /^redis:/.test(str(at(composeServices[host], 'image')) ?? ''),
+        ]).toEqual([c.where, 'redis', true]);
+      }
+      const api = podLabelsOf(deploymentOf('api'));
+      expect(egressPortsTo(api, redisPod)).toEqual(['6379']);
+      expect(egressPortsTo(podLabelsOf(deploymentOf('projector')), redisPod)).toEqual([]);
+      expect(egressPortsTo(podLabelsOf(deploymentOf('relay')), redisPod)).toEqual([]);
+      // Into Redis: the api on 6379, no one else; out of it: nothing but DNS.
+      const into = rulesFor(redisPod, 'ingress');
+      expect(
+        into.flatMap((r) => list(at(r, 'from')).map((f) => [selects(at(f, 'podSelector'), api), portsOf(r)])),
+      ).toEqual([[true, ['6379']]]);
+      const out = rulesFor(redisPod, 'egress').flatMap((r) => portsOf(r));
+      expect(new Set(out)).toEqual(new Set(['53']));
+      count('Redis flows', into.length);
+    });
+
+    it('leaves tracing off, and lets every app reach the OTLP collector once it is turned on', () => {
+      const collector = {
+        namespace: 'observability',
+        pod: { 'app.kubernetes.io/name': 'opentelemetry-collector' },
+      };
+      for (const component of ['api', 'projector', 'relay']) {
+        const labels = podLabelsOf(deploymentOf(component));
+        const ports = rulesFor(labels, 'egress')
+          .filter((r) =>
+            list(at(r, 'to')).some(
+              (to) =>
+                at(to, 'namespaceSelector', 'matchLabels', 'kubernetes.io/metadata.name') ===
+                  collector.namespace && selects(at(to, 'podSelector'), collector.pod),
+            ),
+          )
+          .flatMap(portsOf);
+        expect([component, ports]).toEqual([component, ['4318']]);
+      }
+      for (const c of k8sContainers) {
+        // Off by default: no SDK starts.
+        expect([c.where, c.env.get('OTEL_TRACES_EXPORTER')?.value ?? 'none']).toEqual([c.where, 'none']);
+        const endpoint = new URL(c.env.get('OTEL_EXPORTER_OTLP_ENDPOINT')?.value ?? 'http://unset:0');
+        expect([c.where, endpoint.port, endpoint.hostname.split('.')[1]]).toEqual([
+          c.where,
+          '4318',
+          collector.namespace,
+        ]);
+      }
+      count('apps that may export traces', 3);
     });
 
     it('publishes only the api’s routes through a TLS Ingress', () => {

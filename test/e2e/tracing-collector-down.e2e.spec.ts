@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { SqliteEventStore } from '@nrm/event-store';
 import { freePort, Ledger, Principal } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
@@ -15,7 +16,7 @@ const COMMANDS = 30;
  * as in production (the OTLP exporter loads its HTTP client in a way Jest's module sandbox lacks).
  */
 describe('tracing with the OTLP collector down (e2e)', () => {
-  async function run(endpoint: string): Promise<{ ok: number; exit: string }> {
+  async function run(endpoint: string): Promise<{ ok: number; exit: string; stored: number }> {
     // Register a caseworker in a fresh data directory, then hand the directory to the API process.
     const ledger = await Ledger.boot();
     const principal = await ledger.principal('health', ['caseworker']);
@@ -70,7 +71,16 @@ describe('tracing with the OTLP collector down (e2e)', () => {
       const exit = await new Promise<string>((r) =>
         child.once('exit', (code, signal) => r(signal ?? `code ${code}`)),
       );
-      return { ok, exit };
+      // Every acknowledged command's event is in the store the API left behind.
+      const store = new SqliteEventStore({ filename: join(ledger.dataDir, 'events.sqlite') });
+      let stored = 0;
+      try {
+        for await (const e of store.readAll({ filter: { eventTypes: ['PotentialVictimReported'] } }))
+          if (e.type === 'PotentialVictimReported') stored++;
+      } finally {
+        await store.close();
+      }
+      return { ok, exit, stored };
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(ledger.dataDir, { recursive: true, force: true });
@@ -79,11 +89,12 @@ describe('tracing with the OTLP collector down (e2e)', () => {
 
   it('answers every command while the collector port is closed', async () => {
     const closed = await freePort(); // nothing listens there
-    const { ok, exit } = await run(`http://127.0.0.1:${closed}`);
+    const { ok, exit, stored } = await run(`http://127.0.0.1:${closed}`);
     console.log(
-      `tracing collector closed port: ${ok}/${COMMANDS} commands answered 201; API stopped by ${exit}`,
+      `tracing collector closed port: ${ok}/${COMMANDS} commands answered 201, ${stored} events stored; API stopped by ${exit}`,
     );
     expect(ok).toBe(COMMANDS);
+    expect(stored).toBe(ok);
     expect(['SIGTERM', 'code 0']).toContain(exit);
   });
 
@@ -100,11 +111,12 @@ describe('tracing with the OTLP collector down (e2e)', () => {
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
     const { port } = hang.address() as { port: number };
     try {
-      const { ok, exit } = await run(`http://127.0.0.1:${port}`);
+      const { ok, exit, stored } = await run(`http://127.0.0.1:${port}`);
       console.log(
-        `tracing collector hanging: ${ok}/${COMMANDS} commands answered 201; ${connections} export connections, ${bytes} bytes sent and never answered; API stopped by ${exit}`,
+        `tracing collector hanging: ${ok}/${COMMANDS} commands answered 201, ${stored} events stored; ${connections} export connections, ${bytes} bytes sent and never answered; API stopped by ${exit}`,
       );
       expect(ok).toBe(COMMANDS);
+      expect(stored).toBe(ok);
       // The exporter did try: the test would pass vacuously if the API had not been exporting.
       expect(connections).toBeGreaterThan(0);
       expect(bytes).toBeGreaterThan(0);

@@ -1,21 +1,12 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing, type Tracing } from '@nrm/runtime';
-import type { Publisher } from '../../apps/relay/src/kafka-publisher';
+import { KafkaPublisher } from '../../apps/relay/src/kafka-publisher';
 import { Relay } from '../../apps/relay/src/relay';
 import { RelayStore } from '../../apps/relay/src/relay-store';
-import { topicNames, type OutgoingMessage } from '../../apps/relay/src/routing';
+import { topicNames } from '../../apps/relay/src/routing';
+import { consumeAll, deleteTopics, kafkaBrokers, uniquePrefix } from '../../apps/relay/test/kafka';
 import { Ledger } from './harness';
-
-/** Kafka as the relay's publisher sees it: every message it hands over, acknowledged at once. */
-class CapturedPublisher implements Publisher {
-  readonly sent: OutgoingMessage[] = [];
-  async connect(): Promise<void> {}
-  async publish(messages: readonly OutgoingMessage[]): Promise<void> {
-    this.sent.push(...messages);
-  }
-  async disconnect(): Promise<void> {}
-}
 
 /** Invented personal data, sent in the command; none of it may appear in any span. */
 const INVENTED = {
@@ -37,6 +28,7 @@ describe('tracing with OpenTelemetry (e2e)', () => {
   let ledger: Ledger;
   let relayStore: RelayStore;
   let relay: Relay | undefined;
+  const prefix = uniquePrefix('tracing-in-process');
 
   beforeAll(async () => {
     tracing = startTracing(
@@ -54,6 +46,7 @@ describe('tracing with OpenTelemetry (e2e)', () => {
     relayStore.close();
     await ledger.close();
     await tracing.shutdown();
+    await deleteTopics(kafkaBrokers(), prefix);
   });
 
   it('follows one command from the HTTP request through the append, the projection and the relay to Kafka headers, without personal data', async () => {
@@ -109,9 +102,10 @@ describe('tracing with OpenTelemetry (e2e)', () => {
     // or the GET below does).
     await clinic.call('GET', `/cases/${caseId}`, undefined, { 'x-purpose': 'assistance' });
 
-    // The relay, from the same store, to a publisher that captures what Kafka would get.
-    const publisher = new CapturedPublisher();
-    relay = new Relay({ store: ledger.store, relayStore, publisher, topics: topicNames('e2e.') });
+    // The relay, from the same store, to the real broker (scripts/kafka.sh, jest's globalSetup).
+    const brokers = kafkaBrokers();
+    const publisher = new KafkaPublisher({ brokers, clientId: 'relay-tracing-in-process' });
+    relay = new Relay({ store: ledger.store, relayStore, publisher, topics: topicNames(prefix) });
     relay.start();
     expect(await relay.waitFor(last.position, 30_000)).toBe(true);
     await relay.stop();
@@ -122,9 +116,14 @@ describe('tracing with OpenTelemetry (e2e)', () => {
     const server = inTrace.filter((s) => s.kind === SpanKind.SERVER);
     const projected = inTrace.filter((s) => s.name.startsWith('project '));
     const published = inTrace.filter((s) => s.name.startsWith('publish '));
-    const delivered = publisher.sent.filter((m) => m.headers.traceparent?.split('-')[1] === TRACE_ID);
+    // What the broker holds, headers and all, read back by a consumer.
+    const sent = (await consumeAll(brokers, prefix)).map((m) => ({
+      eventId: m.eventId,
+      headers: { traceparent: m.traceparent || undefined },
+    }));
+    const delivered = sent.filter((m) => m.headers.traceparent?.split('-')[1] === TRACE_ID);
     console.log(
-      `tracing: ${spans.length} spans, ${inTrace.length} in the command's trace (server ${server.length}, projection ${projected.length}, publish ${published.length}); Kafka messages ${publisher.sent.length}, ${delivered.length} with its traceparent`,
+      `tracing: ${spans.length} spans, ${inTrace.length} in the command's trace (server ${server.length}, projection ${projected.length}, publish ${published.length}); Kafka messages ${sent.length}, ${delivered.length} with its traceparent`,
     );
     expect(
       server.map((s) => [s.attributes['http.route'], s.attributes['http.response.status_code']]),
@@ -145,8 +144,8 @@ describe('tracing with OpenTelemetry (e2e)', () => {
     expect(delivered.every((m) => publishSpanIds.has(m.headers.traceparent!.split('-')[2]!))).toBe(true);
     const appendedIds = new Set(appended.map((e) => e.id));
     expect(
-      publisher.sent
-        .filter((m) => appendedIds.has(m.headers['event-id']!))
+      sent
+        .filter((m) => appendedIds.has(m.eventId))
         .every((m) => m.headers.traceparent?.split('-')[1] === TRACE_ID),
     ).toBe(true);
 

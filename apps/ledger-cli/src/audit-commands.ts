@@ -23,7 +23,6 @@ import {
   parseSignedCheckpoint,
   parseVerifierKey,
   verifyCheckpointSignature,
-  FileLease,
   IntegrityWatch,
   LogDiverged,
   LogGap,
@@ -54,11 +53,11 @@ import { once } from 'node:events';
 import {
   AUDIT_DEFAULTS,
   auditKeys,
-  auditLeaseFile,
   auditLogFile,
+  auditLogPlacement,
   type AuditConfig,
 } from '../../ledger-api/src/audit/audit.module';
-import { ConfigError, eventStoreFile, loadConfig, type LedgerConfig } from '@nrm/runtime';
+import { ConfigError, eventStoreFile, loadConfig, openEventStore, type LedgerConfig } from '@nrm/runtime';
 
 export const EXIT = { ok: 0, fault: 1, usage: 2 } as const;
 
@@ -194,24 +193,33 @@ export function registerAuditCommands(
   ): Promise<T> => {
     const settings = config();
     const keys = auditKeys(settings);
-    const store = new SqliteEventStore({
-      filename: eventStoreFile(settings),
-      synchronous: settings.SQLITE_SYNCHRONOUS,
-    });
+    // The configured event store: the embedded file, or the deployment's (EVENT_STORE=postgres …).
+    const store: EventStore =
+      settings.EVENT_STORE === 'sqlite'
+        ? new SqliteEventStore({
+            filename: eventStoreFile(settings),
+            synchronous: settings.SQLITE_SYNCHRONOUS,
+          })
+        : openEventStore(settings, { warn: (message) => io.err(`ledger: ${message}\n`) });
     try {
-      // One writer: the console extends the log and signs only when no running API holds the lease.
-      const lease = new FileLease(auditLeaseFile(settings));
+      // One writer: the console extends the log and signs only when no running API holds the lease
+      // (the file lock of the embedded log, or the PostgreSQL log's advisory lock). With
+      // AUDIT_LOG_STORE=postgres, DATA_DIR holds the console's replica of the one log: it reads
+      // the shared log first (retired keys included) and pushes what it signed.
+      const placement = auditLogPlacement(settings);
+      const lease = placement.lease!;
       const log = new MerkleLog({
         store,
         filename: auditLogFile(settings),
         signer: signer ?? keys,
-        lease,
+        ...placement,
         checkpointEvery: settings.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
         checkpointIntervalMs: 0,
       });
       try {
         let catchUpError: unknown;
         if (await lease.tryAcquire()) {
+          if (placement.shared) await placement.shared.pull(log);
           const head = await store.headPosition();
           const progress = bar(io, 'audit log', head - log.treeSize);
           try {
@@ -220,11 +228,17 @@ export function registerAuditCommands(
             catchUpError = error;
           }
           progress.stop();
-        } else
+        } else {
+          if (placement.shared) await placement.shared.pull(log);
           io.err(
             'ledger: the running ledger holds the audit log’s lease: the console reads the log as that process keeps it\n',
           );
-        return await work(store, log, keys, catchUpError);
+        }
+        const result = await work(store, log, keys, catchUpError);
+        // What the console signed reaches the shared log before the lease is let go.
+        await log.flushed();
+        if (placement.shared && lease.held) await placement.shared.push(log);
+        return result;
       } finally {
         await log.close();
       }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Link } from '@opentelemetry/api';
+import { MESSAGE_TRACEPARENT } from '@nrm/runtime';
 import {
   Kafka,
   logLevel,
@@ -9,6 +11,20 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { OutgoingMessage } from './routing';
+
+/** One link per distinct trace context among a batch's messages (the events' publish spans). */
+function batchLinks(messages: readonly OutgoingMessage[]): Link[] {
+  const seen = new Set<string>();
+  const links: Link[] = [];
+  for (const m of messages) {
+    const traceparent = m.headers.traceparent;
+    if (traceparent === undefined || seen.has(traceparent)) continue;
+    seen.add(traceparent);
+    const spanContext = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent }));
+    if (spanContext) links.push({ context: spanContext });
+  }
+  return links;
+}
 
 /** Where the relay sends a batch; resolves only once every message of it is acknowledged. */
 export interface Publisher {
@@ -128,13 +144,37 @@ export class KafkaPublisher implements Publisher {
       await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
       for (const topic of missing) this.topics.add(topic);
     }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
-      })),
+    // With tracing on, kafkajs' instrumentation opens a send span per message, children of this
+    // batch span (linked to the events' publish spans), and the relay's own traceparent is kept in
+    // each message's headers (MESSAGE_TRACEPARENT). Without tracing the span is a no-op.
+    const batch = trace.getTracer('nrm-ledger').startSpan('send batch', {
+      kind: SpanKind.INTERNAL,
+      links: batchLinks(messages),
+      attributes: { 'messaging.system': 'kafka', 'messaging.batch.message_count': messages.length },
     });
+    try {
+      await context.with(trace.setSpan(context.active(), batch), () =>
+        producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, list]) => ({
+            topic,
+            messages: list.map((m) => ({
+              key: m.key,
+              value: m.value,
+              headers: { ...m.headers },
+              ...(m.headers.traceparent !== undefined
+                ? { [MESSAGE_TRACEPARENT]: m.headers.traceparent }
+                : {}),
+            })),
+          })),
+        }),
+      );
+    } catch (error) {
+      batch.setStatus({ code: 2, message: error instanceof Error ? error.name : 'error' });
+      throw error;
+    } finally {
+      batch.end();
+    }
   }
 
   async disconnect(): Promise<void> {

@@ -70,6 +70,8 @@ export interface Received {
   readonly eventId: string;
   readonly type: string;
   readonly value: string;
+  /** The W3C trace context the relay put in the headers (empty when tracing was off). */
+  readonly traceparent: string;
 }
 
 /** Reads every message now on the topics whose names start with `prefix`, from the beginning. */
@@ -120,6 +122,7 @@ export async function consumeAll(
               eventId: header('event-id'),
               type: header('type'),
               value: message.value?.toString() ?? '',
+              traceparent: header('traceparent'),
             });
             const tp = `${topic}/${partition}`;
             if (BigInt(message.offset) + 1n >= (ends.get(tp) ?? 0n)) remaining.delete(tp);

@@ -711,6 +711,57 @@ export class MerkleLog implements PerfectSubtrees {
       .run(rotation!.origin, keyId, successor, this.clock().toISOString());
   }
 
+  /** The tree size of a retired key's rotation checkpoint (the first one signed by it and its successor). */
+  rotationCheckpointSize(key: RetiredKey): number | undefined {
+    for (const checkpoint of this.allCheckpoints()) {
+      if (checkpoint.origin !== key.origin) continue;
+      const note = parseSignedNote(checkpoint.note);
+      const ids = note.ok
+        ? note.value.signatures.filter((s) => s.name === key.origin).map((s) => s.keyId)
+        : [];
+      if (ids.includes(key.keyId) && ids.includes(key.successor)) return checkpoint.treeSize;
+    }
+    return undefined;
+  }
+
+  /**
+   * Records a key the shared log says was retired, once this replica can check its rotation
+   * checkpoint (`rotationNote`): signed under this log's name by the retired key and its successor,
+   * and either carrying a valid signature of this replica's own key (it is the retired key or the
+   * successor) or handing over to a key this replica already holds as retired (an older step of a
+   * chain of rotations; feed them newest first). Anything else is a shared log this replica cannot
+   * follow: `LogForked`. Returns false when the key was already retired here.
+   */
+  importRetiredKey(key: RetiredKey, rotationNote: string | undefined): boolean {
+    const retired = this.retiredKeys();
+    if (retired.some((r) => r.origin === key.origin && r.keyId === key.keyId)) return false;
+    const refuse = (why: string): never => {
+      throw new LogForked(0, `it retires the key ${key.keyId}, but ${why}`);
+    };
+    if (key.origin !== this.signer.origin) refuse(`under another log name (${key.origin})`);
+    if (rotationNote === undefined) refuse('it holds no rotation checkpoint for it');
+    const checkpoint = parseSignedCheckpoint(rotationNote!);
+    const note = parseSignedNote(rotationNote!);
+    if (!checkpoint.ok || !note.ok) return refuse('its rotation checkpoint is malformed');
+    const ids = note.value.signatures.filter((s) => s.name === key.origin).map((s) => s.keyId);
+    if (!ids.includes(key.keyId) || !ids.includes(key.successor))
+      refuse(`its rotation checkpoint is not signed by both ${key.keyId} and ${key.successor}`);
+    const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
+    const ownKeyInIt =
+      (this.signer.keyId === key.keyId || this.signer.keyId === key.successor) &&
+      publicKey !== undefined &&
+      verifyCheckpointSignature(checkpoint.value, publicKey).valid;
+    const handsToRetired = retired.some((r) => r.origin === key.origin && r.keyId === key.successor);
+    if (!ownKeyInIt && !handsToRetired)
+      refuse(`neither this replica's key nor a key it holds as retired vouches for ${key.successor}`);
+    this.db
+      .prepare(
+        'INSERT OR IGNORE INTO retired_keys (origin, key_id, successor, retired_at) VALUES (?, ?, ?, ?)',
+      )
+      .run(key.origin, key.keyId, key.successor, key.retiredAt);
+    return true;
+  }
+
   /** The interval's checkpoint: only when the log grew since the last one. */
   private checkpointIfGrown(): void {
     if (this.treeSize > (this.latestCheckpoint()?.treeSize ?? 0)) this.checkpoint();
@@ -840,7 +891,14 @@ export class MerkleLog implements PerfectSubtrees {
     if (!parsed.ok) throw new LogForked(0, `a checkpoint it holds is malformed: ${parsed.reason}`);
     const checkpoint = parsed.value;
     const { treeSize, rootHash, time, keyId, signature } = checkpoint;
-    const retired = this.retiredKeys().some((r) => r.origin === checkpoint.origin && r.keyId === keyId);
+    const retiredKeys = this.retiredKeys();
+    // A retired key's checkpoints, or those of the key that took over from this replica's own
+    // (a replica not yet restarted with the new key follows the writer that has it).
+    const retired = retiredKeys.some(
+      (r) =>
+        r.origin === checkpoint.origin &&
+        (r.keyId === keyId || (r.keyId === this.signer.keyId && r.successor === keyId)),
+    );
     const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
     // A rotation checkpoint names the old key first and carries this key's signature after it.
     const signedHere = publicKey !== undefined && verifyCheckpointSignature(checkpoint, publicKey).valid;

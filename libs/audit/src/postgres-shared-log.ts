@@ -41,6 +41,14 @@ function ddl(schema: string): string {
     tree_size BIGINT NOT NULL CHECK (tree_size > 0),
     note      TEXT   NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS ${schema}.audit_retired_keys (
+    origin             TEXT   NOT NULL,
+    key_id             TEXT   NOT NULL,
+    successor          TEXT   NOT NULL,
+    retired_at         TEXT   NOT NULL,
+    rotation_tree_size BIGINT NOT NULL CHECK (rotation_tree_size > 0),
+    PRIMARY KEY (origin, key_id)
+  );
   CREATE OR REPLACE FUNCTION ${schema}.audit_log_is_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
   DROP TRIGGER IF EXISTS audit_leaves_append_only ON ${schema}.audit_leaves;
@@ -51,6 +59,9 @@ function ddl(schema: string): string {
     FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.audit_log_is_append_only();
   DROP TRIGGER IF EXISTS audit_cosigned_notes_append_only ON ${schema}.audit_cosigned_notes;
   CREATE TRIGGER audit_cosigned_notes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${schema}.audit_cosigned_notes
+    FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.audit_log_is_append_only();
+  DROP TRIGGER IF EXISTS audit_retired_keys_append_only ON ${schema}.audit_retired_keys;
+  CREATE TRIGGER audit_retired_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${schema}.audit_retired_keys
     FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.audit_log_is_append_only();
 `;
 }
@@ -175,6 +186,9 @@ export class PostgresSharedLog implements SharedLog, LogLease {
       leaves += Math.max(0, log.treeSize - from);
       if (rows.length < this.batchSize) break;
     }
+    // The keys retired by a rotation, before the checkpoints they signed: a replica started with
+    // the new key imports the old key's checkpoints, one still on the old key stops signing.
+    await this.pullRetiredKeys(log);
     let checkpoints = 0;
     for (;;) {
       const after = log.latestCheckpoint()?.treeSize ?? 0;
@@ -237,12 +251,54 @@ export class PostgresSharedLog implements SharedLog, LogLease {
         );
         checkpoints++;
       }
+      await this.pushRetiredKeys(client, log);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
     return { leaves, checkpoints };
+  }
+
+  /** The keys this replica holds as retired that the shared log lacks, with their rotation checkpoint's size. */
+  private async pushRetiredKeys(client: pg.Client, log: MerkleLog): Promise<void> {
+    const local = log.retiredKeys();
+    if (local.length === 0) return;
+    const { rows } = await client.query<{ origin: string; key_id: string }>(
+      `SELECT origin, key_id FROM ${this.schema}.audit_retired_keys`,
+    );
+    const held = new Set(rows.map((r) => `${r.origin} ${r.key_id}`));
+    for (const key of local) {
+      if (held.has(`${key.origin} ${key.keyId}`)) continue;
+      const size = log.rotationCheckpointSize(key);
+      if (size === undefined) throw new Error(`the retired key ${key.keyId} has no rotation checkpoint here`);
+      await client.query(
+        `INSERT INTO ${this.schema}.audit_retired_keys (origin, key_id, successor, retired_at, rotation_tree_size)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [key.origin, key.keyId, key.successor, key.retiredAt, size],
+      );
+    }
+  }
+
+  /** Hands `log` every retired key of the shared log with its rotation checkpoint, newest first (chains). */
+  private async pullRetiredKeys(log: MerkleLog): Promise<void> {
+    const { rows } = await this.pool.query<{
+      origin: string;
+      key_id: string;
+      successor: string;
+      retired_at: string;
+      note: string | null;
+    }>(
+      `SELECT r.origin, r.key_id, r.successor, r.retired_at, c.note
+         FROM ${this.schema}.audit_retired_keys r
+         LEFT JOIN ${this.schema}.audit_checkpoints c ON c.tree_size = r.rotation_tree_size
+        ORDER BY r.rotation_tree_size DESC`,
+    );
+    for (const r of rows)
+      log.importRetiredKey(
+        { origin: r.origin, keyId: r.key_id, successor: r.successor, retiredAt: r.retired_at },
+        r.note ?? undefined,
+      );
   }
 
   /** The latest checkpoint's note in the shared log (for the relay's copy), after `treeSize`, smallest first. */

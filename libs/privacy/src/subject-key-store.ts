@@ -91,6 +91,26 @@ export class SubjectKeyStore {
     return this.register.recordMissing(rows.map((r) => ({ subjectId: r.subject_id, erasedAt: r.erased_at })));
   }
 
+  /**
+   * Destroys the key of every subject the erasure register holds and this store does not know as
+   * erased: the key store was restored from a backup older than those erasures (a `ledger restore`
+   * of the embedded default, or a PostgreSQL point-in-time recovery of the key store's cluster).
+   * Run at start, before any key is read; returns the subjects whose keys it destroyed now.
+   */
+  async applyRegister(): Promise<string[]> {
+    if (!this.register) return [];
+    const erasures = this.register.read();
+    if (erasures.size === 0) return [];
+    const held = await this.erasedSubjects();
+    const destroyed: string[] = [];
+    for (const [subjectId, erasedAt] of erasures) {
+      if (held.has(subjectId)) continue;
+      await this.destroy(subjectId, erasedAt);
+      destroyed.push(subjectId);
+    }
+    return destroyed;
+  }
+
   /** Subjects whose erasure is recorded here (their keys are gone). */
   async erasedSubjects(): Promise<Set<string>> {
     await this.setUp();

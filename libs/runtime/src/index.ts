@@ -13,4 +13,15 @@ export {
   openSubjectKeys,
   SUBJECT_KEYS,
 } from './subject-keys';
-export { startTracing, tracer, tracingEnabled, TracingConfigError, type Tracing } from './tracing';
+export {
+  INSTRUMENTATIONS,
+  MESSAGE_TRACEPARENT,
+  startTracing,
+  tracer,
+  tracingEnabled,
+  TRACING_VARIABLES,
+  TracingConfigError,
+  tracingConfigProblems,
+  type Tracing,
+} from './tracing';
+export { exportableStatement, exportedView, PrivacySpanProcessor } from './span-privacy';

@@ -11,6 +11,10 @@
  */
 import { context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { KafkaJsInstrumentation, type KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -18,8 +22,25 @@ import {
   NodeTracerProvider,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
+import { PrivacySpanProcessor } from './span-privacy';
 
 export const TRACER_NAME = 'nrm-ledger';
+
+/**
+ * The official instrumentations the ledger turns on with tracing (all by default;
+ * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` names those to leave off). Fastify has none here: the
+ * API's request hook (apps/ledger-api/src/http/request-tracing.ts) names the HTTP server span by
+ * its route template, which is what the Fastify instrumentation would add.
+ */
+export const INSTRUMENTATIONS = ['http', 'pg', 'kafkajs'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATIONS)[number];
+
+/**
+ * A Kafka message's own `traceparent`, put there by the relay (the span of the event it carries):
+ * kept under this symbol while kafkajs' instrumentation writes its send span's context into the
+ * headers, and written back after it, so that an agency's consumer continues the event's trace.
+ */
+export const MESSAGE_TRACEPARENT = Symbol.for('nrm.message.traceparent');
 
 /** A wrong tracing setting, said at boot. */
 export class TracingConfigError extends Error {}
@@ -57,33 +78,35 @@ export function startTracing(
   if (options.spanProcessors) {
     processors = [...options.spanProcessors];
   } else {
-    const exporters = (env.OTEL_TRACES_EXPORTER ?? 'none')
-      .split(',')
-      .map((e) => e.trim().toLowerCase())
-      .filter((e) => e !== '' && e !== 'none');
-    processors = exporters.map((name) => {
+    processors = exporterNames(env).map((name) =>
       // The batch processor buffers (OTEL_BSP_MAX_QUEUE_SIZE, default 2048) and drops when full:
       // a collector that is down or slow never holds up a request.
-      if (name === 'otlp') return new BatchSpanProcessor(new OTLPTraceExporter());
-      if (name === 'console') return new BatchSpanProcessor(new ConsoleSpanExporter());
-      throw new TracingConfigError(
-        `OTEL_TRACES_EXPORTER: "${name}" is not supported; use otlp, console or none (the default)`,
-      );
-    });
+      name === 'otlp'
+        ? new BatchSpanProcessor(new OTLPTraceExporter())
+        : new BatchSpanProcessor(new ConsoleSpanExporter()),
+    );
   }
   if (processors.length === 0) return OFF;
+  const disabled = disabledInstrumentations(env);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       'service.name': env.OTEL_SERVICE_NAME?.trim() || `nrm-ledger-${service}`,
     }),
-    spanProcessors: processors,
+    // Every exporter sees only what span-privacy.ts lets out.
+    spanProcessors: processors.map((p) => new PrivacySpanProcessor(p)),
   });
   // The AsyncLocalStorage context manager and the W3C trace-context (and baggage) propagator.
   provider.register();
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: instrumentations(disabled),
+  });
+  patchLoadedModules();
   active = {
     enabled: true,
     shutdown: async () => {
       active = OFF;
+      unregister();
       await provider.shutdown();
       trace.disable();
       propagation.disable();
@@ -91,6 +114,118 @@ export function startTracing(
     },
   };
   return active;
+}
+
+/**
+ * The OpenTelemetry variables the ledger's processes read (the SDK and the OTLP exporter read the
+ * rest of theirs themselves): what a deployment may set besides the ledger's own settings.
+ */
+export const TRACING_VARIABLES: readonly string[] = [
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_SERVICE_NAME',
+  'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_COMPRESSION',
+  'OTEL_EXPORTER_OTLP_CERTIFICATE',
+  'OTEL_BSP_SCHEDULE_DELAY',
+  'OTEL_BSP_EXPORT_TIMEOUT',
+  'OTEL_BSP_MAX_QUEUE_SIZE',
+  'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+];
+
+/** What startTracing would refuse at boot in this environment, without starting anything. */
+export function tracingConfigProblems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    exporterNames(env);
+    disabledInstrumentations(env);
+    return [];
+  } catch (error) {
+    if (error instanceof TracingConfigError) return [error.message];
+    throw error;
+  }
+}
+
+function exporterNames(env: NodeJS.ProcessEnv): Array<'otlp' | 'console'> {
+  const names = (env.OTEL_TRACES_EXPORTER ?? 'none')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '' && e !== 'none');
+  for (const name of names)
+    if (name !== 'otlp' && name !== 'console')
+      throw new TracingConfigError(
+        `OTEL_TRACES_EXPORTER: "${name}" is not supported; use otlp, console or none (the default)`,
+      );
+  return names as Array<'otlp' | 'console'>;
+}
+
+function disabledInstrumentations(env: NodeJS.ProcessEnv): ReadonlySet<InstrumentationName> {
+  const names = (env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '')
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter((n) => n !== '');
+  for (const name of names)
+    if (!(INSTRUMENTATIONS as readonly string[]).includes(name))
+      throw new TracingConfigError(
+        `OTEL_NODE_DISABLED_INSTRUMENTATIONS: "${name}" is not an instrumentation of the ledger; use ${INSTRUMENTATIONS.join(', ')}`,
+      );
+  return new Set(names as InstrumentationName[]);
+}
+
+/**
+ * The instrumentations, configured to record no personal data in the first place (the privacy
+ * processor is the second line): no request or response hooks that read bodies, pg without
+ * parameter values, kafkajs with the relay's per-event traceparent kept (MESSAGE_TRACEPARENT).
+ *
+ * `registerInstrumentations` patches a module when it is next required; the processes load most
+ * of theirs before tracing starts (the runtime's index opens the stores), so each instrumented
+ * module is required once more right after, which patches the prototypes every client shares.
+ */
+function instrumentations(disabled: ReadonlySet<InstrumentationName>): Instrumentation[] {
+  const list: Instrumentation[] = [];
+  if (!disabled.has('http'))
+    list.push(
+      new HttpInstrumentation({
+        // Probes and scrapes are not commands; they would drown the traces.
+        ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|\?|$)/.test(request.url ?? ''),
+      }),
+    );
+  if (!disabled.has('pg')) list.push(new PgInstrumentation({ enhancedDatabaseReporting: false }));
+  if (!disabled.has('kafkajs'))
+    list.push(
+      new KafkaJsInstrumentation({
+        producerHook: (_span, { message }) => restoreTraceparent(message),
+      }),
+    );
+  return list;
+}
+
+/** After kafkajs' send span wrote its context into a message's headers: the relay's, if it set one. */
+function restoreTraceparent(message: KafkajsMessage): void {
+  const own = (message as KafkajsMessage & { [MESSAGE_TRACEPARENT]?: string })[MESSAGE_TRACEPARENT];
+  if (own !== undefined && message.headers) message.headers.traceparent = own;
+}
+
+/**
+ * Requires once more each instrumented module this process has already loaded, so that it is
+ * patched (a module not loaded yet is patched when it is first required).
+ */
+export function patchLoadedModules(): void {
+  for (const name of ['http', 'https', 'pg', 'pg-pool', 'kafkajs']) {
+    const core = name === 'http' || name === 'https';
+    try {
+      if (core || require.cache[require.resolve(name)] !== undefined)
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(name);
+    } catch {
+      // Not installed where this process runs (the CLI image has no kafkajs): nothing to patch.
+    }
+  }
 }
 
 /** Ends a span with an error status naming only the error's class (messages may quote input). */

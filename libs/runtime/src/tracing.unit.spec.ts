@@ -26,6 +26,12 @@ describe('tracing configuration (OTEL_*)', () => {
     expect(() => startTracing('unit', { OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER/);
   });
 
+  it('refuses an instrumentation name it does not know in OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
+    const env = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg, express' };
+    expect(() => startTracing('unit', env)).toThrow(/OTEL_NODE_DISABLED_INSTRUMENTATIONS: "express"/);
+    expect(tracingEnabled()).toBe(false);
+  });
+
   it('starts with otlp, writes a traceparent, and stops', async () => {
     const tracing = startTracing('unit', { OTEL_TRACES_EXPORTER: 'otlp' });
     expect(tracing.enabled).toBe(true);

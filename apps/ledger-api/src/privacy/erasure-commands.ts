@@ -49,12 +49,14 @@ export class ErasureCommands {
 
 /**
  * Finishes erasures whose record is stored but whose key destruction did not
- * happen (the key store failed, or the process died in between): run at
- * start. Returns the subjects whose keys it destroyed now.
+ * happen (the key store failed, or the process died in between), and re-applies
+ * the erasure register to a key store restored from an older backup: run at
+ * start, before a key is read. Returns the subjects whose keys it destroyed now.
  */
 export async function finishErasures(store: EventStore, keys: SubjectKeyStore): Promise<string[]> {
+  // The register first: it holds erasures made after the backup even if the events were rolled back too.
+  const finished = await keys.applyRegister();
   const done = await keys.erasedSubjects();
-  const finished: string[] = [];
   for await (const event of store.readAll({ filter: { eventTypes: ['SubjectErased'] } })) {
     const { subjectId, erasedAt } = event.data as { subjectId?: unknown; erasedAt?: unknown };
     if (typeof subjectId !== 'string' || done.has(subjectId)) continue;
