@@ -120,6 +120,8 @@ export const en = {
   'report.subject': 'Person reference (subject id)',
   'report.language': 'Language of the report',
   'report.show': 'Show report',
+  'report.languageHint':
+    'The language recorded with the person’s consent, if it is listed; otherwise one the person reads.',
   'report.title': 'Who accessed this person’s data',
   'report.generated': 'Generated',
   'report.requestedBy': 'Requested through',
@@ -127,6 +129,7 @@ export const en = {
   'report.when': 'When',
   'report.agency': 'Agency',
   'report.view': 'What was read',
+  'report.purpose': 'Purpose',
   'report.basis': 'Basis',
   'report.empty': 'No access to this person’s data is recorded.',
   'report.breakGlass': 'Emergency access (break-glass)',

@@ -124,6 +124,8 @@ export const fr: Messages = {
   'report.subject': 'Référence de la personne (identifiant)',
   'report.language': 'Langue du rapport',
   'report.show': 'Afficher le rapport',
+  'report.languageHint':
+    'La langue enregistrée avec le consentement de la personne, si elle figure dans la liste ; sinon une langue qu’elle lit.',
   'report.title': 'Qui a consulté les données de cette personne',
   'report.generated': 'Établi le',
   'report.requestedBy': 'Demandé par l’intermédiaire de',
@@ -131,6 +133,7 @@ export const fr: Messages = {
   'report.when': 'Quand',
   'report.agency': 'Organisme',
   'report.view': 'Ce qui a été consulté',
+  'report.purpose': 'Finalité',
   'report.basis': 'Fondement',
   'report.empty': 'Aucun accès aux données de cette personne n’est enregistré.',
   'report.breakGlass': 'Accès d’urgence',
