@@ -5,8 +5,11 @@
  * (each kind of break is caught, additions are not), then the served document is compared with the
  * committed snapshot of the last release.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ledger } from './harness';
 import {
+  SNAPSHOT_DIR,
   breakingChanges,
   declaredBreakingChanges,
   latestSnapshot,
@@ -152,6 +155,12 @@ describe('API versioning: breaking changes against the last release (e2e)', () =
         (d) => !found.some((f) => f.code === d.code && f.locations.some((l) => l.startsWith(d.location))),
       );
       expect(stale).toEqual([]);
+      // The console's typed client and vocabulary lists are generated from the committed current
+      // document: it must be the one served, or an API change would not reach the console's build.
+      const committed: unknown = JSON.parse(readFileSync(join(SNAPSHOT_DIR, 'openapi.json'), 'utf8'));
+      expect({ 'docs/openapi/openapi.json (npm run openapi:current)': committed }).toEqual({
+        'docs/openapi/openapi.json (npm run openapi:current)': JSON.parse(current),
+      });
     } finally {
       await ledger.close();
     }

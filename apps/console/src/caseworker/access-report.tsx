@@ -1,13 +1,22 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
-import { isLocale, LOCALE_NAMES, LOCALES, makeI18n, useI18n, type Locale } from '../i18n/i18n';
+import { useI18n } from '../i18n/i18n';
+import {
+  isReportLocale,
+  REPORT_LOCALE_NAMES,
+  REPORT_LOCALES,
+  reportI18n,
+  reportLocaleFor,
+  type ReportLocale,
+} from '../i18n/report';
 import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
 
 interface ReportAccess {
   readonly at: string;
   readonly agencyId: string;
-  readonly agencyName?: string;
+  readonly agencyName?: string | null;
+  readonly agencyKind?: string | null;
   readonly caseId?: string;
   readonly view: string;
   readonly purpose?: string;
@@ -17,7 +26,7 @@ interface ReportAccess {
 interface Report {
   readonly subjectId: string;
   readonly generatedAt: string;
-  readonly requestedBy?: { readonly agencyId: string; readonly agencyName?: string };
+  readonly requestedBy?: { readonly agencyId: string; readonly agencyName?: string | null };
   readonly caseIds?: readonly string[];
   readonly accesses?: readonly ReportAccess[];
 }
@@ -29,7 +38,7 @@ export function AccessReport() {
   const { t } = i18n;
   const id = useId();
   const [subjectId, setSubjectId] = useState('');
-  const [language, setLanguage] = useState<Locale>(i18n.locale);
+  const [language, setLanguage] = useState<ReportLocale>(reportLocaleFor(i18n.locale) ?? 'en');
   const [report, setReport] = useState<Report | undefined>();
   const [problem, setProblem] = useState<unknown>();
 
@@ -74,14 +83,18 @@ export function AccessReport() {
             <select
               id={`${id}-language`}
               value={language}
-              onChange={(e) => isLocale(e.target.value) && setLanguage(e.target.value)}
+              aria-describedby={`${id}-language-hint`}
+              onChange={(e) => isReportLocale(e.target.value) && setLanguage(e.target.value)}
             >
-              {(Object.keys(LOCALES) as Locale[]).map((l) => (
+              {(Object.keys(REPORT_LOCALES) as ReportLocale[]).map((l) => (
                 <option key={l} value={l} lang={l}>
-                  {LOCALE_NAMES[l]}
+                  {REPORT_LOCALE_NAMES[l]}
                 </option>
               ))}
             </select>
+            <p className="hint" id={`${id}-language-hint`}>
+              {t('report.languageHint')}
+            </p>
           </div>
           <button type="submit" className="primary">
             {t('report.show')}
@@ -94,8 +107,17 @@ export function AccessReport() {
   );
 }
 
-export function PrintableReport({ report, locale }: { report: Report; locale: Locale }) {
-  const { t, term, dateTime } = makeI18n(locale);
+/**
+ * The report in the reader's language: its words, dates in that language's local form, and
+ * agencies by name and kind (an id says nothing to the person; a kind says who they were).
+ */
+export function PrintableReport({ report, locale }: { report: Report; locale: ReportLocale }) {
+  const { t, term, dateTime } = reportI18n(locale);
+  const agency = (a: { agencyId: string; agencyName?: string | null; agencyKind?: string | null }) => {
+    const kind = a.agencyKind ? term('agencyKind', a.agencyKind) : undefined;
+    if (a.agencyName) return kind ? `${a.agencyName} (${kind})` : a.agencyName;
+    return kind ?? a.agencyId;
+  };
   const ui = useI18n();
   const accesses = report.accesses ?? [];
   return (
@@ -117,7 +139,7 @@ export function PrintableReport({ report, locale }: { report: Report; locale: Lo
         </div>
         <div>
           <dt>{t('report.requestedBy')}</dt>
-          <dd>{report.requestedBy?.agencyName ?? report.requestedBy?.agencyId ?? '—'}</dd>
+          <dd>{report.requestedBy ? agency(report.requestedBy) : '—'}</dd>
         </div>
         <div>
           <dt>{t('report.generated')}</dt>
@@ -133,7 +155,7 @@ export function PrintableReport({ report, locale }: { report: Report; locale: Lo
               <th scope="col">{t('report.when')}</th>
               <th scope="col">{t('report.agency')}</th>
               <th scope="col">{t('report.view')}</th>
-              <th scope="col">{t('referrals.purpose')}</th>
+              <th scope="col">{t('report.purpose')}</th>
               <th scope="col">{t('report.basis')}</th>
             </tr>
           </thead>
@@ -143,7 +165,7 @@ export function PrintableReport({ report, locale }: { report: Report; locale: Lo
               return (
                 <tr key={index} className={breakGlass ? 'break-glass' : undefined}>
                   <td>{dateTime(a.at)}</td>
-                  <td>{a.agencyName ?? a.agencyId}</td>
+                  <td>{agency(a)}</td>
                   <td>{(a.basis ?? []).map((b) => term('category', b.category)).join(', ') || a.view}</td>
                   <td>{a.purpose ? term('purpose', a.purpose) : '—'}</td>
                   <td>

@@ -2,41 +2,13 @@ import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { idempotencyKey, type Purpose, type ServiceType } from '../api/client';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
+import { CATEGORIES, PURPOSES, SERVICE_TYPES } from '../api/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
 
-/** Every category the ledger knows (libs/shared-kernel vocabulary): what is not returned is named as not covered. */
-export const DATA_CATEGORIES = [
-  'identity',
-  'contact',
-  'health',
-  'exploitation',
-  'immigration-status',
-  'support-needs',
-  'case-status',
-] as const;
-
-export const PURPOSES = [
-  'assistance',
-  'referral',
-  'protection',
-  'investigation',
-  'statistics',
-] as const satisfies readonly Purpose[];
-
-export const SERVICE_TYPES = [
-  'accommodation',
-  'medical',
-  'psychological',
-  'legal',
-  'interpretation',
-  'language-training',
-  'education',
-  'employment-counselling',
-  'internship',
-  'financial',
-  'return-assistance',
-] as const satisfies readonly ServiceType[];
+/** Every category the ledger knows (its API document's enum): what is not returned is named as not covered. */
+export const DATA_CATEGORIES = CATEGORIES;
+export { PURPOSES, SERVICE_TYPES };
 
 export interface CaseDocument {
   readonly caseId: string;

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { idempotencyKey, type DeclineReason } from '../api/client';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
+import { DECLINE_REASONS } from '../api/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import { useAgencies } from '../ui/agencies';
 import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
@@ -31,14 +32,7 @@ export function waitingOrder(referrals: readonly Referral[]): Referral[] {
   return [...referrals].sort((a, b) => rank(a) - rank(b) || a.respondBy.localeCompare(b.respondBy));
 }
 
-export const DECLINE_REASONS = [
-  'no-capacity',
-  'not-eligible',
-  'out-of-area',
-  'conflict-of-interest',
-  'safety-concern',
-  'other',
-] as const satisfies readonly DeclineReason[];
+export { DECLINE_REASONS };
 
 type Step = 'acknowledge' | 'accept' | 'handoff' | 'decline';
 

@@ -1,9 +1,11 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import type { BoardStatus } from '../api/client';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
+import { REFERRAL_STATUSES } from '../api/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import { useAgencies } from '../ui/agencies';
+import { PAGE_SIZE, Pager, pageOf } from '../ui/pager';
 import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
 import { shortId } from '../ui/tabs';
 
@@ -63,14 +65,8 @@ export function boardRow(raw: Readonly<Record<string, unknown>>): BoardRow {
   };
 }
 
-export const BOARD_STATUSES = [
-  'made',
-  'acknowledged',
-  'accepted',
-  'declined',
-  'completed',
-  'withdrawn',
-] as const satisfies readonly BoardStatus[];
+/** The statuses the board filters by, from the API document. */
+export const BOARD_STATUSES = REFERRAL_STATUSES;
 
 type SortKey = 'madeAt' | 'secondsToAcknowledge' | 'secondsToHandoff';
 
@@ -102,6 +98,7 @@ export function HandoffBoard() {
     descending: true,
   });
   const [busy, setBusy] = useState(false);
+  const [shown, setShown] = useState(0);
 
   const load = async (cursor?: string) => {
     setBusy(true);
@@ -117,7 +114,7 @@ export function HandoffBoard() {
               fromAgencyId: filters.fromAgencyId || undefined,
               toAgencyId: filters.toAgencyId || undefined,
               asOf: instant(filters.asOf),
-              limit: 100,
+              limit: PAGE_SIZE,
               cursor,
             },
           },
@@ -125,6 +122,7 @@ export function HandoffBoard() {
       );
       const more = (next.referrals ?? []).map(boardRow);
       setRows((before) => (cursor ? [...before, ...more] : more));
+      if (!cursor) setShown(0);
       setPage(next);
     } catch (failure) {
       setProblem(failure);
@@ -141,19 +139,29 @@ export function HandoffBoard() {
     void load();
   }, []);
 
-  const sorted = [...rows].sort((a, b) => {
-    const x = a[sort.key];
-    const y = b[sort.key];
-    // Rows without the figure go last whichever the direction.
-    if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
-    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-    return sort.descending ? -order : order;
-  });
+  // Sorted once per change of the rows or the order, not on every render: with 10,000 rows loaded
+  // only the page shown is rendered (the ledger's figures in the summary cover every row).
+  const sorted = useMemo(
+    () =>
+      [...rows].sort((a, b) => {
+        const x = a[sort.key];
+        const y = b[sort.key];
+        // Rows without the figure go last whichever the direction.
+        if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
+        const order = typeof x === 'number' && typeof y === 'number' ? x - y : x < y ? -1 : x > y ? 1 : 0;
+        return sort.descending ? -order : order;
+      }),
+    [rows, sort],
+  );
+  const view = pageOf(sorted, shown);
   const sortButton = (key: SortKey, label: string) => (
     <button
       type="button"
       className="sort"
-      onClick={() => setSort((s) => ({ key, descending: s.key === key ? !s.descending : false }))}
+      onClick={() => {
+        setSort((s) => ({ key, descending: s.key === key ? !s.descending : false }));
+        setShown(0);
+      }}
     >
       {label}
       <span aria-hidden="true">{sort.key === key ? (sort.descending ? ' ▼' : ' ▲') : ''}</span>
@@ -289,7 +297,7 @@ export function HandoffBoard() {
                 </tr>
               </thead>
               <tbody>
-                {sorted.map((r) => (
+                {view.rows.map((r) => (
                   <tr
                     key={r.referralId}
                     className={r.escalated ? 'escalated' : r.overdue ? 'overdue' : undefined}
@@ -315,11 +323,13 @@ export function HandoffBoard() {
               </tbody>
             </table>
           )}
-          {page.next?.cursor && (
-            <button type="button" disabled={busy} onClick={() => void load(page.next?.cursor)}>
-              {t('app.loadMore')}
-            </button>
-          )}
+          <Pager
+            label={t('board.pages')}
+            page={view}
+            onPage={setShown}
+            busy={busy}
+            more={page.next?.cursor ? () => load(page.next?.cursor) : undefined}
+          />
         </>
       )}
     </section>

@@ -9,6 +9,12 @@ export const en = {
   'app.requestId': 'Request id {id}',
   'app.retry': 'Try again',
   'app.loadMore': 'Load more',
+  'pager.first': 'First page',
+  'pager.previous': 'Previous page',
+  'pager.next': 'Next page',
+  'pager.last': 'Last loaded page',
+  'pager.rows': 'Rows {first}–{last} of {total} loaded',
+  'pager.rowsMore': 'Rows {first}–{last} of {total} loaded; the ledger has more',
   'app.print': 'Print',
   'app.none': 'Nothing to show.',
   'app.yes': 'yes',
@@ -114,6 +120,8 @@ export const en = {
   'report.subject': 'Person reference (subject id)',
   'report.language': 'Language of the report',
   'report.show': 'Show report',
+  'report.languageHint':
+    'The language recorded with the person’s consent, if it is listed; otherwise one the person reads.',
   'report.title': 'Who accessed this person’s data',
   'report.generated': 'Generated',
   'report.requestedBy': 'Requested through',
@@ -121,6 +129,7 @@ export const en = {
   'report.when': 'When',
   'report.agency': 'Agency',
   'report.view': 'What was read',
+  'report.purpose': 'Purpose',
   'report.basis': 'Basis',
   'report.empty': 'No access to this person’s data is recorded.',
   'report.breakGlass': 'Emergency access (break-glass)',
@@ -148,6 +157,7 @@ export const en = {
   'board.summary': '{count} referrals, {overdue} overdue, {escalated} escalated',
   'board.at': 'Board as of {at}',
   'board.empty': 'No referral matches these filters.',
+  'board.pages': 'Pages of the handoff board',
 
   'stats.heading': 'Statistics',
   'stats.month': 'Month',
@@ -192,6 +202,7 @@ export const en = {
   'log.refused': 'refused',
   'log.reason': 'Reason',
   'log.empty': 'No access matches this search.',
+  'log.pages': 'Pages of the access log',
 
   'error.field': 'Check this field: {detail}',
   'error.network':
@@ -269,6 +280,17 @@ export const en = {
   'basis.lawful-basis': 'lawful basis',
   'basis.break-glass': 'emergency access (break-glass)',
   'basis.own-record': 'own record',
+
+  'agencyKind.law-enforcement': 'Police',
+  'agencyKind.health': 'Health service',
+  'agencyKind.ngo': 'NGO',
+  'agencyKind.shelter': 'Shelter',
+  'agencyKind.asylum-authority': 'Asylum authority',
+  'agencyKind.labour-inspectorate': 'Labour inspectorate',
+  'agencyKind.social-services': 'Social services',
+  'agencyKind.national-coordinator': 'National coordinator',
+  'agencyKind.oversight-body': 'Oversight body',
+  'agencyKind.foreign-nrm': 'Referral mechanism of another country',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -11,6 +11,12 @@ export const fr: Messages = {
   'app.requestId': 'Identifiant de requête {id}',
   'app.retry': 'Réessayer',
   'app.loadMore': 'Afficher plus',
+  'pager.first': 'Première page',
+  'pager.previous': 'Page précédente',
+  'pager.next': 'Page suivante',
+  'pager.last': 'Dernière page chargée',
+  'pager.rows': 'Lignes {first} à {last} sur {total} chargées',
+  'pager.rowsMore': 'Lignes {first} à {last} sur {total} chargées ; le registre en a d’autres',
   'app.print': 'Imprimer',
   'app.none': 'Rien à afficher.',
   'app.yes': 'oui',
@@ -118,6 +124,8 @@ export const fr: Messages = {
   'report.subject': 'Référence de la personne (identifiant)',
   'report.language': 'Langue du rapport',
   'report.show': 'Afficher le rapport',
+  'report.languageHint':
+    'La langue enregistrée avec le consentement de la personne, si elle figure dans la liste ; sinon une langue qu’elle lit.',
   'report.title': 'Qui a consulté les données de cette personne',
   'report.generated': 'Établi le',
   'report.requestedBy': 'Demandé par l’intermédiaire de',
@@ -125,6 +133,7 @@ export const fr: Messages = {
   'report.when': 'Quand',
   'report.agency': 'Organisme',
   'report.view': 'Ce qui a été consulté',
+  'report.purpose': 'Finalité',
   'report.basis': 'Fondement',
   'report.empty': 'Aucun accès aux données de cette personne n’est enregistré.',
   'report.breakGlass': 'Accès d’urgence',
@@ -152,6 +161,7 @@ export const fr: Messages = {
   'board.summary': '{count} orientations, {overdue} en retard, {escalated} signalées',
   'board.at': 'Tableau au {at}',
   'board.empty': 'Aucune orientation ne correspond à ces filtres.',
+  'board.pages': 'Pages du tableau des orientations',
 
   'stats.heading': 'Statistiques',
   'stats.month': 'Mois',
@@ -196,6 +206,7 @@ export const fr: Messages = {
   'log.refused': 'refusé',
   'log.reason': 'Motif',
   'log.empty': 'Aucun accès ne correspond à cette recherche.',
+  'log.pages': 'Pages du journal des accès',
 
   'error.field': 'Vérifiez ce champ : {detail}',
   'error.network':
@@ -275,4 +286,15 @@ export const fr: Messages = {
   'basis.lawful-basis': 'base légale',
   'basis.break-glass': 'accès d’urgence',
   'basis.own-record': 'propre dossier',
+
+  'agencyKind.law-enforcement': 'Police',
+  'agencyKind.health': 'Service de santé',
+  'agencyKind.ngo': 'ONG',
+  'agencyKind.shelter': 'Foyer d’hébergement',
+  'agencyKind.asylum-authority': 'Autorité chargée de l’asile',
+  'agencyKind.labour-inspectorate': 'Inspection du travail',
+  'agencyKind.social-services': 'Services sociaux',
+  'agencyKind.national-coordinator': 'Coordination nationale',
+  'agencyKind.oversight-body': 'Organe de contrôle',
+  'agencyKind.foreign-nrm': 'Mécanisme d’orientation d’un autre pays',
 };

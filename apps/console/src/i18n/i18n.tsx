@@ -35,7 +35,15 @@ export interface I18n {
 
 export function makeI18n(locale: Locale): I18n {
   const messages: Messages = LOCALES[locale];
-  const t: Translate = (key, values = {}) =>
+  return { locale, messages, ...formatters(locale, messages) };
+}
+
+/**
+ * Translation and local formats for a catalogue in a language: the console's own, or the printed
+ * subject access report's (report.ts), which has more languages than the interface.
+ */
+export function formatters<K extends string>(locale: string, messages: Readonly<Record<K, string>>) {
+  const t = (key: K, values: Readonly<Record<string, string | number>> = {}) =>
     messages[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
       Object.hasOwn(values, name) ? String(values[name]) : whole,
     );
@@ -54,17 +62,15 @@ export function makeI18n(locale: Locale): I18n {
     ['second', 1],
   ];
   return {
-    locale,
-    messages,
     t,
-    term: (group, code) => {
+    term: (group: string, code: string) => {
       const key = `${group}.${code}`;
-      return Object.hasOwn(messages, key) ? messages[key as MessageKey] : code;
+      return Object.hasOwn(messages, key) ? messages[key as K] : code;
     },
     dateTime: format(dateTimeFormat),
     date: format(dateFormat),
-    number: (value) => numberFormat.format(value),
-    duration: (seconds) => {
+    number: (value: number) => numberFormat.format(value),
+    duration: (seconds: number | null | undefined) => {
       if (seconds === null || seconds === undefined) return '—';
       const [unit, size] = units.find(([, s]) => seconds >= s) ?? ['second', 1];
       return new Intl.NumberFormat(locale, {

@@ -1,8 +1,12 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
+import { ACCESS_OUTCOMES } from '../api/vocabulary';
 import { useI18n } from '../i18n/i18n';
+import { PAGE_SIZE, Pager, pageOf } from '../ui/pager';
 import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
+
+type Outcome = (typeof ACCESS_OUTCOMES)[number];
 
 interface Attempt {
   readonly eventId: string;
@@ -12,7 +16,7 @@ interface Attempt {
   readonly subjectId?: string;
   readonly view?: string;
   readonly purpose?: string;
-  readonly outcome: 'granted' | 'refused';
+  readonly outcome: Outcome;
   readonly reason?: string;
 }
 
@@ -20,7 +24,7 @@ interface Search {
   agencyId: string;
   caseId: string;
   subjectId: string;
-  outcome: '' | 'granted' | 'refused';
+  outcome: '' | Outcome;
   from: string;
   to: string;
 }
@@ -38,6 +42,7 @@ export function AccessLog() {
   const [problem, setProblem] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [searched, setSearched] = useState(false);
+  const [shown, setShown] = useState(0);
 
   const load = async (after?: number) => {
     setBusy(true);
@@ -53,7 +58,7 @@ export function AccessLog() {
               outcome: search.outcome || undefined,
               from: search.from ? new Date(search.from).toISOString() : undefined,
               to: search.to ? new Date(search.to).toISOString() : undefined,
-              limit: 100,
+              limit: PAGE_SIZE,
               cursor: after,
             },
           },
@@ -62,6 +67,7 @@ export function AccessLog() {
       setEntries((before) =>
         after === undefined ? (page.entries ?? []) : [...before, ...(page.entries ?? [])],
       );
+      if (after === undefined) setShown(0);
       setCursor(page.next?.cursor);
       setSearched(true);
     } catch (failure) {
@@ -78,6 +84,8 @@ export function AccessLog() {
     void load();
   };
   const field = problemField(problem);
+  // Only the page shown is rendered, however many rows are loaded.
+  const view = pageOf(entries, shown);
   const text = (name: 'agencyId' | 'caseId' | 'subjectId' | 'from' | 'to', label: string, type = 'text') => (
     <div className="field">
       <label htmlFor={`${id}-${name}`}>{label}</label>
@@ -110,8 +118,11 @@ export function AccessLog() {
             onChange={(e) => setSearch((s) => ({ ...s, outcome: e.target.value as Search['outcome'] }))}
           >
             <option value="">{t('log.anyOutcome')}</option>
-            <option value="granted">{t('log.granted')}</option>
-            <option value="refused">{t('log.refused')}</option>
+            {ACCESS_OUTCOMES.map((o) => (
+              <option key={o} value={o}>
+                {term('log', o)}
+              </option>
+            ))}
           </select>
         </div>
         {text('from', t('log.from'), 'date')}
@@ -142,7 +153,7 @@ export function AccessLog() {
             </tr>
           </thead>
           <tbody>
-            {entries.map((e) => (
+            {view.rows.map((e) => (
               <tr key={e.eventId} className={e.outcome === 'refused' ? 'refused' : undefined}>
                 <td>{dateTime(e.at)}</td>
                 <td>{e.agencyId}</td>
@@ -163,11 +174,13 @@ export function AccessLog() {
           </tbody>
         </table>
       )}
-      {cursor !== undefined && (
-        <button type="button" className="no-print" disabled={busy} onClick={() => void load(cursor)}>
-          {t('app.loadMore')}
-        </button>
-      )}
+      <Pager
+        label={t('log.pages')}
+        page={view}
+        onPage={setShown}
+        busy={busy}
+        more={cursor !== undefined ? () => load(cursor) : undefined}
+      />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { idempotencyKey, type Finding } from '../api/client';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
+import { FINDINGS } from '../api/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
 import { useLoad } from '../ui/use-load';
@@ -18,7 +19,7 @@ interface BreakGlassEntry {
   readonly review?: { readonly status: string; readonly finding?: string };
 }
 
-export const FINDINGS = ['justified', 'unjustified', 'needs-follow-up'] as const satisfies readonly Finding[];
+export { FINDINGS };
 
 export function BreakGlassQueue() {
   const api = useApi();
