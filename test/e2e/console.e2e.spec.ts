@@ -392,6 +392,52 @@ describeWithBrowser('web console in Chromium', () => {
     await page.close();
   });
 
+  it('journey 4 by keyboard alone: record a consent and withdraw it without a pointer', async () => {
+    const page = await context.newPage();
+    await page.goto(`${ledger.base}/console/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // The focused element's name: its aria-label, its label (by for= or around it), or its text.
+    const focusOn = async (name: RegExp, limit = 80) => {
+      for (let i = 0; i < limit; i++) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate<string>(`(() => {
+          const el = document.activeElement;
+          const label = el && el.id ? document.querySelector('label[for="' + el.id + '"]') : null;
+          const around = el && el.closest('label');
+          return [el && el.getAttribute('aria-label'), label && label.textContent, around && around.textContent, el && el.textContent].join(' ');
+        })()`);
+        if (name.test(focused)) return;
+      }
+      throw new Error(`no focusable element named ${name} within ${limit} tabs`);
+    };
+    await focusOn(/API key or bearer token/);
+    await page.keyboard.type(demo.keys['ngo-lighthouse']!);
+    await focusOn(/^\s*Sign in\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Referrals waiting for me' }).waitFor();
+    await focusOn(/^\s*My cases\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: `Open ${demo.caseId}` }).waitFor();
+    await focusOn(new RegExp(`Open ${demo.caseId}`));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Record the person’s consent' }).waitFor();
+    for (const choice of [/Labour Inspectorate/, /Case status/, /Investigation/]) {
+      await focusOn(choice);
+      await page.keyboard.press('Space');
+    }
+    await focusOn(/How it was given/);
+    await page.keyboard.press('w');
+    await focusOn(/Language the person was informed in/);
+    await page.keyboard.type('ro');
+    await focusOn(/^\s*Record consent\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Consent recorded\. Its reference: /).waitFor();
+    await focusOn(/^\s*Record withdrawal\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByText('Withdrawal recorded: the whole consent has ended.').waitFor();
+    await page.close();
+  });
+
   it('journey 5: oversight reads the consent history, verifies an export in the browser, erases with confirmation', async () => {
     const page = await openConsole();
     await signIn(page, demo.keys['oversight-dpa']!, /Oversight/);
@@ -406,6 +452,7 @@ describeWithBrowser('web console in Chromium', () => {
       .getByRole('row')
       .filter({ hasText: 'Consent withdrawn' })
       .getByText('Whole consent')
+      .first()
       .waitFor();
     await expect(
       history.getByRole('row').filter({ hasText: 'Consent given' }).first().textContent(),
