@@ -4,7 +4,7 @@
  * one journey by keyboard alone, the Content-Security-Policy enforced, and the first load's size.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +12,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { seedDemo, type DemoResult } from '../../apps/ledger-cli/src/demo';
 import { loadConfig } from '@nrm/runtime';
 import { CONSOLE_CSP } from '../../apps/ledger-api/src/http/console-static';
+import { MERKLE_LOG } from '../../apps/ledger-api/src/audit/audit.module';
+import { writeExport, type MerkleLog } from '@nrm/audit';
 import { Ledger } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
@@ -334,6 +336,195 @@ describeWithBrowser('web console in Chromium', () => {
     expect(report.length).toBeGreaterThan(1000);
     await ngo.close();
 
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('journey 4: a caseworker records consent, is told why a self-grant is refused, refers, and withdraws', async () => {
+    const page = await openConsole();
+    await signIn(page, demo.keys['ngo-lighthouse']!, /Caseworker/);
+    await page.getByRole('button', { name: 'My cases' }).click();
+    await page.getByRole('button', { name: `Open ${demo.caseId}` }).click();
+    const consent = page
+      .locator('form')
+      .filter({ has: page.getByRole('heading', { name: 'Record the person’s consent' }) });
+    const agencies = consent.getByRole('group', { name: 'Agencies' });
+    await agencies.getByLabel('Labour Inspectorate').check();
+    // Naming its own agency widens its access by its own record: the ledger refuses, next to the list.
+    await agencies.getByLabel('Lighthouse Victim Support').check();
+    await consent.getByRole('group', { name: 'Data categories' }).getByLabel('Case status').check();
+    await consent.getByRole('group', { name: 'Purposes' }).getByLabel('Investigation').check();
+    await consent.getByLabel('How it was given').selectOption('written');
+    await consent.getByLabel(/Language the person was informed in/).fill('ro');
+    await consent.getByLabel('An interpreter was used').check();
+    await consent.getByRole('button', { name: 'Record consent' }).click();
+    await agencies
+      .getByText('A consent cannot give your own agency access it does not already have', { exact: false })
+      .waitFor();
+    await checkAccessibility(page, 'caseworker-consent-refused');
+    await expect(consent.getByLabel(/Language the person was informed in/).inputValue()).resolves.toBe('ro');
+
+    await agencies.getByLabel('Lighthouse Victim Support').uncheck();
+    await consent.getByRole('button', { name: 'Record consent' }).click();
+    const recorded = consent.getByText(/^Consent recorded\. Its reference: /);
+    await recorded.waitFor();
+    const consentId = ((await recorded.textContent()) ?? '').replace(/^.*: /, '');
+    expect(consentId).not.toBe('');
+
+    // The referral shares only what the consent just recorded covers.
+    const refer = page
+      .locator('form')
+      .filter({ has: page.getByRole('heading', { name: 'Make a referral' }) });
+    await refer.getByLabel('Receiving agency').selectOption('labour-inspectorate');
+    await refer.getByLabel('Purpose').selectOption('investigation');
+    await refer.getByRole('group', { name: 'Services requested' }).getByLabel('Legal assistance').check();
+    const shared = refer.getByRole('group', { name: 'Data categories shared with the receiver' });
+    await shared.getByLabel('Exploitation').check();
+    await refer.getByRole('button', { name: 'Make referral' }).click();
+    await shared.getByRole('alert').waitFor();
+    await shared.getByLabel('Exploitation').uncheck();
+    await shared.getByLabel('Case status').check();
+    await refer.getByRole('button', { name: 'Make referral' }).click();
+    await refer.getByText(/^Referral made\. Its reference: /).waitFor();
+
+    const withdraw = page
+      .locator('form')
+      .filter({ has: page.getByRole('heading', { name: 'Record a withdrawal of consent' }) });
+    await expect(withdraw.getByLabel('Consent reference').inputValue()).resolves.toBe(consentId);
+    await withdraw.getByRole('button', { name: 'Record withdrawal' }).click();
+    await withdraw.getByText('Withdrawal recorded: the whole consent has ended.').waitFor();
+    await checkAccessibility(page, 'caseworker-consent-referral');
+    await page.close();
+  });
+
+  it('journey 4 by keyboard alone: record a consent and withdraw it without a pointer', async () => {
+    const page = await context.newPage();
+    await page.goto(`${ledger.base}/console/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // The focused element's name: its aria-label, its label (by for= or around it), or its text.
+    const focusOn = async (name: RegExp, limit = 80) => {
+      for (let i = 0; i < limit; i++) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate<string>(`(() => {
+          const el = document.activeElement;
+          const label = el && el.id ? document.querySelector('label[for="' + el.id + '"]') : null;
+          const around = el && el.closest('label');
+          return [el && el.getAttribute('aria-label'), label && label.textContent, around && around.textContent, el && el.textContent].join(' ');
+        })()`);
+        if (name.test(focused)) return;
+      }
+      throw new Error(`no focusable element named ${name} within ${limit} tabs`);
+    };
+    await focusOn(/API key or bearer token/);
+    await page.keyboard.type(demo.keys['ngo-lighthouse']!);
+    await focusOn(/^\s*Sign in\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Referrals waiting for me' }).waitFor();
+    await focusOn(/^\s*My cases\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: `Open ${demo.caseId}` }).waitFor();
+    await focusOn(new RegExp(`Open ${demo.caseId}`));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Record the person’s consent' }).waitFor();
+    for (const choice of [/Labour Inspectorate/, /Case status/, /Investigation/]) {
+      await focusOn(choice);
+      await page.keyboard.press('Space');
+    }
+    await focusOn(/How it was given/);
+    await page.keyboard.press('w');
+    await focusOn(/Language the person was informed in/);
+    await page.keyboard.type('ro');
+    await focusOn(/^\s*Record consent\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Consent recorded\. Its reference: /).waitFor();
+    await focusOn(/^\s*Record withdrawal\s*$/);
+    await page.keyboard.press('Enter');
+    await page.getByText('Withdrawal recorded: the whole consent has ended.').waitFor();
+    await page.close();
+  });
+
+  it('journey 5: oversight reads the consent history, verifies an export in the browser, erases with confirmation', async () => {
+    const page = await openConsole();
+    await signIn(page, demo.keys['oversight-dpa']!, /Oversight/);
+    await page.getByRole('heading', { name: 'Break-glass reads waiting for review' }).waitFor();
+
+    await page.getByRole('button', { name: 'Consent history' }).click();
+    await page.getByLabel('Person reference (subject id)').fill(demo.subjectId);
+    await page.getByRole('button', { name: 'Show history' }).click();
+    const history = page.getByRole('table', { name: `Consent events of ${demo.subjectId}` });
+    await history.getByRole('row').filter({ hasText: 'Consent given' }).first().waitFor();
+    await history
+      .getByRole('row')
+      .filter({ hasText: 'Consent withdrawn' })
+      .getByText('Whole consent')
+      .first()
+      .waitFor();
+    await expect(
+      history.getByRole('row').filter({ hasText: 'Consent given' }).first().textContent(),
+    ).resolves.toMatch(
+      /Harbour Health Clinic.*Lighthouse Victim Support.*Written, in Romanian, with an interpreter/,
+    );
+    await checkAccessibility(page, 'oversight-consent-history');
+
+    // An export of the whole log as the command-line tool writes it, verified in the page.
+    const log = ledger.app.get<MerkleLog>(MERKLE_LOG);
+    const checkpoint = (await log.requestCheckpoint())!;
+    const lines: string[] = [];
+    await writeExport(
+      ledger.store,
+      log,
+      { from: 1, to: checkpoint.treeSize },
+      { write: (l) => void lines.push(l) },
+    );
+    const exportFile = join(profileDir, 'log.ndjson');
+    writeFileSync(exportFile, lines.join(''));
+    await page.getByRole('button', { name: 'Integrity' }).click();
+    await page.getByLabel('Export file (.ndjson)').setInputFiles(exportFile);
+    await page.getByRole('button', { name: 'Verify file' }).click();
+    await page.getByText('Verified: the file holds the log exactly as the ledger signed it.').waitFor();
+    const steps = await Promise.all(
+      (await page.locator('ol.verify-steps li').all()).map(
+        async (li) => `${await li.getAttribute('data-step')} ${await li.getAttribute('data-result')}`,
+      ),
+    );
+    expect(steps).toEqual([
+      'header passed',
+      'leaves passed',
+      'signatures passed',
+      'roots passed',
+      expect.stringMatching(/^consistency (passed|skipped)$/),
+      'latest passed',
+    ]);
+    await page.locator('pre').getByText('verify --file log.ndjson --checkpoint checkpoint.json').waitFor();
+    await checkAccessibility(page, 'oversight-verify-export');
+
+    // One event changed in the file: the page names the step that fails.
+    const tampered = lines.map((line, i) => (i === 3 ? line.replace('"type":"', '"type":"X') : line));
+    writeFileSync(exportFile, tampered.join(''));
+    await page.getByLabel('Export file (.ndjson)').setInputFiles(exportFile);
+    await page.getByRole('button', { name: 'Verify file' }).click();
+    await page.locator('ol.verify-steps li[data-step="leaves"][data-result="failed"]').waitFor();
+
+    // Erasure: what goes and what stays is said; nothing happens until the reference is typed again.
+    await page.getByRole('button', { name: 'Erasure' }).click();
+    await page.getByRole('heading', { name: 'What is removed' }).waitFor();
+    await page.getByLabel('Person reference (subject id)').fill(demo.subjectId);
+    await page.getByLabel(/^Why/).fill('DPA-2026-0117 erasure request');
+    await page.getByLabel('Type the person reference again to confirm').fill('not the same');
+    await page.getByRole('button', { name: 'Erase identity data' }).click();
+    await page
+      .getByText('The confirmation does not match the person reference: nothing was erased.')
+      .waitFor();
+    await checkAccessibility(page, 'oversight-erasure');
+    await page.getByLabel('Type the person reference again to confirm').fill(demo.subjectId);
+    await page.getByLabel('Type the person reference again to confirm').press('Enter');
+    await page
+      .getByText(`The identity data of ${demo.subjectId} is erased. The erasure is recorded.`)
+      .waitFor();
+    // A second erasure is refused in words.
+    await page.getByLabel('Type the person reference again to confirm').fill(demo.subjectId);
+    await page.getByRole('button', { name: 'Erase identity data' }).click();
+    await page.getByText('This person’s identity data has already been erased.').waitFor();
+    await page.close();
     expect(cspViolations).toEqual([]);
   });
 });

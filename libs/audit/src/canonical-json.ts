@@ -9,6 +9,8 @@
  * stored event must have a leaf, so they are written as JSON.stringify writes
  * them (`\udc00`), which is just as deterministic.
  *
+ * No import and no Node API: the web console runs this same code to verify an export in the browser.
+ *
  * Two parties that hold the same JSON value produce the same bytes, so a hash
  * over them is a hash over the value, not over one serialiser's whims.
  */
@@ -86,9 +88,4 @@ function write(value: unknown, depth: number): string {
 /** The canonical JSON text of a JSON value; throws `CanonicalJsonError` for anything that is not one. */
 export function canonicalJson(value: unknown): string {
   return write(value, 0);
-}
-
-/** The canonical JSON of a value as UTF-8 bytes. */
-export function canonicalBytes(value: unknown): Buffer {
-  return Buffer.from(canonicalJson(value), 'utf8');
 }

@@ -1,5 +1,5 @@
 import type { EventMetadata, JsonObject, RecordedEvent } from '@nrm/event-store';
-import { canonicalBytes, canonicalJson } from './canonical-json';
+import { canonicalJson } from './canonical-json';
 import { leafHash } from './merkle';
 
 /**
@@ -46,6 +46,11 @@ export function leafRecord(event: RecordedEvent | LeafRecord): LeafRecord {
     metadata: event.metadata,
     recordedAt: event.recordedAt,
   };
+}
+
+/** The canonical JSON of a value as UTF-8 bytes. */
+export function canonicalBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalJson(value), 'utf8');
 }
 
 /** The bytes of a leaf: the canonical JSON of the event's leaf record. */

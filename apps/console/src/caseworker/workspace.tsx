@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useI18n } from '../i18n/i18n';
 import { Tabs } from '../ui/tabs';
 import { AccessReport } from './access-report';
+import { CaseActions } from './case-actions';
 import { CaseView } from './case-view';
 import { MyCases } from './my-cases';
 import { Referrals } from './referrals';
@@ -30,7 +31,10 @@ export default function CaseworkerWorkspace() {
         ]}
       />
       {openCase ? (
-        <CaseView caseId={openCase} onBack={() => setOpenCase(undefined)} />
+        <>
+          <CaseView caseId={openCase} onBack={() => setOpenCase(undefined)} />
+          <CaseActions caseId={openCase} />
+        </>
       ) : screen === 'waiting' ? (
         <Referrals direction="in" onOpenCase={setOpenCase} />
       ) : screen === 'sent' ? (

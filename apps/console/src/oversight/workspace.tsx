@@ -3,11 +3,16 @@ import { useI18n } from '../i18n/i18n';
 import { Tabs } from '../ui/tabs';
 import { AccessLog } from './access-log';
 import { BreakGlassQueue } from './break-glass';
+import { ConsentHistory } from './consent-history';
+import { Erasure } from './erasure';
 import { Integrity } from './integrity';
+import { VerifyExportFile } from './verify-file';
+
+type Screen = 'breakGlass' | 'accessLog' | 'consentHistory' | 'integrity' | 'erasure';
 
 export default function OversightWorkspace() {
   const { t } = useI18n();
-  const [screen, setScreen] = useState<'breakGlass' | 'accessLog' | 'integrity'>('breakGlass');
+  const [screen, setScreen] = useState<Screen>('breakGlass');
   return (
     <>
       <Tabs
@@ -17,10 +22,25 @@ export default function OversightWorkspace() {
         tabs={[
           ['breakGlass', 'nav.breakGlass'],
           ['accessLog', 'nav.accessLog'],
+          ['consentHistory', 'nav.consentHistory'],
           ['integrity', 'nav.integrity'],
+          ['erasure', 'nav.erasure'],
         ]}
       />
-      {screen === 'breakGlass' ? <BreakGlassQueue /> : screen === 'accessLog' ? <AccessLog /> : <Integrity />}
+      {screen === 'breakGlass' ? (
+        <BreakGlassQueue />
+      ) : screen === 'accessLog' ? (
+        <AccessLog />
+      ) : screen === 'consentHistory' ? (
+        <ConsentHistory />
+      ) : screen === 'integrity' ? (
+        <>
+          <Integrity />
+          <VerifyExportFile />
+        </>
+      ) : (
+        <Erasure />
+      )}
     </>
   );
 }
