@@ -337,7 +337,7 @@ export function WithdrawConsent({ caseId, lastConsent }: { caseId: string; lastC
             ...(purposes.length > 0 ? { purposes } : {}),
           }
         : {};
-      const withdrawn = await answer<{ whole?: unknown }>(
+      const withdrawn = await answer<{ [field: string]: unknown }>(
         api.POST('/cases/{caseId}/consents/{consentId}/withdrawal', {
           params: {
             path: { caseId, consentId: consentId.trim() },
