@@ -1,3 +1,5 @@
 export * from './registry';
 export * from './registry-view';
 export * from './access-audit';
+export * from './read-decision';
+export * from './break-glass';
