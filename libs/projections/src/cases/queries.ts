@@ -31,6 +31,21 @@ export async function referralIdsOfCase(db: SqlRunner, caseId: string): Promise<
   return rows.map((r) => r.referral_id);
 }
 
+/** The case a referral belongs to, or undefined for a referral not in the directory. */
+export async function caseOfReferral(db: SqlRunner, referralId: string): Promise<string | undefined> {
+  const row = await db.get<{ caseId: string }>(
+    'SELECT case_id AS "caseId" FROM referral_docs WHERE referral_id = ?',
+    [referralId],
+  );
+  return row?.caseId;
+}
+
+/** Whether any case of the directory is about this subject. */
+export async function isKnownSubject(db: SqlRunner, subjectId: string): Promise<boolean> {
+  const row = await db.get('SELECT 1 AS known FROM case_docs WHERE subject_id = ? LIMIT 1', [subjectId]);
+  return row !== undefined;
+}
+
 /** Whether an agency is party to a case, in any relation. */
 export async function isPartyTo(db: SqlRunner, caseId: string, agencyId: string): Promise<boolean> {
   const row = await db.get(
