@@ -3,3 +3,4 @@ export * from './registry-view';
 export * from './access-audit';
 export * from './read-decision';
 export * from './break-glass';
+export * from './audit-trail';
