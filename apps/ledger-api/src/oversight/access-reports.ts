@@ -1,4 +1,4 @@
-import { ASSISTING_RELATIONS, assistsSubject, mayRequestAccessReport } from '@nrm/access';
+import { ASSISTING_RELATIONS, decideSubjectReport, mayRequestAccessReport } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
 import { accessLogPage, casesOfSubject, relationsToCases } from '@nrm/projections';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
@@ -39,8 +39,9 @@ export class AccessReports {
     subjectId: string,
     query: { limit: number; cursor?: number; from?: string; to?: string },
   ): Promise<AccessReport> {
-    const decision = mayRequestAccessReport(request.actor);
-    if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, subjectId });
+    // Who may ask is the decision's first rule, asked before anything is loaded.
+    const gate = mayRequestAccessReport(request.actor);
+    if (!gate.allowed) await refuse(this.audit, request, gate, { view: VIEW, subjectId });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
     const caseIds = await casesOfSubject(this.readModel.store, subjectId);
@@ -50,10 +51,11 @@ export class AccessReports {
       request.actor.agencyId,
       ASSISTING_RELATIONS,
     );
-    if (!assistsSubject(relations)) {
+    const decision = decideSubjectReport({ reader: { via: 'principal', ...request.actor }, relations });
+    if (!decision.allowed) {
       await recordDenial(this.audit, request, {
         view: VIEW,
-        reason: 'not-a-party-or-unknown-subject',
+        reason: decision.refusal,
         subjectId,
       });
       throw new ProblemException({

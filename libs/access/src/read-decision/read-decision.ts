@@ -7,12 +7,13 @@ import {
   type Purpose,
   type Role,
 } from '@nrm/shared-kernel';
-import { mayBreakGlass } from './who-may';
+import { assistsSubject, mayBreakGlass, mayRequestAccessReport } from './who-may';
 
 /**
  * The one read decision: which of a case's data categories a reader may have, and why, for a
  * purpose, at an instant. Case reads, reads as of a past instant, break-glass reads and the relay's
- * routing all ask it; none of them decides coverage itself. Pure: the caller loads the context
+ * routing all ask it; none of them decides coverage itself. The subject access report asks its
+ * sibling `decideSubjectReport`. Pure: the caller loads the context
  * (party or not, the consent stream folded at its latest revision) and states the instant.
  *
  * The rules, in the order they apply:
@@ -153,6 +154,27 @@ export function decideRead(question: ReadQuestion): ReadDecision {
   if (allowedGrounds.length === 0 && weighed.length > 0)
     return { allowed: false, refusal: 'no-consent-or-lawful-basis', grounds };
   return { allowed: true, allowedGrounds, grounds };
+}
+
+/** Why a subject access report is refused (the reason its `AccessDenied` records). */
+export type ReportRefusal = 'access-report-not-for-role-or-kind' | 'not-a-party-or-unknown-subject';
+
+/**
+ * The subject access report (who read the person's data), decided in the order of a case read: who
+ * (a caseworker of an agency that assists people, `mayRequestAccessReport`), then party (an
+ * assisting relation to one of the subject's cases, `assistsSubject`). It returns no case data, so
+ * no category is weighed.
+ */
+export function decideSubjectReport(question: {
+  readonly reader: Extract<Reader, { via: 'principal' }>;
+  /** The reader's agency's relations to the subject's cases. */
+  readonly relations: readonly string[];
+}): { readonly allowed: true } | { readonly allowed: false; readonly refusal: ReportRefusal } {
+  const who = mayRequestAccessReport(question.reader);
+  if (!who.allowed) return { allowed: false, refusal: 'access-report-not-for-role-or-kind' };
+  if (!assistsSubject(question.relations))
+    return { allowed: false, refusal: 'not-a-party-or-unknown-subject' };
+  return { allowed: true };
 }
 
 function categoryGround(question: ReadQuestion, category: DataCategory): CategoryGround {

@@ -23,7 +23,13 @@ import {
   type Role,
 } from '@nrm/shared-kernel';
 import fc from 'fast-check';
-import { decideRead, readerRefusal, type ReadQuestion, type Reader } from './read-decision';
+import {
+  decideRead,
+  decideSubjectReport,
+  readerRefusal,
+  type ReadQuestion,
+  type Reader,
+} from './read-decision';
 import { BREAK_GLASS_AGENCY_KINDS } from './who-may';
 
 const AT = '2026-06-01T12:00:00.000Z';
@@ -248,6 +254,43 @@ describe('the read decision, case by case', () => {
         if (who === undefined) expect(whole.allowed ? 'allowed' : whole.refusal).not.toMatch(/role|kind/);
         else expect(whole).toMatchObject({ allowed: false, refusal: who });
       }
+  });
+});
+
+describe('the subject access report', () => {
+  it.each<[string, AgencyKind, Role[], string[], string]>([
+    ['a caseworker of the reporter', 'health', ['caseworker'], ['reporter'], 'allowed'],
+    ['a caseworker of a support provider', 'ngo', ['caseworker'], ['support-provider'], 'allowed'],
+    ['a referral receiver', 'shelter', ['caseworker'], ['referral-receiver'], 'allowed'],
+    [
+      'a decision-maker alone does not assist',
+      'law-enforcement',
+      ['caseworker'],
+      ['decision-maker'],
+      'not-a-party-or-unknown-subject',
+    ],
+    ['no relation at all', 'ngo', ['caseworker'], [], 'not-a-party-or-unknown-subject'],
+    [
+      'not a caseworker',
+      'ngo',
+      ['decision-maker', 'break-glass'],
+      ['reporter'],
+      'access-report-not-for-role-or-kind',
+    ],
+    [
+      'the coordinator never assists',
+      'national-coordinator',
+      ['caseworker'],
+      ['reporter'],
+      'access-report-not-for-role-or-kind',
+    ],
+    ['nor the oversight body', 'oversight-body', ['caseworker'], [], 'access-report-not-for-role-or-kind'],
+  ])('%s', (_name, agencyKind, roles, relations, expected) => {
+    const decision = decideSubjectReport({
+      reader: { via: 'principal', agencyId: 'a-1', agencyKind, roles },
+      relations,
+    });
+    expect(decision.allowed ? 'allowed' : decision.refusal).toBe(expected);
   });
 });
 
