@@ -30,7 +30,8 @@ const LIB_EDGES = {
   consent: ['shared-kernel'],
   referral: ['shared-kernel'],
   support: ['shared-kernel'],
-  access: ['shared-kernel'],
+  // The read decision weighs the case's consent state with the consent context's coverage rule.
+  access: ['shared-kernel', 'consent'],
   'event-store': [],
   // Audit proofs are computed over the stored events.
   audit: ['event-store'],

@@ -4,6 +4,10 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** The read models' tables (libs/projections), as a selector's regular expression. */
+const READ_MODEL_TABLES =
+  '/\\b(case_docs|case_parties|referral_docs|coordinator_case_facts|access_log|access_log_subject_cases|projection_checkpoints)\\b/';
+
 export default tseslint.config(
   {
     ignores: [
@@ -44,6 +48,22 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['@nestjs/*'], message: 'libs/ stay framework-free; wire Nest in apps/.' }] },
+      ],
+    },
+  },
+  {
+    // The read models' tables are queried by name only in libs/projections (`<projection>/queries.ts`):
+    // an app asks a named query, never writes SQL against them (issue #13).
+    files: ['apps/**/*.ts'],
+    ignores: ['apps/**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['Literal', 'TemplateElement'].map((node) => ({
+          selector: `${node}[${node === 'Literal' ? 'value' : 'value.raw'}=${READ_MODEL_TABLES}]`,
+          message:
+            'SQL against a read model belongs in libs/projections (<projection>/queries.ts): call a named query.',
+        })),
       ],
     },
   },

@@ -1,19 +1,20 @@
-import { accessStream, type AccessAuditEvent, type DenialReason, type ReadBasis } from '@nrm/access';
-import type { EventStore, NewEvent } from '@nrm/event-store';
-import type { Actor, Purpose } from '@nrm/shared-kernel';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import {
+  AuditTrail as AccessAuditTrail,
+  inRefusalScope,
+  type AccessAuditEvent,
+  type ReadRequest,
+  type RefusalScope,
+} from '@nrm/access';
+import type { EventStore } from '@nrm/event-store';
+import type { Actor } from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import type { AuthenticatedRequest } from './current-actor.decorator';
 
-/** Who reads, why, and which request: what every audit event of a read carries. */
-export interface ReadRequest {
-  readonly actor: Actor;
-  /** The X-Purpose header as sent (validated by the reader that needs it). */
-  readonly purpose: string | undefined;
-  readonly requestId: string;
-  readonly now: string;
-}
+/**
+ * The audit of reads is libs/access's (`AuditTrail`); the API adds what is HTTP about it: the read
+ * request of an HTTP request, and the 503 answered when the audit cannot be written.
+ */
+export { inRefusalScope, type AccessAuditEvent, type ReadRequest, type RefusalScope };
 
 /** The read request of an HTTP request: who, why (X-Purpose, when the route asks), which request, when. */
 export function readRequestOf(actor: Actor, request: AuthenticatedRequest, purpose?: string): ReadRequest {
@@ -26,108 +27,20 @@ export function readRequestOf(actor: Actor, request: AuthenticatedRequest, purpo
   };
 }
 
-/** What the refusal audit needs to know of one HTTP request: whether a denial was already recorded for it. */
-export interface RefusalScope {
-  denied: boolean;
+/** A read that cannot be recorded is not served: 503, try again. */
+function auditUnavailable(): ProblemException {
+  return new ProblemException({
+    status: 503,
+    title: 'Audit unavailable',
+    code: 'AUDIT.UNAVAILABLE',
+    detail: 'The request could not be recorded in the audit trail, so it was not served.',
+    retryAfterSeconds: 1,
+  });
 }
 
-const refusalScopes = new AsyncLocalStorage<RefusalScope>();
-
-/**
- * Runs the handling of one request in its own scope (see `RefusalAuditInterceptor`):
- * a denial appended within it is noted there, so that a refusal is audited once.
- */
-export function inRefusalScope<T>(scope: RefusalScope, run: () => T): T {
-  return refusalScopes.run(scope, run);
-}
-
-/**
- * Writes the audit of reads: every read and every denial is appended as an
- * event before the answer leaves. If the append fails, the read fails too
- * (fail closed): a read that cannot be proven afterwards is not served.
- */
-export class AuditTrail {
-  constructor(private readonly store: EventStore) {}
-
-  accessed(
-    request: ReadRequest,
-    read: {
-      view: string;
-      purpose?: Purpose;
-      caseId?: string;
-      subjectId?: string;
-      categories: readonly ReadBasis[];
-      caseIds?: readonly string[];
-      asOf?: string;
-    },
-  ): Promise<void> {
-    return this.append({
-      type: 'RecordAccessed',
-      schemaVersion: 1,
-      data: { ...who(request), ...read, requestId: request.requestId, accessedAt: request.now },
-    });
-  }
-
-  denied(
-    request: ReadRequest,
-    denial: { view: string; reason: DenialReason; purpose?: Purpose; caseId?: string },
-  ): Promise<void> {
-    return this.append({
-      type: 'AccessDenied',
-      schemaVersion: 1,
-      data: { ...who(request), ...denial, requestId: request.requestId, deniedAt: request.now },
-    });
-  }
-
-  /** Appends any access-audit event (also break-glass and review events) on its own stream. */
-  async append(
-    event: { type: string; schemaVersion: number; data: Record<string, unknown> },
-    occurredAt?: string,
-  ): Promise<void> {
-    const id = randomUUID();
-    const data = JSON.parse(JSON.stringify(event.data)) as NewEvent['data'];
-    const record: NewEvent = {
-      id,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      data,
-      metadata: {
-        correlationId: typeof data.requestId === 'string' ? data.requestId : id,
-        ...(typeof data.principalId === 'string' ? { principalId: data.principalId } : {}),
-        ...(typeof data.agencyId === 'string' ? { agencyId: data.agencyId } : {}),
-        occurredAt:
-          occurredAt ??
-          (typeof data.accessedAt === 'string'
-            ? data.accessedAt
-            : typeof data.deniedAt === 'string'
-              ? data.deniedAt
-              : new Date().toISOString()),
-      },
-    };
-    try {
-      await this.store.append(accessStream(id), [record], { expectedRevision: 'no-stream' });
-      if (event.type === 'AccessDenied') {
-        const scope = refusalScopes.getStore();
-        if (scope) scope.denied = true;
-      }
-    } catch {
-      throw new ProblemException({
-        status: 503,
-        title: 'Audit unavailable',
-        code: 'AUDIT.UNAVAILABLE',
-        detail: 'The request could not be recorded in the audit trail, so it was not served.',
-        retryAfterSeconds: 1,
-      });
-    }
+/** The audit trail of libs/access, failing closed with the API's 503. */
+export class AuditTrail extends AccessAuditTrail {
+  constructor(store: EventStore) {
+    super(store, auditUnavailable);
   }
 }
-
-function who(request: ReadRequest) {
-  return {
-    principalId: request.actor.principalId,
-    agencyId: request.actor.agencyId,
-    agencyKind: request.actor.agencyKind,
-  };
-}
-
-export type { AccessAuditEvent };

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { DenialReason } from '@nrm/access';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { caseOfReferral } from '@nrm/projections';
 import { PURPOSES } from '@nrm/shared-kernel';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import type { ReadModel } from '../cases/read-model';
@@ -103,11 +104,7 @@ export class RefusalAuditInterceptor implements NestInterceptor {
   /** The case of a referral, for oversight to find the refusal under its case (nothing when unknown). */
   private async caseOfReferral(referralId: string | undefined): Promise<string | undefined> {
     if (referralId === undefined) return undefined;
-    const row = await this.readModel.store.get<{ caseId: string }>(
-      'SELECT case_id AS "caseId" FROM referral_docs WHERE referral_id = ?',
-      [referralId],
-    );
-    return row?.caseId;
+    return caseOfReferral(this.readModel.store, referralId);
   }
 }
 

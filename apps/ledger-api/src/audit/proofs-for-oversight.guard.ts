@@ -4,7 +4,7 @@ import { readRequestOf, type AuditTrail } from '../access/audit-trail';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { ProblemException } from '../http/problem';
 import { recordDenial } from '../oversight/audited-read';
-import { mayOverseeAccess } from '../oversight/authorization';
+import { mayOverseeAccess } from '@nrm/access';
 
 export const AUDIT_DENIALS = Symbol('AUDIT_DENIALS');
 const VIEW = 'nrm:audit-view';

@@ -1,4 +1,5 @@
 import type { EventStore } from '@nrm/event-store';
+import { referralEnds } from '@nrm/projections';
 import { caseNotFound, type Actor } from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import { mayCoordinate } from '../coordinator/coordinator-access';
@@ -69,10 +70,7 @@ export type ReferralPartyCheck = (referralId: string, actor: Actor) => Promise<v
 export function referralPartyCheck(store: EventStore, readModel: ReadModel): ReferralPartyCheck {
   return async (referralId, actor) => {
     await awaitReadModel(store, readModel);
-    const row = await readModel.store.get<{ fromAgency: string; toAgency: string }>(
-      'SELECT from_agency AS "fromAgency", to_agency AS "toAgency" FROM referral_docs WHERE referral_id = ?',
-      [referralId],
-    );
+    const row = await referralEnds(readModel.store, referralId);
     const party =
       row !== undefined &&
       (row.fromAgency === actor.agencyId ||

@@ -1,25 +1,33 @@
-import type { DenialReason, ReadBasis } from '@nrm/access';
+import {
+  decideRead,
+  readerRefusal,
+  type AllowedGround,
+  type DenialReason,
+  type ReadBasis,
+  type ReadDecision,
+  type Reader,
+} from '@nrm/access';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { consentCovers } from '@nrm/consent';
+import { consentDecider, type ConsentState } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import {
   caseAsOf,
   caseDocOf,
   caseView,
+  casesOfAgency,
   referralIdsOfCase,
+  referralsOfAgency,
   referralsOfCase,
   type CaseAsOf,
-  type ReferralDoc,
+  type CaseDoc,
 } from '@nrm/projections';
 import {
-  DATA_CATEGORIES,
   PURPOSES,
-  basisAllowsSharing,
   instantMessage,
   parseInstant,
+  type Actor,
   type DataCategory,
   type Purpose,
-  type Role,
 } from '@nrm/shared-kernel';
 import { ProblemException } from '../http/problem';
 import { identityOf } from '../privacy/identity';
@@ -28,15 +36,22 @@ import { CaseRecords } from './case-records';
 import { caseNotFound } from './case-parties';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
-const CASE_READER_ROLES: readonly Role[] = ['caseworker', 'decision-maker'];
+/** What a case read decides on, loaded once: the read model's position, the case, party or not, its consent. */
+interface CaseReadContext {
+  /** The store position the read model covers. */
+  readonly head: number;
+  readonly doc: CaseDoc | undefined;
+  readonly party: boolean;
+  /** The consent stream at its latest revision (so a withdrawal counts on the very next read); empty for a non-party. */
+  readonly consent: ConsentState;
+}
 
 /**
- * Reads of case data. One place decides: the agency must be party to the case,
- * and each data category must be covered, for that agency and the declared
- * purpose, by a consent or lawful basis read from the consent stream at its
- * latest revision (so a withdrawal counts on the very next read). Every read and
- * every denial is appended as an audit event before the answer leaves; if that
- * append fails, so does the read.
+ * Reads of case data. The read decision (`decideRead`, libs/access) decides: the
+ * agency must be party to the case, and each data category must be covered, for
+ * that agency and the declared purpose, by a consent or lawful basis. Every read
+ * and every denial is appended as an audit event before the answer leaves; if
+ * that append fails, so does the read.
  */
 export class CaseReads {
   private readonly records: CaseRecords;
@@ -61,30 +76,57 @@ export class CaseReads {
     await this.requireCaseRole(request, view, caseId);
     const purpose = await this.requirePurpose(request, view, caseId);
     const instant = asOf === undefined ? undefined : await this.requireAsOf(request, asOf, purpose, caseId);
+    const context = await this.context(caseId, request.actor);
+    const decision = decideRead({
+      reader: readerOf(request.actor),
+      purpose,
+      party: context.party,
+      consent: context.consent,
+      at: request.now,
+    });
+    const grounds = await this.requireAllowed(request, view, purpose, caseId, decision);
+    const shown = await this.view(caseId, request, purpose, context, grounds, instant);
+    const returned = grounds.filter((g) => g.category in shown.categories).map(readBasis);
+    await this.audit.accessed(request, {
+      view,
+      purpose,
+      caseId,
+      subjectId: context.doc!.subjectId,
+      categories: returned,
+      ...(instant !== undefined ? { asOf: instant } : {}),
+    });
+    return {
+      ...shown,
+      purpose,
+      ...(instant !== undefined ? { asOf: instant } : {}),
+      // Only the categories returned: a covered category with nothing recorded is not named.
+      basis: Object.fromEntries(returned.map((b) => [b.category, b.basis])) as Partial<
+        Record<DataCategory, string>
+      >,
+    };
+  }
+
+  /** Loads what the read decision needs, once, after the read model has caught up. */
+  private async context(caseId: string, actor: Actor): Promise<CaseReadContext> {
     const head = await awaitReadModel(this.store, this.readModel);
-    const current = await caseDocOf(this.readModel.store, caseId);
-    if (!current || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
-      await this.deny(request, view, 'not-a-party-or-unknown-case', purpose, caseId);
-      // The same answer as for a case that does not exist: no agency learns of cases it has no part in.
-      throw caseNotFound();
-    }
-    const consent = await this.records.consent(caseId);
-    const bases: ReadBasis[] = [];
-    for (const category of DATA_CATEGORIES) {
-      const coverage = consentCovers(consent, {
-        agencyId: request.actor.agencyId,
-        category,
-        purpose,
-        at: request.now,
-      });
-      // Data goes abroad on the person's consent only, never on a lawful basis alone.
-      if (coverage === undefined || !basisAllowsSharing(coverage.basis, request.actor.agencyKind)) continue;
-      if (coverage.basis === 'consent')
-        bases.push({ category, basis: 'consent', consentId: coverage.consentId });
-      else bases.push({ category, basis: 'lawful-basis', lawfulBasisId: coverage.lawfulBasisId });
-    }
-    if (bases.length === 0) {
-      await this.deny(request, view, 'no-consent-or-lawful-basis', purpose, caseId);
+    const doc = await caseDocOf(this.readModel.store, caseId);
+    const party = doc !== undefined && (await isParty(this.readModel, caseId, actor.agencyId));
+    // The consent stream is read only for a party: a non-party learns nothing, not even by timing a store read.
+    const consent = party ? await this.records.consent(caseId) : consentDecider.initialState();
+    return { head, doc, party, consent };
+  }
+
+  /** The allowed categories with their grounds, or the decision's refusal, audited, as the answer. */
+  private async requireAllowed(
+    request: ReadRequest,
+    view: string,
+    purpose: Purpose,
+    caseId: string,
+    decision: ReadDecision,
+  ): Promise<readonly AllowedGround[]> {
+    if (decision.allowed) return decision.allowedGrounds;
+    await this.deny(request, view, decision.refusal, purpose, caseId);
+    if (decision.refusal === 'no-consent-or-lawful-basis')
       throw new ProblemException({
         status: 403,
         title: 'Not covered by consent',
@@ -92,13 +134,26 @@ export class CaseReads {
         detail:
           'No consent or recorded lawful basis currently covers any of this case’s data for your agency and this purpose.',
       });
-    }
+    // The same answer as for a case that does not exist: no agency learns of cases it has no part in.
+    throw caseNotFound();
+  }
+
+  /** The case (now, or as it stood at `instant`) cut to the allowed categories. */
+  private async view(
+    caseId: string,
+    request: ReadRequest,
+    purpose: Purpose,
+    context: CaseReadContext,
+    grounds: readonly AllowedGround[],
+    instant: string | undefined,
+  ) {
+    const current = context.doc!;
     let past: CaseAsOf | undefined;
     if (instant !== undefined) {
       const referralIds = await referralIdsOfCase(this.readModel.store, caseId);
-      past = await caseAsOf(this.store, caseId, referralIds, instant, head);
+      past = await caseAsOf(this.store, caseId, referralIds, instant, context.head);
       if (!past) {
-        await this.deny(request, view, 'case-not-reported-as-of', purpose, caseId);
+        await this.deny(request, 'case-as-of', 'case-not-reported-as-of', purpose, caseId);
         throw new ProblemException({
           status: 404,
           title: 'Not Found',
@@ -108,35 +163,18 @@ export class CaseReads {
         });
       }
     }
-    const covered = bases.map((b) => b.category);
+    const covered = grounds.map((g) => g.category);
     const shownDoc = past?.doc ?? current;
     const identity =
       covered.includes('identity') || covered.includes('contact')
         ? await identityOf(this.keys, current, shownDoc)
         : undefined;
-    const shown = caseView(
+    return caseView(
       shownDoc,
       past?.referrals ?? (await referralsOfCase(this.readModel.store, caseId)),
       covered,
       identity,
     );
-    await this.audit.accessed(request, {
-      view,
-      purpose,
-      caseId,
-      subjectId: current.subjectId,
-      categories: bases.filter((b) => b.category in shown.categories),
-      ...(instant !== undefined ? { asOf: instant } : {}),
-    });
-    return {
-      ...shown,
-      purpose,
-      ...(instant !== undefined ? { asOf: instant } : {}),
-      // Only the categories returned: a covered category with nothing recorded is not named.
-      basis: Object.fromEntries(
-        bases.filter((b) => b.category in shown.categories).map((b) => [b.category, b.basis]),
-      ) as Partial<Record<DataCategory, string>>,
-    };
   }
 
   /** The cases the agency is party to, newest first, with its relation to each: no case data. */
@@ -144,15 +182,10 @@ export class CaseReads {
     const after = parseCursor(page.cursor);
     await this.requireCaseRole(request, 'my-cases');
     await awaitReadModel(this.store, this.readModel);
-    const db = this.readModel.store;
-    const relations = db.dialect === 'postgres' ? "string_agg(p.relation, ',')" : 'group_concat(p.relation)';
-    const rows = await db.all<{ caseId: string; relations: string; reportedAt: string }>(
-      `SELECT p.case_id AS "caseId", ${relations} AS relations, d.reported_at AS "reportedAt"
-         FROM case_parties p JOIN case_docs d ON d.case_id = p.case_id
-        WHERE p.agency_id = ? ${after ? 'AND (d.reported_at < ? OR (d.reported_at = ? AND p.case_id > ?))' : ''}
-        GROUP BY p.case_id, d.reported_at ORDER BY d.reported_at DESC, p.case_id LIMIT ?`,
-      [request.actor.agencyId, ...(after ? [after.time, after.time, after.id] : []), page.limit],
-    );
+    const rows = await casesOfAgency(this.readModel.store, request.actor.agencyId, {
+      limit: page.limit,
+      ...(after ? { after } : {}),
+    });
     const cases = rows.map((r) => ({
       caseId: r.caseId,
       relations: [...new Set(r.relations.split(','))].sort(),
@@ -182,17 +215,14 @@ export class CaseReads {
     await this.requireCaseRole(request, `my-referrals-${query.direction}`);
     const after = parseCursor(query.cursor);
     await awaitReadModel(this.store, this.readModel);
-    const column = query.direction === 'in' ? 'to_agency' : 'from_agency';
-    const rows = await this.readModel.store.all<{ doc: string; madeAt: string }>(
-      `SELECT doc, made_at AS "madeAt" FROM referral_docs
-        WHERE ${column} = ?
-          ${query.pending ? "AND status IN ('made', 'acknowledged', 'accepted')" : ''}
-          ${after ? 'AND (made_at < ? OR (made_at = ? AND referral_id > ?))' : ''}
-        ORDER BY made_at DESC, referral_id LIMIT ?`,
-      [request.actor.agencyId, ...(after ? [after.time, after.time, after.id] : []), query.limit],
-    );
+    const rows = await referralsOfAgency(this.readModel.store, request.actor.agencyId, {
+      direction: query.direction,
+      pending: query.pending,
+      limit: query.limit,
+      ...(after ? { after } : {}),
+    });
     const referrals = rows.map((row) => {
-      const r = JSON.parse(row.doc) as ReferralDoc;
+      const r = row.doc;
       return {
         referralId: r.referralId,
         caseId: r.caseId,
@@ -221,15 +251,16 @@ export class CaseReads {
     return {
       referrals,
       ...(rows.length === query.limit && last
-        ? { next: { cursor: `${last.madeAt}~${(JSON.parse(last.doc) as ReferralDoc).referralId}` } }
+        ? { next: { cursor: `${last.madeAt}~${last.doc.referralId}` } }
         : {}),
     };
   }
 
   /** Case data is read by those who work cases: caseworkers and decision-makers (break-glass has its own route). */
   private async requireCaseRole(request: ReadRequest, view: string, caseId?: string): Promise<void> {
-    if (request.actor.roles.some((r) => CASE_READER_ROLES.includes(r))) return;
-    await this.deny(request, view, 'role-not-allowed', undefined, caseId);
+    const refusal = readerRefusal(readerOf(request.actor));
+    if (refusal === undefined) return;
+    await this.deny(request, view, refusal, undefined, caseId);
     throw new ProblemException({
       status: 403,
       title: 'Not allowed for your role',
@@ -284,6 +315,20 @@ export class CaseReads {
       ...(caseId ? { caseId } : {}),
     });
   }
+}
+
+/** A principal reading through the API, as the read decision sees it. */
+function readerOf(actor: Actor): Reader {
+  return { via: 'principal', agencyId: actor.agencyId, agencyKind: actor.agencyKind, roles: actor.roles };
+}
+
+/** An allowed ground as the audit records it: the category and its basis (break-glass is recorded apart). */
+function readBasis(ground: AllowedGround): ReadBasis {
+  if (ground.basis === 'consent')
+    return { category: ground.category, basis: 'consent', consentId: ground.consentId };
+  if (ground.basis === 'lawful-basis')
+    return { category: ground.category, basis: 'lawful-basis', lawfulBasisId: ground.lawfulBasisId };
+  throw new Error('a break-glass ground is recorded as BreakGlassAccessUsed, not as a consent read');
 }
 
 /** A page cursor is `<time>~<id>` of the last row: rows that share a time are neither skipped nor repeated. */

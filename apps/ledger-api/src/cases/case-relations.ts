@@ -1,3 +1,4 @@
+import { isInContact, isSeizedOf } from '@nrm/projections';
 import type { ReadModel } from './read-model';
 
 /**
@@ -9,16 +10,8 @@ import type { ReadModel } from './read-model';
  * Whether an agency is in direct contact with the person (rule 7): it reported the case, provides
  * support, or received the person through a completed handoff. Only such an agency records consent.
  */
-export async function inContact(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
-  const row = await readModel.store.get(
-    `SELECT 1 AS contact FROM case_parties
-       WHERE case_id = ? AND agency_id = ? AND relation IN ('reporter', 'support-provider')
-     UNION ALL
-     SELECT 1 FROM referral_docs WHERE case_id = ? AND to_agency = ? AND status = 'completed'
-     LIMIT 1`,
-    [caseId, agencyId, caseId, agencyId],
-  );
-  return row !== undefined;
+export function inContact(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
+  return isInContact(readModel.store, caseId, agencyId);
 }
 
 /**
@@ -27,15 +20,6 @@ export async function inContact(readModel: ReadModel, caseId: string, agencyId: 
  * coordinator designated it (`CompetentAuthorityDesignated`). A grounds decision posted by an
  * agency seized of nothing never counts: being seized comes before deciding.
  */
-export async function isSeized(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
-  const row = await readModel.store.get(
-    `SELECT 1 AS seized FROM case_parties
-       WHERE case_id = ? AND agency_id = ? AND relation IN ('reporter', 'designated-authority')
-     UNION ALL
-     SELECT 1 FROM referral_docs
-       WHERE case_id = ? AND to_agency = ? AND status NOT IN ('declined', 'withdrawn')
-     LIMIT 1`,
-    [caseId, agencyId, caseId, agencyId],
-  );
-  return row !== undefined;
+export function isSeized(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
+  return isSeizedOf(readModel.store, caseId, agencyId);
 }

@@ -1,5 +1,5 @@
 import type { EventStore } from '@nrm/event-store';
-import type { ReadModelStore } from '@nrm/projections';
+import { isPartyTo, type ReadModelStore } from '@nrm/projections';
 import { ProblemException } from '../http/problem';
 
 export interface ReadModelHealth {
@@ -42,10 +42,6 @@ export async function awaitReadModel(store: EventStore, readModel: ReadModel): P
 }
 
 /** Whether an agency is party to a case, in any relation. */
-export async function isParty(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
-  const row = await readModel.store.get(
-    'SELECT 1 AS party FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1',
-    [caseId, agencyId],
-  );
-  return row !== undefined;
+export function isParty(readModel: ReadModel, caseId: string, agencyId: string): Promise<boolean> {
+  return isPartyTo(readModel.store, caseId, agencyId);
 }

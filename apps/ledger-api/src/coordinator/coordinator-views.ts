@@ -1,5 +1,5 @@
 import type { EventStore } from '@nrm/event-store';
-import type { CaseFactsRow, ReferralDoc } from '@nrm/projections';
+import { caseFactsOfMonths, referralsMatching, type ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
@@ -111,24 +111,8 @@ export class CoordinatorViews {
   }
 
   /** The live board's referrals: the case directory's documents, narrowed in SQL by what its columns hold. */
-  private async referrals(filter: BoardFilter): Promise<ReferralDoc[]> {
-    const where: string[] = [];
-    const params: string[] = [];
-    const add = (clause: string, value: string | null | undefined): void => {
-      if (value === undefined || value === null) return;
-      where.push(clause);
-      params.push(value);
-    };
-    add('made_at >= ?', filter.from);
-    add('made_at < ?', filter.to);
-    add('status = ?', filter.status);
-    add('from_agency = ?', filter.fromAgencyId);
-    add('to_agency = ?', filter.toAgencyId);
-    const rows = await this.readModel.store.all<{ doc: string }>(
-      `SELECT doc FROM referral_docs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
-      params,
-    );
-    return rows.map((row) => JSON.parse(row.doc) as ReferralDoc);
+  private referrals(filter: BoardFilter): Promise<ReferralDoc[]> {
+    return referralsMatching(this.readModel.store, filter);
   }
 
   /** The referrals as they stood at `asOf`, folded from the store's referral events up to its current head. */
@@ -143,18 +127,8 @@ export class CoordinatorViews {
   }
 
   /** The facts of the cases reported from month `first` to `last` (YYYY-MM), as reported: no case or subject id. */
-  private async caseFacts(first: string, last: string): Promise<CaseFacts[]> {
-    const rows = await this.readModel.store.all<CaseFactsRow>(
-      `SELECT month, region, agency_kind AS "agencyKind", forms FROM coordinator_case_facts
-       WHERE month >= ? AND month <= ?`,
-      [first, last],
-    );
-    return rows.map((row) => ({
-      month: row.month,
-      region: row.region,
-      agencyKind: row.agencyKind,
-      exploitationForms: JSON.parse(row.forms) as string[],
-    }));
+  private caseFacts(first: string, last: string): Promise<CaseFacts[]> {
+    return caseFactsOfMonths(this.readModel.store, first, last);
   }
 }
 

@@ -1,11 +1,11 @@
+import { ASSISTING_RELATIONS, decideSubjectReport, mayRequestAccessReport } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
-import { accessLogPage, casesOfSubject } from '@nrm/projections';
+import { accessLogPage, casesOfSubject, relationsToCases } from '@nrm/projections';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import { reportEntry, type AccessReport, type AgencyNames } from './access-report';
 import { periodOf, recordDenial, refuse } from './audited-read';
-import { ASSISTING_RELATIONS, assistsSubject, mayRequestAccessReport } from './authorization';
 
 const VIEW = 'subject-access-report';
 
@@ -39,15 +39,23 @@ export class AccessReports {
     subjectId: string,
     query: { limit: number; cursor?: number; from?: string; to?: string },
   ): Promise<AccessReport> {
-    const decision = mayRequestAccessReport(request.actor);
-    if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, subjectId });
+    // Who may ask is the decision's first rule, asked before anything is loaded.
+    const gate = mayRequestAccessReport(request.actor);
+    if (!gate.allowed) await refuse(this.audit, request, gate, { view: VIEW, subjectId });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
     const caseIds = await casesOfSubject(this.readModel.store, subjectId);
-    if (!assistsSubject(await this.relationsTo(caseIds, request.actor.agencyId))) {
+    const relations = await relationsToCases(
+      this.readModel.store,
+      caseIds,
+      request.actor.agencyId,
+      ASSISTING_RELATIONS,
+    );
+    const decision = decideSubjectReport({ reader: { via: 'principal', ...request.actor }, relations });
+    if (!decision.allowed) {
       await recordDenial(this.audit, request, {
         view: VIEW,
-        reason: 'not-a-party-or-unknown-subject',
+        reason: decision.refusal,
         subjectId,
       });
       throw new ProblemException({
@@ -83,16 +91,5 @@ export class AccessReports {
     };
     await this.audit.accessed(request, { view: VIEW, subjectId, caseIds, categories: [] });
     return report;
-  }
-
-  private async relationsTo(caseIds: readonly string[], agencyId: string): Promise<string[]> {
-    if (caseIds.length === 0) return [];
-    const rows = await this.readModel.store.all<{ relation: string }>(
-      `SELECT DISTINCT relation FROM case_parties
-        WHERE agency_id = ? AND case_id IN (${caseIds.map(() => '?').join(', ')})
-          AND relation IN (${ASSISTING_RELATIONS.map(() => '?').join(', ')})`,
-      [agencyId, ...caseIds, ...ASSISTING_RELATIONS],
-    );
-    return rows.map((r) => r.relation);
   }
 }

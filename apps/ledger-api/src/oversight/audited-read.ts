@@ -3,7 +3,7 @@ import { utcInstant } from '@nrm/projections';
 import type { Purpose } from '@nrm/shared-kernel';
 import type { AuditTrail, ReadRequest } from '../access/audit-trail';
 import { ProblemException } from '../http/problem';
-import type { AccessDecision, OversightDenialReason } from './authorization';
+import type { AccessDecision, OversightDenialReason } from '@nrm/access';
 
 /**
  * Appends an `AccessDenied` (fails closed like every audit append). It may name

@@ -1,3 +1,5 @@
+import { decideRead, mayBreakGlass, type BreakGlassAccessUsed } from '@nrm/access';
+import { consentDecider } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { caseDataByCategory, caseDocOf, referralsOfCase } from '@nrm/projections';
 import type { SubjectKeyStore } from '@nrm/privacy';
@@ -8,8 +10,6 @@ import { caseNotFound } from '../cases/case-parties';
 import { awaitReadModel, isParty, type ReadModel } from '../cases/read-model';
 import { validationPipe } from '../http/validation';
 import { recordDenial, refuse } from './audited-read';
-import { mayBreakGlass } from './authorization';
-import type { BreakGlassAccessUsed } from './break-glass.events';
 import { BreakGlassReadDto } from './oversight.dto';
 
 const VIEW = 'case-break-glass';
@@ -35,12 +35,23 @@ export class BreakGlassReads {
   }
 
   async read(request: ReadRequest, caseId: string, body: unknown) {
-    const decision = mayBreakGlass(request.actor);
-    if (!decision.allowed) await refuse(this.audit, request, decision, { view: VIEW, caseId });
+    // Who may break the glass is the read decision's first rule, asked before the body is read.
+    const gate = mayBreakGlass(request.actor);
+    if (!gate.allowed) await refuse(this.audit, request, gate, { view: VIEW, caseId });
     const input = await this.validated(request, caseId, body);
     await awaitReadModel(this.store, this.readModel);
     const doc = await caseDocOf(this.readModel.store, caseId);
-    if (!doc || !(await isParty(this.readModel, caseId, request.actor.agencyId))) {
+    const party = doc !== undefined && (await isParty(this.readModel, caseId, request.actor.agencyId));
+    // Beyond consent: the consent state is not weighed, so it is not read.
+    const decision = decideRead({
+      reader: { via: 'principal', ...request.actor },
+      mode: 'break-glass',
+      purpose: input.purpose,
+      party,
+      consent: consentDecider.initialState(),
+      at: request.now,
+    });
+    if (!decision.allowed || !doc) {
       await recordDenial(this.audit, request, {
         view: VIEW,
         reason: 'not-a-party-or-unknown-case',
@@ -50,11 +61,16 @@ export class BreakGlassReads {
       // The same answer as for a case that does not exist, as for every case read.
       throw caseNotFound();
     }
-    const categories = caseDataByCategory(
-      doc,
-      await referralsOfCase(this.readModel.store, caseId),
-      await identityOf(this.keys, doc, doc),
-    );
+    const allowed = new Set(decision.allowedGrounds.map((g) => g.category));
+    const categories = Object.fromEntries(
+      Object.entries(
+        caseDataByCategory(
+          doc,
+          await referralsOfCase(this.readModel.store, caseId),
+          await identityOf(this.keys, doc, doc),
+        ),
+      ).filter(([category]) => allowed.has(category as DataCategory)),
+    ) as ReturnType<typeof caseDataByCategory>;
     const returned = Object.keys(categories) as DataCategory[];
     const used: BreakGlassAccessUsed['data'] = {
       principalId: request.actor.principalId,

@@ -1,4 +1,13 @@
-import { accessStream } from '@nrm/access';
+import {
+  accessReviewStream,
+  accessStream,
+  breakGlassDecider,
+  mayOverseeAccess,
+  type AccessReviewed,
+  type BreakGlassAccessUsed,
+  type ReviewFinding,
+  type ReviewState,
+} from '@nrm/access';
 import { consentStream, type ConsentEvent } from '@nrm/consent';
 import type { EventStore, RecordedEvent } from '@nrm/event-store';
 import {
@@ -18,15 +27,7 @@ import {
   type CommandResult,
 } from '../commands/command-executor';
 import { ProblemException } from '../http/problem';
-import { decideReview, evolveReview, initialReviewState, type ReviewState } from './access-review';
 import { periodOf, recordDenial, refuse } from './audited-read';
-import { mayOverseeAccess } from './authorization';
-import {
-  accessReviewStream,
-  type AccessReviewed,
-  type BreakGlassAccessUsed,
-  type ReviewFinding,
-} from './break-glass.events';
 
 export interface PageRequest {
   readonly limit: number;
@@ -208,10 +209,10 @@ export class OversightReads {
     );
     const result = await this.executor.execute<AccessReviewed, ReviewState>({
       stream: accessReviewStream(accessEventId),
-      evolve: evolveReview,
-      initialState: initialReviewState,
+      evolve: (state, event) => breakGlassDecider.evolve(state, event),
+      initialState: () => breakGlassDecider.initialState(),
       decide: async (state) =>
-        decideReview(
+        breakGlassDecider.decide(
           {
             type: 'ReviewAccess',
             data: {

@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { ID_PATTERN } from '../http/ids';
 import { IsInstant } from '../http/value-rules';
-import { REVIEW_FINDINGS, type ReviewFinding } from './break-glass.events';
+import { REVIEW_FINDINGS, type ReviewFinding } from '@nrm/access';
 import { IsSubstantiveJustification } from './justification';
 
 const idMessage = (field: string) => `${field} must be a UUID or slug`;

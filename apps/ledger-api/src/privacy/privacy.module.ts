@@ -8,6 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { isKnownSubject } from '@nrm/projections';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { type LedgerConfig, openSubjectKeys, SUBJECT_KEYS } from '@nrm/runtime';
@@ -52,11 +53,7 @@ export class PrivacyModule implements OnApplicationBootstrap, OnApplicationShutd
           useFactory: (store: EventStore, keys: SubjectKeyStore, readModel: ReadModel) =>
             new ErasureCommands(store, keys, async (subjectId) => {
               await awaitReadModel(store, readModel);
-              const row = await readModel.store.get(
-                'SELECT 1 AS known FROM case_docs WHERE subject_id = ? LIMIT 1',
-                [subjectId],
-              );
-              return row !== undefined;
+              return isKnownSubject(readModel.store, subjectId);
             }),
         },
       ],

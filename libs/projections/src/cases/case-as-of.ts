@@ -3,8 +3,8 @@ import { identificationStream } from '@nrm/identification';
 import { referralStream } from '@nrm/referral';
 import { supportStream } from '@nrm/support';
 import { SqliteReadModelStore } from '../store/sqlite-read-model-store';
-import type { SqlRunner } from '../store/read-model-store';
 import { caseDirectory, CASE_DIRECTORY_EVENT_TYPES, type CaseDoc, type ReferralDoc } from './case-directory';
+import { caseDocOf, referralsOfCase } from './queries';
 
 export interface CaseAsOf {
   readonly doc: CaseDoc;
@@ -52,28 +52,4 @@ export async function caseAsOf(
   } finally {
     await scratch.close();
   }
-}
-
-/** A case's document from a case directory. */
-export async function caseDocOf(db: SqlRunner, caseId: string): Promise<CaseDoc | undefined> {
-  const row = await db.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [caseId]);
-  return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
-}
-
-/** A case's referrals in a case directory, oldest first. */
-export async function referralsOfCase(db: SqlRunner, caseId: string): Promise<ReferralDoc[]> {
-  const rows = await db.all<{ doc: string }>(
-    'SELECT doc FROM referral_docs WHERE case_id = ? ORDER BY made_at, referral_id',
-    [caseId],
-  );
-  return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
-}
-
-/** The ids of a case's referrals in a case directory. */
-export async function referralIdsOfCase(db: SqlRunner, caseId: string): Promise<string[]> {
-  const rows = await db.all<{ referral_id: string }>(
-    'SELECT referral_id FROM referral_docs WHERE case_id = ?',
-    [caseId],
-  );
-  return rows.map((r) => r.referral_id);
 }

@@ -7,5 +7,6 @@ export {
 export type { CaseDoc, CaseRelation, ReferralDoc } from './case-directory';
 export { caseDataByCategory, caseView } from './case-view';
 export type { IdentityPart, OpenedIdentity } from './case-view';
-export { caseAsOf, caseDocOf, referralIdsOfCase, referralsOfCase } from './case-as-of';
+export { caseAsOf } from './case-as-of';
+export * from './queries';
 export type { CaseAsOf } from './case-as-of';

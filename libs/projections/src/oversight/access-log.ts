@@ -1,4 +1,4 @@
-import type { AccessDenied, RecordAccessed } from '@nrm/access';
+import type { AccessDenied, AccessReviewed, BreakGlassAccessUsed, RecordAccessed } from '@nrm/access';
 import type { RecordedEvent } from '@nrm/event-store';
 import type { PotentialVictimReported } from '@nrm/identification';
 import type { Projection } from '../projection';
@@ -6,8 +6,8 @@ import type { SqlRunner, SqlValue } from '../store/read-model-store';
 
 /**
  * What the access log reads of a `BreakGlassAccessUsed` payload. The event type
- * itself is owned by the API's oversight module, which checks at compile time
- * that its payload still has this shape.
+ * itself is owned by the break-glass context (libs/access); the checks below
+ * fail to compile if its payload no longer has this shape.
  */
 export interface BreakGlassAccessUsedRead {
   readonly principalId: string;
@@ -35,6 +35,10 @@ export interface AccessReviewedRead {
   readonly requestId: string;
   readonly reviewedAt: string;
 }
+
+// The access log reads the break-glass context's payloads by shape; these fail to compile if they drift apart.
+const _breakGlassFitsProjection = (d: BreakGlassAccessUsed['data']): BreakGlassAccessUsedRead => d;
+const _reviewFitsProjection = (d: AccessReviewed['data']): AccessReviewedRead => d;
 
 export const ACCESS_LOG_AUDIT_TYPES = [
   'RecordAccessed',

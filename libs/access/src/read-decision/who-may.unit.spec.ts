@@ -5,7 +5,7 @@ import {
   mayBreakGlass,
   mayOverseeAccess,
   mayRequestAccessReport,
-} from './authorization';
+} from './who-may';
 
 const actor = (agencyKind: AgencyKind, roles: Role[]) => ({ agencyKind, roles });
 

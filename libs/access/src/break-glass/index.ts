@@ -1,0 +1,3 @@
+export * from './events';
+export { breakGlassDecider } from './decider';
+export type { BreakGlassCommand, ReviewAccess, ReviewState } from './decider';

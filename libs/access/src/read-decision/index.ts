@@ -1,0 +1,2 @@
+export * from './read-decision';
+export * from './who-may';
