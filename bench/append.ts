@@ -43,12 +43,16 @@ function rawWriter(filename: string, mode: SqliteSynchronous) {
   db.pragma(`synchronous = ${mode}`);
   for (const m of MIGRATIONS) db.exec(m.sql);
   const insert = db.prepare(
-    `INSERT INTO events (event_id, stream, revision, type, schema_version, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const revisions = new Array<number>(STREAMS).fill(-1);
+  // Positions from a counter: the schema refuses an insert that leaves the position to SQLite
+  // (migration 3's trigger sees it as -1, at or below the positions handed out).
+  let position = 0;
   const put = (e: NewEvent, s: number): void => {
     revisions[s] = revisions[s]! + 1;
     insert.run(
+      ++position,
       e.id,
       `case-${s}`,
       revisions[s],

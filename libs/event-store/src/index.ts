@@ -3,6 +3,8 @@ export * from './errors';
 export { AppendSignal, CatchUpSubscription } from './catch-up-subscription';
 export type { ReadBatch, CatchUpOptions } from './catch-up-subscription';
 export { ProgressWaiters } from './progress-waiters';
+export { FoldedStreamCache } from './folded-stream-cache';
+export type { FoldedStreamCacheOptions } from './folded-stream-cache';
 export {
   MAX_EVENT_BYTES,
   MAX_EVENT_TYPE_LENGTH,

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       EVENT_STORE_URL: undefined,
       EVENT_STORE_SCHEMA: 'nrm_events',
       SQLITE_SYNCHRONOUS: 'FULL',
+      SQLITE_WRITER_THREAD: 'on',
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: 1048576,
       STATS_MIN_CELL: 5,
@@ -94,6 +95,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATA_DIR: '/var/lib/nrm',
       SQLITE_SYNCHRONOUS: 'NORMAL',
+      SQLITE_WRITER_THREAD: 'off',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -101,6 +103,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATA_DIR: '/var/lib/nrm',
       SQLITE_SYNCHRONOUS: 'NORMAL',
+      SQLITE_WRITER_THREAD: 'off',
       LOG_LEVEL: 'warn',
     });
   });

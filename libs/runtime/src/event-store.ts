@@ -34,5 +34,10 @@ export function openEventStore(config: LedgerConfig, foreignLog: ForeignRecordLo
       connectionString: config.EVENT_STORE_URL ?? '',
       schema: config.EVENT_STORE_SCHEMA,
     });
-  return new SqliteEventStore({ filename: eventStoreFile(config), synchronous: config.SQLITE_SYNCHRONOUS });
+  return new SqliteEventStore({
+    filename: eventStoreFile(config),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+    // With NORMAL the store commits on its own connection whatever this says (no fsync per commit).
+    ...(config.SQLITE_WRITER_THREAD === 'off' ? { writerThread: false } : {}),
+  });
 }

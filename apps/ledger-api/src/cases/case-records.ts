@@ -14,6 +14,7 @@ import type { RegisteredAgency } from '@nrm/identification';
 import { ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
 import { caseNotFound, type PartyCheck } from './case-parties';
 import { asDomainEvent } from '../commands/command-executor';
+import type { ConsentStateCache } from './consent-state-cache';
 
 /**
  * Reads other contexts' records that a command needs as context (is the case
@@ -25,6 +26,8 @@ export class CaseRecords {
     private readonly store: EventStore,
     /** Absent for the operator's console. */
     private readonly partyCheck?: PartyCheck,
+    /** Where given, consent is folded incrementally from a cache checked against the stream's revision. */
+    private readonly consentCache?: ConsentStateCache,
   ) {}
 
   async identification(caseId: string): Promise<IdentificationState> {
@@ -87,6 +90,7 @@ export class CaseRecords {
   }
 
   async consent(caseId: string): Promise<ConsentState> {
+    if (this.consentCache) return this.consentCache.consent(caseId);
     let state = consentDecider.initialState();
     for await (const e of this.store.readStream(consentStream(caseId))) {
       state = consentDecider.evolve(state, asDomainEvent<ConsentEvent>(e));

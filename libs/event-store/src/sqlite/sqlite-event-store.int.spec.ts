@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collect, describeEventStoreConformance, freshStream, newEvent } from '../../test/conformance';
-import { EventStoreSchemaError } from '../errors';
+import type { Worker } from 'node:worker_threads';
+import { EventStoreSchemaError, EventStoreUnavailable, WrongExpectedRevision } from '../errors';
 import { LATEST_SCHEMA_VERSION } from './migrations';
 import { SqliteEventStore } from './sqlite-event-store';
 
@@ -18,6 +19,20 @@ describeEventStoreConformance('sqlite (file, WAL)', async () => {
   return {
     store,
     openAnother: async () => new SqliteEventStore({ filename, pollIntervalMs: 50 }),
+    dispose: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeEventStoreConformance('sqlite (file, WAL, FULL, committing on its own connection)', async () => {
+  const dir = tempDir();
+  const filename = join(dir, 'events.sqlite');
+  const store = new SqliteEventStore({ filename, pollIntervalMs: 50, writerThread: false });
+  return {
+    store,
+    openAnother: async () => new SqliteEventStore({ filename, pollIntervalMs: 50, writerThread: false }),
     dispose: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -45,16 +60,22 @@ describe('sqlite adapter specifics', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
 
-    // synchronous is a per-connection setting: check it on the connection the store uses.
-    for (const [level, code] of [
-      ['FULL', 2],
-      ['NORMAL', 1],
+    // synchronous is a per-connection setting: check it on the connection that commits the appends
+    // (the writer thread's with FULL, the store's own with NORMAL) and on the store's own.
+    for (const [level, code, thread] of [
+      ['FULL', 2, true],
+      ['NORMAL', 1, false],
     ] as const) {
       const store = new SqliteEventStore({ filename, synchronous: level });
+      expect(store.hasWriterThread).toBe(thread);
+      expect(await store.writeConnectionSynchronous()).toBe(code);
       const inner = (store as unknown as { db: Database.Database }).db;
       expect(inner.pragma('synchronous', { simple: true })).toBe(code);
       await store.close();
     }
+    const memory = new SqliteEventStore({ filename: ':memory:' });
+    expect(memory.hasWriterThread).toBe(false);
+    await memory.close();
   });
 
   it('keeps events across reopening and applies migrations once', async () => {
@@ -138,7 +159,49 @@ describe('sqlite adapter specifics', () => {
     await writer.close();
   });
 
-  it('stores the recorded-at time from its clock', async () => {
+  it('shares one commit among the appends gathered while the writer thread commits; a conflict refuses only its own', async () => {
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
+    const taken = freshStream();
+    await store.append(taken, [newEvent()], { expectedRevision: 'no-stream' });
+    const streams = Array.from({ length: 20 }, () => freshStream());
+    const results = await Promise.allSettled([
+      ...streams.map((s) => store.append(s, [newEvent()], { expectedRevision: 'no-stream' })),
+      store.append(taken, [newEvent()], { expectedRevision: 'no-stream' }),
+    ]);
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(1);
+    expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevision);
+    // Positions follow the order of the calls.
+    const positions = results
+      .slice(0, 20)
+      .map((r) => (r as PromiseFulfilledResult<{ position: number }>).value.position);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(new Set(positions).size).toBe(20);
+    await store.close();
+  });
+
+  it('refuses appends as unavailable, and says so in health, once its writer thread is gone', async () => {
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
+    await store.append(freshStream(), [newEvent()], { expectedRevision: 'no-stream' }); // starts the thread
+    // Stopped while idle (terminating it inside a native SQLite call would abort the process:
+    // the store itself never terminates it, it asks it to close).
+    await (store as unknown as { thread: Worker }).thread.terminate();
+    await expect(
+      store.append(freshStream(), [newEvent()], { expectedRevision: 'no-stream' }),
+    ).rejects.toBeInstanceOf(EventStoreUnavailable);
+    expect(await store.health()).toMatchObject({ ok: false, detail: expect.stringMatching(/writer thread/) });
+    await store.close();
+  });
+
+  it('stores the recorded-at time from its clock, also through the writer thread', async () => {
+    const clock = () => new Date('2026-01-02T03:04:05.000Z');
+    const threaded = new SqliteEventStore({ filename: join(dir, 'events.sqlite'), clock });
+    expect(threaded.hasWriterThread).toBe(true);
+    const s = freshStream();
+    await threaded.append(s, [newEvent()], { expectedRevision: 'no-stream' });
+    expect((await collect(threaded.readStream(s)))[0]!.recordedAt).toBe('2026-01-02T03:04:05.000Z');
+    await threaded.close();
+
     const store = new SqliteEventStore({
       filename: ':memory:',
       clock: () => new Date('2026-01-02T03:04:05.000Z'),

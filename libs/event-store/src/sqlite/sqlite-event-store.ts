@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { AppendSignal, CatchUpSubscription } from '../catch-up-subscription';
-import { DuplicateEventId, EventStoreClosed, WrongExpectedRevision } from '../errors';
+import { EventStoreClosed, EventStoreOutcomeUnknown, EventStoreUnavailable } from '../errors';
 import type {
   AppendOptions,
   AppendResult,
@@ -10,7 +11,6 @@ import type {
   EventMetadata,
   EventStore,
   EventStoreHealth,
-  ExpectedRevision,
   JsonObject,
   NewEvent,
   ReadAllOptions,
@@ -19,15 +19,23 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store';
-import {
-  checkAppend,
-  checkReadAll,
-  checkReadStream,
-  checkSubscribe,
-  serialise,
-  type Serialised,
-} from '../validation';
+import { checkAppend, checkReadAll, checkReadStream, checkSubscribe, serialise } from '../validation';
 import { migrate } from './migrations';
+import {
+  decodeError,
+  SqliteWriter,
+  type EncodedError,
+  type EncodedOutcome,
+  type WriteOutcome,
+  type WriteRequest,
+} from './sqlite-writer';
+import type { WriterThreadData } from './sqlite-writer-thread';
+
+type ThreadMessage =
+  | { readonly ready: true; readonly synchronous: number }
+  | { readonly openFailure: EncodedError }
+  | { readonly outcomes: readonly EncodedOutcome[] }
+  | { readonly failure: EncodedError };
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -43,6 +51,13 @@ export interface SqliteEventStoreOptions {
   /** How long a writer waits for another process's write lock. */
   readonly busyTimeoutMs?: number;
   readonly clock?: () => Date;
+  /**
+   * Commit appends on a writer thread that owns the write connection, so that the caller's event
+   * loop never waits for an fsync. Default: on for a file with FULL (where every commit syncs);
+   * off for NORMAL (a commit does not sync; the thread's round trip would cost more than it saves)
+   * and for `':memory:'` (a second connection cannot see that database).
+   */
+  readonly writerThread?: boolean;
 }
 
 interface EventRow {
@@ -58,15 +73,29 @@ interface EventRow {
 }
 
 interface PendingAppend {
-  readonly stream: string;
-  readonly events: readonly NewEvent[];
-  readonly bodies: readonly Serialised[];
-  readonly expected: ExpectedRevision;
+  readonly request: Omit<WriteRequest, 'recordedAt'>;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
-type Outcome = { readonly ok: AppendResult } | { readonly error: unknown };
+interface ThreadEntry {
+  readonly file: string;
+  readonly execArgv?: string[];
+}
+
+/** Where the writer thread's entry is: compiled beside this file, or the TypeScript source under tsx. */
+function writerThreadEntry(): ThreadEntry | undefined {
+  const compiled = join(__dirname, 'sqlite-writer-thread.js');
+  if (existsSync(compiled)) return { file: compiled };
+  const source = join(__dirname, 'sqlite-writer-thread.ts');
+  if (!existsSync(source)) return undefined;
+  try {
+    // Running from source (tests, tsx scripts): the thread loads the TypeScript through tsx.
+    return { file: source, execArgv: ['--require', require.resolve('tsx/cjs')] };
+  } catch {
+    return undefined; // no tsx: write on the store's own connection
+  }
+}
 
 const COLUMNS = 'position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at';
 const MAX_REVISION = Number.MAX_SAFE_INTEGER;
@@ -83,14 +112,6 @@ function toRecorded(row: EventRow): RecordedEvent {
     metadata: JSON.parse(row.metadata) as EventMetadata,
     recordedAt: row.recorded_at,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE'
-  );
 }
 
 /** Builds the WHERE fragment of a filter; parameters are appended to `params`. */
@@ -113,8 +134,15 @@ function filterSql(filter: EventFilter | undefined, params: unknown[]): string {
 
 /**
  * The embedded default: one SQLite file in WAL mode. Appends are one immediate
- * transaction each, so writers in several processes sharing the file still
+ * transaction per group, so writers in several processes sharing the file still
  * see exact revisions.
+ *
+ * With `synchronous=FULL` on a file (the default), the write connection lives on a writer
+ * thread: the appends gathered while one group commits are sent as the next group, committed in
+ * one transaction (one fsync) there, and each is answered only once that commit has returned.
+ * The caller's event loop goes on serving requests while the disk syncs. Reads, subscriptions
+ * and health use the store's own connection, which sees every answered append (WAL readers see
+ * every commit made before their read began).
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -126,8 +154,6 @@ export class SqliteEventStore implements EventStore {
   private isClosed = false;
 
   private readonly statements: {
-    lastRevision: Database.Statement<[string], { revision: number }>;
-    insert: Database.Statement<[string, string, number, string, number, string, string, string]>;
     byId: Database.Statement<[string], EventRow>;
     head: Database.Statement<[], { head: number | null }>;
     handedOut: Database.Statement<[], { position: number }>;
@@ -135,7 +161,19 @@ export class SqliteEventStore implements EventStore {
     streamBackwards: Database.Statement<[string, number, number], EventRow>;
   };
   private readonly filteredAll = new Map<string, Database.Statement<unknown[], EventRow>>();
-  private readonly commitGroup: (batch: readonly PendingAppend[]) => Outcome[];
+  /** The write side on this connection, when there is no writer thread. */
+  private readonly inline: SqliteWriter | undefined;
+  /** How to start the writer thread, when the store commits on one. */
+  private readonly threadSpec: { entry: ThreadEntry; data: WriterThreadData } | undefined;
+  /** The writer thread, started by the first append (a store that only reads never starts it). */
+  private thread: Worker | undefined;
+  /** The group the writer thread is committing, answered in order when it reports. */
+  private inFlight: PendingAppend[] | undefined;
+  /** Why the writer thread can no longer write; every append is refused from then on. */
+  private threadFailure: Error | undefined;
+  private threadExited: Promise<void> | undefined;
+  private readonly drained = new Set<() => void>();
+  private writerSynchronous: number | undefined;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
   /**
@@ -154,13 +192,15 @@ export class SqliteEventStore implements EventStore {
     this.clock = options.clock ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.batchSize = options.batchSize ?? 512;
-    this.scheduleFlush = options.synchronous === 'NORMAL' ? queueMicrotask : setImmediate;
+    const synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+    this.scheduleFlush = synchronous === 'NORMAL' ? queueMicrotask : setImmediate;
+    const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
     this.db = new Database(options.filename);
     try {
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       migrate(this.db, this.clock);
     } catch (error) {
       this.db.close();
@@ -169,15 +209,6 @@ export class SqliteEventStore implements EventStore {
 
     const db = this.db;
     this.statements = {
-      lastRevision: db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
-      insert: db.prepare(
-        // The next position is above every position ever handed out (migration 3), not only above
-        // the rows left: a deleted tail is never handed out again.
-        `INSERT INTO events (position, event_id, stream, revision, type, schema_version, data, metadata, recorded_at)
-         VALUES (max(coalesce((SELECT position FROM positions_handed_out WHERE id = 1), 0),
-                     coalesce((SELECT max(position) FROM events), 0)) + 1,
-                 ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`),
       head: db.prepare('SELECT max(position) AS head FROM events'),
       handedOut: db.prepare('SELECT position FROM positions_handed_out WHERE id = 1'),
@@ -189,32 +220,16 @@ export class SqliteEventStore implements EventStore {
       ),
     };
 
-    // Group commit: the appends that arrive in one turn of the event loop share one
-    // transaction and so one fsync; each runs in its own savepoint, so one append's
-    // conflict rolls back only that append.
-    const appendOne = db.transaction((p: PendingAppend) =>
-      this.appendInTransaction(p.stream, p.events, p.bodies, p.expected),
-    );
-    const appendAll = db.transaction((batch: readonly PendingAppend[]) =>
-      batch.map((p): Outcome => {
-        try {
-          return { ok: appendOne(p) };
-        } catch (error) {
-          return { error };
-        }
-      }),
-    );
-    // IMMEDIATE takes the write lock before reading revisions, so no other connection can slip in between.
-    // A group of one (the common case without concurrency) needs no savepoint.
-    this.commitGroup = (batch) => {
-      if (batch.length !== 1) return appendAll.immediate(batch);
-      try {
-        return [{ ok: appendOne.immediate(batch[0]!) }];
-      } catch (error) {
-        if (error instanceof WrongExpectedRevision || isUniqueViolation(error)) return [{ error }];
-        throw error;
-      }
-    };
+    const wantsThread = options.writerThread ?? (options.filename !== ':memory:' && synchronous === 'FULL');
+    const entry = wantsThread && options.filename !== ':memory:' ? writerThreadEntry() : undefined;
+    if (entry) {
+      this.threadSpec = {
+        entry,
+        data: { filename: options.filename, synchronous, busyTimeoutMs },
+      };
+    } else {
+      this.inline = new SqliteWriter(db);
+    }
 
     this.readBatchTx = db.transaction((after: number, limit: number, filter: EventFilter | undefined) => {
       const events = this.selectAll(after, limit, filter).map(toRecorded);
@@ -229,15 +244,18 @@ export class SqliteEventStore implements EventStore {
 
   async append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen();
+    if (this.threadFailure) throw new EventStoreUnavailable(this.threadFailure.message);
     const request = checkAppend(stream, events, options);
     // Serialise before taking the write lock: other writers wait only for the insert.
     const bodies = request.events.map((e, i) => serialise(e, `events[${i}]`));
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({
-        stream: request.stream,
-        events: request.events,
-        bodies,
-        expected: request.expectedRevision,
+        request: {
+          stream: request.stream,
+          events: request.events.map((e) => ({ id: e.id, type: e.type, schemaVersion: e.schemaVersion })),
+          bodies,
+          expected: request.expectedRevision,
+        },
         resolve,
         reject,
       });
@@ -248,103 +266,139 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** Commits every pending append in one transaction, then answers each. */
-  private flush(): void {
-    this.flushScheduled = false;
+  /** The pending appends as one group, each stamped with the store's clock. */
+  private takeGroup(): { batch: PendingAppend[]; requests: WriteRequest[] } {
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
+    const requests = batch.map((p) => ({ ...p.request, recordedAt: this.clock().toISOString() }));
+    return { batch, requests };
+  }
+
+  /** Commits every pending append in one transaction (here or on the writer thread), then answers each. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    if (this.threadSpec) {
+      if (this.inFlight) return; // sent as the next group when this one is answered
+      this.send();
+      return;
+    }
     if (this.isClosed) {
+      const batch = this.pending;
+      this.pending = [];
       for (const p of batch) p.reject(new EventStoreClosed());
       return;
     }
-    let outcomes: Outcome[];
+    const { batch, requests } = this.takeGroup();
+    let outcomes: WriteOutcome[];
     try {
-      outcomes = this.commitGroup(batch);
+      outcomes = this.inline!.commit(requests);
     } catch (error) {
       for (const p of batch) p.reject(error); // nothing of this group was stored
       return;
     }
+    this.answer(batch, outcomes);
+  }
+
+  private answer(batch: readonly PendingAppend[], outcomes: readonly WriteOutcome[]): void {
     if (outcomes.some((o) => 'ok' in o)) this.signal.notify();
     outcomes.forEach((outcome, i) => {
       const p = batch[i]!;
-      if ('ok' in outcome) return p.resolve(outcome.ok);
-      if (!isUniqueViolation(outcome.error)) return p.reject(outcome.error);
-      // Only an event id can collide ((stream, revision) was checked in the transaction),
-      // and this append's savepoint rolled back whole. Stored events never change, so
-      // this look-up after the commit is as good as one inside it.
-      try {
-        const retry = this.idempotentRetry(p.stream, p.events, p.expected);
-        if (retry) p.resolve(retry);
-        else p.reject(outcome.error);
-      } catch (error) {
-        p.reject(error);
-      }
+      if ('ok' in outcome) p.resolve(outcome.ok);
+      else p.reject(outcome.error);
     });
   }
 
-  private appendInTransaction(
-    stream: string,
-    events: readonly NewEvent[],
-    bodies: readonly Serialised[],
-    expected: ExpectedRevision,
-  ): AppendResult {
-    const actual = this.statements.lastRevision.get(stream)?.revision ?? -1;
-    const matches =
-      expected === 'no-stream'
-        ? actual === -1
-        : expected === 'stream-exists'
-          ? actual >= 0
-          : actual === expected;
-    if (!matches) {
-      const retry = this.idempotentRetry(stream, events, expected);
-      if (retry) return retry;
-      throw new WrongExpectedRevision(stream, expected, actual === -1 ? 'no-stream' : actual);
-    }
-    const recordedAt = this.clock().toISOString();
-    let position = 0;
-    events.forEach((event, i) => {
-      const body = bodies[i]!;
-      const info = this.statements.insert.run(
-        event.id.toLowerCase(),
-        stream,
-        actual + 1 + i,
-        event.type,
-        event.schemaVersion,
-        body.data,
-        body.metadata,
-        recordedAt,
-      );
-      position = Number(info.lastInsertRowid);
+  /** Hands the pending appends to the writer thread as one group. */
+  private send(): void {
+    const thread = this.thread ?? this.startThread();
+    const { batch, requests } = this.takeGroup();
+    this.inFlight = batch;
+    thread.ref(); // the process waits for the answer
+    thread.postMessage({ batch: requests });
+  }
+
+  private startThread(): Worker {
+    const { entry, data } = this.threadSpec!;
+    const thread = new Worker(entry.file, {
+      workerData: data,
+      ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
     });
-    return { revision: actual + events.length, position };
+    this.thread = thread;
+    this.threadExited = new Promise((resolve) => thread.once('exit', () => resolve()));
+    thread.on('message', (message: ThreadMessage) => this.onThreadMessage(message));
+    thread.on('error', (error) => this.onThreadStopped(error));
+    thread.on('exit', (code) => this.onThreadStopped(new Error(`the writer thread exited (code ${code})`)));
+    thread.unref(); // an idle store keeps no process alive; a group in flight does (see send)
+    return thread;
+  }
+
+  private onThreadMessage(message: ThreadMessage): void {
+    if ('ready' in message) {
+      this.writerSynchronous = message.synchronous;
+      return;
+    }
+    if ('openFailure' in message) {
+      this.onThreadStopped(decodeError(message.openFailure));
+      return;
+    }
+    const batch = this.inFlight;
+    if (!batch) return; // answered already as of unknown outcome (the thread was reported stopped)
+    this.inFlight = undefined;
+    if ('failure' in message) {
+      const error = decodeError(message.failure);
+      for (const p of batch) p.reject(error); // nothing of this group was stored
+    } else {
+      this.answer(
+        batch,
+        message.outcomes.map((o) => ('ok' in o ? o : { error: decodeError(o.error) })),
+      );
+    }
+    if (this.pending.length > 0 && !this.threadFailure) this.send();
+    else this.settleIdle();
+  }
+
+  private settleIdle(): void {
+    if (this.inFlight || this.pending.length > 0) return;
+    this.thread?.unref();
+    for (const done of [...this.drained]) done();
+    this.drained.clear();
+  }
+
+  /** The writer thread is gone: what it was committing has an unknown outcome; nothing more is written. */
+  private onThreadStopped(error: Error): void {
+    if (this.threadFailure) return;
+    if (this.isClosed && !this.inFlight && this.pending.length === 0) {
+      this.threadFailure = error;
+      return; // the thread ended because the store closed
+    }
+    this.threadFailure = error;
+    const reason = `the writer thread stopped: ${error.message}`;
+    const inFlight = this.inFlight ?? [];
+    this.inFlight = undefined;
+    for (const p of inFlight) p.reject(new EventStoreOutcomeUnknown(p.request.stream, reason));
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) p.reject(new EventStoreUnavailable(reason));
+    this.settleIdle();
   }
 
   /**
-   * An append whose event ids are already stored: the same append retried
-   * (every id in this stream, in order, where the expectation put them) gives
-   * the first result; any other placement is a `DuplicateEventId`.
+   * The synchronous level of the connection that commits appends (2 FULL, 1 NORMAL): the writer
+   * thread's once it has opened, otherwise this store's own.
    */
-  private idempotentRetry(
-    stream: string,
-    events: readonly NewEvent[],
-    expected: ExpectedRevision,
-  ): AppendResult | undefined {
-    const rows = events.map((e) => this.statements.byId.get(e.id.toLowerCase()));
-    const found = rows.findIndex((r) => r !== undefined);
-    if (found === -1) return undefined;
-    const first = rows[0];
-    const start = first?.revision ?? -1;
-    const sameAppend =
-      first !== undefined &&
-      rows.every((r, i) => r !== undefined && r.stream === stream && r.revision === start + i) &&
-      (expected === 'no-stream' ? start === 0 : expected === 'stream-exists' ? true : start === expected + 1);
-    if (!sameAppend) {
-      const clash = rows[found]!;
-      throw new DuplicateEventId(clash.event_id, clash.stream, clash.revision);
-    }
-    const last = rows[rows.length - 1]!;
-    return { revision: last.revision, position: last.position };
+  async writeConnectionSynchronous(): Promise<number> {
+    if (!this.threadSpec) return this.db.pragma('synchronous', { simple: true }) as number;
+    if (!this.thread) this.startThread();
+    while (this.writerSynchronous === undefined && !this.threadFailure)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.writerSynchronous === undefined) throw this.threadFailure!;
+    return this.writerSynchronous;
+  }
+
+  /** True when appends are committed on a writer thread. */
+  get hasWriterThread(): boolean {
+    return this.threadSpec !== undefined;
   }
 
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
@@ -440,6 +494,7 @@ export class SqliteEventStore implements EventStore {
 
   async health(): Promise<EventStoreHealth> {
     if (this.isClosed) return { ok: false, adapter: 'sqlite', detail: 'closed' };
+    if (this.threadFailure) return { ok: false, adapter: 'sqlite', detail: this.threadFailure.message };
     try {
       return { ok: true, adapter: 'sqlite', headPosition: this.statements.head.get()?.head ?? 0 };
     } catch (error) {
@@ -455,6 +510,16 @@ export class SqliteEventStore implements EventStore {
     if (this.isClosed) return;
     this.flush(); // appends already accepted are committed, not dropped
     this.isClosed = true;
+    if (this.thread) {
+      // Wait for the groups accepted before the close to be committed and answered.
+      await new Promise<void>((resolve) => {
+        this.drained.add(resolve);
+        this.settleIdle();
+      });
+      if (!this.threadFailure) this.thread.postMessage({ close: true });
+      this.thread.ref();
+      await this.threadExited;
+    }
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.db.close();
   }

@@ -1,0 +1,168 @@
+/**
+ * Two builds of the ledger side by side (say, before and after a change), each in its own process
+ * on its own copy of the same seeded store, loaded in equal paired rounds that alternate which goes
+ * first. Per round: requests/s and the server process's CPU (user + system, every thread, from
+ * /proc) per request; the figures are the medians of the per-round ratios, which is what stays
+ * readable on a shared, noisy machine.
+ *
+ *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
+ *
+ * Both checkouts must be built (npm run build). Linux only (/proc).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SqliteEventStore } from '@nrm/event-store';
+import { RegistryCommands } from '../apps/ledger-api/src/access/registry-commands';
+import { seedDemo } from '../apps/ledger-cli/src/demo';
+import { load, type Load } from './http';
+import { benchDir, environment, round, writeResult } from './lib';
+
+const TICK_US = 10_000; // USER_HZ = 100 on Linux
+
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime, stime
+}
+
+async function start(checkout: string, dataDir: string, port: number): Promise<ChildProcess> {
+  const main = join(resolve(checkout), 'dist/apps/ledger-api/apps/ledger-api/src/main.js');
+  const child = spawn(process.execPath, [main], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      RATE_LIMIT_PER_PRINCIPAL: '10000000',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  child.kill('SIGTERM');
+  throw new Error(`${main} did not listen`);
+}
+
+async function prepare(kind: string, dataDir: string): Promise<(port: number) => Load> {
+  const store = new SqliteEventStore({ filename: join(dataDir, 'events.sqlite') });
+  try {
+    if (kind === 'query') {
+      const demo = await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+      return (port) => ({
+        url: `http://127.0.0.1:${port}/cases/${demo.caseId}`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${demo.keys['ngo-lighthouse']!}`, 'x-purpose': 'assistance' },
+      });
+    }
+    const registry = new RegistryCommands(store);
+    const ctx = () => ({ now: new Date().toISOString(), requestId: 'bench', fingerprint: 'bench' });
+    await registry.registerAgency(
+      { name: 'Bench clinic', kind: 'health', country: 'NL', agencyId: 'bench-clinic' },
+      ctx(),
+    );
+    const { principalId } = await registry.registerPrincipal(
+      { agencyId: 'bench-clinic', label: 'bench', roles: ['caseworker'] },
+      ctx(),
+    );
+    const { apiKey } = await registry.issueApiKey(principalId, ctx());
+    // No Idempotency-Key: the load tool repeats one request, and one key would make every
+    // request after the first a replay.
+    return (port) => ({
+      url: `http://127.0.0.1:${port}/cases`,
+      method: 'POST',
+      body: JSON.stringify({
+        indicators: ['restricted-movement', 'debt-bondage'],
+        exploitationForms: ['labour'],
+        minor: false,
+        region: 'NL-ZH',
+      }),
+      headers: { authorization: `Bearer ${apiKey!}` },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const kind = process.env.PAIR_KIND ?? 'query';
+  const rounds = Number(process.env.PAIR_ROUNDS ?? 5);
+  const amount = Number(process.env.BENCH_REQUESTS ?? 2000);
+  const checkouts = { before: process.env.PAIR_BEFORE ?? '', after: process.env.PAIR_AFTER ?? '.' };
+  if (!checkouts.before) throw new Error('PAIR_BEFORE: the other checkout, built');
+  const dir = benchDir(`pair-${kind}`);
+  const seeded = join(dir, 'seed');
+  const target = await prepare(kind, seeded);
+  const servers: Record<string, ChildProcess> = {};
+  try {
+    for (const [i, side] of (['before', 'after'] as const).entries()) {
+      cpSync(seeded, join(dir, side), { recursive: true });
+      servers[side] = await start(checkouts[side], join(dir, side), 41000 + (process.pid % 1000) * 2 + i);
+    }
+    const port = (side: string) => 41000 + (process.pid % 1000) * 2 + (side === 'before' ? 0 : 1);
+    for (const side of ['before', 'after']) await load(target(port(side)), 300, 10); // warm-up
+    const per: Record<string, { rps: number; cpuUs: number; p50: number; p99: number }[]> = {
+      before: [],
+      after: [],
+    };
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
+      for (const side of order) {
+        const pid = servers[side]!.pid!;
+        const c0 = cpuUs(pid);
+        const run = await load(target(port(side)), amount, 10);
+        const cpu = cpuUs(pid) - c0;
+        if (run.non2xx > 0 || run.errors > 0)
+          throw new Error(`${side}: ${run.non2xx} non-2xx, ${run.errors} errors`);
+        per[side]!.push({
+          rps: run.requestsPerSec,
+          cpuUs: cpu / run.requests,
+          p50: run.p50Ms,
+          p99: run.p99Ms,
+        });
+      }
+    }
+    const summary = (side: string) => ({
+      requestsPerSec: round(median(per[side]!.map((x) => x.rps))),
+      cpuUsPerRequest: round(median(per[side]!.map((x) => x.cpuUs))),
+      p50Ms: median(per[side]!.map((x) => x.p50)),
+      p99Ms: median(per[side]!.map((x) => x.p99)),
+    });
+    const result = {
+      name: `pair-${kind}`,
+      ...environment(),
+      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${amount} requests, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
+      before: summary('before'),
+      after: summary('after'),
+      medianRatios: {
+        requestsPerSec: round(median(per.after!.map((a, i) => a.rps / per.before![i]!.rps)), 3),
+        cpuUsPerRequest: round(median(per.after!.map((a, i) => a.cpuUs / per.before![i]!.cpuUs)), 3),
+      },
+      rounds: per,
+    };
+    console.log(JSON.stringify({ ...result, rounds: undefined }, null, 2));
+    writeResult(`pair-${kind}`, result);
+  } finally {
+    for (const s of Object.values(servers)) s.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
