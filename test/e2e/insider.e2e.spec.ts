@@ -992,6 +992,8 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
   it('(d) a registry admin at an ordinary agency stays within its agency and cannot switch itself back on', async () => {
     const own = agencyAdmin.agencyId;
     const ownOnly = { status: 403, code: 'REGISTRY.OWN_AGENCY_ONLY' };
+    // Another agency's principal is answered as an unknown one.
+    const unknownPrincipal = { status: 404, code: 'REGISTRY.PRINCIPAL_NOT_FOUND' };
     // Designation is the coordinator's, not a registry admin's: answered as for an unknown case.
     await designationAttempts('d', agencyAdmin, ['in-police-b', own]);
     await mustRefuse(
@@ -1028,7 +1030,7 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
       `/principals/${ngo.principalId}/api-keys`,
       undefined,
       'key for another agency’s principal',
-      ownOnly,
+      unknownPrincipal,
     );
     await mustRefuse(
       'd',
@@ -1037,7 +1039,7 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
       `/principals/${coordAdmin.principalId}/api-keys`,
       undefined,
       'key for the coordinator’s admin',
-      ownOnly,
+      unknownPrincipal,
     );
     await mustRefuse(
       'd',

@@ -174,7 +174,9 @@ describe('disabling principals and agencies (e2e)', () => {
       (await ngoAdmin.get<{ principals: unknown[] }>('/registry/disabled')).body.principals,
     ).toHaveLength(1);
     expect((await colleague.get('/registry/disabled')).status).toBe(403);
-    await coordinatorAdmin.post(`/principals/${leaver.principalId}/enablement`);
+    // The coordinator cuts a principal off; only its own agency switches it back on.
+    expect((await coordinatorAdmin.post(`/principals/${leaver.principalId}/enablement`)).status).toBe(403);
+    expect((await ngoAdmin.post(`/principals/${leaver.principalId}/enablement`)).status).toBe(200);
     console.log(`oversight: disabled principals listed 1, denials of the leaver shown ${reasons.length}`);
   });
 
@@ -227,12 +229,12 @@ describe('disabling principals and agencies (e2e)', () => {
     const head = await ledger.store.headPosition();
     const cases: Array<[string, Principal, string, unknown, number, string]> = [
       [
-        'another agency’s principal',
+        'another agency’s principal (answered as an unknown one)',
         ngoAdmin,
         `/principals/${other.principalId}/disablement`,
         { reason: 'offboarded' },
-        403,
-        'REGISTRY.OWN_AGENCY_ONLY',
+        404,
+        'REGISTRY.PRINCIPAL_NOT_FOUND',
       ],
       [
         'oneself',
@@ -281,13 +283,14 @@ describe('disabling principals and agencies (e2e)', () => {
       expect({ label, status: answer.status, code: answer.body.code }).toEqual({ label, status, code });
     }
     expect(await ledger.recordedAfter(head)).toEqual([]); // the refusals' audit aside
-    // The coordinator's admin reaches any agency's principal.
+    // The coordinator's admin cuts any agency's principal off; its own agency's admin switches it on.
     expect(
       (await coordinatorAdmin.post(`/principals/${other.principalId}/disablement`, { reason: 'suspended' }))
         .status,
     ).toBe(200);
     expect((await other.get('/agencies')).status).toBe(403);
-    expect((await coordinatorAdmin.post(`/principals/${other.principalId}/enablement`)).status).toBe(200);
+    const otherAdmin = await ledger.principal('shelter', ['registry-admin'], other.agencyId);
+    expect((await otherAdmin.post(`/principals/${other.principalId}/enablement`)).status).toBe(200);
     console.log(`registry rights: ${cases.length} refused, stored 0`);
   });
 
@@ -339,7 +342,11 @@ describe('disabling principals and agencies (e2e)', () => {
 
   it('lets the console act as no disabled principal (erase-subject --as)', async () => {
     const eraser = await ledger.principal('oversight-body', ['oversight'], 'oversight');
-    await coordinatorAdmin.post(`/principals/${eraser.principalId}/disablement`, { reason: 'suspended' });
+    const oversightAdmin = await ledger.principal('oversight-body', ['registry-admin'], 'oversight');
+    expect(
+      (await oversightAdmin.post(`/principals/${eraser.principalId}/disablement`, { reason: 'suspended' }))
+        .status,
+    ).toBe(200);
     const keys = openSubjectKeys(loadConfig({ DATA_DIR: ledger.dataDir }));
     const head = await ledger.store.headPosition();
     try {

@@ -121,40 +121,103 @@ describe('registry and authentication (e2e)', () => {
     expect(after.status).toBe(401);
   });
 
-  it('lets the coordinator’s registry admin manage any agency’s principals and keys, each change naming it', async () => {
+  it('lets the coordinator’s registry admin cut off another agency’s principals, never take their keys (attack)', async () => {
+    const ngo = await ledger.principal('ngo', ['caseworker'], 'ngo-registry');
     const oversight = await ledger.principal('oversight-body', ['oversight'], 'oversight-registry');
-    const created = await admin.post<{ principalId: string }>('/agencies/oversight-registry/principals', {
-      label: 'review desk',
-      roles: ['oversight'],
+    const head = await ledger.store.headPosition();
+    const refused: Array<[string, Promise<{ status: number; body: { code?: string } }>, number, string]> = [
+      // Nobody receives a working credential of another agency's principal.
+      [
+        'key for an NGO caseworker',
+        admin.post(`/principals/${ngo.principalId}/api-keys`),
+        403,
+        'REGISTRY.OWN_AGENCY_ONLY',
+      ],
+      [
+        'a principal at the NGO',
+        admin.post(`/agencies/${ngo.agencyId}/principals`, { label: 'desk', roles: ['caseworker'] }),
+        403,
+        'REGISTRY.OWN_AGENCY_ONLY',
+      ],
+      [
+        'a principal at an unknown agency',
+        admin.post('/agencies/no-such-agency/principals', { label: 'x', roles: ['caseworker'] }),
+        403,
+        'REGISTRY.OWN_AGENCY_ONLY',
+      ],
+      [
+        'switch an NGO principal on',
+        admin.post(`/principals/${ngo.principalId}/enablement`),
+        403,
+        'REGISTRY.OWN_AGENCY_ONLY',
+      ],
+      // The oversight body is the operator's alone: neither replaced, nor switched off, nor staffed.
+      [
+        'register an oversight body',
+        admin.post('/agencies', {
+          name: 'Shadow Data Protection Office',
+          kind: 'oversight-body',
+          country: 'NL',
+        }),
+        403,
+        'REGISTRY.OPERATOR_ONLY',
+      ],
+      [
+        'register a national coordinator',
+        admin.post('/agencies', { name: 'Second Coordinator', kind: 'national-coordinator', country: 'NL' }),
+        403,
+        'REGISTRY.OPERATOR_ONLY',
+      ],
+      [
+        'switch the oversight body off',
+        admin.post(`/agencies/${oversight.agencyId}/disablement`, { reason: 'suspended' }),
+        403,
+        'REGISTRY.OPERATOR_ONLY',
+      ],
+      [
+        'switch an oversight principal off',
+        admin.post(`/principals/${oversight.principalId}/disablement`, { reason: 'suspended' }),
+        403,
+        'REGISTRY.OPERATOR_ONLY',
+      ],
+      [
+        'a principal at the oversight body',
+        admin.post(`/agencies/${oversight.agencyId}/principals`, { label: 'desk', roles: ['oversight'] }),
+        403,
+        'REGISTRY.OPERATOR_ONLY',
+      ],
+      [
+        'key for an oversight principal',
+        admin.post(`/principals/${oversight.principalId}/api-keys`),
+        403,
+        'REGISTRY.OPERATOR_ONLY',
+      ],
+    ];
+    for (const [label, answer, status, code] of refused) {
+      const { status: got, body } = await answer;
+      expect({ label, status: got, code: body.code }).toEqual({ label, status, code });
+    }
+    expect(await ledger.recordedAfter(head)).toEqual([]); // the refusals' audit aside
+    expect((await oversight.get('/oversight/access-log')).status).toBe(200);
+
+    // What it may do: cut a compromised principal off, then its own agency's admin switches it on.
+    const cut = await admin.post(`/principals/${ngo.principalId}/disablement`, {
+      reason: 'credential-compromised',
     });
-    expect(created.status).toBe(201);
-    const key = await admin.post<{ apiKey: string; keyId: string }>(
-      `/principals/${oversight.principalId}/api-keys`,
-    );
-    expect(key.status).toBe(201);
-    const revoked = await admin.post(
-      `/principals/${oversight.principalId}/api-keys/${key.body.keyId}/revocation`,
-    );
-    expect(revoked.status).toBe(200);
-    const missing = await admin.post('/agencies/no-such-agency/principals', {
-      label: 'x',
-      roles: ['caseworker'],
-    });
-    expect(missing.status).toBe(404);
-    expect(missing.body).toMatchObject({ code: 'REGISTRY.AGENCY_NOT_FOUND' });
+    expect(cut.status).toBe(200);
+    expect((await ngo.get('/cases')).status).toBe(403);
+    const ngoAdmin = await ledger.principal('ngo', ['registry-admin'], 'ngo-registry');
+    expect((await ngoAdmin.post(`/principals/${ngo.principalId}/enablement`)).status).toBe(200);
     const changes = [];
     for await (const e of ledger.store.readAll({
-      filter: { eventTypes: ['PrincipalRegistered', 'ApiKeyIssued', 'ApiKeyRevoked'] },
+      filter: { eventTypes: ['PrincipalDisabled', 'PrincipalEnabled'] },
     }))
-      if (e.stream.includes(created.body.principalId) || e.stream.includes(oversight.principalId))
-        changes.push({ type: e.type, by: e.metadata.principalId ?? 'console' });
+      if (e.stream.includes(ngo.principalId)) changes.push({ type: e.type, by: e.metadata.principalId });
     expect(changes).toEqual([
-      { type: 'PrincipalRegistered', by: 'console' },
-      { type: 'ApiKeyIssued', by: 'console' },
-      { type: 'PrincipalRegistered', by: admin.principalId },
-      { type: 'ApiKeyIssued', by: admin.principalId },
-      { type: 'ApiKeyRevoked', by: admin.principalId },
+      { type: 'PrincipalDisabled', by: admin.principalId },
+      { type: 'PrincipalEnabled', by: ngoAdmin.principalId },
     ]);
+    console.log(`coordinator registry admin against other agencies: ${refused.length} refused, stored 0`);
   });
 
   it('keeps another agency’s registry admin to its own agency: no principals or keys for others, no new agencies', async () => {
@@ -167,9 +230,11 @@ describe('registry and authentication (e2e)', () => {
     });
     expect(foreignPrincipal.status).toBe(403);
     expect(foreignPrincipal.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
+    // Another agency's principal is answered as an unknown one: an admin learns nothing of others.
     const foreignKey = await ngoAdmin.post(`/principals/${oversight.principalId}/api-keys`);
-    expect(foreignKey.status).toBe(403);
-    expect(foreignKey.body).toMatchObject({ code: 'REGISTRY.OWN_AGENCY_ONLY' });
+    const unknownKey = await ngoAdmin.post('/principals/no-such-principal/api-keys');
+    expect(foreignKey.status).toBe(404);
+    expect({ ...foreignKey.body, requestId: '' }).toEqual({ ...unknownKey.body, requestId: '' });
     // Another agency's id, existing or not, gets the same answer: an admin learns nothing of others.
     const missing = await ngoAdmin.post('/agencies/no-such-agency/principals', {
       label: 'x',

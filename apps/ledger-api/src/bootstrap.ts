@@ -48,6 +48,9 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     .getInstance()
     .addHook('onRequest', async (request, reply) => {
       void reply.header('x-request-id', request.id);
+      // No answer of the ledger may be framed by another site (the Swagger UI at /docs, where a
+      // person pastes a key, and the printable access report included); the console adds its CSP.
+      void reply.header('x-frame-options', 'DENY');
       // What ids derived from an Idempotency-Key are keyed with (see commands/id-secret.ts).
       (request.raw as { idSecret?: Buffer }).idSecret = idSecret;
     });

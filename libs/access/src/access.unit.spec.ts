@@ -1,11 +1,13 @@
 import type { Actor } from '@nrm/shared-kernel';
 import {
+  checkPrincipalReach,
   decideAgency,
   decidePrincipal,
   evolveAgency,
   evolvePrincipal,
   newApiKey,
   parseApiKey,
+  type PrincipalAction,
   type PrincipalState,
   type RegistryEvent,
 } from './registry';
@@ -304,5 +306,102 @@ describe('switching principals and agencies off', () => {
     expect(view.secretComparisons).toBe(3);
     view.authenticateApiKey('not-a-key');
     expect(view.secretComparisons).toBe(3); // malformed: refused before any lookup
+  });
+});
+
+describe('registry reach: nobody receives a working credential of another agency (attack)', () => {
+  const ngoAdmin: Actor = {
+    principalId: 'p-ngo-admin',
+    agencyId: 'a-ngo',
+    agencyKind: 'ngo',
+    roles: ['registry-admin'],
+  };
+  const actions: PrincipalAction[] = ['register', 'issue-key', 'revoke-key', 'disable', 'enable'];
+  const verdict = (
+    actor: Actor | undefined,
+    action: PrincipalAction,
+    agencyKind: Actor['agencyKind'],
+    agencyId = 'a-other',
+  ) => {
+    try {
+      checkPrincipalReach(actor, action, { agencyId, agencyKind });
+      return 'allowed';
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+  };
+
+  it('gives the coordinator’s admin only the cut-off actions on another agency, none on an oversight body', () => {
+    expect(actions.map((a) => verdict(admin, a, 'shelter'))).toEqual([
+      'REGISTRY.OWN_AGENCY_ONLY',
+      'REGISTRY.OWN_AGENCY_ONLY',
+      'allowed',
+      'allowed',
+      'REGISTRY.OWN_AGENCY_ONLY',
+    ]);
+    expect(actions.map((a) => verdict(admin, a, 'oversight-body'))).toEqual(
+      actions.map(() => 'REGISTRY.OPERATOR_ONLY'),
+    );
+  });
+
+  it('answers an ordinary admin about another agency’s principal as about an unknown one', () => {
+    expect(actions.map((a) => verdict(ngoAdmin, a, 'shelter'))).toEqual([
+      'REGISTRY.OWN_AGENCY_ONLY',
+      ...actions.slice(1).map(() => 'REGISTRY.PRINCIPAL_NOT_FOUND'),
+    ]);
+  });
+
+  it('lets an admin manage its own agency, and the operator everything', () => {
+    for (const a of actions) {
+      expect(verdict(ngoAdmin, a, 'ngo', 'a-ngo')).toBe('allowed');
+      expect(verdict(undefined, a, 'oversight-body')).toBe('allowed');
+    }
+  });
+
+  it('keeps the oversight body and the coordinator out of the coordinator’s hands', () => {
+    const register = (kind: 'oversight-body' | 'national-coordinator' | 'ngo') =>
+      decideAgency(
+        {
+          type: 'RegisterAgency',
+          data: { agencyId: `a-${kind}`, name: 'X Office', kind, country: 'NL' },
+          metadata: { now, actor: admin },
+        },
+        { status: 'none' },
+      );
+    expect(() => register('oversight-body')).toThrow(
+      expect.objectContaining({ code: 'REGISTRY.OPERATOR_ONLY' }),
+    );
+    expect(() => register('national-coordinator')).toThrow(
+      expect.objectContaining({ code: 'REGISTRY.OPERATOR_ONLY' }),
+    );
+    expect(register('ngo')).toHaveLength(1);
+    const dpa = {
+      status: 'registered' as const,
+      agencyId: 'a-dpa',
+      kind: 'oversight-body' as const,
+      disabled: false,
+    };
+    expect(() =>
+      decideAgency(
+        {
+          type: 'DisableAgency',
+          data: { agencyId: 'a-dpa', reason: 'suspended' },
+          metadata: { now, actor: admin },
+        },
+        dpa,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'REGISTRY.OPERATOR_ONLY' }));
+    expect(() =>
+      decideAgency(
+        { type: 'EnableAgency', data: { agencyId: 'a-dpa' }, metadata: { now, actor: admin } },
+        { ...dpa, disabled: true },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'REGISTRY.OPERATOR_ONLY' }));
+    expect(
+      decideAgency(
+        { type: 'DisableAgency', data: { agencyId: 'a-dpa', reason: 'suspended' }, metadata: { now } },
+        dpa,
+      ),
+    ).toHaveLength(1);
   });
 });

@@ -137,6 +137,56 @@ function checkReason(reason: DisableReason): void {
     throw ruleBroken('REGISTRY.REASON', `Give a reason among ${DISABLE_REASONS.join(', ')}.`, 'reason');
 }
 
+/**
+ * Agency kinds only the operator at the console registers, switches off or on, or staffs: the
+ * independent oversight body (the coordinator must not be able to blind or replace it) and the
+ * national coordinator itself.
+ */
+export const OPERATOR_ONLY_KINDS: readonly AgencyKind[] = ['oversight-body', 'national-coordinator'];
+
+function operatorOnly(what: string) {
+  return forbidden('REGISTRY.OPERATOR_ONLY', `Only the operator, at the ledger's console, ${what}.`);
+}
+
+export function ownAgencyOnly() {
+  return forbidden(
+    'REGISTRY.OWN_AGENCY_ONLY',
+    "A registry administrator registers principals and issues keys for its own agency only; the national coordinator's may also switch off another agency's principals and revoke their keys.",
+  );
+}
+
+export function principalNotFound() {
+  return notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+}
+
+/** What a registry administrator does to a principal. */
+export type PrincipalAction = 'register' | 'issue-key' | 'revoke-key' | 'disable' | 'enable';
+
+/**
+ * Whether `actor` may act on a principal of the agency `target` (the operator, with no actor, may
+ * do everything). Nobody receives a working credential for another agency's principal: a key is
+ * issued, a principal registered or switched back on by its own agency's administrator (or the
+ * operator, who enrols each agency's first administrator). The national coordinator's administrator
+ * may only cut off another agency's principals (switch one off, revoke a key), never an oversight
+ * body's. An ordinary agency's administrator gets, for another agency's principal, the very answer
+ * it gets for an unknown one.
+ */
+export function checkPrincipalReach(
+  actor: RegistryMetadata['actor'],
+  action: PrincipalAction,
+  target: { agencyId: string; agencyKind?: AgencyKind },
+): void {
+  if (!actor || target.agencyId === actor.agencyId) return;
+  if (actor.roles.includes('registry-admin') && actor.agencyKind === 'national-coordinator') {
+    if (target.agencyKind && OPERATOR_ONLY_KINDS.includes(target.agencyKind))
+      throw operatorOnly("manages another oversight body's or coordinator's principals");
+    if (action === 'revoke-key' || action === 'disable') return;
+    throw ownAgencyOnly();
+  }
+  if (action === 'register') throw ownAgencyOnly();
+  throw principalNotFound();
+}
+
 function requireAdmin(metadata: RegistryMetadata): void {
   if (metadata.actor && !metadata.actor.roles.includes('registry-admin')) {
     throw forbidden('REGISTRY.ADMIN_ONLY', 'Only a registry administrator can change the registry.');
@@ -165,6 +215,8 @@ export function decideAgency(
           'An agency cannot switch itself off; the operator at the console can.',
           'agencyId',
         );
+      if (command.metadata.actor && OPERATOR_ONLY_KINDS.includes(state.kind))
+        throw operatorOnly('switches an oversight body or the national coordinator off');
       if (state.disabled) return []; // already off: nothing to record
       const by = registryActorOf(command.metadata);
       return [{ type: 'AgencyDisabled', schemaVersion: 1, data: { ...command.data, by, disabledAt: now } }];
@@ -178,6 +230,8 @@ export function decideAgency(
           'An agency cannot switch itself on; the national coordinator or the operator can.',
           'agencyId',
         );
+      if (command.metadata.actor && OPERATOR_ONLY_KINDS.includes(state.kind))
+        throw operatorOnly('switches an oversight body or the national coordinator on');
       if (!state.disabled) return [];
       const by = registryActorOf(command.metadata);
       return [{ type: 'AgencyEnabled', schemaVersion: 1, data: { ...command.data, by, enabledAt: now } }];
@@ -198,6 +252,8 @@ function registerAgency(command: RegisterAgency, state: AgencyState): AgencyRegi
       `Agency kind must be one of ${AGENCY_KINDS.join(', ')}.`,
       'kind',
     );
+  if (command.metadata.actor && OPERATOR_ONLY_KINDS.includes(command.data.kind))
+    throw operatorOnly('registers an oversight body or a national coordinator');
   return [
     {
       type: 'AgencyRegistered',
@@ -253,14 +309,14 @@ export function decidePrincipal(
     }
     case 'IssueApiKey': {
       if (state.status === 'none')
-        throw notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+        throw principalNotFound();
       if (state.keys[command.data.keyId])
         throw conflict('REGISTRY.KEY_EXISTS', 'This key id is already used.', 'keyId');
       return [{ type: 'ApiKeyIssued', schemaVersion: 1, data: { ...command.data, issuedAt: now } }];
     }
     case 'RevokeApiKey': {
       if (state.status === 'none')
-        throw notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+        throw principalNotFound();
       if (state.keys[command.data.keyId] !== 'active')
         throw conflict(
           'REGISTRY.KEY_NOT_ACTIVE',
@@ -271,7 +327,7 @@ export function decidePrincipal(
     }
     case 'DisablePrincipal': {
       if (state.status === 'none')
-        throw notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+        throw principalNotFound();
       checkReason(command.data.reason);
       if (command.metadata.actor?.principalId === state.principalId)
         throw ruleBroken(
@@ -292,7 +348,7 @@ export function decidePrincipal(
     }
     case 'EnablePrincipal': {
       if (state.status === 'none')
-        throw notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
+        throw principalNotFound();
       if (command.metadata.actor?.principalId === state.principalId)
         throw ruleBroken(
           'REGISTRY.NOT_YOURSELF',

@@ -66,6 +66,8 @@ export type WithdrawConsent = DomainCommand<
   {
     readonly caseId: string;
     readonly consentId: string;
+    /** As for a grant: the person's decision is recorded by an agency in direct contact with them. */
+    readonly recorderInContact: boolean;
     readonly agencyIds?: readonly string[];
     readonly categories?: readonly DataCategory[];
     readonly purposes?: readonly Purpose[];
@@ -77,6 +79,8 @@ export type RefuseConsent = DomainCommand<
   'RefuseConsent',
   {
     readonly caseId: string;
+    /** As for a grant: the person's decision is recorded by an agency in direct contact with them. */
+    readonly recorderInContact: boolean;
     readonly agencyIds?: readonly string[];
     readonly categories?: readonly DataCategory[];
     readonly purposes?: readonly Purpose[];

@@ -175,6 +175,7 @@ const withdrawArb: fc.Arbitrary<WithdrawConsent> = fc
     metadata: metadataArb,
     caseId: caseArb,
     consentId: consentIdArb,
+    recorderInContact: mostly(fc.constant(true), fc.constant(false)),
     agencyIds: optionalList(AGENCIES),
     categories: optionalList(CATEGORIES),
     purposes: optionalList(USED_PURPOSES),
@@ -185,6 +186,7 @@ const refuseArb: fc.Arbitrary<RefuseConsent> = fc
   .record({
     metadata: metadataArb,
     caseId: caseArb,
+    recorderInContact: mostly(fc.constant(true), fc.constant(false)),
     agencyIds: optionalList(AGENCIES),
     categories: optionalList(CATEGORIES),
     purposes: optionalList(USED_PURPOSES),
@@ -213,7 +215,7 @@ const basisArb: fc.Arbitrary<RecordLawfulBasis> = nowHoursArb.chain((nowHours) =
 
 const commandArb: fc.Arbitrary<ConsentCommand> = fc.oneof(
   { weight: 4, arbitrary: grantArb },
-  { weight: 4, arbitrary: withdrawArb },
+  { weight: 6, arbitrary: withdrawArb },
   { weight: 1, arbitrary: refuseArb },
   { weight: 2, arbitrary: basisArb },
 );
@@ -307,6 +309,7 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
     }
     case 'WithdrawConsent': {
       const { data } = command;
+      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !data.recorderInContact) return 'CONSENT.NO_CONTACT';
       const grant = model.consents.get(data.consentId);
       if (!grant) return 'CONSENT.NOT_FOUND';
       if (grant.withdrawn) return 'CONSENT.ALREADY_WITHDRAWN';
@@ -321,6 +324,7 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
       return undefined;
     }
     case 'RefuseConsent':
+      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !command.data.recorderInContact) return 'CONSENT.NO_CONTACT';
       return undefined;
     case 'RecordLawfulBasis': {
       const { data } = command;
@@ -579,7 +583,7 @@ describe('consent decider, under random command sequences', () => {
           checkCoverage(state, model, wholeWithdrawn);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 400 },
     );
     const summary = [...seen.entries()].sort().map(([what, n]) => `${what} ${n}`);
     console.log(`consent model: ${summary.join(', ')}`);
@@ -652,7 +656,7 @@ describe('consent decider, under random command sequences', () => {
           const command: WithdrawConsent = {
             type: 'WithdrawConsent',
             metadata: { actor: recorder, now: iso(1) },
-            data: defined({ caseId: CASE, consentId: 'c-1', ...withdrawal }),
+            data: defined({ caseId: CASE, consentId: 'c-1', recorderInContact: true, ...withdrawal }),
           };
           if (removed.length === 0) {
             assert.throws(() => consentDecider.decide(command, state), { code: 'CONSENT.ALREADY_WITHDRAWN' });

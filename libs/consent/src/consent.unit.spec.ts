@@ -78,13 +78,13 @@ const withdraw = (
   now = LATER,
 ): WithdrawConsent => ({
   type: 'WithdrawConsent',
-  data: { caseId: CASE, consentId: 'cons-1', ...data },
+  data: { caseId: CASE, consentId: 'cons-1', recorderInContact: true, ...data },
   metadata: meta(actor, now),
 });
 
 const refuse = (data: Partial<Data<RefuseConsent>> = {}, actor?: Actor): RefuseConsent => ({
   type: 'RefuseConsent',
-  data: { caseId: CASE, ...data },
+  data: { caseId: CASE, recorderInContact: true, ...data },
   metadata: meta(actor),
 });
 
@@ -681,6 +681,14 @@ describe('who may record consent and lawful bases (rule 7)', () => {
     given()
       .when(grant({ recorderInContact: false, agencyIds: ['ag-police-1'] }, police))
       .thenThrows(noContact);
+  });
+
+  it('refuses a withdrawal or a refusal by a party not in contact with the person (attack)', () => {
+    const held = granted({ consentId: 'cons-1', agencyIds: ['ag-ngo-1'] });
+    given(held).when(withdraw({}, foreignCaseworker)).thenThrows(noContact);
+    given(held).when(withdraw({ recorderInContact: false }, police)).thenThrows(noContact);
+    given(held).when(refuse({}, coordinator)).thenThrows(noContact);
+    given(held).when(refuse({ recorderInContact: false }, police)).thenThrows(noContact);
   });
 
   it('refuses a consent naming its recorder for what it does not already hold', () => {

@@ -111,13 +111,7 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
       'consentId',
     );
   }
-  // Rule 7: consent is given by the person to the agency in contact with them, which records it.
-  if (NO_CONTACT_KINDS.includes(metadata.actor.agencyKind) || data.recorderInContact !== true) {
-    throw forbidden(
-      'CONSENT.NO_CONTACT',
-      'Only an agency in direct contact with the person (it reported the case, supports the person, or received them through a completed handoff) can record their consent.',
-    );
-  }
+  requireContact(metadata.actor.agencyKind, data.recorderInContact, 'consent');
   const agencyIds = requireAgencies(data.agencyIds, 'agencyIds');
   const categories = requireValues(data.categories, DATA_CATEGORIES, 'categories');
   const purposes = requireValues(data.purposes, PURPOSES, 'purposes');
@@ -162,10 +156,25 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
   };
 }
 
+/**
+ * Rule 7: consent is given by the person to the agency in contact with them, which records it; so
+ * are its withdrawal and a refusal, the person's decisions too. A party without contact (a foreign
+ * contact point addressed by a referral, a decision-maker) neither grants nor revokes for them.
+ */
+function requireContact(kind: AgencyKind, inContact: boolean, what: string): void {
+  if (NO_CONTACT_KINDS.includes(kind) || inContact !== true) {
+    throw forbidden(
+      'CONSENT.NO_CONTACT',
+      `Only an agency in direct contact with the person (it reported the case, supports the person, or received them through a completed handoff) can record their ${what}.`,
+    );
+  }
+}
+
 function withdrawConsent(command: WithdrawConsent, state: ConsentState): ConsentWithdrawn {
   const { data, metadata } = command;
   requireRole(metadata.actor, ['caseworker'], 'Only a caseworker can record a withdrawal of consent.');
   requireSameCase(state, data.caseId);
+  requireContact(metadata.actor.agencyKind, data.recorderInContact, 'withdrawal of consent');
   const grant = state.status === 'recorded' ? ownEntry(state.consents, data.consentId) : undefined;
   if (!grant) {
     throw notFound(
@@ -224,6 +233,7 @@ function refuseConsent(command: RefuseConsent, state: ConsentState): ConsentRefu
   const { data, metadata } = command;
   requireRole(metadata.actor, ['caseworker'], 'Only a caseworker can record a refusal of consent.');
   requireSameCase(state, data.caseId);
+  requireContact(metadata.actor.agencyKind, data.recorderInContact, 'refusal of consent');
   clock(metadata.now);
   // A refusal is a fact and is always recorded; the lists only say what was refused.
   const agencyIds = listed(data.agencyIds);

@@ -9,6 +9,8 @@ import {
   type AgencyEvent,
   type AgencyState,
   type DisableReason,
+  checkPrincipalReach,
+  type PrincipalAction,
   type PrincipalEvent,
   type PrincipalState,
 } from '@nrm/access';
@@ -25,21 +27,9 @@ function isAdmin(context: CommandContext): boolean {
   return context.actor?.roles.includes('registry-admin') === true;
 }
 
-/** The national coordinator's registry administrator: it manages every agency's principals and keys. */
+/** The national coordinator's registry administrator: it registers agencies and switches them off and on. */
 function isCoordinatorAdmin(context: CommandContext): boolean {
   return isAdmin(context) && context.actor?.agencyKind === 'national-coordinator';
-}
-
-/** An agency's own registry administrator, acting for another agency. */
-function foreignAgency(context: CommandContext, agencyId: string): boolean {
-  return isAdmin(context) && !isCoordinatorAdmin(context) && agencyId !== context.actor?.agencyId;
-}
-
-function ownAgencyOnly() {
-  return forbidden(
-    'REGISTRY.OWN_AGENCY_ONLY',
-    "A registry administrator manages only its own agency's principals and keys; the national coordinator's manages all.",
-  );
 }
 
 function coordinatorOnly(what: string) {
@@ -51,9 +41,12 @@ function coordinatorOnly(what: string) {
  * (the operator at the console, with no actor). Framework-free on purpose.
  *
  * Over the API: the national coordinator's registry administrator registers
- * agencies, switches them off and on, and manages the principals and keys of
- * every agency; another agency's registry administrator manages its own
- * agency's principals and keys only. The console manages all.
+ * agencies and switches them off and on (an oversight body or a coordinator is
+ * the operator's alone), and may cut off another agency's principals (switch
+ * one off, revoke a key); every registry administrator registers principals,
+ * issues keys and switches principals on for its own agency only, so nobody
+ * receives a working credential of another agency. The console manages all
+ * (see `checkPrincipalReach`).
  */
 export class RegistryCommands {
   private readonly executor: CommandExecutor;
@@ -105,8 +98,8 @@ export class RegistryCommands {
   ): Promise<{ principalId: string } & CommandResult> {
     const ids = new RequestIds(context);
     const principalId = input.principalId ?? ids.entity('principal');
-    const result = await this.onPrincipal(principalId, context, ids, async (state) => {
-      if (foreignAgency(context, input.agencyId)) throw ownAgencyOnly();
+    const result = await this.onPrincipal(principalId, 'register', context, ids, async (state) => {
+      await this.checkReach(context, 'register', input.agencyId);
       return decidePrincipal(
         {
           type: 'RegisterPrincipal',
@@ -132,7 +125,7 @@ export class RegistryCommands {
   ): Promise<{ keyId: string; apiKey: string | null } & CommandResult> {
     const ids = new RequestIds(context);
     const key = newApiKey();
-    const result = await this.onPrincipal(principalId, context, ids, (state) =>
+    const result = await this.onPrincipal(principalId, 'issue-key', context, ids, (state) =>
       decidePrincipal(
         {
           type: 'IssueApiKey',
@@ -152,7 +145,7 @@ export class RegistryCommands {
 
   async revokeApiKey(principalId: string, keyId: string, context: CommandContext): Promise<CommandResult> {
     const ids = new RequestIds(context);
-    return this.onPrincipal(principalId, context, ids, (state) =>
+    return this.onPrincipal(principalId, 'revoke-key', context, ids, (state) =>
       decidePrincipal({ type: 'RevokeApiKey', data: { principalId, keyId }, metadata: context }, state),
     );
   }
@@ -164,14 +157,14 @@ export class RegistryCommands {
     context: CommandContext,
   ): Promise<CommandResult> {
     const ids = new RequestIds(context);
-    return this.onPrincipal(principalId, context, ids, (state) =>
+    return this.onPrincipal(principalId, 'disable', context, ids, (state) =>
       decidePrincipal({ type: 'DisablePrincipal', data: { principalId, reason }, metadata: context }, state),
     );
   }
 
   enablePrincipal(principalId: string, context: CommandContext): Promise<CommandResult> {
     const ids = new RequestIds(context);
-    return this.onPrincipal(principalId, context, ids, (state) =>
+    return this.onPrincipal(principalId, 'enable', context, ids, (state) =>
       decidePrincipal({ type: 'EnablePrincipal', data: { principalId }, metadata: context }, state),
     );
   }
@@ -192,9 +185,10 @@ export class RegistryCommands {
     });
   }
 
-  /** Commands on one principal: an agency's registry administrator reaches only its own agency's. */
+  /** Commands on one principal, within the reach of who acts (`checkPrincipalReach`). */
   private onPrincipal(
     principalId: string,
+    action: PrincipalAction,
     context: CommandContext,
     ids: RequestIds,
     decide: (state: PrincipalState) => PrincipalEvent[] | Promise<PrincipalEvent[]>,
@@ -203,13 +197,25 @@ export class RegistryCommands {
       stream: principalStream(principalId),
       evolve: evolvePrincipal,
       initialState: () => ({ status: 'none' }),
-      decide: (state) => {
-        if (state.status === 'registered' && foreignAgency(context, state.agencyId)) throw ownAgencyOnly();
+      decide: async (state) => {
+        if (state.status === 'registered') await this.checkReach(context, action, state.agencyId);
         return decide(state);
       },
       context,
       ids,
     });
+  }
+
+  /** Refuses an action on a principal of `agencyId` beyond the actor's reach; reads the agency's kind only when it is another agency. */
+  private async checkReach(context: CommandContext, action: PrincipalAction, agencyId: string): Promise<void> {
+    if (!context.actor || context.actor.agencyId === agencyId) return;
+    checkPrincipalReach(context.actor, action, { agencyId, agencyKind: await this.agencyKind(agencyId) });
+  }
+
+  private async agencyKind(agencyId: string): Promise<AgencyKind | undefined> {
+    for await (const e of this.store.readStream(agencyStream(agencyId), { maxCount: 1 }))
+      return e.type === 'AgencyRegistered' ? (e.data.kind as AgencyKind) : undefined;
+    return undefined;
   }
 
   /** Whether an agency is registered, read from its own stream (authoritative, also for the console). */

@@ -63,8 +63,7 @@ export class ConsentCommands {
       async () => {
         const identification = await this.records.reportedCase(caseId);
         const agencyKinds = await this.agencyKinds(input.agencyIds, 'agencyIds');
-        const recorderInContact =
-          !this.contact || !context.actor || (await this.contact(caseId, context.actor.agencyId));
+        const recorderInContact = await this.inContact(caseId, context);
         return {
           type: 'GrantConsent',
           data: {
@@ -93,7 +92,7 @@ export class ConsentCommands {
       await this.records.reportedCase(caseId);
       return {
         type: 'WithdrawConsent',
-        data: { caseId, consentId, ...plain(input) },
+        data: { caseId, consentId, recorderInContact: await this.inContact(caseId, context), ...plain(input) },
         metadata: metadataOf(context),
       };
     });
@@ -103,7 +102,12 @@ export class ConsentCommands {
     return this.onCase(caseId, context, async () => {
       await this.records.reportedCase(caseId);
       if (input.agencyIds) await this.records.requireAgencies(input.agencyIds, 'agencyIds');
-      return { type: 'RefuseConsent', data: { caseId, ...plain(input) }, metadata: metadataOf(context) };
+      const recorderInContact = await this.inContact(caseId, context);
+      return {
+        type: 'RefuseConsent',
+        data: { caseId, recorderInContact, ...plain(input) },
+        metadata: metadataOf(context),
+      };
     });
   }
 
@@ -129,6 +133,11 @@ export class ConsentCommands {
       ids,
     );
     return { lawfulBasisId, ...result };
+  }
+
+  /** Whether the acting agency is in direct contact with the person; the operator's console always is. */
+  private async inContact(caseId: string, context: CommandContext): Promise<boolean> {
+    return !this.contact || !context.actor || this.contact(caseId, context.actor.agencyId);
   }
 
   /** The party check first, before the consent stream (and an Idempotency-Key in it) is read. */
