@@ -78,6 +78,7 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
     };
   }
 
+  let ngoReferralId = '';
   beforeAll(async () => {
     ledger = await Ledger.boot();
     const console = () => ({ now: new Date().toISOString(), requestId: 'test', fingerprint: 'test' });
@@ -117,7 +118,7 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
       ['shelter-ov', []],
       ['police-ov', []],
     ] as const) {
-      const made = await clinic.post(`/cases/${caseId}/referrals`, {
+      const made = await clinic.post<{ referralId: string }>(`/cases/${caseId}/referrals`, {
         toAgencyId: to,
         purpose: to === 'police-ov' ? 'protection' : 'assistance',
         servicesRequested: ['accommodation'],
@@ -126,6 +127,7 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
         sharedCategories: shared,
       });
       expect(made.status).toBe(201);
+      if (to === 'ngo-ov') ngoReferralId = made.body.referralId;
     }
     // A covered read, and a party whose agency no consent covers.
     expect((await ngo.call('GET', `/cases/${caseId}`, undefined, purpose('assistance'))).status).toBe(200);
@@ -358,6 +360,12 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
   });
 
   describe('subject access report', () => {
+    // The report goes to an agency in contact with the person: the NGO once the person reached it.
+    beforeAll(async () => {
+      for (const step of ['acknowledgement', 'acceptance', 'handoff'])
+        expect((await ngo.post(`/referrals/${ngoReferralId}/${step}`)).status).toBe(200);
+    });
+
     it('lists every access to the subject’s data in order, with agency names and the break-glass review', async () => {
       let report:
         { accesses: ReportAccess[]; caseIds: string[]; requestedBy: { agencyName: string } } | undefined;

@@ -1,6 +1,6 @@
-import { ASSISTING_RELATIONS, decideSubjectReport, mayRequestAccessReport } from '@nrm/access';
+import { decideSubjectReport, mayRequestAccessReport } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
-import { accessLogPage, casesOfSubject, relationsToCases } from '@nrm/projections';
+import { accessLogPage, casesOfSubject, isInContact } from '@nrm/projections';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
@@ -45,13 +45,10 @@ export class AccessReports {
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
     const caseIds = await casesOfSubject(this.readModel.store, subjectId);
-    const relations = await relationsToCases(
-      this.readModel.store,
-      caseIds,
-      request.actor.agencyId,
-      ASSISTING_RELATIONS,
-    );
-    const decision = decideSubjectReport({ reader: { via: 'principal', ...request.actor }, relations });
+    const decision = decideSubjectReport({
+      reader: { via: 'principal', ...request.actor },
+      inContact: await this.inContactInAny(caseIds, request.actor.agencyId),
+    });
     if (!decision.allowed) {
       await recordDenial(this.audit, request, {
         view: VIEW,
@@ -91,5 +88,10 @@ export class AccessReports {
     };
     await this.audit.accessed(request, { view: VIEW, subjectId, caseIds, categories: [] });
     return report;
+  }
+
+  private async inContactInAny(caseIds: readonly string[], agencyId: string): Promise<boolean> {
+    for (const caseId of caseIds) if (await isInContact(this.readModel.store, caseId, agencyId)) return true;
+    return false;
   }
 }

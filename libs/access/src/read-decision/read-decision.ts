@@ -7,7 +7,7 @@ import {
   type Purpose,
   type Role,
 } from '@nrm/shared-kernel';
-import { assistsSubject, mayBreakGlass, mayRequestAccessReport } from './who-may';
+import { mayBreakGlass, mayRequestAccessReport } from './who-may';
 
 /**
  * The one read decision: which of a case's data categories a reader may have, and why, for a
@@ -161,19 +161,21 @@ export type ReportRefusal = 'access-report-not-for-role-or-kind' | 'not-a-party-
 
 /**
  * The subject access report (who read the person's data), decided in the order of a case read: who
- * (a caseworker of an agency that assists people, `mayRequestAccessReport`), then party (an
- * assisting relation to one of the subject's cases, `assistsSubject`). It returns no case data, so
- * no category is weighed.
+ * (a caseworker of an agency that assists people, `mayRequestAccessReport`), then standing: the
+ * reader's agency is in direct contact with the person in one of the subject's cases (it reported
+ * it, supports the person, or received them through a completed handoff), the standing that
+ * records their consent. Being party is not enough: a contact point abroad merely addressed by a
+ * referral would learn which shelter holds the person. It returns no case data, so no category is
+ * weighed.
  */
 export function decideSubjectReport(question: {
   readonly reader: Extract<Reader, { via: 'principal' }>;
-  /** The reader's agency's relations to the subject's cases. */
-  readonly relations: readonly string[];
+  /** Whether the reader's agency is in direct contact with the person in one of the subject's cases. */
+  readonly inContact: boolean;
 }): { readonly allowed: true } | { readonly allowed: false; readonly refusal: ReportRefusal } {
   const who = mayRequestAccessReport(question.reader);
   if (!who.allowed) return { allowed: false, refusal: 'access-report-not-for-role-or-kind' };
-  if (!assistsSubject(question.relations))
-    return { allowed: false, refusal: 'not-a-party-or-unknown-subject' };
+  if (!question.inContact) return { allowed: false, refusal: 'not-a-party-or-unknown-subject' };
   return { allowed: true };
 }
 

@@ -258,37 +258,41 @@ describe('the read decision, case by case', () => {
 });
 
 describe('the subject access report', () => {
-  it.each<[string, AgencyKind, Role[], string[], string]>([
-    ['a caseworker of the reporter', 'health', ['caseworker'], ['reporter'], 'allowed'],
-    ['a caseworker of a support provider', 'ngo', ['caseworker'], ['support-provider'], 'allowed'],
-    ['a referral receiver', 'shelter', ['caseworker'], ['referral-receiver'], 'allowed'],
+  it.each<[string, AgencyKind, Role[], boolean, string]>([
     [
-      'a decision-maker alone does not assist',
-      'law-enforcement',
+      'a caseworker of an agency in contact (reporter, support, completed handoff)',
+      'health',
       ['caseworker'],
-      ['decision-maker'],
+      true,
+      'allowed',
+    ],
+    [
+      'a party not in contact (a contact point abroad addressed by a referral, a decision-maker)',
+      'foreign-nrm',
+      ['caseworker'],
+      false,
       'not-a-party-or-unknown-subject',
     ],
-    ['no relation at all', 'ngo', ['caseworker'], [], 'not-a-party-or-unknown-subject'],
+    ['no relation at all', 'ngo', ['caseworker'], false, 'not-a-party-or-unknown-subject'],
     [
       'not a caseworker',
       'ngo',
       ['decision-maker', 'break-glass'],
-      ['reporter'],
+      true,
       'access-report-not-for-role-or-kind',
     ],
     [
       'the coordinator never assists',
       'national-coordinator',
       ['caseworker'],
-      ['reporter'],
+      true,
       'access-report-not-for-role-or-kind',
     ],
-    ['nor the oversight body', 'oversight-body', ['caseworker'], [], 'access-report-not-for-role-or-kind'],
-  ])('%s', (_name, agencyKind, roles, relations, expected) => {
+    ['nor the oversight body', 'oversight-body', ['caseworker'], false, 'access-report-not-for-role-or-kind'],
+  ])('%s', (_name, agencyKind, roles, inContact, expected) => {
     const decision = decideSubjectReport({
       reader: { via: 'principal', agencyId: 'a-1', agencyKind, roles },
-      relations,
+      inContact,
     });
     expect(decision.allowed ? 'allowed' : decision.refusal).toBe(expected);
   });

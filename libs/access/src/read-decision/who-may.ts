@@ -87,7 +87,7 @@ const NOT_ASSISTING_KINDS: readonly AgencyKind[] = ['national-coordinator', 'ove
 
 /**
  * A subject access report is requested through an assisting agency by a
- * caseworker; whether that agency assists this subject is `assistsSubject`.
+ * caseworker; whether that agency is in contact with this subject is `decideSubjectReport`'s.
  */
 export function mayRequestAccessReport(actor: Who): AccessDecision {
   if (actor.roles.includes('caseworker') && !NOT_ASSISTING_KINDS.includes(actor.agencyKind)) return ALLOWED;
@@ -97,16 +97,4 @@ export function mayRequestAccessReport(actor: Who): AccessDecision {
     reason: 'access-report-not-for-role-or-kind',
     detail: 'A subject access report is requested by a caseworker of an agency assisting the person.',
   };
-}
-
-/** The relations to a case that make an agency one that assists its subject (a decision-maker alone does not). */
-export const ASSISTING_RELATIONS = [
-  'reporter',
-  'referral-sender',
-  'referral-receiver',
-  'support-provider',
-] as const;
-
-export function assistsSubject(relations: readonly string[]): boolean {
-  return relations.some((r) => (ASSISTING_RELATIONS as readonly string[]).includes(r));
 }

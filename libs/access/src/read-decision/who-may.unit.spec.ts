@@ -1,11 +1,5 @@
 import { AGENCY_KINDS, ROLES, type AgencyKind, type Role } from '@nrm/shared-kernel';
-import {
-  assistsSubject,
-  BREAK_GLASS_AGENCY_KINDS,
-  mayBreakGlass,
-  mayOverseeAccess,
-  mayRequestAccessReport,
-} from './who-may';
+import { BREAK_GLASS_AGENCY_KINDS, mayBreakGlass, mayOverseeAccess, mayRequestAccessReport } from './who-may';
 
 const actor = (agencyKind: AgencyKind, roles: Role[]) => ({ agencyKind, roles });
 
@@ -51,14 +45,5 @@ describe('oversight authorization', () => {
     });
     expect(mayRequestAccessReport(actor('oversight-body', ['caseworker'])).allowed).toBe(false);
     expect(mayRequestAccessReport(actor('national-coordinator', ['caseworker'])).allowed).toBe(false);
-  });
-
-  it('counts reporters, referral parties and support providers as assisting, not a decision-maker alone', () => {
-    expect(assistsSubject(['reporter'])).toBe(true);
-    expect(assistsSubject(['referral-receiver'])).toBe(true);
-    expect(assistsSubject(['referral-sender'])).toBe(true);
-    expect(assistsSubject(['decision-maker', 'support-provider'])).toBe(true);
-    expect(assistsSubject(['decision-maker'])).toBe(false);
-    expect(assistsSubject([])).toBe(false);
   });
 });
