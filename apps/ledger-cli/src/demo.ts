@@ -6,10 +6,11 @@ import type { EventStore } from '@nrm/event-store';
 import { DomainError, type Actor, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
-import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
+import { ReferralCommands } from '@nrm/referral';
+import { CaseRecords } from '@nrm/runtime';
 import { ConsentCommands } from '../../ledger-api/src/consent/consent-commands';
 import { IdentificationCommands } from '../../ledger-api/src/identification/identification-commands';
-import { ReferralCommands } from '../../ledger-api/src/referral/referral-commands';
 import { SupportCommands } from '../../ledger-api/src/support/support-commands';
 
 interface DemoAgency {
@@ -156,7 +157,7 @@ export async function seedDemo(
 
   const identification = new IdentificationCommands(store, { competentKinds });
   const consent = new ConsentCommands(store);
-  const referral = new ReferralCommands(store);
+  const referral = new ReferralCommands(store, new CaseRecords(store));
   const support = new SupportCommands(store);
   const steps: string[] = [];
   const now = new Date();
@@ -199,8 +200,8 @@ export async function seedDemo(
   );
 
   const toPolice = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'police-west',
       purpose: 'protection',
       servicesRequested: [],
@@ -211,8 +212,8 @@ export async function seedDemo(
     as('clinic-harbour'),
   );
   const toNgo = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'ngo-lighthouse',
       purpose: 'assistance',
       servicesRequested: ['accommodation', 'psychological', 'legal'],
@@ -251,8 +252,8 @@ export async function seedDemo(
   );
 
   const toShelter = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'shelter-dune',
       purpose: 'assistance',
       servicesRequested: ['accommodation'],
@@ -267,8 +268,8 @@ export async function seedDemo(
 
   try {
     await referral.make(
-      caseId,
       {
+        caseId,
         toAgencyId: 'labour-inspectorate',
         purpose: 'investigation',
         servicesRequested: [],
@@ -287,8 +288,8 @@ export async function seedDemo(
   }
 
   const toRomania = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'nrm-romania',
       purpose: 'referral',
       servicesRequested: ['return-assistance'],

@@ -3,7 +3,7 @@ import { REGISTRY_EVENT_TYPES, RegistryView, type RegistryEvent } from '@nrm/acc
 import type { SubjectKeyStore } from '@nrm/privacy';
 import type { Actor } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
-import { asDomainEvent, type CommandResult } from '../../ledger-api/src/commands/command-executor';
+import { asDomainEvent, type CommandResult } from '@nrm/runtime/commands';
 import { ErasureCommands } from '../../ledger-api/src/privacy/erasure-commands';
 
 /**

@@ -17,7 +17,7 @@ import {
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
-import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
 import {
   ConfigError,
   loadConfig,

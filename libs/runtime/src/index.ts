@@ -14,3 +14,5 @@ export {
   SUBJECT_KEYS,
 } from './subject-keys';
 export { startTracing, tracer, tracingEnabled, TracingConfigError, type Tracing } from './tracing';
+export { CaseRecords } from './case-records';
+export * from './commands';

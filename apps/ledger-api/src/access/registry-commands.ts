@@ -14,12 +14,7 @@ import {
 } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
 import { forbidden, type AgencyKind, type Role } from '@nrm/shared-kernel';
-import {
-  CommandExecutor,
-  RequestIds,
-  type CommandContext,
-  type CommandResult,
-} from '../commands/command-executor';
+import { CommandExecutor, RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
 
 function isAdmin(context: CommandContext): boolean {
   return context.actor?.roles.includes('registry-admin') === true;

@@ -4,7 +4,7 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyRecord } from '@nrm/access';
 import { forbidden, type Actor } from '@nrm/shared-kernel';
 import { CurrentActor } from './current-actor.decorator';
-import type { CommandContext } from '../commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { RegistryCommands } from './registry-commands';

@@ -24,7 +24,7 @@ import {
 import { ProblemException } from '../http/problem';
 import { identityOf } from '../privacy/identity';
 import type { SubjectKeyStore } from '@nrm/privacy';
-import { CaseRecords } from './case-records';
+import { CaseRecords } from '@nrm/runtime';
 import { caseNotFound } from './case-parties';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 

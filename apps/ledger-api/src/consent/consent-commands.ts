@@ -1,9 +1,9 @@
 import { consentDecider, consentStream, type ConsentCommand } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
-import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
-import { deciderRunner, metadataOf } from '../commands/decider-runner';
-import { CaseRecords } from '../cases/case-records';
+import { RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
+import { deciderRunner, metadataOf } from '@nrm/runtime/commands';
+import { CaseRecords } from '@nrm/runtime';
 import type { PartyCheck } from '../cases/case-parties';
 import type {
   GrantConsentDto,
@@ -26,12 +26,12 @@ export class ConsentCommands {
 
   constructor(
     store: EventStore,
-    partyCheck?: PartyCheck,
+    private readonly partyCheck?: PartyCheck,
     /** Absent for the operator's console, which acts for no agency and is not checked. */
     private readonly contact?: ContactCheck,
   ) {
     this.run = deciderRunner(store, consentDecider);
-    this.records = new CaseRecords(store, partyCheck);
+    this.records = new CaseRecords(store);
   }
 
   /** The registered kind of each named agency; an unknown one is a 422 naming its position. */
@@ -138,7 +138,7 @@ export class ConsentCommands {
     build: () => Promise<ConsentCommand>,
     ids?: RequestIds,
   ) {
-    await this.records.requireParty(caseId, context.actor);
+    if (context.actor && this.partyCheck) await this.partyCheck(caseId, context.actor);
     return this.run(consentStream(caseId), context, build, ids);
   }
 }

@@ -9,8 +9,8 @@ import {
   type ReconsiderationReason,
 } from '@nrm/identification';
 import { conflict } from '@nrm/shared-kernel';
-import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
-import { deciderRunner, metadataOf } from '../commands/decider-runner';
+import { RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
+import { deciderRunner, metadataOf } from '@nrm/runtime/commands';
 import {
   sealIdentity,
   SubjectErasedError,
@@ -25,7 +25,7 @@ import type {
   ReportPotentialVictimDto,
 } from './identification.dto';
 import { caseNotFound, type PartyCheck } from '../cases/case-parties';
-import { CaseRecords } from '../cases/case-records';
+import { CaseRecords } from '@nrm/runtime';
 
 /** Identification commands, shared by the HTTP API and the CLI's demo. */
 export class IdentificationCommands {

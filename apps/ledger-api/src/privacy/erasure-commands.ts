@@ -1,8 +1,8 @@
 import type { EventStore } from '@nrm/event-store';
 import { erasureDecider, erasureStream, requireErasureRight, type SubjectKeyStore } from '@nrm/privacy';
 import { DomainError, notFound } from '@nrm/shared-kernel';
-import type { CommandContext, CommandResult } from '../commands/command-executor';
-import { deciderRunner, metadataOf } from '../commands/decider-runner';
+import type { CommandContext, CommandResult } from '@nrm/runtime/commands';
+import { deciderRunner, metadataOf } from '@nrm/runtime/commands';
 
 /**
  * Erasure of a subject, shared by the HTTP API and the console: first the

@@ -1,10 +1,10 @@
 import type { EventStore } from '@nrm/event-store';
 import { reasonableGroundsPositive } from '@nrm/identification';
 import { supportDecider, supportStream, type SupportCommand } from '@nrm/support';
-import { CaseRecords } from '../cases/case-records';
+import { CaseRecords } from '@nrm/runtime';
 import type { PartyCheck } from '../cases/case-parties';
-import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
-import { deciderRunner, metadataOf } from '../commands/decider-runner';
+import { RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
+import { deciderRunner, metadataOf } from '@nrm/runtime/commands';
 import type {
   AgreeSupportPlanDto,
   CloseSupportCaseDto,
@@ -21,9 +21,12 @@ export class SupportCommands {
   private readonly run;
   private readonly records: CaseRecords;
 
-  constructor(store: EventStore, partyCheck?: PartyCheck) {
+  constructor(
+    store: EventStore,
+    private readonly partyCheck?: PartyCheck,
+  ) {
     this.run = deciderRunner(store, supportDecider);
-    this.records = new CaseRecords(store, partyCheck);
+    this.records = new CaseRecords(store);
   }
 
   startReflectionPeriod(caseId: string, input: StartReflectionPeriodDto, context: CommandContext) {
@@ -90,7 +93,7 @@ export class SupportCommands {
     ids?: RequestIds,
   ): Promise<CommandResult> {
     // The party check first, before the support stream (and an Idempotency-Key in it) is read.
-    await this.records.requireParty(caseId, context.actor);
+    if (context.actor && this.partyCheck) await this.partyCheck(caseId, context.actor);
     return this.run(
       supportStream(caseId),
       context,

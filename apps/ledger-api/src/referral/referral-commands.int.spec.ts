@@ -1,0 +1,140 @@
+import { SqliteEventStore, WrongExpectedRevision, type EventStore } from '@nrm/event-store';
+import { ReferralCommands, type MakeReferralRequest } from '@nrm/referral';
+import { CaseRecords } from '@nrm/runtime';
+import type { CommandContext } from '@nrm/runtime/commands';
+import type { Actor } from '@nrm/shared-kernel';
+import { RegistryCommands } from '../access/registry-commands';
+import { ConsentCommands } from '../consent/consent-commands';
+import { IdentificationCommands } from '../identification/identification-commands';
+
+/**
+ * How many event-store calls each referral command makes, counted by a wrapper around the
+ * event-store port, with the API's wiring (`CaseRecords` for the context, party checks that each
+ * wait for the read model: one `headPosition`, then SQL against the read model, not counted here).
+ * Issue #13 asked for the counts before and after the application layer moved into
+ * libs/referral/src/application; the printout gives them, and the expectations hold them.
+ *
+ * Before (the handler in apps/ledger-api, its context read inside the retried decision):
+ *   make 6, make with an Idempotency-Key 7, its replay 2, make with one conflict 11,
+ *   acknowledge 3, accept with one conflict 5, complete handoff 3.
+ */
+type Counts = Record<string, number>;
+
+/**
+ * Store calls per command now (see the docblock for the counts before): a new referral without a
+ * key appends to its new stream without reading it first, and a retry reads the referral's stream
+ * again, not the case, registry and consent it read once.
+ */
+const AFTER = {
+  make: 5,
+  'make (Idempotency-Key)': 7,
+  'make (replay of that key)': 2,
+  'make (one conflict, retried)': 7,
+  acknowledge: 3,
+  'accept (one conflict, retried)': 5,
+  'complete handoff': 3,
+};
+
+function counting(store: EventStore, failAppends = { left: 0 }) {
+  const counts: Counts = {};
+  const proxy = new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function' || typeof name !== 'string') return value;
+      return (...args: unknown[]) => {
+        counts[name] = (counts[name] ?? 0) + 1;
+        if (name === 'append' && failAppends.left > 0) {
+          failAppends.left--;
+          return Promise.reject(new WrongExpectedRevision(String(args[0]), 0, 0));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, counts, failAppends };
+}
+
+describe('store calls per referral command', () => {
+  it('prints them', async () => {
+    const raw = new SqliteEventStore({ filename: ':memory:', synchronous: 'NORMAL' });
+    const now = () => new Date().toISOString();
+    const operator: () => CommandContext = () => ({ now: now(), requestId: 'r', fingerprint: 'f' });
+    const registry = new RegistryCommands(raw);
+    for (const [agencyId, kind] of [
+      ['ngo-a', 'ngo'],
+      ['shelter-b', 'shelter'],
+    ] as const)
+      await registry.registerAgency({ agencyId, name: agencyId, kind, country: 'NL' }, operator());
+    const actor = (agencyId: string, agencyKind: Actor['agencyKind']): Actor => ({
+      principalId: `p-${agencyId}`,
+      agencyId,
+      agencyKind,
+      roles: ['caseworker'],
+    });
+    const a = actor('ngo-a', 'ngo');
+    const b = actor('shelter-b', 'shelter');
+    const as = (who: Actor, key?: string): CommandContext => ({
+      actor: who,
+      now: now(),
+      requestId: `r-${Math.random()}`,
+      fingerprint: 'f',
+      ...(key ? { idempotencyKey: key, idSecret: Buffer.alloc(32, 7) } : {}),
+    });
+    const { caseId } = await new IdentificationCommands(raw, { competentKinds: ['law-enforcement'] }).report(
+      { indicators: ['debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' } as never,
+      as(a),
+    );
+    await new ConsentCommands(raw).grant(
+      caseId,
+      {
+        agencyIds: ['shelter-b'],
+        categories: ['case-status'],
+        purposes: ['assistance'],
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+        capture: { method: 'written', language: 'nl', interpreterUsed: false },
+      } as never,
+      as(a),
+    );
+
+    const c = counting(raw);
+    // The API's party checks each wait for the read model: one headPosition each (then SQL, not counted).
+    const referrals = new ReferralCommands(c.store, new CaseRecords(c.store), {
+      partyCheck: async () => void (await c.store.headPosition()),
+      referralPartyCheck: async () => void (await c.store.headPosition()),
+    });
+    const make: MakeReferralRequest = {
+      caseId,
+      toAgencyId: 'shelter-b',
+      purpose: 'assistance',
+      servicesRequested: [],
+      urgency: 'routine',
+      respondBy: new Date(Date.now() + 86_400_000).toISOString(),
+      sharedCategories: ['case-status'],
+    };
+    const rows: Record<string, Counts> = {};
+    const measure = async (name: string, run: () => Promise<unknown>) => {
+      for (const k of Object.keys(c.counts)) delete c.counts[k];
+      await run();
+      rows[name] = { ...c.counts };
+    };
+    let referralId = '';
+    await measure('make', async () => ({ referralId } = await referrals.make(make, as(a))));
+    await measure('make (Idempotency-Key)', () => referrals.make(make, as(a, 'k1')));
+    await measure('make (replay of that key)', () => referrals.make(make, as(a, 'k1')));
+    c.failAppends.left = 1;
+    await measure('make (one conflict, retried)', () => referrals.make(make, as(a)));
+    await measure('acknowledge', () => referrals.transition(referralId, 'AcknowledgeReferral', as(b)));
+    c.failAppends.left = 1;
+    await measure('accept (one conflict, retried)', () =>
+      referrals.transition(referralId, 'AcceptReferral', as(b)),
+    );
+    await measure('complete handoff', () => referrals.transition(referralId, 'CompleteHandoff', as(b)));
+    const total = (r: Counts) => Object.values(r).reduce((s, n) => s + n, 0);
+    const lines = Object.entries(rows).map(
+      ([name, r]) => `${name.padEnd(32)} ${String(total(r)).padStart(2)}  ${JSON.stringify(r)}`,
+    );
+    console.log(`store calls per referral command\n${lines.join('\n')}`);
+    expect(Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, total(r)]))).toEqual(AFTER);
+    await raw.close();
+  });
+});
