@@ -7,9 +7,9 @@ import { DomainError, type Actor, type AgencyKind, type Role } from '@nrm/shared
 import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
 import type { CommandContext } from '@nrm/runtime/commands';
+import { ConsentCommands } from '@nrm/consent';
 import { ReferralCommands } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
-import { ConsentCommands } from '../../ledger-api/src/consent/consent-commands';
 import { IdentificationCommands } from '../../ledger-api/src/identification/identification-commands';
 import { SupportCommands } from '../../ledger-api/src/support/support-commands';
 
@@ -156,7 +156,7 @@ export async function seedDemo(
   });
 
   const identification = new IdentificationCommands(store, { competentKinds });
-  const consent = new ConsentCommands(store);
+  const consent = new ConsentCommands(store, new CaseRecords(store));
   const referral = new ReferralCommands(store, new CaseRecords(store));
   const support = new SupportCommands(store);
   const steps: string[] = [];
@@ -185,8 +185,8 @@ export async function seedDemo(
   steps.push('clinic-harbour assessed the indicators: present');
 
   await consent.grant(
-    caseId,
     {
+      caseId,
       agencyIds: ['ngo-lighthouse', 'shelter-dune', 'nrm-romania'],
       categories: ['case-status', 'support-needs', 'health'],
       purposes: ['assistance', 'referral'],

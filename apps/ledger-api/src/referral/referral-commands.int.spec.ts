@@ -1,10 +1,10 @@
 import { SqliteEventStore, WrongExpectedRevision, type EventStore } from '@nrm/event-store';
+import { ConsentCommands } from '@nrm/consent';
 import { ReferralCommands, type MakeReferralRequest } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
 import type { CommandContext } from '@nrm/runtime/commands';
 import type { Actor } from '@nrm/shared-kernel';
 import { RegistryCommands } from '../access/registry-commands';
-import { ConsentCommands } from '../consent/consent-commands';
 import { IdentificationCommands } from '../identification/identification-commands';
 
 /**
@@ -84,9 +84,9 @@ describe('store calls per referral command', () => {
       { indicators: ['debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' } as never,
       as(a),
     );
-    await new ConsentCommands(raw).grant(
-      caseId,
+    await new ConsentCommands(raw, new CaseRecords(raw)).grant(
       {
+        caseId,
         agencyIds: ['shelter-b'],
         categories: ['case-status'],
         purposes: ['assistance'],

@@ -2,6 +2,7 @@ import {
   CommandExecutor,
   RequestIds,
   metadataOf,
+  once,
   type CommandContext,
   type CommandResult,
   type EventStore,
@@ -220,10 +221,4 @@ export function makeCommand(
     },
     metadata: metadataOf(context),
   };
-}
-
-/** Runs `read` the first time it is asked for, and answers every later call with that first result. */
-function once<T>(read: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= read());
 }

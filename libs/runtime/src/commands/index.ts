@@ -21,3 +21,4 @@ export { idDerivationSecret, keyedUuid } from './id-secret';
 export type { PartyCheck } from './party-check';
 /** The event store's port, as the application layers name it. */
 export type { EventStore } from '@nrm/event-store';
+export { once } from './once';
