@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
 import type { CommandContext } from '@nrm/runtime/commands';
 import { ConsentCommands } from '@nrm/consent';
+import { IdentificationCommands } from '@nrm/identification';
 import { ReferralCommands } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
-import { IdentificationCommands } from '../../ledger-api/src/identification/identification-commands';
 import { SupportCommands } from '../../ledger-api/src/support/support-commands';
 
 interface DemoAgency {
@@ -155,7 +155,7 @@ export async function seedDemo(
     fingerprint: 'demo',
   });
 
-  const identification = new IdentificationCommands(store, { competentKinds });
+  const identification = new IdentificationCommands(store, { competentKinds }, new CaseRecords(store));
   const consent = new ConsentCommands(store, new CaseRecords(store));
   const referral = new ReferralCommands(store, new CaseRecords(store));
   const support = new SupportCommands(store);
@@ -174,8 +174,8 @@ export async function seedDemo(
   );
   steps.push(`clinic-harbour reported a potential victim: case ${caseId}, subject ${subjectId}`);
   await identification.assessIndicators(
-    caseId,
     {
+      caseId,
       outcome: 'indicators-present',
       indicatorsConfirmed: ['debt-bondage', 'withheld-documents'],
       exploitationForms: ['labour'],
@@ -229,7 +229,7 @@ export async function seedDemo(
 
   for (const t of ['AcknowledgeReferral', 'AcceptReferral'] as const)
     await referral.transition(toPolice.referralId, t, as('police-west'));
-  await identification.decideReasonableGrounds(caseId, 'positive', as('police-west'));
+  await identification.decideReasonableGrounds({ caseId, outcome: 'positive' }, as('police-west'));
   steps.push('police-west accepted its referral and decided reasonable grounds: positive');
 
   for (const t of ['AcknowledgeReferral', 'AcceptReferral', 'CompleteHandoff'] as const)

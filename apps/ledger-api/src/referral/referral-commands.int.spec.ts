@@ -1,11 +1,11 @@
 import { SqliteEventStore, WrongExpectedRevision, type EventStore } from '@nrm/event-store';
 import { ConsentCommands } from '@nrm/consent';
+import { IdentificationCommands } from '@nrm/identification';
 import { ReferralCommands, type MakeReferralRequest } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
 import type { CommandContext } from '@nrm/runtime/commands';
 import type { Actor } from '@nrm/shared-kernel';
 import { RegistryCommands } from '../access/registry-commands';
-import { IdentificationCommands } from '../identification/identification-commands';
 
 /**
  * How many event-store calls each referral command makes, counted by a wrapper around the
@@ -80,7 +80,11 @@ describe('store calls per referral command', () => {
       fingerprint: 'f',
       ...(key ? { idempotencyKey: key, idSecret: Buffer.alloc(32, 7) } : {}),
     });
-    const { caseId } = await new IdentificationCommands(raw, { competentKinds: ['law-enforcement'] }).report(
+    const { caseId } = await new IdentificationCommands(
+      raw,
+      { competentKinds: ['law-enforcement'] },
+      new CaseRecords(raw),
+    ).report(
       { indicators: ['debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' } as never,
       as(a),
     );
