@@ -11,7 +11,7 @@ import { ConsentCommands } from '@nrm/consent';
 import { IdentificationCommands } from '@nrm/identification';
 import { ReferralCommands } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
-import { SupportCommands } from '../../ledger-api/src/support/support-commands';
+import { SupportCommands } from '@nrm/support';
 
 interface DemoAgency {
   readonly agencyId: string;
@@ -158,7 +158,7 @@ export async function seedDemo(
   const identification = new IdentificationCommands(store, { competentKinds }, new CaseRecords(store));
   const consent = new ConsentCommands(store, new CaseRecords(store));
   const referral = new ReferralCommands(store, new CaseRecords(store));
-  const support = new SupportCommands(store);
+  const support = new SupportCommands(store, new CaseRecords(store));
   const steps: string[] = [];
   const now = new Date();
   const respondBy = new Date(now.getTime() + 2 * 86_400_000).toISOString();
@@ -236,15 +236,17 @@ export async function seedDemo(
     await referral.transition(toNgo.referralId, t, as('ngo-lighthouse'));
   steps.push('ngo-lighthouse acknowledged, accepted and completed the handoff');
 
-  await support.startReflectionPeriod(caseId, { startsOn: isoDay(now), days: 30 }, as('ngo-lighthouse'));
+  await support.startReflectionPeriod({ caseId, startsOn: isoDay(now), days: 30 }, as('ngo-lighthouse'));
   await support.agreePlan(
-    caseId,
-    { services: ['accommodation', 'psychological', 'legal', 'interpretation'], reviewOn: isoDay(now, 21) },
+    {
+      caseId,
+      services: ['accommodation', 'psychological', 'legal', 'interpretation'],
+      reviewOn: isoDay(now, 21),
+    },
     as('ngo-lighthouse'),
   );
   await support.recordService(
-    caseId,
-    { serviceType: 'psychological', providedOn: isoDay(now) },
+    { caseId, serviceType: 'psychological', providedOn: isoDay(now) },
     as('ngo-lighthouse'),
   );
   steps.push(

@@ -13,6 +13,7 @@ import {
   initialIdentificationState,
   evolveIdentification,
   isReported,
+  reasonableGroundsPositive,
   type IdentificationEvent,
   type IdentificationState,
   type ReportedCase,
@@ -49,6 +50,20 @@ export class CaseRecords {
     const state = await this.identification(caseId);
     if (!isReported(state)) throw caseNotFound();
     return state;
+  }
+
+  /**
+   * The reported case's standing for support (or a 404, as `reportedCase`): whether a positive
+   * reasonable-grounds decision stands, and when it was decided.
+   */
+  async supportEntitlement(
+    caseId: string,
+  ): Promise<{ readonly reasonableGroundsPositive: boolean; readonly decidedAt?: string }> {
+    const state = await this.reportedCase(caseId);
+    const positive = reasonableGroundsPositive(state);
+    const decidedAt =
+      positive && 'reasonableGroundsDecidedAt' in state ? state.reasonableGroundsDecidedAt : undefined;
+    return { reasonableGroundsPositive: positive, ...(typeof decidedAt === 'string' ? { decidedAt } : {}) };
   }
 
   /** The kind of a registered agency, read from its own stream (works in the CLI, which has no registry view). */
