@@ -6,3 +6,4 @@ export { erasureDecider, erasureStream, requireErasureRight } from './erasure';
 export type { EraseSubject, ErasureState, SubjectErased } from './erasure';
 export { ErasureRegister, type RegisteredErasure } from './erasure-register';
 export { identitySealer } from './application/identity-sealer';
+export * from './application/erasure-commands';
