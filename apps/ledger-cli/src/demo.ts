@@ -5,7 +5,7 @@
 import type { EventStore } from '@nrm/event-store';
 import { DomainError, type Actor, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
-import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import type { CommandContext } from '@nrm/runtime/commands';
 import { ConsentCommands } from '@nrm/consent';
 import { IdentificationCommands } from '@nrm/identification';

@@ -5,7 +5,7 @@ import { ReferralCommands, type MakeReferralRequest } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
 import type { CommandContext } from '@nrm/runtime/commands';
 import type { Actor } from '@nrm/shared-kernel';
-import { RegistryCommands } from '../access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 
 /**
  * How many event-store calls each referral command makes, counted by a wrapper around the

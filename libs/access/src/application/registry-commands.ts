@@ -11,10 +11,15 @@ import {
   type DisableReason,
   type PrincipalEvent,
   type PrincipalState,
-} from '@nrm/access';
-import type { EventStore } from '@nrm/event-store';
+} from '../registry';
+import {
+  CommandExecutor,
+  RequestIds,
+  type CommandContext,
+  type CommandResult,
+  type EventStore,
+} from '@nrm/runtime/commands';
 import { forbidden, type AgencyKind, type Role } from '@nrm/shared-kernel';
-import { CommandExecutor, RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
 
 function isAdmin(context: CommandContext): boolean {
   return context.actor?.roles.includes('registry-admin') === true;
