@@ -56,9 +56,12 @@ import {
   auditKeys,
   auditLeaseFile,
   auditLogFile,
+  ConfigError,
+  eventStoreFile,
+  loadConfig,
   type AuditConfig,
-} from '../../ledger-api/src/audit/audit.module';
-import { ConfigError, eventStoreFile, loadConfig, type LedgerConfig } from '@nrm/runtime';
+  type LedgerConfig,
+} from '@nrm/runtime';
 
 export const EXIT = { ok: 0, fault: 1, usage: 2 } as const;
 

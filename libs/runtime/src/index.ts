@@ -16,3 +16,13 @@ export {
 export { startTracing, tracer, tracingEnabled, TracingConfigError, type Tracing } from './tracing';
 export { CaseRecords } from './case-records';
 export * from './commands';
+export {
+  AUDIT_DEFAULTS,
+  auditKeys,
+  auditLeaseFile,
+  auditLogFile,
+  cosignaturesFile,
+  openCosignatures,
+  witnessVerifiers,
+  type AuditConfig,
+} from './audit-files';
