@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { IdentityData, SealedIdentity } from '@nrm/shared-kernel';
 
-export type { IdentityData } from '@nrm/shared-kernel';
+export type { IdentityData };
 
 export const KEY_BYTES = 32;
 

@@ -40,16 +40,8 @@ export const AUDIT_KEYS = Symbol('AUDIT_KEYS');
 export const AUDIT_COSIGNATURES = Symbol('AUDIT_COSIGNATURES');
 export const INTEGRITY_WATCH = Symbol('INTEGRITY_WATCH');
 
-export {
-  AUDIT_DEFAULTS,
-  auditKeys,
-  auditLeaseFile,
-  auditLogFile,
-  cosignaturesFile,
-  openCosignatures,
-  witnessVerifiers,
-  type AuditConfig,
-} from '@nrm/runtime';
+// The verifiable log's files, keys and witnesses (AuditConfig, auditKeys, auditLogFile, ...) are
+// opened by libs/runtime/src/audit-files.ts, which the CLI's audit commands share.
 
 /**
  * Where the one log of the deployment lives and who may write it: on the embedded default the

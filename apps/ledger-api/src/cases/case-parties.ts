@@ -12,7 +12,7 @@ import { awaitReadModel, isParty, type ReadModel } from './read-model';
  * the agency is no party answers exactly like a case that does not exist (`caseNotFound`), so that
  * a non-party cannot tell the two apart.
  */
-export type { PartyCheck } from '@nrm/runtime/commands';
+export type { PartyCheck };
 
 /** The one answer for a case that does not exist and for a case the agency has no part in (the shared kernel's). */
 export { caseNotFound } from '@nrm/shared-kernel';

@@ -20,5 +20,5 @@ export { deciderRunner, metadataOf } from './decider-runner';
 export { idDerivationSecret, keyedUuid } from './id-secret';
 export type { PartyCheck } from './party-check';
 /** The event store's port, as the application layers name it. */
-export type { EventStore } from '@nrm/event-store';
+export type { EventStore } from './ports';
 export { once } from './once';
