@@ -102,7 +102,19 @@ describe('store calls per referral command', () => {
 
     const c = counting(raw);
     // The API's party checks each wait for the read model: one headPosition each (then SQL, not counted).
-    const referrals = new ReferralCommands(c.store, new CaseRecords(c.store), {
+    // What the handler asks of the records port (the context of a new referral), call by call.
+    const asked: string[] = [];
+    const records = new Proxy(new CaseRecords(c.store), {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          asked.push(String(name));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const referrals = new ReferralCommands(c.store, records, {
       partyCheck: async () => void (await c.store.headPosition()),
       referralPartyCheck: async () => void (await c.store.headPosition()),
     });
@@ -116,10 +128,13 @@ describe('store calls per referral command', () => {
       sharedCategories: ['case-status'],
     };
     const rows: Record<string, Counts> = {};
+    const contextReads: Record<string, string[]> = {};
     const measure = async (name: string, run: () => Promise<unknown>) => {
       for (const k of Object.keys(c.counts)) delete c.counts[k];
+      asked.length = 0;
       await run();
       rows[name] = { ...c.counts };
+      contextReads[name] = [...asked];
     };
     let referralId = '';
     await measure('make', async () => ({ referralId } = await referrals.make(make, as(a))));
@@ -139,6 +154,12 @@ describe('store calls per referral command', () => {
     );
     console.log(`store calls per referral command\n${lines.join('\n')}`);
     expect(Object.fromEntries(Object.entries(rows).map(([name, r]) => [name, total(r)]))).toEqual(AFTER);
+    // The context is read once, also across a retry, and not at all for a replayed key.
+    const once = ['reportedCase', 'agencyKind', 'coverage'];
+    expect(contextReads['make']).toEqual(once);
+    expect(contextReads['make (one conflict, retried)']).toEqual(once);
+    expect(contextReads['make (replay of that key)']).toEqual([]);
+    expect(contextReads['accept (one conflict, retried)']).toEqual([]);
     await raw.close();
   });
 });
