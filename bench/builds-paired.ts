@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
-import { RegistryCommands } from '../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { seedDemo } from '../apps/ledger-cli/src/demo';
 import { load, type Load } from './http';
 import { benchDir, environment, round, writeResult } from './lib';

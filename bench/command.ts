@@ -6,7 +6,7 @@
  */
 import { SqliteEventStore } from '@nrm/event-store';
 import { join } from 'node:path';
-import { RegistryCommands } from '../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { runHttpBenchmark } from './http';
 
 const BODY = JSON.stringify({

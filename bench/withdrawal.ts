@@ -10,7 +10,7 @@ import { SqliteEventStore } from '@nrm/event-store';
 import type { AgencyKind } from '@nrm/shared-kernel';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RegistryCommands } from '../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { ledgerMain, serve } from './http';
 import { benchDir, environment, round, summarise, writeResult } from './lib';
 

@@ -9,7 +9,7 @@ import { SubjectKeyStore } from '@nrm/privacy';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { Command } from 'commander';
 import { freePort } from './harness';
-import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { loadRelayConfig } from '../../apps/relay/src/config';
 import { runRelay } from '../../apps/relay/src/relay-process';

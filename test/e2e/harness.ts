@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';

@@ -23,7 +23,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import type { RecordedEvent } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
-import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { AnswerTally, type DocumentWithAnswers } from './declared-answers';
 import { Ledger, type Principal } from './harness';
 

@@ -1,4 +1,4 @@
-import { RegistryCommands } from '../../apps/ledger-api/src/access/registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { Ledger, type Principal } from './harness';
 
 interface Entry {

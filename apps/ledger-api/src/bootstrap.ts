@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { RATE_LIMITS } from './access/auth.guard';
 import type { RateLimits } from './access/rate-limits';
 import { PROBLEM_CONTENT_TYPE, ProblemException, problemType, type ProblemDocument } from './http/problem';
-import { idDerivationSecret } from './commands/id-secret';
+import { idDerivationSecret } from '@nrm/runtime/commands';
 import type { LedgerMetrics } from './metrics/metrics';
 import { METRICS } from './metrics/metrics.controller';
 import type { LedgerConfig } from '@nrm/runtime';

@@ -55,9 +55,13 @@ import {
   auditKeys,
   auditLogFile,
   auditLogPlacement,
+  ConfigError,
+  eventStoreFile,
+  loadConfig,
+  openEventStore,
   type AuditConfig,
-} from '../../ledger-api/src/audit/audit.module';
-import { ConfigError, eventStoreFile, loadConfig, openEventStore, type LedgerConfig } from '@nrm/runtime';
+  type LedgerConfig,
+} from '@nrm/runtime';
 
 export const EXIT = { ok: 0, fault: 1, usage: 2 } as const;
 

@@ -5,12 +5,13 @@
 import type { EventStore } from '@nrm/event-store';
 import { DomainError, type Actor, type AgencyKind, type Role } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
-import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
-import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
-import { ConsentCommands } from '../../ledger-api/src/consent/consent-commands';
-import { IdentificationCommands } from '../../ledger-api/src/identification/identification-commands';
-import { ReferralCommands } from '../../ledger-api/src/referral/referral-commands';
-import { SupportCommands } from '../../ledger-api/src/support/support-commands';
+import { RegistryCommands } from '@nrm/access';
+import type { CommandContext } from '@nrm/runtime/commands';
+import { ConsentCommands } from '@nrm/consent';
+import { IdentificationCommands } from '@nrm/identification';
+import { ReferralCommands } from '@nrm/referral';
+import { CaseRecords } from '@nrm/runtime';
+import { SupportCommands } from '@nrm/support';
 
 interface DemoAgency {
   readonly agencyId: string;
@@ -154,10 +155,10 @@ export async function seedDemo(
     fingerprint: 'demo',
   });
 
-  const identification = new IdentificationCommands(store, { competentKinds });
-  const consent = new ConsentCommands(store);
-  const referral = new ReferralCommands(store);
-  const support = new SupportCommands(store);
+  const identification = new IdentificationCommands(store, { competentKinds }, new CaseRecords(store));
+  const consent = new ConsentCommands(store, new CaseRecords(store));
+  const referral = new ReferralCommands(store, new CaseRecords(store));
+  const support = new SupportCommands(store, new CaseRecords(store));
   const steps: string[] = [];
   const now = new Date();
   const respondBy = new Date(now.getTime() + 2 * 86_400_000).toISOString();
@@ -173,8 +174,8 @@ export async function seedDemo(
   );
   steps.push(`clinic-harbour reported a potential victim: case ${caseId}, subject ${subjectId}`);
   await identification.assessIndicators(
-    caseId,
     {
+      caseId,
       outcome: 'indicators-present',
       indicatorsConfirmed: ['debt-bondage', 'withheld-documents'],
       exploitationForms: ['labour'],
@@ -184,8 +185,8 @@ export async function seedDemo(
   steps.push('clinic-harbour assessed the indicators: present');
 
   await consent.grant(
-    caseId,
     {
+      caseId,
       agencyIds: ['ngo-lighthouse', 'shelter-dune', 'nrm-romania'],
       categories: ['case-status', 'support-needs', 'health'],
       purposes: ['assistance', 'referral'],
@@ -199,8 +200,8 @@ export async function seedDemo(
   );
 
   const toPolice = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'police-west',
       purpose: 'protection',
       servicesRequested: [],
@@ -211,8 +212,8 @@ export async function seedDemo(
     as('clinic-harbour'),
   );
   const toNgo = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'ngo-lighthouse',
       purpose: 'assistance',
       servicesRequested: ['accommodation', 'psychological', 'legal'],
@@ -228,22 +229,24 @@ export async function seedDemo(
 
   for (const t of ['AcknowledgeReferral', 'AcceptReferral'] as const)
     await referral.transition(toPolice.referralId, t, as('police-west'));
-  await identification.decideReasonableGrounds(caseId, 'positive', as('police-west'));
+  await identification.decideReasonableGrounds({ caseId, outcome: 'positive' }, as('police-west'));
   steps.push('police-west accepted its referral and decided reasonable grounds: positive');
 
   for (const t of ['AcknowledgeReferral', 'AcceptReferral', 'CompleteHandoff'] as const)
     await referral.transition(toNgo.referralId, t, as('ngo-lighthouse'));
   steps.push('ngo-lighthouse acknowledged, accepted and completed the handoff');
 
-  await support.startReflectionPeriod(caseId, { startsOn: isoDay(now), days: 30 }, as('ngo-lighthouse'));
+  await support.startReflectionPeriod({ caseId, startsOn: isoDay(now), days: 30 }, as('ngo-lighthouse'));
   await support.agreePlan(
-    caseId,
-    { services: ['accommodation', 'psychological', 'legal', 'interpretation'], reviewOn: isoDay(now, 21) },
+    {
+      caseId,
+      services: ['accommodation', 'psychological', 'legal', 'interpretation'],
+      reviewOn: isoDay(now, 21),
+    },
     as('ngo-lighthouse'),
   );
   await support.recordService(
-    caseId,
-    { serviceType: 'psychological', providedOn: isoDay(now) },
+    { caseId, serviceType: 'psychological', providedOn: isoDay(now) },
     as('ngo-lighthouse'),
   );
   steps.push(
@@ -251,8 +254,8 @@ export async function seedDemo(
   );
 
   const toShelter = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'shelter-dune',
       purpose: 'assistance',
       servicesRequested: ['accommodation'],
@@ -267,8 +270,8 @@ export async function seedDemo(
 
   try {
     await referral.make(
-      caseId,
       {
+        caseId,
         toAgencyId: 'labour-inspectorate',
         purpose: 'investigation',
         servicesRequested: [],
@@ -287,8 +290,8 @@ export async function seedDemo(
   }
 
   const toRomania = await referral.make(
-    caseId,
     {
+      caseId,
       toAgencyId: 'nrm-romania',
       purpose: 'referral',
       servicesRequested: ['return-assistance'],

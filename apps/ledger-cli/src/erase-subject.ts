@@ -1,10 +1,9 @@
 import type { EventStore } from '@nrm/event-store';
 import { REGISTRY_EVENT_TYPES, RegistryView, type RegistryEvent } from '@nrm/access';
-import type { SubjectKeyStore } from '@nrm/privacy';
+import { ErasureCommands, type SubjectKeyStore } from '@nrm/privacy';
 import type { Actor } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
-import { asDomainEvent, type CommandResult } from '../../ledger-api/src/commands/command-executor';
-import { ErasureCommands } from '../../ledger-api/src/privacy/erasure-commands';
+import { asDomainEvent, type CommandResult } from '@nrm/runtime/commands';
 
 /**
  * `ledger erase-subject`: the console erases on behalf of a registered
@@ -35,10 +34,13 @@ export async function eraseSubject(
       if (event.data.subjectId === subjectId) return true;
     return false;
   });
-  return commands.erase(input.subjectId, input.reason, {
-    actor,
-    now: new Date().toISOString(),
-    requestId: `cli-${randomUUID()}`,
-    fingerprint: 'cli',
-  });
+  return commands.erase(
+    { subjectId: input.subjectId, reason: input.reason },
+    {
+      actor,
+      now: new Date().toISOString(),
+      requestId: `cli-${randomUUID()}`,
+      fingerprint: 'cli',
+    },
+  );
 }

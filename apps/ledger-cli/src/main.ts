@@ -3,7 +3,7 @@
  * event store as the API (the SQLite file under DATA_DIR; WAL lets both run at
  * once), through the same command handlers, as the operator at the console.
  */
-import { DISABLE_REASONS, type DisableReason } from '@nrm/access';
+import { DISABLE_REASONS, RegistryCommands, type DisableReason } from '@nrm/access';
 import { Logger } from '@nestjs/common';
 import type { EventStore } from '@nrm/event-store';
 import {
@@ -16,8 +16,7 @@ import {
 } from '@nrm/shared-kernel';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { RegistryCommands } from '../../ledger-api/src/access/registry-commands';
-import type { CommandContext } from '../../ledger-api/src/commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
 import {
   ConfigError,
   loadConfig,

@@ -1,6 +1,6 @@
 import { REGISTRY_EVENT_TYPES, type RegistryEvent } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
-import { asDomainEvent } from '../../ledger-api/src/commands/command-executor';
+import { asDomainEvent } from '@nrm/runtime/commands';
 
 /** One row per agency, principal or key, as `agency list`, `principal list` and `key list` print them. */
 export interface AgencyRow {

@@ -4,3 +4,4 @@ export * from './access-audit';
 export * from './read-decision';
 export * from './break-glass';
 export * from './audit-trail';
+export * from './application/registry-commands';

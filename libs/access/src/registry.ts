@@ -308,15 +308,13 @@ export function decidePrincipal(
       ];
     }
     case 'IssueApiKey': {
-      if (state.status === 'none')
-        throw principalNotFound();
+      if (state.status === 'none') throw principalNotFound();
       if (state.keys[command.data.keyId])
         throw conflict('REGISTRY.KEY_EXISTS', 'This key id is already used.', 'keyId');
       return [{ type: 'ApiKeyIssued', schemaVersion: 1, data: { ...command.data, issuedAt: now } }];
     }
     case 'RevokeApiKey': {
-      if (state.status === 'none')
-        throw principalNotFound();
+      if (state.status === 'none') throw principalNotFound();
       if (state.keys[command.data.keyId] !== 'active')
         throw conflict(
           'REGISTRY.KEY_NOT_ACTIVE',
@@ -326,8 +324,7 @@ export function decidePrincipal(
       return [{ type: 'ApiKeyRevoked', schemaVersion: 1, data: { ...command.data, revokedAt: now } }];
     }
     case 'DisablePrincipal': {
-      if (state.status === 'none')
-        throw principalNotFound();
+      if (state.status === 'none') throw principalNotFound();
       checkReason(command.data.reason);
       if (command.metadata.actor?.principalId === state.principalId)
         throw ruleBroken(
@@ -347,8 +344,7 @@ export function decidePrincipal(
       ];
     }
     case 'EnablePrincipal': {
-      if (state.status === 'none')
-        throw principalNotFound();
+      if (state.status === 'none') throw principalNotFound();
       if (command.metadata.actor?.principalId === state.principalId)
         throw ruleBroken(
           'REGISTRY.NOT_YOURSELF',

@@ -324,7 +324,8 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
       return undefined;
     }
     case 'RefuseConsent':
-      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !command.data.recorderInContact) return 'CONSENT.NO_CONTACT';
+      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !command.data.recorderInContact)
+        return 'CONSENT.NO_CONTACT';
       return undefined;
     case 'RecordLawfulBasis': {
       const { data } = command;

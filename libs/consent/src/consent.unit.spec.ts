@@ -686,9 +686,13 @@ describe('who may record consent and lawful bases (rule 7)', () => {
   it('refuses a withdrawal or a refusal by a party not in contact with the person (attack)', () => {
     const held = granted({ consentId: 'cons-1', agencyIds: ['ag-ngo-1'] });
     given(held).when(withdraw({}, foreignCaseworker)).thenThrows(noContact);
-    given(held).when(withdraw({ recorderInContact: false }, police)).thenThrows(noContact);
+    given(held)
+      .when(withdraw({ recorderInContact: false }, police))
+      .thenThrows(noContact);
     given(held).when(refuse({}, coordinator)).thenThrows(noContact);
-    given(held).when(refuse({ recorderInContact: false }, police)).thenThrows(noContact);
+    given(held)
+      .when(refuse({ recorderInContact: false }, police))
+      .thenThrows(noContact);
   });
 
   it('refuses a consent naming its recorder for what it does not already hold', () => {

@@ -14,6 +14,5 @@ export {
 } from './decider';
 export { consentCovers, coveredCategories, coveredUntil } from './coverage';
 export type { CategoriesQuery, Coverage, CoverageQuery, CoveredCategory } from './coverage';
-
-/** One stream per case holds its consents, refusals and lawful bases. */
-export const consentStream = (caseId: string) => `consent-${caseId}`;
+export { consentStream } from './streams';
+export * from './application/consent-commands';

@@ -2,6 +2,5 @@ export * from './commands';
 export * from './events';
 export * from './state';
 export * from './decider';
-
-/** One stream per case: the identification path of one subject. */
-export const identificationStream = (caseId: string) => `identification-${caseId}`;
+export { identificationStream } from './streams';
+export * from './application/identification-commands';

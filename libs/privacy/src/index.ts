@@ -5,3 +5,5 @@ export { SubjectErasedError, SubjectKeyStore } from './subject-key-store';
 export { erasureDecider, erasureStream, requireErasureRight } from './erasure';
 export type { EraseSubject, ErasureState, SubjectErased } from './erasure';
 export { ErasureRegister, type RegisteredErasure } from './erasure-register';
+export { identitySealer } from './application/identity-sealer';
+export * from './application/erasure-commands';

@@ -1,21 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { SealedIdentity } from '@nrm/shared-kernel';
+import type { IdentityData, SealedIdentity } from '@nrm/shared-kernel';
 
-/**
- * What identifies a person. It never enters an event, a read model, a log or a
- * Kafka message in the clear: it is sealed with the subject's own data key, and
- * erasing the subject destroys that key.
- */
-export interface IdentityData {
-  readonly fullName?: string;
-  /** YYYY-MM-DD. */
-  readonly birthDate?: string;
-  /** ISO 3166-1 alpha-2 or alpha-3. */
-  readonly nationality?: string;
-  /** Phone, address or another way to reach the person. Its own data category (`contact`). */
-  readonly contact?: string;
-  readonly notes?: string;
-}
+export type { IdentityData };
 
 export const KEY_BYTES = 32;
 

@@ -37,13 +37,7 @@ import type {
   ReferralMade,
   ReferralWithdrawn,
 } from './events';
-import {
-  initialReferralState,
-  isAwaitingAnswer,
-  isOpen,
-  type ExistingReferral,
-  type ReferralState,
-} from './state';
+import { initialReferralState, isAwaitingAnswer, type ExistingReferral, type ReferralState } from './state';
 import { mayFollow } from './transitions';
 
 // ---------------------------------------------------------------------------------------------
@@ -83,7 +77,7 @@ const NON_REFERRING_AGENCY_KINDS = new Set(['oversight-body', 'national-coordina
 function makeReferral(command: MakeReferral, state: ReferralState): ReferralMade {
   const { data, metadata } = command;
   const { actor, now } = metadata;
-  if (state.status !== 'none') {
+  if (!mayFollow(state, 'ReferralMade')) {
     throw conflict('REFERRAL.ALREADY_MADE', 'This referral has already been made.', 'referralId');
   }
   if (NON_REFERRING_AGENCY_KINDS.has(actor.agencyKind)) {
@@ -201,9 +195,7 @@ function acknowledgeReferral(command: AcknowledgeReferral, state: ReferralState)
   const { actor, now } = command.metadata;
   requireReceiver(actor, referral);
   requireCaseworker(actor);
-  if (referral.status !== 'made') {
-    throw wrongState(referral, 'acknowledged');
-  }
+  requireTransition(referral, 'ReferralAcknowledged', 'acknowledged');
   return {
     type: 'ReferralAcknowledged',
     schemaVersion: 1,
@@ -221,7 +213,7 @@ function acceptReferral(command: AcceptReferral, state: ReferralState): Referral
   const { actor, now } = command.metadata;
   requireReceiver(actor, referral);
   requireCaseworker(actor);
-  requireAcknowledgedForAnswer(referral, 'accepted');
+  requireAcknowledgedForAnswer(referral, 'ReferralAccepted', 'accepted');
   return {
     type: 'ReferralAccepted',
     schemaVersion: 1,
@@ -239,7 +231,7 @@ function declineReferral(command: DeclineReferral, state: ReferralState): Referr
   const { actor, now } = command.metadata;
   requireReceiver(actor, referral);
   requireCaseworker(actor);
-  requireAcknowledgedForAnswer(referral, 'declined');
+  requireAcknowledgedForAnswer(referral, 'ReferralDeclined', 'declined');
   requireReason(DECLINE_REASONS, command.data.reason, 'Please give the reason for declining this referral.');
   return {
     type: 'ReferralDeclined',
@@ -269,7 +261,7 @@ function completeHandoff(command: CompleteHandoff, state: ReferralState): Handof
     );
   }
   requireCaseworker(actor);
-  if (referral.status !== 'accepted') {
+  if (!mayFollow(referral, 'HandoffCompleted')) {
     throw conflict(
       'REFERRAL.WRONG_STATE',
       `The handoff can be completed only after the referral has been accepted; this referral is ${describe(referral)}.`,
@@ -294,9 +286,7 @@ function withdrawReferral(command: WithdrawReferral, state: ReferralState): Refe
     throw forbidden('REFERRAL.NOT_YOUR_REFERRAL', 'Only the agency that made this referral can withdraw it.');
   }
   requireCaseworker(actor);
-  if (!isOpen(referral)) {
-    throw wrongState(referral, 'withdrawn');
-  }
+  requireTransition(referral, 'ReferralWithdrawn', 'withdrawn');
   requireReason(
     WITHDRAW_REASONS,
     command.data.reason,
@@ -324,6 +314,9 @@ function escalateReferral(command: EscalateReferral, state: ReferralState): Refe
       'Only a coordinator of the national coordinator can escalate a referral.',
     );
   }
+  // The table lets an escalation follow any status (it changes none, and evolve must accept one
+  // recorded before a later answer); deciding one is narrower: only an unanswered referral is escalated.
+  requireTransition(referral, 'ReferralEscalated', 'escalated');
   if (!isAwaitingAnswer(referral)) {
     throw wrongState(referral, 'escalated');
   }
@@ -383,17 +376,30 @@ function requireReceiver(actor: Actor, referral: ExistingReferral): void {
   }
 }
 
-/** Accepting and declining are answers, and an answer comes after the acknowledgement. */
-function requireAcknowledgedForAnswer(referral: ExistingReferral, outcome: 'accepted' | 'declined'): void {
-  if (referral.status === 'made') {
+/**
+ * The lifecycle table (transitions.ts) must allow the event this command records after the
+ * referral's status; otherwise the referral is in the wrong state for it.
+ */
+function requireTransition(referral: ExistingReferral, type: ReferralEvent['type'], wanted: string): void {
+  if (!mayFollow(referral, type)) throw wrongState(referral, wanted);
+}
+
+/**
+ * Accepting and declining are answers, and an answer comes after the acknowledgement: a referral
+ * still waiting for it gets that said, rather than the general wrong-state refusal.
+ */
+function requireAcknowledgedForAnswer(
+  referral: ExistingReferral,
+  type: 'ReferralAccepted' | 'ReferralDeclined',
+  outcome: 'accepted' | 'declined',
+): void {
+  if (!mayFollow(referral, type) && mayFollow(referral, 'ReferralAcknowledged')) {
     throw conflict(
       'REFERRAL.NOT_ACKNOWLEDGED',
       `Please acknowledge the referral before it can be ${outcome}.`,
     );
   }
-  if (referral.status !== 'acknowledged') {
-    throw wrongState(referral, outcome);
-  }
+  requireTransition(referral, type, outcome);
 }
 
 function wrongState(referral: ExistingReferral, wanted: string): DomainError {

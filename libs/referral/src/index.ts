@@ -2,7 +2,6 @@ export * from './commands';
 export * from './events';
 export * from './state';
 export { referralDecider } from './decider';
-
-/** One stream per referral. */
-export const referralStream = (referralId: string) => `referral-${referralId}`;
+export { referralStream } from './streams';
 export * from './transitions';
+export * from './application/referral-commands';

@@ -3,10 +3,11 @@ import type { ReferralState, ReferralStatus } from './state';
 
 /**
  * The referral lifecycle, written once: for each event, the statuses it may follow and the status
- * it leads to (`undefined`: the status stays, as for an escalation). `evolve` and the case
- * directory ignore an event the table does not allow, and they and the integration contracts take
- * the status after it from here. (`decide` still states its refusals itself, each with its own
- * code: making it consult the table is a later step of issue #13.)
+ * it leads to (`undefined`: the status stays, as for an escalation). `decide` refuses a command
+ * whose event the table does not allow after the referral's status (with its own codes and words:
+ * `REFERRAL.ALREADY_MADE`, `REFERRAL.NOT_ACKNOWLEDGED`, `REFERRAL.WRONG_STATE`); `evolve` and the
+ * case directory ignore such an event, and they and the integration contracts take the status
+ * after it from here.
  */
 export const REFERRAL_TRANSITIONS = {
   ReferralMade: { from: ['none'], to: 'made' },

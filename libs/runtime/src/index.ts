@@ -25,3 +25,17 @@ export {
   type Tracing,
 } from './tracing';
 export { exportableStatement, exportedView, PrivacySpanProcessor } from './span-privacy';
+export { CaseRecords } from './case-records';
+export { ConsentStateCache, CONSENT_CACHE_CASES } from './consent-state-cache';
+export * from './commands';
+export {
+  AUDIT_DEFAULTS,
+  auditKeys,
+  auditLeaseFile,
+  auditLogFile,
+  auditLogPlacement,
+  cosignaturesFile,
+  openCosignatures,
+  witnessVerifiers,
+  type AuditConfig,
+} from './audit-files';

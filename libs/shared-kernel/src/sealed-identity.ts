@@ -3,6 +3,22 @@
  * sealing). Deciders check the shape; they never see the plaintext.
  */
 
+/**
+ * What identifies a person. It never enters an event, a read model, a log or a
+ * Kafka message in the clear: it is sealed with the subject's own data key, and
+ * erasing the subject destroys that key.
+ */
+export interface IdentityData {
+  readonly fullName?: string;
+  /** YYYY-MM-DD. */
+  readonly birthDate?: string;
+  /** ISO 3166-1 alpha-2 or alpha-3. */
+  readonly nationality?: string;
+  /** Phone, address or another way to reach the person. Its own data category (`contact`). */
+  readonly contact?: string;
+  readonly notes?: string;
+}
+
 /** Identity data sealed with AES-256-GCM under the subject's key, as stored in events. */
 export interface SealedIdentity {
   readonly alg: 'A256GCM';

@@ -3,6 +3,5 @@ export * from './events';
 export * from './state';
 export { decide, evolve, supportDecider, MIN_REFLECTION_DAYS, MAX_BACKDATING_DAYS } from './decider';
 export { isCalendarDate, type CalendarDate } from './calendar-date';
-
-/** One stream per support case. */
-export const supportStream = (caseId: string) => `support-${caseId}`;
+export { supportStream } from './streams';
+export * from './application/support-commands';

@@ -4,10 +4,10 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyRecord } from '@nrm/access';
 import { forbidden, type Actor } from '@nrm/shared-kernel';
 import { CurrentActor } from './current-actor.decorator';
-import type { CommandContext } from '../commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
-import { RegistryCommands } from './registry-commands';
+import { RegistryCommands } from '@nrm/access';
 import { DisableDto, RegisterAgencyDto, RegisterPrincipalDto } from './registry.dto';
 import { RegistryService } from './registry.service';
 
@@ -35,7 +35,8 @@ export class RegistryController {
   @Post('agencies')
   @ApiOperation({ summary: 'Register an agency (registry-admin).' })
   async registerAgency(@Body() body: RegisterAgencyDto, @CommandCtx() context: CommandContext) {
-    const result = await this.commands.registerAgency(body, context);
+    const { name, kind, country } = body;
+    const result = await this.commands.registerAgency({ name, kind, country }, context);
     await this.registry.refresh();
     return result;
   }
@@ -47,7 +48,10 @@ export class RegistryController {
     @Body() body: RegisterPrincipalDto,
     @CommandCtx() context: CommandContext,
   ) {
-    const result = await this.commands.registerPrincipal({ agencyId, ...body }, context);
+    const result = await this.commands.registerPrincipal(
+      { agencyId, label: body.label, roles: body.roles },
+      context,
+    );
     await this.registry.refresh();
     return result;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { REGISTRY_EVENT_TYPES, RegistryView, type RegistryEvent } from '@nrm/access';
 import { EVENT_STORE, type EventStore, type Subscription } from '@nrm/event-store';
-import { asDomainEvent } from '../commands/command-executor';
+import { asDomainEvent } from '@nrm/runtime/commands';
 import type { Actor } from '@nrm/shared-kernel';
 
 /** How long the follower waits before subscribing again after its subscription failed. */

@@ -1,34 +1,25 @@
 import type { EventStore } from '@nrm/event-store';
 import { referralEnds } from '@nrm/projections';
-import { caseNotFound, type Actor } from '@nrm/shared-kernel';
-import { ProblemException } from '../http/problem';
+import { referralNotFound } from '@nrm/referral';
+import type { PartyCheck } from '@nrm/runtime/commands';
+import { caseNotFound } from '@nrm/shared-kernel';
 import { mayCoordinate } from '../coordinator/coordinator-access';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
 /**
- * Whether the acting agency is party to a case (reporter, referral sender or
- * receiver, decision-maker, support provider), checked before anything else
- * about the case: before its stream is read, before an Idempotency-Key is looked
- * up in it, before its stage is known. A case of which the agency is no party
- * answers exactly like a case that does not exist (`caseNotFound`), so that a
- * non-party cannot tell the two apart. Absent for the operator's console, which
- * acts for no agency.
+ * The party checks of commands (`PartyCheck`, libs/runtime/src/commands), decided on the case
+ * directory: whether the acting agency is party to a case (reporter, referral sender or receiver,
+ * decision-maker, support provider), checked before anything else about the case. A case of which
+ * the agency is no party answers exactly like a case that does not exist (`caseNotFound`), so that
+ * a non-party cannot tell the two apart.
  */
-export type PartyCheck = (caseId: string, actor: Actor) => Promise<void>;
+export type { PartyCheck };
 
 /** The one answer for a case that does not exist and for a case the agency has no part in (the shared kernel's). */
 export { caseNotFound } from '@nrm/shared-kernel';
 
-/** The one answer for a referral that does not exist and for a referral the agency has no part in. */
-export function referralNotFound(): ProblemException {
-  return new ProblemException({
-    status: 404,
-    title: 'Not Found',
-    code: 'REFERRAL.NOT_FOUND',
-    field: 'referralId',
-    detail: 'No referral with this id is known to your agency.',
-  });
-}
+/** The one answer for a referral that does not exist and for a referral the agency has no part in (the referral context's). */
+export { referralNotFound } from '@nrm/referral';
 
 /**
  * Decided on the case directory once it has applied everything stored before the command. `member`
@@ -65,7 +56,7 @@ export function designatorCheck(store: EventStore, readModel: ReadModel): PartyC
  * every handoff (and escalates the overdue ones). Anyone else, other parties of
  * the same case included, gets `referralNotFound`, as for a referral never made.
  */
-export type ReferralPartyCheck = (referralId: string, actor: Actor) => Promise<void>;
+export type ReferralPartyCheck = PartyCheck;
 
 export function referralPartyCheck(store: EventStore, readModel: ReadModel): ReferralPartyCheck {
   return async (referralId, actor) => {

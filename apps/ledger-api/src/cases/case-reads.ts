@@ -32,8 +32,8 @@ import {
 import { ProblemException } from '../http/problem';
 import { identityOf } from '../privacy/identity';
 import type { SubjectKeyStore } from '@nrm/privacy';
-import { CaseRecords } from './case-records';
-import { ConsentStateCache } from './consent-state-cache';
+import { CaseRecords } from '@nrm/runtime';
+import { ConsentStateCache } from '@nrm/runtime';
 import { caseNotFound } from './case-parties';
 import { awaitReadModel, isParty, type ReadModel } from './read-model';
 
@@ -63,7 +63,7 @@ export class CaseReads {
     private readonly readModel: ReadModel,
     private readonly keys: SubjectKeyStore,
   ) {
-    this.records = new CaseRecords(store, undefined, new ConsentStateCache(store));
+    this.records = new CaseRecords(store, new ConsentStateCache(store));
     this.audit = new AuditTrail(store);
   }
 

@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { ProblemException } from '../http/problem';
-import type { CommandContext } from './command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 

@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { CommandContext } from '../commands/command-executor';
+import { ConsentCommands } from '@nrm/consent';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
-import { ConsentCommands } from './consent-commands';
 import { GrantConsentDto, RecordLawfulBasisDto, RefuseConsentDto, WithdrawConsentDto } from './consent.dto';
 
 export const CONSENT_COMMANDS = Symbol('CONSENT_COMMANDS');
@@ -29,7 +29,7 @@ export class ConsentController {
     @Body() body: GrantConsentDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.grant(caseId, body, context);
+    return this.commands.grant({ caseId, ...body }, context);
   }
 
   @Post('consents/:consentId/withdrawal')
@@ -44,7 +44,7 @@ export class ConsentController {
     @Body() body: WithdrawConsentDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.withdraw(caseId, consentId, body, context);
+    return this.commands.withdraw({ caseId, consentId, ...body }, context);
   }
 
   @Post('consent-refusals')
@@ -56,7 +56,7 @@ export class ConsentController {
     @Body() body: RefuseConsentDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.refuse(caseId, body, context);
+    return this.commands.refuse({ caseId, ...body }, context);
   }
 
   @Post('lawful-bases')
@@ -69,6 +69,6 @@ export class ConsentController {
     @Body() body: RecordLawfulBasisDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.recordLawfulBasis(caseId, body, context);
+    return this.commands.recordLawfulBasis({ caseId, ...body }, context);
   }
 }

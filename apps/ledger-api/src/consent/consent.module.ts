@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { ConsentCommands } from '@nrm/consent';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { CaseRecords } from '@nrm/runtime';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
 import { inContact } from '../cases/case-relations';
 import { READ_MODEL } from '../projections/projections.module';
 import { CONSENT_COMMANDS, ConsentController } from './consent.controller';
-import { ConsentCommands } from './consent-commands';
 
 @Module({
   controllers: [ConsentController],
@@ -14,9 +15,10 @@ import { ConsentCommands } from './consent-commands';
       provide: CONSENT_COMMANDS,
       inject: [EVENT_STORE, READ_MODEL],
       useFactory: (store: EventStore, readModel: ReadModel) =>
-        new ConsentCommands(store, casePartyCheck(store, readModel), (caseId, agencyId) =>
-          inContact(readModel, caseId, agencyId),
-        ),
+        new ConsentCommands(store, new CaseRecords(store), {
+          partyCheck: casePartyCheck(store, readModel),
+          contact: (caseId, agencyId) => inContact(readModel, caseId, agencyId),
+        }),
     },
   ],
 })

@@ -16,7 +16,7 @@ import {
 } from '@nrm/event-store';
 import { DomainError } from '@nrm/shared-kernel';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CommandConflict, IdempotencyKeyReused } from '../commands/command-executor';
+import { CommandConflict, IdempotencyKeyReused } from '@nrm/runtime/commands';
 import { STATUS_CODES } from 'node:http';
 import {
   PROBLEM_CONTENT_TYPE,

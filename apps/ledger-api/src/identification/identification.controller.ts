@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { CommandContext } from '../commands/command-executor';
+import { IdentificationCommands } from '@nrm/identification';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
-import { IdentificationCommands } from './identification-commands';
 import {
   AssessIndicatorsDto,
   DesignateCompetentAuthorityDto,
@@ -30,7 +30,7 @@ export class IdentificationController {
     summary: 'Report a potential victim: opens a case (caseworker; any agency but the oversight body).',
   })
   report(@Body() body: ReportPotentialVictimDto, @CommandCtx() context: CommandContext) {
-    return this.commands.report(body, context);
+    return this.commands.report({ ...body }, context);
   }
 
   @Post(':caseId/indicator-assessments')
@@ -41,7 +41,7 @@ export class IdentificationController {
     @Body() body: AssessIndicatorsDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.assessIndicators(caseId, body, context);
+    return this.commands.assessIndicators({ caseId, ...body }, context);
   }
 
   @Post(':caseId/reasonable-grounds-decision')
@@ -55,7 +55,7 @@ export class IdentificationController {
     @Body() body: GroundsDecisionDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.decideReasonableGrounds(caseId, body.outcome, context);
+    return this.commands.decideReasonableGrounds({ caseId, outcome: body.outcome }, context);
   }
 
   @Post(':caseId/conclusive-grounds-decision')
@@ -69,7 +69,7 @@ export class IdentificationController {
     @Body() body: GroundsDecisionDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.decideConclusiveGrounds(caseId, body.outcome, context);
+    return this.commands.decideConclusiveGrounds({ caseId, outcome: body.outcome }, context);
   }
 
   @Post(':caseId/designations')
@@ -83,7 +83,7 @@ export class IdentificationController {
     @Body() body: DesignateCompetentAuthorityDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.designate(caseId, body, context);
+    return this.commands.designate({ caseId, ...body }, context);
   }
 
   @Post(':caseId/reconsiderations')
@@ -97,6 +97,6 @@ export class IdentificationController {
     @Body() body: ReconsiderIdentificationDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.reconsider(caseId, body.reason, context);
+    return this.commands.reconsider({ caseId, reason: body.reason }, context);
   }
 }

@@ -1,13 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { IdentificationCommands } from '@nrm/identification';
+import { identitySealer, type SubjectKeyStore } from '@nrm/privacy';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck, designatorCheck } from '../cases/case-parties';
 import { isSeized } from '../cases/case-relations';
 import { READ_MODEL } from '../projections/projections.module';
-import { type LedgerConfig, SUBJECT_KEYS } from '@nrm/runtime';
+import { CaseRecords, type LedgerConfig, SUBJECT_KEYS } from '@nrm/runtime';
 import { IDENTIFICATION_COMMANDS, IdentificationController } from './identification.controller';
-import { IdentificationCommands } from './identification-commands';
-import type { SubjectKeyStore } from '@nrm/privacy';
 
 @Module({})
 export class IdentificationModule {
@@ -23,10 +23,13 @@ export class IdentificationModule {
             new IdentificationCommands(
               store,
               { competentKinds: config.COMPETENT_AGENCY_KINDS },
-              casePartyCheck(store, readModel),
-              keys,
-              casePartyCheck(store, readModel, isSeized),
-              designatorCheck(store, readModel),
+              new CaseRecords(store),
+              {
+                partyCheck: casePartyCheck(store, readModel),
+                seal: identitySealer(keys),
+                seizedCheck: casePartyCheck(store, readModel, isSeized),
+                designatorCheck: designatorCheck(store, readModel),
+              },
             ),
         },
       ],

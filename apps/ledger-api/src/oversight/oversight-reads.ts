@@ -20,12 +20,7 @@ import {
 } from '@nrm/projections';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
-import {
-  CommandExecutor,
-  RequestIds,
-  type CommandContext,
-  type CommandResult,
-} from '../commands/command-executor';
+import { CommandExecutor, RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
 import { ProblemException } from '../http/problem';
 import { periodOf, recordDenial, refuse } from './audited-read';
 

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiTags }
 import type { Actor } from '@nrm/shared-kernel';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, type AuthenticatedRequest } from '../access/current-actor.decorator';
-import type { CommandContext } from '../commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { renderAccessReportHtml } from './access-report';

@@ -11,7 +11,7 @@ import {
   TEST_POSTGRES_URL,
   uniqueSchema,
 } from '../../../../libs/event-store/test/postgres';
-import { finishErasures } from './erasure-commands';
+import { finishErasures } from '@nrm/privacy';
 
 /**
  * The key store in PostgreSQL (KEY_STORE=postgres), restored from a backup taken before an erasure

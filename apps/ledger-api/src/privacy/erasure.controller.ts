@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
-import type { CommandContext } from '../commands/command-executor';
+import { ErasureCommands } from '@nrm/privacy';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
-import { ErasureCommands } from './erasure-commands';
 
 export const ERASURE_COMMANDS = Symbol('ERASURE_COMMANDS');
 
@@ -42,6 +42,6 @@ export class ErasureController {
     @Body() body: EraseSubjectDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.erase(subjectId, body.reason, context);
+    return this.commands.erase({ subjectId, reason: body.reason }, context);
   }
 }

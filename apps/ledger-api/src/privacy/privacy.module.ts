@@ -9,11 +9,10 @@ import {
 } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { isKnownSubject } from '@nrm/projections';
-import type { SubjectKeyStore } from '@nrm/privacy';
+import { ErasureCommands, finishErasures, type SubjectKeyStore } from '@nrm/privacy';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { type LedgerConfig, openSubjectKeys, SUBJECT_KEYS } from '@nrm/runtime';
 import { READ_MODEL } from '../projections/projections.module';
-import { ErasureCommands, finishErasures } from './erasure-commands';
 import { ERASURE_COMMANDS, ErasureController } from './erasure.controller';
 
 /** The subjects' key store (sealing identity data) and erasure by crypto-shredding. */

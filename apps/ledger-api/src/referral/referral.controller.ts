@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { CommandContext } from '../commands/command-executor';
+import { ReferralCommands } from '@nrm/referral';
+import type { CommandContext } from '@nrm/runtime/commands';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
-import { ReferralCommands } from './referral-commands';
 import { DeclineReferralDto, MakeReferralDto, WithdrawReferralDto } from './referral.dto';
 
 export const REFERRAL_COMMANDS = Symbol('REFERRAL_COMMANDS');
@@ -29,7 +29,11 @@ export class ReferralController {
     @Body() body: MakeReferralDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.make(caseId, body, context);
+    const { toAgencyId, purpose, servicesRequested, urgency, respondBy, sharedCategories } = body;
+    return this.commands.make(
+      { caseId, toAgencyId, purpose, servicesRequested, urgency, respondBy, sharedCategories },
+      context,
+    );
   }
 
   @Post('referrals/:referralId/acknowledgement')
@@ -54,7 +58,7 @@ export class ReferralController {
     @Body() body: DeclineReferralDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.decline(referralId, body, context);
+    return this.commands.decline({ referralId, reason: body.reason }, context);
   }
 
   @Post('referrals/:referralId/handoff')
@@ -74,7 +78,7 @@ export class ReferralController {
     @Body() body: WithdrawReferralDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.withdraw(referralId, body, context);
+    return this.commands.withdraw({ referralId, reason: body.reason }, context);
   }
 
   @Post('referrals/:referralId/escalation')

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { ReferralCommands } from '@nrm/referral';
+import { CaseRecords } from '@nrm/runtime';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck, referralPartyCheck } from '../cases/case-parties';
 import { READ_MODEL } from '../projections/projections.module';
 import { REFERRAL_COMMANDS, ReferralController } from './referral.controller';
-import { ReferralCommands } from './referral-commands';
 
 @Module({
   controllers: [ReferralController],
@@ -13,7 +14,10 @@ import { ReferralCommands } from './referral-commands';
       provide: REFERRAL_COMMANDS,
       inject: [EVENT_STORE, READ_MODEL],
       useFactory: (store: EventStore, readModel: ReadModel) =>
-        new ReferralCommands(store, casePartyCheck(store, readModel), referralPartyCheck(store, readModel)),
+        new ReferralCommands(store, new CaseRecords(store), {
+          partyCheck: casePartyCheck(store, readModel),
+          referralPartyCheck: referralPartyCheck(store, readModel),
+        }),
     },
   ],
 })

@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { CommandContext } from '../commands/command-executor';
+import type { CommandContext } from '@nrm/runtime/commands';
+import { SupportCommands } from '@nrm/support';
 import { CommandCtx } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
-import { SupportCommands } from './support-commands';
 import {
   AgreeSupportPlanDto,
   CloseSupportCaseDto,
@@ -36,7 +36,7 @@ export class SupportController {
     @Body() body: StartReflectionPeriodDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.startReflectionPeriod(caseId, body, context);
+    return this.commands.startReflectionPeriod({ caseId, ...body }, context);
   }
 
   @Post('reflection-period/extension')
@@ -47,7 +47,7 @@ export class SupportController {
     @Body() body: ExtendReflectionPeriodDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.extendReflectionPeriod(caseId, body, context);
+    return this.commands.extendReflectionPeriod({ caseId, ...body }, context);
   }
 
   @Post('reflection-period/end')
@@ -60,7 +60,7 @@ export class SupportController {
     @Body() body: EndReflectionPeriodDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.endReflectionPeriod(caseId, body, context);
+    return this.commands.endReflectionPeriod({ caseId, ...body }, context);
   }
 
   @Post('support-plans')
@@ -70,7 +70,7 @@ export class SupportController {
     @Body() body: AgreeSupportPlanDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.agreePlan(caseId, body, context);
+    return this.commands.agreePlan({ caseId, ...body }, context);
   }
 
   @Post('support-services')
@@ -80,7 +80,7 @@ export class SupportController {
     @Body() body: RecordServiceProvidedDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.recordService(caseId, body, context);
+    return this.commands.recordService({ caseId, ...body }, context);
   }
 
   @Post('closure')
@@ -91,6 +91,6 @@ export class SupportController {
     @Body() body: CloseSupportCaseDto,
     @CommandCtx() context: CommandContext,
   ) {
-    return this.commands.close(caseId, body, context);
+    return this.commands.close({ caseId, ...body }, context);
   }
 }

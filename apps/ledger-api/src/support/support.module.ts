@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
+import { CaseRecords } from '@nrm/runtime';
+import { SupportCommands } from '@nrm/support';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
 import { READ_MODEL } from '../projections/projections.module';
 import { SUPPORT_COMMANDS, SupportController } from './support.controller';
-import { SupportCommands } from './support-commands';
 
 @Module({
   controllers: [SupportController],
@@ -13,7 +14,7 @@ import { SupportCommands } from './support-commands';
       provide: SUPPORT_COMMANDS,
       inject: [EVENT_STORE, READ_MODEL],
       useFactory: (store: EventStore, readModel: ReadModel) =>
-        new SupportCommands(store, casePartyCheck(store, readModel)),
+        new SupportCommands(store, new CaseRecords(store), { partyCheck: casePartyCheck(store, readModel) }),
     },
   ],
 })

@@ -1,7 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { LedgerConfig } from '@nrm/runtime';
 
 /**
  * The secret that ids derived from an Idempotency-Key are keyed with, so that
@@ -11,7 +10,10 @@ import type { LedgerConfig } from '@nrm/runtime';
  * into DATA_DIR/id-derivation.secret (0600), which processes sharing the
  * embedded store share too.
  */
-export function idDerivationSecret(config: Pick<LedgerConfig, 'DATA_DIR' | 'ID_DERIVATION_SECRET'>): Buffer {
+export function idDerivationSecret(config: {
+  readonly DATA_DIR: string;
+  readonly ID_DERIVATION_SECRET?: string | undefined;
+}): Buffer {
   if (config.ID_DERIVATION_SECRET !== undefined) return Buffer.from(config.ID_DERIVATION_SECRET, 'utf8');
   const file = join(resolve(config.DATA_DIR), 'id-derivation.secret');
   if (!existsSync(file)) {

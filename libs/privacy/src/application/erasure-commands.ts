@@ -1,8 +1,19 @@
-import type { EventStore } from '@nrm/event-store';
-import { erasureDecider, erasureStream, requireErasureRight, type SubjectKeyStore } from '@nrm/privacy';
+import {
+  deciderRunner,
+  metadataOf,
+  type CommandContext,
+  type CommandResult,
+  type EventStore,
+} from '@nrm/runtime/commands';
 import { DomainError, notFound } from '@nrm/shared-kernel';
-import type { CommandContext, CommandResult } from '../commands/command-executor';
-import { deciderRunner, metadataOf } from '../commands/decider-runner';
+import { erasureDecider, erasureStream, requireErasureRight } from '../erasure';
+import type { SubjectKeyStore } from '../subject-key-store';
+
+/** What is asked: whose data to erase, and why. */
+export interface EraseSubjectRequest {
+  readonly subjectId: string;
+  readonly reason: string;
+}
 
 /**
  * Erasure of a subject, shared by the HTTP API and the console: first the
@@ -23,10 +34,10 @@ export class ErasureCommands {
   }
 
   async erase(
-    subjectId: string,
-    reason: string,
+    request: EraseSubjectRequest,
     context: CommandContext,
   ): Promise<{ subjectId: string } & CommandResult> {
+    const { subjectId, reason } = request;
     // Who may erase is checked first: others learn nothing of which subjects exist.
     if (context.actor) requireErasureRight(context.actor);
     if (!(await this.knows(subjectId)))

@@ -1,31 +1,40 @@
-import { consentDecider, consentStream, type ConsentEvent, type ConsentState } from '@nrm/consent';
+import {
+  consentDecider,
+  consentStream,
+  coveredCategories,
+  type CategoriesQuery,
+  type ConsentEvent,
+  type ConsentState,
+  type CoveredCategory,
+} from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import {
   identificationStream,
   initialIdentificationState,
   evolveIdentification,
   isReported,
+  reasonableGroundsPositive,
   type IdentificationEvent,
   type IdentificationState,
   type ReportedCase,
 } from '@nrm/identification';
 import { agencyStream, evolveAgency, type AgencyEvent, type AgencyState } from '@nrm/access';
 import type { RegisteredAgency } from '@nrm/identification';
-import { ruleBroken, type Actor, type AgencyKind } from '@nrm/shared-kernel';
-import { caseNotFound, type PartyCheck } from './case-parties';
-import { asDomainEvent } from '../commands/command-executor';
+import { caseNotFound, ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
+import { asDomainEvent } from './commands/command-executor';
 import type { ConsentStateCache } from './consent-state-cache';
 
 /**
  * Reads other contexts' records that a command needs as context (is the case
- * reported, is the person a minor, what does consent cover). Always folded from
- * the stream at its latest revision: never from a read model that may trail.
+ * reported, is the person a minor, what does consent cover, what kind is an
+ * agency). Always folded from the stream at its latest revision: never from a
+ * read model that may trail. Each context's application layer names the part
+ * it needs as a port (e.g. `ReferralRecords`); this class implements them all,
+ * and the API and the CLI pass it in.
  */
 export class CaseRecords {
   constructor(
     private readonly store: EventStore,
-    /** Absent for the operator's console. */
-    private readonly partyCheck?: PartyCheck,
     /** Where given, consent is folded incrementally from a cache checked against the stream's revision. */
     private readonly consentCache?: ConsentStateCache,
   ) {}
@@ -40,7 +49,7 @@ export class CaseRecords {
 
   /**
    * The reported case, or a 404 naming the case id (the answer for a case the
-   * agency is no party to: commands run `requireParty` before anything else).
+   * agency is no party to: commands run their party check before anything else).
    */
   async reportedCase(caseId: string): Promise<ReportedCase> {
     const state = await this.identification(caseId);
@@ -48,9 +57,18 @@ export class CaseRecords {
     return state;
   }
 
-  /** The party check alone (before a command's stream is read); nothing for the console. */
-  async requireParty(caseId: string, actor?: Actor): Promise<void> {
-    if (actor && this.partyCheck) await this.partyCheck(caseId, actor);
+  /**
+   * The reported case's standing for support (or a 404, as `reportedCase`): whether a positive
+   * reasonable-grounds decision stands, and when it was decided.
+   */
+  async supportEntitlement(
+    caseId: string,
+  ): Promise<{ readonly reasonableGroundsPositive: boolean; readonly decidedAt?: string }> {
+    const state = await this.reportedCase(caseId);
+    const positive = reasonableGroundsPositive(state);
+    const decidedAt =
+      positive && 'reasonableGroundsDecidedAt' in state ? state.reasonableGroundsDecidedAt : undefined;
+    return { reasonableGroundsPositive: positive, ...(typeof decidedAt === 'string' ? { decidedAt } : {}) };
   }
 
   /** The kind of a registered agency, read from its own stream (works in the CLI, which has no registry view). */
@@ -96,5 +114,10 @@ export class CaseRecords {
       state = consentDecider.evolve(state, asDomainEvent<ConsentEvent>(e));
     }
     return state;
+  }
+
+  /** What consent and lawful bases of a case cover for an agency and purpose at an instant, by category. */
+  async coverage(caseId: string, query: CategoriesQuery): Promise<CoveredCategory[]> {
+    return coveredCategories(await this.consent(caseId), query);
   }
 }

@@ -13,15 +13,15 @@ import {
   type PrincipalAction,
   type PrincipalEvent,
   type PrincipalState,
-} from '@nrm/access';
-import type { EventStore } from '@nrm/event-store';
-import { forbidden, type AgencyKind, type Role } from '@nrm/shared-kernel';
+} from '../registry';
 import {
   CommandExecutor,
   RequestIds,
   type CommandContext,
   type CommandResult,
-} from '../commands/command-executor';
+  type EventStore,
+} from '@nrm/runtime/commands';
+import { forbidden, type AgencyKind, type Role } from '@nrm/shared-kernel';
 
 function isAdmin(context: CommandContext): boolean {
   return context.actor?.roles.includes('registry-admin') === true;
@@ -207,7 +207,11 @@ export class RegistryCommands {
   }
 
   /** Refuses an action on a principal of `agencyId` beyond the actor's reach; reads the agency's kind only when it is another agency. */
-  private async checkReach(context: CommandContext, action: PrincipalAction, agencyId: string): Promise<void> {
+  private async checkReach(
+    context: CommandContext,
+    action: PrincipalAction,
+    agencyId: string,
+  ): Promise<void> {
     if (!context.actor || context.actor.agencyId === agencyId) return;
     checkPrincipalReach(context.actor, action, { agencyId, agencyKind: await this.agencyKind(agencyId) });
   }

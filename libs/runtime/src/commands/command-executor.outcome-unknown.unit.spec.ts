@@ -1,7 +1,7 @@
 import { EventStoreDbEventStore, EventStoreOutcomeUnknown, type RecordedEvent } from '@nrm/event-store';
 import type { DomainEvent } from '@nrm/shared-kernel';
 import { randomUUID } from 'node:crypto';
-import { FakeEventStoreDb } from '../../../../libs/event-store/test/fake-eventstoredb-client';
+import { FakeEventStoreDb } from '../../../event-store/test/fake-eventstoredb-client';
 import { CommandExecutor, RequestIds, type CommandContext, type CommandSpec } from './command-executor';
 
 /**

@@ -95,6 +95,13 @@ export interface CommandSpec<E extends DomainEvent, S> {
   readonly decide: (state: S) => readonly E[] | Promise<readonly E[]>;
   readonly context: CommandContext;
   readonly ids: RequestIds;
+  /**
+   * The stream is named after an id this request made up (e.g. a new referral's): without an
+   * Idempotency-Key that id is random, nothing can be stored under it yet, and the first attempt
+   * appends (expecting no stream) without reading it. With a key the id is derived, an earlier
+   * attempt may have stored it, and the stream is read as always.
+   */
+  readonly newStream?: boolean;
 }
 
 export interface CommandExecutorOptions {
@@ -150,7 +157,8 @@ export class CommandExecutor {
       let state = spec.initialState();
       let expectedRevision: ExpectedRevision = 'no-stream';
       const earlier: RecordedEvent[] = [];
-      for await (const recorded of this.store.readStream(spec.stream)) {
+      const unread = attempt === 1 && spec.newStream === true && context.idempotencyKey === undefined;
+      for await (const recorded of unread ? [] : this.store.readStream(spec.stream)) {
         if (firstId !== undefined && (recorded.id === firstId || earlier.length > 0)) {
           if (
             recorded.metadata.idempotencyKey === context.idempotencyKey &&

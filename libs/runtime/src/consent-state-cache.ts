@@ -1,6 +1,6 @@
 import { consentDecider, consentStream, type ConsentEvent, type ConsentState } from '@nrm/consent';
 import { FoldedStreamCache, type EventStore } from '@nrm/event-store';
-import { asDomainEvent } from '../commands/command-executor';
+import { asDomainEvent } from './commands/command-executor';
 
 /** Cases whose consent state is kept (a state is a few hundred bytes; 10,000 cases ≈ a few MB). */
 export const CONSENT_CACHE_CASES = 10_000;

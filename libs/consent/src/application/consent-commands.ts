@@ -1,0 +1,204 @@
+import {
+  CommandExecutor,
+  RequestIds,
+  metadataOf,
+  once,
+  type CommandContext,
+  type CommandResult,
+  type EventStore,
+  type PartyCheck,
+} from '@nrm/runtime/commands';
+import { ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
+import type {
+  ConsentCommand,
+  GrantConsent,
+  RecordLawfulBasis,
+  RefuseConsent,
+  WithdrawConsent,
+} from '../commands';
+import { consentDecider } from '../decider';
+import type { ConsentEvent } from '../events';
+import type { ConsentState } from '../state';
+import { consentStream } from '../streams';
+
+/**
+ * What a consent decision needs to know of other contexts' records, read from their streams at
+ * their latest revision. The runtime's `CaseRecords` implements it.
+ */
+export interface ConsentRecords {
+  /** The reported case; throws `caseNotFound()` when no case was reported with this id. */
+  reportedCase(caseId: string): Promise<{ readonly minor: boolean }>;
+  /** The registered kind of an agency; undefined when none is registered with this id. */
+  agencyKind(agencyId: string): Promise<AgencyKind | undefined>;
+}
+
+/** Whether an agency is in direct contact with the person of a case (rule 7). */
+export type ContactCheck = (caseId: string, agencyId: string) => Promise<boolean>;
+
+/** What is asked: each command without what the handler makes or reads itself. */
+export type GrantConsentRequest = Omit<
+  GrantConsent['data'],
+  'consentId' | 'subjectIsMinor' | 'recorderInContact' | 'agencyKinds'
+>;
+export type WithdrawConsentRequest = Omit<WithdrawConsent['data'], 'recorderInContact'>;
+export type RefuseConsentRequest = Omit<RefuseConsent['data'], 'recorderInContact'>;
+export type RecordLawfulBasisRequest = Omit<RecordLawfulBasis['data'], 'lawfulBasisId' | 'agencyKinds'>;
+
+export interface ConsentCommandsOptions {
+  /** Whether the actor may know of the case (before anything of it is read); absent for the console. */
+  readonly partyCheck?: PartyCheck;
+  /** Whether the recording agency is in contact with the person; absent for the console (not checked). */
+  readonly contact?: ContactCheck;
+}
+
+function plain<T extends object>(request: T): T {
+  return JSON.parse(JSON.stringify(request)) as T; // class instances and undefined keys out: events hold plain JSON
+}
+
+/**
+ * Consent commands, shared by the HTTP API and the CLI. Each runs the party check first, then
+ * decides against the consent stream's state and a context read once (the reported case, the
+ * registered kinds of the named agencies, the recorder's contact with the person): a retry after
+ * a conflict reads the consent stream again, and nothing else. Refusals are `DomainError`s.
+ */
+export class ConsentCommands {
+  private readonly executor: CommandExecutor;
+
+  constructor(
+    store: EventStore,
+    private readonly records: ConsentRecords,
+    private readonly options: ConsentCommandsOptions = {},
+  ) {
+    this.executor = new CommandExecutor(store);
+  }
+
+  async grant(
+    request: GrantConsentRequest,
+    context: CommandContext,
+  ): Promise<{ consentId: string } & CommandResult> {
+    const { caseId, ...scope } = request;
+    const ids = new RequestIds(context);
+    const consentId = ids.entity('consent');
+    const facts = once(async () => {
+      const identification = await this.records.reportedCase(caseId);
+      const agencyKinds = await this.agencyKinds(scope.agencyIds, 'agencyIds');
+      const recorderInContact = await this.inContact(caseId, context);
+      return { subjectIsMinor: identification.minor, agencyKinds, recorderInContact };
+    });
+    const result = await this.onCase(
+      caseId,
+      context,
+      async () => {
+        const { subjectIsMinor, recorderInContact, agencyKinds } = await facts();
+        return {
+          type: 'GrantConsent',
+          data: { caseId, consentId, subjectIsMinor, recorderInContact, agencyKinds, ...plain(scope) },
+          metadata: metadataOf(context),
+        };
+      },
+      ids,
+    );
+    return { consentId, ...result };
+  }
+
+  withdraw(request: WithdrawConsentRequest, context: CommandContext): Promise<CommandResult> {
+    const { caseId, consentId, ...scope } = request;
+    const facts = once(async () => {
+      await this.records.reportedCase(caseId);
+      return this.inContact(caseId, context);
+    });
+    return this.onCase(caseId, context, async () => {
+      const recorderInContact = await facts();
+      return {
+        type: 'WithdrawConsent',
+        data: { caseId, consentId, recorderInContact, ...plain(scope) },
+        metadata: metadataOf(context),
+      };
+    });
+  }
+
+  refuse(request: RefuseConsentRequest, context: CommandContext): Promise<CommandResult> {
+    const { caseId, ...scope } = request;
+    const facts = once(async () => {
+      await this.records.reportedCase(caseId);
+      if (scope.agencyIds) await this.agencyKinds(scope.agencyIds, 'agencyIds');
+      return this.inContact(caseId, context);
+    });
+    return this.onCase(caseId, context, async () => {
+      const recorderInContact = await facts();
+      return {
+        type: 'RefuseConsent',
+        data: { caseId, recorderInContact, ...plain(scope) },
+        metadata: metadataOf(context),
+      };
+    });
+  }
+
+  async recordLawfulBasis(
+    request: RecordLawfulBasisRequest,
+    context: CommandContext,
+  ): Promise<{ lawfulBasisId: string } & CommandResult> {
+    const { caseId, ...scope } = request;
+    const ids = new RequestIds(context);
+    const lawfulBasisId = ids.entity('lawful-basis');
+    const facts = once(async () => {
+      await this.records.reportedCase(caseId);
+      return this.agencyKinds(scope.agencyIds, 'agencyIds');
+    });
+    const result = await this.onCase(
+      caseId,
+      context,
+      async () => ({
+        type: 'RecordLawfulBasis',
+        data: { caseId, lawfulBasisId, agencyKinds: await facts(), ...plain(scope) },
+        metadata: metadataOf(context),
+      }),
+      ids,
+    );
+    return { lawfulBasisId, ...result };
+  }
+
+  /**
+   * Whether the acting agency is in direct contact with the person: the standing for recording
+   * their consent, its withdrawal and a refusal alike. The operator's console always is.
+   */
+  private async inContact(caseId: string, context: CommandContext): Promise<boolean> {
+    const contact = this.options.contact;
+    return !contact || !context.actor || contact(caseId, context.actor.agencyId);
+  }
+
+  /** The registered kind of each named agency; an unknown one is a 422 naming its position. */
+  private async agencyKinds(agencyIds: readonly string[], field: string) {
+    const kinds: Record<string, AgencyKind> = {};
+    for (const [i, agencyId] of agencyIds.entries()) {
+      const kind = await this.records.agencyKind(agencyId);
+      if (kind === undefined)
+        throw ruleBroken(
+          'AGENCY.UNKNOWN',
+          `No agency is registered with id "${agencyId}".`,
+          `${field}[${i}]`,
+        );
+      kinds[agencyId] = kind;
+    }
+    return kinds;
+  }
+
+  /** The party check first, before the consent stream (and an Idempotency-Key in it) is read. */
+  private async onCase(
+    caseId: string,
+    context: CommandContext,
+    command: () => Promise<ConsentCommand>,
+    ids: RequestIds = new RequestIds(context),
+  ): Promise<CommandResult> {
+    const actor = context.actor;
+    if (actor && this.options.partyCheck) await this.options.partyCheck(caseId, actor);
+    return this.executor.execute<ConsentEvent, ConsentState>({
+      stream: consentStream(caseId),
+      evolve: (state, event) => consentDecider.evolve(state, event),
+      initialState: () => consentDecider.initialState(),
+      decide: async (state) => consentDecider.decide(await command(), state),
+      context,
+      ids,
+    });
+  }
+}

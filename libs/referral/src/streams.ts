@@ -1,0 +1,2 @@
+/** One stream per referral. */
+export const referralStream = (referralId: string) => `referral-${referralId}`;

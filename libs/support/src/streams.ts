@@ -1,0 +1,2 @@
+/** One stream per support case. */
+export const supportStream = (caseId: string) => `support-${caseId}`;
