@@ -180,22 +180,35 @@ export const caseDirectory: Projection = {
   name: 'case-directory',
   // 3: a grounds decision no longer makes its decision-maker party to the case.
   // 4: a competent authority designated by the national coordinator is party to the case.
-  version: 4,
+  // 5: rowid tables with unique UUID keys; indexes by referral sender and receiver.
+  version: 5,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
+    // Rowid tables (SQLite numbers rows in insertion order, so a replay appends to their B-trees)
+    // with the random UUID keys as unique constraints beside them, rather than WITHOUT ROWID tables
+    // keyed by UUID, in which every insert lands at a random place among whole documents.
     await tx.exec(`
       CREATE TABLE case_docs (
-        case_id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, doc TEXT NOT NULL, reported_at TEXT NOT NULL) WITHOUT ROWID;
-      CREATE INDEX case_docs_by_subject ON case_docs (subject_id);
+        case_id TEXT NOT NULL UNIQUE, subject_id TEXT NOT NULL, doc TEXT NOT NULL, reported_at TEXT NOT NULL);
       CREATE TABLE case_parties (
         case_id TEXT NOT NULL, agency_id TEXT NOT NULL, relation TEXT NOT NULL, since TEXT NOT NULL,
         PRIMARY KEY (agency_id, case_id, relation)) WITHOUT ROWID;
-      CREATE INDEX case_parties_by_case ON case_parties (case_id);
       CREATE TABLE referral_docs (
-        referral_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, from_agency TEXT NOT NULL, to_agency TEXT NOT NULL,
-        status TEXT NOT NULL, made_at TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
-      CREATE INDEX referral_docs_by_case ON referral_docs (case_id);
+        referral_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, from_agency TEXT NOT NULL, to_agency TEXT NOT NULL,
+        status TEXT NOT NULL, made_at TEXT NOT NULL, doc TEXT NOT NULL);
+    `);
+  },
+
+  async createIndexes(tx) {
+    // Built after a rebuild's bulk load; `apply` needs none of them (it reads by the unique keys).
+    // The referral indexes answer GET /referrals?direction=in|out in their order, newest first.
+    await tx.exec(`
+      CREATE INDEX IF NOT EXISTS case_docs_by_subject ON case_docs (subject_id);
+      CREATE INDEX IF NOT EXISTS case_parties_by_case ON case_parties (case_id);
+      CREATE INDEX IF NOT EXISTS referral_docs_by_case ON referral_docs (case_id);
+      CREATE INDEX IF NOT EXISTS referral_docs_by_receiver ON referral_docs (to_agency, made_at DESC, referral_id);
+      CREATE INDEX IF NOT EXISTS referral_docs_by_sender ON referral_docs (from_agency, made_at DESC, referral_id);
     `);
   },
 
