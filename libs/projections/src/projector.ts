@@ -100,7 +100,7 @@ export async function readCheckpoints(runner: SqlRunner): Promise<CheckpointRow[
 }
 
 /** Events of a rebuild committed in one transaction: few, large commits write each page once. */
-const REBUILD_TRANSACTION = 8192;
+const REBUILD_TRANSACTION = 16384;
 /** A projection of at least this many types starts its rebuild reading every event (see `rebuildNow`). */
 const UNFILTERED_AT_TYPES = 8;
 /**
