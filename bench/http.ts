@@ -177,7 +177,7 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv, logFile?: st
 
 /**
  * Waits until the server has caught up with a large store after its start: `/health` shows every
- * projection at the store's head with no audit rehash under way, `ready` answers 2xx, and the
+ * projection at the store's head, `ready` answers 2xx, and the
  * process's CPU falls idle (any other background catch-up done). Bounded by `timeoutMs`.
  */
 export async function settle(served: Served, ready: Load, timeoutMs = 300_000): Promise<number> {
@@ -191,21 +191,12 @@ export async function settle(served: Served, ready: Load, timeoutMs = 300_000): 
       .then((r) => r.json())
       .catch(() => undefined)) as
       | {
-          details?: Record<
-            string,
-            { headPosition?: number; positions?: Record<string, number>; rehash?: unknown }
-          >;
+          details?: Record<string, { headPosition?: number; positions?: Record<string, number> }>;
         }
       | undefined;
     const head = health?.details?.eventStore?.headPosition;
     const positions = Object.values(health?.details?.projector?.positions ?? {});
-    if (
-      head !== undefined &&
-      positions.length > 0 &&
-      positions.every((p) => p >= head) &&
-      health?.details?.auditIntegrity?.rehash === undefined
-    )
-      break;
+    if (head !== undefined && positions.length > 0 && positions.every((p) => p >= head)) break;
     await wait();
   }
   for (;;) {
