@@ -436,7 +436,9 @@ export class Projector {
       let unfiltered = entry.types === undefined || entry.types.size >= UNFILTERED_AT_TYPES;
       const commitPending = async () => {
         if (pendingTo <= (this.checkpoints.get(projection.name) ?? 0)) return;
-        if (!(await this.commitOrFail(pending, [entry], pendingTo))) throw new ProjectorFailed(this.failure!);
+        // Untraced: a replay of the history would hang a span on every trace that ever appended.
+        if (!(await this.commitOrFail(pending, [entry], pendingTo, false)))
+          throw new ProjectorFailed(this.failure!);
         pending = [];
       };
       while (after < total) {
@@ -536,16 +538,17 @@ export class Projector {
     events: readonly RecordedEvent[],
     entries: readonly Entry[],
     coveredTo: number | undefined,
+    traced = true,
   ): Promise<boolean> {
     try {
-      await this.commit(events, entries, coveredTo);
+      await this.commit(events, entries, coveredTo, false, traced);
       return true;
     } catch (first) {
       let error = first;
       if (error instanceof ApplyFailed && error.index === BATCH_FAILED) {
         // A projection's applyBatch rejected: replay the batch event by event to find the event at fault.
         try {
-          await this.commit(events, entries, coveredTo, true);
+          await this.commit(events, entries, coveredTo, true, traced);
           return true; // not reproducible event by event: the batch is committed after all
         } catch (second) {
           error = second;
@@ -558,7 +561,7 @@ export class Projector {
       if (error.index > 0) {
         try {
           // So that the checkpoint stops right before the failing event.
-          await this.commit(events.slice(0, error.index), entries, undefined);
+          await this.commit(events.slice(0, error.index), entries, undefined, false, traced);
         } catch {
           // Not deterministic after all; the whole batch stays rolled back and is retried on restart.
         }
@@ -578,6 +581,8 @@ export class Projector {
     entries: readonly Entry[],
     coveredTo: number | undefined,
     eventByEvent = false,
+    /** One span per event applied (see `traceApplied`); not for a rebuild's replay. */
+    traced = true,
   ): Promise<void> {
     const startedAt = Date.now();
     const appliedBy = new Map<RecordedEvent, string[]>();
@@ -593,7 +598,8 @@ export class Projector {
         if (last !== undefined) moved.set(name, last.position);
         const relevant = entry.types === undefined ? fresh : fresh.filter((e) => entry.types!.has(e.type));
         if (relevant.length === 0) continue;
-        for (const event of relevant) appliedBy.set(event, [...(appliedBy.get(event) ?? []), name]);
+        if (traced)
+          for (const event of relevant) appliedBy.set(event, [...(appliedBy.get(event) ?? []), name]);
         const { projection } = entry;
         if (projection.applyBatch !== undefined && !eventByEvent) {
           try {
