@@ -62,10 +62,14 @@ export function resultTable(): string {
     if (!r) continue;
     const ours = obj(r.ours);
     const base = obj(r.baseline);
+    // The server's CPU per request beside the throughput: the figure least moved by a busy host.
+    const cpu = (run: Json) =>
+      typeof run.cpuUsPerRequest === 'number' ? `, ${n(run.cpuUsPerRequest)} µs CPU/req` : '';
+    const store = obj(r.store);
     rows.push([
-      name,
-      `${n(ours.requestsPerSec)} req/s, p50 ${n(ours.p50Ms)} ms, p99 ${n(ours.p99Ms)} ms`,
-      `${n(base.requestsPerSec)} req/s, p50 ${n(base.p50Ms)} ms`,
+      typeof store.events === 'number' ? `${name} (store of ${n(store.events)} events)` : name,
+      `${n(ours.requestsPerSec)} req/s${cpu(ours)}, p50 ${n(ours.p50Ms)} ms, p99 ${n(ours.p99Ms)} ms`,
+      `${n(base.requestsPerSec)} req/s${cpu(base)}, p50 ${n(base.p50Ms)} ms`,
       n(r.ratio, 2),
       '≥ 0.25',
       verdict(r.ratio, 0.25),

@@ -83,8 +83,12 @@ export async function runWithdrawalBenchmark(options: { rounds?: number } = {}) 
     ...KINDS.map((kind, i) => [kind, `${kind}-reader-${i}`] as const),
   ];
   const keys = await register(dataDir, agencies);
-  // The built ledger in its own process, FULL, as production runs it.
-  const ledger = await serve([ledgerMain()], { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  // The built ledger in its own process, FULL, at the production log level, as production runs it.
+  const ledger = await serve(
+    [ledgerMain()],
+    { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    join(dataDir, 'ledger.log'),
+  );
   try {
     const base = `http://127.0.0.1:${ledger.port}`;
     const reporter = principal(base, 'clinic-bench', keys.get('clinic-bench')!);

@@ -17,6 +17,13 @@ export interface Projection {
   /** Creates its tables (called in a transaction when the projection is new or its version changed). */
   setUp(tx: SqlRunner): Promise<void>;
   /**
+   * Optional: creates its secondary indexes, `IF NOT EXISTS`. When given, `setUp` creates the
+   * tables only (with their keys and unique constraints, which `apply` relies on); a rebuild then
+   * loads the tables first and builds the indexes once at its end, and every start creates any
+   * that an interrupted rebuild left out. `apply` must not need them to be correct.
+   */
+  createIndexes?(tx: SqlRunner): Promise<void>;
+  /**
    * Drops its tables (before a rebuild). Also called before the first `setUp`
    * of a projection the store has never seen, so use `DROP ... IF EXISTS`.
    */

@@ -456,5 +456,44 @@ describe.each(READ_MODEL_BACKENDS)('Projector on $name read models', (backend) =
         expectedCounts((await allEvents()).filter((e) => e.position <= p.position())),
       );
     });
+
+    it('builds the indexes an interrupted rebuild left out at the next start, and catches up', async () => {
+      const indexed = (failOn?: (e: { data: Record<string, unknown> }) => boolean): Projection => ({
+        ...countingProjection(failOn ? { failOn } : {}),
+        createIndexes: (tx) =>
+          tx.exec('CREATE INDEX IF NOT EXISTS counts_by_position ON counts_counts (last_position)'),
+      });
+      const hasIndex = async (runner: SqlRunner): Promise<boolean> => {
+        const sql =
+          runner.dialect === 'sqlite'
+            ? "SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?"
+            : 'SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?';
+        return (await runner.all(sql, ['counts_by_position'])).length === 1;
+      };
+      await appendMixed(store, 10);
+      const { position: poison } = await store.append('case-x', [newEvent('CaseNoted', { poison: true })], {
+        expectedRevision: 'no-stream',
+      });
+      await appendMixed(store, 5);
+      const first = projector([indexed(poisoned)], { batchSize: 4 });
+      await expect(first.rebuild('counts')).rejects.toBeInstanceOf(ProjectorFailed);
+      // Stopped before its end: the rows before the failing event are committed, the index not yet built.
+      expect(first.position()).toBe(poison - 1);
+      expect(await hasIndex(db(first))).toBe(false);
+      await first.close();
+
+      // Restarted with the projection mended: the index is built at start, the rest applied live.
+      const second = projector([indexed()], { batchSize: 4 });
+      await second.start();
+      expect(await hasIndex(db(second))).toBe(true);
+      const head = await store.headPosition();
+      expect(await second.waitFor(head, 5000)).toBe(true);
+      expect(await readCounts(db(second))).toEqual(expectedCounts(await allEvents()));
+
+      // A rebuild that reaches its end builds the index in its last transaction.
+      await second.rebuild('counts');
+      expect(await hasIndex(db(second))).toBe(true);
+      expect(await readCounts(db(second))).toEqual(expectedCounts(await allEvents()));
+    });
   });
 });

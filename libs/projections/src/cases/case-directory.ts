@@ -11,7 +11,7 @@ import type {
 } from '@nrm/shared-kernel';
 import type { RecordedEvent } from '@nrm/event-store';
 import type { Projection } from '../projection';
-import type { SqlRunner } from '../store/read-model-store';
+import type { SqlRunner, SqlValue } from '../store/read-model-store';
 
 /** What the ledger knows of one case, as a read model: codes and dates, never identity data. */
 export interface CaseDoc {
@@ -180,22 +180,35 @@ export const caseDirectory: Projection = {
   name: 'case-directory',
   // 3: a grounds decision no longer makes its decision-maker party to the case.
   // 4: a competent authority designated by the national coordinator is party to the case.
-  version: 4,
+  // 5: rowid tables with unique UUID keys; indexes by referral sender and receiver.
+  version: 5,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
+    // Rowid tables (SQLite numbers rows in insertion order, so a replay appends to their B-trees)
+    // with the random UUID keys as unique constraints beside them, rather than WITHOUT ROWID tables
+    // keyed by UUID, in which every insert lands at a random place among whole documents.
     await tx.exec(`
       CREATE TABLE case_docs (
-        case_id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, doc TEXT NOT NULL, reported_at TEXT NOT NULL) WITHOUT ROWID;
-      CREATE INDEX case_docs_by_subject ON case_docs (subject_id);
+        case_id TEXT NOT NULL UNIQUE, subject_id TEXT NOT NULL, doc TEXT NOT NULL, reported_at TEXT NOT NULL);
       CREATE TABLE case_parties (
         case_id TEXT NOT NULL, agency_id TEXT NOT NULL, relation TEXT NOT NULL, since TEXT NOT NULL,
         PRIMARY KEY (agency_id, case_id, relation)) WITHOUT ROWID;
-      CREATE INDEX case_parties_by_case ON case_parties (case_id);
       CREATE TABLE referral_docs (
-        referral_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, from_agency TEXT NOT NULL, to_agency TEXT NOT NULL,
-        status TEXT NOT NULL, made_at TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
-      CREATE INDEX referral_docs_by_case ON referral_docs (case_id);
+        referral_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, from_agency TEXT NOT NULL, to_agency TEXT NOT NULL,
+        status TEXT NOT NULL, made_at TEXT NOT NULL, doc TEXT NOT NULL);
+    `);
+  },
+
+  async createIndexes(tx) {
+    // Built after a rebuild's bulk load; `apply` needs none of them (it reads by the unique keys).
+    // The referral indexes answer GET /referrals?direction=in|out in their order, newest first.
+    await tx.exec(`
+      CREATE INDEX IF NOT EXISTS case_docs_by_subject ON case_docs (subject_id);
+      CREATE INDEX IF NOT EXISTS case_parties_by_case ON case_parties (case_id);
+      CREATE INDEX IF NOT EXISTS referral_docs_by_case ON referral_docs (case_id);
+      CREATE INDEX IF NOT EXISTS referral_docs_by_receiver ON referral_docs (to_agency, made_at DESC, referral_id);
+      CREATE INDEX IF NOT EXISTS referral_docs_by_sender ON referral_docs (from_agency, made_at DESC, referral_id);
     `);
   },
 
@@ -395,8 +408,50 @@ const UPSERT_REFERRAL = `INSERT INTO referral_docs (referral_id, case_id, from_a
 const INSERT_PARTY = `INSERT INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)
   ON CONFLICT (agency_id, case_id, relation) DO NOTHING`;
 
-const writeCase = (tx: SqlRunner, doc: CaseDoc) =>
-  tx.run(UPSERT_CASE, [doc.caseId, doc.subjectId, JSON.stringify(doc), doc.reportedAt]);
+const caseRow = (doc: CaseDoc): SqlValue[] => [
+  doc.caseId,
+  doc.subjectId,
+  JSON.stringify(doc),
+  doc.reportedAt,
+];
+const writeCase = (tx: SqlRunner, doc: CaseDoc) => tx.run(UPSERT_CASE, caseRow(doc));
+
+/** Rows per multi-row statement in a batch's flush. */
+const ROWS_PER_STATEMENT = 64;
+
+/**
+ * Runs `statement` (an `INSERT ... VALUES (?, ...) ON CONFLICT ...` of one row) for every row, in
+ * statements of `ROWS_PER_STATEMENT` rows and then one by one for the rest: two prepared
+ * statements per table, whatever the number of rows. The rows' keys must be distinct.
+ */
+async function writeRows(
+  tx: SqlRunner,
+  statement: string,
+  rows: readonly (readonly SqlValue[])[],
+): Promise<void> {
+  let i = 0;
+  if (rows.length >= ROWS_PER_STATEMENT) {
+    const many = multiRow(statement, ROWS_PER_STATEMENT);
+    for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT)
+      await tx.run(many, rows.slice(i, i + ROWS_PER_STATEMENT).flat());
+  }
+  for (; i < rows.length; i++) await tx.run(statement, rows[i]);
+}
+
+const multiRowCache = new Map<string, string>();
+/** The same statement with `count` rows of placeholders after VALUES. */
+function multiRow(statement: string, count: number): string {
+  const key = `${count}\u0000${statement}`;
+  let sql = multiRowCache.get(key);
+  if (sql === undefined) {
+    const match = /VALUES\s*(\([?,\s]+\))/.exec(statement);
+    if (!match) throw new Error('a multi-row statement needs one VALUES (?, ...) row');
+    const rows = Array.from({ length: count }, () => match[1]).join(', ');
+    sql = statement.replace(match[0], `VALUES ${rows}`);
+    multiRowCache.set(key, sql);
+  }
+  return sql;
+}
 
 async function storedCasesOf(tx: SqlRunner, subjectId: string): Promise<string[]> {
   const rows = await tx.all<{ case_id: string }>('SELECT case_id FROM case_docs WHERE subject_id = ?', [
@@ -404,16 +459,16 @@ async function storedCasesOf(tx: SqlRunner, subjectId: string): Promise<string[]
   ]);
   return rows.map((r) => r.case_id);
 }
-const writeReferral = (tx: SqlRunner, doc: ReferralDoc) =>
-  tx.run(UPSERT_REFERRAL, [
-    doc.referralId,
-    doc.caseId,
-    doc.fromAgencyId,
-    doc.toAgencyId,
-    doc.status,
-    doc.madeAt,
-    JSON.stringify(doc),
-  ]);
+const referralRow = (doc: ReferralDoc): SqlValue[] => [
+  doc.referralId,
+  doc.caseId,
+  doc.fromAgencyId,
+  doc.toAgencyId,
+  doc.status,
+  doc.madeAt,
+  JSON.stringify(doc),
+];
+const writeReferral = (tx: SqlRunner, doc: ReferralDoc) => tx.run(UPSERT_REFERRAL, referralRow(doc));
 
 async function loadCase(tx: SqlRunner, caseId: string): Promise<CaseDoc | undefined> {
   const row = await tx.get<{ doc: string }>('SELECT doc FROM case_docs WHERE case_id = ?', [caseId]);
@@ -519,9 +574,23 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
         await party(caseId, agencyId, relation, since);
     },
     async flush() {
-      for (const id of dirtyCases) await writeCase(tx, cases.get(id)!);
-      for (const id of dirtyReferrals) await writeReferral(tx, referrals.get(id)!);
-      for (const row of parties.values()) await tx.run(INSERT_PARTY, row);
+      // Many rows per statement: a rebuild's batch writes tens of thousands of rows, and each
+      // statement has a cost of its own. The keys are distinct within a batch (one row each).
+      await writeRows(
+        tx,
+        UPSERT_CASE,
+        [...dirtyCases].map((id) => caseRow(cases.get(id)!)),
+      );
+      await writeRows(
+        tx,
+        UPSERT_REFERRAL,
+        [...dirtyReferrals].map((id) => referralRow(referrals.get(id)!)),
+      );
+      // In key order: the inserts walk the (agency, case, relation) B-tree from one end to the other.
+      const rows = [...parties.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, row]) => row);
+      await writeRows(tx, INSERT_PARTY, rows);
     },
   };
 }

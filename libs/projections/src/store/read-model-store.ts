@@ -33,6 +33,14 @@ export interface ReadModelStore extends SqlRunner {
    * Reads made on the store itself (not on `tx`) see only committed data.
    */
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * Optional: runs `work` (a rebuild's many transactions) in a bulk-load mode. Each transaction
+   * still commits on its own, data and checkpoint together, so a crash leaves the same consistent
+   * state as without it; what changes is housekeeping between transactions. SQLite suspends its
+   * write-ahead log's automatic checkpoints (and widens its page cache) for the duration and
+   * checkpoints once at the end.
+   */
+  bulk?<T>(work: () => Promise<T>): Promise<T>;
   /** For health and logs: the engine and where, without credentials. */
   readonly description: string;
   /** True when the engine answers a trivial query. */

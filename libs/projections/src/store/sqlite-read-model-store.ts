@@ -95,6 +95,36 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   /**
+   * Automatic WAL checkpoints suspended while `work` runs, and one checkpoint at the end. A rebuild
+   * commits a few large transactions; checkpointing after every 1,000 pages of WAL (SQLite's
+   * default) would copy the same B-tree pages back into the database many times over. Every commit
+   * stays whole and carries its projection checkpoint: after a crash SQLite replays the WAL on
+   * open as it always does. The page cache is widened for the same span (the directory's B-trees
+   * are touched all over by a replay), then set back.
+   */
+  async bulk<T>(work: () => Promise<T>): Promise<T> {
+    const set = (pragmas: readonly string[]) => {
+      const result = this.queue.then(() => {
+        if (this.closed) throw new Error('the read-model store is closed');
+        for (const pragma of pragmas) this.writer.pragma(pragma);
+      });
+      this.queue = result.catch(() => undefined);
+      return result;
+    };
+    const autocheckpoint = this.writer.pragma('wal_autocheckpoint', { simple: true }) as number;
+    const cacheSize = this.writer.pragma('cache_size', { simple: true }) as number;
+    await set(['wal_autocheckpoint = 0', 'cache_size = -65536']); // 64 MiB
+    try {
+      return await work();
+    } finally {
+      await set([`wal_autocheckpoint = ${autocheckpoint}`, `cache_size = ${cacheSize}`]);
+      // One checkpoint for the whole bulk. A reader holding an old snapshot may keep part of the WAL
+      // busy: what is left is checkpointed by the next automatic checkpoint, as usual.
+      if (!this.closed) await set(['wal_checkpoint(TRUNCATE)']).catch(() => undefined);
+    }
+  }
+
+  /**
    * Copies the write-ahead log into the database and empties it, so that
    * what was deleted (and overwritten, with `secureDelete`) is gone from the
    * WAL file too.
