@@ -324,7 +324,8 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
       return undefined;
     }
     case 'RefuseConsent':
-      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !command.data.recorderInContact) return 'CONSENT.NO_CONTACT';
+      if (NO_CONTACT_KINDS.includes(actor.agencyKind) || !command.data.recorderInContact)
+        return 'CONSENT.NO_CONTACT';
       return undefined;
     case 'RecordLawfulBasis': {
       const { data } = command;
@@ -555,7 +556,7 @@ describe('consent decider, under random command sequences', () => {
               break;
             case 'LawfulBasisRecorded':
               // No lawful basis without a justification of 20 or more characters.
-              assert.ok(event.data.justification.trim().length >= 20);
+              assert.ok((event.data.justification ?? '').trim().length >= 20);
               break;
             case 'ConsentWithdrawn': {
               assert.equal(event.data.whole, endedWhole);

@@ -165,7 +165,9 @@ const SPECS: Specs = {
     caseId: text,
     lawfulBasisId: text,
     basis: oneOf(LAWFUL_BASES),
-    justification: text,
+    // Schema 1 kept it in clear; schema 2 seals it under the subject's key (null: after the erasure).
+    justification: optional(text),
+    sealedJustification: optional((v) => v === null || isSealedIdentity(v)),
     agencyIds: texts,
     categories,
     purposes,

@@ -1,6 +1,6 @@
 import { consentDecider, consentStream, type ConsentCommand } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
-import { ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
+import { ruleBroken, type AgencyKind, type SealedText } from '@nrm/shared-kernel';
 import { RequestIds, type CommandContext, type CommandResult } from '../commands/command-executor';
 import { deciderRunner, metadataOf } from '../commands/decider-runner';
 import { CaseRecords } from '../cases/case-records';
@@ -19,6 +19,12 @@ function plain<T extends object>(dto: T): T {
 /** Whether an agency is in direct contact with the person of a case (rule 7). */
 export type ContactCheck = (caseId: string, agencyId: string) => Promise<boolean>;
 
+/**
+ * Seals a free text under the subject's key (libs/privacy: `sealTextFor`); null once the subject
+ * is erased (the text is then not kept).
+ */
+export type TextSealer = (subjectId: string, text: string) => Promise<SealedText | null>;
+
 /** Consent commands, shared by the HTTP API and the CLI's demo. */
 export class ConsentCommands {
   private readonly run;
@@ -29,6 +35,8 @@ export class ConsentCommands {
     partyCheck?: PartyCheck,
     /** Absent for the operator's console, which acts for no agency and is not checked. */
     private readonly contact?: ContactCheck,
+    /** Seals a lawful basis's justification; absent for the CLI's demo, which records none. */
+    private readonly sealText?: TextSealer,
   ) {
     this.run = deciderRunner(store, consentDecider);
     this.records = new CaseRecords(store, partyCheck);
@@ -92,7 +100,12 @@ export class ConsentCommands {
       await this.records.reportedCase(caseId);
       return {
         type: 'WithdrawConsent',
-        data: { caseId, consentId, recorderInContact: await this.inContact(caseId, context), ...plain(input) },
+        data: {
+          caseId,
+          consentId,
+          recorderInContact: await this.inContact(caseId, context),
+          ...plain(input),
+        },
         metadata: metadataOf(context),
       };
     });
@@ -122,11 +135,14 @@ export class ConsentCommands {
       caseId,
       context,
       async () => {
-        await this.records.reportedCase(caseId);
+        const { subjectId } = await this.records.reportedCase(caseId);
         const agencyKinds = await this.agencyKinds(input.agencyIds, 'agencyIds');
+        if (!this.sealText) throw new Error('recording a lawful basis needs a text sealer');
+        // Sealed under the subject's key, so that the subject's erasure shreds the text too.
+        const sealedJustification = await this.sealText(subjectId, String(input.justification).trim());
         return {
           type: 'RecordLawfulBasis',
-          data: { caseId, lawfulBasisId, agencyKinds, ...plain(input) },
+          data: { caseId, lawfulBasisId, agencyKinds, ...plain(input), sealedJustification },
           metadata: metadataOf(context),
         };
       },

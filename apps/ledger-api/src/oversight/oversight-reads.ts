@@ -14,10 +14,11 @@ import {
   accessLogPage,
   casesOfSubject,
   utcInstant,
-  type AccessLogEntry,
   type AccessLogEventType,
   type ReviewStatus,
 } from '@nrm/projections';
+import { openTextFor, type SubjectKeyStore } from '@nrm/privacy';
+import type { ErasedMark, SealedText } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import {
@@ -28,6 +29,7 @@ import {
 } from '../commands/command-executor';
 import { ProblemException } from '../http/problem';
 import { periodOf, recordDenial, refuse } from './audited-read';
+import { openJustifications, type OpenedAccessLogEntry } from './opened-text';
 
 export interface PageRequest {
   readonly limit: number;
@@ -61,7 +63,8 @@ export interface ConsentHistoryEntry {
   /** Withdrawals: the whole consent, or only the listed scope. */
   readonly whole?: boolean;
   readonly basis?: string;
-  readonly justification?: string;
+  /** A lawful basis's justification; `{ "erased": true }` once the subject is erased. */
+  readonly justification?: string | ErasedMark;
 }
 
 const ACCESSES: readonly AccessLogEventType[] = ['RecordAccessed', 'BreakGlassAccessUsed'];
@@ -80,6 +83,8 @@ export class OversightReads {
   constructor(
     private readonly store: EventStore,
     private readonly readModel: ReadModel,
+    /** Opens the free text sealed under a subject's key (justifications). */
+    private readonly keys: SubjectKeyStore,
   ) {
     this.audit = new AuditTrail(store);
     this.executor = new CommandExecutor(store);
@@ -89,7 +94,7 @@ export class OversightReads {
   accessLog(
     request: ReadRequest,
     query: PageRequest & { subjectId?: string; caseId?: string; agencyId?: string },
-  ): Promise<Page<AccessLogEntry>> {
+  ): Promise<Page<OpenedAccessLogEntry>> {
     const { subjectId, caseId, agencyId } = query;
     return this.logView(request, 'access-log', query, {
       types: ACCESSES,
@@ -112,7 +117,7 @@ export class OversightReads {
       subjectId?: string;
       outcome?: 'granted' | 'refused';
     },
-  ): Promise<Page<AccessLogEntry & { outcome: 'granted' | 'refused' }>> {
+  ): Promise<Page<OpenedAccessLogEntry & { outcome: 'granted' | 'refused' }>> {
     const { agencyId, caseId, subjectId, outcome } = query;
     const page = await this.logView(request, 'access-attempts', query, {
       types: outcome === 'granted' ? ACCESSES : outcome === 'refused' ? ['AccessDenied'] : ATTEMPTS,
@@ -129,7 +134,10 @@ export class OversightReads {
     };
   }
 
-  denials(request: ReadRequest, query: PageRequest & { agencyId?: string }): Promise<Page<AccessLogEntry>> {
+  denials(
+    request: ReadRequest,
+    query: PageRequest & { agencyId?: string },
+  ): Promise<Page<OpenedAccessLogEntry>> {
     return this.logView(request, 'denials', query, {
       types: ['AccessDenied'],
       ...(query.agencyId !== undefined ? { agencyId: query.agencyId } : {}),
@@ -139,7 +147,7 @@ export class OversightReads {
   breakGlassQueue(
     request: ReadRequest,
     query: PageRequest & { status?: ReviewStatus },
-  ): Promise<Page<AccessLogEntry>> {
+  ): Promise<Page<OpenedAccessLogEntry>> {
     return this.logView(request, 'break-glass-queue', query, {
       types: ['BreakGlassAccessUsed'],
       ...(query.status !== undefined ? { reviewStatus: query.status } : {}),
@@ -173,7 +181,7 @@ export class OversightReads {
     const all: ConsentHistoryEntry[] = [];
     for (const caseId of caseIds)
       for await (const event of this.store.readStream(consentStream(caseId)))
-        all.push(historyEntry(caseId, event));
+        all.push(await this.opened(historyEntry(caseId, event)));
     all.sort((a, b) => a.position - b.position);
     const inPeriod = all.filter(
       (e) =>
@@ -242,7 +250,7 @@ export class OversightReads {
       agencyId?: string;
       reviewStatus?: ReviewStatus;
     },
-  ): Promise<Page<AccessLogEntry>> {
+  ): Promise<Page<OpenedAccessLogEntry>> {
     await this.requireOversight(request, { view });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
@@ -271,9 +279,15 @@ export class OversightReads {
       },
     });
     return {
-      entries: page.entries,
+      entries: await openJustifications(this.keys, page.entries),
       ...(page.nextCursor !== undefined ? { next: { cursor: page.nextCursor } } : {}),
     };
+  }
+
+  /** A lawful basis's justification opened with the subject's key, or the erased mark. */
+  private async opened(entry: RecordedHistoryEntry): Promise<ConsentHistoryEntry> {
+    if (entry.justification === undefined) return entry as ConsentHistoryEntry;
+    return { ...entry, justification: await openTextFor(this.keys, entry.justification) };
   }
 
   private async requireOversight(
@@ -293,7 +307,12 @@ export class OversightReads {
   }
 }
 
-function historyEntry(caseId: string, recorded: RecordedEvent): ConsentHistoryEntry {
+/** A history entry as recorded: a lawful basis's justification in clear (schema 1) or sealed (schema 2). */
+type RecordedHistoryEntry = Omit<ConsentHistoryEntry, 'justification'> & {
+  readonly justification?: string | SealedText | null;
+};
+
+function historyEntry(caseId: string, recorded: RecordedEvent): RecordedHistoryEntry {
   const event = { type: recorded.type, data: recorded.data } as unknown as ConsentEvent;
   const base = {
     position: recorded.position,
@@ -339,7 +358,10 @@ function historyEntry(caseId: string, recorded: RecordedEvent): ConsentHistoryEn
         recordedByAgencyId: event.data.recordedByAgencyId,
         lawfulBasisId: event.data.lawfulBasisId,
         basis: event.data.basis,
-        justification: event.data.justification,
+        justification:
+          event.data.sealedJustification !== undefined
+            ? event.data.sealedJustification
+            : (event.data.justification ?? ''),
         scope: scope(event.data),
         ...(event.data.expiresAt !== undefined ? { expiresAt: event.data.expiresAt } : {}),
       };
