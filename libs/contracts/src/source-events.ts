@@ -262,8 +262,11 @@ const SPECS: Specs = {
   },
 };
 
-/** The schema version of each source event type that the mappers understand. */
-const UNDERSTOOD_VERSION = 1;
+/** The schema versions of each source event type that the mappers understand: 1 unless listed. */
+const UNDERSTOOD_VERSIONS: { readonly [Type in SourceEvent['type']]?: readonly number[] } = {
+  // 2: the justification sealed under the subject's key (sealedJustification); no mapper reads it.
+  LawfulBasisRecorded: [1, 2],
+};
 
 function fieldProblem(
   data: { readonly [key: string]: JsonValue },
@@ -287,10 +290,11 @@ export function readSourceEvent(recorded: RecordedEvent): SourceReading {
       ? { kind: 'unmappable', reason: `unknown event type ${recorded.type} in a case stream` }
       : { kind: 'other' };
   }
-  if (recorded.schemaVersion !== UNDERSTOOD_VERSION) {
+  const understood = UNDERSTOOD_VERSIONS[recorded.type] ?? [1];
+  if (!understood.includes(recorded.schemaVersion)) {
     return {
       kind: 'unmappable',
-      reason: `${recorded.type} schema version ${recorded.schemaVersion} is not understood (only ${UNDERSTOOD_VERSION})`,
+      reason: `${recorded.type} schema version ${recorded.schemaVersion} is not understood (only ${understood.join(', ')})`,
     };
   }
   const field = fieldProblem(recorded.data, SPECS[recorded.type]);
