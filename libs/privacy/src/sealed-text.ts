@@ -66,7 +66,7 @@ export async function sealTextFor(
  * (or when the text was recorded after the erasure, `null`).
  */
 export async function openTextFor(
-  keys: SubjectKeyStore,
+  keys: Pick<SubjectKeyStore, 'existingKey'>,
   recorded: string | SealedText | null,
 ): Promise<string | ErasedMark> {
   if (typeof recorded === 'string') return recorded;

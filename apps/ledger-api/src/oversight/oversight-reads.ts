@@ -29,7 +29,7 @@ import {
 } from '../commands/command-executor';
 import { ProblemException } from '../http/problem';
 import { periodOf, recordDenial, refuse } from './audited-read';
-import { openJustifications, type OpenedAccessLogEntry } from './opened-text';
+import { keysOnce, openJustifications, type OpenedAccessLogEntry } from './opened-text';
 
 export interface PageRequest {
   readonly limit: number;
@@ -179,9 +179,10 @@ export class OversightReads {
       });
     }
     const all: ConsentHistoryEntry[] = [];
+    const keys = keysOnce(this.keys);
     for (const caseId of caseIds)
       for await (const event of this.store.readStream(consentStream(caseId)))
-        all.push(await this.opened(historyEntry(caseId, event)));
+        all.push(await opened(keys, historyEntry(caseId, event)));
     all.sort((a, b) => a.position - b.position);
     const inPeriod = all.filter(
       (e) =>
@@ -284,12 +285,6 @@ export class OversightReads {
     };
   }
 
-  /** A lawful basis's justification opened with the subject's key, or the erased mark. */
-  private async opened(entry: RecordedHistoryEntry): Promise<ConsentHistoryEntry> {
-    if (entry.justification === undefined) return entry as ConsentHistoryEntry;
-    return { ...entry, justification: await openTextFor(this.keys, entry.justification) };
-  }
-
   private async requireOversight(
     request: ReadRequest,
     denial: { view: string; subjectId?: string },
@@ -305,6 +300,15 @@ export class OversightReads {
         return event.data as unknown as BreakGlassAccessUsed['data'];
     return undefined;
   }
+}
+
+/** A lawful basis's justification opened with the subject's key, or the erased mark. */
+async function opened(
+  keys: Pick<SubjectKeyStore, 'existingKey'>,
+  entry: RecordedHistoryEntry,
+): Promise<ConsentHistoryEntry> {
+  if (entry.justification === undefined) return entry as ConsentHistoryEntry;
+  return { ...entry, justification: await openTextFor(keys, entry.justification) };
 }
 
 /** A history entry as recorded: a lawful basis's justification in clear (schema 1) or sealed (schema 2). */
