@@ -53,7 +53,9 @@ export async function sealTextFor(
   text: string,
 ): Promise<SealedText | null> {
   try {
-    return sealText(await keys.keyFor(subjectId), subjectId, text);
+    // The key is read first: making one (a write, fsynced) is needed only for a subject reported without identity.
+    const key = (await keys.existingKey(subjectId)) ?? (await keys.keyFor(subjectId));
+    return sealText(key, subjectId, text);
   } catch (error) {
     if (error instanceof SubjectErasedError) return null;
     throw error;

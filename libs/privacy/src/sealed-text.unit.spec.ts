@@ -54,7 +54,15 @@ describe('sealed free text (AES-256-GCM under the subject key)', () => {
         'An older justification kept in clear.',
       );
       expect(await openTextFor(keys, sealed)).toBe(TEXT);
+      // A second text of the same subject: sealed under the same key, found without making one.
+      const again = await sealTextFor(
+        keys,
+        'subject-1',
+        'Court order 2026/118 requires sharing the case status.',
+      );
+      expect(await openTextFor(keys, again)).toBe('Court order 2026/118 requires sharing the case status.');
       await keys.destroy('subject-1', '2026-12-07T12:00:00.000Z');
+      expect(await openTextFor(keys, again)).toEqual(ERASED);
       expect(await openTextFor(keys, sealed)).toEqual(ERASED);
       expect(await openTextFor(keys, sealed)).toEqual({ erased: true });
     });
