@@ -163,10 +163,12 @@ describe('oversight views, break-glass and the subject access report (e2e)', () 
           agencyId: 'police-ov',
           caseId,
           subjectId,
-          justification: JUSTIFICATION,
+          // Sealed under the subject's key, so that the subject's erasure shreds it: never in clear.
+          sealedJustification: { alg: 'A256GCM', keyId: subjectId },
           purpose: 'protection',
         },
       });
+      expect(JSON.stringify(events[0])).not.toContain(JUSTIFICATION.slice(0, 20));
       breakGlassEventId = events[0]!.id;
     });
 

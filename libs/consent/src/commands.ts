@@ -1,4 +1,11 @@
-import type { AgencyKind, CommandMetadata, DataCategory, DomainCommand, Purpose } from '@nrm/shared-kernel';
+import type {
+  AgencyKind,
+  CommandMetadata,
+  DataCategory,
+  DomainCommand,
+  Purpose,
+  SealedText,
+} from '@nrm/shared-kernel';
 
 /** How the person's consent was captured; a minor's consent is given through a guardian. */
 export type ConsentCaptureMethod = 'written' | 'verbal-with-witness' | 'guardian';
@@ -99,6 +106,12 @@ export type RecordLawfulBasis = DomainCommand<
      * what it requires). It is read by oversight: it must not describe the person.
      */
     readonly justification: string;
+    /**
+     * The same text, trimmed and sealed under the subject's key by the handler (null: the subject
+     * is already erased, the text is not kept). Given, the event is recorded with it (schema 2)
+     * and never with the text in clear, so that the subject's erasure shreds it.
+     */
+    readonly sealedJustification?: SealedText | null;
     readonly agencyIds: readonly string[];
     readonly categories: readonly DataCategory[];
     readonly purposes: readonly Purpose[];

@@ -556,7 +556,7 @@ describe('consent decider, under random command sequences', () => {
               break;
             case 'LawfulBasisRecorded':
               // No lawful basis without a justification of 20 or more characters.
-              assert.ok(event.data.justification.trim().length >= 20);
+              assert.ok((event.data.justification ?? '').trim().length >= 20);
               break;
             case 'ConsentWithdrawn': {
               assert.equal(event.data.whole, endedWhole);

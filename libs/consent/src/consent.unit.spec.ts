@@ -575,6 +575,20 @@ describe('RecordLawfulBasis', () => {
     expect(event && 'expiresAt' in event.data).toBe(false);
   });
 
+  it('records the justification sealed (schema 2) when the handler sealed it, never in clear', () => {
+    const sealed = { alg: 'A256GCM', keyId: 'subj-1', iv: 'aXY=', data: 'c2VhbGVk', tag: 'dGFn' } as const;
+    for (const sealedJustification of [sealed, null]) {
+      const [event] = given().when(lawfulBasis({ sealedJustification })).events();
+      expect(event).toMatchObject({ type: 'LawfulBasisRecorded', schemaVersion: 2 });
+      expect(event && 'justification' in event.data).toBe(false);
+      expect(event?.data).toMatchObject({ sealedJustification });
+    }
+    // The text is still checked, before anything is recorded.
+    given()
+      .when(lawfulBasis({ justification: 'too short', sealedJustification: sealed }))
+      .thenThrows({ code: 'CONSENT.JUSTIFICATION_REQUIRED', kind: 'rule', field: 'justification' });
+  });
+
   it('records a basis with expiry for a caseworker', () => {
     given()
       .when(lawfulBasis({ expiresAt: EXPIRES }, caseworker))

@@ -320,12 +320,17 @@ function recordLawfulBasis(command: RecordLawfulBasis, state: ConsentState): Law
 
   return {
     type: 'LawfulBasisRecorded',
-    schemaVersion: 1,
+    // Sealed by the handler (schema 2), the text is never recorded in clear.
+    ...(data.sealedJustification !== undefined
+      ? { schemaVersion: 2 as const }
+      : { schemaVersion: 1 as const }),
     data: {
       caseId: data.caseId,
       lawfulBasisId: data.lawfulBasisId,
       basis: data.basis,
-      justification,
+      ...(data.sealedJustification !== undefined
+        ? { sealedJustification: data.sealedJustification }
+        : { justification }),
       agencyIds,
       categories,
       purposes,

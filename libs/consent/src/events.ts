@@ -1,4 +1,4 @@
-import type { DataCategory, DomainEvent, Purpose } from '@nrm/shared-kernel';
+import type { DataCategory, DomainEvent, Purpose, SealedText } from '@nrm/shared-kernel';
 import type { ConsentCapture, LawfulBasis } from './commands';
 
 export type ConsentGranted = DomainEvent<
@@ -54,8 +54,13 @@ export type LawfulBasisRecorded = DomainEvent<
     readonly caseId: string;
     readonly lawfulBasisId: string;
     readonly basis: LawfulBasis;
-    /** A legal reason, never a note about the person. */
-    readonly justification: string;
+    /** Schema 1: a legal reason, never a note about the person, in clear. */
+    readonly justification?: string;
+    /**
+     * Schema 2: the same text sealed under the subject's key, shredded by the subject's erasure
+     * (null: recorded after the erasure, the text is not kept).
+     */
+    readonly sealedJustification?: SealedText | null;
     readonly agencyIds: readonly string[];
     readonly categories: readonly DataCategory[];
     readonly purposes: readonly Purpose[];
@@ -64,7 +69,7 @@ export type LawfulBasisRecorded = DomainEvent<
     readonly recordedByPrincipalId: string;
     readonly recordedAt: string;
   }
-> & { readonly schemaVersion: 1 };
+> & { readonly schemaVersion: 1 | 2 };
 
 export type ConsentEvent = ConsentGranted | ConsentWithdrawn | ConsentRefused | LawfulBasisRecorded;
 

@@ -125,6 +125,35 @@ describe('reading stored events as source events', () => {
     });
   });
 
+  it('reads a lawful basis with its justification in clear (schema 1) or sealed (schema 2)', () => {
+    const basis = {
+      caseId: CASE,
+      lawfulBasisId: 'lb-1',
+      basis: 'court-order',
+      agencyIds: ['ngo-tide'],
+      categories: ['case-status'],
+      purposes: ['assistance'],
+      recordedByAgencyId: 'clinic-harbour',
+      recordedByPrincipalId: 'clinic-desk',
+      recordedAt: AT,
+    };
+    const sealed = { alg: 'A256GCM', keyId: 'subject-1', iv: 'aXY=', data: 'c2VhbGVk', tag: 'dGFn' };
+    const stream = `consent-${CASE}`;
+    for (const [data, version] of [
+      [{ ...basis, justification: 'Family court order FC-2025-118.' }, 1],
+      [{ ...basis, sealedJustification: sealed }, 2],
+      [{ ...basis, sealedJustification: null }, 2],
+    ] as const)
+      expect(readSourceEvent(recorded(stream, 'LawfulBasisRecorded', data, version)).kind).toBe('event');
+    expect(readSourceEvent(recorded(stream, 'LawfulBasisRecorded', basis, 3))).toMatchObject({
+      kind: 'unmappable',
+      reason: 'LawfulBasisRecorded schema version 3 is not understood (only 1, 2)',
+    });
+    expect(
+      readSourceEvent(recorded(stream, 'LawfulBasisRecorded', { ...basis, sealedJustification: 'clear' }, 2)),
+    ).toMatchObject({ kind: 'unmappable' });
+  });
+
   it('names the missing or wrong field, never its value', () => {
     const { region: _region, ...withoutRegion } = reported;
     expect(

@@ -165,7 +165,9 @@ const SPECS: Specs = {
     caseId: text,
     lawfulBasisId: text,
     basis: oneOf(LAWFUL_BASES),
-    justification: text,
+    // Schema 1 kept it in clear; schema 2 seals it under the subject's key (null: after the erasure).
+    justification: optional(text),
+    sealedJustification: optional((v) => v === null || isSealedIdentity(v)),
     agencyIds: texts,
     categories,
     purposes,
@@ -260,8 +262,11 @@ const SPECS: Specs = {
   },
 };
 
-/** The schema version of each source event type that the mappers understand. */
-const UNDERSTOOD_VERSION = 1;
+/** The schema versions of each source event type that the mappers understand: 1 unless listed. */
+const UNDERSTOOD_VERSIONS: { readonly [Type in SourceEvent['type']]?: readonly number[] } = {
+  // 2: the justification sealed under the subject's key (sealedJustification); no mapper reads it.
+  LawfulBasisRecorded: [1, 2],
+};
 
 function fieldProblem(
   data: { readonly [key: string]: JsonValue },
@@ -285,10 +290,11 @@ export function readSourceEvent(recorded: RecordedEvent): SourceReading {
       ? { kind: 'unmappable', reason: `unknown event type ${recorded.type} in a case stream` }
       : { kind: 'other' };
   }
-  if (recorded.schemaVersion !== UNDERSTOOD_VERSION) {
+  const understood = UNDERSTOOD_VERSIONS[recorded.type] ?? [1];
+  if (!understood.includes(recorded.schemaVersion)) {
     return {
       kind: 'unmappable',
-      reason: `${recorded.type} schema version ${recorded.schemaVersion} is not understood (only ${UNDERSTOOD_VERSION})`,
+      reason: `${recorded.type} schema version ${recorded.schemaVersion} is not understood (only ${understood.join(', ')})`,
     };
   }
   const field = fieldProblem(recorded.data, SPECS[recorded.type]);

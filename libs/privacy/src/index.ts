@@ -7,3 +7,4 @@ export type { EraseSubject, ErasureState, SubjectErased } from './erasure';
 export { ErasureRegister, type RegisteredErasure } from './erasure-register';
 export { identitySealer } from './application/identity-sealer';
 export * from './application/erasure-commands';
+export { ERASED, openText, openTextFor, sealText, sealTextFor } from './sealed-text';

@@ -45,3 +45,15 @@ export function isSealedIdentity(value: unknown): value is SealedIdentity {
     Object.keys(v).length === 5
   );
 }
+
+/**
+ * Free text recorded on a subject's case (a break-glass justification, a lawful basis's
+ * justification), sealed under the subject's key as identity is, so that the subject's erasure
+ * shreds it too. The same envelope as `SealedIdentity`; its plaintext is one JSON string.
+ */
+export type SealedText = SealedIdentity;
+
+/** What a reader is shown in place of sealed data whose subject has been erased. */
+export interface ErasedMark {
+  readonly erased: true;
+}

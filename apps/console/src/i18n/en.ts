@@ -178,6 +178,7 @@ export const en = {
   'bg.purpose': 'Purpose',
   'bg.read': 'Categories read',
   'bg.justification': 'Justification',
+  'bg.justificationErased': 'Erased with the person’s data.',
   'bg.finding': 'Finding',
   'bg.chooseFinding': 'Choose a finding',
   'bg.note': 'Your reference (file number)',

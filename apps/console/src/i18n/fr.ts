@@ -182,6 +182,7 @@ export const fr: Messages = {
   'bg.purpose': 'Finalité',
   'bg.read': 'Catégories consultées',
   'bg.justification': 'Justification',
+  'bg.justificationErased': 'Effacée avec les données de la personne.',
   'bg.finding': 'Conclusion',
   'bg.chooseFinding': 'Choisissez une conclusion',
   'bg.note': 'Votre référence (numéro de dossier)',

@@ -15,7 +15,8 @@ interface BreakGlassEntry {
   readonly subjectId?: string;
   readonly purpose?: string;
   readonly basis?: ReadonlyArray<{ readonly category: string }>;
-  readonly justification?: string;
+  /** `{ erased: true }` once the person is erased: the text was sealed under their key. */
+  readonly justification?: string | { readonly erased: true };
   readonly review?: { readonly status: string; readonly finding?: string };
 }
 
@@ -82,7 +83,11 @@ export function BreakGlassQueue() {
             <div>
               <dt>{t('bg.justification')}</dt>
               <dd>
-                <blockquote>{entry.justification ?? '—'}</blockquote>
+                <blockquote>
+                  {typeof entry.justification === 'object'
+                    ? t('bg.justificationErased')
+                    : (entry.justification ?? '—')}
+                </blockquote>
               </dd>
             </div>
             {entry.review?.finding && (

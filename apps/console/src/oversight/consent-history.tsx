@@ -28,7 +28,8 @@ export interface ConsentHistoryEntry {
   };
   readonly whole?: boolean;
   readonly basis?: string;
-  readonly justification?: string;
+  /** `{ erased: true }` once the person is erased: the text was sealed under their key. */
+  readonly justification?: string | { readonly erased: true };
 }
 
 interface HistoryPage {
@@ -207,7 +208,11 @@ function Details({ entry: e, i18n }: { entry: ConsentHistoryEntry; i18n: I18n })
           <br />
         </span>
       ))}
-      {e.justification && <q>{e.justification}</q>}
+      {typeof e.justification === 'object' ? (
+        <q>{t('bg.justificationErased')}</q>
+      ) : (
+        e.justification && <q>{e.justification}</q>
+      )}
     </>
   );
 }

@@ -56,6 +56,17 @@ describe('oversight: the break-glass queue', () => {
   });
 });
 
+describe('oversight: a justification erased with the person', () => {
+  it('says it was erased instead of showing the mark', async () => {
+    const ledger = fakeLedger({
+      'GET /oversight/break-glass': () => json({ entries: [{ ...ENTRY, justification: { erased: true } }] }),
+    });
+    renderSignedIn(<BreakGlassQueue />, ledger);
+    await screen.findByText('Erased with the person’s data.');
+    expect(document.body.textContent).not.toContain('[object Object]');
+  });
+});
+
 describe('oversight: integrity', () => {
   const NOTE =
     'ledger.example.org/audit\n1024\nq1n2...=\ntime 2026-12-07T09:00:00.000Z\n\n' +

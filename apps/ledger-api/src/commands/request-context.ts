@@ -6,12 +6,15 @@ import type { CommandContext } from '@nrm/runtime/commands';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
+/** Body fields sealed under the subject's key: a digest of them would outlive the erasure. */
+const SEALED_FIELDS = ['identity', 'justification'] as const;
+
 /**
  * A digest of what was asked, stored with the events so that a key reused with
- * another request is refused. Identity data is left out (it is sealed, and a
- * hash of it in an immutable event would let anyone holding an export confirm
- * a guess of an erased person's name), and the digest is keyed with the
- * installation's secret, so that no dictionary can be run against it.
+ * another request is refused. Identity data and a justification are left out
+ * (they are sealed, and a hash of them in an immutable event would let anyone
+ * holding an export confirm a guess of an erased person's name), and the digest
+ * is keyed with the installation's secret, so that no dictionary can be run against it.
  */
 export function fingerprintOf(
   method: string,
@@ -19,11 +22,12 @@ export function fingerprintOf(
   body: unknown,
   secret: Buffer | undefined,
 ): string {
-  const withoutIdentity =
-    typeof body === 'object' && body !== null && !Array.isArray(body) && 'identity' in body
-      ? { ...(body as Record<string, unknown>), identity: '(sealed)' }
-      : body;
-  const text = `${method} ${path}\n${JSON.stringify(withoutIdentity ?? null)}`;
+  let unsealed = body;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body))
+    for (const field of SEALED_FIELDS)
+      if (field in (unsealed as object))
+        unsealed = { ...(unsealed as Record<string, unknown>), [field]: '(sealed)' };
+  const text = `${method} ${path}\n${JSON.stringify(unsealed ?? null)}`;
   return (secret ? createHmac('sha256', secret) : createHash('sha256')).update(text).digest('hex');
 }
 

@@ -14,6 +14,21 @@ describe('the request fingerprint stored with events', () => {
     );
   });
 
+  it("leaves a lawful basis's justification out too: it is sealed under the subject's key", () => {
+    const basis = {
+      basis: 'court-order',
+      agencyIds: ['ngo-a'],
+      justification: 'Court order 2026/118 for Ana Inventada.',
+    };
+    const other = { ...basis, justification: 'Court order 2026/118 for Someone Else.' };
+    expect(fingerprintOf('POST', '/cases/c/lawful-bases', other, secret)).toBe(
+      fingerprintOf('POST', '/cases/c/lawful-bases', basis, secret),
+    );
+    expect(
+      fingerprintOf('POST', '/cases/c/lawful-bases', { ...basis, basis: 'vital-interests' }, secret),
+    ).not.toBe(fingerprintOf('POST', '/cases/c/lawful-bases', basis, secret));
+  });
+
   it('is keyed with the installation secret: no dictionary can be run against it', () => {
     expect(
       fingerprintOf('POST', '/cases', body, Buffer.from('another-invented-secret-of-32-chars')),

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConsentCommands } from '@nrm/consent';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import { CaseRecords } from '@nrm/runtime';
+import { sealTextFor, type SubjectKeyStore } from '@nrm/privacy';
+import { CaseRecords, SUBJECT_KEYS } from '@nrm/runtime';
 import type { ReadModel } from '../cases/read-model';
 import { casePartyCheck } from '../cases/case-parties';
 import { inContact } from '../cases/case-relations';
@@ -13,11 +14,12 @@ import { CONSENT_COMMANDS, ConsentController } from './consent.controller';
   providers: [
     {
       provide: CONSENT_COMMANDS,
-      inject: [EVENT_STORE, READ_MODEL],
-      useFactory: (store: EventStore, readModel: ReadModel) =>
+      inject: [EVENT_STORE, READ_MODEL, SUBJECT_KEYS],
+      useFactory: (store: EventStore, readModel: ReadModel, keys: SubjectKeyStore) =>
         new ConsentCommands(store, new CaseRecords(store), {
           partyCheck: casePartyCheck(store, readModel),
           contact: (caseId, agencyId) => inContact(readModel, caseId, agencyId),
+          sealText: (subjectId, text) => sealTextFor(keys, subjectId, text),
         }),
     },
   ],

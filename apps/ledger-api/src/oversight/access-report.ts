@@ -1,4 +1,6 @@
-import type { AccessLogEntry, BasisEntry } from '@nrm/projections';
+import type { BasisEntry } from '@nrm/projections';
+import type { ErasedMark } from '@nrm/shared-kernel';
+import type { OpenedAccessLogEntry } from './opened-text';
 
 /**
  * The subject access report: who accessed a person's data, when, for what and
@@ -16,7 +18,8 @@ export interface AccessReportEntry {
   readonly purpose?: string;
   readonly basis: readonly BasisEntry[];
   readonly breakGlass?: {
-    readonly justification: string;
+    /** `{ "erased": true }` once the person is erased: the text was sealed under their key. */
+    readonly justification: string | ErasedMark;
     readonly review: { readonly status: string; readonly finding?: string; readonly reviewedAt?: string };
   };
 }
@@ -40,7 +43,7 @@ export interface AgencyNames {
  * One access as the person sees it: the agency (by name), not the individual
  * employee who read; the agency answers for its staff.
  */
-export function reportEntry(entry: AccessLogEntry, agencies: AgencyNames): AccessReportEntry {
+export function reportEntry(entry: OpenedAccessLogEntry, agencies: AgencyNames): AccessReportEntry {
   const agencyId = entry.agencyId ?? 'unknown';
   const agency = agencies(agencyId);
   return {
@@ -123,7 +126,9 @@ function breakGlassCell(entry: AccessReportEntry): string {
     review.status === 'reviewed'
       ? `reviewed by the oversight body: ${review.finding ?? ''}${review.reviewedAt ? ` (${review.reviewedAt})` : ''}`
       : 'awaiting review by the oversight body';
-  return `<p>Justification: ${escapeHtml(entry.breakGlass.justification)}</p><p>${escapeHtml(reviewText)}</p>`;
+  const justification = entry.breakGlass.justification;
+  const text = typeof justification === 'string' ? justification : "(erased with the person's data)";
+  return `<p>Justification: ${escapeHtml(text)}</p><p>${escapeHtml(reviewText)}</p>`;
 }
 
 function row(entry: AccessReportEntry): string {

@@ -1,4 +1,4 @@
-import type { AccessLogEntry } from '@nrm/projections';
+import type { OpenedAccessLogEntry as AccessLogEntry } from './opened-text';
 import {
   basisLabel,
   escapeHtml,
@@ -115,5 +115,13 @@ describe('subject access report', () => {
       report({ accesses: [reportEntry({ ...breakGlass, review: { status: 'pending' } }, agencies)] }),
     );
     expect(pending).toContain('awaiting review by the oversight body');
+  });
+
+  it('shows the erased mark for a justification erased with the person, in the data and on the page', () => {
+    const erased = reportEntry({ ...breakGlass, justification: { erased: true } }, agencies);
+    expect(erased.breakGlass?.justification).toEqual({ erased: true });
+    const html = renderAccessReportHtml(report({ accesses: [erased] }));
+    expect(html).toContain('Justification: (erased with the person&#39;s data)');
+    expect(html).not.toContain('[object Object]');
   });
 });

@@ -1,11 +1,13 @@
 import { decideSubjectReport, mayRequestAccessReport } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
 import { accessLogPage, casesOfSubject, isInContact } from '@nrm/projections';
+import type { SubjectKeyStore } from '@nrm/privacy';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { ProblemException } from '../http/problem';
 import { reportEntry, type AccessReport, type AgencyNames } from './access-report';
 import { periodOf, recordDenial, refuse } from './audited-read';
+import { openJustifications } from './opened-text';
 
 const VIEW = 'subject-access-report';
 
@@ -30,6 +32,8 @@ export class AccessReports {
     private readonly store: EventStore,
     private readonly readModel: ReadModel,
     private readonly agencies: AgencyDirectory,
+    /** Opens the break-glass justifications, sealed under the subject's key. */
+    private readonly keys: SubjectKeyStore,
   ) {
     this.audit = new AuditTrail(store);
   }
@@ -83,7 +87,7 @@ export class AccessReports {
       },
       period,
       caseIds,
-      accesses: page.entries.map((e) => reportEntry(e, names)),
+      accesses: (await openJustifications(this.keys, page.entries)).map((e) => reportEntry(e, names)),
       ...(page.nextCursor !== undefined ? { next: { cursor: page.nextCursor } } : {}),
     };
     await this.audit.accessed(request, { view: VIEW, subjectId, caseIds, categories: [] });

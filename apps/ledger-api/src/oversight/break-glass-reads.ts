@@ -2,7 +2,7 @@ import { decideRead, mayBreakGlass, type BreakGlassAccessUsed } from '@nrm/acces
 import { consentDecider } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { caseDataByCategory, caseDocOf, referralsOfCase } from '@nrm/projections';
-import type { SubjectKeyStore } from '@nrm/privacy';
+import { sealTextFor, type SubjectKeyStore } from '@nrm/privacy';
 import { identityOf } from '../privacy/identity';
 import type { DataCategory } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
@@ -80,12 +80,13 @@ export class BreakGlassReads {
       subjectId: doc.subjectId,
       view: VIEW,
       purpose: input.purpose,
-      justification: input.justification,
+      // Sealed under the subject's key: the erasure of the subject shreds it with the identity.
+      sealedJustification: await sealTextFor(this.keys, doc.subjectId, input.justification),
       categories: returned,
       requestId: request.requestId,
       accessedAt: request.now,
     };
-    await this.audit.append({ type: 'BreakGlassAccessUsed', schemaVersion: 1, data: { ...used } });
+    await this.audit.append({ type: 'BreakGlassAccessUsed', schemaVersion: 2, data: { ...used } });
     return {
       caseId,
       purpose: input.purpose,

@@ -14,15 +14,17 @@ import {
   accessLogPage,
   casesOfSubject,
   utcInstant,
-  type AccessLogEntry,
   type AccessLogEventType,
   type ReviewStatus,
 } from '@nrm/projections';
+import { openTextFor, type SubjectKeyStore } from '@nrm/privacy';
+import type { ErasedMark, SealedText } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '../cases/read-model';
 import { CommandExecutor, RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
 import { ProblemException } from '../http/problem';
 import { periodOf, recordDenial, refuse } from './audited-read';
+import { keysOnce, openJustifications, type OpenedAccessLogEntry } from './opened-text';
 
 export interface PageRequest {
   readonly limit: number;
@@ -56,7 +58,8 @@ export interface ConsentHistoryEntry {
   /** Withdrawals: the whole consent, or only the listed scope. */
   readonly whole?: boolean;
   readonly basis?: string;
-  readonly justification?: string;
+  /** A lawful basis's justification; `{ "erased": true }` once the subject is erased. */
+  readonly justification?: string | ErasedMark;
 }
 
 const ACCESSES: readonly AccessLogEventType[] = ['RecordAccessed', 'BreakGlassAccessUsed'];
@@ -75,6 +78,8 @@ export class OversightReads {
   constructor(
     private readonly store: EventStore,
     private readonly readModel: ReadModel,
+    /** Opens the free text sealed under a subject's key (justifications). */
+    private readonly keys: SubjectKeyStore,
   ) {
     this.audit = new AuditTrail(store);
     this.executor = new CommandExecutor(store);
@@ -84,7 +89,7 @@ export class OversightReads {
   accessLog(
     request: ReadRequest,
     query: PageRequest & { subjectId?: string; caseId?: string; agencyId?: string },
-  ): Promise<Page<AccessLogEntry>> {
+  ): Promise<Page<OpenedAccessLogEntry>> {
     const { subjectId, caseId, agencyId } = query;
     return this.logView(request, 'access-log', query, {
       types: ACCESSES,
@@ -107,7 +112,7 @@ export class OversightReads {
       subjectId?: string;
       outcome?: 'granted' | 'refused';
     },
-  ): Promise<Page<AccessLogEntry & { outcome: 'granted' | 'refused' }>> {
+  ): Promise<Page<OpenedAccessLogEntry & { outcome: 'granted' | 'refused' }>> {
     const { agencyId, caseId, subjectId, outcome } = query;
     const page = await this.logView(request, 'access-attempts', query, {
       types: outcome === 'granted' ? ACCESSES : outcome === 'refused' ? ['AccessDenied'] : ATTEMPTS,
@@ -124,7 +129,10 @@ export class OversightReads {
     };
   }
 
-  denials(request: ReadRequest, query: PageRequest & { agencyId?: string }): Promise<Page<AccessLogEntry>> {
+  denials(
+    request: ReadRequest,
+    query: PageRequest & { agencyId?: string },
+  ): Promise<Page<OpenedAccessLogEntry>> {
     return this.logView(request, 'denials', query, {
       types: ['AccessDenied'],
       ...(query.agencyId !== undefined ? { agencyId: query.agencyId } : {}),
@@ -134,7 +142,7 @@ export class OversightReads {
   breakGlassQueue(
     request: ReadRequest,
     query: PageRequest & { status?: ReviewStatus },
-  ): Promise<Page<AccessLogEntry>> {
+  ): Promise<Page<OpenedAccessLogEntry>> {
     return this.logView(request, 'break-glass-queue', query, {
       types: ['BreakGlassAccessUsed'],
       ...(query.status !== undefined ? { reviewStatus: query.status } : {}),
@@ -166,9 +174,10 @@ export class OversightReads {
       });
     }
     const all: ConsentHistoryEntry[] = [];
+    const keys = keysOnce(this.keys);
     for (const caseId of caseIds)
       for await (const event of this.store.readStream(consentStream(caseId)))
-        all.push(historyEntry(caseId, event));
+        all.push(await opened(keys, historyEntry(caseId, event)));
     all.sort((a, b) => a.position - b.position);
     const inPeriod = all.filter(
       (e) =>
@@ -237,7 +246,7 @@ export class OversightReads {
       agencyId?: string;
       reviewStatus?: ReviewStatus;
     },
-  ): Promise<Page<AccessLogEntry>> {
+  ): Promise<Page<OpenedAccessLogEntry>> {
     await this.requireOversight(request, { view });
     const period = periodOf(query);
     await awaitReadModel(this.store, this.readModel);
@@ -266,7 +275,7 @@ export class OversightReads {
       },
     });
     return {
-      entries: page.entries,
+      entries: await openJustifications(this.keys, page.entries),
       ...(page.nextCursor !== undefined ? { next: { cursor: page.nextCursor } } : {}),
     };
   }
@@ -288,7 +297,21 @@ export class OversightReads {
   }
 }
 
-function historyEntry(caseId: string, recorded: RecordedEvent): ConsentHistoryEntry {
+/** A lawful basis's justification opened with the subject's key, or the erased mark. */
+async function opened(
+  keys: Pick<SubjectKeyStore, 'existingKey'>,
+  entry: RecordedHistoryEntry,
+): Promise<ConsentHistoryEntry> {
+  if (entry.justification === undefined) return entry as ConsentHistoryEntry;
+  return { ...entry, justification: await openTextFor(keys, entry.justification) };
+}
+
+/** A history entry as recorded: a lawful basis's justification in clear (schema 1) or sealed (schema 2). */
+type RecordedHistoryEntry = Omit<ConsentHistoryEntry, 'justification'> & {
+  readonly justification?: string | SealedText | null;
+};
+
+function historyEntry(caseId: string, recorded: RecordedEvent): RecordedHistoryEntry {
   const event = { type: recorded.type, data: recorded.data } as unknown as ConsentEvent;
   const base = {
     position: recorded.position,
@@ -334,7 +357,10 @@ function historyEntry(caseId: string, recorded: RecordedEvent): ConsentHistoryEn
         recordedByAgencyId: event.data.recordedByAgencyId,
         lawfulBasisId: event.data.lawfulBasisId,
         basis: event.data.basis,
-        justification: event.data.justification,
+        justification:
+          event.data.sealedJustification !== undefined
+            ? event.data.sealedJustification
+            : (event.data.justification ?? ''),
         scope: scope(event.data),
         ...(event.data.expiresAt !== undefined ? { expiresAt: event.data.expiresAt } : {}),
       };

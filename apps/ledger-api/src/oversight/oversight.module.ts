@@ -26,8 +26,9 @@ import { OversightReads } from './oversight-reads';
   providers: [
     {
       provide: OVERSIGHT_READS,
-      inject: [EVENT_STORE, READ_MODEL],
-      useFactory: (store: EventStore, readModel: ReadModel) => new OversightReads(store, readModel),
+      inject: [EVENT_STORE, READ_MODEL, SUBJECT_KEYS],
+      useFactory: (store: EventStore, readModel: ReadModel, keys: SubjectKeyStore) =>
+        new OversightReads(store, readModel, keys),
     },
     {
       provide: BREAK_GLASS_READS,
@@ -37,12 +38,22 @@ import { OversightReads } from './oversight-reads';
     },
     {
       provide: ACCESS_REPORTS,
-      inject: [EVENT_STORE, READ_MODEL, RegistryService],
-      useFactory: (store: EventStore, readModel: ReadModel, registry: RegistryService) =>
-        new AccessReports(store, readModel, {
-          refresh: () => registry.refresh(),
-          names: (agencyId) => registry.view.agency(agencyId),
-        }),
+      inject: [EVENT_STORE, READ_MODEL, RegistryService, SUBJECT_KEYS],
+      useFactory: (
+        store: EventStore,
+        readModel: ReadModel,
+        registry: RegistryService,
+        keys: SubjectKeyStore,
+      ) =>
+        new AccessReports(
+          store,
+          readModel,
+          {
+            refresh: () => registry.refresh(),
+            names: (agencyId) => registry.view.agency(agencyId),
+          },
+          keys,
+        ),
     },
   ],
 })

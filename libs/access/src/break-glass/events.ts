@@ -1,10 +1,14 @@
-import type { AgencyKind, DataCategory, DomainEvent, Purpose } from '@nrm/shared-kernel';
+import type { AgencyKind, DataCategory, DomainEvent, Purpose, SealedText } from '@nrm/shared-kernel';
 
 /**
  * Break-glass: a principal with that role reads a case beyond consent, with a
  * written justification. The read is recorded before the answer leaves (on its
  * own `access-<eventId>` stream, like every audited read) and waits in the
  * oversight body's queue until an `AccessReviewed` names it.
+ *
+ * Schema 1 kept the justification in clear (`justification`); schema 2 seals it under the
+ * subject's key (`sealedJustification`), so that the subject's erasure shreds it with the
+ * identity: the API asks that it not describe the person, but nothing can enforce that.
  */
 export type BreakGlassAccessUsed = DomainEvent<
   'BreakGlassAccessUsed',
@@ -16,14 +20,19 @@ export type BreakGlassAccessUsed = DomainEvent<
     readonly subjectId: string;
     readonly view: 'case-break-glass';
     readonly purpose: Purpose;
-    /** Why consent was overridden, in the reader's words; read by oversight. */
-    readonly justification: string;
+    /** Schema 1: why consent was overridden, in the reader's words, in clear; read by oversight. */
+    readonly justification?: string;
+    /**
+     * Schema 2: the same text sealed under the subject's key; `null` when the subject had already
+     * been erased when the read was made (the text is then not kept).
+     */
+    readonly sealedJustification?: SealedText | null;
     /** Every category returned; none of them was covered by consent for this read. */
     readonly categories: readonly DataCategory[];
     readonly requestId: string;
     readonly accessedAt: string;
   }
-> & { readonly schemaVersion: 1 };
+> & { readonly schemaVersion: 1 | 2 };
 
 export const REVIEW_FINDINGS = ['justified', 'unjustified', 'needs-follow-up'] as const;
 export type ReviewFinding = (typeof REVIEW_FINDINGS)[number];

@@ -8,7 +8,7 @@ import {
   type EventStore,
   type PartyCheck,
 } from '@nrm/runtime/commands';
-import { ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
+import { ruleBroken, type AgencyKind, type SealedText } from '@nrm/shared-kernel';
 import type {
   ConsentCommand,
   GrantConsent,
@@ -27,7 +27,7 @@ import { consentStream } from '../streams';
  */
 export interface ConsentRecords {
   /** The reported case; throws `caseNotFound()` when no case was reported with this id. */
-  reportedCase(caseId: string): Promise<{ readonly minor: boolean }>;
+  reportedCase(caseId: string): Promise<{ readonly minor: boolean; readonly subjectId: string }>;
   /** The registered kind of an agency; undefined when none is registered with this id. */
   agencyKind(agencyId: string): Promise<AgencyKind | undefined>;
 }
@@ -42,9 +42,20 @@ export type GrantConsentRequest = Omit<
 >;
 export type WithdrawConsentRequest = Omit<WithdrawConsent['data'], 'recorderInContact'>;
 export type RefuseConsentRequest = Omit<RefuseConsent['data'], 'recorderInContact'>;
-export type RecordLawfulBasisRequest = Omit<RecordLawfulBasis['data'], 'lawfulBasisId' | 'agencyKinds'>;
+export type RecordLawfulBasisRequest = Omit<
+  RecordLawfulBasis['data'],
+  'lawfulBasisId' | 'agencyKinds' | 'sealedJustification'
+>;
+
+/**
+ * Seals a free text under the subject's key (libs/privacy: `sealTextFor`); null once the subject
+ * is erased (the text is then not kept).
+ */
+export type TextSealer = (subjectId: string, text: string) => Promise<SealedText | null>;
 
 export interface ConsentCommandsOptions {
+  /** Seals a lawful basis's justification; absent for the CLI's demo, which records none. */
+  readonly sealText?: TextSealer;
   /** Whether the actor may know of the case (before anything of it is read); absent for the console. */
   readonly partyCheck?: PartyCheck;
   /** Whether the recording agency is in contact with the person; absent for the console (not checked). */
@@ -142,15 +153,20 @@ export class ConsentCommands {
     const ids = new RequestIds(context);
     const lawfulBasisId = ids.entity('lawful-basis');
     const facts = once(async () => {
-      await this.records.reportedCase(caseId);
-      return this.agencyKinds(scope.agencyIds, 'agencyIds');
+      const { subjectId } = await this.records.reportedCase(caseId);
+      const agencyKinds = await this.agencyKinds(scope.agencyIds, 'agencyIds');
+      const sealText = this.options.sealText;
+      if (!sealText) throw new Error('recording a lawful basis needs a text sealer');
+      // Sealed under the subject's key, so that the subject's erasure shreds the text too.
+      const sealedJustification = await sealText(subjectId, String(scope.justification).trim());
+      return { agencyKinds, sealedJustification };
     });
     const result = await this.onCase(
       caseId,
       context,
       async () => ({
         type: 'RecordLawfulBasis',
-        data: { caseId, lawfulBasisId, agencyKinds: await facts(), ...plain(scope) },
+        data: { caseId, lawfulBasisId, ...plain(scope), ...(await facts()) },
         metadata: metadataOf(context),
       }),
       ids,

@@ -222,4 +222,48 @@ describe.each(READ_MODEL_BACKENDS)('access-log projection on $name', (backend) =
     expect(await snapshot()).toEqual(live);
     expect(live).toHaveLength(4); // the report is not an audit event: it only ties the case to its subject
   });
+
+  it('keeps a sealed justification (schema 2) sealed, and one recorded after the erasure as null', async () => {
+    const sealed = { alg: 'A256GCM', keyId: 'subj-2', iv: 'aXY=', data: 'c2VhbGVk', tag: 'dGFn' };
+    const ids = [randomUUID(), randomUUID()];
+    for (const [i, sealedJustification] of [sealed, null].entries())
+      await store.append(
+        `access-${ids[i]!}`,
+        [
+          {
+            ...event(
+              'BreakGlassAccessUsed',
+              {
+                principalId: 'p-police',
+                agencyId: 'police-c',
+                agencyKind: 'law-enforcement',
+                caseId: 'case-2',
+                subjectId: 'subj-2',
+                view: 'case-break-glass',
+                purpose: 'protection',
+                sealedJustification,
+                categories: ['case-status'],
+                requestId: `r-sealed-${i}`,
+                accessedAt: '2026-03-04T08:00:00Z',
+              },
+              '2026-03-04T08:00:00Z',
+              ids[i],
+            ),
+            schemaVersion: 2,
+          },
+        ],
+        { expectedRevision: 'no-stream' },
+      );
+    await caughtUp();
+    expect((await breakGlassAccess(projector.readModelStore, ids[0]!))?.justification).toEqual(sealed);
+    expect((await breakGlassAccess(projector.readModelStore, ids[1]!))?.justification).toBeNull();
+    // Schema 1 stays readable as it was recorded, in clear.
+    expect((await breakGlassAccess(projector.readModelStore, breakGlassId))?.justification).toBe(
+      'Imminent danger reported by the person; location of shelter needed now.',
+    );
+    const rows = await projector.readModelStore.all<{ justification: string | null }>(
+      `SELECT justification FROM access_log WHERE subject_id = 'subj-2'`,
+    );
+    expect(rows).toEqual([{ justification: null }, { justification: null }]);
+  });
 });

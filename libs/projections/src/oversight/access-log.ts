@@ -1,6 +1,7 @@
 import type { AccessDenied, AccessReviewed, BreakGlassAccessUsed, RecordAccessed } from '@nrm/access';
 import type { RecordedEvent } from '@nrm/event-store';
 import type { PotentialVictimReported } from '@nrm/identification';
+import type { SealedText } from '@nrm/shared-kernel';
 import type { Projection } from '../projection';
 import type { SqlRunner, SqlValue } from '../store/read-model-store';
 
@@ -17,7 +18,10 @@ export interface BreakGlassAccessUsedRead {
   readonly subjectId: string;
   readonly view: string;
   readonly purpose: string;
-  readonly justification: string;
+  /** Schema 1: in clear. */
+  readonly justification?: string;
+  /** Schema 2: sealed under the subject's key (null: recorded after the subject's erasure). */
+  readonly sealedJustification?: SealedText | null;
   readonly categories: readonly string[];
   readonly requestId: string;
 }
@@ -88,8 +92,12 @@ export interface AccessLogEntry {
   /** Denials recorded by the refusal audit: the answer's status and problem code. */
   readonly status?: number;
   readonly code?: string;
-  /** Break-glass: the written justification. */
-  readonly justification?: string;
+  /**
+   * Break-glass: the written justification, as recorded: in clear (schema 1) or sealed under the
+   * subject's key (schema 2; null when recorded after the subject's erasure). Readers open it
+   * (libs/privacy `openTextFor`) before it is shown.
+   */
+  readonly justification?: string | SealedText | null;
   /** Break-glass: pending until an `AccessReviewed` names it. */
   readonly review?: {
     readonly status: ReviewStatus;
@@ -115,7 +123,8 @@ export interface AccessLogEntry {
 export const accessLog: Projection = {
   name: 'access-log',
   // 2: denials keep the referral or consent id, and the answer's status and code.
-  version: 2,
+  // 3: a break-glass justification is kept as recorded, sealed (schema 2) or in clear (schema 1).
+  version: 3,
   eventTypes: ACCESS_LOG_EVENT_TYPES,
 
   async setUp(tx) {
@@ -128,7 +137,7 @@ export const accessLog: Projection = {
         principal_id TEXT, agency_id TEXT, agency_kind TEXT,
         case_id TEXT, subject_id TEXT, case_ids TEXT,
         view TEXT, purpose TEXT, basis TEXT,
-        reason TEXT, justification TEXT,
+        reason TEXT, justification TEXT, justification_sealed TEXT,
         referral_id TEXT, consent_id TEXT, status INTEGER, code TEXT,
         review_status TEXT, finding TEXT, review_note TEXT, reviewed_at TEXT,
         reviewed_by_principal TEXT, reviewed_by_agency TEXT,
@@ -206,7 +215,9 @@ export const accessLog: Projection = {
           view: d.view,
           purpose: d.purpose,
           basis: JSON.stringify(d.categories.map((category) => ({ category, basis: 'break-glass' }))),
-          justification: d.justification,
+          ...(d.sealedJustification !== undefined
+            ? { justification_sealed: JSON.stringify(d.sealedJustification) }
+            : { justification: d.justification ?? null }),
           review_status: 'pending',
           request_id: d.requestId,
         });
@@ -251,6 +262,7 @@ const COLUMNS = [
   'basis',
   'reason',
   'justification',
+  'justification_sealed',
   'referral_id',
   'consent_id',
   'status',
@@ -336,6 +348,8 @@ interface Row {
   basis: string | null;
   reason: string | null;
   justification: string | null;
+  /** JSON: the sealed text, or null (recorded after the subject's erasure). */
+  justification_sealed: string | null;
   referral_id: string | null;
   consent_id: string | null;
   status: number | string | null;
@@ -427,6 +441,9 @@ function toEntry(row: Row): AccessLogEntry {
     ...optional('status', row.status === null ? null : Number(row.status)),
     ...optional('code', row.code),
     ...optional('justification', row.justification),
+    ...(row.justification_sealed === null
+      ? {}
+      : { justification: JSON.parse(row.justification_sealed) as SealedText | null }),
     ...(row.review_status === null
       ? {}
       : {
