@@ -733,4 +733,54 @@ describe('an outside attacker who never read the source (e2e)', () => {
       '  idempotency: 2 cross-principal keys, 1 cross-agency replay, 1 body reuse: no replay crossed',
     );
   });
+
+  /**
+   * FINDING: the subject access report ("requested through the agency assisting them", README) is
+   * given to any caseworker of any party to one of the subject's cases, whatever consent covers: a
+   * foreign contact point merely addressed by a transnational referral it has not even acknowledged,
+   * with no category covered for it (every case read is `403 ACCESS.NOT_COVERED`), obtains the list of
+   * every agency that read the person's data (so which shelter holds them), when, for which purpose and
+   * categories, and each break-glass justification in full. Correct behaviour: the report goes only to
+   * an agency in contact with the person (reporter, support provider, receiver of a completed handoff:
+   * the same standing as recording consent); any other party gets the answer it gets for a subject it
+   * does not assist.
+   */
+  it.failing(
+    'a party not in contact with the person (foreign contact point, no consent) gets no access report',
+    async () => {
+      tally.attacks++;
+      const shelter = await ledger.principal('shelter', ['caseworker'], 'oa-shelter-hideout');
+      const report = await ok<{ caseId: string; subjectId: string }>(clinic.post('/cases', REPORT));
+      const c = report.caseId;
+      await ok(
+        clinic.post(`/cases/${c}/consents`, consent([shelter.agencyId], ['case-status'], ['assistance'])),
+      );
+      await ok(
+        clinic.post(`/cases/${c}/referrals`, referral(shelter.agencyId, 'assistance', ['case-status'])),
+      );
+      expect(
+        (await shelter.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' })).status,
+      ).toBe(200);
+      await ok(clinic.post(`/cases/${c}/referrals`, referral(police.agencyId, 'protection')));
+      await ok(
+        police.post(`/cases/${c}/break-glass-reads`, { justification: JUSTIFICATION, purpose: 'protection' }),
+        200,
+      );
+      // The foreign contact point is only addressed by a referral; nothing is covered for it.
+      await ok(clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral')));
+      for (const p of ['referral', 'assistance', 'protection'])
+        expect((await foreign.call('GET', `/cases/${c}`, undefined, { 'x-purpose': p })).status).toBe(403);
+      const obtained = await foreign.get(`/subjects/${report.subjectId}/access-report`);
+      tally.attempts++;
+      const text = JSON.stringify(obtained.body);
+      const leaked = [shelter.agencyId, JUSTIFICATION].filter((s) => text.includes(s));
+      lines.push(
+        `  access report to a party not covered (foreign contact point, referral unacknowledged): ${obtained.status}, ` +
+          `reveals ${leaked.length ? leaked.map((s) => (s === JUSTIFICATION ? 'break-glass justification' : `shelter ${s}`)).join(' and ') : 'nothing'}`,
+      );
+      if (leaked.length) tally.leaked++;
+      else tally.refused++;
+      expect({ status: obtained.status, leaked }).toEqual({ status: 404, leaked: [] });
+    },
+  );
 });
