@@ -783,4 +783,44 @@ describe('an outside attacker who never read the source (e2e)', () => {
       expect({ status: obtained.status, leaked }).toEqual({ status: 404, leaked: [] });
     },
   );
+
+  /**
+   * FINDING: a consent is recorded only by an agency in contact with the person (`403
+   * CONSENT.NO_CONTACT` for a foreign contact point or a decision-maker), but any party withdraws
+   * it: a foreign contact point addressed by a referral it never acknowledged withdraws the person's
+   * consent for the NGO assisting them, and the NGO is cut off from the case on its next read. The
+   * person did not decide it; an agency with no standing to record their consent did. Correct
+   * behaviour: a withdrawal (the person's decision) is recorded under the same standing as a grant,
+   * by an agency in contact with the person; anyone else is refused (`403 CONSENT.NO_CONTACT`).
+   */
+  it.failing(
+    'a party not in contact with the person cannot withdraw the consent another agency recorded',
+    async () => {
+      tally.attacks++;
+      const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
+      const c = report.caseId;
+      const granted = await ok<{ consentId: string }>(
+        clinic.post(`/cases/${c}/consents`, consent([ngo.agencyId], ['case-status'], ['assistance'])),
+      );
+      const toNgo = await ok<{ referralId: string }>(
+        clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status'])),
+      );
+      await ok(ngo.post(`/referrals/${toNgo.referralId}/acknowledgement`), 200);
+      expect((await ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' })).status).toBe(
+        200,
+      );
+      await ok(clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral')));
+      const withdrawal = await foreign.post(`/cases/${c}/consents/${granted.consentId}/withdrawal`, {});
+      tally.attempts++;
+      const ngoAfter = await ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' });
+      lines.push(
+        `  consent withdrawn by a foreign contact point not in contact: ${withdrawal.status}, the NGO's next read ${ngoAfter.status}`,
+      );
+      if (withdrawal.status === 403) tally.refused++;
+      expect({ withdrawal: withdrawal.status, ngoRead: ngoAfter.status }).toEqual({
+        withdrawal: 403,
+        ngoRead: 200,
+      });
+    },
+  );
 });
