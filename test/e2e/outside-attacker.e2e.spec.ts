@@ -823,4 +823,97 @@ describe('an outside attacker who never read the source (e2e)', () => {
       });
     },
   );
+
+  /**
+   * FINDING (high): the national coordinator's `registry-admin` "manages the principals and keys of
+   * every agency" (README), and an issued key is returned to whoever issued it. So the coordinator,
+   * which must never see identities (threat model), issues itself a key for the NGO caseworker's own
+   * principal and reads the case as that NGO: the identity its consent covers, no break-glass, nothing
+   * queued for review, the read attributed to the NGO's principal. Correct behaviour: nobody receives a
+   * working credential of a principal of another agency (the coordinator may create an agency and its
+   * first admin seat, but keys of another agency's principals are issued by that agency's own admin),
+   * so the coordinator reads no case data.
+   */
+  it.failing(
+    "the coordinator's registry admin cannot take an NGO principal's key and read identity as it",
+    async () => {
+      tally.attacks++;
+      const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
+      const c = report.caseId;
+      await ok(
+        clinic.post(
+          `/cases/${c}/consents`,
+          consent([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
+        ),
+      );
+      await ok(
+        clinic.post(
+          `/cases/${c}/referrals`,
+          referral(ngo.agencyId, 'assistance', ['case-status', 'identity']),
+        ),
+      );
+      const issued = await coordinator.post<{ apiKey?: string }>(`/principals/${ngo.principalId}/api-keys`);
+      tally.attempts++;
+      let read = 'no key';
+      if (issued.status === 201 && issued.body.apiKey) {
+        const asNgo = await fetch(`${ledger.base}/cases/${c}`, {
+          headers: { authorization: `Bearer ${issued.body.apiKey}`, 'x-purpose': 'assistance' },
+        });
+        const text = await asNgo.text();
+        read = `${asNgo.status}${text.includes(CANARY) ? ', identity read' : ''}`;
+        if (text.includes(CANARY)) tally.leaked++;
+      } else tally.refused++;
+      lines.push(
+        `  coordinator issues a key for an NGO principal: ${issued.status}, read as the NGO: ${read}`,
+      );
+      expect(issued.status).toBe(403);
+    },
+  );
+
+  /**
+   * FINDING (high): the same registry admin switches off the independent oversight body (`POST
+   * /agencies/{id}/disablement` answers 200: the oversight body's principals are then refused `403
+   * AUTH.AGENCY_DISABLED`), registers an `oversight-body` agency of its own with an `oversight` seat,
+   * and with it reads the whole access log and reviews break-glass reads as justified. Rule 5 (an
+   * independent oversight body can answer who accessed what, and whether break-glass was reviewed) is
+   * then in the coordinator's hands. Correct behaviour: the coordinator neither registers nor switches
+   * off nor manages an oversight body (the operator does, from the console).
+   */
+  it.failing('the coordinator cannot switch off the oversight body or register one of its own', async () => {
+    tally.attacks++;
+    const shadow = await coordinator.post<{ agencyId: string }>('/agencies', {
+      name: 'Shadow Data Protection Office',
+      kind: 'oversight-body',
+      country: 'NL',
+    });
+    const disabled = await coordinator.post(`/agencies/${oversight.agencyId}/disablement`, {
+      reason: 'suspended',
+    });
+    tally.attempts += 2;
+    let shadowRead = 'not registered';
+    if (shadow.status === 201) {
+      const seat = await coordinator.post<{ principalId: string }>(
+        `/agencies/${shadow.body.agencyId}/principals`,
+        {
+          label: 'desk',
+          roles: ['oversight'],
+        },
+      );
+      const key = await coordinator.post<{ apiKey: string }>(`/principals/${seat.body.principalId}/api-keys`);
+      const log = await fetch(`${ledger.base}/oversight/break-glass?status=pending`, {
+        headers: { authorization: `Bearer ${key.body.apiKey}` },
+      });
+      shadowRead = `break-glass queue ${log.status}`;
+    }
+    const realOversight = await oversight.get('/oversight/access-log');
+    // Put the real one back for the other tests whatever happened.
+    if (disabled.status === 200) await coordinator.post(`/agencies/${oversight.agencyId}/enablement`);
+    lines.push(
+      `  coordinator vs oversight: registers an oversight body ${shadow.status} (${shadowRead}), ` +
+        `switches the real one off ${disabled.status} (its next read ${realOversight.status})`,
+    );
+    if (shadow.status === 403) tally.refused++;
+    if (disabled.status === 403) tally.refused++;
+    expect({ shadow: shadow.status, disabled: disabled.status }).toEqual({ shadow: 403, disabled: 403 });
+  });
 });
