@@ -71,6 +71,47 @@ describe('rate limits against a spoofing, rotating attacker (e2e)', () => {
     }
   });
 
+  it('behind a trusted proxy, the address is the one the proxy saw, not one the client put in front', async () => {
+    tally.attacks++;
+    // The test client plays the ingress (127.0.0.1, trusted); the real client is 192.0.2.77, and it
+    // sends an X-Forwarded-For of its own choosing, which the ingress extends with what it saw.
+    const ledger = await Ledger.boot({
+      RATE_LIMIT_FAILED_AUTH: '3',
+      RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS: '900',
+      TRUST_PROXY: '127.0.0.1',
+    });
+    try {
+      let checked = 0;
+      for (let i = 0; i < 20; i++) {
+        const guess = `nrm_${'C'.repeat(12)}_${'d'.repeat(42)}${i}`;
+        const a = await fetch(`${ledger.base}/cases`, {
+          headers: {
+            authorization: `Bearer ${guess}`,
+            'x-forwarded-for': `198.51.100.${i}, 10.0.${i}.1, 192.0.2.77`,
+          },
+        });
+        tally.attempts++;
+        if (a.status === 401) checked++;
+        else tally.refused++;
+      }
+      // Another client behind the same ingress is not locked out by it.
+      const other = await fetch(`${ledger.base}/cases`, {
+        headers: {
+          authorization: `Bearer nrm_${'E'.repeat(12)}_${'f'.repeat(43)}`,
+          'x-forwarded-for': '192.0.2.78',
+        },
+      });
+      if (checked > 3) tally.bypassed++;
+      lines.push(
+        `  failed-auth behind a trusted proxy, client-chosen X-Forwarded-For prefixes: checked ${checked} of 20 (limit 3), another client then ${other.status}`,
+      );
+      expect(checked).toBe(3);
+      expect(other.status).toBe(401);
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it('a principal past its limit gets nothing more by rotating keys or header forms', async () => {
     tally.attacks++;
     const ledger = await Ledger.boot({ RATE_LIMIT_PER_PRINCIPAL: '10', RATE_LIMIT_WINDOW_SECONDS: '3600' });

@@ -372,4 +372,51 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
       expect(detected).toBe(true);
     },
   );
+
+  /**
+   * FINDING (same root as the one above): the party check reads the case directory in
+   * `read-models.sqlite`. An operator who adds a `case_parties` row makes an agency party to a case
+   * nobody referred to it: a consent recorded for it in advance (say, before a planned referral) then
+   * opens the case to it, with /health ok and `ledger verify` passing. Correct behaviour: a party
+   * relation with no event behind it opens nothing (the directory is checked against the store, or
+   * rebuilt when it diverges).
+   */
+  it.failing('makes an agency party to a case by a row in the case directory', async () => {
+    tally.attacks++;
+    const dataDir = fresh();
+    let app = await boot(dataDir);
+    const base = await app.getUrl();
+    const clin = new Principal(base, clinic.agencyId, clinic.principalId, clinic.apiKey);
+    const cop = new Principal(base, police.agencyId, police.principalId, police.apiKey);
+    const fresh2 = await clin.post<{ caseId: string }>('/cases', REPORT);
+    const c = fresh2.body.caseId;
+    expect(
+      (
+        await clin.post(`/cases/${c}/consents`, {
+          agencyIds: [police.agencyId],
+          categories: ['case-status'],
+          purposes: ['protection'],
+          expiresAt: inDays(30),
+          capture: WRITTEN,
+        })
+      ).status,
+    ).toBe(201);
+    const before = (await cop.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'protection' })).status;
+    tamper(
+      join(dataDir, 'read-models.sqlite'),
+      `INSERT INTO case_parties (case_id, agency_id, relation, since) VALUES ('${c}', '${police.agencyId}', 'referral-receiver', '${new Date().toISOString()}')`,
+    );
+    const after = (await cop.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'protection' })).status;
+    const health = await online(app);
+    await app.close();
+    const offline = await verifyOffline(dataDir);
+    app = await boot(dataDir);
+    await app.close();
+    lines.push(
+      `  party row added to read-models.sqlite: read before ${before}, after ${after}, health ${health ?? 'ok'}, verify ${offline ?? 'verified'}`,
+    );
+    if (after === 200 && !health && !offline) tally.undetected++;
+    else tally.detectedOnline++;
+    expect(after).toBe(404);
+  });
 });
