@@ -916,4 +916,49 @@ describe('an outside attacker who never read the source (e2e)', () => {
     if (disabled.status === 403) tally.refused++;
     expect({ shadow: shadow.status, disabled: disabled.status }).toEqual({ shadow: 403, disabled: 403 });
   });
+
+  /**
+   * FINDING (low): an ordinary agency's registry admin tells another agency's principal ids from
+   * random ones: a real one is `403 REGISTRY.OWN_AGENCY_ONLY`, a random one `404
+   * REGISTRY.PRINCIPAL_NOT_FOUND`, on key issue, disablement and key revocation (the threat model, C3,
+   * promises the same answer for an existing and a missing agency; principals are not covered).
+   * Correct behaviour: one answer for "not yours" and "not there" unless the caller may manage it.
+   */
+  it.failing(
+    "an agency's registry admin cannot tell another agency's principal ids from random ones",
+    async () => {
+      tally.attacks++;
+      const admin = await ledger.principal('ngo', ['registry-admin'], ngo.agencyId);
+      const requestId = 'oa-registry-pair';
+      const send = (method: string, path: string, body: unknown) =>
+        fetch(`${ledger.base}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${admin.apiKey}`,
+            'content-type': 'application/json',
+            'x-request-id': requestId,
+          },
+          body: JSON.stringify(body),
+        });
+      const differing: string[] = [];
+      for (const [name, path, body] of [
+        ['key issue', (id: string) => `/principals/${id}/api-keys`, {}],
+        ['disablement', (id: string) => `/principals/${id}/disablement`, { reason: 'offboarded' }],
+        ['revocation', (id: string) => `/principals/${id}/api-keys/AAAAAAAAAAAA/revocation`, {}],
+      ] as const) {
+        const real = await fingerprint(await send('POST', path(clinic.principalId), body));
+        const random = await fingerprint(await send('POST', path(randomUUID()), body));
+        tally.pairs++;
+        tally.attempts += 2;
+        if (real !== random) {
+          tally.distinguishable++;
+          differing.push(name);
+        } else tally.refused += 2;
+      }
+      lines.push(
+        `  registry admin probing another agency's principal ids: distinguishable ${differing.length} of 3 (${differing.join(', ')})`,
+      );
+      expect(differing).toEqual([]);
+    },
+  );
 });
