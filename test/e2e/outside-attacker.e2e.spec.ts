@@ -672,6 +672,47 @@ describe('an outside attacker who never read the source (e2e)', () => {
     );
   });
 
+  it('an expired consent opens nothing, and one that expired before it was recorded is refused', async () => {
+    tally.attacks++;
+    const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
+    const c = report.caseId;
+    await refused(
+      clinic.post(`/cases/${c}/consents`, {
+        ...consent([ngo.agencyId], ['identity'], ['assistance']),
+        expiresAt: inDays(-0.0001),
+      }),
+      422,
+      'CONSENT.EXPIRY_IN_PAST',
+    );
+    await ok(
+      clinic.post(`/cases/${c}/consents`, {
+        ...consent([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
+        expiresAt: new Date(Date.now() + 1500).toISOString(),
+      }),
+    );
+    await ok(
+      clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status', 'identity'])),
+    );
+    const during = await ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' });
+    expect(JSON.stringify(during.body)).toContain(CANARY);
+    await new Promise((r) => setTimeout(r, 2000));
+    await refused(
+      ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' }),
+      403,
+      'ACCESS.NOT_COVERED',
+    );
+    await refused(
+      ngo.call('GET', `/cases/${c}?asOf=${encodeURIComponent(inDays(-0.00001))}`, undefined, {
+        'x-purpose': 'assistance',
+      }),
+      403,
+      'ACCESS.NOT_COVERED',
+    );
+    lines.push(
+      '  expiry: consent expired before recording refused; after expiry, now and asOf reads refused',
+    );
+  });
+
   it('Idempotency-Key replays never cross principals or records', async () => {
     tally.attacks++;
     const key = 'oa-replay-key';

@@ -238,17 +238,19 @@ describe('the web console and the printable report (e2e)', () => {
     expect(index).not.toMatch(/\son[a-z]+=/i);
   });
 
-  it('keeps the credential out of localStorage and cookies (what the built bundle can do)', () => {
+  it('keeps the credential out of localStorage, cookies and the URL (what the built bundle can do)', () => {
     tally.attacks++;
     const bundle = readdirSync(join(consoleDir, 'assets'))
       .filter((f) => f.endsWith('.js'))
       .map((f) => readFileSync(join(consoleDir, 'assets', f), 'utf8'))
       .join('\n');
-    tally.attempts += 3;
+    tally.attempts += 4;
     expect(bundle).not.toContain('localStorage');
+    // Nothing read from the URL, so a credential pasted into a link is never picked up.
+    expect(bundle).not.toMatch(/location\.(hash|search)/);
     expect(bundle).not.toMatch(/document\.cookie/);
     expect(bundle).not.toMatch(/dangerouslySetInnerHTML:\s*\{\s*__html/);
-    tally.refused += 3;
+    tally.refused += 4;
   });
 
   it('does not serve DATA_DIR, the repository or secrets through path traversal', async () => {
