@@ -713,6 +713,46 @@ describe('an outside attacker who never read the source (e2e)', () => {
     );
   });
 
+  it('neither side of a referral, nor the coordinator, plays the other side', async () => {
+    tally.attacks++;
+    const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
+    const c = report.caseId;
+    const r = await ok<{ referralId: string }>(
+      clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance')),
+    );
+    for (const who of [clinic, coordinator]) {
+      await refused(
+        who.post(`/referrals/${r.referralId}/acknowledgement`),
+        403,
+        'REFERRAL.NOT_ADDRESSED_TO_YOU',
+      );
+      await refused(who.post(`/referrals/${r.referralId}/acceptance`), 403, 'REFERRAL.NOT_ADDRESSED_TO_YOU');
+      await refused(who.post(`/referrals/${r.referralId}/handoff`), 403);
+    }
+    await refused(clinic.post(`/referrals/${r.referralId}/decline`, { reason: 'no-capacity' }), 403);
+    await refused(
+      ngo.post(`/referrals/${r.referralId}/withdrawal`, { reason: 'no-longer-needed' }),
+      403,
+      'REFERRAL.NOT_YOUR_REFERRAL',
+    );
+    await refused(
+      clinic.post(`/cases/${c}/referrals`, referral(clinic.agencyId, 'assistance')),
+      422,
+      'REFERRAL.SELF_REFERRAL',
+    );
+    await refused(
+      clinic.post(`/cases/${c}/referrals`, {
+        ...referral(police.agencyId, 'protection'),
+        respondBy: inDays(-2),
+      }),
+      422,
+      'REFERRAL.RESPOND_BY_IN_PAST',
+    );
+    lines.push(
+      '  referral sides: sender/coordinator acting as receiver, receiver withdrawing, self-referral, past deadline: refused',
+    );
+  });
+
   it('Idempotency-Key replays never cross principals or records', async () => {
     tally.attacks++;
     const key = 'oa-replay-key';
