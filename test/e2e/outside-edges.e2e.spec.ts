@@ -355,4 +355,37 @@ describe('the web console and the printable report (e2e)', () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toMatch(/script-src/);
   });
+
+  /**
+   * FINDING (low): the console cannot be framed (`frame-ancestors 'none'`), but the API's other HTML
+   * can: `/docs` (Swagger UI, where a person pastes a key and presses "Try it out") carries no CSP and
+   * no X-Frame-Options, and the printable subject access report's CSP has no `frame-ancestors`. A
+   * hostile page can frame them to trick a click. Correct behaviour: every HTML answer refuses framing.
+   */
+  it.failing('no HTML page of the ledger can be framed by another site', async () => {
+    tally.attacks++;
+    const clinic = await ledger.principal('health', ['caseworker'], 'oa-frame-clinic');
+    const report = await clinic.post<{ subjectId: string }>('/cases', REPORT);
+    const pages: Array<[string, Record<string, string>]> = [
+      ['/console/', {}],
+      ['/docs', {}],
+      [
+        `/subjects/${report.body.subjectId}/access-report?format=html`,
+        { authorization: `Bearer ${clinic.apiKey}` },
+      ],
+    ];
+    const frameable: string[] = [];
+    for (const [path, headers] of pages) {
+      const a = await fetch(`${ledger.base}${path}`, { headers });
+      tally.attempts++;
+      const csp = a.headers.get('content-security-policy') ?? '';
+      const xfo = a.headers.get('x-frame-options') ?? '';
+      if (/frame-ancestors 'none'/.test(csp) || /^(deny|sameorigin)$/i.test(xfo)) tally.refused++;
+      else frameable.push(path.replace(/[0-9a-f-]{36}/, '{subjectId}'));
+    }
+    lines.push(
+      `  framing: ${frameable.length} of ${pages.length} HTML pages frameable (${frameable.join(', ')})`,
+    );
+    expect(frameable).toEqual([]);
+  });
 });
