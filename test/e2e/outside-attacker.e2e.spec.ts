@@ -867,15 +867,15 @@ describe('an outside attacker who never read the source (e2e)', () => {
 
   /**
    * FINDING: a consent is recorded only by an agency in contact with the person (`403
-   * CONSENT.NO_CONTACT` for a foreign contact point or a decision-maker), but any party withdraws
-   * it: a foreign contact point addressed by a referral it never acknowledged withdraws the person's
+   * CONSENT.NO_CONTACT` for a foreign contact point or a decision-maker), but any party records the
+   * person's refusal (`POST /cases/{id}/consent-refusals`, 201) and withdraws their consent: a foreign contact point addressed by a referral it never acknowledged withdraws the person's
    * consent for the NGO assisting them, and the NGO is cut off from the case on its next read. The
    * person did not decide it; an agency with no standing to record their consent did. Correct
    * behaviour: a withdrawal (the person's decision) is recorded under the same standing as a grant,
    * by an agency in contact with the person; anyone else is refused (`403 CONSENT.NO_CONTACT`).
    */
   it.failing(
-    'a party not in contact with the person cannot withdraw the consent another agency recorded',
+    'a party not in contact with the person cannot record its refusal or withdraw its consent',
     async () => {
       tally.attacks++;
       const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
@@ -891,14 +891,22 @@ describe('an outside attacker who never read the source (e2e)', () => {
         200,
       );
       await ok(clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral')));
+      const refusal = await foreign.post(`/cases/${c}/consent-refusals`, {
+        agencyIds: [ngo.agencyId],
+        categories: ['identity'],
+        purposes: ['assistance'],
+      });
       const withdrawal = await foreign.post(`/cases/${c}/consents/${granted.consentId}/withdrawal`, {});
-      tally.attempts++;
+      tally.attempts += 2;
       const ngoAfter = await ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' });
       lines.push(
-        `  consent withdrawn by a foreign contact point not in contact: ${withdrawal.status}, the NGO's next read ${ngoAfter.status}`,
+        `  consent refusal and withdrawal by a foreign contact point not in contact: ${refusal.status}, ${withdrawal.status}; ` +
+          `the NGO's next read ${ngoAfter.status}`,
       );
+      if (refusal.status === 403) tally.refused++;
       if (withdrawal.status === 403) tally.refused++;
-      expect({ withdrawal: withdrawal.status, ngoRead: ngoAfter.status }).toEqual({
+      expect({ refusal: refusal.status, withdrawal: withdrawal.status, ngoRead: ngoAfter.status }).toEqual({
+        refusal: 403,
         withdrawal: 403,
         ngoRead: 200,
       });
