@@ -173,6 +173,68 @@ describe('rate limits against a spoofing, rotating attacker (e2e)', () => {
   });
 });
 
+describe('what an outsider without any credential learns (e2e)', () => {
+  /**
+   * FINDING (low; the threat model lets an outsider reach only `/health/live` and `/openapi.json`):
+   * `/metrics` and `/health` answer without a credential. `/metrics` counts requests by route and
+   * status, so an outsider watching it sees each break-glass read (`POST
+   * /cases/:caseId/break-glass-reads` 200), each erasure and each report as it happens; `/health`
+   * names the read-model file's path in DATA_DIR and the store's head. The deployment keeps both off
+   * the Ingress, but the embedded default serves them to whoever reaches the port. Correct
+   * behaviour: without a credential, liveness only (the rest behind the oversight role or a separate
+   * port).
+   */
+  it.failing('learns neither activity by route nor paths on disk', async () => {
+    tally.attacks++;
+    const ledger = await Ledger.boot();
+    try {
+      const clinic = await ledger.principal('health', ['caseworker'], 'oa-out-clinic');
+      const police = await ledger.principal(
+        'law-enforcement',
+        ['caseworker', 'break-glass'],
+        'oa-out-police',
+      );
+      const c = (await clinic.post<{ caseId: string }>('/cases', REPORT)).body.caseId;
+      await clinic.post(`/cases/${c}/referrals`, {
+        toAgencyId: police.agencyId,
+        purpose: 'protection',
+        servicesRequested: [],
+        urgency: 'urgent',
+        respondBy: inDays(2),
+        sharedCategories: [],
+      });
+      expect(
+        (
+          await police.post(`/cases/${c}/break-glass-reads`, {
+            justification: 'Person reported missing from the shelter; imminent danger, location needed now.',
+            purpose: 'protection',
+          })
+        ).status,
+      ).toBe(200);
+      const metrics = await fetch(`${ledger.base}/metrics`);
+      const health = await fetch(`${ledger.base}/health`);
+      const metricsText = await metrics.text();
+      const healthText = await health.text();
+      tally.attempts += 2;
+      const learnt = [
+        ...(metrics.status === 200 &&
+        /route="\/cases\/:caseId\/break-glass-reads",status="200"\} 1/.test(metricsText)
+          ? ['a break-glass read (/metrics)']
+          : []),
+        ...(healthText.includes(ledger.dataDir) ? ['the DATA_DIR path (/health)'] : []),
+      ];
+      if (learnt.length) tally.leaked++;
+      else tally.refused += 2;
+      lines.push(
+        `  outsider without credential: /metrics ${metrics.status}, /health ${health.status}, learns ${learnt.join(' and ') || 'nothing'}`,
+      );
+      expect(learnt).toEqual([]);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
 describe('the web console and the printable report (e2e)', () => {
   let ledger: Ledger;
   let consoleDir: string;
