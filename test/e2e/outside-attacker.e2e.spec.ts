@@ -753,6 +753,37 @@ describe('an outside attacker who never read the source (e2e)', () => {
     );
   });
 
+  it('a purpose cannot be smuggled: lists, other case, two headers, two asOf', async () => {
+    tally.attacks++;
+    const send = (headers: Record<string, string> | Array<[string, string]>, query = '') =>
+      fetch(`${ledger.base}/cases/${caseId}${query}`, {
+        headers: Array.isArray(headers)
+          ? [['authorization', `Bearer ${ngo.apiKey}`], ...headers]
+          : { authorization: `Bearer ${ngo.apiKey}`, ...headers },
+      });
+    const attempts: Array<Promise<Response>> = [
+      send({ 'x-purpose': 'assistance, investigation' }),
+      send({ 'x-purpose': 'investigation,assistance' }),
+      send({ 'x-purpose': 'ASSISTANCE' }),
+      send([
+        ['x-purpose', 'investigation'],
+        ['x-purpose', 'assistance'],
+      ]),
+      send(
+        { 'x-purpose': 'assistance' },
+        `?asOf=${encodeURIComponent(inDays(-1))}&asOf=${encodeURIComponent(inDays(-2))}`,
+      ),
+    ];
+    for (const attempt of attempts) {
+      const a = await attempt;
+      tally.attempts++;
+      expect(a.status).toBe(400);
+      if (JSON.stringify(await a.text()).includes(CANARY)) tally.leaked++;
+      tally.refused++;
+    }
+    lines.push(`  purpose smuggling: ${attempts.length} refused 400`);
+  });
+
   it('Idempotency-Key replays never cross principals or records', async () => {
     tally.attacks++;
     const key = 'oa-replay-key';
