@@ -155,7 +155,7 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.batchSize = options.batchSize ?? 512;
     this.scheduleFlush = options.synchronous === 'NORMAL' ? queueMicrotask : setImmediate;
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
     this.db = new Database(options.filename);
     try {
       this.db.pragma('journal_mode = WAL');
