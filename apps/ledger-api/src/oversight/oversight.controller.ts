@@ -191,7 +191,10 @@ export class AccessReportController {
     if (query.format !== 'html') return report;
     void reply
       .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      )
       .header('x-content-type-options', 'nosniff');
     return renderAccessReportHtml(report);
   }
