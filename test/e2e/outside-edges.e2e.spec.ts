@@ -419,12 +419,11 @@ describe('the web console and the printable report (e2e)', () => {
   });
 
   /**
-   * FINDING (low): the console cannot be framed (`frame-ancestors 'none'`), but the API's other HTML
-   * can: `/docs` (Swagger UI, where a person pastes a key and presses "Try it out") carries no CSP and
-   * no X-Frame-Options, and the printable subject access report's CSP has no `frame-ancestors`. A
-   * hostile page can frame them to trick a click. Correct behaviour: every HTML answer refuses framing.
+   * Found here (low) and fixed: the console could not be framed, but `/docs` (Swagger UI, where a
+   * person pastes a key and presses "Try it out") carried no CSP and no X-Frame-Options, and the
+   * printable subject access report's CSP had no `frame-ancestors`. Every HTML answer now refuses it.
    */
-  it.failing('no HTML page of the ledger can be framed by another site', async () => {
+  it('no HTML page of the ledger can be framed by another site', async () => {
     tally.attacks++;
     const clinic = await ledger.principal('health', ['caseworker'], 'oa-frame-clinic');
     const report = await clinic.post<{ subjectId: string }>('/cases', REPORT);
