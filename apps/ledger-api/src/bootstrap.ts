@@ -61,6 +61,9 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     .getInstance()
     .addHook('onRequest', async (request, reply) => {
       if (!/^\/(docs|openapi\.)/.test(request.routeOptions.url ?? '')) return;
+      // Swagger UI, where a person pastes a key and presses "Try it out", is never framed by another site.
+      if ((request.routeOptions.url ?? '').startsWith('/docs'))
+        void reply.header('content-security-policy', "frame-ancestors 'none'");
       try {
         await limits.address(request.ip);
       } catch (error) {

@@ -93,7 +93,7 @@ export class RelayStore implements RelayStateView {
   ) {
     this.cases = new RecentlyUsed(options.cachedCases ?? 20_000);
     this.referrals = new RecentlyUsed(2 * (options.cachedCases ?? 20_000));
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
     this.db = new Database(filename);
     try {
       if (options.exclusive) {

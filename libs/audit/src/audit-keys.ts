@@ -131,7 +131,7 @@ export class AuditKeys implements CheckpointSigner {
     }
     const dir = resolve(options.dataDir);
     const file = join(dir, GENERATED_KEY_FILE);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     try {

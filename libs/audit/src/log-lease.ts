@@ -40,7 +40,7 @@ export class FileLease implements LogLease {
 
   tryAcquire(): Promise<boolean> {
     if (this.held) return Promise.resolve(true);
-    mkdirSync(dirname(this.filename), { recursive: true });
+    mkdirSync(dirname(this.filename), { recursive: true, mode: 0o700 });
     const db = new Database(this.filename);
     try {
       db.pragma('busy_timeout = 0');

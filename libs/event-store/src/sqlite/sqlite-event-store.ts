@@ -195,7 +195,8 @@ export class SqliteEventStore implements EventStore {
     const synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     this.scheduleFlush = synchronous === 'NORMAL' ? queueMicrotask : setImmediate;
     const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+    if (options.filename !== ':memory:')
+      mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
     this.db = new Database(options.filename);
     try {
       this.db.pragma('journal_mode = WAL');

@@ -40,7 +40,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.secureDelete = options.secureDelete ?? false;
     this.durable = options.durable ?? false;
     this.description = filename === ':memory:' ? 'sqlite (in memory)' : `sqlite ${filename}`;
-    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
     this.writer = new Database(filename);
     try {
       this.writer.pragma('journal_mode = WAL');

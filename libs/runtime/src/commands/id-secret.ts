@@ -17,7 +17,7 @@ export function idDerivationSecret(config: {
   if (config.ID_DERIVATION_SECRET !== undefined) return Buffer.from(config.ID_DERIVATION_SECRET, 'utf8');
   const file = join(resolve(config.DATA_DIR), 'id-derivation.secret');
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // Written whole under another name, then linked into place: a process starting at the same
     // moment sees either no file or the complete one, never an empty one.
     const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
