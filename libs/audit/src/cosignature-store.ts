@@ -39,7 +39,8 @@ export class CosignatureStore {
   private readonly witnesses: readonly NoteVerifier[];
 
   constructor(options: { readonly filename: string; readonly witnesses: readonly NoteVerifier[] }) {
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
+    if (options.filename !== ':memory:')
+      mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
     this.db = new Database(options.filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');

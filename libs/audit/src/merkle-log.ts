@@ -357,7 +357,8 @@ export class MerkleLog implements PerfectSubtrees {
     if (!Number.isSafeInteger(this.followMs) || this.followMs < 1)
       throw new RangeError('followMs must be a whole number from 1');
 
-    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
+    if (options.filename !== ':memory:')
+      mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
     this.db = new Database(options.filename);
     try {
       this.db.pragma('journal_mode = WAL');
