@@ -113,12 +113,20 @@ function tablesOf(db: Database.Database): string[] {
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** A digest per row (its values in the rebuild's column order), counted: rows are compared as multisets. */
-function rowDigests(db: Database.Database, table: string, columns: readonly string[]): Map<string, number> {
+async function rowDigests(
+  db: Database.Database,
+  table: string,
+  columns: readonly string[],
+  yieldEvery: number,
+): Promise<Map<string, number>> {
   const digests = new Map<string, number>();
   const statement = db.prepare(`SELECT ${columns.map(quoted).join(', ')} FROM ${quoted(table)}`).raw();
+  let seen = 0;
+  // The connection is this check's own: nothing else runs a statement on it while the iterator waits.
   for (const row of statement.iterate()) {
     const digest = createHash('sha256').update(JSON.stringify(row)).digest('base64');
     digests.set(digest, (digests.get(digest) ?? 0) + 1);
+    if (++seen % yieldEvery === 0) await nextTurn();
   }
   return digests;
 }
@@ -238,7 +246,7 @@ export async function verifyReadModels(
         const columns = (scratch.pragma(`table_info(${quoted(table)})`) as Array<{ name: string }>).map(
           (c) => c.name,
         );
-        const rebuilt = rowDigests(scratch, table, columns);
+        const rebuilt = await rowDigests(scratch, table, columns, batchSize * 4);
         const rebuiltRows = [...rebuilt.values()].reduce((a, b) => a + b, 0);
         rows += rebuiltRows;
         if (!liveTables.has(table)) {
@@ -274,7 +282,7 @@ export async function verifyReadModels(
           });
           continue;
         }
-        const theirs = rowDigests(live, table, columns);
+        const theirs = await rowDigests(live, table, columns, batchSize * 4);
         let missing = 0;
         let unjustified = 0;
         for (const [digest, count] of rebuilt) missing += Math.max(0, count - (theirs.get(digest) ?? 0));
