@@ -205,6 +205,8 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     const dir = fresh();
     let app = await boot(dir);
     tamper(dir, `DELETE FROM access_log WHERE type = 'BreakGlassAccessUsed'`);
+    // The very next query: the file was written by someone other than the projector.
+    const queueAtOnce = await queue(await app.getUrl());
     const online = await healthFinding(app);
     const queueThen = await queue(await app.getUrl());
     const report = await as(oversight, await app.getUrl()).get('/oversight/access-log');
@@ -225,10 +227,11 @@ describe('read models tampered with by an operator with write access to DATA_DIR
       'break-glass row deleted (running)',
       offline,
       online,
-      `queue ${queueThen}, access log ${report.status}; at restart health ${atRestart ? '503' : '200'}, queue ${queueAtRestart}; ` +
+      `queue at once ${queueAtOnce}, after detection ${queueThen}, access log ${report.status}; at restart health ${atRestart ? '503' : '200'}, queue ${queueAtRestart}; ` +
         `after rebuild health ${healthAfter}, queue ${queueAfter}`,
     );
     expect(online).toContain('access_log');
+    expect(queueAtOnce).toBe('refused 503');
     expect(queueThen).toBe('refused 503');
     expect(report.status).toBe(503);
     expect(offline.code).toBe(1);
@@ -254,6 +257,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
       `INSERT INTO case_parties (case_id, agency_id, relation, since)
        VALUES ('${foreignCase}', '${police.agencyId}', 'referral-receiver', '${new Date().toISOString()}')`,
     );
+    const atOnce = await read();
     const online = await healthFinding(app);
     const after = await read();
     await app.close();
@@ -262,9 +266,10 @@ describe('read models tampered with by an operator with write access to DATA_DIR
       'party row added (running)',
       offline,
       online,
-      `police read before ${before}, after detection ${after}`,
+      `police read before ${before}, at once ${atOnce}, after detection ${after}`,
     );
     expect(before).toBe(404);
+    expect(atOnce).toBe(503);
     expect(online).toEqual(['case_parties']);
     expect(after).toBe(503);
     expect(JSON.parse(offline.out)).toMatchObject({

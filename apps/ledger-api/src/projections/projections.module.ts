@@ -9,7 +9,13 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import { CheckpointFollower, Projector, verifyReadModels, type ReadModelStore } from '@nrm/projections';
+import {
+  CheckpointFollower,
+  Projector,
+  SqliteReadModelStore,
+  verifyReadModels,
+  type ReadModelStore,
+} from '@nrm/projections';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
 import type { ReadModel } from '../cases/read-model';
@@ -58,7 +64,9 @@ function watched(side: ReadSide, watch: ReadModelWatch): ReadSide {
     ...side,
     integrity: watch,
     waitFor: (position, timeoutMs) =>
-      watch.finding ? Promise.resolve(false) : side.waitFor(position, timeoutMs),
+      watch.finding || watch.writtenSinceVouched()
+        ? Promise.resolve(false)
+        : side.waitFor(position, timeoutMs),
     start: async () => {
       await side.start();
       await watch.start();
@@ -146,12 +154,18 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
                 // Small batches: the periodic check shares the event loop with requests.
                 batchSize: 128,
               });
+            // The embedded projector is the file's only writer: a write by anyone else is noticed at once.
+            const foreignWrites =
+              config.PROJECTOR === 'embedded' && readModels instanceof SqliteReadModelStore
+                ? () => readModels.foreignWriteCounter()
+                : undefined;
             return watched(
               side,
               new ReadModelWatch(
                 verify,
                 config.READ_MODEL_CHECK_SECONDS * 1000,
                 new Logger('ReadModelCheck'),
+                foreignWrites,
               ),
             );
           },

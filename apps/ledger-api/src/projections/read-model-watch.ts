@@ -1,6 +1,9 @@
 import type { ReadModelVerification, TableDivergence } from '@nrm/projections';
 import { describeDivergences } from '@nrm/projections';
 
+/** How often the foreign-write counter is read when no query reads it. */
+const FOREIGN_WRITE_PROBE_MS = 1000;
+
 /** The two calls the watch makes; Nest's Logger fits. */
 export interface WatchLogger {
   log(message: string): void;
@@ -50,12 +53,38 @@ export class ReadModelWatch implements ReadModelIntegrity {
   private running: Promise<void> | undefined;
   private stopped = false;
 
+  /** The foreign-write counter when the last passing check began: what that check vouched for. */
+  private vouchedFor: number | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly verify: () => Promise<ReadModelVerification>,
     /** 0: no periodic check (only the one at start). */
     private readonly intervalMs: number,
     private readonly logger: WatchLogger,
+    /**
+     * Where the projector is the file's only writer: a counter that moves when another connection
+     * writes the file (SQLite's data_version). A move refuses queries and starts a check at once.
+     */
+    private readonly foreignWrites?: () => number,
   ) {}
+
+  /**
+   * True when the read models were written by someone other than the projector since the last
+   * check that passed: the check is started (if not running) and queries wait for its verdict.
+   */
+  writtenSinceVouched(): boolean {
+    if (!this.foreignWrites || this.vouchedFor === undefined) return false;
+    let now: number;
+    try {
+      now = this.foreignWrites();
+    } catch {
+      return false; // the store is closing
+    }
+    if (now === this.vouchedFor) return false;
+    void this.check();
+    return true;
+  }
 
   /** One check now (joins the one in flight, if any). */
   check(): Promise<void> {
@@ -68,13 +97,21 @@ export class ReadModelWatch implements ReadModelIntegrity {
   /** The check at start, awaited before the ledger serves, then the periodic one. */
   async start(): Promise<void> {
     await this.check();
-    if (this.intervalMs > 0 && !this.stopped) this.schedule();
+    if (this.stopped) return;
+    if (this.intervalMs > 0) this.schedule();
+    if (this.foreignWrites) {
+      // A write by another process is noticed within a second even when no query comes.
+      this.probeTimer = setInterval(() => this.writtenSinceVouched(), FOREIGN_WRITE_PROBE_MS);
+      this.probeTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
     this.timer = undefined;
+    this.probeTimer = undefined;
     await this.running;
   }
 
@@ -90,6 +127,13 @@ export class ReadModelWatch implements ReadModelIntegrity {
   private async checkNow(): Promise<void> {
     const at = new Date().toISOString();
     const started = performance.now();
+    // Read before the check reads the file: a write during the check moves it again.
+    let version: number | undefined;
+    try {
+      version = this.foreignWrites?.();
+    } catch {
+      version = undefined;
+    }
     let result: ReadModelVerification;
     try {
       result = await this.verify();
@@ -111,6 +155,7 @@ export class ReadModelWatch implements ReadModelIntegrity {
       this.lastCheck = { at, result: 'ok', ...figures };
       if (this.finding) this.logger.log('read models equal their rebuild again: queries are served');
       this.finding = undefined;
+      this.vouchedFor = version;
       return;
     }
     this.checks.diverged++;

@@ -83,4 +83,26 @@ describe('ReadModelWatch', () => {
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(calls).toBe(seen);
   });
+
+  it('refuses at once after a write by another connection, and serves again once a check vouches for the file', async () => {
+    let counter = 7;
+    const answers = [clean, clean, diverged];
+    const watch = new ReadModelWatch(
+      () => Promise.resolve(answers.shift()!),
+      0,
+      logger,
+      () => counter,
+    );
+    await watch.start();
+    expect(watch.writtenSinceVouched()).toBe(false);
+    counter = 8; // say, a `ledger rebuild` that wrote what the events justify
+    expect(watch.writtenSinceVouched()).toBe(true);
+    await watch.check();
+    expect(watch.writtenSinceVouched()).toBe(false);
+    counter = 9; // a row edited in
+    expect(watch.writtenSinceVouched()).toBe(true);
+    await watch.check();
+    expect(watch.finding).toBeDefined();
+    await watch.stop();
+  });
 });
