@@ -260,6 +260,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     const atOnce = await read();
     const online = await healthFinding(app);
     const after = await read();
+    const metrics = await (await fetch(`${await app.getUrl()}/metrics`)).text();
     await app.close();
     const offline = await verifyOffline(dir);
     record(
@@ -272,6 +273,8 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     expect(atOnce).toBe(503);
     expect(online).toEqual(['case_parties']);
     expect(after).toBe(503);
+    expect(metrics).toMatch(/^nrm_read_model_divergence\{table="case_parties"\} 1$/m);
+    expect(metrics).toMatch(/^nrm_read_model_checks_total\{result="diverged"\} [1-9]/m);
     expect(JSON.parse(offline.out)).toMatchObject({
       verified: false,
       divergences: [{ table: 'case_parties', missing: 0, unjustified: 1 }],
