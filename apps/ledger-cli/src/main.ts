@@ -32,6 +32,7 @@ import { eraseSubject } from './erase-subject';
 import { registerAuditCommands } from './audit-commands';
 import { registerWitnessCommands } from './witness-commands';
 import { registerBackupCommands } from './backup-commands';
+import { registerReadModelCommands } from './read-model-commands';
 import { Projector } from '@nrm/projections';
 import { Presets, SingleBar } from 'cli-progress';
 
@@ -303,6 +304,7 @@ export function program(): Command {
   registerAuditCommands(cli, dataDir);
   registerWitnessCommands(cli);
   registerBackupCommands(cli, dataDir);
+  registerReadModelCommands(cli, dataDir);
 
   return cli;
 }

@@ -19,3 +19,13 @@ export type { PostgresReadModelStoreOptions } from './store/postgres-read-model-
 export * from './cases';
 export * from './coordinator';
 export * from './oversight';
+export {
+  describeDivergences,
+  ReadModelVerificationError,
+  verifyReadModels,
+} from './verify/read-model-verification';
+export type {
+  ReadModelVerification,
+  ReadModelVerificationOptions,
+  TableDivergence,
+} from './verify/read-model-verification';

@@ -219,6 +219,19 @@ export class LedgerConfig {
   @Max(3600, { message: 'AUDIT_INTEGRITY_CHECK_SECONDS must be an integer from 1 to 3600' })
   AUDIT_INTEGRITY_CHECK_SECONDS = 5;
 
+  /**
+   * The read models (SQLite) against a rebuild from the events: `on` checks at start, before
+   * serving, and then every READ_MODEL_CHECK_SECONDS; a divergence refuses queries and fails /health.
+   */
+  @IsIn(['on', 'off'], { message: "READ_MODEL_CHECK must be 'on' or 'off'" })
+  READ_MODEL_CHECK: 'on' | 'off' = 'on';
+
+  /** Seconds between two periodic read-model checks (0: at start only). */
+  @IsInt({ message: 'READ_MODEL_CHECK_SECONDS must be an integer from 0 to 604800' })
+  @Min(0, { message: 'READ_MODEL_CHECK_SECONDS must be an integer from 0 to 604800' })
+  @Max(604_800, { message: 'READ_MODEL_CHECK_SECONDS must be an integer from 0 to 604800' })
+  READ_MODEL_CHECK_SECONDS = 3600;
+
   /** The full re-hash of the store against the log: events per second at most (0: none). */
   @IsInt({ message: 'AUDIT_REHASH_EVENTS_PER_SECOND must be an integer from 0 to 1000000' })
   @Min(0, { message: 'AUDIT_REHASH_EVENTS_PER_SECOND must be an integer from 0 to 1000000' })
@@ -353,6 +366,7 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'AUDIT_INTEGRITY_CHECK_SECONDS',
   'AUDIT_REHASH_EVENTS_PER_SECOND',
   'AUDIT_REHASH_PAUSE_SECONDS',
+  'READ_MODEL_CHECK_SECONDS',
   'RATE_LIMIT_WINDOW_SECONDS',
   'RATE_LIMIT_PER_PRINCIPAL',
   'RATE_LIMIT_PER_ADDRESS',

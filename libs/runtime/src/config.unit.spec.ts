@@ -36,6 +36,8 @@ describe('loadConfig', () => {
       AUDIT_INTEGRITY_CHECK_SECONDS: 5,
       AUDIT_REHASH_EVENTS_PER_SECOND: 1000,
       AUDIT_REHASH_PAUSE_SECONDS: 3600,
+      READ_MODEL_CHECK: 'on',
+      READ_MODEL_CHECK_SECONDS: 3600,
       PROJECTOR_HEALTH_PORT: 3001,
       COMPETENT_AGENCY_KINDS: ['law-enforcement', 'asylum-authority', 'national-coordinator'],
       AUTH_JWKS_URL: undefined,
@@ -157,6 +159,14 @@ describe('loadConfig', () => {
 
   it('takes the regions the statistics publish as a list', () => {
     expect(loadConfig({ STATS_REGIONS: 'NL-ZH, NL-NH' }).STATS_REGIONS).toEqual(['NL-ZH', 'NL-NH']);
+  });
+
+  it('takes the read-model check settings and refuses what does not fit', () => {
+    const config = loadConfig({ READ_MODEL_CHECK: 'off', READ_MODEL_CHECK_SECONDS: '0' });
+    expect([config.READ_MODEL_CHECK, config.READ_MODEL_CHECK_SECONDS]).toEqual(['off', 0]);
+    expect(() => loadConfig({ READ_MODEL_CHECK: 'sometimes', READ_MODEL_CHECK_SECONDS: '-1' })).toThrow(
+      /READ_MODEL_CHECK must be 'on' or 'off'[\s\S]*READ_MODEL_CHECK_SECONDS must be an integer from 0 to 604800/,
+    );
   });
 
   it('reports every wrong value at once', () => {

@@ -1,6 +1,7 @@
 import type { EventStore } from '@nrm/event-store';
 import { isPartyTo, type ReadModelStore } from '@nrm/projections';
 import { ProblemException } from '../http/problem';
+import type { ReadModelIntegrity } from '../projections/read-model-watch';
 
 export interface ReadModelHealth {
   readonly ok: boolean;
@@ -20,6 +21,8 @@ export interface ReadModel {
   readonly store: ReadModelStore;
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
   health(): Promise<ReadModelHealth>;
+  /** The read models checked against a rebuild from the events (SQLite read models only). */
+  readonly integrity?: ReadModelIntegrity;
 }
 
 const CAUGHT_UP_TIMEOUT_MS = 2000;

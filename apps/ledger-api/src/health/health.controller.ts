@@ -24,7 +24,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Liveness and readiness: 200 when the event store answers, the projector runs and the store matches the audit log; 503 otherwise (a divergence is named by kind and position).',
+      'Liveness and readiness: 200 when the event store answers, the projector runs, the store matches the audit log and the read models match a rebuild from the events; 503 otherwise (a divergence is named by kind and position, or by table with counts).',
   })
   check() {
     return this.health.check([
@@ -60,6 +60,28 @@ export class HealthController {
           detectedAt: finding.detectedAt,
           detectedBy: finding.by,
           appends: 'refused',
+        });
+      },
+      () => {
+        // The read models against a rebuild from the events: a divergence refuses every query.
+        const indicator = this.indicators.check('readModelIntegrity');
+        const integrity = this.readModel.integrity;
+        if (!integrity) return indicator.up({ checked: false });
+        const last = integrity.lastCheck;
+        const lastCheck = last ? { at: last.at, result: last.result, seconds: last.seconds } : undefined;
+        const finding = integrity.finding;
+        if (!finding) return indicator.up({ checked: true, ...(lastCheck ? { lastCheck } : {}) });
+        return indicator.down({
+          kind: 'read-model-diverged',
+          detectedAt: finding.detectedAt,
+          // Table names and counts only: never a row's content.
+          tables: finding.divergences.map((d) => ({
+            table: d.table,
+            missing: d.missing,
+            unjustified: d.unjustified,
+            ...(d.schema ? { schema: d.schema } : {}),
+          })),
+          queries: 'refused',
         });
       },
     ]);

@@ -102,6 +102,41 @@ export class LedgerMetrics {
       },
     });
     new Gauge({
+      name: 'nrm_read_model_divergence',
+      help: 'Rows of each read-model table that differ from a rebuild from the events (missing + unjustified; 1 for a missing table or changed columns), while the finding stands: queries are refused then.',
+      labelNames: ['table'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const d of readModel.integrity?.finding?.divergences ?? [])
+          this.set(
+            { table: d.table },
+            d.schema ? Math.max(1, d.missing + d.unjustified) : d.missing + d.unjustified,
+          );
+      },
+    });
+    new Counter({
+      name: 'nrm_read_model_checks_total',
+      help: 'Read-model checks against a rebuild from the events finished since start, by result (ok, diverged, error).',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [result, count] of Object.entries(readModel.integrity?.checks ?? {}))
+          this.inc({ result }, count);
+      },
+    });
+    new Gauge({
+      name: 'nrm_read_model_check_seconds',
+      help: 'How long the last read-model check took (rebuild from the events and row-by-row comparison).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const last = readModel.integrity?.lastCheck;
+        if (last) this.set(last.seconds);
+      },
+    });
+    new Gauge({
       name: 'nrm_read_model_checkpoint',
       help: 'Checkpoint of each projection: the position of the last event its read model covers.',
       labelNames: ['projection'],

@@ -9,12 +9,25 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import { CheckpointFollower, Projector, type ReadModelStore } from '@nrm/projections';
+import {
+  CheckpointFollower,
+  Projector,
+  SqliteReadModelStore,
+  verifyReadModels,
+  type ReadModelStore,
+} from '@nrm/projections';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
 import { CaseReads } from '../cases/case-reads';
 import type { ReadModel } from '../cases/read-model';
-import { type LedgerConfig, SUBJECT_KEYS, openReadModelStore, PROJECTIONS } from '@nrm/runtime';
+import {
+  type LedgerConfig,
+  SUBJECT_KEYS,
+  openReadModelStore,
+  PROJECTIONS,
+  readModelFile,
+} from '@nrm/runtime';
 import type { SubjectKeyStore } from '@nrm/privacy';
+import { ReadModelWatch } from './read-model-watch';
 
 /** The read models, as queries see them (`ReadModel`). */
 export const READ_MODEL = Symbol('READ_MODEL');
@@ -38,6 +51,31 @@ interface ReadSide extends ReadModel {
   start(): Promise<void>;
   stop(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The read side, checked against a rebuild from the events (SQLite read models): the check runs
+ * once the projector has started and before the ledger serves, then every READ_MODEL_CHECK_SECONDS.
+ * While a divergence stands, no query is answered from the read models: `waitFor` says they have
+ * not caught up, so every query answers 503 READ_MODEL.BEHIND, and /health is 503.
+ */
+function watched(side: ReadSide, watch: ReadModelWatch): ReadSide {
+  return {
+    ...side,
+    integrity: watch,
+    waitFor: (position, timeoutMs) =>
+      watch.finding || watch.writtenSinceVouched()
+        ? Promise.resolve(false)
+        : side.waitFor(position, timeoutMs),
+    start: async () => {
+      await side.start();
+      await watch.start();
+    },
+    stop: async () => {
+      await watch.stop();
+      await side.stop();
+    },
+  };
 }
 
 function embedded(projector: Projector): ReadSide {
@@ -103,9 +141,33 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
           inject: [EVENT_STORE],
           useFactory: (store: EventStore): ReadSide => {
             const readModels = openReadModelStore(config);
-            return config.PROJECTOR === 'external'
-              ? following(new CheckpointFollower({ readModels, projections: PROJECTIONS }))
-              : embedded(ledgerProjector(store, readModels));
+            const side =
+              config.PROJECTOR === 'external'
+                ? following(new CheckpointFollower({ readModels, projections: PROJECTIONS }))
+                : embedded(ledgerProjector(store, readModels));
+            if (config.READ_MODEL_STORE !== 'sqlite' || config.READ_MODEL_CHECK === 'off') return side;
+            const verify = () =>
+              verifyReadModels({
+                store,
+                readModelFile: readModelFile(config),
+                projections: PROJECTIONS,
+                // Small batches: the periodic check shares the event loop with requests.
+                batchSize: 128,
+              });
+            // The embedded projector is the file's only writer: a write by anyone else is noticed at once.
+            const foreignWrites =
+              config.PROJECTOR === 'embedded' && readModels instanceof SqliteReadModelStore
+                ? () => readModels.foreignWriteCounter()
+                : undefined;
+            return watched(
+              side,
+              new ReadModelWatch(
+                verify,
+                config.READ_MODEL_CHECK_SECONDS * 1000,
+                new Logger('ReadModelCheck'),
+                foreignWrites,
+              ),
+            );
           },
         },
         {

@@ -144,6 +144,15 @@ export class SqliteReadModelStore implements ReadModelStore {
     return result;
   }
 
+  /**
+   * SQLite's `data_version` on the writing connection: it changes when, and only when, another
+   * connection (another process, say) commits a change to the file. The projector writes through
+   * this connection alone, so a change means someone else wrote the read models.
+   */
+  foreignWriteCounter(): number {
+    return Number(this.writer.pragma('data_version', { simple: true }));
+  }
+
   ping(): Promise<boolean> {
     try {
       return Promise.resolve(this.reader.prepare('SELECT 1 AS one').get() !== undefined);
