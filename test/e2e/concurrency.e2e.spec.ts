@@ -15,7 +15,8 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import type { RecordedEvent } from '@nrm/event-store';
+import { SqliteEventStore, type RecordedEvent } from '@nrm/event-store';
+import { join } from 'node:path';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
 import { GENEROUS_RATE_LIMITS, Ledger, Principal, type Answer } from './harness';
@@ -552,12 +553,19 @@ describe(`concurrent conflicting commands through HTTP, ${INSTANCES} API instanc
         },
         metadata: { correlationId: 'cc-foreign-writer', occurredAt: new Date().toISOString() },
       });
+      // Its own handle on the file, committing on this process's event loop: the API's appends go
+      // through its writer thread, so a foreign writer queued behind them on the same thread would
+      // leave the command a window; one that commits between the command's read and its append never does.
+      const other = new SqliteEventStore({
+        filename: join(ledger.dataDir, 'events.sqlite'),
+        writerThread: false,
+      });
       // It needs a first event to append after ('stream-exists').
-      await ledger.store.append(stream, [foreignEvent()], { expectedRevision: 'no-stream' });
+      await other.append(stream, [foreignEvent()], { expectedRevision: 'no-stream' });
       const writer = Promise.all(
         Array.from({ length: 4 }, async () => {
           while (writing) {
-            await ledger.store.append(stream, [foreignEvent()], { expectedRevision: 'stream-exists' });
+            await other.append(stream, [foreignEvent()], { expectedRevision: 'stream-exists' });
             foreign++;
           }
         }),
@@ -567,6 +575,7 @@ describe(`concurrent conflicting commands through HTTP, ${INSTANCES} API instanc
       const refused = await ngo[0]!.post<Recorded>(`/cases/${caseId}/support-services`, body);
       writing = false;
       await writer;
+      await other.close();
       expect(foreign).toBeGreaterThan(0);
       expect({
         status: refused.status,
