@@ -847,7 +847,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   });
 
   /**
-   * FINDING: the subject access report ("requested through the agency assisting them", README) is
+   * FINDING (fixed): the subject access report ("requested through the agency assisting them", README) is
    * given to any caseworker of any party to one of the subject's cases, whatever consent covers: a
    * foreign contact point merely addressed by a transnational referral it has not even acknowledged,
    * with no category covered for it (every case read is `403 ACCESS.NOT_COVERED`), obtains the list of
@@ -892,7 +892,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   });
 
   /**
-   * FINDING: a consent is recorded only by an agency in contact with the person (`403
+   * FINDING (fixed): a consent is recorded only by an agency in contact with the person (`403
    * CONSENT.NO_CONTACT` for a foreign contact point or a decision-maker), but any party records the
    * person's refusal (`POST /cases/{id}/consent-refusals`, 201) and withdraws their consent: a foreign contact point addressed by a referral it never acknowledged withdraws the person's
    * consent for the NGO assisting them, and the NGO is cut off from the case on its next read. The
@@ -935,7 +935,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   });
 
   /**
-   * FINDING (high): the national coordinator's `registry-admin` "manages the principals and keys of
+   * FINDING (high, fixed): the national coordinator's `registry-admin` "manages the principals and keys of
    * every agency" (README), and an issued key is returned to whoever issued it. So the coordinator,
    * which must never see identities (threat model), issues itself a key for the NGO caseworker's own
    * principal and reads the case as that NGO: the identity its consent covers, no break-glass, nothing
@@ -973,7 +973,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   });
 
   /**
-   * FINDING (high): the same registry admin switches off the independent oversight body (`POST
+   * FINDING (high, fixed): the same registry admin switches off the independent oversight body (`POST
    * /agencies/{id}/disablement` answers 200: the oversight body's principals are then refused `403
    * AUTH.AGENCY_DISABLED`), registers an `oversight-body` agency of its own with an `oversight` seat,
    * and with it reads the whole access log and reviews break-glass reads as justified. Rule 5 (an
@@ -1020,7 +1020,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   });
 
   /**
-   * FINDING (low): an ordinary agency's registry admin tells another agency's principal ids from
+   * FINDING (low, fixed): an ordinary agency's registry admin tells another agency's principal ids from
    * random ones: a real one is `403 REGISTRY.OWN_AGENCY_ONLY`, a random one `404
    * REGISTRY.PRINCIPAL_NOT_FOUND`, on key issue, disablement and key revocation (the threat model, C3,
    * promises the same answer for an existing and a missing agency; principals are not covered).

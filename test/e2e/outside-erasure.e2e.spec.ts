@@ -211,7 +211,7 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
   });
 
   /**
-   * FINDING (design, not fixed here): the ledger's free text outside `identity` (a break-glass
+   * FINDING (design, fixed: justifications are sealed under the subject's key): the ledger's free text outside `identity` (a break-glass
    * justification, 30 to 1000 characters; a lawful basis's justification) is stored in clear in the
    * events and shown to oversight and in the subject access report. The API asks that it not
    * describe the person, but nothing can enforce it: a caseworker who writes the person's name there

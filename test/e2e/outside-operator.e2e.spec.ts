@@ -308,80 +308,76 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     }));
 
   /**
-   * FINDING (not fixed here): the oversight body's queue of break-glass reads, its access log and the
+   * FINDING (fixed: read models are checked against a rebuild, libs/projections/src/verify): the oversight body's queue of break-glass reads, its access log and the
    * subject's access report are answered from `read-models.sqlite`, which no integrity check covers.
    * An operator who deletes the row of a break-glass read from `access_log` hides it from the review
    * queue and from the subject's report, with /health `ok`, `ledger verify` passing (the events are
    * intact) and no finding anywhere. Correct behaviour: a read model that lost an audit event is noticed
    * (and the queue answers from what the store holds), as the audit log notices a changed store.
    */
-  it.failing(
-    'hides a break-glass read from oversight by deleting its read-model row (read models are not verified)',
-    async () => {
-      tally.attacks++;
-      const dataDir = fresh();
-      let app = await boot(dataDir);
-      const base = await app.getUrl();
-      const cop = new Principal(base, police.agencyId, police.principalId, police.apiKey);
-      const dpa = new Principal(base, oversight.agencyId, oversight.principalId, oversight.apiKey);
-      const clin = new Principal(base, clinic.agencyId, clinic.principalId, clinic.apiKey);
-      const r = await clin.post<{ referralId: string }>(`/cases/${caseId}/referrals`, {
-        toAgencyId: police.agencyId,
-        purpose: 'protection',
-        servicesRequested: [],
-        urgency: 'urgent',
-        respondBy: inDays(2),
-        sharedCategories: [],
-      });
-      expect(r.status).toBe(201);
-      const glass = await cop.post(`/cases/${caseId}/break-glass-reads`, {
-        justification: 'Person reported missing from the shelter; imminent danger, location needed now.',
-        purpose: 'protection',
-      });
-      expect(glass.status).toBe(200);
-      const queue = async () =>
-        (await dpa.get<{ entries: unknown[] }>('/oversight/break-glass?status=pending')).body.entries.length;
-      expect(await queue()).toBe(1);
-      tamper(
-        join(dataDir, 'read-models.sqlite'),
-        `DELETE FROM access_log WHERE type = 'BreakGlassAccessUsed'`,
-      );
-      const hidden = await queue();
-      const health = await online(app);
-      await app.close();
-      const offline = await verifyOffline(dataDir);
-      app = await boot(dataDir);
-      const afterRestart = (
-        await new Principal(
-          await app.getUrl(),
-          oversight.agencyId,
-          oversight.principalId,
-          oversight.apiKey,
-        ).get<{
-          entries: unknown[];
-        }>('/oversight/break-glass?status=pending')
-      ).body.entries.length;
-      await app.close();
-      const detected = hidden === 1 || health !== undefined || offline !== undefined || afterRestart === 1;
-      if (!detected) tally.undetected++;
-      else tally.detectedOnline++;
-      lines.push(
-        `  break-glass row deleted from read-models.sqlite: queue ${hidden} (was 1), health ${health ?? 'ok'}, ` +
-          `verify ${offline ?? 'verified'}, queue after restart ${afterRestart}`,
-      );
-      expect(detected).toBe(true);
-    },
-  );
+  it('cannot hide a break-glass read from oversight by deleting its read-model row (read models are verified)', async () => {
+    tally.attacks++;
+    const dataDir = fresh();
+    let app = await boot(dataDir);
+    const base = await app.getUrl();
+    const cop = new Principal(base, police.agencyId, police.principalId, police.apiKey);
+    const dpa = new Principal(base, oversight.agencyId, oversight.principalId, oversight.apiKey);
+    const clin = new Principal(base, clinic.agencyId, clinic.principalId, clinic.apiKey);
+    const r = await clin.post<{ referralId: string }>(`/cases/${caseId}/referrals`, {
+      toAgencyId: police.agencyId,
+      purpose: 'protection',
+      servicesRequested: [],
+      urgency: 'urgent',
+      respondBy: inDays(2),
+      sharedCategories: [],
+    });
+    expect(r.status).toBe(201);
+    const glass = await cop.post(`/cases/${caseId}/break-glass-reads`, {
+      justification: 'Person reported missing from the shelter; imminent danger, location needed now.',
+      purpose: 'protection',
+    });
+    expect(glass.status).toBe(200);
+    // The queue's length, or -1 when the ledger refuses to answer from a read model found tampered.
+    const queue = async () => {
+      const answer = await dpa.get<{ entries?: unknown[] }>('/oversight/break-glass?status=pending');
+      return answer.status === 200 ? (answer.body.entries?.length ?? 0) : -1;
+    };
+    expect(await queue()).toBe(1);
+    tamper(join(dataDir, 'read-models.sqlite'), `DELETE FROM access_log WHERE type = 'BreakGlassAccessUsed'`);
+    const hidden = await queue();
+    const health = await online(app);
+    await app.close();
+    const offline = await verifyOffline(dataDir);
+    app = await boot(dataDir);
+    const restarted = await new Principal(
+      await app.getUrl(),
+      oversight.agencyId,
+      oversight.principalId,
+      oversight.apiKey,
+    ).get<{ entries?: unknown[] }>('/oversight/break-glass?status=pending');
+    const afterRestart = restarted.status === 200 ? (restarted.body.entries?.length ?? 0) : -1;
+    await app.close();
+    // Online: refused at once and after a restart, health degraded. Offline, `ledger verify` checks
+    // the events and the log only; `ledger verify-read-models` catches this (read-model-tamper e2e).
+    const detected = hidden !== 0 && health !== undefined && afterRestart !== 0;
+    if (!detected) tally.undetected++;
+    else tally.detectedOnline++;
+    lines.push(
+      `  break-glass row deleted from read-models.sqlite: queue ${hidden} (was 1), health ${health ?? 'ok'}, ` +
+        `verify ${offline ?? 'verified'}, queue after restart ${afterRestart}`,
+    );
+    expect(detected).toBe(true);
+  });
 
   /**
-   * FINDING (same root as the one above): the party check reads the case directory in
+   * FINDING (fixed, same root as the one above): the party check reads the case directory in
    * `read-models.sqlite`. An operator who adds a `case_parties` row makes an agency party to a case
    * nobody referred to it: a consent recorded for it in advance (say, before a planned referral) then
    * opens the case to it, with /health ok and `ledger verify` passing. Correct behaviour: a party
    * relation with no event behind it opens nothing (the directory is checked against the store, or
    * rebuilt when it diverges).
    */
-  it.failing('makes an agency party to a case by a row in the case directory', async () => {
+  it('cannot make an agency party to a case by a row in the case directory', async () => {
     tally.attacks++;
     const dataDir = fresh();
     let app = await boot(dataDir);
@@ -417,6 +413,8 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     );
     if (after === 200 && !health && !offline) tally.undetected++;
     else tally.detectedOnline++;
-    expect(after).toBe(404);
+    // Refused either way: as a non-party (404) or as a read model found tampered (503).
+    expect([404, 503]).toContain(after);
+    expect(health).toBeDefined();
   });
 });
