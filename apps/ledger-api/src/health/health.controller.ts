@@ -39,7 +39,8 @@ export class HealthController {
         const indicator = this.indicators.check('projector');
         const health = await this.readModel.health();
         const details = {
-          store: this.readModel.store.description,
+          // The file's name, never its path on disk: /health answers without a credential.
+          store: this.readModel.store.description.replace(/^sqlite .*[\\/]/, 'sqlite '),
           state: health.state,
           positions: health.positions,
           ...(health.detail ? { detail: health.detail } : {}),
