@@ -10,11 +10,10 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Database from 'better-sqlite3';
-import { Command } from 'commander';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
+import { runAuditConsole } from '../../apps/ledger-cli/test/audit-console';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
 import { GENEROUS_RATE_LIMITS, Ledger, Principal } from './harness';
@@ -57,26 +56,7 @@ function tamper(file: string, sql: string): void {
 }
 
 /** The console's audit commands (`npm run ledger -- …`) on a data directory. */
-async function ledgerCli(
-  dataDir: string,
-  ...args: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  const result = { code: 0, out: '', err: '' };
-  const io: ConsoleIo = {
-    out: (text) => void (result.out += text),
-    err: (text) => void (result.err += text),
-    setExitCode: (code) => void (result.code = code),
-    exitNow: (code) => {
-      result.code = code;
-      throw new Error(`exit ${code}`);
-    },
-    progress: false,
-  };
-  const cli = new Command('ledger').exitOverride();
-  registerAuditCommands(cli, () => dataDir, io);
-  await cli.parseAsync(args, { from: 'user' }).catch(() => undefined);
-  return result;
-}
+const ledgerCli = runAuditConsole;
 
 describe('an operator with write access to DATA_DIR (e2e)', () => {
   let seed: string;
