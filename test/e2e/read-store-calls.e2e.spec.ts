@@ -129,7 +129,7 @@ describe('event-store calls per read (e2e)', () => {
     expect(counts).toEqual({ headPosition: 1, append: 1 });
   });
 
-  it('a subject access report: the head, the registry brought up to date, the audit append', async () => {
+  it('a subject access report: the head, the registry brought up to date, the consent stream of its one case (its language), the audit append', async () => {
     const read = await ngo.call<{ categories: { identity?: { subjectId?: string } } }>(
       'GET',
       `/cases/${caseId}`,
@@ -143,7 +143,7 @@ describe('event-store calls per read (e2e)', () => {
       () => clinic.get(`/subjects/${subjectId}/access-report`),
       200,
     );
-    expect(counts).toEqual({ headPosition: 1, readAll: 1, append: 1 });
+    expect(counts).toEqual({ headPosition: 1, readAll: 1, readStream: 1, append: 1 });
   });
 });
 

@@ -28,6 +28,8 @@ interface Report {
   readonly generatedAt: string;
   readonly requestedBy?: { readonly agencyId: string; readonly agencyName?: string | null };
   readonly caseIds?: readonly string[];
+  /** The language recorded with the person's latest consent, when the ledger holds one. */
+  readonly consentLanguage?: string;
   readonly accesses?: readonly ReportAccess[];
 }
 
@@ -46,13 +48,15 @@ export function AccessReport() {
     event.preventDefault();
     setProblem(undefined);
     try {
-      setReport(
-        await answer<Report>(
-          api.GET('/subjects/{subjectId}/access-report', {
-            params: { path: { subjectId: subjectId.trim() }, query: { limit: 100 } },
-          }),
-        ),
+      const shown = await answer<Report>(
+        api.GET('/subjects/{subjectId}/access-report', {
+          params: { path: { subjectId: subjectId.trim() }, query: { limit: 100 } },
+        }),
       );
+      // Printed in the language recorded with the person's consent where the report has it.
+      const recorded = shown.consentLanguage?.toLowerCase().split('-')[0];
+      if (recorded && isReportLocale(recorded)) setLanguage(recorded);
+      setReport(shown);
     } catch (failure) {
       setReport(undefined);
       setProblem(failure);

@@ -37,6 +37,19 @@ const report = {
 };
 
 describe('subject access report: printed in the person’s language', () => {
+  it('chooses the language recorded with the person’s consent when the report names one', async () => {
+    const ledger = fakeLedger({
+      [`GET /subjects/${SUBJECT}/access-report`]: () => json({ ...report, consentLanguage: 'ro' }),
+    });
+    renderSignedIn(<AccessReport />, ledger);
+    expect((screen.getByLabelText('Language of the report') as HTMLSelectElement).value).toBe('en');
+    fireEvent.change(screen.getByLabelText('Person reference (subject id)'), { target: { value: SUBJECT } });
+    fireEvent.click(screen.getByRole('button', { name: 'Show report' }));
+    const printed = await screen.findByRole('article', { name: 'Cine a accesat datele acestei persoane' });
+    expect(printed.getAttribute('lang')).toBe('ro');
+    expect((screen.getByLabelText('Language of the report') as HTMLSelectElement).value).toBe('ro');
+  });
+
   it('prints in Romanian, with Romanian dates and agencies by name and kind, never by id', async () => {
     const ledger = fakeLedger({ [`GET /subjects/${SUBJECT}/access-report`]: () => json(report) });
     renderSignedIn(<AccessReport />, ledger);

@@ -121,7 +121,7 @@ export const en = {
   'report.language': 'Language of the report',
   'report.show': 'Show report',
   'report.languageHint':
-    'The language recorded with the person’s consent, if it is listed; otherwise one the person reads.',
+    'Set to the language recorded with the person’s consent when the ledger has it and it is listed; otherwise choose one the person reads.',
   'report.title': 'Who accessed this person’s data',
   'report.generated': 'Generated',
   'report.requestedBy': 'Requested through',

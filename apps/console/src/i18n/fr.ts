@@ -125,7 +125,7 @@ export const fr: Messages = {
   'report.language': 'Langue du rapport',
   'report.show': 'Afficher le rapport',
   'report.languageHint':
-    'La langue enregistrée avec le consentement de la personne, si elle figure dans la liste ; sinon une langue qu’elle lit.',
+    'Réglée sur la langue enregistrée avec le consentement de la personne quand le registre la connaît et qu’elle figure dans la liste ; sinon choisissez une langue qu’elle lit.',
   'report.title': 'Qui a consulté les données de cette personne',
   'report.generated': 'Établi le',
   'report.requestedBy': 'Demandé par l’intermédiaire de',

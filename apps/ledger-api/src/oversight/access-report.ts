@@ -30,6 +30,11 @@ export interface AccessReport {
   readonly requestedBy: { readonly agencyId: string; readonly agencyName: string | null };
   readonly period: { readonly from?: string; readonly to?: string };
   readonly caseIds: readonly string[];
+  /**
+   * The language recorded with the person's latest consent on any of their cases (a language tag
+   * such as `ro`), for printing the report in it where a translation exists; absent when none is.
+   */
+  readonly consentLanguage?: string;
   /** Oldest first. */
   readonly accesses: readonly AccessReportEntry[];
   readonly next?: { readonly cursor: number };

@@ -1,3 +1,4 @@
+import { consentStream } from '@nrm/consent';
 import { decideSubjectReport, mayRequestAccessReport } from '@nrm/access';
 import type { EventStore } from '@nrm/event-store';
 import { accessLogPage, casesOfSubject, isInContact } from '@nrm/projections';
@@ -87,11 +88,25 @@ export class AccessReports {
       },
       period,
       caseIds,
+      ...(await this.consentLanguage(caseIds)),
       accesses: (await openJustifications(this.keys, page.entries)).map((e) => reportEntry(e, names)),
       ...(page.nextCursor !== undefined ? { next: { cursor: page.nextCursor } } : {}),
     };
     await this.audit.accessed(request, { view: VIEW, subjectId, caseIds, categories: [] });
     return report;
+  }
+
+  /** The capture language of the person's latest consent, read from the consent streams. */
+  private async consentLanguage(caseIds: readonly string[]): Promise<{ consentLanguage?: string }> {
+    let latest: { at: string; language: string } | undefined;
+    for (const caseId of caseIds)
+      for await (const e of this.store.readStream(consentStream(caseId))) {
+        if (e.type !== 'ConsentGranted') continue;
+        const language = (e.data.capture as { language?: unknown } | undefined)?.language;
+        if (typeof language === 'string' && (!latest || e.recordedAt >= latest.at))
+          latest = { at: e.recordedAt, language };
+      }
+    return latest ? { consentLanguage: latest.language } : {};
   }
 
   private async inContactInAny(caseIds: readonly string[], agencyId: string): Promise<boolean> {
