@@ -42,12 +42,12 @@ describe('subject access report: printed in the person’s language', () => {
       [`GET /subjects/${SUBJECT}/access-report`]: () => json({ ...report, consentLanguage: 'ro' }),
     });
     renderSignedIn(<AccessReport />, ledger);
-    expect((screen.getByLabelText('Language of the report') as HTMLSelectElement).value).toBe('en');
+    expect(screen.getByLabelText<HTMLSelectElement>('Language of the report').value).toBe('en');
     fireEvent.change(screen.getByLabelText('Person reference (subject id)'), { target: { value: SUBJECT } });
     fireEvent.click(screen.getByRole('button', { name: 'Show report' }));
     const printed = await screen.findByRole('article', { name: 'Cine a accesat datele acestei persoane' });
     expect(printed.getAttribute('lang')).toBe('ro');
-    expect((screen.getByLabelText('Language of the report') as HTMLSelectElement).value).toBe('ro');
+    expect(screen.getByLabelText<HTMLSelectElement>('Language of the report').value).toBe('ro');
   });
 
   it('prints in Romanian, with Romanian dates and agencies by name and kind, never by id', async () => {
