@@ -491,11 +491,19 @@ export class Projector {
    * crash): `createIndexes` only creates what is missing, so this is a no-op once they exist.
    */
   private async ensureIndexes(): Promise<void> {
-    const deferring = this.entries.filter((e) => e.projection.createIndexes !== undefined);
-    if (deferring.length === 0) return;
-    await this.readModels.transaction(async (tx) => {
-      for (const { projection } of deferring) await projection.createIndexes!(tx);
-    });
+    for (const { projection } of this.entries) {
+      if (projection.createIndexes === undefined) continue;
+      try {
+        await this.readModels.transaction((tx) => projection.createIndexes!(tx));
+      } catch (error) {
+        // A table gone from under the projection (an operator's edit): the read-model check at
+        // start names it and the ledger refuses to answer from it; the projector does not crash.
+        this.logger.error(
+          { projection: projection.name, err: error instanceof Error ? error.message : String(error) },
+          'indexes of a projection could not be built',
+        );
+      }
+    }
   }
 
   /** Tears down and sets up the projections that are new or whose version changed. */
