@@ -180,6 +180,8 @@ describeWithBrowser('web console in Chromium', () => {
     await row.getByRole('button', { name: 'Decline' }).click();
     await page.getByRole('button', { name: 'Decline referral' }).click();
     const reason = page.getByLabel('Reason for declining');
+    // The ledger's answer arrives after the click: wait for the field to be marked, then read it.
+    await reason.and(page.locator('[aria-invalid="true"]')).waitFor();
     await expect(reason.getAttribute('aria-invalid')).resolves.toBe('true');
     const describedBy = (await reason.getAttribute('aria-describedby'))!;
     await expect(page.locator(`[id="${describedBy}"]`).textContent()).resolves.toMatch(/reason/i);
