@@ -90,6 +90,16 @@ export const processIo: ConsoleIo = {
 /** A wrong invocation: exit code 2. */
 export class UsageError extends Error {}
 
+/** The console's configuration: the environment, `--data-dir` over it; a bad setting is a usage error. */
+export function consoleConfig(dir: string | undefined): LedgerConfig {
+  try {
+    return loadConfig({ ...process.env, ...(dir ? { DATA_DIR: dir } : {}) });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Runs long enough for a progress bar from this many events. */
 const LONG_RUN = 10_000;
 
@@ -176,15 +186,7 @@ export function registerAuditCommands(
   dataDir: () => string | undefined,
   io: ConsoleIo = processIo,
 ): void {
-  const config = (): LedgerConfig & AuditConfig => {
-    const dir = dataDir();
-    try {
-      return loadConfig({ ...process.env, ...(dir ? { DATA_DIR: dir } : {}) });
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
-      throw error;
-    }
-  };
+  const config = (): LedgerConfig & AuditConfig => consoleConfig(dataDir());
 
   /**
    * Opens the store and the log (catching it up to the store's head), runs `work`, closes both.

@@ -1,7 +1,7 @@
 import { ErasureRegister } from '@nrm/privacy';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type LedgerConfig, erasureRegisterFile } from '@nrm/runtime';
-import { EXIT, UsageError, commandRunner, processIo, type ConsoleIo } from './audit-commands';
+import { type LedgerConfig, erasureRegisterFile } from '@nrm/runtime';
+import { EXIT, UsageError, commandRunner, consoleConfig, processIo, type ConsoleIo } from './audit-commands';
 import { BackupError, backupDataDir, restoreBackup } from './backup';
 
 /**
@@ -19,15 +19,7 @@ export function registerBackupCommands(
     io,
     (error) => error instanceof UsageError || error instanceof BackupError,
   );
-  const config = (): LedgerConfig => {
-    const dir = dataDir();
-    try {
-      return loadConfig({ ...process.env, ...(dir ? { DATA_DIR: dir } : {}) });
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
-      throw error;
-    }
-  };
+  const config = (): LedgerConfig => consoleConfig(dataDir());
 
   command(
     'backup',

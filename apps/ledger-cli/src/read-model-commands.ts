@@ -1,15 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Command } from 'commander';
 import { describeDivergences, ReadModelVerificationError, verifyReadModels } from '@nrm/projections';
-import {
-  ConfigError,
-  loadConfig,
-  openEventStore,
-  PROJECTIONS,
-  readModelFile,
-  type LedgerConfig,
-} from '@nrm/runtime';
-import { EXIT, UsageError, commandRunner, processIo, type ConsoleIo } from './audit-commands';
+import { openEventStore, PROJECTIONS, readModelFile, type LedgerConfig } from '@nrm/runtime';
+import { EXIT, UsageError, commandRunner, consoleConfig, processIo, type ConsoleIo } from './audit-commands';
 
 /**
  * `ledger verify-read-models`: the read models (the case directory and its parties, referrals, the
@@ -28,15 +21,7 @@ export function registerReadModelCommands(
     io,
     (error) => error instanceof UsageError || error instanceof ReadModelVerificationError,
   );
-  const config = (): LedgerConfig => {
-    const dir = dataDir();
-    try {
-      return loadConfig({ ...process.env, ...(dir ? { DATA_DIR: dir } : {}) });
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
-      throw error;
-    }
-  };
+  const config = (): LedgerConfig => consoleConfig(dataDir());
 
   command(
     'verify-read-models',
