@@ -19,6 +19,11 @@ export interface ProjectorOptions {
   readonly batchSize?: number;
   /** Default: silent (`health()` still reports a failure). */
   readonly logger?: ProjectorLogger;
+  /**
+   * Told after every commit that moves a checkpoint and every change of state, with `health()`:
+   * for a projector in a worker thread, which reports its progress to the API's thread.
+   */
+  readonly onChange?: (health: ProjectorHealth) => void;
 }
 
 /** Why the projector stopped on its own. Never carries an event's payload. */
@@ -172,6 +177,9 @@ export class Projector {
   /** Commits of the live loop, one after another. */
   private commits: Promise<void> = Promise.resolve();
   private readonly waiters = new ProgressWaiters();
+  /** Callers waiting for some projections only (`waitFor` with names), per projection. */
+  private readonly namedWaiters = new Map<string, ProgressWaiters>();
+  private readonly onChange: ((health: ProjectorHealth) => void) | undefined;
   /** start, stop, rebuild and close run one at a time, in call order. */
   private lifecycle: Promise<void> = Promise.resolve();
   private loaded: Promise<void> | undefined;
@@ -193,6 +201,7 @@ export class Projector {
     this.readModels = options.readModels;
     this.batchSize = batchSize;
     this.logger = options.logger ?? SILENT;
+    this.onChange = options.onChange;
     this.entries = options.projections.map((projection) => ({
       projection,
       types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
@@ -239,7 +248,8 @@ export class Projector {
       if (this.state === 'closed') return;
       await this.stopNow();
       this.state = 'closed';
-      this.waiters.abandon();
+      this.abandonWaiters();
+      this.changed();
     });
   }
 
@@ -256,10 +266,28 @@ export class Projector {
    * position its answer must include), false after `timeoutMs`, or at once
    * when the projector has failed or is closed, since it would never get there.
    */
-  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+  waitFor(position: number, timeoutMs: number, projections?: readonly string[]): Promise<boolean> {
+    if (projections !== undefined) return this.waitForNamed(position, timeoutMs, projections);
     if (this.lowestCheckpoint() >= position) return Promise.resolve(true);
     if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
     return this.waiters.wait(position, timeoutMs);
+  }
+
+  /** `waitFor` for the named projections only: the others may lag behind (a read does not use them). */
+  private async waitForNamed(
+    position: number,
+    timeoutMs: number,
+    projections: readonly string[],
+  ): Promise<boolean> {
+    const deadline = performance.now() + Math.max(0, timeoutMs);
+    for (const name of projections) {
+      if (this.position(name) >= position) continue;
+      if (this.state === 'failed' || this.state === 'closed') return false;
+      let waiters = this.namedWaiters.get(name);
+      if (waiters === undefined) this.namedWaiters.set(name, (waiters = new ProgressWaiters()));
+      if (!(await waiters.wait(position, deadline - performance.now()))) return false;
+    }
+    return true;
   }
 
   health(): ProjectorHealth {
@@ -337,6 +365,7 @@ export class Projector {
     this.subscription = subscription;
     this.state = 'running';
     this.loop = this.run(subscription);
+    this.changed();
     this.logger.info(
       { projections: this.entries.map((e) => e.projection.name), fromPosition: from },
       'projector started',
@@ -379,6 +408,7 @@ export class Projector {
       await this.commits;
       if (this.state === 'running') {
         this.state = 'stopped';
+        this.changed();
         this.logger.info({ positions: this.health().positions }, 'projector stopped');
       }
     }
@@ -637,8 +667,14 @@ export class Projector {
         await tx.run('UPDATE projection_checkpoints SET position = ? WHERE name = ?', [position, name]);
       return moved;
     });
-    for (const [name, position] of advanced) this.checkpoints.set(name, position);
-    if (advanced.size > 0) this.waiters.advance(this.lowestCheckpoint());
+    for (const [name, position] of advanced) {
+      this.checkpoints.set(name, position);
+      this.namedWaiters.get(name)?.advance(position);
+    }
+    if (advanced.size > 0) {
+      this.waiters.advance(this.lowestCheckpoint());
+      this.changed();
+    }
     traceApplied(appliedBy, startedAt);
   }
 
@@ -649,7 +685,22 @@ export class Projector {
     this.logger.error(failure, 'projection failed; projector stopped');
     // Ends the for-await loop; the failing event is read again on the next start.
     this.subscription?.close().catch(() => undefined);
+    this.abandonWaiters();
+    this.changed();
+  }
+
+  private abandonWaiters(): void {
     this.waiters.abandon();
+    for (const waiters of this.namedWaiters.values()) waiters.abandon();
+  }
+
+  private changed(): void {
+    if (this.onChange === undefined) return;
+    try {
+      this.onChange(this.health());
+    } catch {
+      // a listener's failure is not the projector's
+    }
   }
 
   private lowestCheckpoint(): number {
