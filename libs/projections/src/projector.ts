@@ -24,6 +24,20 @@ export interface ProjectorOptions {
    * for a projector in a worker thread, which reports its progress to the API's thread.
    */
   readonly onChange?: (health: ProjectorHealth) => void;
+  /**
+   * Where the spans of the events a commit applied go (see `traceApplied`, the default): a
+   * projector in a worker thread hands them to the thread whose tracer exports spans.
+   */
+  readonly onApplied?: (applied: readonly AppliedEvent[], startedAt: number) => void;
+}
+
+/** An event a commit applied, as its span needs it: never its data. */
+export interface AppliedEvent {
+  readonly type: string;
+  readonly position: number;
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  readonly projections: readonly string[];
 }
 
 /** Why the projector stopped on its own. Never carries an event's payload. */
@@ -180,6 +194,7 @@ export class Projector {
   /** Callers waiting for some projections only (`waitFor` with names), per projection. */
   private readonly namedWaiters = new Map<string, ProgressWaiters>();
   private readonly onChange: ((health: ProjectorHealth) => void) | undefined;
+  private readonly onApplied: (applied: readonly AppliedEvent[], startedAt: number) => void;
   /** start, stop, rebuild and close run one at a time, in call order. */
   private lifecycle: Promise<void> = Promise.resolve();
   private loaded: Promise<void> | undefined;
@@ -202,6 +217,7 @@ export class Projector {
     this.batchSize = batchSize;
     this.logger = options.logger ?? SILENT;
     this.onChange = options.onChange;
+    this.onApplied = options.onApplied ?? traceApplied;
     this.entries = options.projections.map((projection) => ({
       projection,
       types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
@@ -675,7 +691,20 @@ export class Projector {
       this.waiters.advance(this.lowestCheckpoint());
       this.changed();
     }
-    traceApplied(appliedBy, startedAt);
+    if (appliedBy.size > 0) {
+      const applied: AppliedEvent[] = [];
+      for (const [event, projections] of appliedBy) {
+        const { traceparent, tracestate } = event.metadata;
+        applied.push({
+          type: event.type,
+          position: event.position,
+          projections,
+          ...(typeof traceparent === 'string' ? { traceparent } : {}),
+          ...(typeof tracestate === 'string' ? { tracestate } : {}),
+        });
+      }
+      this.onApplied(applied, startedAt);
+    }
   }
 
   private fail(failure: ProjectionFailure): void {
@@ -730,11 +759,15 @@ export class Projector {
  * transaction the event was committed in. Only the event's type, position and the projections'
  * names are recorded, never its data. No-op when tracing is off.
  */
-function traceApplied(appliedBy: ReadonlyMap<RecordedEvent, readonly string[]>, startedAt: number): void {
-  if (appliedBy.size === 0) return;
+export function traceApplied(applied: readonly AppliedEvent[], startedAt: number): void {
+  if (applied.length === 0) return;
   const tracer = trace.getTracer('nrm-ledger');
-  for (const [event, projections] of appliedBy) {
-    const parent = propagation.extract(ROOT_CONTEXT, storedTraceContext(event));
+  for (const event of applied) {
+    const carrier: Record<string, string> = {
+      ...(event.traceparent !== undefined ? { traceparent: event.traceparent } : {}),
+      ...(event.tracestate !== undefined ? { tracestate: event.tracestate } : {}),
+    };
+    const parent = propagation.extract(ROOT_CONTEXT, carrier);
     tracer
       .startSpan(
         `project ${event.type}`,
@@ -744,20 +777,11 @@ function traceApplied(appliedBy: ReadonlyMap<RecordedEvent, readonly string[]>, 
           attributes: {
             'nrm.event.type': event.type,
             'nrm.event.position': event.position,
-            'nrm.projections': [...projections],
+            'nrm.projections': [...event.projections],
           },
         },
         parent,
       )
       .end();
   }
-}
-
-/** The trace context the command executor stored in an event's metadata, as a propagation carrier. */
-function storedTraceContext(event: RecordedEvent): Record<string, string> {
-  const { traceparent, tracestate } = event.metadata;
-  return {
-    ...(typeof traceparent === 'string' ? { traceparent } : {}),
-    ...(typeof tracestate === 'string' ? { tracestate } : {}),
-  };
 }

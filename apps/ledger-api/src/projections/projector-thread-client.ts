@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqliteEventStore, type EventStore } from '@nrm/event-store';
-import type { ProjectorHealth } from '@nrm/projections';
-import type { LedgerConfig } from '@nrm/runtime';
+import { traceApplied, type ProjectorHealth } from '@nrm/projections';
+import { tracingEnabled, type LedgerConfig } from '@nrm/runtime';
 import type { FromProjectorThread, ProjectorThreadData, ToProjectorThread } from './projector-thread';
 
 /** The logger calls the thread's records are replayed through; Nest's Logger fits. */
@@ -143,7 +143,7 @@ export class ProjectorThread {
 
   private spawn(): Worker {
     const entry = threadEntry();
-    const data: ProjectorThreadData = { config: { ...this.config } };
+    const data: ProjectorThreadData = { config: { ...this.config }, traced: tracingEnabled() };
     const worker = new Worker(entry.file, {
       workerData: data,
       ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
@@ -157,6 +157,10 @@ export class ProjectorThread {
     });
     worker.once('exit', (code) => {
       this.worker = undefined;
+      // Anyone waiting for an answer from it gets none.
+      const pending = [...this.replies.values()].flat();
+      this.replies.clear();
+      for (const handler of pending) handler({ op: 'startFailed', message: 'the projector thread exited' });
       if (this.closed) return;
       this.current = {
         ok: false,
@@ -165,10 +169,6 @@ export class ProjectorThread {
         failure: { message: `the projector thread exited (code ${code})` },
       };
       this.abandon();
-      // Anyone waiting for an answer from it gets none.
-      for (const [, handlers] of this.replies)
-        for (const handler of handlers) handler({ op: 'startFailed', message: 'projector thread exited' });
-      this.replies.clear();
     });
     if (this.store instanceof SqliteEventStore)
       this.unsubscribe = this.store.onCommitted(() => this.post({ op: 'wake' }));
@@ -216,6 +216,9 @@ export class ProjectorThread {
         if (message.foreignWrites !== undefined) this.foreignCounter = message.foreignWrites;
         this.settle();
         break;
+      case 'applied':
+        traceApplied(message.applied, message.startedAt);
+        return;
       case 'probed':
         if (message.foreignWrites !== undefined) this.foreignCounter = message.foreignWrites;
         break;

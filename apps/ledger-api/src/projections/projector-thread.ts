@@ -8,15 +8,18 @@
  *
  * Messages in: `start`, `stop`, `close`, `wake` (the API committed appends), `probe` (report the
  * foreign-write counter now). Out: `started`/`startFailed`, `stopped`, `closed`, `health` after
- * each commit and change of state, `probed`, and `log` records for the API's logger.
+ * each commit and change of state, `probed`, `log` records for the API's logger and, when the API
+ * exports spans, `applied` (what each commit applied, for the spans `project <type>`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@nrm/event-store';
-import { Projector, SqliteReadModelStore, type ProjectorHealth } from '@nrm/projections';
+import { Projector, SqliteReadModelStore, type AppliedEvent, type ProjectorHealth } from '@nrm/projections';
 import { openEventStore, openReadModelStore, PROJECTIONS, type LedgerConfig } from '@nrm/runtime';
 
 export interface ProjectorThreadData {
   readonly config: LedgerConfig;
+  /** Whether the API exports spans: the thread then hands it the events each commit applied. */
+  readonly traced: boolean;
 }
 
 export type ToProjectorThread =
@@ -33,6 +36,7 @@ export type FromProjectorThread =
   | { readonly op: 'closed' }
   | { readonly op: 'health'; readonly health: ProjectorHealth; readonly foreignWrites?: number }
   | { readonly op: 'probed'; readonly id: number; readonly foreignWrites?: number }
+  | { readonly op: 'applied'; readonly applied: readonly AppliedEvent[]; readonly startedAt: number }
   | {
       readonly op: 'log';
       readonly level: 'info' | 'warn' | 'error';
@@ -47,7 +51,7 @@ function messageOf(error: unknown): string {
 function main(): void {
   const port = parentPort;
   if (!port) throw new Error('projector-thread runs as a worker thread only');
-  const { config } = workerData as ProjectorThreadData;
+  const { config, traced } = workerData as ProjectorThreadData;
   const post = (message: FromProjectorThread): void => port.postMessage(message);
   const log = (level: 'info' | 'warn' | 'error', obj: object, msg: string): void =>
     post({ op: 'log', level, obj, msg });
@@ -71,6 +75,8 @@ function main(): void {
     readModels,
     projections: PROJECTIONS,
     logger: { info: (obj, msg) => log('info', obj, msg), error: (obj, msg) => log('error', obj, msg) },
+    // This thread starts no tracing SDK: the API's thread makes the spans, when it exports any.
+    onApplied: traced ? (applied, startedAt) => post({ op: 'applied', applied, startedAt }) : () => undefined,
     onChange: (health) => {
       const counter = foreignWrites();
       post({ op: 'health', health, ...(counter !== undefined ? { foreignWrites: counter } : {}) });
