@@ -197,7 +197,7 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
             const readModels = openReadModelStore(config);
             const thread =
               config.PROJECTOR === 'embedded' && config.PROJECTOR_THREAD === 'on'
-                ? new ProjectorThread(config, store, new Logger('Projector'))
+                ? new ProjectorThread(config, new Logger('Projector'))
                 : undefined;
             const side =
               config.PROJECTOR === 'external'

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SqliteEventStore, type EventStore } from '@nrm/event-store';
 import { traceApplied, type ProjectorHealth } from '@nrm/projections';
 import { tracingEnabled, type LedgerConfig } from '@nrm/runtime';
 import type { FromProjectorThread, ProjectorThreadData, ToProjectorThread } from './projector-thread';
@@ -33,8 +32,9 @@ function threadEntry(): { file: string; execArgv?: string[] } {
 /**
  * The embedded projector, run in a worker thread (`projector-thread.ts`; PROJECTOR_THREAD=on, the
  * default): the API's event loop only hears, after each of the thread's commits, the checkpoints
- * it reached, and settles the reads waiting for them. The event store's commits made here are
- * passed on to the thread at once, so that its subscription does not wait for its next poll.
+ * it reached, and settles the reads waiting for them. The thread gathers new events for a few
+ * milliseconds and applies them in one transaction; a read that has to wait for them tells it to
+ * look at once (`wake`), so read-your-writes costs no gathering delay.
  */
 export class ProjectorThread {
   private worker: Worker | undefined;
@@ -46,12 +46,12 @@ export class ProjectorThread {
   private probeId = 0;
   private probing: Promise<void> | undefined;
   private probeQueued: Promise<void> | undefined;
-  private unsubscribe: (() => void) | undefined;
+  /** A `wake` was posted in this turn of the event loop. */
+  private wakeSent = false;
   private closed = false;
 
   constructor(
     private readonly config: LedgerConfig,
-    private readonly store: EventStore,
     private readonly logger: ThreadLogger,
   ) {}
 
@@ -71,7 +71,6 @@ export class ProjectorThread {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe?.();
     if (this.worker) {
       await this.ask({ op: 'close' }, ['closed']);
       await this.exited;
@@ -88,6 +87,14 @@ export class ProjectorThread {
     if (this.covers(position, projections)) return Promise.resolve(true);
     if (this.current.state === 'failed' || this.current.state === 'closed' || this.closed)
       return Promise.resolve(false);
+    // The thread gathers new events for a while before it applies them; a waiting read has it look now.
+    if (!this.wakeSent) {
+      this.wakeSent = true;
+      this.post({ op: 'wake' });
+      setImmediate(() => {
+        this.wakeSent = false; // one wake for the reads of one turn of the loop
+      });
+    }
     return new Promise((resolve) => {
       const waiter: Waiter = {
         position,
@@ -170,8 +177,6 @@ export class ProjectorThread {
       };
       this.abandon();
     });
-    if (this.store instanceof SqliteEventStore)
-      this.unsubscribe = this.store.onCommitted(() => this.post({ op: 'wake' }));
     return worker;
   }
 

@@ -27,9 +27,8 @@ describe('ProjectorThread', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'nrm-pthread-'));
     config = loadConfig({ DATA_DIR: dir });
-    // The API's store: its appends are passed on to the thread as they commit.
     store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
-    thread = new ProjectorThread(config, store, quiet);
+    thread = new ProjectorThread(config, quiet);
     readModels = new SqliteReadModelStore(readModelFile(config));
   });
   afterEach(async () => {

@@ -6,7 +6,7 @@
  * file through its own connection (WAL: it sees each commit whole) and learns how far the
  * projections have got from the checkpoints this thread reports after each commit.
  *
- * Messages in: `start`, `stop`, `close`, `wake` (the API committed appends), `probe` (report the
+ * Messages in: `start`, `stop`, `close`, `wake` (a read waits: look at the store now), `probe` (report the
  * foreign-write counter now). Out: `started`/`startFailed`, `stopped`, `closed`, `health` after
  * each commit and change of state, `probed`, `log` records for the API's logger and, when the API
  * exports spans, `applied` (what each commit applied, for the spans `project <type>`).
@@ -14,7 +14,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@nrm/event-store';
 import { Projector, SqliteReadModelStore, type AppliedEvent, type ProjectorHealth } from '@nrm/projections';
-import { openEventStore, openReadModelStore, PROJECTIONS, type LedgerConfig } from '@nrm/runtime';
+import {
+  eventStoreFile,
+  openEventStore,
+  openReadModelStore,
+  PROJECTIONS,
+  type LedgerConfig,
+} from '@nrm/runtime';
+
+/** How long new events may gather before the thread applies them, when no read waits for them. */
+const BATCH_MS = 25;
 
 export interface ProjectorThreadData {
   readonly config: LedgerConfig;
@@ -56,11 +65,18 @@ function main(): void {
   const log = (level: 'info' | 'warn' | 'error', obj: object, msg: string): void =>
     post({ op: 'log', level, obj, msg });
 
-  // This thread only reads the events: no writer thread of its own.
-  const store = openEventStore(
-    { ...config, SQLITE_WRITER_THREAD: 'off' },
-    { warn: (message) => log('warn', {}, message) },
-  );
+  // This thread only reads the events: no writer thread of its own. On SQLite it looks for new
+  // events every BATCH_MS, so that under load each transaction applies many of them, and at once
+  // when the API says a read is waiting (`wake`).
+  const store =
+    config.EVENT_STORE === 'sqlite'
+      ? new SqliteEventStore({
+          filename: eventStoreFile(config),
+          synchronous: config.SQLITE_SYNCHRONOUS,
+          writerThread: false,
+          pollIntervalMs: BATCH_MS,
+        })
+      : openEventStore(config, { warn: (message) => log('warn', {}, message) });
   const readModels = openReadModelStore(config);
   /** SQLite's data_version on the projector's write connection: it moves only when another connection writes. */
   const foreignWrites = (): number | undefined => {

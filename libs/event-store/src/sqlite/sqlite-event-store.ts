@@ -170,8 +170,6 @@ export class SqliteEventStore implements EventStore {
     since: Database.Statement<[number, number], { position: number; type: string }>;
     byType: Map<string, Database.Statement<string[], { position: number | null }>>;
   };
-  /** Told after each commit of this store's appends (see `onCommitted`). */
-  private readonly committedListeners = new Set<() => void>();
   /** The write side on this connection, when there is no writer thread. */
   private readonly inline: SqliteWriter | undefined;
   /** How to start the writer thread, when the store commits on one. */
@@ -319,10 +317,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private answer(batch: readonly PendingAppend[], outcomes: readonly WriteOutcome[]): void {
-    if (outcomes.some((o) => 'ok' in o)) {
-      this.signal.notify();
-      for (const listener of this.committedListeners) listener();
-    }
+    if (outcomes.some((o) => 'ok' in o)) this.signal.notify();
     outcomes.forEach((outcome, i) => {
       const p = batch[i]!;
       if ('ok' in outcome) p.resolve(outcome.ok);
@@ -528,7 +523,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** One index search per type, and the head, in one read transaction. */
-  private lastOfAfresh(key: string, known: { types: ReadonlySet<string>; head: number; position: number }): number {
+  private lastOfAfresh(
+    key: string,
+    known: { types: ReadonlySet<string>; head: number; position: number },
+  ): number {
     let statement = this.lastOfStatements.byType.get(key);
     if (statement === undefined) {
       const types = [...known.types];
@@ -553,18 +551,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Calls `listener` after each commit of appends made through this store, before they are
-   * answered: for a reader in another thread or process on the same file, whose subscriptions
-   * would otherwise notice the commit only at their next poll. Returns the unsubscribe.
-   */
-  onCommitted(listener: () => void): () => void {
-    this.committedListeners.add(listener);
-    return () => this.committedListeners.delete(listener);
-  }
-
-  /**
-   * Another connection to this file committed (told by whoever appended there, see
-   * `onCommitted`): subscriptions look at the store now rather than at their next poll.
+   * Subscriptions look at the store now rather than at their next poll: for a reader on its own
+   * connection (the projector's thread) told that someone waits for what another connection
+   * committed.
    */
   wake(): void {
     if (!this.isClosed) this.signal.notify();
