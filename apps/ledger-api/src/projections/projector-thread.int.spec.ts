@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
 import { SqliteReadModelStore } from '@nrm/projections';
-import { loadConfig, readModelFile, type LedgerConfig } from '@nrm/runtime';
-import { seedDemo } from '../../../ledger-cli/src/demo';
+import { CaseRecords, loadConfig, readModelFile, type LedgerConfig } from '@nrm/runtime';
+import { IdentificationCommands } from '@nrm/identification';
 import { awaitReadModel, CASE_DIRECTORY_USED, type ReadModel } from '../cases/read-model';
 import { ProjectorThread, type ThreadLogger } from './projector-thread-client';
 
@@ -38,6 +38,23 @@ describe('ProjectorThread', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A case reported by an invented NGO caseworker: case-directory events, through the command handler. */
+  async function report(): Promise<{ caseId: string }> {
+    return new IdentificationCommands(
+      store,
+      { competentKinds: ['law-enforcement'] },
+      new CaseRecords(store),
+    ).report(
+      { indicators: ['debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' } as never,
+      {
+        actor: { principalId: 'p-ngo-a', agencyId: 'ngo-a', agencyKind: 'ngo', roles: ['caseworker'] },
+        now: new Date().toISOString(),
+        requestId: `r-${randomUUID()}`,
+        fingerprint: 'f',
+      },
+    );
+  }
+
   function readModel(): ReadModel {
     return {
       store: readModels,
@@ -48,7 +65,8 @@ describe('ProjectorThread', () => {
 
   it('projects what the API appends; the API reads it through its own connection', async () => {
     await thread.start();
-    const demo = await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+    const demo = await report();
+    await report();
     const head = await store.headPosition();
     expect(await thread.waitFor(head, 10_000)).toBe(true);
     expect(thread.health()).toMatchObject({ ok: true, state: 'running' });
@@ -61,7 +79,7 @@ describe('ProjectorThread', () => {
 
   it('a case read waits for the last case event, not for the audit events appended after it', async () => {
     await thread.start();
-    await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+    await report();
     const lastCaseEvent = await store.lastPositionOf(CASE_DIRECTORY_USED[0]!.eventTypes!);
     // Events of a type the case directory does not follow (the audit events of reads are such).
     for (let i = 0; i < 3; i++)
@@ -88,17 +106,14 @@ describe('ProjectorThread', () => {
 
   it('reports a projection that fails as failed, with the projection and the position', async () => {
     await thread.start();
-    await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+    await report();
     expect(await thread.waitFor(await store.headPosition(), 10_000)).toBe(true);
     // A table taken from under the projection: the next case event cannot be applied.
     const tamper = new Database(readModelFile(config));
     tamper.exec('DROP TABLE case_docs');
     tamper.close();
-    const { position } = await seedDemo(store, [
-      'law-enforcement',
-      'asylum-authority',
-      'national-coordinator',
-    ]).then(async () => ({ position: await store.headPosition() }));
+    await report();
+    const position = await store.headPosition();
     expect(await thread.waitFor(position, 10_000)).toBe(false);
     const health = thread.health();
     expect(health).toMatchObject({ ok: false, state: 'failed', failure: { projection: 'case-directory' } });
