@@ -300,6 +300,12 @@ describe('outside attacker, round 3 (e2e)', () => {
       ],
       ['POST', (c, s, k, r) => `/referrals/${r}/decline`, { headers: json, body: '{"reason":"nonsense"}' }],
       ['GET', (c, s, k, r) => `/referrals?cursor=${r}`, {}],
+      // One kind of id where another is expected.
+      ['GET', (c, s) => `/cases/${s}`, { headers: { 'x-purpose': 'assistance' } }],
+      ['GET', (c, s, k, r) => `/cases/${r}`, { headers: { 'x-purpose': 'assistance' } }],
+      ['GET', (c) => `/subjects/${c}/access-report`, {}],
+      ['POST', (c) => `/referrals/${c}/acknowledgement`, {}],
+      ['GET', (c) => `/oversight/subjects/${c}/consent-history`, {}],
       ['GET', (c) => `/cases?cursor=${c}`, {}],
     ];
     const differ: string[] = [];
@@ -501,6 +507,63 @@ describe('outside attacker, round 3 (e2e)', () => {
         `cross-agency issue/revoke accepted ${issuedCross}, revoked key replays accepted ${replayed}`,
     );
     expect({ differ, issuedCross, replayed }).toEqual({ differ: [], issuedCross: 0, replayed: 0 });
+  });
+
+  it('a lawful basis names no disguised self; enabling a principal again does not revive a revoked key', async () => {
+    tally.attacks++;
+    const self = clinic.agencyId;
+    let accepted = 0;
+    for (const id of [self.toUpperCase(), `${self}\u200b`, ` ${self}`, `${self}\u0000`]) {
+      const basis = await clinic.post(`/cases/${caseId}/lawful-bases`, {
+        agencyIds: [police.agencyId, id],
+        categories: ['identity'],
+        purposes: ['protection'],
+        basis: 'vital-interests',
+        justification: 'Imminent danger to the person reported by the shelter staff this morning.',
+      });
+      tally.requests++;
+      if (basis.status < 300) accepted++;
+      else tally.refused++;
+    }
+    for (const p of ['protection', 'assistance']) {
+      const r = await read(clinic, caseId, p);
+      tally.requests++;
+      if (JSON.stringify(r.body).includes(CANARY)) accepted++;
+    }
+    // Revoke, disable, enable: the revoked key stays dead; the coordinator cannot re-enable into another agency.
+    const admin = await ledger.principal('ngo', ['registry-admin'], ngo.agencyId);
+    const leaver = await ledger.principal('ngo', ['caseworker'], ngo.agencyId);
+    const spare = await ok<{ apiKey: string }>(admin.post(`/principals/${leaver.principalId}/api-keys`));
+    await ok(
+      admin.post(`/principals/${leaver.principalId}/api-keys/${leaver.apiKey.slice(4, 16)}/revocation`),
+      200,
+    );
+    await ok(admin.post(`/principals/${leaver.principalId}/disablement`, { reason: 'suspended' }), 200);
+    const whileOff = (await raw(spare.apiKey, 'GET', '/cases')).status;
+    await ok(admin.post(`/principals/${leaver.principalId}/enablement`), 200);
+    const revived = (await raw(leaver.apiKey, 'GET', '/cases')).status;
+    const spareAgain = (await raw(spare.apiKey, 'GET', '/cases')).status;
+    // Revoking twice, and revoking with the key id in another case, change nothing.
+    const twice = await admin.post(
+      `/principals/${leaver.principalId}/api-keys/${leaver.apiKey.slice(4, 16)}/revocation`,
+    );
+    const lower = await admin.post(
+      `/principals/${leaver.principalId}/api-keys/${spare.apiKey.slice(4, 16).toLowerCase()}/revocation`,
+    );
+    tally.requests += 5;
+    if (revived < 400) accepted++;
+    tally.leaked += accepted;
+    lines.push(
+      `  lawful basis naming a disguised self accepted ${accepted}; revoked key after disable+enable ${revived}, ` +
+        `spare key while off ${whileOff} then ${spareAgain}; second revocation ${twice.status} ${String(twice.body.code)}, ` +
+        `lower-cased key id ${lower.status}`,
+    );
+    expect({ accepted, revived, whileOff, spareAgain }).toEqual({
+      accepted: 0,
+      revived: 401,
+      whileOff: 403,
+      spareAgain: 200,
+    });
   });
 
   it('odd input: huge, deep, typed wrong, polluting, invisible or traversing — a named 4xx, never 5xx', async () => {
@@ -738,7 +801,7 @@ describe('outside attacker, round 3 (e2e)', () => {
    */
   it.failing('erasure: a reason that names the person does not outlive the erasure in clear', async () => {
     tally.attacks++;
-    await erasableSubject(
+    const s = await erasableSubject(
       'Corvin Aldsworth',
       'GUARD-2026-31',
       'DPA-2026-31',
@@ -746,8 +809,22 @@ describe('outside attacker, round 3 (e2e)', () => {
     );
     const left = await survivors('Corvin Aldsworth');
     tally.leaked += left.events.length;
+    // Who is shown the reason over the API afterwards.
+    const shown: string[] = [];
+    for (const [who, key, path, purpose] of [
+      ['clinic', clinic.apiKey, `/cases/${s.caseId}`, 'assistance'],
+      ['police', police.apiKey, `/cases/${s.caseId}`, 'protection'],
+      ['oversight', oversight.apiKey, `/oversight/subjects/${s.subjectId}/consent-history`, ''],
+      ['oversight', oversight.apiKey, `/oversight/access-attempts?caseId=${s.caseId}`, ''],
+      ['clinic', clinic.apiKey, `/subjects/${s.subjectId}/access-report`, ''],
+    ] as const) {
+      const a = await raw(key, 'GET', path, purpose ? { headers: { 'x-purpose': purpose } } : {});
+      if ((await a.text()).includes('Corvin Aldsworth'))
+        shown.push(`${who} ${(path.split('?')[0] ?? '').replace(/[0-9a-f-]{36}/g, ':id')}`);
+    }
     lines.push(
-      `  erasure reason naming the person: after erasure in events [${left.events.join(', ')}], files [${left.files.join(', ')}]`,
+      `  erasure reason naming the person: after erasure in events [${left.events.join(', ')}], files [${left.files.join(', ')}], ` +
+        `shown by the API to [${shown.join('; ')}]`,
     );
     expect(left).toEqual({ events: [], files: [] });
   });
