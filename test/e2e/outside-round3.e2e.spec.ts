@@ -12,10 +12,11 @@
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DataCategory, Purpose } from '@nrm/shared-kernel';
 import { loadConfig } from '@nrm/runtime';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
@@ -1054,4 +1055,166 @@ describe('outside attacker, round 3: an operator editing columns of the files (e
        DELETE FROM merkle_nodes WHERE idx > (SELECT max(idx) - 3 FROM merkle_nodes WHERE level = 0) AND level = 0;
        DELETE FROM leaf_positions WHERE leaf > (SELECT max(leaf) - 3 FROM leaf_positions)`,
     ));
+});
+
+/**
+ * The operator and the witness's cosignatures: a witness cosigns a checkpoint; the operator then
+ * copies that cosignature onto a newer checkpoint the witness never saw (so the newer one looks
+ * witnessed). The ledger, restarted, must not serve it as cosigned, or `ledger verify --witness`
+ * must refuse it.
+ */
+describe('outside attacker, round 3: a cosignature replayed onto another checkpoint (e2e)', () => {
+  const FAST = {
+    AUDIT_CHECKPOINT_EVERY: '1',
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
+    AUDIT_INTEGRITY_CHECK_SECONDS: '1',
+  };
+  const PLAIN = {
+    indicators: ['debt-bondage'],
+    exploitationForms: ['labour'],
+    minor: false,
+    region: 'NL-ZH',
+  };
+  const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+  afterAll(() =>
+    console.log(`outside-round3 witness:\n${lines.filter((l) => l.startsWith('  witness')).join('\n')}`),
+  );
+  /** The operator's console as a process (`npm run ledger -- …`), so the ledger in this one keeps answering. */
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number; out: string; err: string }>((done) => {
+      const child = spawn(
+        process.execPath,
+        [resolve(__dirname, '../../node_modules/.bin/tsx'), 'apps/ledger-cli/src/main.ts', ...args],
+        {
+          cwd: resolve(__dirname, '../..'),
+          env: { ...process.env, ...env },
+        },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => done({ code: code ?? -1, out, err }));
+    });
+
+  it('a cosignature copied onto a newer checkpoint is not served as the witness’s, or verify refuses it', async () => {
+    tally.attacks++;
+    const w = mkdtempSync(join(tmpdir(), 'nrm-r3-witness-'));
+    const made = await cli(['witness-key', '--name', 'dpa.example/witness', '--out', join(w, 'witness.pem')]);
+    const witnessKey = /dpa\.example\/witness\+[0-9a-f]+\+\S+/.exec(made.out)?.[0];
+    expect(witnessKey).toBeDefined();
+    const ledger = await Ledger.boot({ ...FAST, AUDIT_WITNESS_KEYS: witnessKey! });
+    let app: NestFastifyApplication | undefined;
+    try {
+      const clinic = await ledger.principal('health', ['caseworker'], 'r3w-clinic');
+      const oversight = await ledger.principal('oversight-body', ['oversight'], 'r3w-dpa');
+      const latest = async (atLeast: number) => {
+        let c = await oversight.get<{ treeSize: number; note: string }>('/audit/checkpoints/latest');
+        for (let i = 0; i < 100 && (c.status !== 200 || c.body.treeSize < atLeast); i++) {
+          await pause(100);
+          c = await oversight.get<{ treeSize: number; note: string }>('/audit/checkpoints/latest');
+        }
+        return c.body;
+      };
+      for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN)).status).toBe(201);
+      await latest(await ledger.store.headPosition());
+      const key = await oversight.get<{ verifierKey: string }>('/audit/public-key');
+      writeFileSync(join(w, 'ledger.vkey'), `${key.body.verifierKey}\n`);
+      const cosigned = await cli(
+        [
+          'witness',
+          '--state',
+          join(w, 'witness-state.json'),
+          '--key',
+          join(w, 'witness.pem'),
+          '--name',
+          'dpa.example/witness',
+          '--log-key',
+          join(w, 'ledger.vkey'),
+          '--url',
+          ledger.base,
+        ],
+        { LEDGER_API_KEY: oversight.apiKey },
+      );
+      tally.requests += 3;
+      // Newer checkpoints the witness never sees.
+      for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN)).status).toBe(201);
+      const newer = await latest(await ledger.store.headPosition());
+      await ledger.app.close();
+      const db = new Database(join(ledger.dataDir, 'audit-cosignatures.sqlite'));
+      for (const { name } of db
+        .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
+        .all())
+        db.exec(`DROP TRIGGER "${name}"`);
+      const rows = db.prepare('SELECT count(*) AS n FROM cosignatures').get() as { n: number };
+      db.prepare(
+        `INSERT OR REPLACE INTO cosignatures (tree_size, name, key_id, timestamp, line)
+         SELECT ?, name, key_id, timestamp, line FROM cosignatures ORDER BY tree_size DESC LIMIT 1`,
+      ).run(newer.treeSize);
+      db.close();
+      rmSync(join(ledger.dataDir, 'audit.lease'), { force: true });
+      app = await createApp(
+        loadConfig({
+          DATA_DIR: ledger.dataDir,
+          LOG_LEVEL: 'silent',
+          ...GENEROUS_RATE_LIMITS,
+          ...FAST,
+          AUDIT_WITNESS_KEYS: witnessKey!,
+        }),
+      );
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const again = new Principal(
+        await app.getUrl(),
+        oversight.agencyId,
+        oversight.principalId,
+        oversight.apiKey,
+      );
+      const served = await again.get<{ treeSize: number; note: string }>('/audit/checkpoints/latest');
+      tally.requests++;
+      const servedWitnessed =
+        served.body.treeSize === newer.treeSize && served.body.note.includes('dpa.example/witness');
+      writeFileSync(join(w, 'served.json'), JSON.stringify(served.body));
+      await app.close();
+      app = undefined;
+      const out = join(w, 'log.ndjson');
+      await runAuditConsole(
+        ledger.dataDir,
+        'export',
+        '--from',
+        '1',
+        '--out',
+        out,
+        '--purpose',
+        'integrity-check',
+        '--reason',
+        'DPA-2026-0004',
+      );
+      const verified = await runAuditConsole(
+        ledger.dataDir,
+        'verify',
+        '--file',
+        out,
+        '--checkpoint',
+        join(w, 'served.json'),
+        '--public-key',
+        join(w, 'ledger.vkey'),
+        '--witness',
+        witnessKey!,
+      );
+      const accepted = verified.code === 0 && /"verified":\s*true/.test(verified.out);
+      if (servedWitnessed && accepted) tally.leaked++;
+      else tally.refused++;
+      lines.push(
+        `  witness: cosigned ${cosigned.code === 0 ? 'yes' : `no (${(cosigned.out + cosigned.err).slice(0, 120)})`}, rows ${rows.n}; ` +
+          `replayed cosignature served on size ${newer.treeSize}: ${servedWitnessed}, verify --witness ${accepted ? 'ACCEPTED' : 'refused'}`,
+      );
+      expect(cosigned.code).toBe(0);
+      expect(servedWitnessed && accepted).toBe(false);
+    } finally {
+      await app?.close();
+      await ledger.app.close().catch(() => undefined);
+      rmSync(ledger.dataDir, { recursive: true, force: true });
+      rmSync(w, { recursive: true, force: true });
+    }
+  });
 });
