@@ -20,7 +20,7 @@ import {
 import { openTextFor, type SubjectKeyStore } from '@nrm/privacy';
 import type { ErasedMark, SealedText } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { awaitReadModel, type ReadModel } from '../cases/read-model';
+import { awaitReadModel, type ReadModel } from '@nrm/runtime';
 import { CommandExecutor, RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
 import { ProblemException } from '../http/problem';
 import { periodOf, recordDenial, refuse } from './audited-read';
