@@ -1,5 +1,5 @@
 import {
-  AuditTrail as AccessAuditTrail,
+  AuditTrail,
   decideRead,
   readerRefusal,
   type AllowedGround,
@@ -23,14 +23,12 @@ import {
   type CaseDoc,
 } from '@nrm/projections';
 import {
-  DomainError,
   PURPOSES,
   caseNotFound,
   forbidden,
   instantMessage,
   invalid,
   notFound,
-  unavailable,
   parseInstant,
   type Actor,
   type DataCategory,
@@ -60,7 +58,7 @@ interface CaseReadContext {
  */
 export class CaseReads {
   private readonly records: CaseRecords;
-  private readonly audit: AccessAuditTrail;
+  private readonly audit: AuditTrail;
 
   constructor(
     private readonly store: EventStore,
@@ -68,7 +66,7 @@ export class CaseReads {
     private readonly keys: SubjectKeyStore,
   ) {
     this.records = new CaseRecords(store, new ConsentStateCache(store));
-    this.audit = new AccessAuditTrail(store, auditUnavailable);
+    this.audit = new AuditTrail(store);
   }
 
   /**
@@ -305,16 +303,6 @@ export class CaseReads {
       ...(caseId ? { caseId } : {}),
     });
   }
-}
-
-/** A read that cannot be recorded is not served: 503, try again. */
-export function auditUnavailable(): DomainError {
-  return unavailable(
-    'AUDIT.UNAVAILABLE',
-    'Audit unavailable',
-    'The request could not be recorded in the audit trail, so it was not served.',
-    1,
-  );
 }
 
 /** A principal reading through the API, as the read decision sees it. */

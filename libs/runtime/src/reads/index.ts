@@ -7,4 +7,4 @@ export { awaitReadModel, isParty, type ReadModel, type ReadModelHealth } from '.
 export type { ReadModelCheck, ReadModelFinding, ReadModelIntegrity } from './read-model-integrity';
 export { casePartyCheck, designatorCheck, referralPartyCheck, type ReferralPartyCheck } from './case-parties';
 export { inContact, isSeized } from './case-relations';
-export { auditUnavailable, CaseReads, CURSOR_PATTERN } from './case-reads';
+export { CaseReads, CURSOR_PATTERN } from './case-reads';
