@@ -61,17 +61,25 @@ export class RegistryCommands {
   ): Promise<{ agencyId: string } & CommandResult> {
     const ids = new RequestIds(context);
     const agencyId = input.agencyId ?? ids.entity('agency');
-    const result = await this.onAgency(agencyId, context, ids, (state) => {
-      if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('registers new agencies');
-      return decideAgency(
-        {
-          type: 'RegisterAgency',
-          data: { agencyId, name: input.name, kind: input.kind, country: input.country },
-          metadata: context,
-        },
-        state,
-      );
-    });
+    // An id made up just now names a stream that cannot exist yet (a chosen one may).
+    const newStream = input.agencyId === undefined;
+    const result = await this.onAgency(
+      agencyId,
+      context,
+      ids,
+      (state) => {
+        if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('registers new agencies');
+        return decideAgency(
+          {
+            type: 'RegisterAgency',
+            data: { agencyId, name: input.name, kind: input.kind, country: input.country },
+            metadata: context,
+          },
+          state,
+        );
+      },
+      newStream,
+    );
     return { agencyId, ...result };
   }
 
@@ -98,23 +106,31 @@ export class RegistryCommands {
   ): Promise<{ principalId: string } & CommandResult> {
     const ids = new RequestIds(context);
     const principalId = input.principalId ?? ids.entity('principal');
-    const result = await this.onPrincipal(principalId, 'register', context, ids, async (state) => {
-      await this.checkReach(context, 'register', input.agencyId);
-      return decidePrincipal(
-        {
-          type: 'RegisterPrincipal',
-          data: {
-            principalId,
-            agencyId: input.agencyId,
-            label: input.label,
-            roles: input.roles,
-            agencyExists: await this.agencyExists(input.agencyId),
+    const newStream = input.principalId === undefined;
+    const result = await this.onPrincipal(
+      principalId,
+      'register',
+      context,
+      ids,
+      async (state) => {
+        await this.checkReach(context, 'register', input.agencyId);
+        return decidePrincipal(
+          {
+            type: 'RegisterPrincipal',
+            data: {
+              principalId,
+              agencyId: input.agencyId,
+              label: input.label,
+              roles: input.roles,
+              agencyExists: await this.agencyExists(input.agencyId),
+            },
+            metadata: context,
           },
-          metadata: context,
-        },
-        state,
-      );
-    });
+          state,
+        );
+      },
+      newStream,
+    );
     return { principalId, ...result };
   }
 
@@ -174,6 +190,7 @@ export class RegistryCommands {
     context: CommandContext,
     ids: RequestIds,
     decide: (state: AgencyState) => AgencyEvent[],
+    newStream = false,
   ): Promise<CommandResult> {
     return this.executor.execute<AgencyEvent, AgencyState>({
       stream: agencyStream(agencyId),
@@ -182,6 +199,7 @@ export class RegistryCommands {
       decide,
       context,
       ids,
+      ...(newStream ? { newStream: true } : {}),
     });
   }
 
@@ -192,6 +210,7 @@ export class RegistryCommands {
     context: CommandContext,
     ids: RequestIds,
     decide: (state: PrincipalState) => PrincipalEvent[] | Promise<PrincipalEvent[]>,
+    newStream = false,
   ): Promise<CommandResult> {
     return this.executor.execute<PrincipalEvent, PrincipalState>({
       stream: principalStream(principalId),
@@ -203,6 +222,7 @@ export class RegistryCommands {
       },
       context,
       ids,
+      ...(newStream ? { newStream: true } : {}),
     });
   }
 
