@@ -9,7 +9,7 @@ import {
   type EventStore,
   type PartyCheck,
 } from '@nrm/runtime/commands';
-import { notFound, ruleBroken, type AgencyKind, type DomainError, type Purpose } from '@nrm/shared-kernel';
+import { ruleBroken, type AgencyKind, type Purpose } from '@nrm/shared-kernel';
 import type {
   CategoryCoverage,
   DeclineReferral,
@@ -17,7 +17,7 @@ import type {
   ReferralCommand,
   WithdrawReferral,
 } from '../commands';
-import { referralDecider } from '../decider';
+import { referralDecider, referralNotFound } from '../decider';
 import type { ReferralEvent } from '../events';
 import type { ReferralState } from '../state';
 import { referralStream } from '../streams';
@@ -69,10 +69,8 @@ export interface ReferralCommandsOptions {
   readonly referralPartyCheck?: PartyCheck;
 }
 
-/** The one answer for a referral that does not exist and for a referral the agency has no part in. */
-export function referralNotFound(): DomainError {
-  return notFound('REFERRAL.NOT_FOUND', 'No referral with this id is known to your agency.', 'referralId');
-}
+/** The one answer for a referral that does not exist and for a referral the agency has no part in (the decider's). */
+export { referralNotFound };
 
 /**
  * Referral commands, shared by the HTTP API and the CLI. Each takes a domain request and the
