@@ -1,7 +1,7 @@
 import type { EventStore } from '@nrm/event-store';
 import { isPartyTo, type ReadModelStore } from '@nrm/projections';
-import { ProblemException } from '../http/problem';
-import type { ReadModelIntegrity } from '../projections/read-model-watch';
+import { unavailable } from '@nrm/shared-kernel';
+import type { ReadModelIntegrity } from './read-model-integrity';
 
 export interface ReadModelHealth {
   readonly ok: boolean;
@@ -35,13 +35,12 @@ const CAUGHT_UP_TIMEOUT_MS = 2000;
 export async function awaitReadModel(store: EventStore, readModel: ReadModel): Promise<number> {
   const head = await store.headPosition();
   if (await readModel.waitFor(head, CAUGHT_UP_TIMEOUT_MS)) return head;
-  throw new ProblemException({
-    status: 503,
-    title: 'Read model behind',
-    code: 'READ_MODEL.BEHIND',
-    detail: 'The read model has not caught up with the latest records; try again shortly.',
-    retryAfterSeconds: 1,
-  });
+  throw unavailable(
+    'READ_MODEL.BEHIND',
+    'Read model behind',
+    'The read model has not caught up with the latest records; try again shortly.',
+    1,
+  );
 }
 
 /** Whether an agency is party to a case, in any relation. */
