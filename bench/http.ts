@@ -149,7 +149,11 @@ export interface Served {
 export async function serve(args: string[], env: NodeJS.ProcessEnv, logFile?: string): Promise<Served> {
   const port = await freePort();
   const out = openSync(logFile ?? '/dev/null', 'w');
-  const child = spawn(process.execPath, args, {
+  // BENCH_CPU_PROF=<dir>: the ledger (not the baseline) profiles its main thread over the measured rounds.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profiled = profileDir !== undefined && profileDir !== '' && args[0] === ledgerMain();
+  const nodeArgs = profiled ? ['-r', join(process.cwd(), 'bench/profile-window.cjs'), ...args] : args;
+  const child = spawn(process.execPath, nodeArgs, {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', out, 'inherit'],
   });
@@ -262,6 +266,8 @@ export async function sideBySide(
 ): Promise<PairedRounds> {
   await load(ours.load, 2, connections);
   await load(baseline.load, 2, connections);
+  // A ledger started with BENCH_CPU_PROF starts its profile now, after the warm-up.
+  if (process.env.BENCH_CPU_PROF) process.kill(ours.pid, 'SIGWINCH');
   const o: Run[] = [];
   const b: Run[] = [];
   const ratios: number[] = [];

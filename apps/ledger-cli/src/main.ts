@@ -19,7 +19,6 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '@nrm/runtime/commands';
 import {
   ConfigError,
-  loadConfig,
   openEventStore,
   openSubjectKeys,
   openReadModelStore,
@@ -29,7 +28,7 @@ import { DEMO_KEY_VARIABLES, seedDemo, type DemoResult } from './demo';
 import { printRows, quietOnClosedPipe, rounded } from './output';
 import { listRegistry } from './registry-listing';
 import { eraseSubject } from './erase-subject';
-import { registerAuditCommands } from './audit-commands';
+import { UsageError, consoleConfig, registerAuditCommands } from './audit-commands';
 import { registerWitnessCommands } from './witness-commands';
 import { registerBackupCommands } from './backup-commands';
 import { registerReadModelCommands } from './read-model-commands';
@@ -41,7 +40,7 @@ function consoleContext(): CommandContext {
 }
 
 function openStore(dataDir: string | undefined): EventStore {
-  const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir } : {}) });
+  const config = consoleConfig(dataDir);
   return openEventStore(config, new Logger('EventStore'));
 }
 
@@ -222,7 +221,7 @@ export function program(): Command {
     .description('rebuild a projection (or all) from the first event, with progress and an events/s figure')
     .argument('[name]', `projection name: ${PROJECTIONS.map((p) => p.name).join(', ')}`)
     .action(async (name: string | undefined) => {
-      const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
+      const config = consoleConfig(dataDir());
       const names = name ? [name] : PROJECTIONS.map((p) => p.name);
       for (const n of names) {
         if (!PROJECTIONS.some((p) => p.name === n)) throw new InvalidArgumentError(`unknown projection ${n}`);
@@ -274,7 +273,7 @@ export function program(): Command {
       id,
     )
     .action(async (o: { subject: string; reason: string; as: string }) => {
-      const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
+      const config = consoleConfig(dataDir());
       const keys = openSubjectKeys(config);
       try {
         const result = await withStore(dataDir(), (s) =>
@@ -294,7 +293,7 @@ export function program(): Command {
     .option('--json', 'print what was made as one JSON object')
     .option('--env', 'print `export NAME=value` lines (keys and ids) for a shell to source')
     .action(async (o: { json?: boolean; env?: boolean }) => {
-      const config = loadConfig({ ...process.env, ...(dataDir() ? { DATA_DIR: dataDir() } : {}) });
+      const config = consoleConfig(dataDir());
       const result = await withStore(dataDir(), (s) => seedDemo(s, config.COMPETENT_AGENCY_KINDS));
       if (o.env) process.stdout.write(demoEnv(result));
       else if (o.json) console.log(JSON.stringify(result));
@@ -348,7 +347,7 @@ if (require.main === module) {
   program()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
-      if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+      if (error instanceof ConfigError || error instanceof UsageError) process.stderr.write(`${error.message}\n`);
       else process.stderr.write(`ledger: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     });

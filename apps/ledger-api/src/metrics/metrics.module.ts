@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { ReadModel } from '../cases/read-model';
+import type { ReadModel } from '@nrm/runtime';
 import { READ_MODEL } from '../projections/projections.module';
 import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
 import { RATE_LIMITS } from '../access/auth.guard';

@@ -2,8 +2,8 @@ import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common'
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { ErasureCommands } from '@nrm/privacy';
-import type { CommandContext } from '@nrm/runtime/commands';
-import { CommandCtx } from '../commands/request-context';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 
 export const ERASURE_COMMANDS = Symbol('ERASURE_COMMANDS');
@@ -41,7 +41,8 @@ export class ErasureController {
     @Param('subjectId', IdPipe) subjectId: string,
     @Body() body: EraseSubjectDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.erase({ subjectId, reason: body.reason }, context);
+    return this.commands.erase({ subjectId, reason: body.reason }, context, options);
   }
 }

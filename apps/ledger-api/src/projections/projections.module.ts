@@ -17,8 +17,8 @@ import {
   type ReadModelStore,
 } from '@nrm/projections';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
-import { CaseReads } from '../cases/case-reads';
-import type { ReadModel } from '../cases/read-model';
+import { CaseReads } from '@nrm/runtime';
+import type { ReadModel } from '@nrm/runtime';
 import {
   type LedgerConfig,
   SUBJECT_KEYS,

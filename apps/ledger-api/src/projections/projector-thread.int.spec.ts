@@ -5,9 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
 import { SqliteReadModelStore } from '@nrm/projections';
-import { CaseRecords, loadConfig, readModelFile, type LedgerConfig } from '@nrm/runtime';
+import {
+  awaitReadModel,
+  CASE_DIRECTORY_USED,
+  CaseRecords,
+  loadConfig,
+  readModelFile,
+  type LedgerConfig,
+  type ReadModel,
+} from '@nrm/runtime';
 import { IdentificationCommands } from '@nrm/identification';
-import { awaitReadModel, CASE_DIRECTORY_USED, type ReadModel } from '../cases/read-model';
 import { ProjectorThread, type ThreadLogger } from './projector-thread-client';
 
 const quiet: ThreadLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };

@@ -12,6 +12,8 @@ export {
   IdempotencyKeyReused,
   RequestIds,
   type CommandContext,
+  type CommandOptions,
+  type Idempotency,
   type CommandExecutorOptions,
   type CommandResult,
   type CommandSpec,

@@ -1,9 +1,9 @@
 import type { EventStore } from '@nrm/event-store';
 import { referralEnds } from '@nrm/projections';
 import { referralNotFound } from '@nrm/referral';
-import type { PartyCheck } from '@nrm/runtime/commands';
+import { mayCoordinate } from '@nrm/access';
+import type { PartyCheck } from '../commands';
 import { caseNotFound } from '@nrm/shared-kernel';
-import { mayCoordinate } from '../coordinator/coordinator-access';
 import { awaitReadModel, CASE_DIRECTORY_USED, isParty, type ReadModel } from './read-model';
 
 /**

@@ -1,7 +1,7 @@
 import type { EventStore } from '@nrm/event-store';
 import { caseDirectory, isPartyTo, type Projection, type ReadModelStore } from '@nrm/projections';
-import { ProblemException } from '../http/problem';
-import type { ReadModelIntegrity } from '../projections/read-model-watch';
+import { unavailable } from '@nrm/shared-kernel';
+import type { ReadModelIntegrity } from './read-model-integrity';
 
 export interface ReadModelHealth {
   readonly ok: boolean;
@@ -78,13 +78,12 @@ export async function awaitReadModel(
         : await store.headPosition();
   }
   if (await readModel.waitFor(target, CAUGHT_UP_TIMEOUT_MS, names)) return target;
-  throw new ProblemException({
-    status: 503,
-    title: 'Read model behind',
-    code: 'READ_MODEL.BEHIND',
-    detail: 'The read model has not caught up with the latest records; try again shortly.',
-    retryAfterSeconds: 1,
-  });
+  throw unavailable(
+    'READ_MODEL.BEHIND',
+    'Read model behind',
+    'The read model has not caught up with the latest records; try again shortly.',
+    1,
+  );
 }
 
 /** Whether an agency is party to a case, in any relation. */
