@@ -24,6 +24,18 @@ export const GENEROUS_RATE_LIMITS: Readonly<Record<string, string>> = {
   RATE_LIMIT_FAILED_AUTH: '10000000',
 };
 
+/** The scrape credential of every test ledger (invented): GET /metrics needs it (METRICS_TOKEN). */
+export const TEST_METRICS_TOKEN = 'e2e-scrape-token-0c5d7f19a2b84e6d9f03';
+
+/** The Prometheus text of a ledger at `base`, read as the scraper does (with METRICS_TOKEN). */
+export async function scrape(base: string): Promise<string> {
+  const answer = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+  });
+  if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
+  return answer.text();
+}
+
 /** A booted ledger on a temporary SQLite file, with helpers to register principals and call the API. */
 export class Ledger {
   private constructor(
@@ -36,14 +48,14 @@ export class Ledger {
 
   static async boot(env: Record<string, string> = {}): Promise<Ledger> {
     const dataDir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
-    const app = await createApp(
-      loadConfig({
-        DATA_DIR: dataDir,
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        ...GENEROUS_RATE_LIMITS,
-        ...env,
-      }),
-    );
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
+      ...GENEROUS_RATE_LIMITS,
+      ...env,
+    });
+    const app = await createApp(config);
     const answers = new AnswerTally();
     app
       .getHttpAdapter()
