@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { RegistryCommands } from '@nrm/access';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
+import { idDerivationSecret, storedIdempotencyKey } from '@nrm/runtime/commands';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { AnswerTally, toOpenApiPath, type DocumentWithAnswers } from './declared-answers';
@@ -36,6 +37,9 @@ export async function scrape(base: string): Promise<string> {
   return answer.text();
 }
 
+/** The id secret of each booted ledger (what its events' Idempotency-Key digests are keyed with). */
+const idSecrets = new WeakMap<NestFastifyApplication, Buffer>();
+
 /** A booted ledger on a temporary SQLite file, with helpers to register principals and call the API. */
 export class Ledger {
   private constructor(
@@ -56,6 +60,7 @@ export class Ledger {
       ...env,
     });
     const app = await createApp(config);
+    idSecrets.set(app, idDerivationSecret(config));
     const answers = new AnswerTally();
     app
       .getHttpAdapter()
@@ -78,6 +83,11 @@ export class Ledger {
       });
     await app.listen({ port: 0, host: '127.0.0.1' });
     return new Ledger(app, await app.getUrl(), dataDir, answers);
+  }
+
+  /** What the events record of a principal's Idempotency-Key: its keyed digest, never the key. */
+  storedIdempotencyKey(principalId: string, key: string): string {
+    return storedIdempotencyKey(idSecrets.get(this.app)!, principalId, key);
   }
 
   get store(): EventStore {

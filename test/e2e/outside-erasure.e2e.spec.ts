@@ -264,7 +264,9 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
   });
 
   /**
-   * FINDING (low): a caller's "plain" `X-Request-Id` (letters, digits, `_`, `-`) is kept, logged, and
+   * FIXED (was low): the request id is now a UUID (v4 or v7) the caller sent or one the ledger
+   * makes, and the events record a keyed digest of the Idempotency-Key, not the key. The finding as
+   * it was: a caller's "plain" `X-Request-Id` (letters, digits, `_`, `-`) is kept, logged, and
    * stored as the `correlationId` of every event the request records (and its `Idempotency-Key`
    * verbatim as `idempotencyKey`), in the immutable store and so
    * in every export and backup. An agency integration that uses its own case reference built from the
@@ -272,31 +274,28 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
    * cannot reach them. Correct behaviour: a request id that is not an opaque id (a UUID) is replaced,
    * or it is kept in the answer and the logs only, never in events.
    */
-  it.failing(
-    "a request id or idempotency key made of the person's name is not written into the trail",
-    async () => {
-      const reference = 'Velmora_Dashkintree_1997-05-06';
-      const report = await clinic.post<{ subjectId: string }>(
-        '/cases',
-        { ...REPORT, identity: { fullName: 'Another Invented Person' } },
-        { 'x-request-id': reference, 'idempotency-key': `${reference}-report` },
-      );
-      expect(report.status).toBe(201);
-      expect(
-        (
-          await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-            reason: 'Request of the person, ref. 2026-779.',
-          })
-        ).status,
-      ).toBe(200);
-      const stored: string[] = [];
-      for await (const e of ledger.store.readAll())
-        if (JSON.stringify(e.metadata).includes(reference) || JSON.stringify(e.data).includes(reference))
-          stored.push(e.type);
-      console.log(
-        `outside-erasure: events keeping the name-made request id after the erasure ${stored.length} (${stored.join(', ')})`,
-      );
-      expect(stored).toEqual([]);
-    },
-  );
+  it("a request id or idempotency key made of the person's name is not written into the trail", async () => {
+    const reference = 'Velmora_Dashkintree_1997-05-06';
+    const report = await clinic.post<{ subjectId: string }>(
+      '/cases',
+      { ...REPORT, identity: { fullName: 'Another Invented Person' } },
+      { 'x-request-id': reference, 'idempotency-key': `${reference}-report` },
+    );
+    expect(report.status).toBe(201);
+    expect(
+      (
+        await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
+          reason: 'Request of the person, ref. 2026-779.',
+        })
+      ).status,
+    ).toBe(200);
+    const stored: string[] = [];
+    for await (const e of ledger.store.readAll())
+      if (JSON.stringify(e.metadata).includes(reference) || JSON.stringify(e.data).includes(reference))
+        stored.push(e.type);
+    console.log(
+      `outside-erasure: events keeping the name-made request id after the erasure ${stored.length} (${stored.join(', ')})`,
+    );
+    expect(stored).toEqual([]);
+  });
 });

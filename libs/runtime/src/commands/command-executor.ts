@@ -13,7 +13,7 @@ import {
 import type { Actor, DomainEvent } from '@nrm/shared-kernel';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { keyedUuid } from './id-secret';
+import { keyedUuid, storedIdempotencyKey } from './id-secret';
 
 /** Who asks, when, and how to recognise a retry of the same request. */
 export interface CommandContext {
@@ -161,7 +161,7 @@ export class CommandExecutor {
       for await (const recorded of unread ? [] : this.store.readStream(spec.stream)) {
         if (firstId !== undefined && (recorded.id === firstId || earlier.length > 0)) {
           if (
-            recorded.metadata.idempotencyKey === context.idempotencyKey &&
+            recordedUnderKey(recorded, context) &&
             recorded.metadata.principalId === context.actor?.principalId
           )
             earlier.push(recorded);
@@ -262,11 +262,32 @@ export class CommandExecutor {
       causationId: ids.entity('command'),
       occurredAt: context.now,
       ...(context.actor ? { principalId: context.actor.principalId, agencyId: context.actor.agencyId } : {}),
-      ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
+      ...(context.idempotencyKey !== undefined ? { idempotencyKey: keyAsStored(context) } : {}),
       requestFingerprint: context.fingerprint,
       ...traceContext(),
     };
   }
+}
+
+/** What the events of a request record of its Idempotency-Key: a keyed digest (id-secret.ts). */
+function keyAsStored(context: CommandContext): string | undefined {
+  if (context.idempotencyKey === undefined) return undefined;
+  if (context.idSecret === undefined) throw new Error('an Idempotency-Key is recorded with the id secret');
+  return storedIdempotencyKey(
+    context.idSecret,
+    context.actor?.principalId ?? 'console',
+    context.idempotencyKey,
+  );
+}
+
+/**
+ * Whether a stored event was recorded under this request's Idempotency-Key: as its digest, or as
+ * the key itself in events recorded before keys were digested (those stay as written: the store
+ * is immutable; a retry of such a request is still recognised).
+ */
+function recordedUnderKey(recorded: RecordedEvent, context: CommandContext): boolean {
+  const stored = recorded.metadata.idempotencyKey;
+  return stored !== undefined && (stored === keyAsStored(context) || stored === context.idempotencyKey);
 }
 
 /**
