@@ -241,15 +241,30 @@ function corpus(): { samples: Sample[]; refusedByParser: number } {
 const percentEncode = (text: string): string =>
   [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
 
-/** The query DTO of a read, where the API binds one (the case reads'; the others' by their name). */
+/** The query DTO of each read that binds one (as the controllers' `@Query()` parameters name them). */
+const QUERY_DTOS: Readonly<Record<string, string>> = {
+  '/cases': 'MyCasesQuery',
+  '/cases/{caseId}': 'CaseViewQuery',
+  '/referrals': 'MyReferralsQuery',
+  '/audit/checkpoints': 'CheckpointPageQuery',
+  '/audit/proofs/inclusion': 'InclusionProofQuery',
+  '/audit/proofs/consistency': 'ConsistencyProofQuery',
+  '/coordinator/handoff-board': 'HandoffBoardQueryDto',
+  '/coordinator/statistics': 'StatisticsQueryDto',
+  '/oversight/access-log': 'AccessLogQuery',
+  '/oversight/access-attempts': 'AccessAttemptsQuery',
+  '/oversight/denials': 'DenialsQuery',
+  '/oversight/break-glass': 'BreakGlassQueueQuery',
+  '/oversight/subjects/{subjectId}/consent-history': 'ConsentHistoryQuery',
+  '/subjects/{subjectId}/access-report': 'AccessReportQuery',
+};
+
 function queryDtoOf(method: string, path: string): Dto | undefined {
-  if (method !== 'get') return undefined;
-  const known: Record<string, Dto> = {
-    '/cases': caseReads.MyCasesQuery,
-    '/cases/{caseId}': caseReads.CaseViewQuery,
-    '/referrals': caseReads.MyReferralsQuery,
-  };
-  return known[path];
+  const name = method === 'get' ? QUERY_DTOS[path] : undefined;
+  if (name === undefined) return undefined;
+  const dto = DTOS.get(name);
+  if (!dto) throw new Error(`${name}: not exported by the DTO modules imported here`);
+  return dto;
 }
 
 /**
