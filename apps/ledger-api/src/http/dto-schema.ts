@@ -298,7 +298,7 @@ class Compiler {
   }
 
   schema(root: string): Record<string, unknown> {
-    return { $ref: root, $defs: this.defs };
+    return { $ref: root, $defs: { ...this.defs } };
   }
 }
 
@@ -352,7 +352,8 @@ export function compileDto(cls: new () => unknown): CompiledDto {
     check(value) {
       if (validate(value)) return [];
       const failures = failuresOf(validate.errors ?? []);
-      return errorTree(value, compiler.classAt(index), '', failures);
+      const tree = errorTree(value, compiler.classAt(index), '', failures);
+      return tree.length > 0 ? tree : unexplained(validate.errors ?? []);
     },
   };
 }
@@ -437,6 +438,15 @@ function failuresOf(errors: readonly ErrorObject[]): Set<string> {
     }
   }
   return failures;
+}
+
+/**
+ * Fails closed: a refusal that no rule explains (which the equivalence test says does not happen)
+ * is still a refusal, naming the top-level field ajv pointed at.
+ */
+function unexplained(errors: readonly ErrorObject[]): ValidationError[] {
+  const first = errors[0]?.instancePath.split('/')[1]?.replace(/~1/g, '/').replace(/~0/g, '~') ?? '';
+  return [{ property: first, constraints: { invalid: `${first} is invalid` }, children: [] }];
 }
 
 /** The errors class-validator would have built for `object` (same order, keys and messages). */
