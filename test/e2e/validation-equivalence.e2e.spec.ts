@@ -293,7 +293,7 @@ describe('validation compiled once: the same verdicts as class-validator (fuzz c
     const othersLeft = others.filter((dto) => compiled.compiledFor(dto) === undefined).map((dto) => dto.name);
     console.log(
       `compiled: ${HOT.length - left.length} of ${HOT.length} hot DTOs, ` +
-        `${others.length - othersLeft.length} of ${others.length} others (left to class-validator: ${othersLeft.join(', ') || 'none'})`,
+        `${others.length - othersLeft.length} of ${others.length} others (not compiled, for class-validator, e.g. response documents without rules: ${othersLeft.join(', ') || 'none'})`,
     );
     expect(left).toEqual([]);
   });
