@@ -1,15 +1,17 @@
 /**
  * Two builds of the ledger side by side (say, before and after a change), each in its own process
  * on its own copy of the same seeded store, loaded in equal paired rounds that alternate which goes
- * first. Per round: requests/s and the server process's CPU (user + system, every thread, from
- * /proc) per request; the figures are the medians of the per-round ratios, which is what stays
- * readable on a shared, noisy machine.
+ * first, each round as long (BENCH_ROUND_SECONDS, 5 s). Per round: requests/s and the server
+ * process's CPU (user + system, every thread, from /proc) per request; the figures are the medians
+ * of the per-round ratios, which is what stays readable on a shared, noisy machine. Every command
+ * carries a fresh Idempotency-Key.
  *
  *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
  *
  * Both checkouts must be built (npm run build). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
@@ -73,9 +75,10 @@ async function prepare(kind: string, dataDir: string): Promise<(port: number) =>
       ctx(),
     );
     const { apiKey } = await registry.issueApiKey(principalId, ctx());
-    // No Idempotency-Key: the load tool repeats one request, and one key would make every
-    // request after the first a replay.
+    // A fresh Idempotency-Key on every command, as clients send them (one key for all would
+    // make every request after the first a replay).
     return (port) => ({
+      next: () => ({ headers: { 'idempotency-key': randomUUID() } }),
       url: `http://127.0.0.1:${port}/cases`,
       method: 'POST',
       body: JSON.stringify({
@@ -100,7 +103,8 @@ const median = (xs: readonly number[]): number => {
 async function main(): Promise<void> {
   const kind = process.env.PAIR_KIND ?? 'query';
   const rounds = Number(process.env.PAIR_ROUNDS ?? 5);
-  const amount = Number(process.env.BENCH_REQUESTS ?? 2000);
+  // bench/http.ts's load() runs for a time, not a number of requests (equal-length rounds).
+  const seconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
   const checkouts = { before: process.env.PAIR_BEFORE ?? '', after: process.env.PAIR_AFTER ?? '.' };
   if (!checkouts.before) throw new Error('PAIR_BEFORE: the other checkout, built');
   const dir = benchDir(`pair-${kind}`);
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
       servers[side] = await start(checkouts[side], join(dir, side), 41000 + (process.pid % 1000) * 2 + i);
     }
     const port = (side: string) => 41000 + (process.pid % 1000) * 2 + (side === 'before' ? 0 : 1);
-    for (const side of ['before', 'after']) await load(target(port(side)), 300, 10); // warm-up
+    for (const side of ['before', 'after']) await load(target(port(side)), 2, 10); // warm-up
     const per: Record<string, { rps: number; cpuUs: number; p50: number; p99: number }[]> = {
       before: [],
       after: [],
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
       for (const side of order) {
         const pid = servers[side]!.pid!;
         const c0 = cpuUs(pid);
-        const run = await load(target(port(side)), amount, 10);
+        const run = await load(target(port(side)), seconds, 10);
         const cpu = cpuUs(pid) - c0;
         if (run.non2xx > 0 || run.errors > 0)
           throw new Error(`${side}: ${run.non2xx} non-2xx, ${run.errors} errors`);
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
     const result = {
       name: `pair-${kind}`,
       ...environment(),
-      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${amount} requests, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
+      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
       before: summary('before'),
       after: summary('after'),
       medianRatios: {
