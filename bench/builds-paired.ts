@@ -1,16 +1,18 @@
 /**
  * Two builds of the ledger side by side (say, before and after a change), each in its own process
  * on its own copy of the same seeded store, loaded in equal paired rounds that alternate which goes
- * first. Per round: requests/s and the server process's CPU (user + system, every thread, from
- * /proc) per request, and that of its main thread alone (the event loop that serves requests);
- * the figures are the medians of the per-round ratios, which is what stays
- * readable on a shared, noisy machine.
+ * first, each round as long (BENCH_ROUND_SECONDS, 5 s). Per round: requests/s and the server
+ * process's CPU (user + system, every thread, from /proc) per request, and that of its main thread
+ * alone (the event loop that serves requests); the figures are the medians of the per-round ratios,
+ * which is what stays readable on a shared, noisy machine. Every command carries a fresh
+ * Idempotency-Key.
  *
  *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
  *
  * Both checkouts must be built (npm run build). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
@@ -80,9 +82,10 @@ async function prepare(kind: string, dataDir: string): Promise<(port: number) =>
       ctx(),
     );
     const { apiKey } = await registry.issueApiKey(principalId, ctx());
-    // No Idempotency-Key: the load tool repeats one request, and one key would make every
-    // request after the first a replay.
+    // A fresh Idempotency-Key on every command, as clients send them (one key for all would
+    // make every request after the first a replay).
     return (port) => ({
+      next: () => ({ headers: { 'idempotency-key': randomUUID() } }),
       url: `http://127.0.0.1:${port}/cases`,
       method: 'POST',
       body: JSON.stringify({
@@ -107,7 +110,7 @@ const median = (xs: readonly number[]): number => {
 async function main(): Promise<void> {
   const kind = process.env.PAIR_KIND ?? 'query';
   const rounds = Number(process.env.PAIR_ROUNDS ?? 5);
-  // `load` runs for a duration (bench/http.ts): equal-length rounds, as the HTTP benchmarks.
+  // bench/http.ts's load() runs for a time, not a number of requests (equal-length rounds).
   const seconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
   const checkouts = { before: process.env.PAIR_BEFORE ?? '', after: process.env.PAIR_AFTER ?? '.' };
   if (!checkouts.before) throw new Error('PAIR_BEFORE: the other checkout, built');

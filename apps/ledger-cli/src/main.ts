@@ -17,13 +17,7 @@ import {
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '@nrm/runtime/commands';
-import {
-  ConfigError,
-  openEventStore,
-  openSubjectKeys,
-  openReadModelStore,
-  PROJECTIONS,
-} from '@nrm/runtime';
+import { ConfigError, openEventStore, openSubjectKeys, openReadModelStore, PROJECTIONS } from '@nrm/runtime';
 import { DEMO_KEY_VARIABLES, seedDemo, type DemoResult } from './demo';
 import { printRows, quietOnClosedPipe, rounded } from './output';
 import { listRegistry } from './registry-listing';
@@ -347,7 +341,8 @@ if (require.main === module) {
   program()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
-      if (error instanceof ConfigError || error instanceof UsageError) process.stderr.write(`${error.message}\n`);
+      if (error instanceof ConfigError || error instanceof UsageError)
+        process.stderr.write(`${error.message}\n`);
       else process.stderr.write(`ledger: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     });

@@ -13,7 +13,7 @@ import {
 import type { Actor, DomainEvent } from '@nrm/shared-kernel';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { keyedUuid } from './id-secret';
+import { keyedUuid, storedIdempotencyKey } from './id-secret';
 
 /** Who asks, when, and what: the context every command is decided in. */
 export interface CommandContext {
@@ -182,7 +182,7 @@ export class CommandExecutor {
       for await (const recorded of unread ? [] : this.store.readStream(spec.stream)) {
         if (firstId !== undefined && (recorded.id === firstId || earlier.length > 0)) {
           if (
-            recorded.metadata.idempotencyKey === key &&
+            recordedUnderKey(recorded, context, ids.idempotency!) &&
             recorded.metadata.principalId === context.actor?.principalId
           )
             earlier.push(recorded);
@@ -283,11 +283,30 @@ export class CommandExecutor {
       causationId: ids.entity('command'),
       occurredAt: context.now,
       ...(context.actor ? { principalId: context.actor.principalId, agencyId: context.actor.agencyId } : {}),
-      ...(ids.idempotency !== undefined ? { idempotencyKey: ids.idempotency.key } : {}),
+      ...(ids.idempotency !== undefined ? { idempotencyKey: keyAsStored(context, ids.idempotency) } : {}),
       requestFingerprint: context.fingerprint,
       ...traceContext(),
     };
   }
+}
+
+/** What the events of a request record of its Idempotency-Key: a keyed digest (id-secret.ts). */
+function keyAsStored(context: CommandContext, idempotency: Idempotency): string {
+  return storedIdempotencyKey(idempotency.idSecret, context.actor?.principalId ?? 'console', idempotency.key);
+}
+
+/**
+ * Whether a stored event was recorded under this request's Idempotency-Key: as its digest, or as
+ * the key itself in events recorded before keys were digested (those stay as written: the store
+ * is immutable; a retry of such a request is still recognised).
+ */
+function recordedUnderKey(
+  recorded: RecordedEvent,
+  context: CommandContext,
+  idempotency: Idempotency,
+): boolean {
+  const stored = recorded.metadata.idempotencyKey;
+  return stored !== undefined && (stored === keyAsStored(context, idempotency) || stored === idempotency.key);
 }
 
 /**

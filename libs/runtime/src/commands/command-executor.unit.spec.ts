@@ -10,6 +10,7 @@ import {
   type CommandSpec,
 } from './command-executor';
 import { once } from './once';
+import { storedIdempotencyKey } from './id-secret';
 
 /**
  * The command executor against a real (in-memory SQLite) event store: idempotent retries, the
@@ -248,6 +249,66 @@ describe('CommandExecutor', () => {
       expect(await streamOf(store, 'c-1')).toHaveLength(2);
     });
 
+    it('records a keyed digest of the key, never the key as sent, and recognises a retry by it', async () => {
+      const key = 'Velmora_Dashkintree_1997-05-06-report';
+      const first = await executor.execute(
+        spec('c-1', context({ idempotencyKey: key }), { twice: true }).command,
+      );
+      const stored = await streamOf(store, 'c-1');
+      const recorded = stored.map((e) => e.metadata.idempotencyKey);
+      expect(recorded).toEqual([
+        storedIdempotencyKey(SECRET, 'p-1', key),
+        storedIdempotencyKey(SECRET, 'p-1', key),
+      ]);
+      expect(JSON.stringify(stored.map((e) => e.metadata))).not.toContain('Velmora');
+      // Keyed: another secret, another principal or another key give other digests.
+      expect(storedIdempotencyKey(Buffer.alloc(32, 8), 'p-1', key)).not.toBe(recorded[0]);
+      expect(storedIdempotencyKey(SECRET, 'p-2', key)).not.toBe(recorded[0]);
+      expect(storedIdempotencyKey(SECRET, 'p-1', `${key}x`)).not.toBe(recorded[0]);
+      // A retry (a new executor: as after a restart, with the same secret) replays.
+      const retry = await new CommandExecutor(store).execute(
+        spec('c-1', context({ idempotencyKey: key, now: '2026-12-07T10:00:00.000Z' })).command,
+      );
+      expect(retry).toEqual({ ...first, replayed: true });
+      expect(await streamOf(store, 'c-1')).toHaveLength(2);
+    });
+
+    it('still recognises a retry of a request recorded with the key as sent (events of earlier versions)', async () => {
+      // What an earlier version stored: the derived event ids, the key itself in the metadata.
+      const ctx = context({ idempotencyKey: 'legacy-key-1' });
+      const ids = idsOf(ctx);
+      await store.append(
+        'c-1',
+        [0, 1].map((i) => ({
+          id: ids.event(i, 'c-1'),
+          type: 'Counted',
+          schemaVersion: 1,
+          data: { n: 1, by: 'earlier version' },
+          metadata: {
+            correlationId: randomUUID(),
+            occurredAt: '2026-11-01T09:00:00.000Z',
+            principalId: 'p-1',
+            agencyId: 'agency-of-p-1',
+            idempotencyKey: 'legacy-key-1',
+            requestFingerprint: ctx.fingerprint,
+          },
+        })),
+        { expectedRevision: 'no-stream' },
+      );
+      const retry = spec('c-1', context({ idempotencyKey: 'legacy-key-1' }));
+      const answer = await executor.execute(retry.command);
+      expect(answer.replayed).toBe(true);
+      expect(answer.eventIds).toEqual([ids.event(0, 'c-1'), ids.event(1, 'c-1')]);
+      expect(retry.calls).toHaveLength(0);
+      // Reused with another request, the old key is refused as before.
+      await expect(
+        executor.execute(
+          spec('c-1', context({ idempotencyKey: 'legacy-key-1', fingerprint: 'other' })).command,
+        ),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReused);
+      expect(await streamOf(store, 'c-1')).toHaveLength(2);
+    });
+
     it('records one of two concurrent sends of the same request and replays it for the other', async () => {
       const sends = await Promise.all(
         [0, 1].map(() => executor.execute(spec('c-1', context({ idempotencyKey: 'key-1' })).command)),
@@ -358,7 +419,7 @@ describe('CommandExecutor', () => {
       const keyed = await executor.execute(spec('c-1', context({ idempotencyKey: 'key-9' })).command);
       const stored = await streamOf(store, 'c-1');
       expect(stored[0]!.metadata).toMatchObject({
-        idempotencyKey: 'key-9',
+        idempotencyKey: storedIdempotencyKey(SECRET, 'p-1', 'key-9'),
         requestFingerprint: context().fingerprint,
       });
       expect(keyed.replayed).toBe(false);
