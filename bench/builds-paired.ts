@@ -2,9 +2,10 @@
  * Two builds of the ledger side by side (say, before and after a change), each in its own process
  * on its own copy of the same seeded store, loaded in equal paired rounds that alternate which goes
  * first, each round as long (BENCH_ROUND_SECONDS, 5 s). Per round: requests/s and the server
- * process's CPU (user + system, every thread, from /proc) per request; the figures are the medians
- * of the per-round ratios, which is what stays readable on a shared, noisy machine. Every command
- * carries a fresh Idempotency-Key.
+ * process's CPU (user + system, every thread, from /proc) per request, and that of its main thread
+ * alone (the event loop that serves requests); the figures are the medians of the per-round ratios,
+ * which is what stays readable on a shared, noisy machine. Every command carries a fresh
+ * Idempotency-Key.
  *
  *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
  *
@@ -25,6 +26,12 @@ const TICK_US = 10_000; // USER_HZ = 100 on Linux
 function cpuUs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime, stime
+}
+
+/** The CPU of the process's main thread alone (the event loop that serves requests). */
+function mainThreadCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
 async function start(checkout: string, dataDir: string, port: number): Promise<ChildProcess> {
@@ -118,7 +125,10 @@ async function main(): Promise<void> {
     }
     const port = (side: string) => 41000 + (process.pid % 1000) * 2 + (side === 'before' ? 0 : 1);
     for (const side of ['before', 'after']) await load(target(port(side)), 2, 10); // warm-up
-    const per: Record<string, { rps: number; cpuUs: number; p50: number; p99: number }[]> = {
+    const per: Record<
+      string,
+      { rps: number; cpuUs: number; mainThreadCpuUs: number; p50: number; p99: number }[]
+    > = {
       before: [],
       after: [],
     };
@@ -127,13 +137,16 @@ async function main(): Promise<void> {
       for (const side of order) {
         const pid = servers[side]!.pid!;
         const c0 = cpuUs(pid);
+        const m0 = mainThreadCpuUs(pid);
         const run = await load(target(port(side)), seconds, 10);
         const cpu = cpuUs(pid) - c0;
+        const mainCpu = mainThreadCpuUs(pid) - m0;
         if (run.non2xx > 0 || run.errors > 0)
           throw new Error(`${side}: ${run.non2xx} non-2xx, ${run.errors} errors`);
         per[side]!.push({
           rps: run.requestsPerSec,
           cpuUs: cpu / run.requests,
+          mainThreadCpuUs: mainCpu / run.requests,
           p50: run.p50Ms,
           p99: run.p99Ms,
         });
@@ -142,18 +155,23 @@ async function main(): Promise<void> {
     const summary = (side: string) => ({
       requestsPerSec: round(median(per[side]!.map((x) => x.rps))),
       cpuUsPerRequest: round(median(per[side]!.map((x) => x.cpuUs))),
+      mainThreadCpuUsPerRequest: round(median(per[side]!.map((x) => x.mainThreadCpuUs))),
       p50Ms: median(per[side]!.map((x) => x.p50)),
       p99Ms: median(per[side]!.map((x) => x.p99)),
     });
     const result = {
       name: `pair-${kind}`,
       ...environment(),
-      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
+      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s per side, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
       before: summary('before'),
       after: summary('after'),
       medianRatios: {
         requestsPerSec: round(median(per.after!.map((a, i) => a.rps / per.before![i]!.rps)), 3),
         cpuUsPerRequest: round(median(per.after!.map((a, i) => a.cpuUs / per.before![i]!.cpuUs)), 3),
+        mainThreadCpuUsPerRequest: round(
+          median(per.after!.map((a, i) => a.mainThreadCpuUs / per.before![i]!.mainThreadCpuUs)),
+          3,
+        ),
       },
       rounds: per,
     };

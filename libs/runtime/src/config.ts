@@ -131,6 +131,14 @@ export class LedgerConfig {
   @IsIn(['embedded', 'external'], { message: "PROJECTOR must be 'embedded' or 'external'" })
   PROJECTOR: 'embedded' | 'external' = 'embedded';
 
+  /**
+   * With PROJECTOR=embedded, run the projector in a worker thread of the API process, on its own
+   * connections to the stores, so that applying events and committing the read models never run
+   * on the event loop that serves requests (on); or on that loop (off).
+   */
+  @IsIn(['on', 'off'], { message: 'PROJECTOR_THREAD must be on or off' })
+  PROJECTOR_THREAD: 'on' | 'off' = 'on';
+
   /** Where subjects' data keys live (apart from the events): a SQLite file under DATA_DIR, or PostgreSQL. */
   @IsIn(['sqlite', 'postgres'], { message: "KEY_STORE must be 'sqlite' or 'postgres'" })
   KEY_STORE: 'sqlite' | 'postgres' = 'sqlite';

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       READ_MODEL_URL: undefined,
       READ_MODEL_SCHEMA: 'nrm_read_models',
       PROJECTOR: 'embedded',
+      PROJECTOR_THREAD: 'on',
       KEY_STORE: 'sqlite',
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',

@@ -37,7 +37,7 @@ import {
 import { identityOf, type SubjectKeyStore } from '@nrm/privacy';
 import { CaseRecords } from '../case-records';
 import { ConsentStateCache } from '../consent-state-cache';
-import { awaitReadModel, isParty, type ReadModel } from './read-model';
+import { awaitReadModel, CASE_DIRECTORY_USED, isParty, type ReadModel } from './read-model';
 
 /** What a case read decides on, loaded once: the read model's position, the case, party or not, its consent. */
 interface CaseReadContext {
@@ -111,7 +111,7 @@ export class CaseReads {
 
   /** Loads what the read decision needs, once, after the read model has caught up. */
   private async context(caseId: string, actor: Actor): Promise<CaseReadContext> {
-    const head = await awaitReadModel(this.store, this.readModel);
+    const head = await awaitReadModel(this.store, this.readModel, CASE_DIRECTORY_USED);
     const doc = await caseDocOf(this.readModel.store, caseId);
     const party = doc !== undefined && (await isParty(this.readModel, caseId, actor.agencyId));
     // The consent stream is read only for a party: a non-party learns nothing, not even by timing a store read.
@@ -210,7 +210,7 @@ export class CaseReads {
   ) {
     await this.requireCaseRole(request, `my-referrals-${query.direction}`);
     const after = parseCursor(query.cursor);
-    await awaitReadModel(this.store, this.readModel);
+    await awaitReadModel(this.store, this.readModel, CASE_DIRECTORY_USED);
     const rows = await referralsOfAgency(this.readModel.store, request.actor.agencyId, {
       direction: query.direction,
       pending: query.pending,
