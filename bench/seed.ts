@@ -11,9 +11,10 @@
  * written once into `bench/.work/seed-v<N>-<cases>/` and copied for each
  * benchmark (`BENCH_SEED_FRESH=1` writes it again).
  */
-import { SqliteEventStore } from '@nrm/event-store';
+import { SqliteEventStore, type NewEvent } from '@nrm/event-store';
 import type { Actor, AgencyKind, Role } from '@nrm/shared-kernel';
-import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryCommands } from '@nrm/access';
@@ -335,6 +336,156 @@ function shuffled<T>(items: readonly T[]): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** The `k`-th copy's name for an id of the base seed: another UUID, the same every time. */
+export function copiedId(id: string, k: number): string {
+  if (k === 0) return id;
+  const h = createHash('sha256').update(`${k}:${id}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+interface BaseRow {
+  position: number;
+  event_id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+}
+
+/**
+ * A store of `events` events (≈; whole waves of cases) for the scale benchmark, written fast through
+ * the store's own append (group commit, many appends in flight) rather than the command handlers:
+ * the base seed's traffic (8,000 cases, interleaved in waves as real traffic writes it) taken up to
+ * `events`, or followed by copies of itself in which every id but the principals' is renamed (so
+ * each copy is 8,000 new cases of the same agencies, interleaved as the original). Written once
+ * into `bench/.work/scale-v<N>-<events>/` and copied for each run (`BENCH_SEED_FRESH=1` writes it again).
+ */
+export async function scaledDataDir(
+  dataDir: string,
+  events: number,
+): Promise<Seeded & { readonly copies: number }> {
+  const root = process.env.BENCH_DIR ?? join(process.cwd(), 'bench', '.work');
+  const cache = join(root, `scale-v${SEED_VERSION}-${events}`);
+  const manifest = join(cache, 'seed.json');
+  if (process.env.BENCH_SEED_FRESH === '1' || !existsSync(manifest)) {
+    rmSync(cache, { recursive: true, force: true });
+    const baseDir = join(root, `scale-base-${process.pid}`);
+    const base = await seededDataDir(baseDir);
+    mkdirSync(cache, { recursive: true });
+    copyFileSync(join(baseDir, 'id-derivation.secret'), join(cache, 'id-derivation.secret'));
+    const scaled = await copyTraffic(
+      join(baseDir, 'events.sqlite'),
+      join(cache, 'events.sqlite'),
+      base,
+      events,
+    );
+    rmSync(baseDir, { recursive: true, force: true });
+    writeFileSync(manifest, `${JSON.stringify(scaled)}\n`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  for (const file of FILES) copyFileSync(join(cache, file), join(dataDir, file));
+  return JSON.parse(readFileSync(manifest, 'utf8')) as Seeded & { copies: number };
+}
+
+async function copyTraffic(
+  from: string,
+  to: string,
+  base: Seeded,
+  events: number,
+): Promise<Seeded & { copies: number }> {
+  const started = performance.now();
+  const source = new Database(from, { readonly: true });
+  const store = new SqliteEventStore({ filename: to, synchronous: 'NORMAL' });
+  try {
+    const rows = source
+      .prepare(
+        'SELECT position, event_id, stream, revision, type, schema_version, data, metadata FROM events ORDER BY position',
+      )
+      .all() as BaseRow[];
+    const firstCase = rows.findIndex((r) => r.type === 'PotentialVictimReported');
+    const registry = rows.slice(0, firstCase);
+    const traffic = rows.slice(firstCase);
+    // Principals are registered once: their ids stay the same in every copy.
+    const kept = new Set(
+      registry
+        .filter((r) => r.type === 'PrincipalRegistered')
+        .map((r) => (JSON.parse(r.data) as { principalId: string }).principalId),
+    );
+    const rename = (text: string, k: number) =>
+      k === 0 ? text : text.replace(UUID, (id) => (kept.has(id) ? id : copiedId(id, k)));
+    let stored = 0;
+    const append = async (batch: BaseRow[], k: number) => {
+      await Promise.all(
+        batch.map((r) =>
+          store.append(
+            rename(r.stream, k),
+            [
+              {
+                id: copiedId(r.event_id, k),
+                type: r.type,
+                schemaVersion: r.schema_version,
+                data: JSON.parse(rename(r.data, k)) as NewEvent['data'],
+                metadata: JSON.parse(rename(r.metadata, k)) as NewEvent['metadata'],
+              },
+            ],
+            { expectedRevision: r.revision === 0 ? 'no-stream' : r.revision - 1 },
+          ),
+        ),
+      );
+      stored += batch.length;
+    };
+    const CHUNK = 4000;
+    const plan: Array<{ rows: BaseRow[]; k: number }> = [{ rows: registry, k: 0 }];
+    let copies = 0;
+    for (let planned = registry.length; planned < events; copies++) {
+      const take = Math.min(traffic.length, events - planned);
+      plan.push({ rows: traffic.slice(0, take), k: copies });
+      planned += take;
+    }
+    for (const { rows: part, k } of plan)
+      for (let i = 0; i < part.length; i += CHUNK) {
+        await append(part.slice(i, i + CHUNK), k);
+        if (process.stdout.isTTY) process.stdout.write(`\rscaling: ${stored} of ${events} events`);
+      }
+    const head = await store.headPosition();
+    // Cases whose first copy was taken whole are readable by the NGOs in every copy.
+    const wholeCopies = Math.floor((head - registry.length) / traffic.length);
+    const partial = head - registry.length - wholeCopies * traffic.length;
+    const readable: Record<string, string[]> = {};
+    for (const [ngo, cases] of Object.entries(base.readable)) {
+      const inPartial = new Set(
+        traffic
+          .slice(0, partial)
+          .filter((r) => r.type === 'SupportServiceProvided')
+          .map((r) => (JSON.parse(r.data) as { caseId: string }).caseId),
+      );
+      readable[ngo] = [];
+      for (let k = 0; k < wholeCopies; k++) readable[ngo].push(...cases.map((c) => copiedId(c, k)));
+      readable[ngo].push(...cases.filter((c) => inPartial.has(c)).map((c) => copiedId(c, wholeCopies)));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `\nscaled to ${head} events (${copies} copies of the base traffic) in ${seconds.toFixed(1)} s`,
+    );
+    return {
+      version: SEED_VERSION,
+      cases: Math.round((head - registry.length) / 14),
+      events: head,
+      seconds,
+      keys: base.keys,
+      readable,
+      copies,
+    };
+  } finally {
+    await store.close();
+    source.close();
+  }
 }
 
 if (require.main === module) {

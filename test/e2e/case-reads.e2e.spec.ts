@@ -149,6 +149,18 @@ describe('consent-gated case reads and the access audit (e2e)', () => {
       'shelter-reads',
     ]);
     expect((await clinic.get('/referrals?direction=out&cursor=yesterday')).status).toBe(400);
+    // A well-formed token that no page gave: 400 naming the field, on both lists.
+    const forged = Buffer.from('p1~not-an-instant~x').toString('base64url');
+    for (const path of [`/cases?cursor=${forged}`, `/referrals?direction=out&cursor=${forged}`]) {
+      const refused = await clinic.get(path);
+      expect([refused.status, refused.body]).toEqual([400, expect.objectContaining({ field: 'cursor' })]);
+    }
+    const firstCase = await clinic.get<{ cases: unknown[]; next?: { cursor: string } }>('/cases?limit=1');
+    expect(firstCase.body.next?.cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    const nextCases = await clinic.get<{ cases: unknown[] }>(
+      `/cases?limit=1&cursor=${firstCase.body.next!.cursor}`,
+    );
+    expect(nextCases.status).toBe(200);
     const bad = await ngo.get('/referrals?direction=sideways');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'direction' });

@@ -10,12 +10,12 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SqliteEventStore, type NewEvent } from '@nrm/event-store';
-import { Projector, SqliteReadModelStore, verifyReadModels } from '@nrm/projections';
+import { currentSeal, Projector, SqliteReadModelStore, verifyReadModels } from '@nrm/projections';
 import { loadConfig, PROJECTIONS } from '@nrm/runtime';
 import type { ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { registerReadModelCommands } from '../../apps/ledger-cli/src/read-model-commands';
@@ -307,6 +307,54 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     expect(offline.code).toBe(1);
     expect(online).toContain(table);
     expect(mine.status).toBe(503);
+  });
+
+  it('a clean close seals the file: the next start serves at once; an edit while stopped breaks the seal; a row forged under a rewritten seal is found by the background check', async () => {
+    const dir = fresh();
+    const seal = join(dir, 'read-models.sqlite.seal.json');
+    let app = await boot(dir); // a copied directory carries no valid seal: checked before serving
+    await app.close();
+    const sealedAtClose = existsSync(seal);
+    // Edited while stopped: the seal no longer names the file, so the start checks before it serves.
+    tamper(dir, 'DELETE FROM referral_docs');
+    app = await boot(dir);
+    const editedAtStart = await healthFinding(app, 0);
+    await app.close();
+    const sealedAfterFinding = existsSync(seal);
+    // Put right (`ledger rebuild`), started (checked), closed clean: sealed again.
+    await rebuild(dir);
+    app = await boot(dir);
+    await app.close();
+    // The forger who also rewrites the seal: a party row in the region the seal vouched for.
+    tamper(
+      dir,
+      `INSERT INTO case_parties (case_id, agency_id, relation, since)
+       VALUES ('${foreignCase}', '${police.agencyId}', 'referral-receiver', '${new Date().toISOString()}')`,
+    );
+    writeFileSync(seal, `${JSON.stringify(currentSeal(join(dir, 'read-models.sqlite')))}\n`);
+    app = await boot(dir);
+    const servedAtStart = (await fetch(`${await app.getUrl()}/health`)).status;
+    const online = await healthFinding(app);
+    const cop = as(police, await app.getUrl());
+    const after = (await cop.call('GET', `/cases/${foreignCase}`, undefined, { 'x-purpose': 'protection' }))
+      .status;
+    await app.close();
+    const resealed = existsSync(seal);
+    const offline = await verifyOffline(dir);
+    record(
+      'party row forged under a rewritten seal (stopped)',
+      offline,
+      online,
+      `sealed at close ${sealedAtClose}; edit without the seal found at start ${editedAtStart ? 'yes' : 'no'}; ` +
+        `forged seal: health at start ${servedAtStart}, police read after the background check ${after}, sealed at close ${resealed}`,
+    );
+    expect(sealedAtClose).toBe(true);
+    expect(editedAtStart).toContain('referral_docs');
+    expect(sealedAfterFinding).toBe(false);
+    expect(online).toEqual(['case_parties']);
+    expect(after).toBe(503);
+    expect(resealed).toBe(false);
+    expect(offline.code).toBe(1);
   });
 
   it('costs a bounded time on a store of ~100k events (figures printed)', async () => {

@@ -25,6 +25,8 @@ export {
   ReadModelVerificationError,
   verifyReadModels,
 } from './verify/read-model-verification';
+export { currentSeal, takeSeal, writeSeal } from './verify/read-model-seal';
+export type { ReadModelSeal } from './verify/read-model-seal';
 export type {
   ReadModelVerification,
   ReadModelVerificationOptions,

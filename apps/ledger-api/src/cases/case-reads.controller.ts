@@ -14,7 +14,8 @@ import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { CurrentActor } from '../access/current-actor.decorator';
 import { readRequestOf } from '../access/audit-trail';
 import { IdPipe } from '../http/ids';
-import { CaseReads, CURSOR_PATTERN } from '@nrm/runtime';
+import { PAGE_CURSOR_PATTERN } from '@nrm/projections';
+import { CaseReads } from '@nrm/runtime';
 
 export const CASE_READS = Symbol('CASE_READS');
 
@@ -27,9 +28,12 @@ export class MyCasesQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Page cursor: the `next.cursor` of the previous page.' })
+  @ApiPropertyOptional({
+    description:
+      'Page cursor: the `next.cursor` of the previous page, an opaque token (a page with no `next` is the last).',
+  })
   @IsOptional()
-  @Matches(CURSOR_PATTERN, { message: 'cursor must be the next.cursor of a previous page' })
+  @Matches(PAGE_CURSOR_PATTERN, { message: 'cursor must be the next.cursor of a previous page' })
   cursor?: string;
 }
 

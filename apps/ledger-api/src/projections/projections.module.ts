@@ -14,6 +14,8 @@ import {
   Projector,
   SqliteReadModelStore,
   verifyReadModels,
+  takeSeal,
+  writeSeal,
   type ReadModelStore,
 } from '@nrm/projections';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
@@ -62,10 +64,13 @@ interface ReadSide extends ReadModel {
 /**
  * The read side, checked against a rebuild from the events (SQLite read models): the check runs
  * once the projector has started and before the ledger serves, then every READ_MODEL_CHECK_SECONDS.
+ * A clean close of read models vouched for seals the file (read-model-seal.ts); a start that finds
+ * the seal intact serves at once and runs that first check in the background, so the first read
+ * does not wait for a rebuild of every event in memory (≈ 1 s per 18,000 events).
  * While a divergence stands, no query is answered from the read models: `waitFor` says they have
  * not caught up, so every query answers 503 READ_MODEL.BEHIND, and /health is 503.
  */
-function watched(side: ReadSide, watch: ReadModelWatch): ReadSide {
+function watched(side: ReadSide, watch: ReadModelWatch, file: string): ReadSide {
   return {
     ...side,
     integrity: watch,
@@ -82,6 +87,12 @@ function watched(side: ReadSide, watch: ReadModelWatch): ReadSide {
     stop: async () => {
       await watch.stop();
       await side.stop();
+    },
+    close: async () => {
+      // Asked before the store closes; sealed after, so the seal names the file as it is left.
+      const vouched = watch.vouched();
+      await side.close();
+      if (vouched) writeSeal(file);
     },
   };
 }
@@ -194,6 +205,8 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
           provide: READ_MODEL,
           inject: [EVENT_STORE],
           useFactory: (store: EventStore): ReadSide => {
+            // Taken before the file is opened (opening it may write it): a seal vouches only for a closed file.
+            const sealed = config.READ_MODEL_STORE === 'sqlite' && takeSeal(readModelFile(config));
             const readModels = openReadModelStore(config);
             const thread =
               config.PROJECTOR === 'embedded' && config.PROJECTOR_THREAD === 'on'
@@ -206,13 +219,14 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
                   ? threaded(thread, readModels)
                   : embedded(ledgerProjector(store, readModels));
             if (config.READ_MODEL_STORE !== 'sqlite' || config.READ_MODEL_CHECK === 'off') return side;
-            const verify = () =>
+            const verify = (signal: AbortSignal) =>
               verifyReadModels({
                 store,
                 readModelFile: readModelFile(config),
                 projections: PROJECTIONS,
                 // Small batches: the periodic check shares the event loop with requests.
                 batchSize: 128,
+                signal,
               });
             // The embedded projector is the file's only writer: a write by anyone else is noticed at once
             // (in its thread, by the counter of the projector's connection, read before the query).
@@ -229,7 +243,10 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
                 config.READ_MODEL_CHECK_SECONDS * 1000,
                 new Logger('ReadModelCheck'),
                 foreignWrites,
+                // A seal is honoured only where the projector is the file's only writer.
+                sealed && foreignWrites !== undefined,
               ),
+              readModelFile(config),
             );
           },
         },

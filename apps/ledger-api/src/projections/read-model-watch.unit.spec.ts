@@ -105,4 +105,78 @@ describe('ReadModelWatch', () => {
     expect(watch.finding).toBeDefined();
     await watch.stop();
   });
+
+  it('with an intact seal, starts serving before the check ends, and a divergence it finds still refuses', async () => {
+    let finish!: (v: ReadModelVerification) => void;
+    const watch = new ReadModelWatch(
+      () => new Promise<ReadModelVerification>((resolve) => (finish = resolve)),
+      0,
+      logger,
+      () => 3,
+      true,
+    );
+    await watch.start(); // resolves while the check is still running
+    expect(watch.checks).toEqual({ ok: 0, diverged: 0, error: 0 });
+    expect(watch.finding).toBeUndefined();
+    expect(watch.vouched()).toBe(true);
+    finish(diverged); // a row forged in the region the seal vouched for
+    await watch.check();
+    expect(watch.finding?.divergences).toEqual(diverged.divergences);
+    expect(watch.vouched()).toBe(false); // no seal at close: the next start checks before serving
+    await watch.stop();
+  });
+
+  it('without a seal (or without the foreign-write counter) waits for the check at start', async () => {
+    let calls = 0;
+    for (const counter of [() => 3, undefined]) {
+      const watch = new ReadModelWatch(
+        () => {
+          calls++;
+          return Promise.resolve(diverged);
+        },
+        0,
+        logger,
+        counter,
+        counter === undefined, // a seal without the counter is not honoured
+      );
+      await watch.start();
+      expect(watch.finding).toBeDefined();
+      expect(watch.vouched()).toBe(false);
+    }
+    expect(calls).toBe(2);
+  });
+
+  it('vouches at close only for a file nobody but the projector wrote since the last check passed', async () => {
+    let counter = 1;
+    const watch = new ReadModelWatch(
+      () => Promise.resolve(clean),
+      0,
+      logger,
+      () => counter,
+    );
+    await watch.start();
+    expect(watch.vouched()).toBe(true);
+    counter = 2;
+    expect(watch.vouched()).toBe(false);
+    await watch.stop();
+  });
+
+  it('stops a check in flight at stop, recording no verdict', async () => {
+    let seen: AbortSignal | undefined;
+    const watch = new ReadModelWatch(
+      (signal) =>
+        new Promise<ReadModelVerification>((_, reject) => {
+          seen = signal;
+          signal.addEventListener('abort', () => reject(new Error('the check was stopped')));
+        }),
+      0,
+      logger,
+      () => 1,
+      true,
+    );
+    await watch.start();
+    await watch.stop();
+    expect(seen?.aborted).toBe(true);
+    expect(watch.checks).toEqual({ ok: 0, diverged: 0, error: 0 });
+  });
 });

@@ -181,7 +181,8 @@ export const caseDirectory: Projection = {
   // 3: a grounds decision no longer makes its decision-maker party to the case.
   // 4: a competent authority designated by the national coordinator is party to the case.
   // 5: rowid tables with unique UUID keys; indexes by referral sender and receiver.
-  version: 5,
+  // 6: each party row holds its case's reported_at, indexed by agency: GET /cases reads a range, no sort.
+  version: 6,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
@@ -193,7 +194,7 @@ export const caseDirectory: Projection = {
         case_id TEXT NOT NULL UNIQUE, subject_id TEXT NOT NULL, doc TEXT NOT NULL, reported_at TEXT NOT NULL);
       CREATE TABLE case_parties (
         case_id TEXT NOT NULL, agency_id TEXT NOT NULL, relation TEXT NOT NULL, since TEXT NOT NULL,
-        PRIMARY KEY (agency_id, case_id, relation)) WITHOUT ROWID;
+        reported_at TEXT NOT NULL DEFAULT '', PRIMARY KEY (agency_id, case_id, relation)) WITHOUT ROWID;
       CREATE TABLE referral_docs (
         referral_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, from_agency TEXT NOT NULL, to_agency TEXT NOT NULL,
         status TEXT NOT NULL, made_at TEXT NOT NULL, doc TEXT NOT NULL);
@@ -202,10 +203,12 @@ export const caseDirectory: Projection = {
 
   async createIndexes(tx) {
     // Built after a rebuild's bulk load; `apply` needs none of them (it reads by the unique keys).
-    // The referral indexes answer GET /referrals?direction=in|out in their order, newest first.
+    // The referral indexes answer GET /referrals?direction=in|out in their order, newest first;
+    // case_parties_by_agency answers GET /cases the same way (newest reported first, then by id).
     await tx.exec(`
       CREATE INDEX IF NOT EXISTS case_docs_by_subject ON case_docs (subject_id);
       CREATE INDEX IF NOT EXISTS case_parties_by_case ON case_parties (case_id);
+      CREATE INDEX IF NOT EXISTS case_parties_by_agency ON case_parties (agency_id, reported_at DESC, case_id);
       CREATE INDEX IF NOT EXISTS referral_docs_by_case ON referral_docs (case_id);
       CREATE INDEX IF NOT EXISTS referral_docs_by_receiver ON referral_docs (to_agency, made_at DESC, referral_id);
       CREATE INDEX IF NOT EXISTS referral_docs_by_sender ON referral_docs (from_agency, made_at DESC, referral_id);
@@ -405,8 +408,8 @@ const UPSERT_REFERRAL = `INSERT INTO referral_docs (referral_id, case_id, from_a
   VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (referral_id) DO UPDATE SET case_id = excluded.case_id, from_agency = excluded.from_agency,
     to_agency = excluded.to_agency, status = excluded.status, made_at = excluded.made_at, doc = excluded.doc`;
-const INSERT_PARTY = `INSERT INTO case_parties (case_id, agency_id, relation, since) VALUES (?, ?, ?, ?)
-  ON CONFLICT (agency_id, case_id, relation) DO NOTHING`;
+const INSERT_PARTY = `INSERT INTO case_parties (case_id, agency_id, relation, since, reported_at)
+  VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency_id, case_id, relation) DO NOTHING`;
 
 const caseRow = (doc: CaseDoc): SqlValue[] => [
   doc.caseId,
@@ -475,6 +478,15 @@ async function loadCase(tx: SqlRunner, caseId: string): Promise<CaseDoc | undefi
   return row ? (JSON.parse(row.doc) as CaseDoc) : undefined;
 }
 
+/** When a case was reported, as its party rows hold it: '' for a case never reported (not listed). */
+async function reportedAtOf(tx: SqlRunner, caseId: string): Promise<string> {
+  const row = await tx.get<{ reportedAt: string }>(
+    'SELECT reported_at AS "reportedAt" FROM case_docs WHERE case_id = ?',
+    [caseId],
+  );
+  return row?.reportedAt ?? '';
+}
+
 async function loadReferral(tx: SqlRunner, referralId: string): Promise<ReferralDoc | undefined> {
   const row = await tx.get<{ doc: string }>('SELECT doc FROM referral_docs WHERE referral_id = ?', [
     referralId,
@@ -500,10 +512,10 @@ function directWriter(tx: SqlRunner): DirectoryWriter {
       await writeReferral(tx, doc);
     },
     party: async (caseId, agencyId, relation, since) =>
-      void (await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since])),
+      void (await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since, await reportedAtOf(tx, caseId)])),
     async alsoAs(caseId, agencyId, relation, since) {
       if (await storedParty(tx, caseId, agencyId))
-        await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since]);
+        await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since, await reportedAtOf(tx, caseId)]);
     },
   };
 }
@@ -520,7 +532,7 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
   const referrals = new Map<string, ReferralDoc | null>();
   const dirtyCases = new Set<string>();
   const dirtyReferrals = new Set<string>();
-  const parties = new Map<string, [string, string, CaseRelation, string]>();
+  const parties = new Map<string, [string, string, CaseRelation, string, string]>();
   const caseOf = async (caseId: string): Promise<CaseDoc | null> => {
     let doc = cases.get(caseId);
     if (doc === undefined) cases.set(caseId, (doc = (await loadCase(tx, caseId)) ?? null));
@@ -533,11 +545,12 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
   };
   const partyKey = (caseId: string, agencyId: string, relation: CaseRelation) =>
     `${agencyId}\u0000${caseId}\u0000${relation}`;
-  const party = (caseId: string, agencyId: string, relation: CaseRelation, since: string) => {
+  const party = async (caseId: string, agencyId: string, relation: CaseRelation, since: string) => {
     // The first time in the batch wins, as ON CONFLICT DO NOTHING does row by row.
     const key = partyKey(caseId, agencyId, relation);
-    if (!parties.has(key)) parties.set(key, [caseId, agencyId, relation, since]);
-    return Promise.resolve();
+    if (parties.has(key)) return;
+    const reportedAt = (await caseOf(caseId))?.reportedAt ?? '';
+    if (!parties.has(key)) parties.set(key, [caseId, agencyId, relation, since, reportedAt]);
   };
   return {
     async casesOfSubject(subjectId) {

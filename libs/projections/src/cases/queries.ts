@@ -105,19 +105,60 @@ export interface PageAfter {
   readonly id: string;
 }
 
-/** The cases an agency is party to, newest reported first, with its relations to each (comma-joined). */
+/** The instant and id inside a cursor: the forms the read models store. */
+const PAGE_AFTER = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z)~([A-Za-z0-9][A-Za-z0-9._-]{0,79})$/;
+const CURSOR_PREFIX = 'p1~';
+
+/**
+ * The opaque cursor of a page that ends at `after`: base64url, so clients treat it as a token and
+ * the ledger may change what it holds. It only positions within the caller's own list: every page
+ * query filters by the caller's agency before the keyset applies, so a cursor made from another
+ * agency's row (or forged) shows nothing but the caller's own rows after that position.
+ */
+export function pageCursor(after: PageAfter): string {
+  return Buffer.from(`${CURSOR_PREFIX}${after.time}~${after.id}`, 'utf8').toString('base64url');
+}
+
+/** Matches a cursor's shape (what the HTTP layer validates): base64url, or the earlier plain `<time>~<id>`. */
+export const PAGE_CURSOR_PATTERN =
+  /^(?:[A-Za-z0-9_-]{1,200}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z~[A-Za-z0-9][A-Za-z0-9._-]{0,79})$/;
+
+/**
+ * The position a cursor stands for, or undefined for a string no page of the ledger gave. Cursors
+ * of the earlier plain `<time>~<id>` form are still taken, so a client paging across an upgrade goes on.
+ */
+export function parsePageCursor(cursor: string): PageAfter | undefined {
+  let plain = cursor;
+  if (!cursor.includes('~')) {
+    if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+    const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (!decoded.startsWith(CURSOR_PREFIX)) return undefined;
+    plain = decoded.slice(CURSOR_PREFIX.length);
+  }
+  const match = PAGE_AFTER.exec(plain);
+  return match ? { time: match[1]!, id: match[2]! } : undefined;
+}
+
+/**
+ * The cases an agency is party to, newest reported first, with its relations to each (comma-joined).
+ * A range of the index `case_parties_by_agency` (agency, reported_at DESC, case_id), read in its own
+ * order and stopped after `limit` cases: no sort of the agency's cases, whatever their number.
+ */
 export function casesOfAgency(
   db: SqlRunner,
   agencyId: string,
   page: { readonly limit: number; readonly after?: PageAfter },
 ): Promise<Array<{ caseId: string; relations: string; reportedAt: string }>> {
-  const relations = db.dialect === 'postgres' ? "string_agg(p.relation, ',')" : 'group_concat(p.relation)';
+  const relations = db.dialect === 'postgres' ? "string_agg(relation, ',')" : 'group_concat(relation)';
   const after = page.after;
+  // reported_at is '' for a party to a case never reported: not listed, as before (no case document).
+  // The cursor bounds the index range (`reported_at <= ?`): a deep page seeks, it does not skip rows.
   return db.all<{ caseId: string; relations: string; reportedAt: string }>(
-    `SELECT p.case_id AS "caseId", ${relations} AS relations, d.reported_at AS "reportedAt"
-       FROM case_parties p JOIN case_docs d ON d.case_id = p.case_id
-      WHERE p.agency_id = ? ${after ? 'AND (d.reported_at < ? OR (d.reported_at = ? AND p.case_id > ?))' : ''}
-      GROUP BY p.case_id, d.reported_at ORDER BY d.reported_at DESC, p.case_id LIMIT ?`,
+    `SELECT case_id AS "caseId", ${relations} AS relations, reported_at AS "reportedAt"
+       FROM case_parties
+      WHERE agency_id = ? AND reported_at > ''
+        ${after ? 'AND reported_at <= ? AND (reported_at < ? OR case_id > ?)' : ''}
+      GROUP BY reported_at, case_id ORDER BY reported_at DESC, case_id LIMIT ?`,
     [agencyId, ...(after ? [after.time, after.time, after.id] : []), page.limit],
   );
 }
@@ -139,7 +180,7 @@ export async function referralsOfAgency(
     `SELECT doc, made_at AS "madeAt" FROM referral_docs
       WHERE ${column} = ?
         ${query.pending ? "AND status IN ('made', 'acknowledged', 'accepted')" : ''}
-        ${after ? 'AND (made_at < ? OR (made_at = ? AND referral_id > ?))' : ''}
+        ${after ? 'AND made_at <= ? AND (made_at < ? OR referral_id > ?)' : ''}
       ORDER BY made_at DESC, referral_id LIMIT ?`,
     [agencyId, ...(after ? [after.time, after.time, after.id] : []), query.limit],
   );

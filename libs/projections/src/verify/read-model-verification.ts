@@ -56,6 +56,8 @@ export interface ReadModelVerificationOptions {
   readonly projections: readonly Projection[];
   /** Events applied per scratch transaction, between which the event loop gets a turn. Default 512. */
   readonly batchSize?: number;
+  /** Stops the check at its next turn (ReadModelVerificationError): a ledger shutting down. */
+  readonly signal?: AbortSignal;
 }
 
 export class ReadModelVerificationError extends Error {}
@@ -118,6 +120,7 @@ async function rowDigests(
   table: string,
   columns: readonly string[],
   yieldEvery: number,
+  turn: () => Promise<void> = nextTurn,
 ): Promise<Map<string, number>> {
   const digests = new Map<string, number>();
   const statement = db.prepare(`SELECT ${columns.map(quoted).join(', ')} FROM ${quoted(table)}`).raw();
@@ -126,7 +129,7 @@ async function rowDigests(
   for (const row of statement.iterate()) {
     const digest = createHash('sha256').update(JSON.stringify(row)).digest('base64');
     digests.set(digest, (digests.get(digest) ?? 0) + 1);
-    if (++seen % yieldEvery === 0) await nextTurn();
+    if (++seen % yieldEvery === 0) await turn();
   }
   return digests;
 }
@@ -137,6 +140,10 @@ export async function verifyReadModels(
 ): Promise<ReadModelVerification> {
   const started = performance.now();
   const batchSize = options.batchSize ?? 512;
+  const turn = async (): Promise<void> => {
+    await nextTurn();
+    if (options.signal?.aborted) throw new ReadModelVerificationError('the check was stopped');
+  };
   if (!existsSync(options.readModelFile))
     throw new ReadModelVerificationError('no read-model file to verify');
   const live = new Database(options.readModelFile, { readonly: true, fileMustExist: true });
@@ -193,7 +200,7 @@ export async function verifyReadModels(
         for (const [projection, at] of reached)
           reached.set(projection, Math.max(at, Math.min(last, targets.get(projection) ?? at)));
         replayed += events.length;
-        if (yieldBetween) await nextTurn();
+        if (yieldBetween) await turn();
       };
       for await (const event of options.store.readAll({
         fromPosition: from === 0 ? 'start' : { after: from },
@@ -246,7 +253,7 @@ export async function verifyReadModels(
         const columns = (scratch.pragma(`table_info(${quoted(table)})`) as Array<{ name: string }>).map(
           (c) => c.name,
         );
-        const rebuilt = await rowDigests(scratch, table, columns, batchSize * 4);
+        const rebuilt = await rowDigests(scratch, table, columns, batchSize * 4, turn);
         const rebuiltRows = [...rebuilt.values()].reduce((a, b) => a + b, 0);
         rows += rebuiltRows;
         if (!liveTables.has(table)) {
@@ -282,7 +289,7 @@ export async function verifyReadModels(
           });
           continue;
         }
-        const theirs = await rowDigests(live, table, columns, batchSize * 4);
+        const theirs = await rowDigests(live, table, columns, batchSize * 4, turn);
         let missing = 0;
         let unjustified = 0;
         for (const [digest, count] of rebuilt) missing += Math.max(0, count - (theirs.get(digest) ?? 0));

@@ -16,6 +16,8 @@ import {
   caseDocOf,
   caseView,
   casesOfAgency,
+  pageCursor,
+  parsePageCursor,
   referralIdsOfCase,
   referralsOfAgency,
   referralsOfCase,
@@ -195,7 +197,7 @@ export class CaseReads {
     return {
       cases,
       ...(rows.length === page.limit && last
-        ? { next: { cursor: `${last.reportedAt}~${last.caseId}` } }
+        ? { next: { cursor: pageCursor({ time: last.reportedAt, id: last.caseId }) } }
         : {}),
     };
   }
@@ -247,7 +249,7 @@ export class CaseReads {
     return {
       referrals,
       ...(rows.length === query.limit && last
-        ? { next: { cursor: `${last.madeAt}~${last.doc.referralId}` } }
+        ? { next: { cursor: pageCursor({ time: last.madeAt, id: last.doc.referralId }) } }
         : {}),
     };
   }
@@ -319,12 +321,10 @@ function readBasis(ground: AllowedGround): ReadBasis {
   throw new Error('a break-glass ground is recorded as BreakGlassAccessUsed, not as a consent read');
 }
 
-/** A page cursor is `<time>~<id>` of the last row: rows that share a time are neither skipped nor repeated. */
-export const CURSOR_PATTERN =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z~[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
-
+/** The position of a cursor a previous page gave (opaque, libs/projections), or a 400 naming the field. */
 function parseCursor(cursor: string | undefined): { time: string; id: string } | undefined {
   if (cursor === undefined) return undefined;
-  const at = cursor.indexOf('~');
-  return { time: cursor.slice(0, at), id: cursor.slice(at + 1) };
+  const after = parsePageCursor(cursor);
+  if (after) return after;
+  throw invalid('REQUEST.INVALID', 'cursor must be the next.cursor of a previous page', 'cursor');
 }

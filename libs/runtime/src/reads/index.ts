@@ -14,4 +14,4 @@ export {
 export type { ReadModelCheck, ReadModelFinding, ReadModelIntegrity } from './read-model-integrity';
 export { casePartyCheck, designatorCheck, referralPartyCheck, type ReferralPartyCheck } from './case-parties';
 export { inContact, isSeized } from './case-relations';
-export { CaseReads, CURSOR_PATTERN } from './case-reads';
+export { CaseReads } from './case-reads';
