@@ -353,7 +353,7 @@ describe('disabling principals and agencies (e2e)', () => {
       await expect(
         eraseSubject(ledger.store, keys, {
           subjectId: 'no-matter',
-          reason: 'a request from the data protection authority',
+          ground: 'supervisory-authority-order',
           as: eraser.principalId,
         }),
       ).rejects.toThrow(`--as ${eraser.principalId}: principal-disabled`);

@@ -105,7 +105,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
     beforeErasure = new Date().toISOString();
     await pause(20);
     const erased = await oversight.post(`/subjects/${subjectId}/erasure`, {
-      reason: 'Request of the person, ref. 2026-777.',
+      ground: 'subject-request',
+      reference: 'NGO-2026-777',
     });
     expect(erased.status).toBe(200);
   });
@@ -245,7 +246,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
     expect(
       (
         await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-          reason: 'Request of the person, ref. 2026-778.',
+          ground: 'subject-request',
+          reference: 'NGO-2026-778',
         })
       ).status,
     ).toBe(200);
@@ -285,7 +287,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
       expect(
         (
           await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-            reason: 'Request of the person, ref. 2026-779.',
+            ground: 'subject-request',
+            reference: 'NGO-2026-779',
           })
         ).status,
       ).toBe(200);
