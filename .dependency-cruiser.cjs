@@ -49,7 +49,8 @@ const LIB_EDGES = {
   // stores, a service's life cycle): the configuration checks audit keys and store URLs, and the
   // stores it opens are those of event-store, projections and privacy. Never an app.
   // CaseRecords (what commands read of other contexts' records) folds the identification,
-  // consent and registry streams.
+  // consent and registry streams. The read side (src/reads) decides case reads with access's
+  // `decideRead` on the read models, and answers an unknown referral with referral's not-found.
   runtime: [
     'shared-kernel',
     'event-store',
@@ -59,6 +60,7 @@ const LIB_EDGES = {
     'identification',
     'consent',
     'access',
+    'referral',
   ],
 };
 

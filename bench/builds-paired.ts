@@ -1,15 +1,18 @@
 /**
  * Two builds of the ledger side by side (say, before and after a change), each in its own process
  * on its own copy of the same seeded store, loaded in equal paired rounds that alternate which goes
- * first. Per round: requests/s and the server process's CPU (user + system, every thread, from
- * /proc) per request; the figures are the medians of the per-round ratios, which is what stays
- * readable on a shared, noisy machine.
+ * first, each round as long (BENCH_ROUND_SECONDS, 5 s). Per round: requests/s and the server
+ * process's CPU (user + system, every thread, from /proc) per request, and that of its main thread
+ * alone (the event loop that serves requests); the figures are the medians of the per-round ratios,
+ * which is what stays readable on a shared, noisy machine. Every command carries a fresh
+ * Idempotency-Key.
  *
  *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
  *
  * Both checkouts must be built (npm run build). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
@@ -23,6 +26,12 @@ const TICK_US = 10_000; // USER_HZ = 100 on Linux
 function cpuUs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime, stime
+}
+
+/** The CPU of the process's main thread alone (the event loop that serves requests). */
+function mainThreadCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
 async function start(checkout: string, dataDir: string, port: number): Promise<ChildProcess> {
@@ -73,9 +82,10 @@ async function prepare(kind: string, dataDir: string): Promise<(port: number) =>
       ctx(),
     );
     const { apiKey } = await registry.issueApiKey(principalId, ctx());
-    // No Idempotency-Key: the load tool repeats one request, and one key would make every
-    // request after the first a replay.
+    // A fresh Idempotency-Key on every command, as clients send them (one key for all would
+    // make every request after the first a replay).
     return (port) => ({
+      next: () => ({ headers: { 'idempotency-key': randomUUID() } }),
       url: `http://127.0.0.1:${port}/cases`,
       method: 'POST',
       body: JSON.stringify({
@@ -100,7 +110,8 @@ const median = (xs: readonly number[]): number => {
 async function main(): Promise<void> {
   const kind = process.env.PAIR_KIND ?? 'query';
   const rounds = Number(process.env.PAIR_ROUNDS ?? 5);
-  const amount = Number(process.env.BENCH_REQUESTS ?? 2000);
+  // bench/http.ts's load() runs for a time, not a number of requests (equal-length rounds).
+  const seconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
   const checkouts = { before: process.env.PAIR_BEFORE ?? '', after: process.env.PAIR_AFTER ?? '.' };
   if (!checkouts.before) throw new Error('PAIR_BEFORE: the other checkout, built');
   const dir = benchDir(`pair-${kind}`);
@@ -113,8 +124,11 @@ async function main(): Promise<void> {
       servers[side] = await start(checkouts[side], join(dir, side), 41000 + (process.pid % 1000) * 2 + i);
     }
     const port = (side: string) => 41000 + (process.pid % 1000) * 2 + (side === 'before' ? 0 : 1);
-    for (const side of ['before', 'after']) await load(target(port(side)), 300, 10); // warm-up
-    const per: Record<string, { rps: number; cpuUs: number; p50: number; p99: number }[]> = {
+    for (const side of ['before', 'after']) await load(target(port(side)), 2, 10); // warm-up
+    const per: Record<
+      string,
+      { rps: number; cpuUs: number; mainThreadCpuUs: number; p50: number; p99: number }[]
+    > = {
       before: [],
       after: [],
     };
@@ -123,13 +137,16 @@ async function main(): Promise<void> {
       for (const side of order) {
         const pid = servers[side]!.pid!;
         const c0 = cpuUs(pid);
-        const run = await load(target(port(side)), amount, 10);
+        const m0 = mainThreadCpuUs(pid);
+        const run = await load(target(port(side)), seconds, 10);
         const cpu = cpuUs(pid) - c0;
+        const mainCpu = mainThreadCpuUs(pid) - m0;
         if (run.non2xx > 0 || run.errors > 0)
           throw new Error(`${side}: ${run.non2xx} non-2xx, ${run.errors} errors`);
         per[side]!.push({
           rps: run.requestsPerSec,
           cpuUs: cpu / run.requests,
+          mainThreadCpuUs: mainCpu / run.requests,
           p50: run.p50Ms,
           p99: run.p99Ms,
         });
@@ -138,18 +155,23 @@ async function main(): Promise<void> {
     const summary = (side: string) => ({
       requestsPerSec: round(median(per[side]!.map((x) => x.rps))),
       cpuUsPerRequest: round(median(per[side]!.map((x) => x.cpuUs))),
+      mainThreadCpuUsPerRequest: round(median(per[side]!.map((x) => x.mainThreadCpuUs))),
       p50Ms: median(per[side]!.map((x) => x.p50)),
       p99Ms: median(per[side]!.map((x) => x.p99)),
     });
     const result = {
       name: `pair-${kind}`,
       ...environment(),
-      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${amount} requests, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
+      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s per side, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
       before: summary('before'),
       after: summary('after'),
       medianRatios: {
         requestsPerSec: round(median(per.after!.map((a, i) => a.rps / per.before![i]!.rps)), 3),
         cpuUsPerRequest: round(median(per.after!.map((a, i) => a.cpuUs / per.before![i]!.cpuUs)), 3),
+        mainThreadCpuUsPerRequest: round(
+          median(per.after!.map((a, i) => a.mainThreadCpuUs / per.before![i]!.mainThreadCpuUs)),
+          3,
+        ),
       },
       rounds: per,
     };

@@ -21,7 +21,7 @@ import { ConsentCommands } from '@nrm/consent';
 import { IdentificationCommands } from '@nrm/identification';
 import { ReferralCommands } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
-import { idDerivationSecret, type CommandContext } from '@nrm/runtime/commands';
+import { idDerivationSecret, type CommandContext, type CommandOptions } from '@nrm/runtime/commands';
 import { SupportCommands } from '@nrm/support';
 import { fingerprintOf } from '../apps/ledger-api/src/commands/request-context';
 
@@ -120,15 +120,14 @@ export async function seed(dir: string, cases: number): Promise<Seeded> {
       keys[a.agencyId] = (await registry.issueApiKey(principalId, consoleCtx())).apiKey ?? '';
       actors.set(a.agencyId, { principalId, agencyId: a.agencyId, agencyKind: a.kind, roles: a.roles });
     }
-    // As the HTTP layer builds it: an Idempotency-Key and a keyed digest of the request.
+    // As the HTTP layer builds them: a keyed digest of the request, and an Idempotency-Key.
     const as = (agencyId: string, path: string, body: unknown): CommandContext => ({
       actor: actors.get(agencyId)!,
       now: new Date().toISOString(),
       requestId: `seed-${randomUUID()}`,
-      idempotencyKey: randomUUID(),
       fingerprint: fingerprintOf('POST', path, body, idSecret),
-      idSecret,
     });
+    const keyed = (): CommandOptions => ({ idempotency: { key: randomUUID(), idSecret } });
 
     const identification = new IdentificationCommands(
       store,
@@ -152,9 +151,14 @@ export async function seed(dir: string, cases: number): Promise<Seeded> {
       let toPolice = '';
       let toNgo = '';
       const step =
-        <T>(agencyId: string, path: () => string, body: T, run: (ctx: CommandContext) => Promise<unknown>) =>
+        <T>(
+          agencyId: string,
+          path: () => string,
+          body: T,
+          run: (ctx: CommandContext, options: CommandOptions) => Promise<unknown>,
+        ) =>
         () =>
-          run(as(agencyId, path(), body));
+          run(as(agencyId, path(), body), keyed());
       const report = {
         indicators: ['restricted-movement', 'debt-bondage'],
         exploitationForms: ['labour'] as const,
@@ -197,11 +201,12 @@ export async function seed(dir: string, cases: number): Promise<Seeded> {
           clinic,
           () => '/cases',
           report,
-          async (ctx) => {
+          async (ctx, options) => {
             caseId = (
               await identification.report(
                 { ...report, exploitationForms: [...report.exploitationForms] },
                 ctx,
+                options,
               )
             ).caseId;
           },
@@ -210,88 +215,90 @@ export async function seed(dir: string, cases: number): Promise<Seeded> {
           clinic,
           () => `/cases/${caseId}/indicators`,
           assess,
-          (ctx) => identification.assessIndicators({ caseId, ...assess }, ctx),
+          (ctx, options) => identification.assessIndicators({ caseId, ...assess }, ctx, options),
         ),
         step(
           clinic,
           () => `/cases/${caseId}/consent`,
           grant,
-          (ctx) =>
+          (ctx, options) =>
             consent.grant(
               { caseId, ...grant, categories: [...grant.categories], purposes: [...grant.purposes] },
               ctx,
+              options,
             ),
         ),
         step(
           clinic,
           () => `/cases/${caseId}/referrals`,
           policeReferral,
-          async (ctx) => {
-            toPolice = (await referral.make({ caseId, ...policeReferral }, ctx)).referralId;
+          async (ctx, options) => {
+            toPolice = (await referral.make({ caseId, ...policeReferral }, ctx, options)).referralId;
           },
         ),
         step(
           police,
           () => `/referrals/${toPolice}/acknowledge`,
           {},
-          (ctx) => referral.transition(toPolice, 'AcknowledgeReferral', ctx),
+          (ctx, options) => referral.transition(toPolice, 'AcknowledgeReferral', ctx, options),
         ),
         step(
           police,
           () => `/referrals/${toPolice}/accept`,
           {},
-          (ctx) => referral.transition(toPolice, 'AcceptReferral', ctx),
+          (ctx, options) => referral.transition(toPolice, 'AcceptReferral', ctx, options),
         ),
         step(
           police,
           () => `/cases/${caseId}/reasonable-grounds`,
           { outcome: 'positive' },
-          (ctx) => identification.decideReasonableGrounds({ caseId, outcome: 'positive' }, ctx),
+          (ctx, options) =>
+            identification.decideReasonableGrounds({ caseId, outcome: 'positive' }, ctx, options),
         ),
         step(
           clinic,
           () => `/cases/${caseId}/referrals`,
           ngoReferral,
-          async (ctx) => {
-            toNgo = (await referral.make({ caseId, ...ngoReferral }, ctx)).referralId;
+          async (ctx, options) => {
+            toNgo = (await referral.make({ caseId, ...ngoReferral }, ctx, options)).referralId;
           },
         ),
         step(
           ngo,
           () => `/referrals/${toNgo}/acknowledge`,
           {},
-          (ctx) => referral.transition(toNgo, 'AcknowledgeReferral', ctx),
+          (ctx, options) => referral.transition(toNgo, 'AcknowledgeReferral', ctx, options),
         ),
         step(
           ngo,
           () => `/referrals/${toNgo}/accept`,
           {},
-          (ctx) => referral.transition(toNgo, 'AcceptReferral', ctx),
+          (ctx, options) => referral.transition(toNgo, 'AcceptReferral', ctx, options),
         ),
         step(
           ngo,
           () => `/referrals/${toNgo}/handoff`,
           {},
-          (ctx) => referral.transition(toNgo, 'CompleteHandoff', ctx),
+          (ctx, options) => referral.transition(toNgo, 'CompleteHandoff', ctx, options),
         ),
         step(
           ngo,
           () => `/cases/${caseId}/reflection-period`,
           reflection,
-          (ctx) => support.startReflectionPeriod({ caseId, ...reflection }, ctx),
+          (ctx, options) => support.startReflectionPeriod({ caseId, ...reflection }, ctx, options),
         ),
         step(
           ngo,
           () => `/cases/${caseId}/support-plan`,
           plan,
-          (ctx) => support.agreePlan({ caseId, ...plan }, ctx),
+          (ctx, options) => support.agreePlan({ caseId, ...plan }, ctx, options),
         ),
         step(
           ngo,
           () => `/cases/${caseId}/services`,
           service,
-          async (ctx) => {
-            await support.recordService({ caseId, ...service }, ctx);
+          async (ctx, options) => {
+            await support.recordService({ caseId, ...service }, ctx, options);
             readable[ngo]!.push(caseId);
           },
         ),

@@ -1041,6 +1041,26 @@ describe('deploy/', () => {
                 scraped.add(str(at(s.value, 'spec', 'selector', 'app.kubernetes.io/component')) ?? '?');
       }
       expect([...scraped].sort()).toEqual(['api', 'relay']);
+      // The api's /metrics answers only METRICS_TOKEN: the scrape of its port sends the Secret key the api reads.
+      const apiToken = k8sDocs
+        .filter((d) => kind(d) === 'apps/v1/Deployment' && nameOf(d) === 'nrm-ledger-api')
+        .flatMap((d) => list(at(d.value, 'spec', 'template', 'spec', 'containers')))
+        .flatMap((c) => list(at(c, 'env')))
+        .filter((e) => str(at(e, 'name')) === 'METRICS_TOKEN')
+        .map((e) => {
+          const ref = at(e, 'valueFrom', 'secretKeyRef');
+          return `${str(at(ref, 'name'))}/${str(at(ref, 'key'))}`;
+        });
+      const sent = monitors.flatMap((m) =>
+        list(at(m.value, 'spec', 'endpoints'))
+          .filter((e) => str(at(e, 'port')) === 'http')
+          .map((e) => {
+            const credentials = at(e, 'authorization', 'credentials');
+            return `${str(at(credentials, 'name'))}/${str(at(credentials, 'key'))}`;
+          }),
+      );
+      expect(apiToken).toEqual(['nrm-ledger-metrics/token']);
+      expect(sent).toEqual(['nrm-ledger-metrics/token']);
 
       const rules = k8sDocs
         .filter((d) => kind(d) === 'monitoring.coreos.com/v1/PrometheusRule')

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
-import { Ledger, Principal } from './harness';
+import { Ledger, Principal, scrape, TEST_METRICS_TOKEN } from './harness';
 
 interface Health {
   status: string;
@@ -24,7 +24,12 @@ const FAST = {
 
 async function restart(dataDir: string): Promise<NestFastifyApplication> {
   const app = await createApp(
-    loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...FAST }),
+    loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
+      ...FAST,
+    }),
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app;
@@ -117,7 +122,7 @@ describe('audit integrity of the running ledger (e2e)', () => {
     expect(refused.body).toMatchObject({ code: 'AUDIT.INTEGRITY_HALT' });
     expect(refused.body.detail).toContain(`truncated at position ${head - 2}`);
     tally.appendsRefused++;
-    const metrics = await fetch(`${ledger.base}/metrics`).then((r) => r.text());
+    const metrics = await scrape(ledger.base);
     expect(metrics).toMatch(/^nrm_audit_integrity_ok 0$/m);
     expect(metrics).toMatch(
       new RegExp(`^nrm_audit_integrity_finding_position\\{kind="truncated"\\} ${head - 2}$`, 'm'),

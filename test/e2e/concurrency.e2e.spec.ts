@@ -475,7 +475,8 @@ describe(`concurrent conflicting commands through HTTP, ${INSTANCES} API instanc
           0,
         );
         expect(events).toHaveLength(SERVICES + 1);
-        expect(events.filter((e) => e.metadata.idempotencyKey === key)).toHaveLength(1);
+        const stored = ledger.storedIdempotencyKey(ngo[0]!.principalId, key);
+        expect(events.filter((e) => e.metadata.idempotencyKey === stored)).toHaveLength(1);
       }
     },
     TIMEOUT_MS,
@@ -516,8 +517,9 @@ describe(`concurrent conflicting commands through HTTP, ${INSTANCES} API instanc
         }
         // Exactly one report was stored for the key, the winning one.
         const reports: RecordedEvent[] = [];
+        const stored = ledger.storedIdempotencyKey(clinic[0]!.principalId, key);
         for await (const e of ledger.store.readAll({ fromPosition: { after: head } }))
-          if (e.type === 'PotentialVictimReported' && e.metadata.idempotencyKey === key) reports.push(e);
+          if (e.type === 'PotentialVictimReported' && e.metadata.idempotencyKey === stored) reports.push(e);
         expect(reports).toHaveLength(1);
         expect(reports[0]!.data).toMatchObject({ exploitationForms: bodies[winner].exploitationForms });
         await expectAnswersMatchStream(

@@ -44,7 +44,6 @@ describe('designation of a competent authority by the national coordinator (e2e)
   let caseId = '';
   const refused: string[] = [];
   let attempts = 0;
-  let counter = 0;
 
   beforeAll(async () => {
     ledger = await Ledger.boot();
@@ -81,7 +80,8 @@ describe('designation of a competent authority by the national coordinator (e2e)
   afterAll(() => ledger.close());
 
   async function send(who: Principal, method: string, path: string, body?: unknown): Promise<Sent> {
-    const requestId = `dz-${String(++counter).padStart(6, '0')}`;
+    // A UUID: the ledger takes no other request id from a caller (it would be stored in the trail).
+    const requestId = randomUUID();
     const response = await fetch(`${ledger.base}${path}`, {
       method,
       headers: {

@@ -53,8 +53,8 @@ type GuardedId = (typeof GUARDED_IDS)[number];
 const MALFORMED = '-malformed';
 
 /** Same length in every probe, so that content-length cannot differ by it. */
-let requestCounter = 0;
-const nextRequestId = () => `exist-${String(++requestCounter).padStart(6, '0')}`;
+// A UUID: the ledger takes no other request id from a caller (it would be stored in the trail).
+const nextRequestId = () => randomUUID();
 
 interface Probe {
   readonly status: number;

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { RegistryCommands } from '@nrm/access';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
+import { idDerivationSecret, storedIdempotencyKey } from '@nrm/runtime/commands';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyKind, Role } from '@nrm/shared-kernel';
 import { AnswerTally, toOpenApiPath, type DocumentWithAnswers } from './declared-answers';
@@ -24,6 +25,21 @@ export const GENEROUS_RATE_LIMITS: Readonly<Record<string, string>> = {
   RATE_LIMIT_FAILED_AUTH: '10000000',
 };
 
+/** The scrape credential of every test ledger (invented): GET /metrics needs it (METRICS_TOKEN). */
+export const TEST_METRICS_TOKEN = 'e2e-scrape-token-0c5d7f19a2b84e6d9f03';
+
+/** The Prometheus text of a ledger at `base`, read as the scraper does (with METRICS_TOKEN). */
+export async function scrape(base: string): Promise<string> {
+  const answer = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+  });
+  if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
+  return answer.text();
+}
+
+/** The id secret of each booted ledger (what its events' Idempotency-Key digests are keyed with). */
+const idSecrets = new WeakMap<NestFastifyApplication, Buffer>();
+
 /** A booted ledger on a temporary SQLite file, with helpers to register principals and call the API. */
 export class Ledger {
   private constructor(
@@ -36,14 +52,15 @@ export class Ledger {
 
   static async boot(env: Record<string, string> = {}): Promise<Ledger> {
     const dataDir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
-    const app = await createApp(
-      loadConfig({
-        DATA_DIR: dataDir,
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-        ...GENEROUS_RATE_LIMITS,
-        ...env,
-      }),
-    );
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
+      ...GENEROUS_RATE_LIMITS,
+      ...env,
+    });
+    const app = await createApp(config);
+    idSecrets.set(app, idDerivationSecret(config));
     const answers = new AnswerTally();
     app
       .getHttpAdapter()
@@ -66,6 +83,11 @@ export class Ledger {
       });
     await app.listen({ port: 0, host: '127.0.0.1' });
     return new Ledger(app, await app.getUrl(), dataDir, answers);
+  }
+
+  /** What the events record of a principal's Idempotency-Key: its keyed digest, never the key. */
+  storedIdempotencyKey(principalId: string, key: string): string {
+    return storedIdempotencyKey(idSecrets.get(this.app)!, principalId, key);
   }
 
   get store(): EventStore {

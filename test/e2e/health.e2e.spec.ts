@@ -36,11 +36,33 @@ describe('ledger-api boots on the embedded store (e2e)', () => {
     expect(existsSync(join(dataDir, 'events.sqlite'))).toBe(true);
   });
 
-  it('echoes a plain X-Request-Id and replaces a malformed one', async () => {
-    const given = await fetch(`${base}/health`, { headers: { 'x-request-id': 'caseworker-42' } });
-    expect(given.headers.get('x-request-id')).toBe('caseworker-42');
-    const forged = await fetch(`${base}/health`, { headers: { 'x-request-id': 'bad id\twith tab' } });
-    expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  it('echoes an X-Request-Id that is a random or time-ordered UUID, and replaces any other', async () => {
+    const v4 = '3f2b8c1e-9d4a-4e7b-8c2d-1a5f6e7d8c9b';
+    const v7 = '01938a2e-5c7b-7d3e-9f10-2b3c4d5e6f70';
+    for (const [sent, echoed] of [
+      [v4, v4],
+      [v4.toUpperCase(), v4],
+      [v7, v7],
+    ] as const) {
+      const given = await fetch(`${base}/health`, { headers: { 'x-request-id': sent } });
+      expect(given.headers.get('x-request-id')).toBe(echoed);
+    }
+    const replaced: string[] = [];
+    for (const sent of [
+      'caseworker-42',
+      'Velmora_Dashkintree_1997-05-06',
+      'bad id\twith tab',
+      // A name-based UUID (v5, a hash of something) and a v1 (a machine's address) are not opaque.
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+      'c232ab00-9414-11ec-b3c8-9f6bdeced846',
+      `${v4}-x`,
+    ]) {
+      const answer = await fetch(`${base}/health`, { headers: { 'x-request-id': sent } });
+      const id = answer.headers.get('x-request-id') ?? '';
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      if (id !== sent) replaced.push(sent);
+    }
+    expect(replaced).toHaveLength(6);
   });
 
   it('answers an unknown route with application/problem+json', async () => {

@@ -141,7 +141,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   it('a non-party agency cannot tell a real case, referral, consent or subject from a random id', async () => {
     tally.attacks++;
     const random = () => randomUUID();
-    const requestId = 'oa-fixed-request-id';
+    const requestId = '6d1c0b7e-3f2a-4c5d-9e8f-7a6b5c4d3e2f';
     const probes: Array<{ name: string; send: (ids: Record<string, string>) => Promise<Response> }> = [];
     const call = (
       who: Principal,
@@ -1033,7 +1033,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
   it("an agency's registry admin cannot tell another agency's principal ids from random ones", async () => {
     tally.attacks++;
     const admin = await ledger.principal('ngo', ['registry-admin'], ngo.agencyId);
-    const requestId = 'oa-registry-pair';
+    const requestId = '0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b';
     const send = (method: string, path: string, body: unknown) =>
       fetch(`${ledger.base}${path}`, {
         method,

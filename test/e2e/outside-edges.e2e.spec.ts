@@ -175,7 +175,9 @@ describe('rate limits against a spoofing, rotating attacker (e2e)', () => {
 
 describe('what an outsider without any credential learns (e2e)', () => {
   /**
-   * FINDING (low; the threat model lets an outsider reach only `/health/live` and `/openapi.json`):
+   * FIXED (was low; the threat model lets an outsider reach only `/health/live` and `/openapi.json`):
+   * `/metrics` now answers only the scraper's METRICS_TOKEN (401 otherwise, 404 when unset), and
+   * `/health` names the read-model file, not its path. The finding as it was:
    * `/metrics` and `/health` answer without a credential. `/metrics` counts requests by route and
    * status, so an outsider watching it sees each break-glass read (`POST
    * /cases/:caseId/break-glass-reads` 200), each erasure and each report as it happens; `/health`
@@ -184,7 +186,7 @@ describe('what an outsider without any credential learns (e2e)', () => {
    * behaviour: without a credential, liveness only (the rest behind the oversight role or a separate
    * port).
    */
-  it.failing('learns neither activity by route nor paths on disk', async () => {
+  it('learns neither activity by route nor paths on disk', async () => {
     tally.attacks++;
     const ledger = await Ledger.boot();
     try {

@@ -266,7 +266,9 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
   });
 
   /**
-   * FINDING (low): a caller's "plain" `X-Request-Id` (letters, digits, `_`, `-`) is kept, logged, and
+   * FIXED (was low): the request id is now a UUID (v4 or v7) the caller sent or one the ledger
+   * makes, and the events record a keyed digest of the Idempotency-Key, not the key. The finding as
+   * it was: a caller's "plain" `X-Request-Id` (letters, digits, `_`, `-`) is kept, logged, and
    * stored as the `correlationId` of every event the request records (and its `Idempotency-Key`
    * verbatim as `idempotencyKey`), in the immutable store and so
    * in every export and backup. An agency integration that uses its own case reference built from the
@@ -274,16 +276,75 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
    * cannot reach them. Correct behaviour: a request id that is not an opaque id (a UUID) is replaced,
    * or it is kept in the answer and the logs only, never in events.
    */
+  it("a request id or idempotency key made of the person's name is not written into the trail", async () => {
+    const reference = 'Velmora_Dashkintree_1997-05-06';
+    const report = await clinic.post<{ subjectId: string }>(
+      '/cases',
+      { ...REPORT, identity: { fullName: 'Another Invented Person' } },
+      { 'x-request-id': reference, 'idempotency-key': `${reference}-report` },
+    );
+    expect(report.status).toBe(201);
+    expect(
+      (
+        await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
+          ground: 'subject-request',
+          reference: 'NGO-2026-7791',
+        })
+      ).status,
+    ).toBe(200);
+    const stored: string[] = [];
+    for await (const e of ledger.store.readAll())
+      if (JSON.stringify(e.metadata).includes(reference) || JSON.stringify(e.data).includes(reference))
+        stored.push(e.type);
+    console.log(
+      `outside-erasure: events keeping the name-made request id after the erasure ${stored.length} (${stored.join(', ')})`,
+    );
+    expect(stored).toEqual([]);
+  });
+  /**
+   * FINDING (low, open; attacker pass after the request-id fix): the consent capture's
+   * `guardianReference` and `witnessPrincipalId` take any id-shaped text (letters, digits, `.`,
+   * `_`, `-`): the DTO says "never the guardian's name", but `Velmora_Dashkintree_1997-05-06` passes,
+   * and the witness is not checked against the registry. Both are stored in clear in
+   * `ConsentGranted`, which the erasure does not reach. Correct behaviour: seal them under the
+   * subject's key like a justification, or take only an id the ledger knows (a principal) and an
+   * opaque reference.
+   */
   it.failing(
-    "a request id or idempotency key made of the person's name is not written into the trail",
+    "a consent's guardian reference or witness made of the person's name does not outlive the erasure",
     async () => {
       const reference = 'Velmora_Dashkintree_1997-05-06';
-      const report = await clinic.post<{ subjectId: string }>(
-        '/cases',
-        { ...REPORT, identity: { fullName: 'Another Invented Person' } },
-        { 'x-request-id': reference, 'idempotency-key': `${reference}-report` },
-      );
+      const report = await clinic.post<{ caseId: string; subjectId: string }>('/cases', {
+        ...REPORT,
+        identity: { fullName: 'A Third Invented Person' },
+      });
       expect(report.status).toBe(201);
+      const statuses: number[] = [];
+      for (const capture of [
+        {
+          method: 'guardian',
+          language: 'ro',
+          interpreterUsed: true,
+          guardianReference: `${reference}-guardian`,
+        },
+        {
+          method: 'verbal-with-witness',
+          language: 'ro',
+          interpreterUsed: true,
+          witnessPrincipalId: `${reference}-witness`,
+        },
+      ])
+        statuses.push(
+          (
+            await clinic.post(`/cases/${report.body.caseId}/consents`, {
+              agencyIds: [ngo.agencyId],
+              categories: ['case-status'],
+              purposes: ['assistance'],
+              expiresAt: inDays(30),
+              capture,
+            })
+          ).status,
+        );
       expect(
         (
           await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
@@ -294,12 +355,47 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
       ).toBe(200);
       const stored: string[] = [];
       for await (const e of ledger.store.readAll())
-        if (JSON.stringify(e.metadata).includes(reference) || JSON.stringify(e.data).includes(reference))
+        if (JSON.stringify(e.data).includes(reference) || JSON.stringify(e.metadata).includes(reference))
           stored.push(e.type);
       console.log(
-        `outside-erasure: events keeping the name-made request id after the erasure ${stored.length} (${stored.join(', ')})`,
+        `outside-erasure: consents with a name-made guardian reference or witness answered ${statuses.join(', ')}; ` +
+          `events keeping the name after the erasure ${stored.length} (${stored.join(', ')})`,
       );
       expect(stored).toEqual([]);
     },
   );
+
+  /**
+   * FINDING (low, fixed): the erasure's own `reason` (10 to 500 characters of free text, written by
+   * the oversight body) is stored in clear in the erasure event. A reason that names the person
+   * ("Request of Velmora Dashkintree, ...") is written into the trail by the very act that was to
+   * remove the name, for good. Correct behaviour: the reason refused when it holds the subject's
+   * recorded name (the ledger still has it at that moment), or kept only as a reference code.
+   * Fixed: why is a legal ground and a reference code; a prose reason is refused (400, `reason`).
+   */
+  it('an erasure reason naming the person is not written into the trail by the erasure', async () => {
+    const name = 'Oriel Vantasquez';
+    const report = await clinic.post<{ subjectId: string }>('/cases', {
+      ...REPORT,
+      identity: { fullName: name },
+    });
+    expect(report.status).toBe(201);
+    const erased = await oversight.post<{ field?: string }>(`/subjects/${report.body.subjectId}/erasure`, {
+      reason: `Request of ${name}, received by letter on 2 December.`,
+    });
+    expect({ status: erased.status, field: erased.body.field }).toEqual({ status: 400, field: 'reason' });
+    const proper = await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
+      ground: 'subject-request',
+      reference: 'LETTER-2026-12-02',
+    });
+    expect(proper.status).toBe(200);
+    const stored: string[] = [];
+    for await (const e of ledger.store.readAll())
+      if (JSON.stringify(e.data).includes(name) || JSON.stringify(e.metadata).includes(name))
+        stored.push(e.type);
+    console.log(
+      `outside-erasure: erasure with the name in its reason answered ${erased.status}; events keeping the name ${stored.length} (${stored.join(', ')})`,
+    );
+    expect(stored).toEqual([]);
+  });
 });

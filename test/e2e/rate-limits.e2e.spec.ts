@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
-import { freePort, GENEROUS_RATE_LIMITS, Ledger } from './harness';
+import { freePort, GENEROUS_RATE_LIMITS, Ledger, scrape, TEST_METRICS_TOKEN } from './harness';
 
 /** What a burst of requests got back: each status counted, and the first 429 kept for a closer look. */
 async function burst(
@@ -38,7 +38,7 @@ function expectTooMany(
 
 /** One sample of a metric from the Prometheus text, 0 when absent. */
 async function metric(base: string, line: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await scrape(base);
   const found = text.split('\n').find((l) => l.startsWith(`${line} `));
   return found ? Number(found.slice(line.length + 1)) : 0;
 }
@@ -108,7 +108,9 @@ describe('rate limits (an attacker from one address, a principal in a loop)', ()
       const docs = await fetch(`${ledger.base}/openapi.json`);
       const docsBody = (await docs.json()) as Record<string, unknown>;
       const health = await burst(30, () => fetch(`${ledger.base}/health`));
-      const scrapes = await burst(30, () => fetch(`${ledger.base}/metrics`));
+      const scrapes = await burst(30, () =>
+        fetch(`${ledger.base}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } }),
+      );
       console.log(
         `per-address limit without a credential (4/60s): 6 sent, ${statuses[401] ?? 0} answered 401, ` +
           `${statuses[429] ?? 0} answered 429; /openapi.json after: ${docs.status}; ` +

@@ -20,7 +20,7 @@ import { loadConfig, PROJECTIONS } from '@nrm/runtime';
 import type { ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { registerReadModelCommands } from '../../apps/ledger-cli/src/read-model-commands';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { GENEROUS_RATE_LIMITS, Ledger, Principal } from './harness';
+import { GENEROUS_RATE_LIMITS, Ledger, Principal, scrape, TEST_METRICS_TOKEN } from './harness';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DAY_MS = 86_400_000;
@@ -34,6 +34,7 @@ async function boot(dataDir: string): Promise<NestFastifyApplication> {
     loadConfig({
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
       ...GENEROUS_RATE_LIMITS,
       ...CHECK_EVERY_SECOND,
     }),
@@ -260,7 +261,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     const atOnce = await read();
     const online = await healthFinding(app);
     const after = await read();
-    const metrics = await (await fetch(`${await app.getUrl()}/metrics`)).text();
+    const metrics = await scrape(await app.getUrl());
     await app.close();
     const offline = await verifyOffline(dir);
     record(

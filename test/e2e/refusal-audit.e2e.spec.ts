@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Ledger, type Principal } from './harness';
 
+/** The request id of the oversight-only read the clinic tries (a UUID: see attempt()). */
+const ATTEMPTS_BY_CLINIC = '5b4a3928-1706-4f5e-8d3c-2b1a0f9e8d7c';
+
 /**
  * Every refused attempt on well-formed ids is on the record (DOMAIN.md rule 7): reads and
  * commands, by parties and strangers, erasure, a purpose sent in the query instead of X-Purpose.
@@ -17,7 +20,6 @@ describe('refusal audit (e2e)', () => {
   let caseId: string;
   let subjectId: string;
   let referralId: string;
-  let counter = 0;
 
   beforeAll(async () => {
     ledger = await Ledger.boot();
@@ -54,7 +56,8 @@ describe('refusal audit (e2e)', () => {
     body?: unknown,
     headers: Record<string, string> = {},
   ) {
-    const requestId = `refusal-${String(++counter).padStart(4, '0')}`;
+    // A UUID: the ledger takes no other request id from a caller (it would be stored in the trail).
+    const requestId = randomUUID();
     const answer = await who.call(method, path, body, { 'x-request-id': requestId, ...headers });
     return { requestId, status: answer.status, code: answer.body.code as string | undefined, method, path };
   }
@@ -192,10 +195,10 @@ describe('refusal audit (e2e)', () => {
 
     // Only the oversight body: the refusal is itself audited.
     const refused = await clinic.call('GET', '/oversight/access-attempts', undefined, {
-      'x-request-id': 'attempts-by-clinic',
+      'x-request-id': ATTEMPTS_BY_CLINIC,
     });
     expect(refused.status).toBe(403);
-    const audit = (await ledger.auditEvents()).filter((e) => e.data.requestId === 'attempts-by-clinic');
+    const audit = (await ledger.auditEvents()).filter((e) => e.data.requestId === ATTEMPTS_BY_CLINIC);
     expect(audit.map((e) => e.type)).toEqual(['AccessDenied']);
   });
 });

@@ -38,7 +38,7 @@ export class AppModule {
         CoordinatorModule.forRoot(config),
         OversightModule,
         AuditModule.forRoot(config),
-        MetricsModule,
+        MetricsModule.forRoot(config),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

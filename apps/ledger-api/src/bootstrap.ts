@@ -13,7 +13,7 @@ import type { LedgerConfig } from '@nrm/runtime';
 import { serveConsole } from './http/console-static';
 import { frameworkErrorAsProblem, unparsableRequestAsProblem } from './http/framework-errors';
 import { useBoundedJsonParser } from './http/json-body';
-import { validationPipe } from './http/validation';
+import { compiledValidationPipe } from './http/validation';
 import { requestId } from './logging';
 import { traceRequests } from './http/request-tracing';
 import { setUpOpenApi } from './openapi';
@@ -89,7 +89,7 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
     .addHook('onResponse', async (request, reply) => {
       metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     });
-  app.useGlobalPipes(validationPipe());
+  app.useGlobalPipes(compiledValidationPipe());
   app.enableShutdownHooks();
   setUpOpenApi(app);
   await serveConsole(app, config.CONSOLE_DIR);

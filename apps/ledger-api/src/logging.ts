@@ -3,12 +3,19 @@ import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { LedgerConfig } from '@nrm/runtime';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A random (version 4) or time-ordered (version 7) UUID: nothing a person's data can be spelt in. */
+const OPAQUE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-/** A caller's X-Request-Id when it is a plain token, otherwise a new UUID. */
+/**
+ * A caller's X-Request-Id when it is a random or time-ordered UUID (in lower case), otherwise a
+ * new UUID. The request id is answered, logged and stored with every event the request records
+ * (as `correlationId`, and in the access log): events outlive the erasure of a person, so a
+ * caller's own reference (which may be built from a name and a birth date) is not taken, nor a
+ * name-based (v3, v5) UUID, a hash of something, nor a v1, which carries a machine's address.
+ */
 export function requestId(req: Pick<IncomingMessage, 'headers'>): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && OPAQUE_ID.test(given) ? given.toLowerCase() : randomUUID();
 }
 
 /**

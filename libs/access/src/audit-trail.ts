@@ -1,6 +1,6 @@
 // The event store's port alone (a context names no store implementation).
 import type { EventStore, NewEvent } from '../../event-store/src/event-store';
-import type { Actor, Purpose } from '@nrm/shared-kernel';
+import { unavailable, type Actor, type DomainError, type Purpose } from '@nrm/shared-kernel';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { accessStream, type AccessAuditEvent, type DenialReason, type ReadBasis } from './access-audit';
@@ -33,12 +33,23 @@ export function inRefusalScope<T>(scope: RefusalScope, run: () => T): T {
  * Writes the audit of reads: every read and every denial is appended as an
  * event before the answer leaves. If the append fails, the read fails too
  * (fail closed): a read that cannot be proven afterwards is not served. What is
- * thrown then is the caller's (`unavailable`): the API answers 503.
+ * thrown then is `auditUnavailable` unless the caller gives its own (`unavailable`): the API
+ * answers 503.
  */
+/** A read that cannot be recorded is not served: 503, try again. */
+export function auditUnavailable(): DomainError {
+  return unavailable(
+    'AUDIT.UNAVAILABLE',
+    'Audit unavailable',
+    'The request could not be recorded in the audit trail, so it was not served.',
+    1,
+  );
+}
+
 export class AuditTrail {
   constructor(
     private readonly store: EventStore,
-    private readonly unavailable: () => Error,
+    private readonly unavailable: () => Error = auditUnavailable,
   ) {}
 
   accessed(

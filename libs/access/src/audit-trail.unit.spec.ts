@@ -59,6 +59,15 @@ describe('the audit trail of reads', () => {
     );
   });
 
+  it('fails closed with AUDIT.UNAVAILABLE (unavailable, retry after 1 s) when the caller gives no error', async () => {
+    const trail = new AuditTrail(storeAppending('fail').store);
+    await expect(trail.denied(request, { view: 'case', reason: 'role-not-allowed' })).rejects.toMatchObject({
+      kind: 'unavailable',
+      code: 'AUDIT.UNAVAILABLE',
+      options: { title: 'Audit unavailable', retryAfterSeconds: 1 },
+    });
+  });
+
   it('notes a recorded denial in the request’s refusal scope, and only a denial', async () => {
     const { store } = storeAppending('ok');
     const trail = new AuditTrail(store, () => new Unavailable());

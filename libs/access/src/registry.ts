@@ -155,6 +155,11 @@ export function ownAgencyOnly() {
   );
 }
 
+/** The one answer for an agency the registry does not hold. */
+export function agencyNotFound() {
+  return notFound('REGISTRY.AGENCY_NOT_FOUND', 'No agency is registered with this id.', 'agencyId');
+}
+
 export function principalNotFound() {
   return notFound('REGISTRY.PRINCIPAL_NOT_FOUND', 'No principal with this id.', 'principalId');
 }
@@ -206,8 +211,7 @@ export function decideAgency(
     case 'RegisterAgency':
       return registerAgency(command, state);
     case 'DisableAgency': {
-      if (state.status === 'none')
-        throw notFound('REGISTRY.AGENCY_NOT_FOUND', 'No agency is registered with this id.', 'agencyId');
+      if (state.status === 'none') throw agencyNotFound();
       checkReason(command.data.reason);
       if (command.metadata.actor?.agencyId === state.agencyId)
         throw ruleBroken(
@@ -222,8 +226,7 @@ export function decideAgency(
       return [{ type: 'AgencyDisabled', schemaVersion: 1, data: { ...command.data, by, disabledAt: now } }];
     }
     case 'EnableAgency': {
-      if (state.status === 'none')
-        throw notFound('REGISTRY.AGENCY_NOT_FOUND', 'No agency is registered with this id.', 'agencyId');
+      if (state.status === 'none') throw agencyNotFound();
       if (command.metadata.actor?.agencyId === state.agencyId)
         throw ruleBroken(
           'REGISTRY.NOT_OWN_AGENCY',
@@ -294,8 +297,7 @@ export function decidePrincipal(
     case 'RegisterPrincipal': {
       if (state.status !== 'none')
         throw conflict('REGISTRY.PRINCIPAL_EXISTS', 'This principal is already registered.', 'principalId');
-      if (!command.data.agencyExists)
-        throw notFound('REGISTRY.AGENCY_NOT_FOUND', 'No agency is registered with this id.', 'agencyId');
+      if (!command.data.agencyExists) throw agencyNotFound();
       if (command.data.roles.length === 0 || command.data.roles.some((r) => !ROLES.includes(r)))
         throw ruleBroken('REGISTRY.ROLES', `Give at least one role of ${ROLES.join(', ')}.`, 'roles');
       const { principalId, agencyId, label, roles } = command.data;

@@ -4,6 +4,7 @@ import {
   conflict,
   forbidden,
   idListProblem,
+  isAbroad,
   notFound,
   parseInstant,
   ruleBroken,
@@ -120,7 +121,7 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
   requireFutureExpiry(data.expiresAt, now, 'A consent must end in the future.');
   const capture = requireCapture(data.capture, data.subjectIsMinor);
   const sensitive = categories.filter((category) => SENSITIVE_CATEGORIES.includes(category));
-  const foreign = kinds.findIndex((kind) => kind === 'foreign-nrm');
+  const foreign = kinds.findIndex(isAbroad);
   if (foreign >= 0 && sensitive.length > 0 && !EXPLICIT_CAPTURE.includes(capture.method)) {
     throw ruleBroken(
       'CONSENT.FOREIGN_NEEDS_WRITTEN',
@@ -300,7 +301,7 @@ function recordLawfulBasis(command: RecordLawfulBasis, state: ConsentState): Law
   }
   // A domestic legal ground does not reach a foreign contact point: special categories go abroad
   // on the person's explicit consent only.
-  const foreign = kinds.findIndex((kind) => kind === 'foreign-nrm');
+  const foreign = kinds.findIndex(isAbroad);
   if (foreign >= 0 && categories.some((category) => SENSITIVE_CATEGORIES.includes(category))) {
     throw ruleBroken(
       'CONSENT.FOREIGN_LAWFUL_BASIS',

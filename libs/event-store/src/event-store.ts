@@ -150,6 +150,13 @@ export interface EventStore {
   /** Position of the last stored event, 0 when the store is empty. */
   headPosition(): Promise<number>;
   /**
+   * Position of the last stored event of one of these types, 0 when there is none: what a read
+   * model that follows only these types must have covered to reflect everything stored so far
+   * (events of other types after it do not change it). Absent where the adapter cannot say it
+   * cheaply; callers then use `headPosition()`, which is never lower.
+   */
+  lastPositionOf?(eventTypes: readonly string[]): Promise<number>;
+  /**
    * The highest position ever handed out, where the adapter keeps it apart from the events
    * (SQLite): above the head when events at the end were deleted, so that the audit log can tell
    * a deleted tail from an older copy of the store. Absent where positions cannot be reused.

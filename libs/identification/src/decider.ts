@@ -2,6 +2,7 @@ import {
   conflict,
   EXPLOITATION_FORMS,
   forbidden,
+  isAbroad,
   isInstant,
   isRegionCode,
   isSealedIdentity,
@@ -360,7 +361,7 @@ function designateCompetentAuthority(
   if (!isNonEmptyString(data.authorityId) || authority === undefined) {
     throw ruleBroken('AGENCY.UNKNOWN', 'No agency is registered with this id.', 'authorityId');
   }
-  if (authority.kind === 'foreign-nrm' || authority.country !== data.ownCountry) {
+  if (isAbroad(authority.kind) || authority.country !== data.ownCountry) {
     throw ruleBroken(
       'IDENTIFICATION.AUTHORITY_FOREIGN',
       'Only an authority of this country can be designated; a contact point abroad is reached by a transnational referral.',

@@ -14,3 +14,4 @@ export { ErasureRegister, type RegisteredErasure } from './erasure-register';
 export { identitySealer } from './application/identity-sealer';
 export * from './application/erasure-commands';
 export { ERASED, openText, openTextFor, sealText, sealTextFor } from './sealed-text';
+export { identityOf } from './identity';

@@ -36,23 +36,27 @@ export class CheckpointFollower {
     return this.options.readModels;
   }
 
-  /** The lowest checkpoint of the expected projections. */
-  async position(): Promise<number> {
+  /** The lowest checkpoint of the expected projections (of those named, when names are given). */
+  async position(names?: readonly string[]): Promise<number> {
     const stored = await this.stored();
     let lowest = Infinity;
     for (const { name, version } of this.options.projections) {
+      if (names !== undefined && !names.includes(name)) continue;
       const row = stored.get(name);
       lowest = Math.min(lowest, row?.version === version ? row.position : 0);
     }
     return lowest === Infinity ? 0 : lowest;
   }
 
-  /** True once every expected projection covers `position`; false after `timeoutMs` or while the store is unreachable. */
-  async waitFor(position: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * True once every expected projection (every one named, when names are given) covers
+   * `position`; false after `timeoutMs` or while the store is unreachable.
+   */
+  async waitFor(position: number, timeoutMs: number, projections?: readonly string[]): Promise<boolean> {
     const deadline = performance.now() + Math.max(0, timeoutMs);
     for (;;) {
       try {
-        if ((await this.position()) >= position) return true;
+        if ((await this.position(projections)) >= position) return true;
       } catch {
         // unreachable for now: the deadline decides
       }

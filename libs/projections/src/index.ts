@@ -1,6 +1,7 @@
 export type { Projection } from './projection';
-export { Projector, ProjectorFailed, readCheckpoints, CHECKPOINT_TABLE_DDL } from './projector';
+export { Projector, ProjectorFailed, readCheckpoints, CHECKPOINT_TABLE_DDL, traceApplied } from './projector';
 export type {
+  AppliedEvent,
   CheckpointRow,
   ProjectionFailure,
   ProjectorHealth,

@@ -19,6 +19,25 @@ export interface ProjectorOptions {
   readonly batchSize?: number;
   /** Default: silent (`health()` still reports a failure). */
   readonly logger?: ProjectorLogger;
+  /**
+   * Told after every commit that moves a checkpoint and every change of state, with `health()`:
+   * for a projector in a worker thread, which reports its progress to the API's thread.
+   */
+  readonly onChange?: (health: ProjectorHealth) => void;
+  /**
+   * Where the spans of the events a commit applied go (see `traceApplied`, the default): a
+   * projector in a worker thread hands them to the thread whose tracer exports spans.
+   */
+  readonly onApplied?: (applied: readonly AppliedEvent[], startedAt: number) => void;
+}
+
+/** An event a commit applied, as its span needs it: never its data. */
+export interface AppliedEvent {
+  readonly type: string;
+  readonly position: number;
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  readonly projections: readonly string[];
 }
 
 /** Why the projector stopped on its own. Never carries an event's payload. */
@@ -172,6 +191,10 @@ export class Projector {
   /** Commits of the live loop, one after another. */
   private commits: Promise<void> = Promise.resolve();
   private readonly waiters = new ProgressWaiters();
+  /** Callers waiting for some projections only (`waitFor` with names), per projection. */
+  private readonly namedWaiters = new Map<string, ProgressWaiters>();
+  private readonly onChange: ((health: ProjectorHealth) => void) | undefined;
+  private readonly onApplied: (applied: readonly AppliedEvent[], startedAt: number) => void;
   /** start, stop, rebuild and close run one at a time, in call order. */
   private lifecycle: Promise<void> = Promise.resolve();
   private loaded: Promise<void> | undefined;
@@ -193,6 +216,8 @@ export class Projector {
     this.readModels = options.readModels;
     this.batchSize = batchSize;
     this.logger = options.logger ?? SILENT;
+    this.onChange = options.onChange;
+    this.onApplied = options.onApplied ?? traceApplied;
     this.entries = options.projections.map((projection) => ({
       projection,
       types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
@@ -239,7 +264,8 @@ export class Projector {
       if (this.state === 'closed') return;
       await this.stopNow();
       this.state = 'closed';
-      this.waiters.abandon();
+      this.abandonWaiters();
+      this.changed();
     });
   }
 
@@ -256,10 +282,28 @@ export class Projector {
    * position its answer must include), false after `timeoutMs`, or at once
    * when the projector has failed or is closed, since it would never get there.
    */
-  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+  waitFor(position: number, timeoutMs: number, projections?: readonly string[]): Promise<boolean> {
+    if (projections !== undefined) return this.waitForNamed(position, timeoutMs, projections);
     if (this.lowestCheckpoint() >= position) return Promise.resolve(true);
     if (this.state === 'failed' || this.state === 'closed') return Promise.resolve(false);
     return this.waiters.wait(position, timeoutMs);
+  }
+
+  /** `waitFor` for the named projections only: the others may lag behind (a read does not use them). */
+  private async waitForNamed(
+    position: number,
+    timeoutMs: number,
+    projections: readonly string[],
+  ): Promise<boolean> {
+    const deadline = performance.now() + Math.max(0, timeoutMs);
+    for (const name of projections) {
+      if (this.position(name) >= position) continue;
+      if (this.state === 'failed' || this.state === 'closed') return false;
+      let waiters = this.namedWaiters.get(name);
+      if (waiters === undefined) this.namedWaiters.set(name, (waiters = new ProgressWaiters()));
+      if (!(await waiters.wait(position, deadline - performance.now()))) return false;
+    }
+    return true;
   }
 
   health(): ProjectorHealth {
@@ -337,6 +381,7 @@ export class Projector {
     this.subscription = subscription;
     this.state = 'running';
     this.loop = this.run(subscription);
+    this.changed();
     this.logger.info(
       { projections: this.entries.map((e) => e.projection.name), fromPosition: from },
       'projector started',
@@ -379,6 +424,7 @@ export class Projector {
       await this.commits;
       if (this.state === 'running') {
         this.state = 'stopped';
+        this.changed();
         this.logger.info({ positions: this.health().positions }, 'projector stopped');
       }
     }
@@ -637,9 +683,28 @@ export class Projector {
         await tx.run('UPDATE projection_checkpoints SET position = ? WHERE name = ?', [position, name]);
       return moved;
     });
-    for (const [name, position] of advanced) this.checkpoints.set(name, position);
-    if (advanced.size > 0) this.waiters.advance(this.lowestCheckpoint());
-    traceApplied(appliedBy, startedAt);
+    for (const [name, position] of advanced) {
+      this.checkpoints.set(name, position);
+      this.namedWaiters.get(name)?.advance(position);
+    }
+    if (advanced.size > 0) {
+      this.waiters.advance(this.lowestCheckpoint());
+      this.changed();
+    }
+    if (appliedBy.size > 0) {
+      const applied: AppliedEvent[] = [];
+      for (const [event, projections] of appliedBy) {
+        const { traceparent, tracestate } = event.metadata;
+        applied.push({
+          type: event.type,
+          position: event.position,
+          projections,
+          ...(typeof traceparent === 'string' ? { traceparent } : {}),
+          ...(typeof tracestate === 'string' ? { tracestate } : {}),
+        });
+      }
+      this.onApplied(applied, startedAt);
+    }
   }
 
   private fail(failure: ProjectionFailure): void {
@@ -649,7 +714,22 @@ export class Projector {
     this.logger.error(failure, 'projection failed; projector stopped');
     // Ends the for-await loop; the failing event is read again on the next start.
     this.subscription?.close().catch(() => undefined);
+    this.abandonWaiters();
+    this.changed();
+  }
+
+  private abandonWaiters(): void {
     this.waiters.abandon();
+    for (const waiters of this.namedWaiters.values()) waiters.abandon();
+  }
+
+  private changed(): void {
+    if (this.onChange === undefined) return;
+    try {
+      this.onChange(this.health());
+    } catch {
+      // a listener's failure is not the projector's
+    }
   }
 
   private lowestCheckpoint(): number {
@@ -679,11 +759,15 @@ export class Projector {
  * transaction the event was committed in. Only the event's type, position and the projections'
  * names are recorded, never its data. No-op when tracing is off.
  */
-function traceApplied(appliedBy: ReadonlyMap<RecordedEvent, readonly string[]>, startedAt: number): void {
-  if (appliedBy.size === 0) return;
+export function traceApplied(applied: readonly AppliedEvent[], startedAt: number): void {
+  if (applied.length === 0) return;
   const tracer = trace.getTracer('nrm-ledger');
-  for (const [event, projections] of appliedBy) {
-    const parent = propagation.extract(ROOT_CONTEXT, storedTraceContext(event));
+  for (const event of applied) {
+    const carrier: Record<string, string> = {
+      ...(event.traceparent !== undefined ? { traceparent: event.traceparent } : {}),
+      ...(event.tracestate !== undefined ? { tracestate: event.tracestate } : {}),
+    };
+    const parent = propagation.extract(ROOT_CONTEXT, carrier);
     tracer
       .startSpan(
         `project ${event.type}`,
@@ -693,20 +777,11 @@ function traceApplied(appliedBy: ReadonlyMap<RecordedEvent, readonly string[]>, 
           attributes: {
             'nrm.event.type': event.type,
             'nrm.event.position': event.position,
-            'nrm.projections': [...projections],
+            'nrm.projections': [...event.projections],
           },
         },
         parent,
       )
       .end();
   }
-}
-
-/** The trace context the command executor stored in an event's metadata, as a propagation carrier. */
-function storedTraceContext(event: RecordedEvent): Record<string, string> {
-  const { traceparent, tracestate } = event.metadata;
-  return {
-    ...(typeof traceparent === 'string' ? { traceparent } : {}),
-    ...(typeof tracestate === 'string' ? { tracestate } : {}),
-  };
 }

@@ -4,6 +4,7 @@ import {
   PURPOSES,
   SUPPORT_SERVICE_TYPES,
   basisAllowsSharing,
+  isAbroad,
   conflict,
   forbidden,
   notFound,
@@ -145,7 +146,7 @@ function makeReferral(command: MakeReferral, state: ReferralState): ReferralMade
     seen.add(category);
   }
 
-  const transnational = data.toAgencyKind === 'foreign-nrm';
+  const transnational = isAbroad(data.toAgencyKind);
   for (const category of data.sharedCategories) {
     const covering = data.coverage.filter((c) => c.category === category);
     if (covering.length === 0) {
@@ -347,9 +348,17 @@ function escalateReferral(command: EscalateReferral, state: ReferralState): Refe
 // checks shared by the commands
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The one answer for a referral that does not exist and for a referral the acting agency has no
+ * part in: the same code, words and field, so that no agency can tell the two apart.
+ */
+export function referralNotFound(): DomainError {
+  return notFound('REFERRAL.NOT_FOUND', 'No referral with this id is known to your agency.', 'referralId');
+}
+
 function existingReferral(referralId: string, state: ReferralState): ExistingReferral {
   if (state.status === 'none') {
-    throw notFound('REFERRAL.NOT_FOUND', 'No referral has been made with this id.', 'referralId');
+    throw referralNotFound();
   }
   if (referralId !== state.referralId) {
     throw ruleBroken(

@@ -131,6 +131,14 @@ export class LedgerConfig {
   @IsIn(['embedded', 'external'], { message: "PROJECTOR must be 'embedded' or 'external'" })
   PROJECTOR: 'embedded' | 'external' = 'embedded';
 
+  /**
+   * With PROJECTOR=embedded, run the projector in a worker thread of the API process, on its own
+   * connections to the stores, so that applying events and committing the read models never run
+   * on the event loop that serves requests (on); or on that loop (off).
+   */
+  @IsIn(['on', 'off'], { message: 'PROJECTOR_THREAD must be on or off' })
+  PROJECTOR_THREAD: 'on' | 'off' = 'on';
+
   /** Where subjects' data keys live (apart from the events): a SQLite file under DATA_DIR, or PostgreSQL. */
   @IsIn(['sqlite', 'postgres'], { message: "KEY_STORE must be 'sqlite' or 'postgres'" })
   KEY_STORE: 'sqlite' | 'postgres' = 'sqlite';
@@ -259,6 +267,17 @@ export class LedgerConfig {
   @MinLength(32, { message: 'ID_DERIVATION_SECRET must be at least 32 characters' })
   ID_DERIVATION_SECRET?: string = undefined;
 
+  /**
+   * The bearer credential Prometheus scrapes GET /metrics with (`Authorization: Bearer <token>`).
+   * Unset, /metrics is off: it answers 404 as an unknown path does. Not an agency's credential.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._~+/-]{32,512}$/, {
+    message:
+      'METRICS_TOKEN must be 32 to 512 characters of A-Z, a-z, 0-9 and . _ ~ + / - (e.g. openssl rand -hex 32)',
+  })
+  METRICS_TOKEN?: string = undefined;
+
   /** The projector process (apps/projector) answers GET /health on this port, on HOST. */
   @IsInt({ message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
   @Min(0, { message: 'PROJECTOR_HEALTH_PORT must be an integer from 0 to 65535' })
@@ -373,6 +392,8 @@ const NUMERIC: ReadonlySet<string> = new Set([
   'RATE_LIMIT_FAILED_AUTH',
   'RATE_LIMIT_FAILED_AUTH_WINDOW_SECONDS',
 ]);
+/** Values never shown in a configuration error. */
+const SECRETS: ReadonlySet<string> = new Set(['METRICS_TOKEN', 'ID_DERIVATION_SECRET']);
 const LISTS: ReadonlySet<string> = new Set([
   'COMPETENT_AGENCY_KINDS',
   'AUDIT_WITNESS_KEYS',
@@ -414,7 +435,11 @@ export function loadConfig(
     // A Redis URL may carry a password: shown without it.
     const shown =
       error.property === 'REDIS_URL' ? env.REDIS_URL?.replace(/\/\/[^@/]*@/, '//***@') : env[error.property];
-    problems.push(`${messages[0] ?? `${error.property} is invalid`} (got ${JSON.stringify(shown)})`);
+    // A secret is never echoed, not even a wrong one: its length only.
+    const got = SECRETS.has(error.property)
+      ? `${String(env[error.property]).length} characters, not shown`
+      : JSON.stringify(shown);
+    problems.push(`${messages[0] ?? `${error.property} is invalid`} (got ${got})`);
   }
   const jwt = [config.AUTH_JWKS_URL, config.AUTH_JWT_ISSUER, config.AUTH_JWT_AUDIENCE].filter(
     (v) => v !== undefined,

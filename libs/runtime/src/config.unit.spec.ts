@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       READ_MODEL_URL: undefined,
       READ_MODEL_SCHEMA: 'nrm_read_models',
       PROJECTOR: 'embedded',
+      PROJECTOR_THREAD: 'on',
       KEY_STORE: 'sqlite',
       KEY_STORE_URL: undefined,
       KEY_STORE_SCHEMA: 'nrm_keys',
@@ -31,6 +32,7 @@ describe('loadConfig', () => {
       AUDIT_LOG_ORIGIN: undefined,
       AUDIT_WITNESS_KEYS: [],
       ID_DERIVATION_SECRET: undefined,
+      METRICS_TOKEN: undefined,
       AUDIT_CHECKPOINT_EVERY: 1000,
       AUDIT_CHECKPOINT_INTERVAL_SECONDS: 60,
       AUDIT_INTEGRITY_CHECK_SECONDS: 5,
@@ -277,6 +279,27 @@ describe('loadConfig: EVENT_STORE=eventstoredb', () => {
     );
     expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short' })).toThrow(
       'ID_DERIVATION_SECRET must be at least 32 characters',
+    );
+  });
+
+  it('takes a METRICS_TOKEN of 32+ token characters, and refuses another without echoing it', () => {
+    const token = 'm'.repeat(24) + '0123456789abcdef';
+    expect(loadConfig({ METRICS_TOKEN: token }).METRICS_TOKEN).toBe(token);
+    expect(loadConfig({}).METRICS_TOKEN).toBeUndefined();
+    for (const bad of ['too-short-for-a-token', `${'x'.repeat(40)} with space`, 'é'.repeat(40)]) {
+      let message = '';
+      try {
+        loadConfig({ METRICS_TOKEN: bad });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toContain('METRICS_TOKEN must be 32 to 512 characters');
+      expect(message).toContain(`got ${bad.length} characters, not shown`);
+      expect(message).not.toContain(bad);
+    }
+    expect(() => loadConfig({ ID_DERIVATION_SECRET: 'short-secret' })).toThrow(
+      /got 12 characters, not shown/,
     );
   });
 

@@ -39,3 +39,4 @@ export {
   witnessVerifiers,
   type AuditConfig,
 } from './audit-files';
+export * from './reads';

@@ -1,4 +1,4 @@
-import { basisAllowsSharing } from './sharing';
+import { basisAllowsSharing, isAbroad } from './sharing';
 import { AGENCY_KINDS } from './vocabulary';
 
 describe('basisAllowsSharing', () => {
@@ -9,5 +9,11 @@ describe('basisAllowsSharing', () => {
     }
     expect(basisAllowsSharing('consent', undefined)).toBe(true);
     expect(basisAllowsSharing('lawful-basis', undefined)).toBe(false);
+  });
+});
+
+describe('isAbroad: the one statement of which agencies are abroad', () => {
+  it('holds for a foreign contact point only', () => {
+    expect(AGENCY_KINDS.filter(isAbroad)).toEqual(['foreign-nrm']);
   });
 });

@@ -79,16 +79,17 @@ export const instantMessage = (field: string): string =>
 /** A date written `YYYY-MM-DD`. */
 export type CalendarDate = string;
 
-const DATE_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The shape of a calendar date, `YYYY-MM-DD` (a DTO checks the shape; `isCalendarDate` the day). */
+export const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * True when `value` is a `YYYY-MM-DD` string naming a day that exists (no 30 February) in a
  * year within [MIN_YEAR, MAX_YEAR] (no `0000-01-01`).
  */
 export function isCalendarDate(value: unknown): value is CalendarDate {
-  if (typeof value !== 'string') return false;
-  const match = DATE_SHAPE.exec(value);
-  return match !== null && isRealDay(Number(match[1]), Number(match[2]), Number(match[3]));
+  if (typeof value !== 'string' || !DATE_SHAPE.test(value)) return false;
+  const [year, month, day] = value.split('-').map(Number) as [number, number, number];
+  return isRealDay(year, month, day);
 }
 
 /** The words for a refused calendar date, naming the field. */

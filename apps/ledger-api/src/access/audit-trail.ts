@@ -5,9 +5,7 @@ import {
   type ReadRequest,
   type RefusalScope,
 } from '@nrm/access';
-import type { EventStore } from '@nrm/event-store';
 import type { Actor } from '@nrm/shared-kernel';
-import { ProblemException } from '../http/problem';
 import type { AuthenticatedRequest } from './current-actor.decorator';
 
 /**
@@ -27,20 +25,5 @@ export function readRequestOf(actor: Actor, request: AuthenticatedRequest, purpo
   };
 }
 
-/** A read that cannot be recorded is not served: 503, try again. */
-function auditUnavailable(): ProblemException {
-  return new ProblemException({
-    status: 503,
-    title: 'Audit unavailable',
-    code: 'AUDIT.UNAVAILABLE',
-    detail: 'The request could not be recorded in the audit trail, so it was not served.',
-    retryAfterSeconds: 1,
-  });
-}
-
-/** The audit trail of libs/access, failing closed with the API's 503. */
-export class AuditTrail extends AccessAuditTrail {
-  constructor(store: EventStore) {
-    super(store, auditUnavailable);
-  }
-}
+/** The audit trail of libs/access: it fails closed with `AUDIT.UNAVAILABLE` (503, Retry-After 1). */
+export { AccessAuditTrail as AuditTrail };

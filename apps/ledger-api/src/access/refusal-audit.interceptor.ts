@@ -10,7 +10,7 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { caseOfReferral } from '@nrm/projections';
 import { PURPOSES } from '@nrm/shared-kernel';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
-import type { ReadModel } from '../cases/read-model';
+import type { ReadModel } from '@nrm/runtime';
 import { ID_PATTERN } from '../http/ids';
 import { problemOf } from '../http/problem-details.filter';
 import { READ_MODEL } from '../projections/projections.module';

@@ -4,8 +4,8 @@ import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import type { AgencyRecord } from '@nrm/access';
 import { forbidden, type Actor } from '@nrm/shared-kernel';
 import { CurrentActor } from './current-actor.decorator';
-import type { CommandContext } from '@nrm/runtime/commands';
-import { CommandCtx } from '../commands/request-context';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { RegistryCommands } from '@nrm/access';
 import { DisableDto, RegisterAgencyDto, RegisterPrincipalDto } from './registry.dto';
@@ -34,9 +34,13 @@ export class RegistryController {
 
   @Post('agencies')
   @ApiOperation({ summary: 'Register an agency (registry-admin).' })
-  async registerAgency(@Body() body: RegisterAgencyDto, @CommandCtx() context: CommandContext) {
+  async registerAgency(
+    @Body() body: RegisterAgencyDto,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
     const { name, kind, country } = body;
-    const result = await this.commands.registerAgency({ name, kind, country }, context);
+    const result = await this.commands.registerAgency({ name, kind, country }, context, options);
     await this.registry.refresh();
     return result;
   }
@@ -47,10 +51,12 @@ export class RegistryController {
     @Param('agencyId', IdPipe) agencyId: string,
     @Body() body: RegisterPrincipalDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
     const result = await this.commands.registerPrincipal(
       { agencyId, label: body.label, roles: body.roles },
       context,
+      options,
     );
     await this.registry.refresh();
     return result;
@@ -63,8 +69,9 @@ export class RegistryController {
   async issueApiKey(
     @Param('principalId', IdPipe) principalId: string,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    const result = await this.commands.issueApiKey(principalId, context);
+    const result = await this.commands.issueApiKey(principalId, context, options);
     await this.registry.refresh();
     return result;
   }
@@ -79,8 +86,9 @@ export class RegistryController {
     @Param('principalId', IdPipe) principalId: string,
     @Param('keyId') keyId: string,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    const result = await this.commands.revokeApiKey(principalId, keyId, context);
+    const result = await this.commands.revokeApiKey(principalId, keyId, context, options);
     await this.registry.refresh();
     return result;
   }
@@ -95,8 +103,9 @@ export class RegistryController {
     @Param('agencyId', IdPipe) agencyId: string,
     @Body() body: DisableDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    const result = await this.commands.disableAgency(agencyId, body.reason, context);
+    const result = await this.commands.disableAgency(agencyId, body.reason, context, options);
     await this.registry.refresh();
     return result;
   }
@@ -104,8 +113,12 @@ export class RegistryController {
   @Post('agencies/:agencyId/enablement')
   @HttpCode(200)
   @ApiOperation({ summary: 'Switch an agency on again (the national coordinator’s registry-admin).' })
-  async enableAgency(@Param('agencyId', IdPipe) agencyId: string, @CommandCtx() context: CommandContext) {
-    const result = await this.commands.enableAgency(agencyId, context);
+  async enableAgency(
+    @Param('agencyId', IdPipe) agencyId: string,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
+    const result = await this.commands.enableAgency(agencyId, context, options);
     await this.registry.refresh();
     return result;
   }
@@ -120,8 +133,9 @@ export class RegistryController {
     @Param('principalId', IdPipe) principalId: string,
     @Body() body: DisableDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    const result = await this.commands.disablePrincipal(principalId, body.reason, context);
+    const result = await this.commands.disablePrincipal(principalId, body.reason, context, options);
     await this.registry.refresh();
     return result;
   }
@@ -134,8 +148,9 @@ export class RegistryController {
   async enablePrincipal(
     @Param('principalId', IdPipe) principalId: string,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    const result = await this.commands.enablePrincipal(principalId, context);
+    const result = await this.commands.enablePrincipal(principalId, context, options);
     await this.registry.refresh();
     return result;
   }

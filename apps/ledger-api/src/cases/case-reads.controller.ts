@@ -14,7 +14,7 @@ import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { CurrentActor } from '../access/current-actor.decorator';
 import { readRequestOf } from '../access/audit-trail';
 import { IdPipe } from '../http/ids';
-import { CaseReads, CURSOR_PATTERN } from './case-reads';
+import { CaseReads, CURSOR_PATTERN } from '@nrm/runtime';
 
 export const CASE_READS = Symbol('CASE_READS');
 

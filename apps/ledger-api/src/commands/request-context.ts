@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
 import type { AuthenticatedRequest } from '../access/current-actor.decorator';
 import { ProblemException } from '../http/problem';
-import type { CommandContext } from '@nrm/runtime/commands';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -31,12 +31,32 @@ export function fingerprintOf(
   return (secret ? createHmac('sha256', secret) : createHash('sha256')).update(text).digest('hex');
 }
 
-/** Builds the command context of a request: actor, time, request id, Idempotency-Key and a digest of the request. */
+/** Builds the command context of a request: actor, time, request id and a digest of the request. */
 export function commandContextOf(request: AuthenticatedRequest): CommandContext {
-  const raw = (request.raw as { idSecret?: unknown }).idSecret;
-  const idSecret = Buffer.isBuffer(raw) ? raw : undefined;
+  const fingerprint = fingerprintOf(
+    request.method,
+    request.url.split('?')[0] ?? '',
+    request.body,
+    idSecretOf(request),
+  );
+  const requestId = (request.raw as { id?: unknown }).id;
+  return {
+    actor: request.actor,
+    now: new Date().toISOString(),
+    requestId: typeof requestId === 'string' ? requestId : 'unknown',
+    fingerprint,
+  };
+}
+
+/**
+ * The options a command handler is called with: its idempotency, when the client sent an
+ * Idempotency-Key (a malformed key is a 400). The ids of a keyed request are derived with the
+ * installation's id secret; without the secret (not configured) a key cannot be honoured.
+ */
+export function commandOptionsOf(request: AuthenticatedRequest): CommandOptions {
   const key = request.headers['idempotency-key'];
-  if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
+  if (key === undefined) return {};
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
     throw new ProblemException({
       status: 400,
       title: 'Invalid request',
@@ -45,19 +65,22 @@ export function commandContextOf(request: AuthenticatedRequest): CommandContext 
       detail: 'Idempotency-Key must be 1 to 200 visible ASCII characters (a UUID is a good choice).',
     });
   }
-  const fingerprint = fingerprintOf(request.method, request.url.split('?')[0] ?? '', request.body, idSecret);
-  const requestId = (request.raw as { id?: unknown }).id;
-  return {
-    actor: request.actor,
-    now: new Date().toISOString(),
-    requestId: typeof requestId === 'string' ? requestId : 'unknown',
-    ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
-    fingerprint,
-    ...(idSecret ? { idSecret } : {}),
-  };
+  const idSecret = idSecretOf(request);
+  if (idSecret === undefined) throw new Error('ids derived from an Idempotency-Key need the id secret');
+  return { idempotency: { key, idSecret } };
+}
+
+function idSecretOf(request: AuthenticatedRequest): Buffer | undefined {
+  const raw = (request.raw as { idSecret?: unknown }).idSecret;
+  return Buffer.isBuffer(raw) ? raw : undefined;
 }
 
 /** The command context of the current request. */
 export const CommandCtx = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandContext =>
   commandContextOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>()),
+);
+
+/** The command options of the current request (its Idempotency-Key, validated). */
+export const Idempotent = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandOptions =>
+  commandOptionsOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>()),
 );

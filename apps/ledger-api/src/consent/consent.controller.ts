@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ConsentCommands } from '@nrm/consent';
-import type { CommandContext } from '@nrm/runtime/commands';
-import { CommandCtx } from '../commands/request-context';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { GrantConsentDto, RecordLawfulBasisDto, RefuseConsentDto, WithdrawConsentDto } from './consent.dto';
 
@@ -28,8 +28,9 @@ export class ConsentController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: GrantConsentDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.grant({ caseId, ...body }, context);
+    return this.commands.grant({ caseId, ...body }, context, options);
   }
 
   @Post('consents/:consentId/withdrawal')
@@ -43,8 +44,9 @@ export class ConsentController {
     @Param('consentId', IdPipe) consentId: string,
     @Body() body: WithdrawConsentDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.withdraw({ caseId, consentId, ...body }, context);
+    return this.commands.withdraw({ caseId, consentId, ...body }, context, options);
   }
 
   @Post('consent-refusals')
@@ -55,8 +57,9 @@ export class ConsentController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: RefuseConsentDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.refuse({ caseId, ...body }, context);
+    return this.commands.refuse({ caseId, ...body }, context, options);
   }
 
   @Post('lawful-bases')
@@ -68,7 +71,8 @@ export class ConsentController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: RecordLawfulBasisDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.recordLawfulBasis({ caseId, ...body }, context);
+    return this.commands.recordLawfulBasis({ caseId, ...body }, context, options);
   }
 }

@@ -3,9 +3,9 @@ import { ConsentCommands } from '@nrm/consent';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { sealTextFor, type SubjectKeyStore } from '@nrm/privacy';
 import { CaseRecords, SUBJECT_KEYS } from '@nrm/runtime';
-import type { ReadModel } from '../cases/read-model';
-import { casePartyCheck } from '../cases/case-parties';
-import { inContact } from '../cases/case-relations';
+import type { ReadModel } from '@nrm/runtime';
+import { casePartyCheck } from '@nrm/runtime';
+import { inContact } from '@nrm/runtime';
 import { READ_MODEL } from '../projections/projections.module';
 import { CONSENT_COMMANDS, ConsentController } from './consent.controller';
 

@@ -2,7 +2,7 @@ import type { EventStore } from '@nrm/event-store';
 import { caseFactsOfMonths, referralsMatching, type ReferralDoc } from '@nrm/projections';
 import { REFERRAL_EVENT_TYPES } from '@nrm/referral';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { awaitReadModel, type ReadModel } from '../cases/read-model';
+import { awaitReadModel, type ReadModel } from '@nrm/runtime';
 import { ProblemException } from '../http/problem';
 import {
   caseStatistics,

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { LedgerConfig } from '@nrm/runtime';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { ReadModel } from '../cases/read-model';
+import type { ReadModel } from '@nrm/runtime';
 import { AuditTrail } from '../access/audit-trail';
 import { READ_MODEL } from '../projections/projections.module';
 import { CoordinatorOnly, COORDINATOR_AUDIT } from './coordinator-only.guard';

@@ -4,7 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { Public } from '../access/public.decorator';
 import { READ_MODEL } from '../projections/projections.module';
-import type { ReadModel } from '../cases/read-model';
+import type { ReadModel } from '@nrm/runtime';
 import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
 
 @Public()

@@ -361,7 +361,8 @@ export const OPERATION_ANSWERS: Readonly<Record<string, readonly string[]>> = {
   AuditController_checkpoints: [...AUTHENTICATED, 'REQUEST.INVALID'],
   AuditController_inclusion: [...AUDIT_READ, 'OVERSIGHT.ONLY'],
   AuditController_consistency: [...AUDIT_READ, 'OVERSIGHT.ONLY'],
-  MetricsController_scrape: [],
+  // The scrape credential (METRICS_TOKEN), not an agency's: 401 without it, 404 when /metrics is off.
+  MetricsController_scrape: ['AUTH.UNAUTHENTICATED'],
   MetricsController_live: [],
 };
 

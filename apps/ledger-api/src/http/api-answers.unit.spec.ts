@@ -25,6 +25,8 @@ const KIND_STATUS: Readonly<Record<string, number>> = {
   conflict: 409,
   ruleBroken: 422,
   notFound: 404,
+  invalid: 400,
+  unavailable: 503,
 };
 
 interface Thrown {
@@ -36,14 +38,14 @@ interface Thrown {
 
 /**
  * The problem codes the source throws, read from the source: a domain error (`forbidden('X', …)`,
- * `ruleBroken(…)`…: its status follows from its kind), a problem literal (`code: 'X'`, with the
+ * `ruleBroken(…)`, `invalid(…)`, `unavailable(…)`…: its status follows from its kind), a problem literal (`code: 'X'`, with the
  * `status:` of the same object literal), or an error class (`readonly code = 'X'`: its status is
  * the filter's, not checked here).
  */
 function thrownCodes(): Thrown[] {
   const found: Thrown[] = [];
   const pattern =
-    /\b(forbidden|conflict|ruleBroken|notFound)\(\s*'([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)'|\bcode:\s*'([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)'|\bcode\s*=\s*'([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)'/g;
+    /\b(forbidden|conflict|ruleBroken|notFound|invalid|unavailable)\(\s*'([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)'|\bcode:\s*'([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)'|\bcode\s*=\s*'([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)'/g;
   for (const path of sources()) {
     const text = readFileSync(path, 'utf8');
     const file = relative(ROOT, path);

@@ -18,7 +18,18 @@ export const SECURITY_SCHEMES = {
     description:
       'An API key (`nrm_…`), for clients that cannot set `Authorization`. Send one credential, not both.',
   },
+  metricsToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      "The scraper's credential for `GET /metrics`: the ledger's `METRICS_TOKEN` (not an agency's key): `Authorization: Bearer <METRICS_TOKEN>`.",
+  },
 } as const;
+
+/** Operations that take a credential of their own rather than a principal's. */
+const OWN_SECURITY: Readonly<Record<string, ReadonlyArray<Record<string, string[]>>>> = {
+  MetricsController_scrape: [{ metricsToken: [] }],
+};
 
 /** The RFC 9457 problem document every error is answered with (see problem-details.filter.ts). */
 export const PROBLEM_SCHEMA = {
@@ -199,7 +210,9 @@ export function completeDocument(
       for (const tag of (operation.tags as string[] | undefined) ?? []) tags.add(tag);
       const operationId = String(operation.operationId);
       const answers = answersOf(operationId);
-      if (publicOperations.has(operationId)) operation.security = [];
+      const own = OWN_SECURITY[operationId];
+      if (own !== undefined) operation.security = own.map((requirement) => ({ ...requirement }));
+      else if (publicOperations.has(operationId)) operation.security = [];
       else delete operation.security;
 
       // Idempotency-Key: one shared definition, on every command.

@@ -79,14 +79,26 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 export function problemOf(exception: unknown): Problem {
   if (exception instanceof ProblemException) return exception.problem;
   if (exception instanceof DomainError) {
-    const status = { forbidden: 403, conflict: 409, rule: 422, 'not-found': 404 }[exception.kind];
-    const title = {
-      forbidden: 'Not allowed for your agency or role',
-      conflict: 'Not possible in the current state of the record',
-      rule: 'This breaks a rule of the referral mechanism',
-      // As every other 404: a title must not tell one kind of "not found" from another.
-      'not-found': 'Not Found',
+    const status = {
+      forbidden: 403,
+      conflict: 409,
+      rule: 422,
+      'not-found': 404,
+      invalid: 400,
+      unavailable: 503,
     }[exception.kind];
+    const title =
+      exception.options.title ??
+      {
+        forbidden: 'Not allowed for your agency or role',
+        conflict: 'Not possible in the current state of the record',
+        rule: 'This breaks a rule of the referral mechanism',
+        // As every other 404: a title must not tell one kind of "not found" from another.
+        'not-found': 'Not Found',
+        invalid: 'Invalid request',
+        unavailable: 'Not available just now',
+      }[exception.kind];
+    const { retryAfterSeconds } = exception.options;
     return {
       status,
       title,
@@ -95,6 +107,7 @@ export function problemOf(exception: unknown): Problem {
       // whichever layer raised it (the existence tests compare raw bodies).
       ...(exception.field ? { field: exception.field } : {}),
       detail: exception.message,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     };
   }
   if (exception instanceof IdempotencyKeyReused) {

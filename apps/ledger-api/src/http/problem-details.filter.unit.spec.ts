@@ -1,6 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { EventStoreClosed, EventStoreOutcomeUnknown, EventStoreUnavailable } from '@nrm/event-store';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { caseNotFound, forbidden, invalid, unavailable } from '@nrm/shared-kernel';
 
 /** Runs the filter on one error and returns what the reply was given. */
 function answer(error: unknown): {
@@ -66,3 +67,49 @@ describe('ProblemDetailsFilter and the event store', () => {
     });
   });
 });
+
+describe('ProblemDetailsFilter and domain errors', () => {
+  it('answers the read side’s refusals byte for byte as the problems they replaced', () => {
+    const cases: [unknown, number, string, string | undefined][] = [
+      [
+        awaitBehind(),
+        503,
+        '{"type":"urn:nrm-ledger:problem:read_model.behind","status":503,"title":"Read model behind","code":"READ_MODEL.BEHIND","detail":"The read model has not caught up with the latest records; try again shortly.","retryAfterSeconds":1,"requestId":"req-1"}',
+        '1',
+      ],
+      [
+        invalid('REQUEST.INVALID', 'asOf is wrong.', 'asOf'),
+        400,
+        '{"type":"urn:nrm-ledger:problem:request.invalid","status":400,"title":"Invalid request","code":"REQUEST.INVALID","field":"asOf","detail":"asOf is wrong.","requestId":"req-1"}',
+        undefined,
+      ],
+      [
+        forbidden('ACCESS.NOT_COVERED', 'Not covered.', undefined, { title: 'Not covered by consent' }),
+        403,
+        '{"type":"urn:nrm-ledger:problem:access.not_covered","status":403,"title":"Not covered by consent","code":"ACCESS.NOT_COVERED","detail":"Not covered.","requestId":"req-1"}',
+        undefined,
+      ],
+      [
+        caseNotFound(),
+        404,
+        '{"type":"urn:nrm-ledger:problem:case.not_found","status":404,"title":"Not Found","code":"CASE.NOT_FOUND","field":"caseId","detail":"No case with this id is known to your agency.","requestId":"req-1"}',
+        undefined,
+      ],
+    ];
+    for (const [error, status, body, retryAfter] of cases) {
+      const sent = answer(error);
+      expect(sent.status).toBe(status);
+      expect(JSON.stringify(sent.body)).toBe(body);
+      expect(sent.headers['retry-after']).toBe(retryAfter);
+    }
+  });
+});
+
+function awaitBehind(): unknown {
+  return unavailable(
+    'READ_MODEL.BEHIND',
+    'Read model behind',
+    'The read model has not caught up with the latest records; try again shortly.',
+    1,
+  );
+}

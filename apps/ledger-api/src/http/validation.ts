@@ -1,4 +1,10 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import {
+  ValidationPipe,
+  type ArgumentMetadata,
+  type ValidationError,
+  type ValidationPipeOptions,
+} from '@nestjs/common';
+import { compileDto, UnsupportedDto, type CompiledDto } from './dto-schema';
 import { ProblemException, type FieldProblem } from './problem';
 
 function flatten(errors: readonly ValidationError[], parent = ''): FieldProblem[] {
@@ -49,27 +55,83 @@ function bodyNotAnObject(): ProblemException {
   });
 }
 
+const OPTIONS: ValidationPipeOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  stopAtFirstError: false,
+  validationError: { target: false, value: false },
+  exceptionFactory: (errors: ValidationError[]) => {
+    const problems = flatten(errors);
+    return new ProblemException({
+      status: 400,
+      title: 'Invalid request',
+      code: 'REQUEST.INVALID',
+      detail: problems.map((p) => p.message).join('; ') || 'The request is invalid.',
+      field: problems[0]?.field,
+      errors: problems,
+    });
+  },
+};
+
 /**
  * Validates every body with class-validator: unknown fields are refused, not
  * silently dropped, and every problem names its field (`services[2]`, `capture.language`).
  */
 export function validationPipe(): ValidationPipe {
-  return new LedgerValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    stopAtFirstError: false,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const problems = flatten(errors);
-      return new ProblemException({
-        status: 400,
-        title: 'Invalid request',
-        code: 'REQUEST.INVALID',
-        detail: problems.map((p) => p.message).join('; ') || 'The request is invalid.',
-        field: problems[0]?.field,
-        errors: problems,
-      });
-    },
-  });
+  return new LedgerValidationPipe(OPTIONS);
+}
+
+const NOT_DTOS: ReadonlySet<unknown> = new Set([String, Boolean, Number, Array, Object, Buffer, Date]);
+
+/**
+ * The global pipe: a body or query bound to a DTO class is checked by the JSON Schema compiled
+ * once from the class's decorators (`dto-schema.ts`), with class-validator's own messages in the
+ * same problem; no instance is built and nothing is validated by class-validator per request.
+ * The handler gets the parsed JSON (a query with its `@Type`/`@Transform` conversions applied).
+ * A class whose rules the compiler cannot translate exactly is validated by class-validator, as
+ * every class was before.
+ */
+export class CompiledValidationPipe extends LedgerValidationPipe {
+  private readonly compiled = new Map<unknown, CompiledDto | undefined>();
+
+  constructor() {
+    super(OPTIONS);
+  }
+
+  /** The compiled check of `metatype`, compiled at its first use (undefined: class-validator's). */
+  compiledFor(metatype: unknown): CompiledDto | undefined {
+    if (this.compiled.has(metatype)) return this.compiled.get(metatype);
+    let dto: CompiledDto | undefined;
+    try {
+      dto = compileDto(metatype as new () => unknown);
+    } catch (error) {
+      if (!(error instanceof UnsupportedDto)) throw error;
+    }
+    this.compiled.set(metatype, dto);
+    return dto;
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { type, metatype } = metadata;
+    if ((type === 'body' || type === 'query') && typeof metatype === 'function' && !NOT_DTOS.has(metatype)) {
+      const dto = this.compiledFor(metatype);
+      if (dto !== undefined) {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+          if (type === 'body') throw bodyNotAnObject();
+          value = {};
+        }
+        const input = dto.prepare(value as Record<string, unknown>);
+        const errors = dto.check(input);
+        if (errors.length > 0) throw this.exceptionFactory(errors);
+        return input;
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/** The global pipe (one per app: each DTO class is compiled once, at its first request). */
+export function compiledValidationPipe(): CompiledValidationPipe {
+  return new CompiledValidationPipe();
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdentificationCommands } from '@nrm/identification';
-import type { CommandContext } from '@nrm/runtime/commands';
-import { CommandCtx } from '../commands/request-context';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import {
   AssessIndicatorsDto,
@@ -29,8 +29,12 @@ export class IdentificationController {
   @ApiOperation({
     summary: 'Report a potential victim: opens a case (caseworker; any agency but the oversight body).',
   })
-  report(@Body() body: ReportPotentialVictimDto, @CommandCtx() context: CommandContext) {
-    return this.commands.report({ ...body }, context);
+  report(
+    @Body() body: ReportPotentialVictimDto,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
+    return this.commands.report({ ...body }, context, options);
   }
 
   @Post(':caseId/indicator-assessments')
@@ -40,8 +44,9 @@ export class IdentificationController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: AssessIndicatorsDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.assessIndicators({ caseId, ...body }, context);
+    return this.commands.assessIndicators({ caseId, ...body }, context, options);
   }
 
   @Post(':caseId/reasonable-grounds-decision')
@@ -54,8 +59,9 @@ export class IdentificationController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: GroundsDecisionDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.decideReasonableGrounds({ caseId, outcome: body.outcome }, context);
+    return this.commands.decideReasonableGrounds({ caseId, outcome: body.outcome }, context, options);
   }
 
   @Post(':caseId/conclusive-grounds-decision')
@@ -68,8 +74,9 @@ export class IdentificationController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: GroundsDecisionDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.decideConclusiveGrounds({ caseId, outcome: body.outcome }, context);
+    return this.commands.decideConclusiveGrounds({ caseId, outcome: body.outcome }, context, options);
   }
 
   @Post(':caseId/designations')
@@ -82,8 +89,9 @@ export class IdentificationController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: DesignateCompetentAuthorityDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.designate({ caseId, ...body }, context);
+    return this.commands.designate({ caseId, ...body }, context, options);
   }
 
   @Post(':caseId/reconsiderations')
@@ -96,7 +104,8 @@ export class IdentificationController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: ReconsiderIdentificationDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.reconsider({ caseId, reason: body.reason }, context);
+    return this.commands.reconsider({ caseId, reason: body.reason }, context, options);
   }
 }

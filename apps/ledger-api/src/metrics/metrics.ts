@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from '@nrm/event-store';
-import type { ReadModel } from '../cases/read-model';
+import type { ReadModel } from '@nrm/runtime';
 import type { AppendGate } from '../event-store/append-gate';
 import type { LimitKind, RateLimitCounts } from '../access/rate-limits';
 

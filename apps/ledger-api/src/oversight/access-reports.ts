@@ -4,7 +4,7 @@ import type { EventStore } from '@nrm/event-store';
 import { accessLogPage, casesOfSubject, isInContact } from '@nrm/projections';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { awaitReadModel, type ReadModel } from '../cases/read-model';
+import { awaitReadModel, type ReadModel } from '@nrm/runtime';
 import { ProblemException } from '../http/problem';
 import { reportEntry, type AccessReport, type AgencyNames } from './access-report';
 import { periodOf, recordDenial, refuse } from './audited-read';

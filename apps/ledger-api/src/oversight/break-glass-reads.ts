@@ -3,11 +3,11 @@ import { consentDecider } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import { caseDataByCategory, caseDocOf, referralsOfCase } from '@nrm/projections';
 import { sealTextFor, type SubjectKeyStore } from '@nrm/privacy';
-import { identityOf } from '../privacy/identity';
+import { identityOf } from '@nrm/privacy';
 import type { DataCategory } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { caseNotFound } from '../cases/case-parties';
-import { awaitReadModel, isParty, type ReadModel } from '../cases/read-model';
+import { caseNotFound } from '@nrm/shared-kernel';
+import { awaitReadModel, CASE_DIRECTORY_USED, isParty, type ReadModel } from '@nrm/runtime';
 import { validationPipe } from '../http/validation';
 import { recordDenial, refuse } from './audited-read';
 import { BreakGlassReadDto } from './oversight.dto';
@@ -39,7 +39,7 @@ export class BreakGlassReads {
     const gate = mayBreakGlass(request.actor);
     if (!gate.allowed) await refuse(this.audit, request, gate, { view: VIEW, caseId });
     const input = await this.validated(request, caseId, body);
-    await awaitReadModel(this.store, this.readModel);
+    await awaitReadModel(this.store, this.readModel, CASE_DIRECTORY_USED);
     const doc = await caseDocOf(this.readModel.store, caseId);
     const party = doc !== undefined && (await isParty(this.readModel, caseId, request.actor.agencyId));
     // Beyond consent: the consent state is not weighed, so it is not read.

@@ -20,8 +20,14 @@ import {
 import { openTextFor, sealTextFor, type SubjectKeyStore } from '@nrm/privacy';
 import type { ErasedMark, SealedText } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
-import { awaitReadModel, type ReadModel } from '../cases/read-model';
-import { CommandExecutor, RequestIds, type CommandContext, type CommandResult } from '@nrm/runtime/commands';
+import { awaitReadModel, type ReadModel } from '@nrm/runtime';
+import {
+  CommandExecutor,
+  RequestIds,
+  type CommandContext,
+  type CommandOptions,
+  type CommandResult,
+} from '@nrm/runtime/commands';
 import { ProblemException } from '../http/problem';
 import { periodOf, recordDenial, refuse } from './audited-read';
 import { keysOnce, openJustifications, type OpenedAccessLogEntry } from './opened-text';
@@ -204,6 +210,7 @@ export class OversightReads {
     context: CommandContext,
     accessEventId: string,
     input: { finding: ReviewFinding; note?: string },
+    options: CommandOptions = {},
   ): Promise<{ accessEventId: string; finding: ReviewFinding } & CommandResult> {
     const actor = context.actor;
     if (!actor) throw new Error('a review needs an authenticated actor');
@@ -237,7 +244,7 @@ export class OversightReads {
         );
       },
       context,
-      ids: new RequestIds(context),
+      ids: new RequestIds(context, options.idempotency),
     });
     return { accessEventId, finding: input.finding, ...result };
   }

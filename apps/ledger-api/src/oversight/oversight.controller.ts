@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiTags }
 import type { Actor } from '@nrm/shared-kernel';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, type AuthenticatedRequest } from '../access/current-actor.decorator';
-import type { CommandContext } from '@nrm/runtime/commands';
-import { CommandCtx } from '../commands/request-context';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { renderAccessReportHtml } from './access-report';
 import type { AccessReports } from './access-reports';
@@ -122,11 +122,17 @@ export class OversightController {
     @Param('accessEventId', IdPipe) accessEventId: string,
     @Body() body: ReviewAccessDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.reads.review(context, accessEventId, {
-      finding: body.finding,
-      ...(body.note !== undefined ? { note: body.note } : {}),
-    });
+    return this.reads.review(
+      context,
+      accessEventId,
+      {
+        finding: body.finding,
+        ...(body.note !== undefined ? { note: body.note } : {}),
+      },
+      options,
+    );
   }
 
   @Get('subjects/:subjectId/consent-history')

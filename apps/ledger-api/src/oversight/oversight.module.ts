@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { ReadModel } from '../cases/read-model';
+import type { ReadModel } from '@nrm/runtime';
 import { RegistryService } from '../access/registry.service';
 import { READ_MODEL } from '../projections/projections.module';
 import { SUBJECT_KEYS } from '@nrm/runtime';

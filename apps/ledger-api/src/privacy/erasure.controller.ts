@@ -1,11 +1,12 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ERASURE_GROUNDS, ErasureCommands, type ErasureGround } from '@nrm/privacy';
-import type { CommandContext } from '@nrm/runtime/commands';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
 import { REFERENCE_CODE_DESCRIPTION, REFERENCE_CODE_SHAPE } from '@nrm/shared-kernel';
-import { CommandCtx } from '../commands/request-context';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
+import { ProblemException } from '../http/problem';
 
 export const ERASURE_COMMANDS = Symbol('ERASURE_COMMANDS');
 
@@ -25,7 +26,7 @@ export class EraseSubjectDto {
       '(the person asked, no more precise ground); court-order; supervisory-authority-order (the data ' +
       'protection authority, Art. 58(2)(g)). Recorded in clear in the SubjectErased event.',
   })
-  @ValidateIf((o: EraseSubjectDto) => o.reason === undefined || o.ground !== undefined)
+  @IsOptional()
   @IsIn(ERASURE_GROUNDS, { message: `ground must be one of ${ERASURE_GROUNDS.join(', ')}` })
   ground?: ErasureGround;
 
@@ -74,7 +75,18 @@ export class ErasureController {
     @Param('subjectId', IdPipe) subjectId: string,
     @Body() body: EraseSubjectDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
+    // Required unless the deprecated reason is sent: said here, as the document cannot say it without a break.
+    if (body.ground === undefined && body.reason === undefined)
+      throw new ProblemException({
+        status: 400,
+        title: 'Invalid request',
+        code: 'REQUEST.INVALID',
+        field: 'ground',
+        detail: `ground must be one of ${ERASURE_GROUNDS.join(', ')}`,
+        errors: [{ field: 'ground', message: `ground must be one of ${ERASURE_GROUNDS.join(', ')}` }],
+      });
     return this.commands.erase(
       {
         subjectId,
@@ -83,6 +95,7 @@ export class ErasureController {
         ...(body.reason !== undefined ? { reason: body.reason } : {}),
       },
       context,
+      options,
     );
   }
 }

@@ -10,7 +10,7 @@ import {
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { isKnownSubject } from '@nrm/projections';
 import { ErasureCommands, finishErasures, type SubjectKeyStore } from '@nrm/privacy';
-import { awaitReadModel, type ReadModel } from '../cases/read-model';
+import { awaitReadModel, type ReadModel } from '@nrm/runtime';
 import { type LedgerConfig, openSubjectKeys, SUBJECT_KEYS } from '@nrm/runtime';
 import { READ_MODEL } from '../projections/projections.module';
 import { ERASURE_COMMANDS, ErasureController } from './erasure.controller';

@@ -17,8 +17,8 @@ import {
   type ReadModelStore,
 } from '@nrm/projections';
 import { CASE_READS, CaseReadsController, ReferralReadsController } from '../cases/case-reads.controller';
-import { CaseReads } from '../cases/case-reads';
-import type { ReadModel } from '../cases/read-model';
+import { CaseReads } from '@nrm/runtime';
+import type { ReadModel } from '@nrm/runtime';
 import {
   type LedgerConfig,
   SUBJECT_KEYS,
@@ -28,6 +28,7 @@ import {
 } from '@nrm/runtime';
 import type { SubjectKeyStore } from '@nrm/privacy';
 import { ReadModelWatch } from './read-model-watch';
+import { ProjectorThread } from './projector-thread-client';
 
 /** The read models, as queries see them (`ReadModel`). */
 export const READ_MODEL = Symbol('READ_MODEL');
@@ -51,6 +52,11 @@ interface ReadSide extends ReadModel {
   start(): Promise<void>;
   stop(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Resolves once the foreign-write counter the watch reads (`foreignWrites`) reflects every write
+   * made before the call; absent where that counter is read synchronously on this thread.
+   */
+  confirmWrites?(): Promise<void>;
 }
 
 /**
@@ -63,10 +69,12 @@ function watched(side: ReadSide, watch: ReadModelWatch): ReadSide {
   return {
     ...side,
     integrity: watch,
-    waitFor: (position, timeoutMs) =>
-      watch.finding || watch.writtenSinceVouched()
-        ? Promise.resolve(false)
-        : side.waitFor(position, timeoutMs),
+    waitFor: async (position, timeoutMs, projections) => {
+      if (side.confirmWrites) await side.confirmWrites();
+      return watch.finding || watch.writtenSinceVouched()
+        ? false
+        : side.waitFor(position, timeoutMs, projections);
+    },
     start: async () => {
       await side.start();
       await watch.start();
@@ -82,7 +90,7 @@ function embedded(projector: Projector): ReadSide {
   const store = projector.readModelStore;
   return {
     store,
-    waitFor: (position, timeoutMs) => projector.waitFor(position, timeoutMs),
+    waitFor: (position, timeoutMs, projections) => projector.waitFor(position, timeoutMs, projections),
     health: () => {
       const h = projector.health();
       return Promise.resolve({
@@ -101,11 +109,57 @@ function embedded(projector: Projector): ReadSide {
   };
 }
 
+/**
+ * The embedded projector in a worker thread (PROJECTOR_THREAD=on): queries read the read models
+ * through this thread's own connection and wait on the checkpoints the thread reports.
+ */
+function threaded(thread: ProjectorThread, store: ReadModelStore): ReadSide {
+  // SQLite's data_version on this side's (never writing) connection: it moves with every commit of
+  // the projector's and of anyone else. When it has moved, the thread reads its own counter (which
+  // moves only with someone else's) before the read gate trusts it.
+  const fileVersion = store instanceof SqliteReadModelStore ? () => store.foreignWriteCounter() : undefined;
+  let confirmedVersion: number | undefined;
+  return {
+    store,
+    waitFor: (position, timeoutMs, projections) => thread.waitFor(position, timeoutMs, projections),
+    health: () => {
+      const h = thread.health();
+      return Promise.resolve({
+        ok: h.ok,
+        state: h.state,
+        positions: h.positions,
+        ...(h.failure ? { failure: { ...h.failure } } : {}),
+      });
+    },
+    start: () => thread.start(),
+    stop: () => thread.stop(),
+    close: async () => {
+      await thread.close();
+      await store.close();
+    },
+    ...(fileVersion
+      ? {
+          confirmWrites: async () => {
+            let now: number;
+            try {
+              now = fileVersion();
+            } catch {
+              return; // closing
+            }
+            if (now === confirmedVersion) return;
+            await thread.probe();
+            confirmedVersion = now;
+          },
+        }
+      : {}),
+  };
+}
+
 function following(follower: CheckpointFollower): ReadSide {
   const store = follower.readModelStore;
   return {
     store,
-    waitFor: (position, timeoutMs) => follower.waitFor(position, timeoutMs),
+    waitFor: (position, timeoutMs, projections) => follower.waitFor(position, timeoutMs, projections),
     health: async () => {
       const h = await follower.health();
       return {
@@ -141,10 +195,16 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
           inject: [EVENT_STORE],
           useFactory: (store: EventStore): ReadSide => {
             const readModels = openReadModelStore(config);
+            const thread =
+              config.PROJECTOR === 'embedded' && config.PROJECTOR_THREAD === 'on'
+                ? new ProjectorThread(config, new Logger('Projector'))
+                : undefined;
             const side =
               config.PROJECTOR === 'external'
                 ? following(new CheckpointFollower({ readModels, projections: PROJECTIONS }))
-                : embedded(ledgerProjector(store, readModels));
+                : thread
+                  ? threaded(thread, readModels)
+                  : embedded(ledgerProjector(store, readModels));
             if (config.READ_MODEL_STORE !== 'sqlite' || config.READ_MODEL_CHECK === 'off') return side;
             const verify = () =>
               verifyReadModels({
@@ -154,10 +214,13 @@ export class ProjectionsModule implements OnModuleInit, OnModuleDestroy, OnAppli
                 // Small batches: the periodic check shares the event loop with requests.
                 batchSize: 128,
               });
-            // The embedded projector is the file's only writer: a write by anyone else is noticed at once.
+            // The embedded projector is the file's only writer: a write by anyone else is noticed at once
+            // (in its thread, by the counter of the projector's connection, read before the query).
             const foreignWrites =
               config.PROJECTOR === 'embedded' && readModels instanceof SqliteReadModelStore
-                ? () => readModels.foreignWriteCounter()
+                ? thread
+                  ? () => thread.foreignWrites()
+                  : () => readModels.foreignWriteCounter()
                 : undefined;
             return watched(
               side,

@@ -1,5 +1,8 @@
-import type { ReadModelVerification, TableDivergence } from '@nrm/projections';
+import type { ReadModelVerification } from '@nrm/projections';
 import { describeDivergences } from '@nrm/projections';
+import type { ReadModelCheck, ReadModelFinding, ReadModelIntegrity } from '@nrm/runtime';
+
+export type { ReadModelCheck, ReadModelFinding, ReadModelIntegrity };
 
 /** How often the foreign-write counter is read when no query reads it. */
 const FOREIGN_WRITE_PROBE_MS = 1000;
@@ -9,33 +12,6 @@ export interface WatchLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-}
-
-/** A divergence found and not yet cleared by a check that passed. Counts only. */
-export interface ReadModelFinding {
-  readonly detectedAt: string;
-  readonly positions: Readonly<Record<string, number>>;
-  readonly divergences: readonly TableDivergence[];
-}
-
-export interface ReadModelCheck {
-  readonly at: string;
-  readonly result: 'ok' | 'diverged' | 'error';
-  readonly seconds: number;
-  readonly tables?: number;
-  readonly rows?: number;
-  readonly eventsReplayed?: number;
-  /** Why a check could not finish (no case data). */
-  readonly error?: string;
-}
-
-/** What health, metrics and the read gate ask of the watch. */
-export interface ReadModelIntegrity {
-  /** Set from a divergence found until a later check finds the read models equal to their rebuild. */
-  readonly finding: ReadModelFinding | undefined;
-  readonly lastCheck: ReadModelCheck | undefined;
-  /** Checks finished since start, by result. */
-  readonly checks: Readonly<Record<ReadModelCheck['result'], number>>;
 }
 
 /**

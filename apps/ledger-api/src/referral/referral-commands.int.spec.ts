@@ -3,7 +3,7 @@ import { ConsentCommands } from '@nrm/consent';
 import { IdentificationCommands } from '@nrm/identification';
 import { ReferralCommands, type MakeReferralRequest } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
-import type { CommandContext } from '@nrm/runtime/commands';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
 import type { Actor } from '@nrm/shared-kernel';
 import { RegistryCommands } from '@nrm/access';
 
@@ -73,13 +73,13 @@ describe('store calls per referral command', () => {
     });
     const a = actor('ngo-a', 'ngo');
     const b = actor('shelter-b', 'shelter');
-    const as = (who: Actor, key?: string): CommandContext => ({
+    const as = (who: Actor): CommandContext => ({
       actor: who,
       now: now(),
       requestId: `r-${Math.random()}`,
       fingerprint: 'f',
-      ...(key ? { idempotencyKey: key, idSecret: Buffer.alloc(32, 7) } : {}),
     });
+    const keyed = (key: string): CommandOptions => ({ idempotency: { key, idSecret: Buffer.alloc(32, 7) } });
     const { caseId } = await new IdentificationCommands(
       raw,
       { competentKinds: ['law-enforcement'] },
@@ -138,8 +138,8 @@ describe('store calls per referral command', () => {
     };
     let referralId = '';
     await measure('make', async () => ({ referralId } = await referrals.make(make, as(a))));
-    await measure('make (Idempotency-Key)', () => referrals.make(make, as(a, 'k1')));
-    await measure('make (replay of that key)', () => referrals.make(make, as(a, 'k1')));
+    await measure('make (Idempotency-Key)', () => referrals.make(make, as(a), keyed('k1')));
+    await measure('make (replay of that key)', () => referrals.make(make, as(a), keyed('k1')));
     c.failAppends.left = 1;
     await measure('make (one conflict, retried)', () => referrals.make(make, as(a)));
     await measure('acknowledge', () => referrals.transition(referralId, 'AcknowledgeReferral', as(b)));

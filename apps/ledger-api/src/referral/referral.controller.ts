@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ReferralCommands } from '@nrm/referral';
-import type { CommandContext } from '@nrm/runtime/commands';
-import { CommandCtx } from '../commands/request-context';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import { DeclineReferralDto, MakeReferralDto, WithdrawReferralDto } from './referral.dto';
 
@@ -28,26 +28,36 @@ export class ReferralController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: MakeReferralDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
     const { toAgencyId, purpose, servicesRequested, urgency, respondBy, sharedCategories } = body;
     return this.commands.make(
       { caseId, toAgencyId, purpose, servicesRequested, urgency, respondBy, sharedCategories },
       context,
+      options,
     );
   }
 
   @Post('referrals/:referralId/acknowledgement')
   @HttpCode(200)
   @ApiOperation({ summary: 'Acknowledge receipt (the receiving agency).' })
-  acknowledge(@Param('referralId', IdPipe) referralId: string, @CommandCtx() context: CommandContext) {
-    return this.commands.transition(referralId, 'AcknowledgeReferral', context);
+  acknowledge(
+    @Param('referralId', IdPipe) referralId: string,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
+    return this.commands.transition(referralId, 'AcknowledgeReferral', context, options);
   }
 
   @Post('referrals/:referralId/acceptance')
   @HttpCode(200)
   @ApiOperation({ summary: 'Accept, after acknowledging (the receiving agency).' })
-  accept(@Param('referralId', IdPipe) referralId: string, @CommandCtx() context: CommandContext) {
-    return this.commands.transition(referralId, 'AcceptReferral', context);
+  accept(
+    @Param('referralId', IdPipe) referralId: string,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
+    return this.commands.transition(referralId, 'AcceptReferral', context, options);
   }
 
   @Post('referrals/:referralId/decline')
@@ -57,8 +67,9 @@ export class ReferralController {
     @Param('referralId', IdPipe) referralId: string,
     @Body() body: DeclineReferralDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.decline({ referralId, reason: body.reason }, context);
+    return this.commands.decline({ referralId, reason: body.reason }, context, options);
   }
 
   @Post('referrals/:referralId/handoff')
@@ -66,8 +77,12 @@ export class ReferralController {
   @ApiOperation({
     summary: 'Record that the person reached the receiving agency (the agency that accepted).',
   })
-  handoff(@Param('referralId', IdPipe) referralId: string, @CommandCtx() context: CommandContext) {
-    return this.commands.transition(referralId, 'CompleteHandoff', context);
+  handoff(
+    @Param('referralId', IdPipe) referralId: string,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
+    return this.commands.transition(referralId, 'CompleteHandoff', context, options);
   }
 
   @Post('referrals/:referralId/withdrawal')
@@ -77,14 +92,19 @@ export class ReferralController {
     @Param('referralId', IdPipe) referralId: string,
     @Body() body: WithdrawReferralDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.withdraw({ referralId, reason: body.reason }, context);
+    return this.commands.withdraw({ referralId, reason: body.reason }, context, options);
   }
 
   @Post('referrals/:referralId/escalation')
   @HttpCode(200)
   @ApiOperation({ summary: 'Escalate an overdue, unanswered referral (the national coordinator).' })
-  escalate(@Param('referralId', IdPipe) referralId: string, @CommandCtx() context: CommandContext) {
-    return this.commands.transition(referralId, 'EscalateReferral', context);
+  escalate(
+    @Param('referralId', IdPipe) referralId: string,
+    @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
+  ) {
+    return this.commands.transition(referralId, 'EscalateReferral', context, options);
   }
 }

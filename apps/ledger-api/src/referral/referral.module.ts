@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { ReferralCommands } from '@nrm/referral';
 import { CaseRecords } from '@nrm/runtime';
-import type { ReadModel } from '../cases/read-model';
-import { casePartyCheck, referralPartyCheck } from '../cases/case-parties';
+import type { ReadModel } from '@nrm/runtime';
+import { casePartyCheck, referralPartyCheck } from '@nrm/runtime';
 import { READ_MODEL } from '../projections/projections.module';
 import { REFERRAL_COMMANDS, ReferralController } from './referral.controller';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { CommandContext } from '@nrm/runtime/commands';
+import type { CommandContext, CommandOptions } from '@nrm/runtime/commands';
 import { SupportCommands } from '@nrm/support';
-import { CommandCtx } from '../commands/request-context';
+import { CommandCtx, Idempotent } from '../commands/request-context';
 import { IdPipe } from '../http/ids';
 import {
   AgreeSupportPlanDto,
@@ -35,8 +35,9 @@ export class SupportController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: StartReflectionPeriodDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.startReflectionPeriod({ caseId, ...body }, context);
+    return this.commands.startReflectionPeriod({ caseId, ...body }, context, options);
   }
 
   @Post('reflection-period/extension')
@@ -46,8 +47,9 @@ export class SupportController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: ExtendReflectionPeriodDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.extendReflectionPeriod({ caseId, ...body }, context);
+    return this.commands.extendReflectionPeriod({ caseId, ...body }, context, options);
   }
 
   @Post('reflection-period/end')
@@ -59,8 +61,9 @@ export class SupportController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: EndReflectionPeriodDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.endReflectionPeriod({ caseId, ...body }, context);
+    return this.commands.endReflectionPeriod({ caseId, ...body }, context, options);
   }
 
   @Post('support-plans')
@@ -69,8 +72,9 @@ export class SupportController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: AgreeSupportPlanDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.agreePlan({ caseId, ...body }, context);
+    return this.commands.agreePlan({ caseId, ...body }, context, options);
   }
 
   @Post('support-services')
@@ -79,8 +83,9 @@ export class SupportController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: RecordServiceProvidedDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.recordService({ caseId, ...body }, context);
+    return this.commands.recordService({ caseId, ...body }, context, options);
   }
 
   @Post('closure')
@@ -90,7 +95,8 @@ export class SupportController {
     @Param('caseId', IdPipe) caseId: string,
     @Body() body: CloseSupportCaseDto,
     @CommandCtx() context: CommandContext,
+    @Idempotent() options: CommandOptions,
   ) {
-    return this.commands.close({ caseId, ...body }, context);
+    return this.commands.close({ caseId, ...body }, context, options);
   }
 }

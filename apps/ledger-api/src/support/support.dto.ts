@@ -5,10 +5,11 @@ import {
   type ReflectionEndReason,
   type SupportCaseOutcome,
 } from '@nrm/support';
-import { SUPPORT_SERVICE_TYPES, type SupportServiceType } from '@nrm/shared-kernel';
+import { DATE_SHAPE, SUPPORT_SERVICE_TYPES, type SupportServiceType } from '@nrm/shared-kernel';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The shape only (the support decider refuses a day that does not exist: 422). */
+const DATE = DATE_SHAPE;
 
 export class StartReflectionPeriodDto {
   @ApiProperty({ example: '2026-11-30', description: 'First day of the period (YYYY-MM-DD).' })

@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { CaseRecords } from '@nrm/runtime';
 import { SupportCommands } from '@nrm/support';
-import type { ReadModel } from '../cases/read-model';
-import { casePartyCheck } from '../cases/case-parties';
+import type { ReadModel } from '@nrm/runtime';
+import { casePartyCheck } from '@nrm/runtime';
 import { READ_MODEL } from '../projections/projections.module';
 import { SUPPORT_COMMANDS, SupportController } from './support.controller';
 

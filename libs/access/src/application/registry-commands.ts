@@ -18,6 +18,7 @@ import {
   CommandExecutor,
   RequestIds,
   type CommandContext,
+  type CommandOptions,
   type CommandResult,
   type EventStore,
 } from '@nrm/runtime/commands';
@@ -58,34 +59,52 @@ export class RegistryCommands {
   async registerAgency(
     input: { name: string; kind: AgencyKind; country: string; agencyId?: string },
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ agencyId: string } & CommandResult> {
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const agencyId = input.agencyId ?? ids.entity('agency');
-    const result = await this.onAgency(agencyId, context, ids, (state) => {
-      if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('registers new agencies');
-      return decideAgency(
-        {
-          type: 'RegisterAgency',
-          data: { agencyId, name: input.name, kind: input.kind, country: input.country },
-          metadata: context,
-        },
-        state,
-      );
-    });
+    // An id made up just now names a stream that cannot exist yet (a chosen one may).
+    const newStream = input.agencyId === undefined;
+    const result = await this.onAgency(
+      agencyId,
+      context,
+      ids,
+      (state) => {
+        if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('registers new agencies');
+        return decideAgency(
+          {
+            type: 'RegisterAgency',
+            data: { agencyId, name: input.name, kind: input.kind, country: input.country },
+            metadata: context,
+          },
+          state,
+        );
+      },
+      newStream,
+    );
     return { agencyId, ...result };
   }
 
   /** Switches an agency off: every principal of it is refused, whatever its credential, until it is switched on. */
-  disableAgency(agencyId: string, reason: DisableReason, context: CommandContext): Promise<CommandResult> {
-    const ids = new RequestIds(context);
+  disableAgency(
+    agencyId: string,
+    reason: DisableReason,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    const ids = new RequestIds(context, options.idempotency);
     return this.onAgency(agencyId, context, ids, (state) => {
       if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('switches agencies off');
       return decideAgency({ type: 'DisableAgency', data: { agencyId, reason }, metadata: context }, state);
     });
   }
 
-  enableAgency(agencyId: string, context: CommandContext): Promise<CommandResult> {
-    const ids = new RequestIds(context);
+  enableAgency(
+    agencyId: string,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    const ids = new RequestIds(context, options.idempotency);
     return this.onAgency(agencyId, context, ids, (state) => {
       if (isAdmin(context) && !isCoordinatorAdmin(context)) throw coordinatorOnly('switches agencies on');
       return decideAgency({ type: 'EnableAgency', data: { agencyId }, metadata: context }, state);
@@ -95,26 +114,35 @@ export class RegistryCommands {
   async registerPrincipal(
     input: { agencyId: string; label: string; roles: Role[]; principalId?: string },
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ principalId: string } & CommandResult> {
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const principalId = input.principalId ?? ids.entity('principal');
-    const result = await this.onPrincipal(principalId, 'register', context, ids, async (state) => {
-      await this.checkReach(context, 'register', input.agencyId);
-      return decidePrincipal(
-        {
-          type: 'RegisterPrincipal',
-          data: {
-            principalId,
-            agencyId: input.agencyId,
-            label: input.label,
-            roles: input.roles,
-            agencyExists: await this.agencyExists(input.agencyId),
+    const newStream = input.principalId === undefined;
+    const result = await this.onPrincipal(
+      principalId,
+      'register',
+      context,
+      ids,
+      async (state) => {
+        await this.checkReach(context, 'register', input.agencyId);
+        return decidePrincipal(
+          {
+            type: 'RegisterPrincipal',
+            data: {
+              principalId,
+              agencyId: input.agencyId,
+              label: input.label,
+              roles: input.roles,
+              agencyExists: await this.agencyExists(input.agencyId),
+            },
+            metadata: context,
           },
-          metadata: context,
-        },
-        state,
-      );
-    });
+          state,
+        );
+      },
+      newStream,
+    );
     return { principalId, ...result };
   }
 
@@ -122,8 +150,9 @@ export class RegistryCommands {
   async issueApiKey(
     principalId: string,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ keyId: string; apiKey: string | null } & CommandResult> {
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const key = newApiKey();
     const result = await this.onPrincipal(principalId, 'issue-key', context, ids, (state) =>
       decidePrincipal(
@@ -143,8 +172,13 @@ export class RegistryCommands {
     return { keyId: key.keyId, apiKey: key.apiKey, ...result };
   }
 
-  async revokeApiKey(principalId: string, keyId: string, context: CommandContext): Promise<CommandResult> {
-    const ids = new RequestIds(context);
+  async revokeApiKey(
+    principalId: string,
+    keyId: string,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    const ids = new RequestIds(context, options.idempotency);
     return this.onPrincipal(principalId, 'revoke-key', context, ids, (state) =>
       decidePrincipal({ type: 'RevokeApiKey', data: { principalId, keyId }, metadata: context }, state),
     );
@@ -155,15 +189,20 @@ export class RegistryCommands {
     principalId: string,
     reason: DisableReason,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<CommandResult> {
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     return this.onPrincipal(principalId, 'disable', context, ids, (state) =>
       decidePrincipal({ type: 'DisablePrincipal', data: { principalId, reason }, metadata: context }, state),
     );
   }
 
-  enablePrincipal(principalId: string, context: CommandContext): Promise<CommandResult> {
-    const ids = new RequestIds(context);
+  enablePrincipal(
+    principalId: string,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    const ids = new RequestIds(context, options.idempotency);
     return this.onPrincipal(principalId, 'enable', context, ids, (state) =>
       decidePrincipal({ type: 'EnablePrincipal', data: { principalId }, metadata: context }, state),
     );
@@ -174,6 +213,7 @@ export class RegistryCommands {
     context: CommandContext,
     ids: RequestIds,
     decide: (state: AgencyState) => AgencyEvent[],
+    newStream = false,
   ): Promise<CommandResult> {
     return this.executor.execute<AgencyEvent, AgencyState>({
       stream: agencyStream(agencyId),
@@ -182,6 +222,7 @@ export class RegistryCommands {
       decide,
       context,
       ids,
+      ...(newStream ? { newStream: true } : {}),
     });
   }
 
@@ -192,6 +233,7 @@ export class RegistryCommands {
     context: CommandContext,
     ids: RequestIds,
     decide: (state: PrincipalState) => PrincipalEvent[] | Promise<PrincipalEvent[]>,
+    newStream = false,
   ): Promise<CommandResult> {
     return this.executor.execute<PrincipalEvent, PrincipalState>({
       stream: principalStream(principalId),
@@ -203,6 +245,7 @@ export class RegistryCommands {
       },
       context,
       ids,
+      ...(newStream ? { newStream: true } : {}),
     });
   }
 

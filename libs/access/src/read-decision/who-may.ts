@@ -98,3 +98,13 @@ export function mayRequestAccessReport(actor: Who): AccessDecision {
     detail: 'A subject access report is requested by a caseworker of an agency assisting the person.',
   };
 }
+
+/**
+ * The one place that decides who sees the coordinator's views: a principal with
+ * the `coordinator` role, acting for the national coordinator. Either alone is
+ * not enough (a caseworker of the coordinator's office, or a `coordinator` role
+ * given by mistake to a principal of another agency).
+ */
+export function mayCoordinate(actor: Who): boolean {
+  return actor.agencyKind === 'national-coordinator' && actor.roles.includes('coordinator');
+}

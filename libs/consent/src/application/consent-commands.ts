@@ -4,6 +4,7 @@ import {
   metadataOf,
   once,
   type CommandContext,
+  type CommandOptions,
   type CommandResult,
   type EventStore,
   type PartyCheck,
@@ -86,9 +87,10 @@ export class ConsentCommands {
   async grant(
     request: GrantConsentRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ consentId: string } & CommandResult> {
     const { caseId, ...scope } = request;
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const consentId = ids.entity('consent');
     const facts = once(async () => {
       const identification = await this.records.reportedCase(caseId);
@@ -96,29 +98,28 @@ export class ConsentCommands {
       const recorderInContact = await this.inContact(caseId, context);
       return { subjectIsMinor: identification.minor, agencyKinds, recorderInContact };
     });
-    const result = await this.onCase(
-      caseId,
-      context,
-      async () => {
-        const { subjectIsMinor, recorderInContact, agencyKinds } = await facts();
-        return {
-          type: 'GrantConsent',
-          data: { caseId, consentId, subjectIsMinor, recorderInContact, agencyKinds, ...plain(scope) },
-          metadata: metadataOf(context),
-        };
-      },
-      ids,
-    );
+    const result = await this.onCase(caseId, context, ids, async () => {
+      const { subjectIsMinor, recorderInContact, agencyKinds } = await facts();
+      return {
+        type: 'GrantConsent',
+        data: { caseId, consentId, subjectIsMinor, recorderInContact, agencyKinds, ...plain(scope) },
+        metadata: metadataOf(context),
+      };
+    });
     return { consentId, ...result };
   }
 
-  withdraw(request: WithdrawConsentRequest, context: CommandContext): Promise<CommandResult> {
+  withdraw(
+    request: WithdrawConsentRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
     const { caseId, consentId, ...scope } = request;
     const facts = once(async () => {
       await this.records.reportedCase(caseId);
       return this.inContact(caseId, context);
     });
-    return this.onCase(caseId, context, async () => {
+    return this.onCase(caseId, context, new RequestIds(context, options.idempotency), async () => {
       const recorderInContact = await facts();
       return {
         type: 'WithdrawConsent',
@@ -128,14 +129,18 @@ export class ConsentCommands {
     });
   }
 
-  refuse(request: RefuseConsentRequest, context: CommandContext): Promise<CommandResult> {
+  refuse(
+    request: RefuseConsentRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
     const { caseId, ...scope } = request;
     const facts = once(async () => {
       await this.records.reportedCase(caseId);
       if (scope.agencyIds) await this.agencyKinds(scope.agencyIds, 'agencyIds');
       return this.inContact(caseId, context);
     });
-    return this.onCase(caseId, context, async () => {
+    return this.onCase(caseId, context, new RequestIds(context, options.idempotency), async () => {
       const recorderInContact = await facts();
       return {
         type: 'RefuseConsent',
@@ -148,9 +153,10 @@ export class ConsentCommands {
   async recordLawfulBasis(
     request: RecordLawfulBasisRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ lawfulBasisId: string } & CommandResult> {
     const { caseId, ...scope } = request;
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const lawfulBasisId = ids.entity('lawful-basis');
     const facts = once(async () => {
       const { subjectId } = await this.records.reportedCase(caseId);
@@ -161,16 +167,11 @@ export class ConsentCommands {
       const sealedJustification = await sealText(subjectId, String(scope.justification).trim());
       return { agencyKinds, sealedJustification };
     });
-    const result = await this.onCase(
-      caseId,
-      context,
-      async () => ({
-        type: 'RecordLawfulBasis',
-        data: { caseId, lawfulBasisId, ...plain(scope), ...(await facts()) },
-        metadata: metadataOf(context),
-      }),
-      ids,
-    );
+    const result = await this.onCase(caseId, context, ids, async () => ({
+      type: 'RecordLawfulBasis',
+      data: { caseId, lawfulBasisId, ...plain(scope), ...(await facts()) },
+      metadata: metadataOf(context),
+    }));
     return { lawfulBasisId, ...result };
   }
 
@@ -203,8 +204,8 @@ export class ConsentCommands {
   private async onCase(
     caseId: string,
     context: CommandContext,
+    ids: RequestIds,
     command: () => Promise<ConsentCommand>,
-    ids: RequestIds = new RequestIds(context),
   ): Promise<CommandResult> {
     const actor = context.actor;
     if (actor && this.options.partyCheck) await this.options.partyCheck(caseId, actor);

@@ -4,6 +4,7 @@ import {
   metadataOf,
   once,
   type CommandContext,
+  type CommandOptions,
   type CommandResult,
   type EventStore,
   type PartyCheck,
@@ -79,8 +80,9 @@ export class IdentificationCommands {
   async report(
     request: ReportPotentialVictimRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ caseId: string; subjectId: string } & CommandResult> {
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const caseId = ids.entity('case');
     const subjectId = ids.entity('subject');
     const { identity, ...codes } = request;
@@ -93,8 +95,9 @@ export class IdentificationCommands {
     const result = await this.run(
       caseId,
       context,
+      ids,
       () => ({ type: 'ReportPotentialVictim', data, metadata: metadataOf(context) }),
-      { ids, newStream: true },
+      true,
     );
     return { caseId, subjectId, ...result };
   }
@@ -111,31 +114,47 @@ export class IdentificationCommands {
     return this.options.seal(subjectId, plain);
   }
 
-  assessIndicators(request: AssessIndicatorsRequest, context: CommandContext) {
-    return this.onCase(context, { type: 'AssessIndicators', data: request, metadata: metadataOf(context) });
+  assessIndicators(request: AssessIndicatorsRequest, context: CommandContext, options: CommandOptions = {}) {
+    return this.onCase(context, options, {
+      type: 'AssessIndicators',
+      data: request,
+      metadata: metadataOf(context),
+    });
   }
 
-  decideReasonableGrounds(request: GroundsDecisionRequest, context: CommandContext) {
+  decideReasonableGrounds(
+    request: GroundsDecisionRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
     const { caseId, outcome } = request;
-    return this.onCase(context, {
+    return this.onCase(context, options, {
       type: 'DecideReasonableGrounds',
       data: { caseId, outcome },
       metadata: metadataOf(context),
     });
   }
 
-  decideConclusiveGrounds(request: GroundsDecisionRequest, context: CommandContext) {
+  decideConclusiveGrounds(
+    request: GroundsDecisionRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
     const { caseId, outcome } = request;
-    return this.onCase(context, {
+    return this.onCase(context, options, {
       type: 'DecideConclusiveGrounds',
       data: { caseId, outcome },
       metadata: metadataOf(context),
     });
   }
 
-  reconsider(request: ReconsiderIdentificationRequest, context: CommandContext) {
+  reconsider(
+    request: ReconsiderIdentificationRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
     const { caseId, reason } = request;
-    return this.onCase(context, {
+    return this.onCase(context, options, {
       type: 'ReconsiderIdentification',
       data: { caseId, reason },
       metadata: metadataOf(context),
@@ -151,6 +170,7 @@ export class IdentificationCommands {
   async designate(
     request: DesignateCompetentAuthorityRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ caseId: string; authorityId: string } & CommandResult> {
     const { caseId, authorityId, reason } = request;
     const actor = context.actor;
@@ -159,7 +179,8 @@ export class IdentificationCommands {
       const own = actor ? await this.records.agency(actor.agencyId) : undefined;
       return { own, authority: await this.records.agency(authorityId) };
     });
-    const result = await this.run(caseId, context, async (state) => {
+    const ids = new RequestIds(context, options.idempotency);
+    const result = await this.run(caseId, context, ids, async (state) => {
       if (state.status === 'none') throw caseNotFound();
       const { own, authority } = await facts();
       return {
@@ -187,11 +208,16 @@ export class IdentificationCommands {
    * agency gets the non-party answer, so that posting a decision never makes an agency
    * party to a case it had no part in, nor tells it the case exists.
    */
-  private async onCase(context: CommandContext, command: IdentificationCommand): Promise<CommandResult> {
+  private async onCase(
+    context: CommandContext,
+    options: CommandOptions,
+    command: IdentificationCommand,
+  ): Promise<CommandResult> {
     const actor = context.actor;
     const check = command.type === 'AssessIndicators' ? this.options.partyCheck : this.options.seizedCheck;
     if (actor && check) await check(command.data.caseId, actor);
-    return this.run(command.data.caseId, context, (state) => {
+    const ids = new RequestIds(context, options.idempotency);
+    return this.run(command.data.caseId, context, ids, (state) => {
       if (state.status === 'none') throw caseNotFound();
       return command;
     });
@@ -200,8 +226,10 @@ export class IdentificationCommands {
   private run(
     caseId: string,
     context: CommandContext,
+    ids: RequestIds,
     command: (state: IdentificationState) => IdentificationCommand | Promise<IdentificationCommand>,
-    options: { readonly ids?: RequestIds; readonly newStream?: boolean } = {},
+    /** The stream is named after an id this request made up (see `CommandSpec.newStream`). */
+    newStream = false,
   ): Promise<CommandResult> {
     return this.executor.execute<IdentificationEvent, IdentificationState>({
       stream: identificationStream(caseId),
@@ -209,8 +237,8 @@ export class IdentificationCommands {
       initialState: () => this.decider.initialState(),
       decide: async (state) => this.decider.decide(await command(state), state),
       context,
-      ids: options.ids ?? new RequestIds(context),
-      ...(options.newStream ? { newStream: true } : {}),
+      ids,
+      ...(newStream ? { newStream: true } : {}),
     });
   }
 }

@@ -1,7 +1,9 @@
 import {
   deciderRunner,
   metadataOf,
+  RequestIds,
   type CommandContext,
+  type CommandOptions,
   type CommandResult,
   type EventStore,
 } from '@nrm/runtime/commands';
@@ -41,6 +43,7 @@ export class ErasureCommands {
   async erase(
     request: EraseSubjectRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ subjectId: string } & CommandResult> {
     const { subjectId } = request;
     const why = {
@@ -53,11 +56,12 @@ export class ErasureCommands {
     if (!(await this.knows(subjectId)))
       throw notFound('SUBJECT.NOT_FOUND', 'No person with this id is known to the ledger.', 'subjectId');
     try {
-      const result = await this.run(erasureStream(subjectId), context, () => ({
-        type: 'EraseSubject',
-        data: { subjectId, ...why },
-        metadata: metadataOf(context),
-      }));
+      const result = await this.run(
+        erasureStream(subjectId),
+        context,
+        () => ({ type: 'EraseSubject', data: { subjectId, ...why }, metadata: metadataOf(context) }),
+        new RequestIds(context, options.idempotency),
+      );
       await this.keys.destroy(subjectId, context.now);
       return { subjectId, ...result };
     } catch (error) {

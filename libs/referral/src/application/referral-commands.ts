@@ -4,11 +4,12 @@ import {
   metadataOf,
   once,
   type CommandContext,
+  type CommandOptions,
   type CommandResult,
   type EventStore,
   type PartyCheck,
 } from '@nrm/runtime/commands';
-import { notFound, ruleBroken, type AgencyKind, type DomainError, type Purpose } from '@nrm/shared-kernel';
+import { ruleBroken, type AgencyKind, type Purpose } from '@nrm/shared-kernel';
 import type {
   CategoryCoverage,
   DeclineReferral,
@@ -16,7 +17,7 @@ import type {
   ReferralCommand,
   WithdrawReferral,
 } from '../commands';
-import { referralDecider } from '../decider';
+import { referralDecider, referralNotFound } from '../decider';
 import type { ReferralEvent } from '../events';
 import type { ReferralState } from '../state';
 import { referralStream } from '../streams';
@@ -68,10 +69,8 @@ export interface ReferralCommandsOptions {
   readonly referralPartyCheck?: PartyCheck;
 }
 
-/** The one answer for a referral that does not exist and for a referral the agency has no part in. */
-export function referralNotFound(): DomainError {
-  return notFound('REFERRAL.NOT_FOUND', 'No referral with this id is known to your agency.', 'referralId');
-}
+/** The one answer for a referral that does not exist and for a referral the agency has no part in (the decider's). */
+export { referralNotFound };
 
 /**
  * Referral commands, shared by the HTTP API and the CLI. Each takes a domain request and the
@@ -101,9 +100,10 @@ export class ReferralCommands {
   async make(
     request: MakeReferralRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ referralId: string; caseId: string } & CommandResult> {
     const { caseId } = request;
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const referralId = ids.entity('referral');
     // 1. The party check first, before anything of the case is read.
     const actor = context.actor;
@@ -138,24 +138,37 @@ export class ReferralCommands {
     return { reported, toAgencyKind, coverage };
   }
 
-  transition(referralId: string, type: ReferralTransition, context: CommandContext): Promise<CommandResult> {
-    return this.onReferral(referralId, context, () => ({
+  transition(
+    referralId: string,
+    type: ReferralTransition,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    return this.onReferral(referralId, context, options, () => ({
       type,
       data: { referralId },
       metadata: metadataOf(context),
     }));
   }
 
-  decline(request: DeclineReferralRequest, context: CommandContext): Promise<CommandResult> {
-    return this.onReferral(request.referralId, context, () => ({
+  decline(
+    request: DeclineReferralRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    return this.onReferral(request.referralId, context, options, () => ({
       type: 'DeclineReferral',
       data: { referralId: request.referralId, reason: request.reason },
       metadata: metadataOf(context),
     }));
   }
 
-  withdraw(request: WithdrawReferralRequest, context: CommandContext): Promise<CommandResult> {
-    return this.onReferral(request.referralId, context, () => ({
+  withdraw(
+    request: WithdrawReferralRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
+    return this.onReferral(request.referralId, context, options, () => ({
       type: 'WithdrawReferral',
       data: { referralId: request.referralId, reason: request.reason },
       metadata: metadataOf(context),
@@ -170,21 +183,27 @@ export class ReferralCommands {
   private async onReferral(
     referralId: string,
     context: CommandContext,
+    options: CommandOptions,
     command: () => ReferralCommand,
   ): Promise<CommandResult> {
     const actor = context.actor;
     if (actor && this.options.referralPartyCheck) await this.options.referralPartyCheck(referralId, actor);
-    return this.run(referralId, context, (state) => {
-      if (state.status === 'none') throw referralNotFound();
-      return command();
-    });
+    return this.run(
+      referralId,
+      context,
+      (state) => {
+        if (state.status === 'none') throw referralNotFound();
+        return command();
+      },
+      { ids: new RequestIds(context, options.idempotency) },
+    );
   }
 
   private run(
     referralId: string,
     context: CommandContext,
     command: (state: ReferralState) => ReferralCommand | Promise<ReferralCommand>,
-    options: { readonly ids?: RequestIds; readonly newStream?: boolean } = {},
+    options: { readonly ids: RequestIds; readonly newStream?: boolean },
   ): Promise<CommandResult> {
     return this.executor.execute<ReferralEvent, ReferralState>({
       stream: referralStream(referralId),
@@ -192,7 +211,7 @@ export class ReferralCommands {
       initialState: () => referralDecider.initialState(),
       decide: async (state) => referralDecider.decide(await command(state), state),
       context,
-      ids: options.ids ?? new RequestIds(context),
+      ids: options.ids,
       ...(options.newStream ? { newStream: true } : {}),
     });
   }

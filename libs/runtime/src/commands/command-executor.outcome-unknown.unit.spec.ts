@@ -12,25 +12,30 @@ type Noted = DomainEvent<'NoteRecorded', { text: string }>;
 
 const SECRET = Buffer.from('a'.repeat(32));
 
-function context(key: string | undefined, fingerprint = 'POST /notes {"text":"a"}'): CommandContext {
+/** A request: its context, and the Idempotency-Key its handler is given as an option. */
+type Request = CommandContext & { readonly idempotencyKey?: string };
+
+function context(key: string | undefined, fingerprint = 'POST /notes {"text":"a"}'): Request {
   return {
     actor: { principalId: 'principal-1', agencyId: 'agency-1', agencyKind: 'ngo', roles: [] },
     now: new Date().toISOString(),
     requestId: randomUUID(),
     ...(key !== undefined ? { idempotencyKey: key } : {}),
     fingerprint,
-    idSecret: SECRET,
   };
 }
 
-function note(stream: string, ctx: CommandContext): CommandSpec<Noted, number> {
+function note(stream: string, ctx: Request): CommandSpec<Noted, number> {
   return {
     stream,
     evolve: (count) => count + 1,
     initialState: () => 0,
     decide: () => [{ type: 'NoteRecorded', schemaVersion: 1, data: { text: 'a' } }],
     context: ctx,
-    ids: new RequestIds(ctx),
+    ids: new RequestIds(
+      ctx,
+      ctx.idempotencyKey === undefined ? undefined : { key: ctx.idempotencyKey, idSecret: SECRET },
+    ),
   };
 }
 

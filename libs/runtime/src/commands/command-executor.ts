@@ -13,20 +13,37 @@ import {
 import type { Actor, DomainEvent } from '@nrm/shared-kernel';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { keyedUuid } from './id-secret';
+import { keyedUuid, storedIdempotencyKey } from './id-secret';
 
-/** Who asks, when, and how to recognise a retry of the same request. */
+/** Who asks, when, and what: the context every command is decided in. */
 export interface CommandContext {
   /** Absent only for the operator at the console (CLI). */
   readonly actor?: Actor;
   readonly now: string;
   readonly requestId: string;
-  /** The client's Idempotency-Key, when it sent one. */
-  readonly idempotencyKey?: string;
-  /** A digest of what was asked (route and body): a reused key with another request is refused. */
+  /**
+   * A digest of what was asked (route and body), stored with the events: a request sent again
+   * with the same Idempotency-Key and another digest is refused.
+   */
   readonly fingerprint: string;
-  /** Keys the ids derived from an Idempotency-Key (see id-secret.ts); needed whenever a key is given. */
-  readonly idSecret?: Buffer;
+}
+
+/**
+ * How to recognise a retry of the same request: the client's Idempotency-Key, and the secret the
+ * ids derived from it are keyed with (see id-secret.ts). Both or neither.
+ */
+export interface Idempotency {
+  readonly key: string;
+  readonly idSecret: Buffer;
+}
+
+/**
+ * What a caller may ask of a command handler beyond the command and its context. The API passes
+ * `idempotency` when the client sent an Idempotency-Key; the CLI and other callers run the same
+ * handlers without it (each call is then a new request, with random ids).
+ */
+export interface CommandOptions {
+  readonly idempotency?: Idempotency;
 }
 
 export interface CommandResult {
@@ -63,7 +80,11 @@ export class CommandConflict extends Error {
  * another record must not give two events one id.
  */
 export class RequestIds {
-  constructor(private readonly context: CommandContext) {}
+  constructor(
+    private readonly context: CommandContext,
+    /** The request's idempotency, when the caller asked for it: ids are then derived from its key. */
+    readonly idempotency?: Idempotency,
+  ) {}
 
   /** A stable id for the entity this request creates (`purpose` names it: 'case', 'referral', ...). */
   entity(purpose: string): string {
@@ -75,12 +96,10 @@ export class RequestIds {
   }
 
   private derive(what: string): string {
-    const key = this.context.idempotencyKey;
-    if (key === undefined) return randomUUID();
+    if (this.idempotency === undefined) return randomUUID();
+    const { key, idSecret } = this.idempotency;
     const scope = this.context.actor?.principalId ?? 'console';
-    if (this.context.idSecret === undefined)
-      throw new Error('ids derived from an Idempotency-Key need the id secret');
-    return keyedUuid(this.context.idSecret, `${scope}\u0000${key}\u0000${what}`);
+    return keyedUuid(idSecret, `${scope}\u0000${key}\u0000${what}`);
   }
 }
 
@@ -94,6 +113,7 @@ export interface CommandSpec<E extends DomainEvent, S> {
    */
   readonly decide: (state: S) => readonly E[] | Promise<readonly E[]>;
   readonly context: CommandContext;
+  /** The request's ids, and its idempotency (`ids.idempotency`) when the handler was given one. */
   readonly ids: RequestIds;
   /**
    * The stream is named after an id this request made up (e.g. a new referral's): without an
@@ -152,16 +172,17 @@ export class CommandExecutor {
 
   private async attempt<E extends DomainEvent, S>(spec: CommandSpec<E, S>): Promise<CommandResult> {
     const { context, ids } = spec;
-    const firstId = context.idempotencyKey === undefined ? undefined : ids.event(0, spec.stream);
+    const key = ids.idempotency?.key;
+    const firstId = key === undefined ? undefined : ids.event(0, spec.stream);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let state = spec.initialState();
       let expectedRevision: ExpectedRevision = 'no-stream';
       const earlier: RecordedEvent[] = [];
-      const unread = attempt === 1 && spec.newStream === true && context.idempotencyKey === undefined;
+      const unread = attempt === 1 && spec.newStream === true && key === undefined;
       for await (const recorded of unread ? [] : this.store.readStream(spec.stream)) {
         if (firstId !== undefined && (recorded.id === firstId || earlier.length > 0)) {
           if (
-            recorded.metadata.idempotencyKey === context.idempotencyKey &&
+            recordedUnderKey(recorded, context, ids.idempotency!) &&
             recorded.metadata.principalId === context.actor?.principalId
           )
             earlier.push(recorded);
@@ -262,11 +283,30 @@ export class CommandExecutor {
       causationId: ids.entity('command'),
       occurredAt: context.now,
       ...(context.actor ? { principalId: context.actor.principalId, agencyId: context.actor.agencyId } : {}),
-      ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
+      ...(ids.idempotency !== undefined ? { idempotencyKey: keyAsStored(context, ids.idempotency) } : {}),
       requestFingerprint: context.fingerprint,
       ...traceContext(),
     };
   }
+}
+
+/** What the events of a request record of its Idempotency-Key: a keyed digest (id-secret.ts). */
+function keyAsStored(context: CommandContext, idempotency: Idempotency): string {
+  return storedIdempotencyKey(idempotency.idSecret, context.actor?.principalId ?? 'console', idempotency.key);
+}
+
+/**
+ * Whether a stored event was recorded under this request's Idempotency-Key: as its digest, or as
+ * the key itself in events recorded before keys were digested (those stay as written: the store
+ * is immutable; a retry of such a request is still recognised).
+ */
+function recordedUnderKey(
+  recorded: RecordedEvent,
+  context: CommandContext,
+  idempotency: Idempotency,
+): boolean {
+  const stored = recorded.metadata.idempotencyKey;
+  return stored !== undefined && (stored === keyAsStored(context, idempotency) || stored === idempotency.key);
 }
 
 /**

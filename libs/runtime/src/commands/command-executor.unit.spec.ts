@@ -9,6 +9,8 @@ import {
   type CommandContext,
   type CommandSpec,
 } from './command-executor';
+import { once } from './once';
+import { storedIdempotencyKey } from './id-secret';
 
 /**
  * The command executor against a real (in-memory SQLite) event store: idempotent retries, the
@@ -27,21 +29,32 @@ const actor = (principalId: string): Actor => ({
   roles: ['caseworker'],
 });
 
-function context(overrides: Partial<CommandContext> = {}): CommandContext {
+/**
+ * A request as these tests write it: the command's context, and the Idempotency-Key the handler is
+ * given as an option (`RequestIds`' idempotency) when the request has one.
+ */
+type Request = CommandContext & { readonly idempotencyKey?: string };
+
+function context(overrides: Partial<Request> = {}): Request {
   return {
     actor: actor('p-1'),
     now: '2026-12-07T09:00:00.000Z',
     requestId: randomUUID(),
     fingerprint: 'POST /counters/c-1 {"n":1}',
-    idSecret: SECRET,
     ...overrides,
   };
+}
+
+/** The request's ids: derived from its key when it has one (the handler's `idempotency` option). */
+function idsOf(request: Request): RequestIds {
+  const { idempotencyKey: key, ...ctx } = request;
+  return new RequestIds(ctx, key === undefined ? undefined : { key, idSecret: SECRET });
 }
 
 /** A command that adds `n` (twice when `twice`), deciding from the folded state; counts its decisions. */
 function spec(
   stream: string,
-  ctx: CommandContext,
+  ctx: Request,
   options: { n?: number; twice?: boolean; beforeDecide?: (state: Count) => Promise<void> } = {},
 ) {
   const calls: Count[] = [];
@@ -49,7 +62,7 @@ function spec(
   const command: CommandSpec<Counted, Count> = {
     stream,
     context: ctx,
-    ids: new RequestIds(ctx),
+    ids: idsOf(ctx),
     initialState: () => ({ total: 0, seen: 0 }),
     evolve: (state, event) => ({ total: state.total + event.data.n, seen: state.seen + 1 }),
     decide: async (state) => {
@@ -79,6 +92,22 @@ async function intrude(store: EventStore, stream: string, n = 100): Promise<void
     ],
     { expectedRevision: head < 0 ? 'no-stream' : head },
   );
+}
+
+/** The store's port calls, counted (what a command costs), the store itself unchanged. */
+function counting(store: EventStore): { store: EventStore; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const proxy = new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function' || typeof name !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls[name] = (calls[name] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls };
 }
 
 async function streamOf(store: EventStore, stream: string) {
@@ -171,7 +200,7 @@ describe('CommandExecutor', () => {
     });
 
     it('derives the same ids for a retry, and different ids for another principal, key or stream', () => {
-      const ids = (ctx: CommandContext) => new RequestIds(ctx);
+      const ids = idsOf;
       const base = context({ idempotencyKey: 'key-1' });
       expect(ids(base).event(0, 'c-1')).toBe(ids(context({ idempotencyKey: 'key-1' })).event(0, 'c-1'));
       expect(ids(base).entity('case')).toBe(ids(context({ idempotencyKey: 'key-1' })).entity('case'));
@@ -181,9 +210,8 @@ describe('CommandExecutor', () => {
         ids(context({ idempotencyKey: 'key-1', actor: actor('p-2') })).event(0, 'c-1'),
       );
       expect(ids(base).event(0, 'c-1')).not.toBe(ids(base).event(0, 'c-2'));
-      expect(() => ids(context({ idempotencyKey: 'key-1', idSecret: undefined })).event(0, 'c-1')).toThrow(
-        /id secret/,
-      );
+      // Without the option the ids are random, whatever the context.
+      expect(ids(context()).event(0, 'c-1')).not.toBe(ids(context()).event(0, 'c-1'));
     });
 
     it('refuses the key reused for a different request: another fingerprint (attack)', async () => {
@@ -218,6 +246,66 @@ describe('CommandExecutor', () => {
         spec('c-1', context({ idempotencyKey: 'key-1', actor: actor('p-2') })).command,
       );
       expect(theirs.replayed).toBe(false);
+      expect(await streamOf(store, 'c-1')).toHaveLength(2);
+    });
+
+    it('records a keyed digest of the key, never the key as sent, and recognises a retry by it', async () => {
+      const key = 'Velmora_Dashkintree_1997-05-06-report';
+      const first = await executor.execute(
+        spec('c-1', context({ idempotencyKey: key }), { twice: true }).command,
+      );
+      const stored = await streamOf(store, 'c-1');
+      const recorded = stored.map((e) => e.metadata.idempotencyKey);
+      expect(recorded).toEqual([
+        storedIdempotencyKey(SECRET, 'p-1', key),
+        storedIdempotencyKey(SECRET, 'p-1', key),
+      ]);
+      expect(JSON.stringify(stored.map((e) => e.metadata))).not.toContain('Velmora');
+      // Keyed: another secret, another principal or another key give other digests.
+      expect(storedIdempotencyKey(Buffer.alloc(32, 8), 'p-1', key)).not.toBe(recorded[0]);
+      expect(storedIdempotencyKey(SECRET, 'p-2', key)).not.toBe(recorded[0]);
+      expect(storedIdempotencyKey(SECRET, 'p-1', `${key}x`)).not.toBe(recorded[0]);
+      // A retry (a new executor: as after a restart, with the same secret) replays.
+      const retry = await new CommandExecutor(store).execute(
+        spec('c-1', context({ idempotencyKey: key, now: '2026-12-07T10:00:00.000Z' })).command,
+      );
+      expect(retry).toEqual({ ...first, replayed: true });
+      expect(await streamOf(store, 'c-1')).toHaveLength(2);
+    });
+
+    it('still recognises a retry of a request recorded with the key as sent (events of earlier versions)', async () => {
+      // What an earlier version stored: the derived event ids, the key itself in the metadata.
+      const ctx = context({ idempotencyKey: 'legacy-key-1' });
+      const ids = idsOf(ctx);
+      await store.append(
+        'c-1',
+        [0, 1].map((i) => ({
+          id: ids.event(i, 'c-1'),
+          type: 'Counted',
+          schemaVersion: 1,
+          data: { n: 1, by: 'earlier version' },
+          metadata: {
+            correlationId: randomUUID(),
+            occurredAt: '2026-11-01T09:00:00.000Z',
+            principalId: 'p-1',
+            agencyId: 'agency-of-p-1',
+            idempotencyKey: 'legacy-key-1',
+            requestFingerprint: ctx.fingerprint,
+          },
+        })),
+        { expectedRevision: 'no-stream' },
+      );
+      const retry = spec('c-1', context({ idempotencyKey: 'legacy-key-1' }));
+      const answer = await executor.execute(retry.command);
+      expect(answer.replayed).toBe(true);
+      expect(answer.eventIds).toEqual([ids.event(0, 'c-1'), ids.event(1, 'c-1')]);
+      expect(retry.calls).toHaveLength(0);
+      // Reused with another request, the old key is refused as before.
+      await expect(
+        executor.execute(
+          spec('c-1', context({ idempotencyKey: 'legacy-key-1', fingerprint: 'other' })).command,
+        ),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReused);
       expect(await streamOf(store, 'c-1')).toHaveLength(2);
     });
 
@@ -272,6 +360,73 @@ describe('CommandExecutor', () => {
       expect(commands.map((c) => c.calls[0]!.seen).sort((a, b) => a - b)).toEqual([
         0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
       ]);
+    });
+  });
+
+  describe('what it reads', () => {
+    it('reads the stream once per attempt: a retry re-reads only the stream the conflict made stale', async () => {
+      const { store: counted, calls } = counting(store);
+      const counts = new CommandExecutor(counted, { maxAttempts: 4 });
+      // The handler's context from other records (a registry entry, a consent), read once.
+      let contextReads = 0;
+      const facts = once(async () => ++contextReads);
+      let intruded = 0;
+      const { command, calls: decisions } = spec('c-1', context(), {
+        beforeDecide: async () => {
+          await facts();
+          if (intruded++ === 0) await intrude(store, 'c-1', 100);
+        },
+      });
+      const result = await counts.execute(command);
+      expect(result.replayed).toBe(false);
+      expect(decisions).toEqual([
+        { total: 0, seen: 0 },
+        { total: 100, seen: 1 },
+      ]);
+      // Two attempts: each read its stream and appended (the first append lost the race).
+      expect(calls).toEqual({ readStream: 2, append: 2 });
+      expect(contextReads).toBe(1);
+    });
+
+    it('appends to a new stream without reading it when no key was given, and reads it when one was', async () => {
+      const { store: counted, calls } = counting(store);
+      const counts = new CommandExecutor(counted);
+      await counts.execute({ ...spec('fresh-1', context()).command, newStream: true });
+      expect(calls).toEqual({ append: 1 });
+      for (const k of Object.keys(calls)) delete calls[k];
+      // With a key the id is derived: an earlier attempt may have stored it, so the stream is read
+      // (and the stored first event checked against the fingerprint after the append).
+      await counts.execute({
+        ...spec('fresh-2', context({ idempotencyKey: 'key-1' })).command,
+        newStream: true,
+      });
+      expect(calls).toEqual({ readStream: 2, append: 1 });
+    });
+
+    it('decides against the stream after all when a "new" stream turns out to exist', async () => {
+      await intrude(store, 'fresh-1', 7);
+      const { command, calls } = spec('fresh-1', context());
+      const result = await executor.execute({ ...command, newStream: true });
+      // The first attempt decided blind and lost (no-stream expected); the second read the stream.
+      expect(calls).toEqual([
+        { total: 0, seen: 0 },
+        { total: 7, seen: 1 },
+      ]);
+      expect(result).toMatchObject({ revision: 1, replayed: false });
+    });
+
+    it('stores the key with the events, and replays nothing for a keyless request', async () => {
+      const keyed = await executor.execute(spec('c-1', context({ idempotencyKey: 'key-9' })).command);
+      const stored = await streamOf(store, 'c-1');
+      expect(stored[0]!.metadata).toMatchObject({
+        idempotencyKey: storedIdempotencyKey(SECRET, 'p-1', 'key-9'),
+        requestFingerprint: context().fingerprint,
+      });
+      expect(keyed.replayed).toBe(false);
+      // The same context without the option is a new request: recorded again, not replayed.
+      const again = await executor.execute(spec('c-1', context()).command);
+      expect(again.replayed).toBe(false);
+      expect(await streamOf(store, 'c-1')).toHaveLength(2);
     });
   });
 });

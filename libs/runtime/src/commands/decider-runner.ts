@@ -17,7 +17,7 @@ export function deciderRunner<C, E extends DomainEvent, S>(store: EventStore, de
     stream: string,
     context: CommandContext,
     build: (state: S) => C | Promise<C>,
-    ids: RequestIds = new RequestIds(context),
+    ids: RequestIds,
   ): Promise<CommandResult> =>
     executor.execute<E, S>({
       stream,

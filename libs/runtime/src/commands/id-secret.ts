@@ -45,3 +45,17 @@ export function keyedUuid(secret: Buffer, input: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * What an event records of a client's Idempotency-Key: a digest keyed by the id secret, never the
+ * key as sent. A key is the client's choice and may be made of personal data (a reference built
+ * from a name and a birth date); events are immutable and outlive the erasure of the person, so
+ * the key as sent must not reach them. `scope` is the principal (as for the derived ids): one key
+ * used by two principals records two unrelated digests. A retry computes the same digest.
+ */
+export function storedIdempotencyKey(secret: Buffer, scope: string, key: string): string {
+  const digest = createHmac('sha256', secret)
+    .update(`idempotency-key\u0000${scope}\u0000${key}`, 'utf8')
+    .digest('base64url');
+  return `hmac:${digest}`;
+}

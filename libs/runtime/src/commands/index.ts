@@ -12,12 +12,14 @@ export {
   IdempotencyKeyReused,
   RequestIds,
   type CommandContext,
+  type CommandOptions,
+  type Idempotency,
   type CommandExecutorOptions,
   type CommandResult,
   type CommandSpec,
 } from './command-executor';
 export { deciderRunner, metadataOf } from './decider-runner';
-export { idDerivationSecret, keyedUuid } from './id-secret';
+export { idDerivationSecret, keyedUuid, storedIdempotencyKey } from './id-secret';
 export type { PartyCheck } from './party-check';
 /** The event store's port, as the application layers name it. */
 export type { EventStore } from './ports';

@@ -5,7 +5,7 @@ import type { Actor } from '@nrm/shared-kernel';
  * else about it: before its stream is read, before an Idempotency-Key is looked up in it, before
  * its stage is known. It throws the record's not-found `DomainError` (the same answer as for a
  * record that does not exist), so that a non-party cannot tell the two apart. The API decides it
- * on the case directory (apps/ledger-api/src/cases/case-parties.ts); absent for the operator's
+ * on the case directory (libs/runtime/src/reads/case-parties.ts); absent for the operator's
  * console, which acts for no agency.
  */
 export type PartyCheck = (recordId: string, actor: Actor) => Promise<void>;

@@ -4,6 +4,7 @@ import {
   metadataOf,
   once,
   type CommandContext,
+  type CommandOptions,
   type CommandResult,
   type EventStore,
   type PartyCheck,
@@ -61,59 +62,106 @@ export class SupportCommands {
     this.executor = new CommandExecutor(store);
   }
 
-  startReflectionPeriod(request: StartReflectionPeriodRequest, context: CommandContext) {
+  startReflectionPeriod(
+    request: StartReflectionPeriodRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
     const { caseId, startsOn, days } = request;
     // Entitlement, and the day it began, come from the identification record at its latest revision.
-    return this.onCase(caseId, 'StartReflectionPeriod', context, async () => {
-      const entitlement = await this.records.supportEntitlement(caseId);
-      return {
-        startsOn,
-        days,
-        reasonableGroundsPositive: entitlement.reasonableGroundsPositive,
-        ...(entitlement.decidedAt !== undefined ? { entitledSince: entitlement.decidedAt.slice(0, 10) } : {}),
-      };
-    });
+    return this.onCase(
+      caseId,
+      'StartReflectionPeriod',
+      context,
+      new RequestIds(context, options.idempotency),
+      async () => {
+        const entitlement = await this.records.supportEntitlement(caseId);
+        return {
+          startsOn,
+          days,
+          reasonableGroundsPositive: entitlement.reasonableGroundsPositive,
+          ...(entitlement.decidedAt !== undefined
+            ? { entitledSince: entitlement.decidedAt.slice(0, 10) }
+            : {}),
+        };
+      },
+    );
   }
 
-  extendReflectionPeriod(request: ExtendReflectionPeriodRequest, context: CommandContext) {
-    return this.onCase(request.caseId, 'ExtendReflectionPeriod', context, async () => ({
-      additionalDays: request.additionalDays,
-    }));
+  extendReflectionPeriod(
+    request: ExtendReflectionPeriodRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
+    return this.onCase(
+      request.caseId,
+      'ExtendReflectionPeriod',
+      context,
+      new RequestIds(context, options.idempotency),
+      async () => ({
+        additionalDays: request.additionalDays,
+      }),
+    );
   }
 
-  endReflectionPeriod(request: EndReflectionPeriodRequest, context: CommandContext) {
-    return this.onCase(request.caseId, 'EndReflectionPeriod', context, async () => ({
-      reason: request.reason,
-    }));
+  endReflectionPeriod(
+    request: EndReflectionPeriodRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
+    return this.onCase(
+      request.caseId,
+      'EndReflectionPeriod',
+      context,
+      new RequestIds(context, options.idempotency),
+      async () => ({
+        reason: request.reason,
+      }),
+    );
   }
 
   async agreePlan(
     request: AgreeSupportPlanRequest,
     context: CommandContext,
+    options: CommandOptions = {},
   ): Promise<{ planId: string } & CommandResult> {
-    const ids = new RequestIds(context);
+    const ids = new RequestIds(context, options.idempotency);
     const planId = ids.entity('plan');
-    const result = await this.onCase(
-      request.caseId,
-      'AgreeSupportPlan',
-      context,
-      async () => ({ planId, services: request.services, reviewOn: request.reviewOn }),
-      ids,
-    );
+    const result = await this.onCase(request.caseId, 'AgreeSupportPlan', context, ids, async () => ({
+      planId,
+      services: request.services,
+      reviewOn: request.reviewOn,
+    }));
     return { planId, ...result };
   }
 
-  recordService(request: RecordServiceProvidedRequest, context: CommandContext) {
-    return this.onCase(request.caseId, 'RecordServiceProvided', context, async () => ({
-      serviceType: request.serviceType,
-      providedOn: request.providedOn,
-    }));
+  recordService(
+    request: RecordServiceProvidedRequest,
+    context: CommandContext,
+    options: CommandOptions = {},
+  ) {
+    return this.onCase(
+      request.caseId,
+      'RecordServiceProvided',
+      context,
+      new RequestIds(context, options.idempotency),
+      async () => ({
+        serviceType: request.serviceType,
+        providedOn: request.providedOn,
+      }),
+    );
   }
 
-  close(request: CloseSupportCaseRequest, context: CommandContext) {
-    return this.onCase(request.caseId, 'CloseSupportCase', context, async () => ({
-      outcome: request.outcome,
-    }));
+  close(request: CloseSupportCaseRequest, context: CommandContext, options: CommandOptions = {}) {
+    return this.onCase(
+      request.caseId,
+      'CloseSupportCase',
+      context,
+      new RequestIds(context, options.idempotency),
+      async () => ({
+        outcome: request.outcome,
+      }),
+    );
   }
 
   /**
@@ -124,8 +172,8 @@ export class SupportCommands {
     caseId: string,
     type: T,
     context: CommandContext,
+    ids: RequestIds,
     read: () => Promise<Omit<Data<T>, 'caseId'>>,
-    ids: RequestIds = new RequestIds(context),
   ): Promise<CommandResult> {
     const actor = context.actor;
     if (actor && this.options.partyCheck) await this.options.partyCheck(caseId, actor);

@@ -1,13 +1,14 @@
 import {
+  AuditTrail,
   decideRead,
   readerRefusal,
   type AllowedGround,
   type DenialReason,
   type ReadBasis,
   type ReadDecision,
+  type ReadRequest,
   type Reader,
 } from '@nrm/access';
-import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { consentDecider, type ConsentState } from '@nrm/consent';
 import type { EventStore } from '@nrm/event-store';
 import {
@@ -23,19 +24,20 @@ import {
 } from '@nrm/projections';
 import {
   PURPOSES,
+  caseNotFound,
+  forbidden,
   instantMessage,
+  invalid,
+  notFound,
   parseInstant,
   type Actor,
   type DataCategory,
   type Purpose,
 } from '@nrm/shared-kernel';
-import { ProblemException } from '../http/problem';
-import { identityOf } from '../privacy/identity';
-import type { SubjectKeyStore } from '@nrm/privacy';
-import { CaseRecords } from '@nrm/runtime';
-import { ConsentStateCache } from '@nrm/runtime';
-import { caseNotFound } from './case-parties';
-import { awaitReadModel, isParty, type ReadModel } from './read-model';
+import { identityOf, type SubjectKeyStore } from '@nrm/privacy';
+import { CaseRecords } from '../case-records';
+import { ConsentStateCache } from '../consent-state-cache';
+import { awaitReadModel, CASE_DIRECTORY_USED, isParty, type ReadModel } from './read-model';
 
 /** What a case read decides on, loaded once: the read model's position, the case, party or not, its consent. */
 interface CaseReadContext {
@@ -109,7 +111,7 @@ export class CaseReads {
 
   /** Loads what the read decision needs, once, after the read model has caught up. */
   private async context(caseId: string, actor: Actor): Promise<CaseReadContext> {
-    const head = await awaitReadModel(this.store, this.readModel);
+    const head = await awaitReadModel(this.store, this.readModel, CASE_DIRECTORY_USED);
     const doc = await caseDocOf(this.readModel.store, caseId);
     const party = doc !== undefined && (await isParty(this.readModel, caseId, actor.agencyId));
     // The consent stream is read only for a party: a non-party learns nothing, not even by timing a store read.
@@ -128,13 +130,12 @@ export class CaseReads {
     if (decision.allowed) return decision.allowedGrounds;
     await this.deny(request, view, decision.refusal, purpose, caseId);
     if (decision.refusal === 'no-consent-or-lawful-basis')
-      throw new ProblemException({
-        status: 403,
-        title: 'Not covered by consent',
-        code: 'ACCESS.NOT_COVERED',
-        detail:
-          'No consent or recorded lawful basis currently covers any of this case’s data for your agency and this purpose.',
-      });
+      throw forbidden(
+        'ACCESS.NOT_COVERED',
+        'No consent or recorded lawful basis currently covers any of this case’s data for your agency and this purpose.',
+        undefined,
+        { title: 'Not covered by consent' },
+      );
     // The same answer as for a case that does not exist: no agency learns of cases it has no part in.
     throw caseNotFound();
   }
@@ -155,13 +156,7 @@ export class CaseReads {
       past = await caseAsOf(this.store, caseId, referralIds, instant, context.head);
       if (!past) {
         await this.deny(request, 'case-as-of', 'case-not-reported-as-of', purpose, caseId);
-        throw new ProblemException({
-          status: 404,
-          title: 'Not Found',
-          code: 'CASE.NOT_REPORTED_AS_OF',
-          field: 'asOf',
-          detail: 'The case had not been reported at asOf.',
-        });
+        throw notFound('CASE.NOT_REPORTED_AS_OF', 'The case had not been reported at asOf.', 'asOf');
       }
     }
     const covered = grounds.map((g) => g.category);
@@ -215,7 +210,7 @@ export class CaseReads {
   ) {
     await this.requireCaseRole(request, `my-referrals-${query.direction}`);
     const after = parseCursor(query.cursor);
-    await awaitReadModel(this.store, this.readModel);
+    await awaitReadModel(this.store, this.readModel, CASE_DIRECTORY_USED);
     const rows = await referralsOfAgency(this.readModel.store, request.actor.agencyId, {
       direction: query.direction,
       pending: query.pending,
@@ -262,12 +257,12 @@ export class CaseReads {
     const refusal = readerRefusal(readerOf(request.actor));
     if (refusal === undefined) return;
     await this.deny(request, view, refusal, undefined, caseId);
-    throw new ProblemException({
-      status: 403,
-      title: 'Not allowed for your role',
-      code: 'ACCESS.ROLE_NOT_ALLOWED',
-      detail: 'Reading case data needs the caseworker or decision-maker role.',
-    });
+    throw forbidden(
+      'ACCESS.ROLE_NOT_ALLOWED',
+      'Reading case data needs the caseworker or decision-maker role.',
+      undefined,
+      { title: 'Not allowed for your role' },
+    );
   }
 
   /** A past instant, in the form stored (UTC), or a 400 that is audited as a denial. */
@@ -280,26 +275,18 @@ export class CaseReads {
     const ms = parseInstant(asOf);
     if (ms !== undefined && ms <= Date.parse(request.now)) return new Date(ms).toISOString();
     await this.deny(request, 'case-as-of', 'as-of-invalid', purpose, caseId);
-    throw new ProblemException({
-      status: 400,
-      title: 'Invalid request',
-      code: 'REQUEST.INVALID',
-      field: 'asOf',
-      detail: `${instantMessage('asOf')}, not later than now.`,
-    });
+    throw invalid('REQUEST.INVALID', `${instantMessage('asOf')}, not later than now.`, 'asOf');
   }
 
   private async requirePurpose(request: ReadRequest, view: string, caseId?: string): Promise<Purpose> {
     if (request.purpose !== undefined && (PURPOSES as readonly string[]).includes(request.purpose))
       return request.purpose as Purpose;
     await this.deny(request, view, 'purpose-missing-or-unknown', undefined, caseId);
-    throw new ProblemException({
-      status: 400,
-      title: 'Invalid request',
-      code: 'REQUEST.PURPOSE_REQUIRED',
-      field: 'X-Purpose',
-      detail: `Declare why you read this case: X-Purpose must be one of ${PURPOSES.join(', ')}.`,
-    });
+    throw invalid(
+      'REQUEST.PURPOSE_REQUIRED',
+      `Declare why you read this case: X-Purpose must be one of ${PURPOSES.join(', ')}.`,
+      'X-Purpose',
+    );
   }
 
   private deny(

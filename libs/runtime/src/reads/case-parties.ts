@@ -1,10 +1,10 @@
 import type { EventStore } from '@nrm/event-store';
 import { referralEnds } from '@nrm/projections';
 import { referralNotFound } from '@nrm/referral';
-import type { PartyCheck } from '@nrm/runtime/commands';
+import { mayCoordinate } from '@nrm/access';
+import type { PartyCheck } from '../commands';
 import { caseNotFound } from '@nrm/shared-kernel';
-import { mayCoordinate } from '../coordinator/coordinator-access';
-import { awaitReadModel, isParty, type ReadModel } from './read-model';
+import { awaitReadModel, CASE_DIRECTORY_USED, isParty, type ReadModel } from './read-model';
 
 /**
  * The party checks of commands (`PartyCheck`, libs/runtime/src/commands), decided on the case
@@ -32,7 +32,7 @@ export function casePartyCheck(
   member: (readModel: ReadModel, caseId: string, agencyId: string) => Promise<boolean> = isParty,
 ): PartyCheck {
   return async (caseId, actor) => {
-    await awaitReadModel(store, readModel);
+    await awaitReadModel(store, readModel, CASE_DIRECTORY_USED);
     if (!(await member(readModel, caseId, actor.agencyId))) throw caseNotFound();
   };
 }
@@ -45,7 +45,7 @@ export function casePartyCheck(
  */
 export function designatorCheck(store: EventStore, readModel: ReadModel): PartyCheck {
   return async (_caseId, actor) => {
-    await awaitReadModel(store, readModel);
+    await awaitReadModel(store, readModel, CASE_DIRECTORY_USED);
     if (!mayCoordinate(actor)) throw caseNotFound();
   };
 }
@@ -60,7 +60,7 @@ export type ReferralPartyCheck = PartyCheck;
 
 export function referralPartyCheck(store: EventStore, readModel: ReadModel): ReferralPartyCheck {
   return async (referralId, actor) => {
-    await awaitReadModel(store, readModel);
+    await awaitReadModel(store, readModel, CASE_DIRECTORY_USED);
     const row = await referralEnds(readModel.store, referralId);
     const party =
       row !== undefined &&
