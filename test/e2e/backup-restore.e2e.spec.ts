@@ -115,7 +115,8 @@ describe('backup and restore of the embedded ledger: a drill under write load (e
     };
     const erase = async (subjectId: string) => {
       const answer = await oversight.post(`/subjects/${subjectId}/erasure`, {
-        reason: 'Erasure request of the subject, reference DRILL-1',
+        ground: 'subject-request',
+        reference: 'DRILL-1',
       });
       expect(answer.status).toBe(200);
     };

@@ -510,7 +510,9 @@ describeWithBrowser('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Erasure' }).click();
     await page.getByRole('heading', { name: 'What is removed' }).waitFor();
     await page.getByLabel('Person reference (subject id)').fill(demo.subjectId);
-    await page.getByLabel(/^Why/).fill('DPA-2026-0117 erasure request');
+    // Why: a legal ground from the list and a reference code, no prose that could name the person.
+    await page.getByLabel('Legal ground').selectOption('subject-request');
+    await page.getByLabel(/^Reference/).fill('DPA-2026-0117');
     await page.getByLabel('Type the person reference again to confirm').fill('not the same');
     await page.getByRole('button', { name: 'Erase identity data' }).click();
     await page

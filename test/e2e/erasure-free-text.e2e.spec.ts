@@ -149,7 +149,8 @@ describe('free text about the person outside identity is erased with it (e2e)', 
     expect(clearEvents).toBe(0);
 
     const erased = await oversight.post(`/subjects/${subjectId}/erasure`, {
-      reason: 'Request of the person, ref. 2026-778.',
+      ground: 'subject-request',
+      reference: 'NGO-2026-778',
     });
     expect(erased.status).toBe(200);
 

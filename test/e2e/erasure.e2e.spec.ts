@@ -245,19 +245,37 @@ describe('erasure by crypto-shredding, with a canary (e2e, API in its own proces
     writeFileSync(join(dataDir, 'log.pub'), (await ledger('public-key')).out);
 
     // Only the oversight body's oversight role or the coordinator may erase; others learn nothing.
-    const reason = 'Request of the person through the assisting NGO, ref. 2026-311.';
-    expect((await call('ngo-canary', 'POST', `/subjects/${subjectId}/erasure`, { reason })).status).toBe(403);
-    expect(
-      (await call('oversight-canary', 'POST', `/subjects/${randomUUID()}/erasure`, { reason })).status,
-    ).toBe(404);
-    expect(
-      (await call('oversight-canary', 'POST', `/subjects/${subjectId}/erasure`, { reason: 'short' })).status,
-    ).toBe(400);
-    const erased = await call('oversight-canary', 'POST', `/subjects/${subjectId}/erasure`, { reason });
+    const why = { ground: 'subject-request', reference: 'NGO-2026-311' };
+    expect((await call('ngo-canary', 'POST', `/subjects/${subjectId}/erasure`, why)).status).toBe(403);
+    expect((await call('oversight-canary', 'POST', `/subjects/${randomUUID()}/erasure`, why)).status).toBe(
+      404,
+    );
+    // Why is a legal ground and a reference code: no prose that could name the person outlives the key.
+    const refusedWhy = [];
+    for (const body of [
+      { reason: 'short' },
+      { reason: 'Request of the person through the assisting NGO, ref. 2026-311.' },
+      {},
+      { ground: 'because' },
+      { ground: 'subject-request', reference: 'Request of the person' },
+    ]) {
+      const a = await call<{ field?: string }>(
+        'oversight-canary',
+        'POST',
+        `/subjects/${subjectId}/erasure`,
+        body,
+      );
+      refusedWhy.push(`${a.status} ${a.body.field}`);
+    }
+    expect(refusedWhy).toEqual(['400 reason', '400 reason', '400 ground', '400 ground', '400 reference']);
+    const erased = await call('oversight-canary', 'POST', `/subjects/${subjectId}/erasure`, why);
     expect(erased.status).toBe(200);
-    const again = await call<{ code: string }>('oversight-canary', 'POST', `/subjects/${subjectId}/erasure`, {
-      reason,
-    });
+    const again = await call<{ code: string }>(
+      'oversight-canary',
+      'POST',
+      `/subjects/${subjectId}/erasure`,
+      why,
+    );
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('SUBJECT.ALREADY_ERASED');
 

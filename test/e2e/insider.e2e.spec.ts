@@ -1116,7 +1116,7 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
         made.oversight,
         'POST',
         `/subjects/${real.subjectId}/erasure`,
-        { reason: 'Insider test: erasure by an ngo seat.' },
+        { ground: 'subject-request', reference: 'INSIDER-1' },
         'ngo oversight seat erases',
       );
     }

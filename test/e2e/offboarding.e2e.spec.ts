@@ -340,6 +340,65 @@ describe('disabling principals and agencies (e2e)', () => {
     console.log(`console disablement: refused by this API process after ${ms} ms`);
   });
 
+  it('erases from the console with a legal ground and a reference code, never a prose reason', async () => {
+    const clinic = await ledger.principal('health', ['caseworker'], 'clinic-offboarding');
+    const report = await clinic.post<{ subjectId: string }>('/cases', {
+      indicators: ['debt-bondage'],
+      exploitationForms: ['labour'],
+      minor: false,
+      region: 'NL-ZH',
+      identity: { fullName: 'Invented Quillan Ostrava', birthDate: '1990-02-03' },
+    });
+    expect(report.status).toBe(201);
+    const { subjectId } = report.body;
+    const erase = (...why: string[]) =>
+      program().parseAsync(
+        [
+          '--data-dir',
+          ledger.dataDir,
+          'erase-subject',
+          '--subject',
+          subjectId,
+          ...why,
+          '--as',
+          oversight.principalId,
+        ],
+        { from: 'user' },
+      );
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const refused: string[] = [];
+    try {
+      for (const why of [
+        ['--reason', 'Request of Quillan Ostrava via the NGO'],
+        ['--reference', 'NGO-2026-77'],
+        ['--ground', 'court-order', '--reference', 'Order about Quillan'],
+      ])
+        await erase(...why).then(
+          () => refused.push('accepted'),
+          (error: { code?: string; field?: string }) => refused.push(`${error.code} ${error.field}`),
+        );
+      expect(refused).toEqual([
+        'ERASURE.REASON_NOT_A_CODE reason',
+        'ERASURE.GROUND_REQUIRED ground',
+        'ERASURE.REFERENCE_NOT_A_CODE reference',
+      ]);
+      await erase('--ground', 'court-order', '--reference', 'COURT-2026/77');
+      expect(logged).toHaveBeenCalledWith(JSON.stringify({ erased: subjectId, replayed: false }));
+    } finally {
+      logged.mockRestore();
+    }
+    const records = [];
+    for await (const e of ledger.store.readStream(`erasure-${subjectId}`)) records.push(e);
+    expect(records).toMatchObject([
+      {
+        type: 'SubjectErased',
+        schemaVersion: 2,
+        data: { ground: 'court-order', reference: 'COURT-2026/77' },
+      },
+    ]);
+    expect(JSON.stringify(records)).not.toContain('Quillan');
+  });
+
   it('lets the console act as no disabled principal (erase-subject --as)', async () => {
     const eraser = await ledger.principal('oversight-body', ['oversight'], 'oversight');
     const oversightAdmin = await ledger.principal('oversight-body', ['registry-admin'], 'oversight');
@@ -353,7 +412,7 @@ describe('disabling principals and agencies (e2e)', () => {
       await expect(
         eraseSubject(ledger.store, keys, {
           subjectId: 'no-matter',
-          reason: 'a request from the data protection authority',
+          ground: 'supervisory-authority-order',
           as: eraser.principalId,
         }),
       ).rejects.toThrow(`--as ${eraser.principalId}: principal-disabled`);

@@ -255,7 +255,8 @@ describe('an outside attacker who never read the source (e2e)', () => {
           name: `${w} erasure`,
           send: (i) =>
             call(who, 'POST', `/subjects/${i.subjectId}/erasure`, {
-              reason: 'Request of the person, ref. 2026-901.',
+              ground: 'subject-request',
+              reference: 'NGO-2026-901',
             }),
         },
       );
@@ -558,7 +559,10 @@ describe('an outside attacker who never read the source (e2e)', () => {
     ])
       await refused(allRoles.get(path), 403);
     await refused(
-      allRoles.post(`/subjects/${subjectId}/erasure`, { reason: 'Request of the person, ref. 2026-902.' }),
+      allRoles.post(`/subjects/${subjectId}/erasure`, {
+        ground: 'subject-request',
+        reference: 'NGO-2026-902',
+      }),
       403,
     );
     await refused(allRoles.post('/agencies', { name: 'Rogue Agency', kind: 'ngo', country: 'NL' }), 403);

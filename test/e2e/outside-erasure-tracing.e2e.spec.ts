@@ -53,7 +53,8 @@ describe('what a caller puts in trace headers, after the erasure (e2e)', () => {
     expect(
       (
         await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-          reason: 'Request of the person, ref. 2026-781.',
+          ground: 'subject-request',
+          reference: 'NGO-2026-781',
         })
       ).status,
     ).toBe(200);

@@ -105,7 +105,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
     beforeErasure = new Date().toISOString();
     await pause(20);
     const erased = await oversight.post(`/subjects/${subjectId}/erasure`, {
-      reason: 'Request of the person, ref. 2026-777.',
+      ground: 'subject-request',
+      reference: 'NGO-2026-777',
     });
     expect(erased.status).toBe(200);
   });
@@ -245,7 +246,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
     expect(
       (
         await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-          reason: 'Request of the person, ref. 2026-778.',
+          ground: 'subject-request',
+          reference: 'NGO-2026-778',
         })
       ).status,
     ).toBe(200);
@@ -285,7 +287,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
     expect(
       (
         await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-          reason: 'Request of the person, ref. 2026-779.',
+          ground: 'subject-request',
+          reference: 'NGO-2026-7791',
         })
       ).status,
     ).toBe(200);
@@ -345,7 +348,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
       expect(
         (
           await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-            reason: 'Request of the person, ref. 2026-780.',
+            ground: 'subject-request',
+            reference: 'NGO-2026-779',
           })
         ).status,
       ).toBe(200);
@@ -362,22 +366,29 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
   );
 
   /**
-   * FINDING (low, open): the erasure's own `reason` (10 to 500 characters of free text, written by
+   * FINDING (low, fixed): the erasure's own `reason` (10 to 500 characters of free text, written by
    * the oversight body) is stored in clear in the erasure event. A reason that names the person
    * ("Request of Velmora Dashkintree, ...") is written into the trail by the very act that was to
    * remove the name, for good. Correct behaviour: the reason refused when it holds the subject's
    * recorded name (the ledger still has it at that moment), or kept only as a reference code.
+   * Fixed: why is a legal ground and a reference code; a prose reason is refused (400, `reason`).
    */
-  it.failing('an erasure reason naming the person is not written into the trail by the erasure', async () => {
+  it('an erasure reason naming the person is not written into the trail by the erasure', async () => {
     const name = 'Oriel Vantasquez';
     const report = await clinic.post<{ subjectId: string }>('/cases', {
       ...REPORT,
       identity: { fullName: name },
     });
     expect(report.status).toBe(201);
-    const erased = await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
+    const erased = await oversight.post<{ field?: string }>(`/subjects/${report.body.subjectId}/erasure`, {
       reason: `Request of ${name}, received by letter on 2 December.`,
     });
+    expect({ status: erased.status, field: erased.body.field }).toEqual({ status: 400, field: 'reason' });
+    const proper = await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
+      ground: 'subject-request',
+      reference: 'LETTER-2026-12-02',
+    });
+    expect(proper.status).toBe(200);
     const stored: string[] = [];
     for await (const e of ledger.store.readAll())
       if (JSON.stringify(e.data).includes(name) || JSON.stringify(e.metadata).includes(name))

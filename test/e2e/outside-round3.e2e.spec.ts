@@ -720,7 +720,14 @@ describe('outside attacker, round 3 (e2e)', () => {
   });
 
   /** A subject with a pending break-glass read and a guardian consent; answers from each step. */
-  async function erasableSubject(fullName: string, guardianReference: string, note: string, reason: string) {
+  /** `why`: the erasure's body; `tried`: a body sent first (its answer is returned as `tried`). */
+  async function erasableSubject(
+    fullName: string,
+    guardianReference: string,
+    note: string,
+    why: Record<string, string>,
+    tried?: Record<string, string>,
+  ) {
     const c = await ok<{ caseId: string; subjectId: string }>(
       clinic.post('/cases', { ...REPORT, identity: { fullName, birthDate: '1999-01-02' } }),
     );
@@ -750,10 +757,11 @@ describe('outside attacker, round 3 (e2e)', () => {
       finding: 'justified',
       note,
     });
-    const erasure = await oversight.post(`/subjects/${c.subjectId}/erasure`, { reason });
-    tally.requests += 8;
+    const first = tried ? await oversight.post(`/subjects/${c.subjectId}/erasure`, tried) : undefined;
+    const erasure = await oversight.post(`/subjects/${c.subjectId}/erasure`, why);
+    tally.requests += tried ? 9 : 8;
     expect(erasure.status).toBe(200);
-    return { ...c, guardian, review };
+    return { ...c, guardian, review, tried: first };
   }
 
   /** Event types still holding `needle` in data or metadata, and DATA_DIR files holding it. */
@@ -775,7 +783,7 @@ describe('outside attacker, round 3 (e2e)', () => {
       'Ysolde Tarrenquist',
       'Guardian of Ysolde Tarrenquist',
       'Checked with Ysolde Tarrenquist herself',
-      'Request of the person, ref. 2026-901.',
+      { ground: 'subject-request', reference: 'NGO-2026-901' },
     );
     if (s.guardian.status === 400) tally.refused++;
     if (s.review.status === 400) tally.refused++;
@@ -800,14 +808,18 @@ describe('outside attacker, round 3 (e2e)', () => {
    * Safe behaviour: the reason is a code (like a review note) or sealed under a key that is not the
    * subject's, or refused when it contains the subject's identity.
    */
-  it.failing('erasure: a reason that names the person does not outlive the erasure in clear', async () => {
+  it('erasure: a reason that names the person does not outlive the erasure in clear', async () => {
     tally.attacks++;
+    // Fixed: why is a legal ground and a reference code; a (deprecated) prose reason is refused.
     const s = await erasableSubject(
       'Corvin Aldsworth',
       'GUARD-2026-31',
       'DPA-2026-31',
-      'Request of Corvin Aldsworth via NGO',
+      { ground: 'subject-request', reference: 'NGO-2026-31' },
+      { reason: 'Request of Corvin Aldsworth via NGO' },
     );
+    if (s.tried?.status === 400) tally.refused++;
+    expect({ status: s.tried?.status, field: s.tried?.body.field }).toEqual({ status: 400, field: 'reason' });
     const left = await survivors('Corvin Aldsworth');
     tally.leaked += left.events.length;
     // Who is shown the reason over the API afterwards.
@@ -837,20 +849,28 @@ describe('outside attacker, round 3 (e2e)', () => {
    * shape does not survive: it is sealed or dropped). Same class as the pinned request-id finding.
    * Safe behaviour: the note is sealed under the subject's key like the justification it reviews.
    */
-  it.failing('erasure: a name shaped as a reference code in a review note does not survive', async () => {
+  it('erasure: a name shaped as a reference code in a review note does not survive', async () => {
     tally.attacks++;
-    await erasableSubject(
+    // Fixed: the review note is sealed under the subject's key (AccessReviewed schema 2).
+    const s = await erasableSubject(
       'Brannoch Vilde',
       'GUARD/Brannoch_Vilde/1999-01-02',
       'DPA:Brannoch_Vilde:ok',
-      'Request of the person, ref. 2026-932.',
+      { ground: 'subject-request', reference: 'NGO-2026-932' },
     );
+    expect(s.review.status).toBe(200);
     const left = await survivors('Brannoch_Vilde');
     tally.leaked += left.events.length;
+    const reviewed = await oversight.get<{
+      entries: Array<{ caseId?: string; review?: { note?: unknown } }>;
+    }>('/oversight/break-glass?status=reviewed');
+    const note = reviewed.body.entries.find((e) => e.caseId === s.caseId)?.review?.note;
     lines.push(
-      `  erasure: code-shaped name in guardianReference / review note: after erasure in events [${left.events.join(', ')}]`,
+      `  erasure: code-shaped name in guardianReference / review note: after erasure in events [${left.events.join(', ')}], ` +
+        `note shown to oversight as ${JSON.stringify(note)}`,
     );
     expect(left.events).toEqual([]);
+    expect(note).toEqual({ erased: true });
   });
 });
 

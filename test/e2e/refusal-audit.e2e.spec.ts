@@ -89,9 +89,9 @@ describe('refusal audit (e2e)', () => {
       await attempt(clinic, 'GET', `/cases/${caseId}?purpose=assistance`),
       await attempt(clinic, 'GET', `/cases/${caseId}`),
       // erasure: by an agency without the right, of an unknown subject, with a reason too short
-      await attempt(clinic, 'POST', `/subjects/${subjectId}/erasure`, { reason: 'The person asked for it.' }),
+      await attempt(clinic, 'POST', `/subjects/${subjectId}/erasure`, { ground: 'subject-request' }),
       await attempt(coordinator, 'POST', `/subjects/${randomUUID()}/erasure`, {
-        reason: 'The person asked for it.',
+        ground: 'subject-request',
       }),
       await attempt(coordinator, 'POST', `/subjects/${subjectId}/erasure`, { reason: 'short' }),
     ];

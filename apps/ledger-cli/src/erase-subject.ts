@@ -13,7 +13,7 @@ import { asDomainEvent, type CommandResult } from '@nrm/runtime/commands';
 export async function eraseSubject(
   store: EventStore,
   keys: SubjectKeyStore,
-  input: { subjectId: string; reason: string; as: string },
+  input: { subjectId: string; ground?: string; reference?: string; reason?: string; as: string },
 ): Promise<{ subjectId: string } & CommandResult> {
   const registry = new RegistryView();
   for await (const event of store.readAll({ filter: { eventTypes: REGISTRY_EVENT_TYPES } }))
@@ -35,7 +35,12 @@ export async function eraseSubject(
     return false;
   });
   return commands.erase(
-    { subjectId: input.subjectId, reason: input.reason },
+    {
+      subjectId: input.subjectId,
+      ...(input.ground !== undefined ? { ground: input.ground } : {}),
+      ...(input.reference !== undefined ? { reference: input.reference } : {}),
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    },
     {
       actor,
       now: new Date().toISOString(),

@@ -21,6 +21,7 @@ import { ConfigError, openEventStore, openSubjectKeys, openReadModelStore, PROJE
 import { DEMO_KEY_VARIABLES, seedDemo, type DemoResult } from './demo';
 import { printRows, quietOnClosedPipe, rounded } from './output';
 import { listRegistry } from './registry-listing';
+import { ERASURE_GROUNDS } from '@nrm/privacy';
 import { eraseSubject } from './erase-subject';
 import { UsageError, consoleConfig, registerAuditCommands } from './audit-commands';
 import { registerWitnessCommands } from './witness-commands';
@@ -257,27 +258,47 @@ export function program(): Command {
   cli
     .command('erase-subject')
     .description(
-      "erase a subject's identity data by destroying its key (crypto-shredding); recorded as SubjectErased with who and why",
+      "erase a subject's identity data by destroying its key (crypto-shredding); recorded as SubjectErased with who, the legal ground and a reference",
     )
     .requiredOption('--subject <subjectId>', 'the subject', id)
-    .requiredOption('--reason <text>', 'why (10 to 500 characters, no personal data)')
+    .addOption(
+      new Option('--ground <ground>', 'the legal ground (GDPR Art. 17(1), a court or DPA order)').choices(
+        ERASURE_GROUNDS,
+      ),
+    )
+    .option(
+      '--reference <code>',
+      'the file number of the request or order: letters, digits, . _ : / - (no spaces, no personal data)',
+    )
+    .option(
+      '--reason <code>',
+      'deprecated: a reference code only (prose is refused); use --ground and --reference',
+    )
     .requiredOption(
       '--as <principalId>',
       'acting principal: oversight (oversight body) or coordinator (national coordinator)',
       id,
     )
-    .action(async (o: { subject: string; reason: string; as: string }) => {
-      const config = consoleConfig(dataDir());
-      const keys = openSubjectKeys(config);
-      try {
-        const result = await withStore(dataDir(), (s) =>
-          eraseSubject(s, keys, { subjectId: o.subject, reason: o.reason, as: o.as }),
-        );
-        console.log(JSON.stringify({ erased: result.subjectId, replayed: result.replayed }));
-      } finally {
-        await keys.close();
-      }
-    });
+    .action(
+      async (o: { subject: string; ground?: string; reference?: string; reason?: string; as: string }) => {
+        const config = consoleConfig(dataDir());
+        const keys = openSubjectKeys(config);
+        try {
+          const result = await withStore(dataDir(), (s) =>
+            eraseSubject(s, keys, {
+              subjectId: o.subject,
+              ...(o.ground !== undefined ? { ground: o.ground } : {}),
+              ...(o.reference !== undefined ? { reference: o.reference } : {}),
+              ...(o.reason !== undefined ? { reason: o.reason } : {}),
+              as: o.as,
+            }),
+          );
+          console.log(JSON.stringify({ erased: result.subjectId, replayed: result.replayed }));
+        } finally {
+          await keys.close();
+        }
+      },
+    );
 
   cli
     .command('demo')

@@ -2,8 +2,14 @@ export { isSealedIdentity, type SealedIdentity } from '@nrm/shared-kernel';
 export { KEY_BYTES, openIdentity, sealIdentity } from './sealed-identity';
 export type { IdentityData } from './sealed-identity';
 export { SubjectErasedError, SubjectKeyStore } from './subject-key-store';
-export { erasureDecider, erasureStream, requireErasureRight } from './erasure';
-export type { EraseSubject, ErasureState, SubjectErased } from './erasure';
+export {
+  ERASURE_GROUNDS,
+  erasureDecider,
+  erasureGrounds,
+  erasureStream,
+  requireErasureRight,
+} from './erasure';
+export type { EraseSubject, ErasureGround, ErasureState, SubjectErased } from './erasure';
 export { ErasureRegister, type RegisteredErasure } from './erasure-register';
 export { identitySealer } from './application/identity-sealer';
 export * from './application/erasure-commands';

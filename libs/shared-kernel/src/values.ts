@@ -142,6 +142,17 @@ export const ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 /** ID_SHAPE in words, for the messages that refuse an id (API and console say the same). */
 export const ID_DESCRIPTION = 'a UUID or slug: letters, digits, ".", "_" and "-", 1 to 80 characters';
 
+/**
+ * A reference code (a file number, a court's case number): letters, digits, '.', '_', ':', '/' and
+ * '-', up to 200 characters. No spaces, so no prose: what is recorded in clear forever (a review
+ * note before it was sealed, an erasure's reference) cannot be a sentence about the person.
+ */
+export const REFERENCE_CODE_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+
+/** REFERENCE_CODE_SHAPE in words, for the messages that refuse a reference. */
+export const REFERENCE_CODE_DESCRIPTION =
+  'a reference code: letters, digits, ".", "_", ":", "/" and "-", up to 200 characters';
+
 export interface IdListBounds {
   /** Least ids (at least one, unless 0). */
   readonly min: number;

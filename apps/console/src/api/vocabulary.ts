@@ -6,6 +6,7 @@
  */
 import {
   declineReferralDtoReasonValues,
+  eraseSubjectDtoGroundValues,
   grantConsentDtoCategoriesValues,
   pathsCasesCaseIdGetParametersHeaderXPurposeValues,
   pathsCoordinatorHandoffBoardGetParametersQueryStatusValues,
@@ -28,6 +29,8 @@ export const SERVICE_TYPES = recordServiceProvidedDtoServiceTypeValues;
 export const AGENCY_KINDS = registerAgencyDtoKindValues;
 export const FINDINGS = reviewAccessDtoFindingValues;
 export const ACCESS_OUTCOMES = pathsOversightAccessAttemptsGetParametersQueryOutcomeValues;
+/** The legal grounds an erasure records (GDPR Art. 17(1), a court's or the DPA's order). */
+export const ERASURE_GROUNDS = eraseSubjectDtoGroundValues;
 
 /**
  * Each list with the message-key prefix its labels use (`category.health`, `purpose.assistance`…).
@@ -42,6 +45,7 @@ export const VOCABULARY = {
   service: SERVICE_TYPES,
   agencyKind: AGENCY_KINDS,
   finding: FINDINGS,
+  ground: ERASURE_GROUNDS,
   // The access log's outcome labels are `log.granted` and `log.refused`.
   log: ACCESS_OUTCOMES,
 } as const satisfies Readonly<Record<string, readonly string[]>>;

@@ -37,6 +37,7 @@ describe('console vocabulary', () => {
       SERVICE_TYPES: schema('RecordServiceProvidedDto', 'serviceType'),
       AGENCY_KINDS: schema('RegisterAgencyDto', 'kind'),
       FINDINGS: schema('ReviewAccessDto', 'finding'),
+      ERASURE_GROUNDS: schema('EraseSubjectDto', 'ground'),
       ACCESS_OUTCOMES: parameter('/oversight/access-attempts', 'outcome'),
     };
     const lists = Object.fromEntries(Object.entries(vocabulary).filter(([name]) => name !== 'VOCABULARY'));

@@ -290,10 +290,21 @@ export const fr: Messages = {
   'erase.kept': 'Ce qui reste',
   'erase.kept.events':
     'Les événements sans leurs données d’identité, le journal des accès, ses preuves et ses points de contrôle : tout reste vérifiable.',
-  'erase.kept.record': 'La trace de cet effacement : qui, pourquoi et quand.',
+  'erase.kept.record': 'La trace de cet effacement : qui, sur quel fondement et quelle référence, et quand.',
   'erase.subject': 'Référence de la personne (identifiant)',
-  'erase.reason':
-    'Motif (une référence comme un numéro de dossier, sans donnée personnelle ; 10 à 500 caractères)',
+  'erase.ground': 'Fondement juridique',
+  'erase.ground.choose': 'Choisissez le fondement…',
+  'erase.reference':
+    'Référence (numéro de dossier de la demande ou de la décision ; lettres, chiffres, . _ : / - seulement, aucune donnée personnelle)',
+  'ground.subject-request': 'Demande de la personne (RGPD art. 17, par. 1)',
+  'ground.no-longer-necessary': 'Plus nécessaires (RGPD art. 17, par. 1, a)',
+  'ground.consent-withdrawn': 'Consentement retiré, sans autre fondement (RGPD art. 17, par. 1, b)',
+  'ground.objection': 'Opposition au traitement (RGPD art. 17, par. 1, c)',
+  'ground.unlawful-processing': 'Traitement illicite (RGPD art. 17, par. 1, d)',
+  'ground.legal-obligation': 'Obligation légale d’effacer (RGPD art. 17, par. 1, e)',
+  'ground.court-order': 'Décision de justice',
+  'ground.supervisory-authority-order':
+    'Injonction de l’autorité de protection des données (RGPD art. 58, par. 2, g)',
   'erase.confirm': 'Saisissez à nouveau la référence de la personne pour confirmer',
   'erase.mismatch': 'La confirmation ne correspond pas à la référence de la personne : rien n’a été effacé.',
   'erase.submit': 'Effacer les données d’identité',

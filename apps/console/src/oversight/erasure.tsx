@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { idempotencyKey } from '../api/client';
+import { ERASURE_GROUNDS } from '../api/vocabulary';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
 import { useI18n } from '../i18n/i18n';
@@ -7,14 +8,17 @@ import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
 
 /**
  * Erasure of a person's identity data (crypto-shredding), behind an explicit confirmation: the
- * page says what goes and what stays, and the person reference must be typed a second time.
+ * page says what goes and what stays, and the person reference must be typed a second time. Why
+ * is a legal ground from the API's list and an optional reference code: the record outlives the
+ * erasure in clear, so it takes no prose that could name the person.
  */
 export function Erasure() {
   const api = useApi();
-  const { t } = useI18n();
+  const { t, term } = useI18n();
   const id = useId();
   const [subjectId, setSubjectId] = useState('');
-  const [reason, setReason] = useState('');
+  const [ground, setGround] = useState('');
+  const [reference, setReference] = useState('');
   const [confirm, setConfirm] = useState('');
   const [mismatch, setMismatch] = useState(false);
   const [problem, setProblem] = useState<unknown>();
@@ -35,7 +39,10 @@ export function Erasure() {
       await answer(
         api.POST('/subjects/{subjectId}/erasure', {
           params: { path: { subjectId: subject }, header: { 'Idempotency-Key': idempotencyKey() } },
-          body: { reason: reason.trim() },
+          body: {
+            ground: ground as (typeof ERASURE_GROUNDS)[number],
+            ...(reference.trim() ? { reference: reference.trim() } : {}),
+          },
         }),
       );
       setDone(t('erase.done', { subject }));
@@ -82,17 +89,36 @@ export function Erasure() {
           <FieldProblem problem={problem} field="subjectId" id={`${id}-subject-problem`} />
         </div>
         <div className="field">
-          <label htmlFor={`${id}-reason`}>{t('erase.reason')}</label>
-          <textarea
-            id={`${id}-reason`}
-            value={reason}
-            rows={3}
-            maxLength={500}
-            aria-invalid={field === 'reason'}
-            aria-describedby={field === 'reason' ? `${id}-reason-problem` : undefined}
-            onChange={(e) => setReason(e.target.value)}
+          <label htmlFor={`${id}-ground`}>{t('erase.ground')}</label>
+          <select
+            id={`${id}-ground`}
+            value={ground}
+            aria-invalid={field === 'ground'}
+            aria-describedby={field === 'ground' ? `${id}-ground-problem` : undefined}
+            onChange={(e) => setGround(e.target.value)}
+          >
+            <option value="">{t('erase.ground.choose')}</option>
+            {ERASURE_GROUNDS.map((g) => (
+              <option key={g} value={g}>
+                {term('ground', g)}
+              </option>
+            ))}
+          </select>
+          <FieldProblem problem={problem} field="ground" id={`${id}-ground-problem`} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-reference`}>{t('erase.reference')}</label>
+          <input
+            id={`${id}-reference`}
+            value={reference}
+            maxLength={200}
+            spellCheck={false}
+            autoComplete="off"
+            aria-invalid={field === 'reference'}
+            aria-describedby={field === 'reference' ? `${id}-reference-problem` : undefined}
+            onChange={(e) => setReference(e.target.value)}
           />
-          <FieldProblem problem={problem} field="reason" id={`${id}-reason-problem`} />
+          <FieldProblem problem={problem} field="reference" id={`${id}-reference-problem`} />
         </div>
         <div className="field">
           <label htmlFor={`${id}-confirm`}>{t('erase.confirm')}</label>
@@ -117,7 +143,9 @@ export function Erasure() {
         <button type="submit" className="danger" disabled={busy}>
           {t('erase.submit')}
         </button>
-        {field !== 'subjectId' && field !== 'reason' && <ProblemMessage problem={problem} />}
+        {field !== 'subjectId' && field !== 'ground' && field !== 'reference' && (
+          <ProblemMessage problem={problem} />
+        )}
         <p role="status">{done}</p>
       </form>
     </section>

@@ -6,6 +6,7 @@ import { fakeLedger, json, problem } from '../../test/fake-ledger';
 import { renderSignedIn } from '../../test/render';
 import { ConsentHistory } from './consent-history';
 import { Erasure } from './erasure';
+import { ERASURE_GROUNDS } from '../api/vocabulary';
 import { verifyCommand, VerifyExportFile } from './verify-file';
 
 const SUBJECT = 'f0f0f0f0-0000-4000-8000-000000000001';
@@ -98,9 +99,10 @@ describe('oversight: erasure behind an explicit confirmation', () => {
     const erased: Array<{ url: string; body: unknown }> = [];
     const ledger = fakeLedger({
       [`POST /subjects/${SUBJECT}/erasure`]: async (request) => {
-        const body = (await request.json()) as { reason: string };
+        const body = (await request.json()) as { ground?: string; reference?: string };
         erased.push({ url: request.url, body });
-        if (body.reason.length < 10) return problem(400, 'REQUEST.INVALID', 'reason is too short', 'reason');
+        if (body.reference?.includes(' '))
+          return problem(400, 'REQUEST.INVALID', 'reference must be a reference code', 'reference');
         return erased.length > 2
           ? problem(409, 'SUBJECT.ALREADY_ERASED', 'Already erased.', 'subjectId')
           : json({ subjectId: SUBJECT, stream: 's', revision: 0, position: 99 });
@@ -111,7 +113,11 @@ describe('oversight: erasure behind an explicit confirmation', () => {
     expect(screen.getByText(/The events without their identity data/)).toBeTruthy();
 
     fireEvent.change(screen.getByLabelText('Person reference (subject id)'), { target: { value: SUBJECT } });
-    fireEvent.change(screen.getByLabelText(/^Why/), { target: { value: 'DPA-1' } });
+    // Why is a legal ground from the API's list (labelled) and a reference code.
+    const ground = screen.getByLabelText<HTMLSelectElement>('Legal ground');
+    expect([...ground.options].map((o) => o.value).slice(1)).toEqual([...ERASURE_GROUNDS]);
+    fireEvent.change(ground, { target: { value: 'court-order' } });
+    fireEvent.change(screen.getByLabelText(/^Reference/), { target: { value: 'Order about the person' } });
     const confirm = screen.getByLabelText('Type the person reference again to confirm');
     fireEvent.change(confirm, { target: { value: SUBJECT.slice(0, -1) } });
     fireEvent.click(screen.getByRole('button', { name: 'Erase identity data' }));
@@ -121,14 +127,14 @@ describe('oversight: erasure behind an explicit confirmation', () => {
 
     fireEvent.change(confirm, { target: { value: SUBJECT } });
     fireEvent.click(screen.getByRole('button', { name: 'Erase identity data' }));
-    const reason = screen.getByLabelText(/^Why/);
-    await waitFor(() => expect(reason.getAttribute('aria-invalid')).toBe('true'));
-    expect((reason as HTMLTextAreaElement).value).toBe('DPA-1');
+    const reference = screen.getByLabelText(/^Reference/);
+    await waitFor(() => expect(reference.getAttribute('aria-invalid')).toBe('true'));
+    expect((reference as HTMLInputElement).value).toBe('Order about the person');
 
-    fireEvent.change(reason, { target: { value: 'DPA-2026-0117 request of the person' } });
+    fireEvent.change(reference, { target: { value: 'COURT-2026/0117' } });
     fireEvent.click(screen.getByRole('button', { name: 'Erase identity data' }));
     await screen.findByText(`The identity data of ${SUBJECT} is erased. The erasure is recorded.`);
-    expect(erased[1]!.body).toEqual({ reason: 'DPA-2026-0117 request of the person' });
+    expect(erased[1]!.body).toEqual({ ground: 'court-order', reference: 'COURT-2026/0117' });
 
     // A second erasure is refused in words; the confirmation must be typed again.
     fireEvent.change(confirm, { target: { value: SUBJECT } });

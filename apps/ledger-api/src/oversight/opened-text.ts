@@ -2,9 +2,16 @@ import type { AccessLogEntry } from '@nrm/projections';
 import { openTextFor, type SubjectKeyStore } from '@nrm/privacy';
 import type { ErasedMark } from '@nrm/shared-kernel';
 
-/** An access-log entry as a reader is shown it: its justification opened, or the erased mark. */
-export type OpenedAccessLogEntry = Omit<AccessLogEntry, 'justification'> & {
+/**
+ * An access-log entry as a reader is shown it: its justification and review note opened, or the
+ * erased mark.
+ */
+export type OpenedAccessLogEntry = Omit<AccessLogEntry, 'justification' | 'note' | 'review'> & {
   readonly justification?: string | ErasedMark;
+  readonly note?: string | ErasedMark;
+  readonly review?: Omit<NonNullable<AccessLogEntry['review']>, 'note'> & {
+    readonly note?: string | ErasedMark;
+  };
 };
 
 /**
@@ -23,9 +30,9 @@ export function keysOnce(keys: SubjectKeyStore): Pick<SubjectKeyStore, 'existing
 }
 
 /**
- * Opens the break-glass justifications of access-log entries with their subjects' keys: sealed
- * ones (schema 2) are opened, or shown as `{ "erased": true }` once the subject is erased; those
- * kept in clear (schema 1) are shown as they are.
+ * Opens the break-glass justifications and review notes of access-log entries with their subjects'
+ * keys: sealed ones (schema 2) are opened, or shown as `{ "erased": true }` once the subject is
+ * erased; those kept in clear (schema 1) are shown as they are.
  */
 export async function openJustifications(
   keys: SubjectKeyStore,
@@ -34,8 +41,21 @@ export async function openJustifications(
   const once = keysOnce(keys);
   const opened: OpenedAccessLogEntry[] = [];
   for (const entry of entries) {
-    if (entry.justification === undefined) opened.push(entry as OpenedAccessLogEntry);
-    else opened.push({ ...entry, justification: await openTextFor(once, entry.justification) });
+    const { justification, note, review, ...rest } = entry;
+    opened.push({
+      ...rest,
+      ...(justification !== undefined ? { justification: await openTextFor(once, justification) } : {}),
+      ...(note !== undefined ? { note: await openTextFor(once, note) } : {}),
+      ...(review !== undefined ? { review: await openReview(once, review) } : {}),
+    });
   }
   return opened;
+}
+
+async function openReview(
+  keys: Pick<SubjectKeyStore, 'existingKey'>,
+  review: NonNullable<AccessLogEntry['review']>,
+): Promise<NonNullable<OpenedAccessLogEntry['review']>> {
+  const { note, ...rest } = review;
+  return note === undefined ? rest : { ...rest, note: await openTextFor(keys, note) };
 }

@@ -57,4 +57,26 @@ describe('opening the justifications of access-log entries', () => {
     ]);
     expect(JSON.stringify(after)).not.toContain('shelter');
   });
+
+  it('opens review notes (on the access and on the review) the same way', async () => {
+    const sealed = await sealTextFor(keys, 'subj-1', 'DPA:Invented_Name:ok');
+    const access: AccessLogEntry = {
+      ...entry('access'),
+      review: { status: 'reviewed', finding: 'justified', note: sealed },
+    };
+    const review: AccessLogEntry = { ...entry('review'), type: 'AccessReviewed', note: sealed };
+    const old: AccessLogEntry = { ...entry('old'), type: 'AccessReviewed', note: 'DPA-2026-0117' };
+    const notes = (opened: Awaited<ReturnType<typeof openJustifications>>) =>
+      opened.map((e) => e.review?.note ?? e.note);
+    expect(notes(await openJustifications(keys, [access, review, old]))).toEqual([
+      'DPA:Invented_Name:ok',
+      'DPA:Invented_Name:ok',
+      'DPA-2026-0117',
+    ]);
+    await keys.destroy('subj-1', '2026-12-07T12:00:00.000Z');
+    const after = await openJustifications(keys, [access, review, old]);
+    expect(notes(after)).toEqual([{ erased: true }, { erased: true }, 'DPA-2026-0117']);
+    expect(after[0]!.review).toEqual({ status: 'reviewed', finding: 'justified', note: { erased: true } });
+    expect(JSON.stringify(after)).not.toContain('Invented_Name');
+  });
 });

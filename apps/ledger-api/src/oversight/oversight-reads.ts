@@ -17,7 +17,7 @@ import {
   type AccessLogEventType,
   type ReviewStatus,
 } from '@nrm/projections';
-import { openTextFor, type SubjectKeyStore } from '@nrm/privacy';
+import { openTextFor, sealTextFor, type SubjectKeyStore } from '@nrm/privacy';
 import type { ErasedMark, SealedText } from '@nrm/shared-kernel';
 import { AuditTrail, type ReadRequest } from '../access/audit-trail';
 import { awaitReadModel, type ReadModel } from '@nrm/runtime';
@@ -222,20 +222,27 @@ export class OversightReads {
       stream: accessReviewStream(accessEventId),
       evolve: (state, event) => breakGlassDecider.evolve(state, event),
       initialState: () => breakGlassDecider.initialState(),
-      decide: async (state) =>
-        breakGlassDecider.decide(
+      decide: async (state) => {
+        const access = await this.breakGlassAccess(accessEventId);
+        // The note is sealed under the subject's key, as the justification it reviews: a code can spell a name.
+        const sealedNote =
+          input.note !== undefined && access !== undefined && state.status === 'unreviewed'
+            ? await sealTextFor(this.keys, access.subjectId, input.note)
+            : undefined;
+        return breakGlassDecider.decide(
           {
             type: 'ReviewAccess',
             data: {
               accessEventId,
-              access: await this.breakGlassAccess(accessEventId),
+              access,
               finding: input.finding,
-              ...(input.note !== undefined ? { note: input.note } : {}),
+              ...(sealedNote !== undefined ? { sealedNote } : {}),
             },
             metadata: { actor, now: context.now, requestId: context.requestId },
           },
           state,
-        ),
+        );
+      },
       context,
       ids: new RequestIds(context, options.idempotency),
     });

@@ -1,4 +1,4 @@
-import type { Actor } from '@nrm/shared-kernel';
+import type { Actor, SealedText } from '@nrm/shared-kernel';
 import { deciderSpec } from '../../../shared-kernel/test/given-when-then';
 import { breakGlassDecider, type ReviewAccess } from './decider';
 import type { AccessReviewed, BreakGlassAccessUsed } from './events';
@@ -31,15 +31,17 @@ function review(overrides: Partial<ReviewAccess['data']> = {}, actor: Actor = re
   };
 }
 
+const sealedNote: SealedText = { alg: 'A256GCM', keyId: 'subj-1', iv: 'aXY=', data: 'ZGF0YQ==', tag: 'dGFn' };
+
 const reviewed: AccessReviewed = {
   type: 'AccessReviewed',
-  schemaVersion: 1,
+  schemaVersion: 2,
   data: {
     accessEventId: 'ev-1',
     caseId: 'case-1',
     subjectId: 'subj-1',
     finding: 'justified',
-    note: 'DPA-2026-7',
+    sealedNote,
     principalId: 'p-dpa',
     agencyId: 'dpa',
     agencyKind: 'oversight-body',
@@ -51,15 +53,41 @@ const reviewed: AccessReviewed = {
 const given = deciderSpec(breakGlassDecider);
 
 describe('reviewing a break-glass access', () => {
-  it('records the finding with the access it names', () => {
-    given()
-      .when(review({ note: 'DPA-2026-7' }))
-      .then([reviewed]);
+  it('records the finding with the access it names, the note sealed (schema 2)', () => {
+    given().when(review({ sealedNote })).then([reviewed]);
   });
 
-  it('keeps the note out when none is given', () => {
+  it('keeps the note out when none is given, and records a null one (after the erasure) as null', () => {
     const [event] = given().when(review()).events();
     expect(event?.data).not.toHaveProperty('note');
+    expect(event?.data).not.toHaveProperty('sealedNote');
+    const [late] = given()
+      .when(review({ sealedNote: null }))
+      .events();
+    expect(late?.data).toMatchObject({ sealedNote: null });
+    expect(late?.data).not.toHaveProperty('note');
+  });
+
+  it('still evolves from a schema-1 review whose note was kept in clear', () => {
+    const old: AccessReviewed = {
+      ...reviewed,
+      schemaVersion: 1,
+      data: {
+        accessEventId: 'ev-1',
+        caseId: 'case-1',
+        subjectId: 'subj-1',
+        finding: 'justified',
+        note: 'DPA-2026-7',
+        principalId: 'p-dpa',
+        agencyId: 'dpa',
+        agencyKind: 'oversight-body',
+        requestId: 'r-9',
+        reviewedAt: '2026-03-03T12:00:00Z',
+      },
+    };
+    given(old)
+      .when(review())
+      .thenThrows({ kind: 'conflict', code: 'OVERSIGHT.ALREADY_REVIEWED', field: 'accessEventId' });
   });
 
   it('records a finding once: a second review, of any finding, conflicts', () => {

@@ -5,6 +5,7 @@ import {
   type CommandMetadata,
   type Decider,
   type DomainCommand,
+  type SealedText,
 } from '@nrm/shared-kernel';
 import { mayOverseeAccess } from '../read-decision/who-may';
 import type { AccessReviewed, BreakGlassAccessUsed, ReviewFinding } from './events';
@@ -24,7 +25,8 @@ export type ReviewAccess = DomainCommand<
     /** The access reviewed, as read from its stream at its latest revision; undefined when there is none. */
     readonly access: BreakGlassAccessUsed['data'] | undefined;
     readonly finding: ReviewFinding;
-    readonly note?: string;
+    /** The note, already sealed under the subject's key (libs/privacy `sealTextFor`); null after the erasure. */
+    readonly sealedNote?: SealedText | null;
   },
   CommandMetadata & { readonly requestId: string }
 >;
@@ -64,13 +66,13 @@ function reviewAccess(command: ReviewAccess, state: ReviewState): AccessReviewed
     );
   return {
     type: 'AccessReviewed',
-    schemaVersion: 1,
+    schemaVersion: 2,
     data: {
       accessEventId: command.data.accessEventId,
       caseId: access.caseId,
       subjectId: access.subjectId,
       finding: command.data.finding,
-      ...(command.data.note !== undefined ? { note: command.data.note } : {}),
+      ...(command.data.sealedNote !== undefined ? { sealedNote: command.data.sealedNote } : {}),
       principalId: actor.principalId,
       agencyId: actor.agencyId,
       agencyKind: actor.agencyKind,

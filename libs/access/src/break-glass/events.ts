@@ -37,7 +37,13 @@ export type BreakGlassAccessUsed = DomainEvent<
 export const REVIEW_FINDINGS = ['justified', 'unjustified', 'needs-follow-up'] as const;
 export type ReviewFinding = (typeof REVIEW_FINDINGS)[number];
 
-/** The oversight body's finding on one break-glass access; at most one per access. */
+/**
+ * The oversight body's finding on one break-glass access; at most one per access.
+ *
+ * Schema 1 kept the note (a reference code) in clear (`note`); schema 2 seals it under the
+ * subject's key (`sealedNote`), as the justification it reviews: a code can still spell a name
+ * ("DPA:Name_Surname:ok"), and the subject's erasure must shred it with the identity.
+ */
 export type AccessReviewed = DomainEvent<
   'AccessReviewed',
   {
@@ -46,15 +52,20 @@ export type AccessReviewed = DomainEvent<
     readonly caseId: string;
     readonly subjectId: string;
     readonly finding: ReviewFinding;
-    /** A reference code (e.g. the oversight body's file number), never a note about the person. */
+    /** Schema 1: a reference code (e.g. the oversight body's file number), in clear. */
     readonly note?: string;
+    /**
+     * Schema 2: the reference code sealed under the subject's key; `null` when the subject had
+     * already been erased when the review was recorded (the note is then not kept).
+     */
+    readonly sealedNote?: SealedText | null;
     readonly principalId: string;
     readonly agencyId: string;
     readonly agencyKind: AgencyKind;
     readonly requestId: string;
     readonly reviewedAt: string;
   }
-> & { readonly schemaVersion: 1 };
+> & { readonly schemaVersion: 1 | 2 };
 
 /** One stream per reviewed access: a second review finds the stream taken and conflicts. */
 export const accessReviewStream = (accessEventId: string) => `access-review-${accessEventId}`;

@@ -11,10 +11,15 @@ import { DomainError, notFound } from '@nrm/shared-kernel';
 import { erasureDecider, erasureStream, requireErasureRight } from '../erasure';
 import type { SubjectKeyStore } from '../subject-key-store';
 
-/** What is asked: whose data to erase, and why. */
+/**
+ * What is asked: whose data to erase, and why: a legal ground (ERASURE_GROUNDS) and a reference
+ * code, or (deprecated) a `reason` that is a reference code.
+ */
 export interface EraseSubjectRequest {
   readonly subjectId: string;
-  readonly reason: string;
+  readonly ground?: string;
+  readonly reference?: string;
+  readonly reason?: string;
 }
 
 /**
@@ -40,7 +45,12 @@ export class ErasureCommands {
     context: CommandContext,
     options: CommandOptions = {},
   ): Promise<{ subjectId: string } & CommandResult> {
-    const { subjectId, reason } = request;
+    const { subjectId } = request;
+    const why = {
+      ...(request.ground !== undefined ? { ground: request.ground } : {}),
+      ...(request.reference !== undefined ? { reference: request.reference } : {}),
+      ...(request.reason !== undefined ? { reason: request.reason } : {}),
+    };
     // Who may erase is checked first: others learn nothing of which subjects exist.
     if (context.actor) requireErasureRight(context.actor);
     if (!(await this.knows(subjectId)))
@@ -49,7 +59,7 @@ export class ErasureCommands {
       const result = await this.run(
         erasureStream(subjectId),
         context,
-        () => ({ type: 'EraseSubject', data: { subjectId, reason }, metadata: metadataOf(context) }),
+        () => ({ type: 'EraseSubject', data: { subjectId, ...why }, metadata: metadataOf(context) }),
         new RequestIds(context, options.idempotency),
       );
       await this.keys.destroy(subjectId, context.now);

@@ -32,7 +32,10 @@ export interface AccessReviewedRead {
   readonly caseId: string;
   readonly subjectId: string;
   readonly finding: string;
+  /** Schema 1: in clear. */
   readonly note?: string;
+  /** Schema 2: sealed under the subject's key (null: recorded after the subject's erasure). */
+  readonly sealedNote?: SealedText | null;
   readonly principalId: string;
   readonly agencyId: string;
   readonly agencyKind: string;
@@ -102,7 +105,8 @@ export interface AccessLogEntry {
   readonly review?: {
     readonly status: ReviewStatus;
     readonly finding?: string;
-    readonly note?: string;
+    /** As recorded, like the justification: in clear (schema 1) or sealed (schema 2); readers open it. */
+    readonly note?: string | SealedText | null;
     readonly reviewedAt?: string;
     readonly reviewedByPrincipalId?: string;
     readonly reviewedByAgencyId?: string;
@@ -110,7 +114,7 @@ export interface AccessLogEntry {
   /** AccessReviewed: the break-glass access it reviews, and the finding. */
   readonly reviewsEventId?: string;
   readonly finding?: string;
-  readonly note?: string;
+  readonly note?: string | SealedText | null;
   readonly requestId?: string;
 }
 
@@ -124,7 +128,8 @@ export const accessLog: Projection = {
   name: 'access-log',
   // 2: denials keep the referral or consent id, and the answer's status and code.
   // 3: a break-glass justification is kept as recorded, sealed (schema 2) or in clear (schema 1).
-  version: 3,
+  // 4: a review note too (AccessReviewed schema 2 seals it).
+  version: 4,
   eventTypes: ACCESS_LOG_EVENT_TYPES,
 
   async setUp(tx) {
@@ -139,7 +144,7 @@ export const accessLog: Projection = {
         view TEXT, purpose TEXT, basis TEXT,
         reason TEXT, justification TEXT, justification_sealed TEXT,
         referral_id TEXT, consent_id TEXT, status INTEGER, code TEXT,
-        review_status TEXT, finding TEXT, review_note TEXT, reviewed_at TEXT,
+        review_status TEXT, finding TEXT, review_note TEXT, review_note_sealed TEXT, reviewed_at TEXT,
         reviewed_by_principal TEXT, reviewed_by_agency TEXT,
         reviews_event_id TEXT,
         request_id TEXT);
@@ -232,15 +237,23 @@ export const accessLog: Projection = {
           case_id: d.caseId,
           subject_id: d.subjectId,
           finding: d.finding,
-          review_note: d.note ?? null,
+          ...noteColumns(d),
           reviews_event_id: d.accessEventId,
           request_id: d.requestId,
         });
         await db.run(
-          `UPDATE access_log SET review_status = 'reviewed', finding = ?, review_note = ?, reviewed_at = ?,
-                  reviewed_by_principal = ?, reviewed_by_agency = ?
+          `UPDATE access_log SET review_status = 'reviewed', finding = ?, review_note = ?, review_note_sealed = ?,
+                  reviewed_at = ?, reviewed_by_principal = ?, reviewed_by_agency = ?
             WHERE event_id = ? AND type = 'BreakGlassAccessUsed'`,
-          [d.finding, d.note ?? null, utcInstant(d.reviewedAt), d.principalId, d.agencyId, d.accessEventId],
+          [
+            d.finding,
+            noteColumns(d).review_note ?? null,
+            noteColumns(d).review_note_sealed ?? null,
+            utcInstant(d.reviewedAt),
+            d.principalId,
+            d.agencyId,
+            d.accessEventId,
+          ],
         );
         return;
       }
@@ -249,6 +262,13 @@ export const accessLog: Projection = {
     }
   },
 };
+
+/** A review note as recorded: sealed (schema 2, JSON; `null` after the erasure) or in clear (schema 1). */
+function noteColumns(d: AccessReviewedRead): { review_note?: string | null; review_note_sealed?: string } {
+  return d.sealedNote !== undefined
+    ? { review_note_sealed: JSON.stringify(d.sealedNote) }
+    : { review_note: d.note ?? null };
+}
 
 const COLUMNS = [
   'principal_id',
@@ -270,6 +290,7 @@ const COLUMNS = [
   'review_status',
   'finding',
   'review_note',
+  'review_note_sealed',
   'reviews_event_id',
   'request_id',
 ] as const;
@@ -357,6 +378,8 @@ interface Row {
   review_status: ReviewStatus | null;
   finding: string | null;
   review_note: string | null;
+  /** JSON: the sealed note, or null (recorded after the subject's erasure). */
+  review_note_sealed: string | null;
   reviewed_at: string | null;
   reviewed_by_principal: string | null;
   reviewed_by_agency: string | null;
@@ -450,7 +473,7 @@ function toEntry(row: Row): AccessLogEntry {
           review: {
             status: row.review_status,
             ...optional('finding', row.finding),
-            ...optional('note', row.review_note),
+            ...recordedNote(row),
             ...optional('reviewedAt', row.reviewed_at),
             ...optional('reviewedByPrincipalId', row.reviewed_by_principal),
             ...optional('reviewedByAgencyId', row.reviewed_by_agency),
@@ -460,9 +483,16 @@ function toEntry(row: Row): AccessLogEntry {
       ? {
           ...optional('reviewsEventId', row.reviews_event_id),
           ...optional('finding', row.finding),
-          ...optional('note', row.review_note),
+          ...recordedNote(row),
         }
       : {}),
     ...optional('requestId', row.request_id),
   };
+}
+
+/** The review note of a row as recorded: in clear, sealed (opened by readers), or none. */
+function recordedNote(row: Row): { note?: string | SealedText | null } {
+  if (row.review_note_sealed !== null)
+    return { note: JSON.parse(row.review_note_sealed) as SealedText | null };
+  return row.review_note === null ? {} : { note: row.review_note };
 }
