@@ -6,7 +6,7 @@ import {
   isInstant,
   isRegionCode,
   isSealedIdentity,
-  notFound,
+  caseNotFound,
   ruleBroken,
   type AgencyKind,
   type CommandMetadata,
@@ -503,11 +503,7 @@ function requireValidTime(now: string): void {
 
 function requireReportedCase(state: IdentificationState, caseId: string): ReportedCase {
   if (state.status === 'none') {
-    throw notFound(
-      'IDENTIFICATION.CASE_NOT_FOUND',
-      'No potential victim has been reported for this case.',
-      'caseId',
-    );
+    throw caseNotFound();
   }
   requireSameCase(state, caseId);
   return state;

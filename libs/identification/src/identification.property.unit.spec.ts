@@ -186,7 +186,7 @@ function modelDecide(
     return refuse('forbidden', 'IDENTIFICATION.NOT_COMPETENT');
   }
   if (model.status === 'none' && command.type !== 'ReportPotentialVictim') {
-    return refuse('not-found', 'IDENTIFICATION.CASE_NOT_FOUND');
+    return refuse('not-found', 'CASE.NOT_FOUND');
   }
   if (model.status !== 'none' && command.data.caseId !== model.caseId) {
     return refuse('rule', 'IDENTIFICATION.CASE_MISMATCH');

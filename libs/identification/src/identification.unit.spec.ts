@@ -361,7 +361,7 @@ describe('AssessIndicators', () => {
   });
 
   it('answers not found when nothing has been reported', () => {
-    given([]).when(assess()).thenThrows('IDENTIFICATION.CASE_NOT_FOUND', 'not-found', 'caseId');
+    given([]).when(assess()).thenThrows('CASE.NOT_FOUND', 'not-found', 'caseId');
   });
 
   it('refuses a principal who is neither caseworker nor decision-maker', () => {
@@ -465,7 +465,7 @@ describe('DecideReasonableGrounds', () => {
   });
 
   it('answers not found when nothing has been reported', () => {
-    given([]).when(decideRG('positive')).thenThrows('IDENTIFICATION.CASE_NOT_FOUND', 'not-found', 'caseId');
+    given([]).when(decideRG('positive')).thenThrows('CASE.NOT_FOUND', 'not-found', 'caseId');
   });
 
   it('refuses a decision about a different case', () => {
@@ -553,7 +553,7 @@ describe('DecideConclusiveGrounds', () => {
   );
 
   it('answers not found when nothing has been reported', () => {
-    given([]).when(decideCG('positive')).thenThrows('IDENTIFICATION.CASE_NOT_FOUND', 'not-found', 'caseId');
+    given([]).when(decideCG('positive')).thenThrows('CASE.NOT_FOUND', 'not-found', 'caseId');
   });
 
   it('refuses a decision about a different case', () => {
@@ -603,7 +603,7 @@ describe('ReconsiderIdentification', () => {
   });
 
   it('answers not found when nothing has been reported', () => {
-    given([]).when(reconsider()).thenThrows('IDENTIFICATION.CASE_NOT_FOUND', 'not-found', 'caseId');
+    given([]).when(reconsider()).thenThrows('CASE.NOT_FOUND', 'not-found', 'caseId');
   });
 
   it('refuses a reconsideration of a different case', () => {
@@ -851,7 +851,7 @@ describe('DesignateCompetentAuthority', () => {
   });
 
   it('answers not found for a case never reported', () => {
-    given([]).when(designate()).thenThrows('IDENTIFICATION.CASE_NOT_FOUND', 'not-found', 'caseId');
+    given([]).when(designate()).thenThrows('CASE.NOT_FOUND', 'not-found', 'caseId');
   });
 
   it.each([
