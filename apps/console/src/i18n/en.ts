@@ -360,7 +360,9 @@ export const en = {
   'error.SUBJECT.ALREADY_ERASED': 'This person’s identity data has already been erased.',
   'error.SUBJECT.ERASED': 'This person’s identity data has been erased.',
   'error.ERASURE.NOT_ALLOWED': 'Only the oversight body or the national coordinator may erase.',
-  'error.ERASURE.REASON_REQUIRED': 'Give a reason of 10 to 500 characters.',
+  'error.ERASURE.GROUND_REQUIRED': 'Choose the legal ground of the erasure.',
+  'error.ERASURE.GROUND_UNKNOWN': 'Choose the legal ground from the list.',
+  'error.ERASURE.REFERENCE_NOT_A_CODE': 'The reference must be a code (letters, digits and . _ : / -), not prose.',
 
   'error.field': 'Check this field: {detail}',
   'error.network':

@@ -370,7 +370,9 @@ export const fr: Messages = {
   'error.SUBJECT.ALREADY_ERASED': 'Les données d’identité de cette personne ont déjà été effacées.',
   'error.SUBJECT.ERASED': 'Les données d’identité de cette personne ont été effacées.',
   'error.ERASURE.NOT_ALLOWED': 'Seuls l’autorité de contrôle ou le coordinateur national peuvent effacer.',
-  'error.ERASURE.REASON_REQUIRED': 'Indiquez un motif de 10 à 500 caractères.',
+  'error.ERASURE.GROUND_REQUIRED': 'Choisissez le fondement juridique de l’effacement.',
+  'error.ERASURE.GROUND_UNKNOWN': 'Choisissez le fondement juridique dans la liste.',
+  'error.ERASURE.REFERENCE_NOT_A_CODE': 'La référence doit être un code (lettres, chiffres et . _ : / -), pas un texte libre.',
 
   'error.field': 'Vérifiez ce champ : {detail}',
   'error.network':
