@@ -45,18 +45,7 @@ export function caseDataByCategory(
       ...(doc.support.outcome ? { supportOutcome: doc.support.outcome } : {}),
       ...(doc.support.reflection ? { reflectionPeriod: doc.support.reflection } : {}),
       referrals: referrals.map((r) => ({
-        referralId: r.referralId,
-        fromAgencyId: r.fromAgencyId,
-        toAgencyId: r.toAgencyId,
-        transnational: r.transnational,
-        purpose: r.purpose,
-        urgency: r.urgency,
-        status: r.status,
-        escalated: r.escalated,
-        respondBy: r.respondBy,
-        madeAt: r.madeAt,
-        ...(r.acknowledgedAt ? { acknowledgedAt: r.acknowledgedAt } : {}),
-        ...(r.acceptedAt ? { acceptedAt: r.acceptedAt } : {}),
+        ...referralSummary(r),
         ...(r.declinedAt ? { declinedAt: r.declinedAt, declineReason: r.declineReason } : {}),
         ...(r.completedAt ? { completedAt: r.completedAt } : {}),
         ...(r.withdrawnAt ? { withdrawnAt: r.withdrawnAt } : {}),
@@ -78,6 +67,24 @@ export function caseDataByCategory(
 }
 
 /** Only the covered categories' parts: an uncovered category is absent, not null. */
+/** What every list of referrals shows of one: who to whom, for what, how urgent, where it stands. */
+export function referralSummary(r: ReferralDoc) {
+  return {
+    referralId: r.referralId,
+    fromAgencyId: r.fromAgencyId,
+    toAgencyId: r.toAgencyId,
+    transnational: r.transnational,
+    purpose: r.purpose,
+    urgency: r.urgency,
+    status: r.status,
+    escalated: r.escalated,
+    respondBy: r.respondBy,
+    madeAt: r.madeAt,
+    ...(r.acknowledgedAt ? { acknowledgedAt: r.acknowledgedAt } : {}),
+    ...(r.acceptedAt ? { acceptedAt: r.acceptedAt } : {}),
+  };
+}
+
 export function caseView(
   doc: CaseDoc,
   referrals: readonly ReferralDoc[],

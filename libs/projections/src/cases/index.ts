@@ -5,7 +5,7 @@ export {
   referralDocOf,
 } from './case-directory';
 export type { CaseDoc, CaseRelation, ReferralDoc } from './case-directory';
-export { caseDataByCategory, caseView } from './case-view';
+export { caseDataByCategory, caseView, referralSummary } from './case-view';
 export type { IdentityPart, OpenedIdentity } from './case-view';
 export { caseAsOf } from './case-as-of';
 export * from './queries';

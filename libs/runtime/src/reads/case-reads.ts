@@ -21,6 +21,7 @@ import {
   referralIdsOfCase,
   referralsOfAgency,
   referralsOfCase,
+  referralSummary,
   type CaseAsOf,
   type CaseDoc,
 } from '@nrm/projections';
@@ -222,22 +223,11 @@ export class CaseReads {
     const referrals = rows.map((row) => {
       const r = row.doc;
       return {
-        referralId: r.referralId,
+        ...referralSummary(r),
         caseId: r.caseId,
-        fromAgencyId: r.fromAgencyId,
-        toAgencyId: r.toAgencyId,
-        transnational: r.transnational,
-        purpose: r.purpose,
-        urgency: r.urgency,
-        status: r.status,
-        escalated: r.escalated,
-        respondBy: r.respondBy,
         overdue:
           (r.status === 'made' || r.status === 'acknowledged') &&
           Date.parse(r.respondBy) < Date.parse(request.now),
-        madeAt: r.madeAt,
-        ...(r.acknowledgedAt ? { acknowledgedAt: r.acknowledgedAt } : {}),
-        ...(r.acceptedAt ? { acceptedAt: r.acceptedAt } : {}),
       };
     });
     await this.audit.accessed(request, {
