@@ -182,6 +182,31 @@ export function describeEventStoreConformance(adapter: string, factory: Conforma
       });
     });
 
+    describe('the last position of some types (adapters that offer it)', () => {
+      it('is the last event of those types whatever follows of others, and 0 for types never stored', async () => {
+        if (store.lastPositionOf === undefined) return; // callers then wait for headPosition()
+        const tag = randomUUID().slice(0, 8);
+        const watched = `Watched${tag}`;
+        const other = `Other${tag}`;
+        expect(await store.lastPositionOf([watched])).toBe(0);
+        expect(await store.lastPositionOf([])).toBe(0);
+        const first = await store.append(freshStream(), [newEvent(watched)], {
+          expectedRevision: 'no-stream',
+        });
+        for (let i = 0; i < 3; i++)
+          await store.append(freshStream(), [newEvent(other)], { expectedRevision: 'no-stream' });
+        expect(await store.lastPositionOf([watched])).toBe(first.position);
+        expect(await store.lastPositionOf([watched, other])).toBe(await store.headPosition());
+        const second = await store.append(freshStream(), [newEvent(watched)], {
+          expectedRevision: 'no-stream',
+        });
+        await store.append(freshStream(), [newEvent(other)], { expectedRevision: 'no-stream' });
+        expect(await store.lastPositionOf([watched])).toBe(second.position);
+        expect(await store.lastPositionOf([other])).toBe(await store.headPosition());
+        expect(second.position).toBeGreaterThan(first.position);
+      });
+    });
+
     describe('optimistic concurrency', () => {
       it('rejects an exact revision that is stale, saying expected and actual, and stores nothing', async () => {
         const stream = freshStream();

@@ -527,6 +527,23 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
+   * The last position of any of these types: one backward step down the `(type, position)` index
+   * per type, so its cost does not grow with the events stored, nor with the audit events that
+   * follow (each read appends one).
+   */
+  async lastPositionOf(eventTypes: readonly string[]): Promise<number> {
+    this.assertOpen();
+    if (eventTypes.length === 0) return 0;
+    const { rows } = await this.query<{ last: number }>(
+      `SELECT coalesce(max(last), 0) AS last
+         FROM unnest($1::text[]) AS wanted(type),
+              LATERAL (SELECT max(position) AS last FROM events WHERE events.type = wanted.type) AS found`,
+      [eventTypes],
+    );
+    return rows[0]?.last ?? 0;
+  }
+
+  /**
    * The highest position this store ever handed out (kept apart from the events, only ever
    * raised): above `headPosition()` when events at the end were deleted.
    */
