@@ -362,7 +362,8 @@ export const en = {
   'error.ERASURE.NOT_ALLOWED': 'Only the oversight body or the national coordinator may erase.',
   'error.ERASURE.GROUND_REQUIRED': 'Choose the legal ground of the erasure.',
   'error.ERASURE.GROUND_UNKNOWN': 'Choose the legal ground from the list.',
-  'error.ERASURE.REFERENCE_NOT_A_CODE': 'The reference must be a code (letters, digits and . _ : / -), not prose.',
+  'error.ERASURE.REFERENCE_NOT_A_CODE':
+    'The reference must be a code (letters, digits and . _ : / -), not prose.',
 
   'error.field': 'Check this field: {detail}',
   'error.network':

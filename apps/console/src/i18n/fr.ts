@@ -372,7 +372,8 @@ export const fr: Messages = {
   'error.ERASURE.NOT_ALLOWED': 'Seuls l’autorité de contrôle ou le coordinateur national peuvent effacer.',
   'error.ERASURE.GROUND_REQUIRED': 'Choisissez le fondement juridique de l’effacement.',
   'error.ERASURE.GROUND_UNKNOWN': 'Choisissez le fondement juridique dans la liste.',
-  'error.ERASURE.REFERENCE_NOT_A_CODE': 'La référence doit être un code (lettres, chiffres et . _ : / -), pas un texte libre.',
+  'error.ERASURE.REFERENCE_NOT_A_CODE':
+    'La référence doit être un code (lettres, chiffres et . _ : / -), pas un texte libre.',
 
   'error.field': 'Vérifiez ce champ : {detail}',
   'error.network':
