@@ -431,6 +431,16 @@ const STOPPED: StoppedCase[] = [
     anchor: true,
   },
   {
+    name: 'the newest 2 checkpoints and the leaves deleted, upper nodes left, restart without an anchor',
+    tamper: (d) =>
+      onLog(
+        d,
+        'DELETE FROM checkpoints WHERE tree_size > 80; DELETE FROM merkle_nodes WHERE level = 0 AND idx >= 80; DELETE FROM leaf_positions WHERE leaf >= 80;',
+      ),
+    anchor: false,
+    found: { kind: 'log-truncated', position: 81 },
+  },
+  {
     name: 'the Merkle tail deleted (checkpoints kept), restart without an anchor',
     tamper: (d) => onLog(d, deleteTail(110)),
     anchor: false,

@@ -348,6 +348,8 @@ export class MerkleLog implements PerfectSubtrees {
 
   private readonly sql: {
     lastLeaf: Database.Statement<[], { last: number | null }>;
+    lastAtLevel: Database.Statement<[number], { last: number | null }>;
+    lastLeafPosition: Database.Statement<[], { last: number | null }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
     insertNode: Database.Statement<[number, number, Buffer]>;
     positionAt: Database.Statement<[number], { position: number }>;
@@ -436,6 +438,8 @@ export class MerkleLog implements PerfectSubtrees {
     const signed = 'note IS NOT NULL';
     this.sql = {
       lastLeaf: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = 0'),
+      lastAtLevel: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = ?'),
+      lastLeafPosition: db.prepare('SELECT max(leaf) AS last FROM leaf_positions'),
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
       positionAt: db.prepare('SELECT position FROM leaf_positions WHERE leaf = ?'),
@@ -793,7 +797,8 @@ export class MerkleLog implements PerfectSubtrees {
       }
     }
     const size = this.storedSize();
-    if (size < this.seenLeaves) return this.leavesLost(size);
+    const traced = this.leavesTraced(size);
+    if (size < Math.max(this.seenLeaves, traced)) return this.leavesLost(size, traced);
     this.seenLeaves = size;
     const newest = this.sql.latest.get();
     if (!newest || newest.tree_size <= (remembered?.treeSize ?? 0)) return undefined;
@@ -830,6 +835,21 @@ export class MerkleLog implements PerfectSubtrees {
     }
     this.seenCheckpoint = { treeSize: newest.tree_size, rootHash: newest.root_hash, note: newest.note };
     return undefined;
+  }
+
+  /**
+   * The leaves the file's own rows say it held: a subtree's node, or a leaf's position, is only
+   * ever written with its leaves, in one transaction (a power loss drops them together), so one
+   * beyond the leaves is a tail deleted by hand. One indexed read per level.
+   */
+  private leavesTraced(size: number): number {
+    let most = size;
+    for (let level = 1; level < 53; level++) {
+      const last = this.sql.lastAtLevel.get(level)?.last;
+      if (last !== null && last !== undefined) most = Math.max(most, (last + 1) * 2 ** level);
+    }
+    const leaf = this.sql.lastLeafPosition.get()?.last;
+    return leaf !== null && leaf !== undefined ? Math.max(most, leaf + 1) : most;
   }
 
   /** The first checkpoint seen up to the newest one that is gone or holds another note now. */
