@@ -7,7 +7,7 @@ import {
 } from '@nrm/event-store';
 import { randomUUID } from 'node:crypto';
 import { eventLeafHash } from './leaf';
-import type { MerkleLog } from './merkle-log';
+import { noteDigest, type MerkleLog } from './merkle-log';
 
 /**
  * What the running ledger finds when the event store no longer holds what its
@@ -20,6 +20,13 @@ import type { MerkleLog } from './merkle-log';
  *   size too: the store is an older copy;
  * - `forked`: the log's tree of the anchor's size has another root than the anchor (a
  *   checkpoint kept outside the data directory): store and log were replaced together.
+ * The log's own file going backwards, the events untouched (see `MerkleLog.rewound`):
+ * - `log-truncated`: the log holds fewer leaves than the running ledger saw in it, or than the
+ *   anchor covers while the store still holds those events (its Merkle tail was deleted);
+ * - `checkpoint-deleted`: a signed checkpoint the running ledger signed or verified is gone
+ *   (the newest ones, or one in the middle);
+ * - `checkpoint-replaced`: such a checkpoint holds another note, a newer one is not validly
+ *   signed, or the log's checkpoint of the anchor's size has another root than the anchor.
  */
 export const INTEGRITY_KINDS = [
   'changed',
@@ -28,8 +35,26 @@ export const INTEGRITY_KINDS = [
   'truncated',
   'rolled-back',
   'forked',
+  'log-truncated',
+  'checkpoint-deleted',
+  'checkpoint-replaced',
 ] as const;
 export type IntegrityKind = (typeof INTEGRITY_KINDS)[number];
+
+/** Kinds about the log's own file: the store is not at fault, and is not searched for the first fault. */
+const LOG_FILE_KINDS: readonly IntegrityKind[] = [
+  'log-truncated',
+  'checkpoint-deleted',
+  'checkpoint-replaced',
+];
+
+/** What a finding about the log's file expects back before a restart clears it (kept with it). */
+interface Expected {
+  readonly leaves: number;
+  readonly checkpoint?: { readonly treeSize: number; readonly digest: string };
+}
+
+type Hint = Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> & { readonly expected?: Expected };
 
 export interface IntegrityFinding {
   readonly id: string;
@@ -85,6 +110,7 @@ interface FindingRow {
   detail: string;
   detected_at: string;
   found_by: string;
+  expected: string | null;
 }
 
 // Kept apart from the log's versioned schema (CREATE … IF NOT EXISTS): one table, never read by the tree.
@@ -97,7 +123,8 @@ const SCHEMA = `
     detected_at TEXT NOT NULL,
     found_by    TEXT NOT NULL,
     cleared_at  TEXT,
-    cleared_how TEXT
+    cleared_how TEXT,
+    expected    TEXT
   );
 `;
 
@@ -154,6 +181,10 @@ export class IntegrityWatch {
     this.db = new Database(options.filename);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Files from before the log's own memory was kept with its findings.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(integrity_findings)').all();
+    if (!columns.some((c) => c.name === 'expected'))
+      this.db.exec('ALTER TABLE integrity_findings ADD COLUMN expected TEXT');
   }
 
   /** The standing finding, if any. */
@@ -183,12 +214,20 @@ export class IntegrityWatch {
     this.running = true;
     const kept = this.db
       .prepare<[], FindingRow>(
-        'SELECT id, kind, position, detail, detected_at, found_by FROM integrity_findings WHERE cleared_at IS NULL ORDER BY detected_at LIMIT 1',
+        'SELECT id, kind, position, detail, detected_at, found_by, expected FROM integrity_findings WHERE cleared_at IS NULL ORDER BY detected_at LIMIT 1',
       )
       .get();
     if (kept) {
       const finding = fromRow(kept);
-      const again = (await this.scan(finding.position, finding.position, 0)) ?? (await this.headFinding());
+      // A finding about the log's file is checked against what the log held then; one kept without
+      // it (found by the anchor, or a checkpoint the log never saw) by the checks that find them.
+      const logFile = LOG_FILE_KINDS.includes(finding.kind);
+      const again =
+        logFile && kept.expected !== null
+          ? this.stillLost(kept.expected)
+          : ((await this.scan(finding.position, finding.position, 0)) ??
+            (await this.headFinding()) ??
+            (logFile ? this.rewindFinding(true) : undefined));
       if (again) {
         this.current = finding;
         this.logger?.error(this.describe(finding), 'audit integrity finding still stands');
@@ -198,7 +237,9 @@ export class IntegrityWatch {
           .prepare('UPDATE integrity_findings SET cleared_at = ?, cleared_how = ? WHERE id = ?')
           .run(
             this.clock().toISOString(),
-            'restart after restore: the store holds the recorded events',
+            LOG_FILE_KINDS.includes(finding.kind)
+              ? 'restart after restore: the log holds again what it held'
+              : 'restart after restore: the store holds the recorded events',
             finding.id,
           );
         this.logger?.info(this.describe(finding), 'audit integrity finding cleared: the store was restored');
@@ -267,7 +308,52 @@ export class IntegrityWatch {
     return next;
   }
 
-  private async headFinding(): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> | undefined> {
+  /**
+   * A finding about the log's file stands while the file lacks what the log held when it was
+   * found: as many leaves, and the checkpoint lost (with the same note when it was the newest).
+   */
+  private stillLost(expected: string): boolean {
+    try {
+      const { leaves, checkpoint } = JSON.parse(expected) as Expected;
+      if (this.log.treeSize < leaves) return true;
+      if (!checkpoint) return false;
+      const now = this.log.checkpointAt(checkpoint.treeSize);
+      if (!now) return true;
+      return noteDigest(now.note) !== checkpoint.digest;
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * The log's file against what the running log saw in it (`MerkleLog.rewound`). What it held is
+   * kept with the finding; a checkpoint it never saw (a newer one not validly signed) is not, and
+   * the start after checks the file again instead.
+   */
+  private rewindFinding(full: boolean): Hint | undefined {
+    const rewind = this.log.rewound({ full });
+    if (!rewind) return undefined;
+    const lostUnseen = rewind.kind !== 'log-truncated' && rewind.seen === undefined;
+    return {
+      kind: rewind.kind,
+      position: rewind.position,
+      detail: rewind.detail,
+      ...(lostUnseen
+        ? {}
+        : {
+            expected: {
+              leaves: rewind.held,
+              ...(rewind.seen !== undefined
+                ? { checkpoint: { treeSize: rewind.treeSize, digest: rewind.seen } }
+                : {}),
+            },
+          }),
+    };
+  }
+
+  private async headFinding(): Promise<Hint | undefined> {
+    const rewound = this.rewindFinding(false);
+    if (rewound) return rewound;
     const size = this.log.treeSize;
     const anchored = await this.anchorFinding(size);
     if (anchored) return anchored;
@@ -300,13 +386,20 @@ export class IntegrityWatch {
   }
 
   /** The log against the checkpoint kept outside: as large, and the same root at its size. */
-  private async anchorFinding(
-    size: number,
-  ): Promise<Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'> | undefined> {
+  private async anchorFinding(size: number): Promise<Hint | undefined> {
     const anchor = this.options.anchor;
     if (!anchor || anchor.treeSize < 1) return undefined;
     const shorter = size < anchor.treeSize;
-    if (!shorter && this.log.rootAt(anchor.treeSize).toString('hex') === anchor.rootHash) return undefined;
+    if (!shorter && this.log.rootAt(anchor.treeSize).toString('hex') === anchor.rootHash) {
+      // The tree agrees; the log's own checkpoint of that size, if it kept one, must too.
+      const row = this.log.checkpointAt(anchor.treeSize);
+      if (!row || row.rootHash === anchor.rootHash) return undefined;
+      return {
+        kind: 'checkpoint-replaced',
+        position: 1,
+        detail: `the log's checkpoint of ${anchor.treeSize} events has another root than the kept checkpoint and the tree: it was replaced`,
+      };
+    }
     const covered = Math.min(size, anchor.treeSize);
     const late = await this.firstLate(covered, this.log.positionAt(covered - 1) ?? covered, anchor.time);
     if (late)
@@ -320,6 +413,13 @@ export class IntegrityWatch {
         kind: 'forked',
         position: 1,
         detail: `the log's tree of ${anchor.treeSize} events has another root than the kept checkpoint: the store and its log were replaced`,
+      };
+    // The store still holds every event the anchor covers (dense positions): the log lost its tail.
+    if (this.log.densePositions && (await this.store.headPosition()) >= anchor.treeSize)
+      return {
+        kind: 'log-truncated',
+        position: this.log.lastPosition + 1,
+        detail: `the kept checkpoint covers ${anchor.treeSize} events and the event store still holds them, but the log holds ${size}: its Merkle tail was deleted`,
       };
     const handedOut = await this.store.positionsHandedOut?.();
     const kind: IntegrityKind =
@@ -460,19 +560,18 @@ export class IntegrityWatch {
    * comparing every recorded leaf at full speed), keep it, log it, report it,
    * and stop the log.
    */
-  private async report(
-    hint: Omit<IntegrityFinding, 'id' | 'detectedAt' | 'by'>,
-    by: string,
-  ): Promise<IntegrityFinding> {
+  private async report(hint: Hint, by: string): Promise<IntegrityFinding> {
     if (this.current) return this.current;
-    const local = hint.kind !== 'forked' && hint.position > 1;
+    const { expected, ...found } = hint;
+    // About the log's file, not the store: nothing to localise in the store.
+    const local = hint.kind !== 'forked' && !LOG_FILE_KINDS.includes(hint.kind) && hint.position > 1;
     const first = local
       ? await this.scan(1, Math.min(hint.position - 1, this.log.lastPosition), 0)
       : undefined;
     if (this.current) return this.current;
     const finding: IntegrityFinding = {
       id: randomUUID(),
-      ...(first ?? hint),
+      ...(first ?? found),
       detectedAt: this.clock().toISOString(),
       by,
     };
@@ -480,12 +579,22 @@ export class IntegrityWatch {
     if (this.db.open)
       this.db
         .prepare(
-          'INSERT INTO integrity_findings (id, kind, position, detail, detected_at, found_by) VALUES (?, ?, ?, ?, ?, ?)',
+          'INSERT INTO integrity_findings (id, kind, position, detail, detected_at, found_by, expected) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(finding.id, finding.kind, finding.position, finding.detail, finding.detectedAt, by);
+        .run(
+          finding.id,
+          finding.kind,
+          finding.position,
+          finding.detail,
+          finding.detectedAt,
+          by,
+          first === undefined && expected ? JSON.stringify(expected) : null,
+        );
     this.logger?.error(
       this.describe(finding),
-      'audit integrity finding: the event store diverged from the audit log',
+      LOG_FILE_KINDS.includes(finding.kind)
+        ? 'audit integrity finding: the audit log went backwards'
+        : 'audit integrity finding: the event store diverged from the audit log',
     );
     this.log.halt({ position: finding.position, message: `${finding.kind}: ${finding.detail}` });
     this.options.onFinding?.(finding);
@@ -502,7 +611,9 @@ export class IntegrityWatch {
       const size = this.log.lastPosition;
       this.cursor = 0;
       try {
-        const hint = size > 0 ? await this.scan(1, size, this.rate) : undefined;
+        const hint =
+          (size > 0 ? await this.scan(1, size, this.rate) : undefined) ??
+          (this.running && !this.current ? this.rewindFinding(true) : undefined);
         if (!this.running || this.current) return;
         if (hint) {
           await this.queue(() => this.report(hint, 'rehash'));

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ProgressWaiters, type EventStore, type RecordedEvent, type Subscription } from '@nrm/event-store';
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -116,6 +116,48 @@ export class LogDiverged extends Error {
       `the stored event at position ${position} no longer matches the leaf the audit log recorded for it`,
     );
     this.name = 'LogDiverged';
+  }
+}
+
+/**
+ * The log's file holds less than this process saw in it while it ran (see `MerkleLog.rewound`):
+ * - `log-truncated`: fewer leaves than it held (the Merkle tail was deleted);
+ * - `checkpoint-deleted`: a checkpoint it signed or verified is gone (the newest ones, or one
+ *   in the middle);
+ * - `checkpoint-replaced`: a checkpoint it signed or verified holds another note, or a newer
+ *   one is not validly signed (or, on a full check, signed with a root that is not the tree's).
+ * `position` is the first store position whose signed evidence is lost: the first one the lost
+ * checkpoint covered beyond the checkpoint before it, or the first leaf gone.
+ */
+export interface LogRewind {
+  readonly kind: 'log-truncated' | 'checkpoint-deleted' | 'checkpoint-replaced';
+  readonly position: number;
+  /** The tree size concerned: the lost checkpoint's, or the number of leaves left. */
+  readonly treeSize: number;
+  readonly detail: string;
+  /** The leaves the log held (what a restore must bring back). */
+  readonly held: number;
+  /** The digest (`noteDigest`) of the note this process saw for the lost checkpoint, if it saw one. */
+  readonly seen?: string;
+}
+
+/** What a running log remembers of its own file: never lowered while it runs. */
+export interface LogMemory {
+  /** The most leaves the file held. */
+  readonly leaves: number;
+  /** The newest checkpoint this process signed, imported, or found in the file with the tree's root. */
+  readonly checkpoint?: { readonly treeSize: number; readonly rootHash: string; readonly note: string };
+  /** How many checkpoints the file held up to that one's size. */
+  readonly checkpoints: number;
+}
+
+/** The log's file went backwards while this process ran: it adds and signs nothing more. */
+export class LogRewound extends Error {
+  readonly position: number;
+  constructor(readonly rewind: LogRewind) {
+    super(`${rewind.kind}: ${rewind.detail}`);
+    this.name = 'LogRewound';
+    this.position = rewind.position;
   }
 }
 
@@ -260,6 +302,11 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A short digest of a checkpoint's note: what the log remembers of each one it saw. */
+export function noteDigest(note: string): string {
+  return createHash('sha256').update(note).digest('base64').slice(0, 22);
+}
+
 function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
   const parsed = parseSignedCheckpoint(row.note);
   if (!parsed.ok || parsed.value.treeSize !== row.tree_size || parsed.value.rootHash !== row.root_hash)
@@ -301,6 +348,8 @@ export class MerkleLog implements PerfectSubtrees {
 
   private readonly sql: {
     lastLeaf: Database.Statement<[], { last: number | null }>;
+    lastAtLevel: Database.Statement<[number], { last: number | null }>;
+    lastLeafPosition: Database.Statement<[], { last: number | null }>;
     node: Database.Statement<[number, number], { hash: Buffer }>;
     insertNode: Database.Statement<[number, number, Buffer]>;
     positionAt: Database.Statement<[number], { position: number }>;
@@ -312,11 +361,14 @@ export class MerkleLog implements PerfectSubtrees {
     latest: Database.Statement<[], CheckpointRow>;
     checkpointAt: Database.Statement<[number], CheckpointRow>;
     checkpointPage: Database.Statement<[number, number], CheckpointRow>;
+    checkpointsUpTo: Database.Statement<[number], { count: number }>;
+    sizesBetween: Database.Statement<[number, number], { size: number }>;
+    checkpointBefore: Database.Statement<[number], { size: number | null }>;
     insertCheckpoint: Database.Statement<[number, string, string, string, string, string]>;
   };
   private readonly addBatch: (leaves: readonly { position: number; hash: Buffer }[]) => {
     size: number;
-    refusal?: LogDiverged | LogGap;
+    refusal?: LogDiverged | LogGap | LogRewound;
   };
   private readonly addRecordedBatch: (leaves: readonly RecordedLeaf[]) => number;
   private readonly signNow: () => SignedCheckpoint | undefined;
@@ -331,6 +383,11 @@ export class MerkleLog implements PerfectSubtrees {
   private requestTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new ProgressWaiters();
   private size = 0;
+  /** See `rewound`: the most leaves seen, and the checkpoints seen up to the newest (size → note digest). */
+  private seenLeaves = 0;
+  private seenCheckpoint: { treeSize: number; rootHash: string; note: string } | undefined;
+  private readonly seenNotes = new Map<number, string>();
+  private lost: LogRewind | undefined;
   private readonly addedListeners: ((first: number, last: number) => void)[] = [];
 
   constructor(options: MerkleLogOptions) {
@@ -381,6 +438,8 @@ export class MerkleLog implements PerfectSubtrees {
     const signed = 'note IS NOT NULL';
     this.sql = {
       lastLeaf: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = 0'),
+      lastAtLevel: db.prepare('SELECT max(idx) AS last FROM merkle_nodes WHERE level = ?'),
+      lastLeafPosition: db.prepare('SELECT max(leaf) AS last FROM leaf_positions'),
       node: db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?'),
       insertNode: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
       positionAt: db.prepare('SELECT position FROM leaf_positions WHERE leaf = ?'),
@@ -405,6 +464,15 @@ export class MerkleLog implements PerfectSubtrees {
       insertCheckpoint: db.prepare(
         `INSERT OR IGNORE INTO checkpoints (${columns}) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
+      checkpointsUpTo: db.prepare(
+        `SELECT count(*) AS count FROM checkpoints WHERE tree_size <= ? AND ${signed}`,
+      ),
+      sizesBetween: db.prepare(
+        `SELECT tree_size AS size FROM checkpoints WHERE tree_size > ? AND tree_size <= ? AND ${signed} ORDER BY tree_size`,
+      ),
+      checkpointBefore: db.prepare(
+        `SELECT max(tree_size) AS size FROM checkpoints WHERE tree_size < ? AND ${signed}`,
+      ),
     };
     const addBatch = db.transaction((leaves: readonly { position: number; hash: Buffer }[]) =>
       this.addInTransaction(leaves),
@@ -417,6 +485,7 @@ export class MerkleLog implements PerfectSubtrees {
     const signNow = db.transaction(() => this.checkpointInTransaction());
     this.signNow = () => signNow.immediate();
     this.size = this.storedSize();
+    this.seenLeaves = this.size;
   }
 
   private migrate(): void {
@@ -451,6 +520,7 @@ export class MerkleLog implements PerfectSubtrees {
   /** Leaves in the log, as stored (another process may have added some). */
   get treeSize(): number {
     this.size = this.storedSize();
+    if (this.size > this.seenLeaves) this.seenLeaves = this.size;
     return this.size;
   }
 
@@ -663,6 +733,9 @@ export class MerkleLog implements PerfectSubtrees {
   }
 
   private checkpointInTransaction(): SignedCheckpoint | undefined {
+    // Never signs over a file that went backwards: that would pass the loss off as the log's state.
+    const rewind = this.rewound();
+    if (rewind) throw new LogRewound(rewind);
     const size = this.storedSize();
     const latest = this.latestCheckpoint();
     if (size === 0 || (latest && latest.treeSize >= size)) return latest;
@@ -681,7 +754,158 @@ export class MerkleLog implements PerfectSubtrees {
     this.sql.insertCheckpoint.run(treeSize, rootHash, time, keyId, signature, note);
     this.logger?.info({ treeSize, rootHash }, 'audit checkpoint signed');
     // Another process may have signed the same size first: the stored one is the checkpoint.
+    this.rewound();
     return this.checkpointAt(treeSize);
+  }
+
+  // ---- what this process saw of its file -------------------------------------
+
+  /** What this process remembers of its file (see `rewound`). */
+  remembered(): LogMemory {
+    return {
+      leaves: this.seenLeaves,
+      ...(this.seenCheckpoint ? { checkpoint: { ...this.seenCheckpoint } } : {}),
+      checkpoints: this.seenNotes.size,
+    };
+  }
+
+  /**
+   * Compares the file with what this process saw in it, and remembers what it holds beyond:
+   * the checkpoint it last signed or verified must still be there with the same note, as many
+   * checkpoints up to its size as it saw (one deleted in the middle), and at least as many
+   * leaves. A newer checkpoint in the file is taken once its root is the tree's. With `full`,
+   * every checkpoint seen is compared with the note it had (one replaced in the middle): a read
+   * of every checkpoint, for the integrity watch's re-hash pass; otherwise a few indexed reads.
+   * Returns what went backwards, if anything (the log then adds and signs nothing: `LogRewound`);
+   * once found, it is returned from then on.
+   */
+  rewound(options: { full?: boolean } = {}): LogRewind | undefined {
+    this.lost ??= this.compareWithMemory(options.full === true);
+    return this.lost;
+  }
+
+  private compareWithMemory(full: boolean): LogRewind | undefined {
+    const remembered = this.seenCheckpoint;
+    if (remembered) {
+      const row = this.sql.checkpointAt.get(remembered.treeSize);
+      if (!row) return this.checkpointLost('checkpoint-deleted', remembered.treeSize);
+      if (row.note !== remembered.note)
+        return this.checkpointLost('checkpoint-replaced', remembered.treeSize);
+      if (this.sql.checkpointsUpTo.get(remembered.treeSize)!.count !== this.seenNotes.size || full) {
+        const lost = this.firstLostCheckpoint(remembered.treeSize);
+        if (lost) return lost;
+      }
+    }
+    const size = this.storedSize();
+    const traced = this.leavesTraced(size);
+    if (size < Math.max(this.seenLeaves, traced)) return this.leavesLost(size, traced);
+    this.seenLeaves = size;
+    const newest = this.sql.latest.get();
+    if (!newest || newest.tree_size <= (remembered?.treeSize ?? 0)) return undefined;
+    // A newer checkpoint (signed here or by another process sharing the file): the tree's root, or lost.
+    if (newest.tree_size > size) return this.leavesLost(size, newest.tree_size);
+    let parsed: SignedCheckpoint | undefined;
+    try {
+      parsed = toCheckpoint(newest);
+    } catch {
+      parsed = undefined;
+    }
+    const publicKey = (this.signer as { publicKey?: KeyObject }).publicKey;
+    if (
+      !parsed ||
+      (publicKey !== undefined &&
+        parsed.keyId === this.signer.keyId &&
+        !verifyCheckpointSignature(parsed, publicKey).valid)
+    )
+      return this.checkpointLost(
+        'checkpoint-replaced',
+        newest.tree_size,
+        'not validly signed by this log’s key',
+      );
+    // Validly signed with another root: the tree changed under it (the leaves' comparison with the
+    // store finds where), or the key's holder signed another history. Not taken; a full check,
+    // run after every leaf matched the store, names the checkpoint.
+    if (hashToHex(this.rootAt(newest.tree_size)) !== newest.root_hash)
+      return full
+        ? this.checkpointLost('checkpoint-replaced', newest.tree_size, 'its root is not the tree’s')
+        : undefined;
+    for (const { size: between } of this.sql.sizesBetween.all(remembered?.treeSize ?? 0, newest.tree_size)) {
+      const row = this.sql.checkpointAt.get(between);
+      if (row) this.seenNotes.set(between, noteDigest(row.note));
+    }
+    this.seenCheckpoint = { treeSize: newest.tree_size, rootHash: newest.root_hash, note: newest.note };
+    return undefined;
+  }
+
+  /**
+   * The leaves the file's own rows say it held: a subtree's node, or a leaf's position, is only
+   * ever written with its leaves, in one transaction (a power loss drops them together), so one
+   * beyond the leaves is a tail deleted by hand. One indexed read per level.
+   */
+  private leavesTraced(size: number): number {
+    let most = size;
+    for (let level = 1; level < 53; level++) {
+      const last = this.sql.lastAtLevel.get(level)?.last;
+      if (last !== null && last !== undefined) most = Math.max(most, (last + 1) * 2 ** level);
+    }
+    const leaf = this.sql.lastLeafPosition.get()?.last;
+    return leaf !== null && leaf !== undefined ? Math.max(most, leaf + 1) : most;
+  }
+
+  /** The first checkpoint seen up to the newest one that is gone or holds another note now. */
+  private firstLostCheckpoint(upTo: number): LogRewind | undefined {
+    const present = new Map<number, string>();
+    let after = 0;
+    for (;;) {
+      const page = this.sql.checkpointPage.all(after, 256).filter((row) => row.tree_size <= upTo);
+      for (const row of page) present.set(row.tree_size, noteDigest(row.note));
+      if (page.length < 256) break;
+      after = page[page.length - 1]!.tree_size;
+    }
+    for (const size of [...this.seenNotes.keys()].sort((a, b) => a - b)) {
+      const digest = this.seenNotes.get(size);
+      const now = present.get(size);
+      if (now === undefined) return this.checkpointLost('checkpoint-deleted', size);
+      if (now !== digest) return this.checkpointLost('checkpoint-replaced', size);
+    }
+    // Checkpoints below the newest that this process had not seen (a replica's late import): taken.
+    for (const [size, digest] of present) if (!this.seenNotes.has(size)) this.seenNotes.set(size, digest);
+    return undefined;
+  }
+
+  private checkpointLost(
+    kind: 'checkpoint-deleted' | 'checkpoint-replaced',
+    treeSize: number,
+    why?: string,
+  ): LogRewind {
+    // The events it vouched for beyond the checkpoint before it: from the one after that one's size.
+    const before = this.sql.checkpointBefore.get(treeSize)?.size ?? 0;
+    const position = this.positionAt(before) ?? before + 1;
+    const newest = this.sql.latest.get()?.tree_size ?? 0;
+    const seen = this.seenNotes.get(treeSize);
+    return {
+      kind,
+      position,
+      treeSize,
+      held: this.seenLeaves,
+      ...(seen !== undefined ? { seen } : {}),
+      detail:
+        kind === 'checkpoint-deleted'
+          ? `the signed checkpoint of ${treeSize} events this process saw in the audit log is gone (the newest there covers ${newest}): the signed evidence for positions from ${position} was deleted`
+          : `the signed checkpoint of ${treeSize} events in the audit log is not the one this process saw${why ? ` (${why})` : ''}: it was replaced`,
+    };
+  }
+
+  private leavesLost(size: number, checkpointSize?: number): LogRewind {
+    const position = this.positionAt(size) ?? (size === 0 ? 0 : (this.positionAt(size - 1) ?? size)) + 1;
+    const held = Math.max(this.seenLeaves, checkpointSize ?? 0);
+    return {
+      kind: 'log-truncated',
+      position,
+      treeSize: size,
+      held,
+      detail: `the audit log held ${held} leaves but its file now holds ${size}: its tail was deleted`,
+    };
   }
 
   /** The keys rotated out of this log, oldest first: they sign nothing new. */
@@ -785,6 +1009,7 @@ export class MerkleLog implements PerfectSubtrees {
     const before = this.size;
     const { size, refusal } = this.addBatch(leaves);
     this.size = size;
+    if (size > this.seenLeaves) this.seenLeaves = size;
     this.announce(before, size);
     if (refusal) {
       this.schedulePush();
@@ -808,6 +1033,8 @@ export class MerkleLog implements PerfectSubtrees {
       index,
       hash: this.node(level, index),
     }));
+    // Its tail deleted under it: never appended to (on sparse positions it would skip the events).
+    if (size < this.seenLeaves) return { size, refusal: new LogRewound(this.leavesLost(size)) };
     for (const { position, hash } of leaves) {
       if (position <= last) {
         // Recorded already (by this process or another): it must be the same event.
@@ -1135,7 +1362,13 @@ export class MerkleLog implements PerfectSubtrees {
   }
 
   health(): MerkleLogHealth {
-    const latest = this.state === 'closed' ? undefined : this.latestCheckpoint();
+    let latest: SignedCheckpoint | undefined;
+    try {
+      latest = this.state === 'closed' ? undefined : this.latestCheckpoint();
+    } catch {
+      // A malformed newest checkpoint (the integrity watch reports it): health still answers.
+      latest = undefined;
+    }
     return {
       ok: this.state === 'running' || this.state === 'following',
       state: this.state,
@@ -1195,7 +1428,11 @@ export class MerkleLog implements PerfectSubtrees {
         return;
       }
       const position =
-        error instanceof LogDiverged ? error.position : error instanceof LogGap ? error.expected : undefined;
+        error instanceof LogDiverged || error instanceof LogRewound
+          ? error.position
+          : error instanceof LogGap
+            ? error.expected
+            : undefined;
       this.fail({ ...(position !== undefined ? { position } : {}), message: messageOf(error) });
     }
   }

@@ -55,7 +55,7 @@ export class LedgerMetrics {
     });
     new Gauge({
       name: 'nrm_audit_integrity_finding_position',
-      help: 'The first position at fault of the standing integrity finding, by kind (changed, reused, missing, truncated, rolled-back, forked).',
+      help: 'The first position at fault of the standing integrity finding, by kind (changed, reused, missing, truncated, rolled-back, forked, log-truncated, checkpoint-deleted, checkpoint-replaced).',
       labelNames: ['kind'],
       registers: [this.registry],
       collect() {
