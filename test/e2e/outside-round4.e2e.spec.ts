@@ -1328,7 +1328,7 @@ describe('outside attacker, round 4 (e2e)', () => {
   });
 
   /**
-   * FINDING (medium): a foreign contact point (`foreign-nrm`) that accepted a transnational
+   * FINDING (medium, fixed): a foreign contact point (`foreign-nrm`) that accepted a transnational
    * referral and recorded the handoff itself gets the person's subject access report, although
    * the ledger holds it to be in no contact (its consent and its refusal are both 403
    * CONSENT.NO_CONTACT) and the README gives the report only to "the same agencies" that may
@@ -1344,52 +1344,51 @@ describe('outside attacker, round 4 (e2e)', () => {
    * Correct behaviour: the report's standing is the consent's: a foreign contact point (like any
    * party without contact) gets the unknown-subject 404; the person abroad asks through the
    * domestic agency in contact, or the foreign NRM's own mechanism.
+   * Fixed: `decideSubjectReport` refuses every agency kind that records no consent.
    */
-  it.failing(
-    'a foreign contact point the person was handed off to records no consent and gets no access report',
-    async () => {
-      tally.attacks++;
-      const c = await report();
-      const r = await ok<{ referralId: string }>(
-        clinic.post(`/cases/${c.caseId}/referrals`, referral(foreign.agencyId, 'referral')),
-      );
-      const r2 = await ok<{ referralId: string }>(
-        clinic.post(`/cases/${c.caseId}/referrals`, referral(police.agencyId, 'protection')),
-      );
-      await ok(police.post(`/referrals/${r2.referralId}/acknowledgement`), 200);
-      await ok(
-        police.post(`/cases/${c.caseId}/break-glass-reads`, {
-          justification: JUSTIFICATION,
-          purpose: 'protection',
-        }),
-        200,
-      );
-      await ok(foreign.post(`/referrals/${r.referralId}/acknowledgement`), 200);
-      await ok(foreign.post(`/referrals/${r.referralId}/acceptance`), 200);
-      const h = await foreign.post(`/referrals/${r.referralId}/handoff`);
-      const k = await attempt(
-        foreign.post(
-          `/cases/${c.caseId}/consents`,
-          consent([police.agencyId], ['identity'], ['investigation']),
-        ),
-      );
-      const w = await attempt(foreign.post(`/cases/${c.caseId}/consent-refusals`, {}));
-      const rep = await attempt(foreign.get(`/subjects/${c.subjectId}/access-report`));
-      const repText = JSON.stringify(rep.body);
-      const sawJustification = repText.includes('imminent danger') ? 1 : 0;
-      const sawPolice = repText.includes(police.agencyId) ? 1 : 0;
-      tally.leaked += (k.status < 300 ? 1 : 0) + (w.status < 300 ? 1 : 0) + (rep.status === 200 ? 1 : 0);
-      lines.push(
-        `  foreign after handoff ${h.status}: consent ${k.status} ${codeOf(k)}, refusal ${w.status} ${codeOf(w)}, access report ${rep.status} ` +
-          `(break-glass justification shown ${sawJustification}, domestic police named ${sawPolice})`,
-      );
-      expect({ consent: k.status >= 400, refusal: w.status >= 400, report: rep.status }).toEqual({
-        consent: true,
-        refusal: true,
-        report: 404,
-      });
-    },
-  );
+  it('a foreign contact point the person was handed off to records no consent and gets no access report', async () => {
+    tally.attacks++;
+    const c = await report();
+    const r = await ok<{ referralId: string }>(
+      clinic.post(`/cases/${c.caseId}/referrals`, referral(foreign.agencyId, 'referral')),
+    );
+    const r2 = await ok<{ referralId: string }>(
+      clinic.post(`/cases/${c.caseId}/referrals`, referral(police.agencyId, 'protection')),
+    );
+    await ok(police.post(`/referrals/${r2.referralId}/acknowledgement`), 200);
+    await ok(
+      police.post(`/cases/${c.caseId}/break-glass-reads`, {
+        justification: JUSTIFICATION,
+        purpose: 'protection',
+      }),
+      200,
+    );
+    await ok(foreign.post(`/referrals/${r.referralId}/acknowledgement`), 200);
+    await ok(foreign.post(`/referrals/${r.referralId}/acceptance`), 200);
+    const h = await foreign.post(`/referrals/${r.referralId}/handoff`);
+    const k = await attempt(
+      foreign.post(
+        `/cases/${c.caseId}/consents`,
+        consent([police.agencyId], ['identity'], ['investigation']),
+      ),
+    );
+    const w = await attempt(foreign.post(`/cases/${c.caseId}/consent-refusals`, {}));
+    const rep = await attempt(foreign.get(`/subjects/${c.subjectId}/access-report`));
+    const repText = JSON.stringify(rep.body);
+    const sawJustification = repText.includes('imminent danger') ? 1 : 0;
+    const sawPolice = repText.includes(police.agencyId) ? 1 : 0;
+    tally.leaked += (k.status < 300 ? 1 : 0) + (w.status < 300 ? 1 : 0) + (rep.status === 200 ? 1 : 0);
+    lines.push(
+      `  foreign after handoff ${h.status}: consent ${k.status} ${codeOf(k)}, refusal ${w.status} ${codeOf(w)}, access report ${rep.status} ` +
+        `(break-glass justification shown ${sawJustification}, domestic police named ${sawPolice})`,
+    );
+    expect({ consent: k.status >= 400, refusal: w.status >= 400, report: rep.status }).toEqual({
+      consent: true,
+      refusal: true,
+      report: 404,
+    });
+  });
+
   /**
    * FINDING (low): break-glass accepts `"purpose":"statistics"`. A party's break-glass holder
    * POST /cases/{c}/break-glass-reads {"justification":"<30+ chars>","purpose":"statistics"} ->

@@ -1,4 +1,4 @@
-import { consentCovers, type ConsentState, type CoverageQuery } from '@nrm/consent';
+import { consentCovers, NO_CONTACT_KINDS, type ConsentState, type CoverageQuery } from '@nrm/consent';
 import {
   DATA_CATEGORIES,
   basisAllowsSharing,
@@ -164,8 +164,9 @@ export type ReportRefusal = 'access-report-not-for-role-or-kind' | 'not-a-party-
  * (a caseworker of an agency that assists people, `mayRequestAccessReport`), then standing: the
  * reader's agency is in direct contact with the person in one of the subject's cases (it reported
  * it, supports the person, or received them through a completed handoff), the standing that
- * records their consent. Being party is not enough: a contact point abroad merely addressed by a
- * referral would learn which shelter holds the person. It returns no case data, so no category is
+ * records their consent, so never an agency of a kind that records none (`NO_CONTACT_KINDS`).
+ * Being party is not enough: a contact point abroad merely addressed by a referral would learn
+ * which shelter holds the person. It returns no case data, so no category is
  * weighed.
  */
 export function decideSubjectReport(question: {
@@ -175,7 +176,11 @@ export function decideSubjectReport(question: {
 }): { readonly allowed: true } | { readonly allowed: false; readonly refusal: ReportRefusal } {
   const who = mayRequestAccessReport(question.reader);
   if (!who.allowed) return { allowed: false, refusal: 'access-report-not-for-role-or-kind' };
-  if (!question.inContact) return { allowed: false, refusal: 'not-a-party-or-unknown-subject' };
+  // The report's standing is the consent's (rule 7): an agency that never records the person's
+  // consent (a contact point abroad, even one that received them through a handoff) asks through
+  // the domestic agency in contact, and learns no more than of an unknown subject.
+  if (!question.inContact || NO_CONTACT_KINDS.includes(question.reader.agencyKind))
+    return { allowed: false, refusal: 'not-a-party-or-unknown-subject' };
   return { allowed: true };
 }
 

@@ -273,6 +273,13 @@ describe('the subject access report', () => {
       false,
       'not-a-party-or-unknown-subject',
     ],
+    [
+      'a contact point abroad the person was handed off to: it records no consent, so gets no report',
+      'foreign-nrm',
+      ['caseworker'],
+      true,
+      'not-a-party-or-unknown-subject',
+    ],
     ['no relation at all', 'ngo', ['caseworker'], false, 'not-a-party-or-unknown-subject'],
     [
       'not a caseworker',
