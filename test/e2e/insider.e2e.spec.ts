@@ -1498,7 +1498,7 @@ describe('insider suite: every actor of the threat model attacks (issue #11 item
       unseized,
       'POST',
       `/cases/${real.caseId}/break-glass-reads`,
-      { justification: JUSTIFICATION, purpose: 'investigation' },
+      { justification: JUSTIFICATION, purpose: 'protection' },
       'break-glass as non-party',
       notFound,
     );

@@ -30,6 +30,13 @@ export type DataCategory = (typeof DATA_CATEGORIES)[number];
 
 export const PURPOSES = ['assistance', 'referral', 'protection', 'investigation', 'statistics'] as const;
 export type Purpose = (typeof PURPOSES)[number];
+/**
+ * The purposes an emergency can have, the only ones a break-glass read may declare: consent is
+ * overridden to protect or assist the person now. Statistics are made from events without
+ * personal data, and a referral or an investigation waits for consent or a lawful basis.
+ */
+export const BREAK_GLASS_PURPOSES = ['protection', 'assistance'] as const satisfies readonly Purpose[];
+export type BreakGlassPurpose = (typeof BREAK_GLASS_PURPOSES)[number];
 
 /**
  * What a principal may do for its agency:

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PURPOSES, type Purpose } from '@nrm/shared-kernel';
+import { BREAK_GLASS_PURPOSES, type BreakGlassPurpose } from '@nrm/shared-kernel';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { ID_PATTERN } from '../http/ids';
@@ -158,7 +158,12 @@ export class BreakGlassReadDto {
   @IsSubstantiveJustification()
   justification!: string;
 
-  @ApiProperty({ enum: PURPOSES, example: 'protection' })
-  @IsIn(PURPOSES)
-  purpose!: Purpose;
+  @ApiProperty({
+    enum: BREAK_GLASS_PURPOSES,
+    example: 'protection',
+    description:
+      'What the emergency is for: only protection or assistance of the person can override consent.',
+  })
+  @IsIn(BREAK_GLASS_PURPOSES)
+  purpose!: BreakGlassPurpose;
 }
