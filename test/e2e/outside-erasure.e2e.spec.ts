@@ -466,6 +466,8 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
       expiresAt: inDays(30),
       capture: { method: 'guardian', language: 'ro', interpreterUsed: false, ...capture },
     });
+    // Sent twice with one Idempotency-Key: the same body, its expiry included.
+    const recorded = body({ guardianReference: reference });
     const answers: Array<[string, { status: number; body: unknown }]> = [
       [
         'prose reference (400)',
@@ -487,15 +489,11 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
       ],
       [
         'recorded',
-        await clinic.post(`/cases/${caseId}/consents`, body({ guardianReference: reference }), {
-          'idempotency-key': 'er-guardian-1',
-        }),
+        await clinic.post(`/cases/${caseId}/consents`, recorded, { 'idempotency-key': 'er-guardian-1' }),
       ],
       [
         'replay',
-        await clinic.post(`/cases/${caseId}/consents`, body({ guardianReference: reference }), {
-          'idempotency-key': 'er-guardian-1',
-        }),
+        await clinic.post(`/cases/${caseId}/consents`, recorded, { 'idempotency-key': 'er-guardian-1' }),
       ],
     ];
     const statuses = answers.map(([, a]) => a.status);
