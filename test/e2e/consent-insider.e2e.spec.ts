@@ -411,7 +411,7 @@ describe('insiders cannot widen their own access (issue #11, e2e)', () => {
       method: 'verbal-with-witness',
       language: 'ro',
       interpreterUsed: false,
-      witnessPrincipalId: 'pr-w',
+      witnessPrincipalId: clinic.principalId,
     };
     const cases: Array<[string, unknown, number, string, string]> = [
       [

@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { registerAuditCommands, type ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { Ledger, type Principal } from './harness';
@@ -302,68 +303,243 @@ describe('nothing of an erased subject stays readable (e2e)', () => {
     expect(stored).toEqual([]);
   });
   /**
-   * FINDING (low, open; attacker pass after the request-id fix): the consent capture's
-   * `guardianReference` and `witnessPrincipalId` take any id-shaped text (letters, digits, `.`,
-   * `_`, `-`): the DTO says "never the guardian's name", but `Velmora_Dashkintree_1997-05-06` passes,
-   * and the witness is not checked against the registry. Both are stored in clear in
-   * `ConsentGranted`, which the erasure does not reach. Correct behaviour: seal them under the
-   * subject's key like a justification, or take only an id the ledger knows (a principal) and an
-   * opaque reference.
+   * FIXED (was low; attacker pass after the request-id fix): the consent capture's
+   * `guardianReference` and `witnessPrincipalId` took any id-shaped text (letters, digits, `.`,
+   * `_`, `-`): the DTO says "never the guardian's name", but `Velmora_Dashkintree_1997-05-06` passed,
+   * and the witness was not checked against the registry. Both were stored in clear in
+   * `ConsentGranted`, which the erasure does not reach. Now the guardian's reference is sealed under
+   * the subject's key (ConsentGranted schema 2), and the witness must be a principal registered for
+   * the recording agency (otherwise 400 `CONSENT.WITNESS_UNKNOWN`, nothing recorded).
    */
-  it.failing(
-    "a consent's guardian reference or witness made of the person's name does not outlive the erasure",
-    async () => {
-      const reference = 'Velmora_Dashkintree_1997-05-06';
-      const report = await clinic.post<{ caseId: string; subjectId: string }>('/cases', {
-        ...REPORT,
-        identity: { fullName: 'A Third Invented Person' },
-      });
-      expect(report.status).toBe(201);
-      const statuses: number[] = [];
-      for (const capture of [
-        {
-          method: 'guardian',
-          language: 'ro',
-          interpreterUsed: true,
-          guardianReference: `${reference}-guardian`,
-        },
-        {
-          method: 'verbal-with-witness',
-          language: 'ro',
-          interpreterUsed: true,
-          witnessPrincipalId: `${reference}-witness`,
-        },
-      ])
-        statuses.push(
-          (
-            await clinic.post(`/cases/${report.body.caseId}/consents`, {
-              agencyIds: [ngo.agencyId],
-              categories: ['case-status'],
-              purposes: ['assistance'],
-              expiresAt: inDays(30),
-              capture,
-            })
-          ).status,
-        );
-      expect(
+  it("a consent's guardian reference or witness made of the person's name does not outlive the erasure", async () => {
+    const reference = 'Velmora_Dashkintree_1997-05-06';
+    const report = await clinic.post<{ caseId: string; subjectId: string }>('/cases', {
+      ...REPORT,
+      identity: { fullName: 'A Third Invented Person' },
+    });
+    expect(report.status).toBe(201);
+    const statuses: number[] = [];
+    for (const capture of [
+      {
+        method: 'guardian',
+        language: 'ro',
+        interpreterUsed: true,
+        guardianReference: `${reference}-guardian`,
+      },
+      {
+        method: 'verbal-with-witness',
+        language: 'ro',
+        interpreterUsed: true,
+        witnessPrincipalId: `${reference}-witness`,
+      },
+    ])
+      statuses.push(
         (
-          await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
-            ground: 'subject-request',
-            reference: 'NGO-2026-779',
+          await clinic.post(`/cases/${report.body.caseId}/consents`, {
+            agencyIds: [ngo.agencyId],
+            categories: ['case-status'],
+            purposes: ['assistance'],
+            expiresAt: inDays(30),
+            capture,
           })
         ).status,
-      ).toBe(200);
-      const stored: string[] = [];
-      for await (const e of ledger.store.readAll())
-        if (JSON.stringify(e.data).includes(reference) || JSON.stringify(e.metadata).includes(reference))
-          stored.push(e.type);
-      console.log(
-        `outside-erasure: consents with a name-made guardian reference or witness answered ${statuses.join(', ')}; ` +
-          `events keeping the name after the erasure ${stored.length} (${stored.join(', ')})`,
       );
-      expect(stored).toEqual([]);
-    },
-  );
+    expect(
+      (
+        await oversight.post(`/subjects/${report.body.subjectId}/erasure`, {
+          ground: 'subject-request',
+          reference: 'NGO-2026-779',
+        })
+      ).status,
+    ).toBe(200);
+    const stored: string[] = [];
+    for await (const e of ledger.store.readAll())
+      if (JSON.stringify(e.data).includes(reference) || JSON.stringify(e.metadata).includes(reference))
+        stored.push(e.type);
+    console.log(
+      `outside-erasure: consents with a name-made guardian reference or witness answered ${statuses.join(', ')}; ` +
+        `events keeping the name after the erasure ${stored.length} (${stored.join(', ')})`,
+    );
+    expect(statuses).toEqual([201, 400]);
+    expect(stored).toEqual([]);
+  });
+
+  /**
+   * Attack on the fix, as an insider at a party agency: the witness named as another agency's
+   * principal (the oversight body's, the police's), an id nobody registered, a name shaped as an
+   * id, an agency id: all refused with one answer (so the check tells nothing of other agencies'
+   * registrations), none recorded. A principal of the recording agency, or the recorder, passes.
+   */
+  it("a consent's witness is a principal of the recording agency, and nothing else is recorded", async () => {
+    const colleague = await ledger.principal('health', ['caseworker'], 'er-clinic');
+    const report = await clinic.post<{ caseId: string }>('/cases', {
+      ...REPORT,
+      identity: { fullName: 'A Fourth Invented Person' },
+    });
+    expect(report.status).toBe(201);
+    const witnessed = (witnessPrincipalId: string) =>
+      clinic.post<{ code?: string; field?: string; detail?: string }>(
+        `/cases/${report.body.caseId}/consents`,
+        {
+          agencyIds: [ngo.agencyId],
+          categories: ['case-status'],
+          purposes: ['assistance'],
+          expiresAt: inDays(30),
+          capture: {
+            method: 'verbal-with-witness',
+            language: 'ro',
+            interpreterUsed: true,
+            witnessPrincipalId,
+          },
+        },
+      );
+    const refusedIds: Array<[string, string]> = [
+      ["another agency's principal", ngo.principalId],
+      ["the oversight body's principal", oversight.principalId],
+      ["the police's principal", police.principalId],
+      ['an id nobody registered', randomUUID()],
+      ['a name shaped as an id', 'Velmora_Dashkintree_1997-05-06'],
+      ['an agency id', clinic.agencyId],
+    ];
+    const smuggledId = 'Velmora_D';
+    const answers: Array<{ what: string; id: string; answer: Awaited<ReturnType<typeof witnessed>> }> = [];
+    for (const [what, id] of refusedIds) answers.push({ what, id, answer: await witnessed(id) });
+    const accepted = [await witnessed(colleague.principalId), await witnessed(clinic.principalId)];
+    // The registry's answer slipped into the body itself: an unknown key, refused before anything.
+    const smuggled = await clinic.post<{ field?: string }>(`/cases/${report.body.caseId}/consents`, {
+      agencyIds: [ngo.agencyId],
+      categories: ['case-status'],
+      purposes: ['assistance'],
+      expiresAt: inDays(30),
+      capture: {
+        method: 'verbal-with-witness',
+        language: 'ro',
+        interpreterUsed: true,
+        witnessPrincipalId: smuggledId,
+      },
+      witnessAgencyId: clinic.agencyId,
+    });
+    const refused = answers.filter(
+      (a) =>
+        a.answer.status === 400 &&
+        a.answer.body.code === 'CONSENT.WITNESS_UNKNOWN' &&
+        a.answer.body.field === 'capture.witnessPrincipalId',
+    );
+    const details = new Set(answers.map((a) => a.answer.body.detail));
+    const echoed = answers.filter((a) => JSON.stringify(a.answer.body).includes(a.id));
+    const stored: string[] = [];
+    for await (const e of ledger.store.readAll({ filter: { eventTypes: ['ConsentGranted'] } }))
+      for (const [what, id] of [...refusedIds, ['smuggled', smuggledId]])
+        if (JSON.stringify(e.data.capture).includes(id!)) stored.push(what!);
+    console.log(
+      `outside-erasure: witnesses not of the recording agency ${answers.length}, refused 400 ${refused.length} ` +
+        `(${details.size} distinct answer), echoing the id ${echoed.length}, recorded ${stored.length}; ` +
+        `own agency's and the recorder's answered ${accepted.map((a) => a.status).join(', ')}; ` +
+        `the registry's answer smuggled into the body ${smuggled.status} ${String(smuggled.body.field)}`,
+    );
+    expect(smuggled.status).toBe(400);
+    expect(refused.length).toBe(answers.length);
+    expect(details.size).toBe(1);
+    expect(echoed).toEqual([]);
+    expect(stored).toEqual([]);
+    expect(accepted.map((a) => a.status)).toEqual([201, 201]);
+  });
+
+  /**
+   * Attack on the fix: a guardian's reference made of the name, looked for where it could come back:
+   * the answer of a refused consent that carries it (a body error, a rule broken), an
+   * Idempotency-Key replay, the subject access report, the events and the files; oversight's
+   * consent history shows it opened while the person's key exists, and `{"erased": true}` after.
+   */
+  it("a guardian's reference is shown to oversight until the erasure and echoed nowhere", async () => {
+    const reference = 'Velmora_Dashkintree_1997-05-06-gdn';
+    const report = await clinic.post<{ caseId: string; subjectId: string }>('/cases', {
+      ...REPORT,
+      identity: { fullName: 'A Fifth Invented Person' },
+    });
+    expect(report.status).toBe(201);
+    const { caseId, subjectId } = report.body;
+    const body = (capture: Record<string, unknown>, agencyIds = [ngo.agencyId]) => ({
+      agencyIds,
+      categories: ['case-status'],
+      purposes: ['assistance'],
+      expiresAt: inDays(30),
+      capture: { method: 'guardian', language: 'ro', interpreterUsed: false, ...capture },
+    });
+    // Sent twice with one Idempotency-Key: the same body, its expiry included.
+    const recorded = body({ guardianReference: reference });
+    const answers: Array<[string, { status: number; body: unknown }]> = [
+      [
+        'prose reference (400)',
+        await clinic.post(`/cases/${caseId}/consents`, body({ guardianReference: 'Velmora Dashkintree' })),
+      ],
+      [
+        'self-grant (422)',
+        await clinic.post(
+          `/cases/${caseId}/consents`,
+          body({ guardianReference: reference }, [clinic.agencyId]),
+        ),
+      ],
+      [
+        'unknown witness (400)',
+        await clinic.post(
+          `/cases/${caseId}/consents`,
+          body({ guardianReference: reference, witnessPrincipalId: ngo.principalId }),
+        ),
+      ],
+      [
+        'recorded',
+        await clinic.post(`/cases/${caseId}/consents`, recorded, { 'idempotency-key': 'er-guardian-1' }),
+      ],
+      [
+        'replay',
+        await clinic.post(`/cases/${caseId}/consents`, recorded, { 'idempotency-key': 'er-guardian-1' }),
+      ],
+    ];
+    const statuses = answers.map(([, a]) => a.status);
+    const echoed = answers
+      .filter(([, a]) => /Velmora|Dashkintree/.test(JSON.stringify(a.body)))
+      .map(([what]) => what);
+    type History = {
+      entries: Array<{ caseId: string; type: string; capture?: { guardianReference?: unknown } }>;
+    };
+    const shown = async () =>
+      (await oversight.get<History>(`/oversight/subjects/${subjectId}/consent-history`)).body.entries
+        .filter((e) => e.caseId === caseId && e.type === 'ConsentGranted')
+        .map((e) => e.capture?.guardianReference);
+    const before = await shown();
+    const reportBefore = JSON.stringify((await clinic.get(`/subjects/${subjectId}/access-report`)).body);
+    expect(
+      (
+        await oversight.post(`/subjects/${subjectId}/erasure`, {
+          ground: 'subject-request',
+          reference: 'NGO-2026-780',
+        })
+      ).status,
+    ).toBe(200);
+    const after = await shown();
+    const reportAfter = JSON.stringify((await clinic.get(`/subjects/${subjectId}/access-report`)).body);
+    const stored: string[] = [];
+    for await (const e of ledger.store.readAll())
+      if ((JSON.stringify(e.data) + JSON.stringify(e.metadata)).includes('Dashkintree_1997-05-06-gdn'))
+        stored.push(e.type);
+    const files = filesUnder(ledger.dataDir).filter((f) =>
+      readFileSync(f).includes('Dashkintree_1997-05-06-gdn'),
+    );
+    console.log(
+      `outside-erasure: guardian reference made of the name, answers ${statuses.join(', ')}, echoed in ${echoed.length}; ` +
+        `consent history before ${JSON.stringify(before)}, after ${JSON.stringify(after)}; ` +
+        `access report holding it before ${Number(reportBefore.includes(reference))}, after ${Number(reportAfter.includes(reference))}; ` +
+        `events ${stored.length}, files ${files.length}`,
+    );
+    expect(statuses).toEqual([400, 422, 400, 201, 201]);
+    expect(echoed).toEqual([]);
+    expect(before).toEqual([reference]);
+    expect(after).toEqual([{ erased: true }]);
+    expect([reportBefore.includes(reference), reportAfter.includes(reference)]).toEqual([false, false]);
+    expect(stored).toEqual([]);
+    expect(files).toEqual([]);
+  });
 
   /**
    * FINDING (low, fixed): the erasure's own `reason` (10 to 500 characters of free text, written by

@@ -590,7 +590,8 @@ describe('the NRM scenario through HTTP (e2e)', () => {
             method: 'verbal-with-witness',
             language: 'vi',
             interpreterUsed: true,
-            witnessPrincipalId: police.principalId,
+            // A principal registered for the recording agency (here the recorder itself).
+            witnessPrincipalId: clinic.principalId,
           },
         }),
       );

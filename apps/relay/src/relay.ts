@@ -397,11 +397,9 @@ function tracedMessages(
   spans: Span[],
 ): readonly OutgoingMessage[] {
   if (messages.length === 0) return messages;
-  const { traceparent, tracestate } = event.metadata;
-  const parent = propagation.extract(ROOT_CONTEXT, {
-    ...(typeof traceparent === 'string' ? { traceparent } : {}),
-    ...(typeof tracestate === 'string' ? { tracestate } : {}),
-  });
+  // The traceparent only: a tracestate stored by an older version is a caller's text, never published.
+  const { traceparent } = event.metadata;
+  const parent = propagation.extract(ROOT_CONTEXT, typeof traceparent === 'string' ? { traceparent } : {});
   const span = trace.getTracer('nrm-ledger').startSpan(
     `publish ${event.type}`,
     {

@@ -72,6 +72,8 @@ export interface Received {
   readonly value: string;
   /** The W3C trace context the relay put in the headers (empty when tracing was off). */
   readonly traceparent: string;
+  /** Every header, as text. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Reads every message now on the topics whose names start with `prefix`, from the beginning. */
@@ -123,6 +125,9 @@ export async function consumeAll(
               type: header('type'),
               value: message.value?.toString() ?? '',
               traceparent: header('traceparent'),
+              headers: Object.fromEntries(
+                Object.keys(message.headers ?? {}).map((name) => [name, header(name)]),
+              ),
             });
             const tp = `${topic}/${partition}`;
             if (BigInt(message.offset) + 1n >= (ends.get(tp) ?? 0n)) remaining.delete(tp);

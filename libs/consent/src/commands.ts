@@ -15,9 +15,15 @@ export type ConsentCapture = {
   /** Language the person was informed in, as a language code such as 'en', 'ro', 'vi'. */
   readonly language: string;
   readonly interpreterUsed: boolean;
-  /** The principal who witnessed a verbal consent. */
+  /**
+   * The principal who witnessed a verbal consent: one registered in the ledger for the recording
+   * agency (an id the ledger knows, never free text), stored as it is.
+   */
   readonly witnessPrincipalId?: string;
-  /** Reference to the guardian's appointment record, never the guardian's name. */
+  /**
+   * Reference to the guardian's appointment record, never the guardian's name. A code can still
+   * spell a name: the event records it sealed under the subject's key (ConsentGranted schema 2).
+   */
   readonly guardianReference?: string;
 };
 
@@ -58,6 +64,17 @@ export type GrantConsent = DomainCommand<
     /** ISO-8601 instant. */
     readonly expiresAt: string;
     readonly capture: ConsentCapture;
+    /**
+     * Supplied by the API from the registry: the agency the principal named as witness is
+     * registered for (absent: no principal is registered with that id). Not stored in the event.
+     */
+    readonly witnessAgencyId?: string;
+    /**
+     * The guardian's reference, trimmed and sealed under the subject's key by the handler (null:
+     * the subject is already erased, the reference is not kept). Given, the event is recorded with
+     * it (schema 2) and never with the reference in clear, so that the subject's erasure shreds it.
+     */
+    readonly sealedGuardianReference?: SealedText | null;
   } & RecordContext,
   CommandMetadata
 >;

@@ -160,11 +160,23 @@ const grantArb: fc.Arbitrary<GrantConsent> = fc
         expiresAt: expiryArb(nowHours),
         capture: captureArb(subjectIsMinor),
         recorderInContact: mostly(fc.constant(true), fc.constant(false)),
+        // The registry's answer for the witness: usually a principal of the recording agency.
+        witnessAgency: mostly(
+          fc.constant('own' as const),
+          fc.constantFrom('other' as const, 'none' as const),
+        ),
       })
-      .map(({ actor, ...data }) => ({
+      .map(({ actor, witnessAgency, ...data }) => ({
         type: 'GrantConsent' as const,
         metadata: { actor, now: iso(nowHours) },
-        data: { ...data, subjectIsMinor, agencyKinds: KINDS },
+        data: {
+          ...data,
+          subjectIsMinor,
+          agencyKinds: KINDS,
+          ...(witnessAgency === 'none'
+            ? {}
+            : { witnessAgencyId: witnessAgency === 'own' ? actor.agencyId : 'ag-elsewhere' }),
+        },
       })),
   );
 
@@ -298,6 +310,7 @@ function expectedRefusal(model: Model, command: ConsentCommand): string | undefi
       if (data.subjectIsMinor && data.capture.method !== 'guardian') return 'CONSENT.MINOR_NEEDS_GUARDIAN';
       if (data.capture.method === 'guardian' && !guardian) return 'CONSENT.MINOR_NEEDS_GUARDIAN';
       if (data.capture.method === 'verbal-with-witness' && !witness) return 'CONSENT.WITNESS_REQUIRED';
+      if (witness && data.witnessAgencyId !== actor.agencyId) return 'CONSENT.WITNESS_UNKNOWN';
       if (
         foreignNamed(data.agencyIds) &&
         sensitive(data.categories) &&

@@ -67,6 +67,8 @@ const grant = (data: Partial<Data<GrantConsent>> = {}, actor?: Actor, now?: stri
     purposes: ['assistance', 'referral'],
     expiresAt: EXPIRES,
     capture: { method: 'written', language: 'ro', interpreterUsed: true },
+    // The registry's answer for a witness named: a principal of the clinic that records.
+    witnessAgencyId: 'ag-clinic-1',
     ...data,
   },
   metadata: meta(actor, now),
@@ -171,6 +173,68 @@ describe('GrantConsent', () => {
     given()
       .when(grant({ capture }))
       .then([granted({ capture })]);
+  });
+
+  it.each([
+    ['no principal registered with that id', undefined],
+    ['a principal of another agency', 'ag-police-1'],
+  ])('refuses a witness who is %s, with one answer (400) naming the field', (_, witnessAgencyId) => {
+    const capture = {
+      method: 'verbal-with-witness' as const,
+      language: 'vi',
+      interpreterUsed: false,
+      witnessPrincipalId: 'Velmora_Dashkintree_1997-05-06',
+    };
+    const command = grant({ capture });
+    const data = { ...command.data, witnessAgencyId };
+    given()
+      .when({ ...command, data })
+      .thenThrows({ code: 'CONSENT.WITNESS_UNKNOWN', kind: 'invalid', field: 'capture.witnessPrincipalId' });
+    // Whatever the method: a witness named is always checked.
+    given()
+      .when({ ...command, data: { ...data, capture: { ...capture, method: 'written' as const } } })
+      .thenThrows({ code: 'CONSENT.WITNESS_UNKNOWN', kind: 'invalid', field: 'capture.witnessPrincipalId' });
+  });
+
+  it("records the guardian's reference sealed (schema 2) when the handler sealed it, never in clear", () => {
+    const sealed = { alg: 'A256GCM', keyId: 'subj-1', iv: 'aXY=', data: 'c2VhbGVk', tag: 'dGFn' } as const;
+    const capture = {
+      method: 'guardian' as const,
+      language: 'en',
+      interpreterUsed: false,
+      guardianReference: 'guardianship-2025-044',
+    };
+    for (const sealedGuardianReference of [sealed, null]) {
+      const [event] = given()
+        .when(grant({ subjectIsMinor: true, capture, sealedGuardianReference }))
+        .events();
+      expect(event).toMatchObject({ type: 'ConsentGranted', schemaVersion: 2 });
+      expect(event?.type === 'ConsentGranted' && event.data.capture).toEqual({
+        method: 'guardian',
+        language: 'en',
+        interpreterUsed: false,
+        sealedGuardianReference,
+      });
+      expect(JSON.stringify(event)).not.toContain('guardianship-2025-044');
+      // A grant recorded so is folded as any other.
+      expect(stateAfter(event!)).toEqual(stateAfter(granted({ capture })));
+    }
+    // Without a guardian's reference there is nothing to seal: schema 1, as before.
+    expect(
+      given()
+        .when(grant({ sealedGuardianReference: sealed }))
+        .events(),
+    ).toEqual([granted()]);
+    // The reference is still checked, before anything is recorded.
+    given()
+      .when(
+        grant({
+          subjectIsMinor: true,
+          capture: { ...capture, guardianReference: '  ' },
+          sealedGuardianReference: sealed,
+        }),
+      )
+      .thenThrows({ code: 'CONSENT.MINOR_NEEDS_GUARDIAN', kind: 'rule', field: 'capture.guardianReference' });
   });
 
   it("records a child's consent given through a guardian", () => {

@@ -4,6 +4,7 @@ import {
   conflict,
   forbidden,
   idListProblem,
+  invalid,
   isAbroad,
   notFound,
   parseInstant,
@@ -31,6 +32,7 @@ import type {
   ConsentRefused,
   ConsentWithdrawn,
   LawfulBasisRecorded,
+  RecordedCapture,
 } from './events';
 import { coveredUntil } from './coverage';
 import { grantHolds, ownEntry, type ConsentState, type GrantState, type Withdrawal } from './state';
@@ -120,6 +122,7 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
   const now = clock(metadata.now);
   requireFutureExpiry(data.expiresAt, now, 'A consent must end in the future.');
   const capture = requireCapture(data.capture, data.subjectIsMinor);
+  requireOwnWitness(capture, data.witnessAgencyId, metadata.actor);
   const sensitive = categories.filter((category) => SENSITIVE_CATEGORIES.includes(category));
   const foreign = kinds.findIndex(isAbroad);
   if (foreign >= 0 && sensitive.length > 0 && !EXPLICIT_CAPTURE.includes(capture.method)) {
@@ -139,9 +142,15 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
     Date.parse(data.expiresAt),
   );
 
+  // Sealed by the handler (schema 2), the guardian's reference is never recorded in clear.
+  const { guardianReference, ...captured } = capture;
+  const sealed = guardianReference !== undefined && data.sealedGuardianReference !== undefined;
+  const recorded: RecordedCapture = sealed
+    ? { ...captured, sealedGuardianReference: data.sealedGuardianReference ?? null }
+    : capture;
   return {
     type: 'ConsentGranted',
-    schemaVersion: 1,
+    ...(sealed ? { schemaVersion: 2 as const } : { schemaVersion: 1 as const }),
     data: {
       caseId: data.caseId,
       consentId: data.consentId,
@@ -151,10 +160,28 @@ function grantConsent(command: GrantConsent, state: ConsentState): ConsentGrante
       categories,
       purposes,
       expiresAt: data.expiresAt,
-      capture,
+      capture: recorded,
       grantedAt: metadata.now,
     },
   };
+}
+
+/**
+ * The witness of a consent is a principal the registry holds for the recording agency: an id the
+ * ledger made or its operator chose, never text a caller makes up (a name shaped as an id would
+ * stay in the event for good), and the agency answers for its own staff only (it cannot name
+ * another agency's principal as having heard the person). One answer for an unknown principal and
+ * another agency's, so that the check tells nothing of other agencies' registrations.
+ */
+function requireOwnWitness(capture: ConsentCapture, witnessAgencyId: string | undefined, actor: Actor): void {
+  if (capture.witnessPrincipalId === undefined) return;
+  if (witnessAgencyId === undefined || witnessAgencyId !== actor.agencyId) {
+    throw invalid(
+      'CONSENT.WITNESS_UNKNOWN',
+      'The witness must be a principal registered for your agency: give their principal id.',
+      'capture.witnessPrincipalId',
+    );
+  }
 }
 
 /**

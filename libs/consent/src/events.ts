@@ -1,6 +1,21 @@
 import type { DataCategory, DomainEvent, Purpose, SealedText } from '@nrm/shared-kernel';
 import type { ConsentCapture, LawfulBasis } from './commands';
 
+/** How the consent was captured, as the event records it. */
+export type RecordedCapture = Omit<ConsentCapture, 'guardianReference'> & {
+  /** Schema 1: the guardian's reference in clear. */
+  readonly guardianReference?: string;
+  /**
+   * Schema 2: the guardian's reference sealed under the subject's key, shredded by the subject's
+   * erasure (null: recorded after the erasure, the reference is not kept).
+   */
+  readonly sealedGuardianReference?: SealedText | null;
+};
+
+/**
+ * Schema 2 (a guardian's reference given): the reference is sealed (`capture.sealedGuardianReference`);
+ * schema 1 events keep it in clear (`capture.guardianReference`) and are read as they are.
+ */
 export type ConsentGranted = DomainEvent<
   'ConsentGranted',
   {
@@ -12,10 +27,10 @@ export type ConsentGranted = DomainEvent<
     readonly categories: readonly DataCategory[];
     readonly purposes: readonly Purpose[];
     readonly expiresAt: string;
-    readonly capture: ConsentCapture;
+    readonly capture: RecordedCapture;
     readonly grantedAt: string;
   }
-> & { readonly schemaVersion: 1 };
+> & { readonly schemaVersion: 1 | 2 };
 
 /**
  * `whole: true` ends the consent; otherwise the listed values leave the grant. The lists are kept

@@ -154,6 +154,46 @@ describe('reading stored events as source events', () => {
     ).toMatchObject({ kind: 'unmappable' });
   });
 
+  it('reads a consent with its guardian reference in clear (schema 1) or sealed (schema 2)', () => {
+    const grant = {
+      caseId: CASE,
+      consentId: 'c-1',
+      recordedByAgencyId: 'clinic-harbour',
+      recordedByPrincipalId: 'clinic-desk',
+      agencyIds: ['ngo-tide'],
+      categories: ['case-status'],
+      purposes: ['assistance'],
+      expiresAt: AT,
+      grantedAt: AT,
+    };
+    const capture = { method: 'guardian', language: 'ro', interpreterUsed: false };
+    const sealed = { alg: 'A256GCM', keyId: 'subject-1', iv: 'aXY=', data: 'c2VhbGVk', tag: 'dGFn' };
+    const stream = `consent-${CASE}`;
+    for (const [recordedCapture, version] of [
+      [{ ...capture, guardianReference: 'GRD-2025-118' }, 1],
+      [{ ...capture, sealedGuardianReference: sealed }, 2],
+      [{ ...capture, sealedGuardianReference: null }, 2],
+    ] as const)
+      expect(
+        readSourceEvent(recorded(stream, 'ConsentGranted', { ...grant, capture: recordedCapture }, version))
+          .kind,
+      ).toBe('event');
+    expect(readSourceEvent(recorded(stream, 'ConsentGranted', { ...grant, capture }, 3))).toMatchObject({
+      kind: 'unmappable',
+      reason: 'ConsentGranted schema version 3 is not understood (only 1, 2)',
+    });
+    const clear = readSourceEvent(
+      recorded(
+        stream,
+        'ConsentGranted',
+        { ...grant, capture: { ...capture, sealedGuardianReference: 'GRD-Jana-Novak' } },
+        2,
+      ),
+    );
+    expect(clear).toMatchObject({ kind: 'unmappable' });
+    expect(JSON.stringify(clear)).not.toContain('Jana');
+  });
+
   it('names the missing or wrong field, never its value', () => {
     const { region: _region, ...withoutRegion } = reported;
     expect(

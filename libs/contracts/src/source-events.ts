@@ -68,7 +68,9 @@ const CAPTURE: CaptureSpec = {
   language: text,
   interpreterUsed: flag,
   witnessPrincipalId: optional(text),
+  // Schema 1 kept it in clear; schema 2 seals it under the subject's key (null: after the erasure).
   guardianReference: optional(text),
+  sealedGuardianReference: optional((v) => v === null || isSealedIdentity(v)),
 };
 const capture: Check = (v) =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && fieldProblem(v, CAPTURE) === undefined;
@@ -266,6 +268,8 @@ const SPECS: Specs = {
 const UNDERSTOOD_VERSIONS: { readonly [Type in SourceEvent['type']]?: readonly number[] } = {
   // 2: the justification sealed under the subject's key (sealedJustification); no mapper reads it.
   LawfulBasisRecorded: [1, 2],
+  // 2: the guardian's reference sealed under the subject's key; no mapper reads the capture.
+  ConsentGranted: [1, 2],
 };
 
 function fieldProblem(

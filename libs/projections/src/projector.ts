@@ -36,7 +36,6 @@ export interface AppliedEvent {
   readonly type: string;
   readonly position: number;
   readonly traceparent?: string;
-  readonly tracestate?: string;
   readonly projections: readonly string[];
 }
 
@@ -694,13 +693,13 @@ export class Projector {
     if (appliedBy.size > 0) {
       const applied: AppliedEvent[] = [];
       for (const [event, projections] of appliedBy) {
-        const { traceparent, tracestate } = event.metadata;
+        // The traceparent only: a tracestate stored by an older version is a caller's text, not continued.
+        const { traceparent } = event.metadata;
         applied.push({
           type: event.type,
           position: event.position,
           projections,
           ...(typeof traceparent === 'string' ? { traceparent } : {}),
-          ...(typeof tracestate === 'string' ? { tracestate } : {}),
         });
       }
       this.onApplied(applied, startedAt);
@@ -763,10 +762,8 @@ export function traceApplied(applied: readonly AppliedEvent[], startedAt: number
   if (applied.length === 0) return;
   const tracer = trace.getTracer('nrm-ledger');
   for (const event of applied) {
-    const carrier: Record<string, string> = {
-      ...(event.traceparent !== undefined ? { traceparent: event.traceparent } : {}),
-      ...(event.tracestate !== undefined ? { tracestate: event.tracestate } : {}),
-    };
+    const carrier: Record<string, string> =
+      event.traceparent !== undefined ? { traceparent: event.traceparent } : {};
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     tracer
       .startSpan(

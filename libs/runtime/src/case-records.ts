@@ -18,7 +18,7 @@ import {
   type IdentificationState,
   type ReportedCase,
 } from '@nrm/identification';
-import { agencyStream, evolveAgency, type AgencyEvent, type AgencyState } from '@nrm/access';
+import { agencyStream, evolveAgency, principalStream, type AgencyEvent, type AgencyState } from '@nrm/access';
 import type { RegisteredAgency } from '@nrm/identification';
 import { caseNotFound, ruleBroken, type AgencyKind } from '@nrm/shared-kernel';
 import { asDomainEvent } from './commands/command-executor';
@@ -75,6 +75,17 @@ export class CaseRecords {
   async agencyKind(agencyId: string): Promise<AgencyKind | undefined> {
     for await (const e of this.store.readStream(agencyStream(agencyId), { maxCount: 1 })) {
       if (e.type === 'AgencyRegistered') return e.data.kind as AgencyKind;
+    }
+    return undefined;
+  }
+
+  /**
+   * The agency a registered principal acts for, read from the principal's own stream (its first
+   * event registers it); undefined when no principal is registered with this id.
+   */
+  async principalAgency(principalId: string): Promise<string | undefined> {
+    for await (const e of this.store.readStream(principalStream(principalId), { maxCount: 1 })) {
+      if (e.type === 'PrincipalRegistered' && typeof e.data.agencyId === 'string') return e.data.agencyId;
     }
     return undefined;
   }

@@ -9,7 +9,18 @@
  * itself (event ids, request ids). Never a request or event body, a name, an address, a key or a
  * credential, and no case id either (a route template, not the path, names the route).
  */
-import { context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  type Tracer,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -41,6 +52,38 @@ export type InstrumentationName = (typeof INSTRUMENTATIONS)[number];
  * headers, and written back after it, so that an agency's consumer continues the event's trace.
  */
 export const MESSAGE_TRACEPARENT = Symbol.for('nrm.message.traceparent');
+
+const TRACEPARENT = 'traceparent';
+
+/**
+ * The W3C trace context, `traceparent` only: the ids of a trace and a span. A caller's
+ * `tracestate` (vendor entries of free text, up to 512 characters) and `baggage` are neither read
+ * nor passed on, so a span context the ledger continues holds ids and flags only, and nothing a
+ * caller wrote there reaches an event's metadata (and the immutable store, beyond any erasure), a
+ * Kafka message's headers, an exported span or an outgoing request.
+ */
+export class TraceparentPropagator implements TextMapPropagator {
+  private readonly w3c = new W3CTraceContextPropagator();
+
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    this.w3c.inject(context, carrier, {
+      set: (into, key, value) => {
+        if (key === TRACEPARENT) setter.set(into, key, value);
+      },
+    });
+  }
+
+  extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return this.w3c.extract(context, carrier, {
+      get: (from, key) => (key === TRACEPARENT ? getter.get(from, key) : undefined),
+      keys: (from) => getter.keys(from).filter((key) => key === TRACEPARENT),
+    });
+  }
+
+  fields(): string[] {
+    return [TRACEPARENT];
+  }
+}
 
 /** A wrong tracing setting, said at boot. */
 export class TracingConfigError extends Error {}
@@ -95,8 +138,8 @@ export function startTracing(
     // Every exporter sees only what span-privacy.ts lets out.
     spanProcessors: processors.map((p) => new PrivacySpanProcessor(p)),
   });
-  // The AsyncLocalStorage context manager and the W3C trace-context (and baggage) propagator.
-  provider.register();
+  // The AsyncLocalStorage context manager and the W3C trace context, traceparent only (below).
+  provider.register({ propagator: new TraceparentPropagator() });
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: instrumentations(disabled),
@@ -205,10 +248,15 @@ function instrumentations(disabled: ReadonlySet<InstrumentationName>): Instrumen
   return list;
 }
 
-/** After kafkajs' send span wrote its context into a message's headers: the relay's, if it set one. */
+/**
+ * After kafkajs' send span wrote its context into a message's headers: the relay's traceparent, if
+ * it set one, and never a `tracestate` (the propagator writes none; this holds whatever wrote it).
+ */
 function restoreTraceparent(message: KafkajsMessage): void {
   const own = (message as KafkajsMessage & { [MESSAGE_TRACEPARENT]?: string })[MESSAGE_TRACEPARENT];
-  if (own !== undefined && message.headers) message.headers.traceparent = own;
+  if (!message.headers) return;
+  if (own !== undefined) message.headers.traceparent = own;
+  delete message.headers.tracestate;
 }
 
 /**

@@ -344,6 +344,8 @@ export const en = {
   'error.CONSENT.CAPTURE_INVALID': 'Say how the consent was given.',
   'error.CONSENT.LANGUAGE_REQUIRED': 'Give the language as a code, such as ro or en.',
   'error.CONSENT.WITNESS_REQUIRED': 'A verbal consent needs the witness who heard it.',
+  'error.CONSENT.WITNESS_UNKNOWN':
+    'The witness must be a principal registered for your agency: give their principal id, not a name.',
   'error.CONSENT.MINOR_NEEDS_GUARDIAN':
     'A child’s consent is given through their guardian: give the guardian’s appointment reference.',
   'error.AGENCY.UNKNOWN': 'No agency with this reference is registered.',

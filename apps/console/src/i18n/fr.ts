@@ -354,6 +354,8 @@ export const fr: Messages = {
   'error.CONSENT.CAPTURE_INVALID': 'Indiquez la forme du consentement.',
   'error.CONSENT.LANGUAGE_REQUIRED': 'Indiquez la langue par son code, comme ro ou fr.',
   'error.CONSENT.WITNESS_REQUIRED': 'Un consentement oral exige le témoin qui l’a entendu.',
+  'error.CONSENT.WITNESS_UNKNOWN':
+    'Le témoin doit être un utilisateur enregistré pour votre organisme : indiquez son identifiant, pas un nom.',
   'error.CONSENT.MINOR_NEEDS_GUARDIAN':
     'Le consentement d’un enfant est donné par son tuteur : indiquez la référence de sa désignation.',
   'error.AGENCY.UNKNOWN': 'Aucun organisme n’est enregistré avec cette référence.',

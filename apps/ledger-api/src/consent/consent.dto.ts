@@ -38,13 +38,17 @@ export class ConsentCaptureDto {
   @IsBoolean()
   interpreterUsed!: boolean;
 
-  @ApiPropertyOptional({ description: 'The principal who witnessed a verbal consent.' })
+  @ApiPropertyOptional({
+    description:
+      'The principal who witnessed a verbal consent: a principal registered for the recording agency, by the id the registry gave it. An unknown id, or another agency’s principal, is refused (400, `CONSENT.WITNESS_UNKNOWN`).',
+  })
   @IsOptional()
   @Matches(ID_PATTERN, { message: 'capture.witnessPrincipalId must be a principal id' })
   witnessPrincipalId?: string;
 
   @ApiPropertyOptional({
-    description: "Reference to the guardian's appointment record, never the guardian's name.",
+    description:
+      "Reference to the guardian's appointment record, never the guardian's name. Recorded sealed under the person's key: the person's erasure makes it unreadable (oversight then sees `{\"erased\": true}`).",
     example: 'GRD-2026-0042',
   })
   @IsOptional()

@@ -159,6 +159,8 @@ export const PROBLEM_CODES: Readonly<Record<string, number>> = {
   'CONSENT.TIME_INVALID': 422,
   'CONSENT.UNKNOWN_COMMAND': 422,
   'CONSENT.WITNESS_REQUIRED': 422,
+  // The witness named is not a principal registered for the recording agency (unknown or another agency's: one answer).
+  'CONSENT.WITNESS_UNKNOWN': 400,
   'CONSENT.WRONG_CASE': 422,
   // Referral.
   'REFERRAL.AGENCY_CANNOT_RECEIVE': 422,

@@ -8,7 +8,7 @@ import {
   type ReviewFinding,
   type ReviewState,
 } from '@nrm/access';
-import { consentStream, type ConsentEvent } from '@nrm/consent';
+import { consentStream, type ConsentEvent, type ConsentGranted } from '@nrm/consent';
 import type { EventStore, RecordedEvent } from '@nrm/event-store';
 import {
   accessLogPage,
@@ -60,12 +60,25 @@ export interface ConsentHistoryEntry {
     purposes?: readonly string[];
   };
   readonly expiresAt?: string;
-  readonly capture?: unknown;
+  readonly capture?: HistoryCapture;
   /** Withdrawals: the whole consent, or only the listed scope. */
   readonly whole?: boolean;
   readonly basis?: string;
   /** A lawful basis's justification; `{ "erased": true }` once the subject is erased. */
   readonly justification?: string | ErasedMark;
+}
+
+/** How a consent was captured, as oversight reads it. */
+export interface HistoryCapture {
+  readonly method: string;
+  readonly language: string;
+  readonly interpreterUsed: boolean;
+  readonly witnessPrincipalId?: string;
+  /**
+   * The guardian's reference: opened with the subject's key (sealed since ConsentGranted schema 2),
+   * `{ "erased": true }` once the subject is erased.
+   */
+  readonly guardianReference?: string | ErasedMark;
 }
 
 const ACCESSES: readonly AccessLogEventType[] = ['RecordAccessed', 'BreakGlassAccessUsed'];
@@ -311,19 +324,53 @@ export class OversightReads {
   }
 }
 
-/** A lawful basis's justification opened with the subject's key, or the erased mark. */
+/** A lawful basis's justification, a guardian's reference, opened with the subject's key, or the erased mark. */
 async function opened(
   keys: Pick<SubjectKeyStore, 'existingKey'>,
   entry: RecordedHistoryEntry,
 ): Promise<ConsentHistoryEntry> {
-  if (entry.justification === undefined) return entry as ConsentHistoryEntry;
-  return { ...entry, justification: await openTextFor(keys, entry.justification) };
+  const { justification, capture, ...rest } = entry;
+  return {
+    ...rest,
+    ...(justification !== undefined ? { justification: await openTextFor(keys, justification) } : {}),
+    ...(capture !== undefined ? { capture: await openedCapture(keys, capture) } : {}),
+  };
 }
 
-/** A history entry as recorded: a lawful basis's justification in clear (schema 1) or sealed (schema 2). */
-type RecordedHistoryEntry = Omit<ConsentHistoryEntry, 'justification'> & {
+async function openedCapture(
+  keys: Pick<SubjectKeyStore, 'existingKey'>,
+  capture: RecordedHistoryCapture,
+): Promise<HistoryCapture> {
+  const { guardianReference, ...rest } = capture;
+  return guardianReference === undefined
+    ? rest
+    : { ...rest, guardianReference: await openTextFor(keys, guardianReference) };
+}
+
+/**
+ * A history entry as recorded: a lawful basis's justification, a guardian's reference, in clear
+ * (schema 1) or sealed (schema 2).
+ */
+type RecordedHistoryEntry = Omit<ConsentHistoryEntry, 'justification' | 'capture'> & {
   readonly justification?: string | SealedText | null;
+  readonly capture?: RecordedHistoryCapture;
 };
+type RecordedHistoryCapture = Omit<HistoryCapture, 'guardianReference'> & {
+  readonly guardianReference?: string | SealedText | null;
+};
+
+/** The capture as recorded: the guardian's reference sealed (schema 2) or in clear (schema 1). */
+function recordedCapture(capture: ConsentGranted['data']['capture']): RecordedHistoryCapture {
+  const { guardianReference, sealedGuardianReference, ...rest } = capture;
+  return {
+    ...rest,
+    ...(sealedGuardianReference !== undefined
+      ? { guardianReference: sealedGuardianReference }
+      : guardianReference !== undefined
+        ? { guardianReference }
+        : {}),
+  };
+}
 
 function historyEntry(caseId: string, recorded: RecordedEvent): RecordedHistoryEntry {
   const event = { type: recorded.type, data: recorded.data } as unknown as ConsentEvent;
@@ -353,7 +400,7 @@ function historyEntry(caseId: string, recorded: RecordedEvent): RecordedHistoryE
         consentId: event.data.consentId,
         scope: scope(event.data),
         expiresAt: event.data.expiresAt,
-        capture: event.data.capture,
+        capture: recordedCapture(event.data.capture),
       };
     case 'ConsentWithdrawn':
       return {

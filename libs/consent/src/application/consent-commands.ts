@@ -31,6 +31,8 @@ export interface ConsentRecords {
   reportedCase(caseId: string): Promise<{ readonly minor: boolean; readonly subjectId: string }>;
   /** The registered kind of an agency; undefined when none is registered with this id. */
   agencyKind(agencyId: string): Promise<AgencyKind | undefined>;
+  /** The agency a principal is registered for; undefined when none is registered with this id. */
+  principalAgency(principalId: string): Promise<string | undefined>;
 }
 
 /** Whether an agency is in direct contact with the person of a case (rule 7). */
@@ -39,7 +41,12 @@ export type ContactCheck = (caseId: string, agencyId: string) => Promise<boolean
 /** What is asked: each command without what the handler makes or reads itself. */
 export type GrantConsentRequest = Omit<
   GrantConsent['data'],
-  'consentId' | 'subjectIsMinor' | 'recorderInContact' | 'agencyKinds'
+  | 'consentId'
+  | 'subjectIsMinor'
+  | 'recorderInContact'
+  | 'agencyKinds'
+  | 'witnessAgencyId'
+  | 'sealedGuardianReference'
 >;
 export type WithdrawConsentRequest = Omit<WithdrawConsent['data'], 'recorderInContact'>;
 export type RefuseConsentRequest = Omit<RefuseConsent['data'], 'recorderInContact'>;
@@ -55,12 +62,21 @@ export type RecordLawfulBasisRequest = Omit<
 export type TextSealer = (subjectId: string, text: string) => Promise<SealedText | null>;
 
 export interface ConsentCommandsOptions {
-  /** Seals a lawful basis's justification; absent for the CLI's demo, which records none. */
+  /**
+   * Seals a lawful basis's justification and a guardian's reference; absent for the CLI's demo,
+   * which records neither.
+   */
   readonly sealText?: TextSealer;
   /** Whether the actor may know of the case (before anything of it is read); absent for the console. */
   readonly partyCheck?: PartyCheck;
   /** Whether the recording agency is in contact with the person; absent for the console (not checked). */
   readonly contact?: ContactCheck;
+}
+
+/** A text field as the decider reads it: trimmed, undefined when absent or blank. */
+function trimmed(value: unknown): string | undefined {
+  const text = typeof value === 'string' ? value.trim() : '';
+  return text === '' ? undefined : text;
 }
 
 function plain<T extends object>(request: T): T {
@@ -96,16 +112,28 @@ export class ConsentCommands {
       const identification = await this.records.reportedCase(caseId);
       const agencyKinds = await this.agencyKinds(scope.agencyIds, 'agencyIds');
       const recorderInContact = await this.inContact(caseId, context);
-      return { subjectIsMinor: identification.minor, agencyKinds, recorderInContact };
-    });
-    const result = await this.onCase(caseId, context, ids, async () => {
-      const { subjectIsMinor, recorderInContact, agencyKinds } = await facts();
+      const capture = plain(scope).capture as Partial<GrantConsentRequest['capture']> | undefined;
+      const witness = trimmed(capture?.witnessPrincipalId);
+      const guardian = trimmed(capture?.guardianReference);
+      // Both keys always set, so that nothing of the same name in the request stands in for them.
       return {
-        type: 'GrantConsent',
-        data: { caseId, consentId, subjectIsMinor, recorderInContact, agencyKinds, ...plain(scope) },
-        metadata: metadataOf(context),
+        subjectIsMinor: identification.minor,
+        agencyKinds,
+        recorderInContact,
+        // Who the witness is registered for, checked by the decider against the recording agency.
+        witnessAgencyId: witness !== undefined ? await this.records.principalAgency(witness) : undefined,
+        // Sealed under the subject's key, so that the subject's erasure shreds the reference too.
+        sealedGuardianReference:
+          guardian !== undefined
+            ? await this.sealed(identification.subjectId, guardian, 'guardian reference')
+            : undefined,
       };
     });
+    const result = await this.onCase(caseId, context, ids, async () => ({
+      type: 'GrantConsent',
+      data: { caseId, consentId, ...plain(scope), ...(await facts()) },
+      metadata: metadataOf(context),
+    }));
     return { consentId, ...result };
   }
 
@@ -161,10 +189,12 @@ export class ConsentCommands {
     const facts = once(async () => {
       const { subjectId } = await this.records.reportedCase(caseId);
       const agencyKinds = await this.agencyKinds(scope.agencyIds, 'agencyIds');
-      const sealText = this.options.sealText;
-      if (!sealText) throw new Error('recording a lawful basis needs a text sealer');
       // Sealed under the subject's key, so that the subject's erasure shreds the text too.
-      const sealedJustification = await sealText(subjectId, String(scope.justification).trim());
+      const sealedJustification = await this.sealed(
+        subjectId,
+        String(scope.justification).trim(),
+        'lawful basis',
+      );
       return { agencyKinds, sealedJustification };
     });
     const result = await this.onCase(caseId, context, ids, async () => ({
@@ -173,6 +203,13 @@ export class ConsentCommands {
       metadata: metadataOf(context),
     }));
     return { lawfulBasisId, ...result };
+  }
+
+  /** A free text sealed under the subject's key (null once the subject is erased). */
+  private async sealed(subjectId: string, text: string, what: string): Promise<SealedText | null> {
+    const sealText = this.options.sealText;
+    if (!sealText) throw new Error(`recording a ${what} needs a text sealer`);
+    return sealText(subjectId, text);
   }
 
   /**

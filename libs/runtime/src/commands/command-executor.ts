@@ -310,16 +310,14 @@ function recordedUnderKey(
 }
 
 /**
- * The W3C trace context of the request being served (`traceparent`, and `tracestate` when set),
- * stored in the event's metadata so that the projector and the relay continue its trace. Empty
- * when tracing is off: the no-op propagator writes nothing.
+ * The W3C `traceparent` of the request being served (the ids of the ledger's own span), stored in
+ * the event's metadata so that the projector and the relay continue its trace. Never a
+ * `tracestate`: that is a caller's free text, and the store is immutable (the erasure could not
+ * reach it). Empty when tracing is off: the no-op propagator writes nothing.
  */
-function traceContext(): { traceparent?: string; tracestate?: string } {
+function traceContext(): { traceparent?: string } {
   const carrier: Record<string, string> = {};
   propagation.inject(otelContext.active(), carrier);
-  const { traceparent, tracestate } = carrier;
-  return {
-    ...(traceparent !== undefined ? { traceparent } : {}),
-    ...(tracestate !== undefined ? { tracestate } : {}),
-  };
+  const { traceparent } = carrier;
+  return traceparent !== undefined ? { traceparent } : {};
 }
