@@ -15,6 +15,25 @@ interface FieldProps {
   invalid: boolean;
 }
 
+/** The frame of a labelled control: the label, the control, and the field's problem under it. */
+function Field({
+  id,
+  label,
+  field,
+  problemId,
+  problem,
+  invalid,
+  children,
+}: FieldProps & { children: (aria: { 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children({ 'aria-invalid': invalid, 'aria-describedby': invalid ? problemId : undefined })}
+      {invalid && <FieldProblemFor problem={problem} field={field} id={problemId} />}
+    </div>
+  );
+}
+
 /** A labelled input, with the ledger's problem for its field under it. */
 export function TextField({
   id,
@@ -26,27 +45,20 @@ export function TextField({
   ...input
 }: FieldProps & Omit<InputHTMLAttributes<HTMLInputElement>, keyof FieldProps>) {
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} {...input} aria-invalid={invalid} aria-describedby={invalid ? problemId : undefined} />
-      {invalid && <FieldProblemFor problem={problem} field={field} id={problemId} />}
-    </div>
+    <Field {...{ id, label, field, problemId, problem, invalid }}>
+      {(aria) => <input id={id} {...input} {...aria} />}
+    </Field>
   );
 }
 
 /** A labelled choice of one of `options` (after `placeholder`, the empty choice, when given). */
 export function SelectField<T extends string>({
-  id,
-  label,
-  field,
-  problemId,
-  problem,
-  invalid,
   value,
   onChange,
   placeholder,
   options,
   optionLabel,
+  ...frame
 }: FieldProps & {
   value: string;
   onChange: (value: string) => void;
@@ -55,23 +67,17 @@ export function SelectField<T extends string>({
   optionLabel: (option: T) => ReactNode;
 }) {
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select
-        id={id}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        aria-invalid={invalid}
-        aria-describedby={invalid ? problemId : undefined}
-      >
-        {placeholder !== undefined && <option value="">{placeholder}</option>}
-        {options.map((option) => (
-          <option key={option} value={option}>
-            {optionLabel(option)}
-          </option>
-        ))}
-      </select>
-      {invalid && <FieldProblemFor problem={problem} field={field} id={problemId} />}
-    </div>
+    <Field {...frame}>
+      {(aria) => (
+        <select id={frame.id} value={value} onChange={(e) => onChange(e.target.value)} {...aria}>
+          {placeholder !== undefined && <option value="">{placeholder}</option>}
+          {options.map((option) => (
+            <option key={option} value={option}>
+              {optionLabel(option)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
