@@ -1,16 +1,18 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { RegistryCommands } from '@nrm/access';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
+import { runAuditConsole } from '../../apps/ledger-cli/test/audit-console';
 import { loadConfig } from '@nrm/runtime';
 import { idDerivationSecret, storedIdempotencyKey } from '@nrm/runtime/commands';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
-import type { AgencyKind, Role } from '@nrm/shared-kernel';
+import type { AgencyKind, DataCategory, Purpose, Role } from '@nrm/shared-kernel';
 import { AnswerTally, toOpenApiPath, type DocumentWithAnswers } from './declared-answers';
 
 const READ_AUDIT_TYPES = new Set(['RecordAccessed', 'AccessDenied', 'BreakGlassAccessUsed']);
@@ -37,6 +39,16 @@ export async function scrape(base: string): Promise<string> {
   return answer.text();
 }
 
+/** A test ledger's configuration on `dataDir`: silent (or TEST_LOG_LEVEL), generous rate limits, then `env`. */
+function testConfig(dataDir: string, env: Record<string, string>) {
+  return loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...GENEROUS_RATE_LIMITS,
+    ...env,
+  });
+}
+
 /** The id secret of each booted ledger (what its events' Idempotency-Key digests are keyed with). */
 const idSecrets = new WeakMap<NestFastifyApplication, Buffer>();
 
@@ -52,13 +64,7 @@ export class Ledger {
 
   static async boot(env: Record<string, string> = {}): Promise<Ledger> {
     const dataDir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
-    const config = loadConfig({
-      DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      METRICS_TOKEN: TEST_METRICS_TOKEN,
-      ...GENEROUS_RATE_LIMITS,
-      ...env,
-    });
+    const config = testConfig(dataDir, { METRICS_TOKEN: TEST_METRICS_TOKEN, ...env });
     const app = await createApp(config);
     idSecrets.set(app, idDerivationSecret(config));
     const answers = new AnswerTally();
@@ -190,6 +196,11 @@ export class Principal {
   get<T = Record<string, unknown>>(path: string) {
     return this.call<T>('GET', path);
   }
+
+  /** The same principal, calling the ledger at `base` (another boot on the same files). */
+  at(base: string): Principal {
+    return new Principal(base, this.agencyId, this.principalId, this.apiKey);
+  }
 }
 
 /** A TCP port free on loopback now, for a server a test starts in another process. */
@@ -244,4 +255,187 @@ export async function startProjectorProcess(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The audit log's checkpoints, integrity check and rehash every second or event: an attack shows at once. */
+export const FAST_AUDIT: Readonly<Record<string, string>> = {
+  AUDIT_CHECKPOINT_EVERY: '1',
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
+  AUDIT_INTEGRITY_CHECK_SECONDS: '1',
+  AUDIT_REHASH_EVENTS_PER_SECOND: '100000',
+  AUDIT_REHASH_PAUSE_SECONDS: '1',
+};
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const DAY_MS = 86_400_000;
+/** The instant `days` from now (negative: ago), as the API takes it. */
+export const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
+
+/** A report of a potential victim without identity data (invented). */
+export const PLAIN_REPORT = {
+  indicators: ['debt-bondage'],
+  exploitationForms: ['labour'],
+  minor: false,
+  region: 'NL-ZH',
+};
+
+/** A break-glass read's justification (invented). */
+export const JUSTIFICATION =
+  'Person reported missing from the shelter; imminent danger, location needed now.';
+
+/** A written consent's capture (invented). */
+export const WRITTEN = { method: 'written', language: 'ro', interpreterUsed: true };
+
+/** The body of a consent for `agencyIds`, good for 90 days. */
+export const consentBody = (
+  agencyIds: string[],
+  categories: DataCategory[],
+  purposes: Purpose[],
+  capture: object = WRITTEN,
+) => ({
+  agencyIds,
+  categories,
+  purposes,
+  expiresAt: inDays(90),
+  capture,
+});
+
+/** The body of an urgent referral to `toAgencyId`, due in 2 days (accommodation asked for assistance). */
+export const referralBody = (
+  toAgencyId: string,
+  purpose: Purpose,
+  sharedCategories: DataCategory[] = [],
+) => ({
+  toAgencyId,
+  purpose,
+  servicesRequested: purpose === 'assistance' ? ['accommodation'] : [],
+  urgency: 'urgent',
+  respondBy: inDays(2),
+  sharedCategories,
+});
+
+/**
+ * A case `clinic` reports (`report`), with a consent for `ngo` (case status and identity, for
+ * assistance) and a referral to it sharing the case status; each answer goes through `ok`.
+ */
+export async function caseReferredTo(
+  clinic: Principal,
+  ngo: Principal,
+  report: object,
+  ok: <T>(answer: Promise<Answer<T>>) => Promise<T>,
+): Promise<{ caseId: string; subjectId: string; consentId: string; referralId: string }> {
+  const { caseId, subjectId } = await ok<{ caseId: string; subjectId: string }>(
+    clinic.post('/cases', report),
+  );
+  const { consentId } = await ok<{ consentId: string }>(
+    clinic.post(
+      `/cases/${caseId}/consents`,
+      consentBody([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
+    ),
+  );
+  const { referralId } = await ok<{ referralId: string }>(
+    clinic.post(`/cases/${caseId}/referrals`, referralBody(ngo.agencyId, 'assistance', ['case-status'])),
+  );
+  return { caseId, subjectId, consentId, referralId };
+}
+
+// ---- an operator with write access to DATA_DIR ----------------------------------------------------
+
+/** A ledger booted on an existing data directory (a copy an attack edited); the files stay the caller's. */
+export async function bootOn(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<NestFastifyApplication> {
+  const app = await createApp(testConfig(dataDir, env));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app;
+}
+
+/** The running ledger's /health when it answers 503 within 6 seconds (polled every 200 ms), else undefined. */
+export async function degradedHealth(app: NestFastifyApplication): Promise<Response | undefined> {
+  const base = await app.getUrl();
+  for (const deadline = Date.now() + 6000; Date.now() < deadline; await pause(200)) {
+    const health = await fetch(`${base}/health`);
+    if (health.status === 503) return health;
+  }
+  return undefined;
+}
+
+/** SQL on one of a ledger's SQLite files, every trigger (the guards) dropped first. */
+export function tamper(file: string, sql: string): void {
+  const db = new Database(file);
+  for (const { name } of db
+    .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
+    .all())
+    db.exec(`DROP TRIGGER "${name}"`);
+  db.exec(sql);
+  db.close();
+}
+
+/** A copy of a stopped ledger's data directory, without its audit lease, in a new `prefix…` directory. */
+export function copyOf(dataDir: string, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(dataDir, dir, { recursive: true });
+  rmSync(join(dir, 'audit.lease'), { force: true });
+  return dir;
+}
+
+/**
+ * What the oversight body keeps outside DATA_DIR (README, "Proving integrity"): the newest signed
+ * checkpoint once it covers every event, and the log's verifier key, as checkpoint.json and
+ * ledger.vkey in a new `prefix…` directory.
+ */
+export async function keepCheckpoint(ledger: Ledger, oversight: Principal, prefix: string): Promise<string> {
+  const head = await ledger.store.headPosition();
+  let checkpoint = await oversight.get<{ treeSize: number }>('/audit/checkpoints/latest');
+  for (let i = 0; i < 100 && (checkpoint.status !== 200 || checkpoint.body.treeSize < head); i++) {
+    await pause(100);
+    checkpoint = await oversight.get<{ treeSize: number }>('/audit/checkpoints/latest');
+  }
+  expect(checkpoint.body.treeSize).toBeGreaterThanOrEqual(head);
+  const key = await oversight.get<{ verifierKey: string }>('/audit/public-key');
+  const kept = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(kept, 'checkpoint.json'), JSON.stringify(checkpoint.body));
+  writeFileSync(join(kept, 'ledger.vkey'), `${key.body.verifierKey}\n`);
+  return kept;
+}
+
+/**
+ * `ledger export` (with `reason`) and `ledger verify` of `dataDir` against what `kept` holds: undefined
+ * when it verifies, else the finding (`<kind> at position <n>`, or `refused`), `exportNote` added when
+ * the export failed. OA_DEBUG=1 prints what the console said.
+ */
+export async function verifyAgainstKept(
+  dataDir: string,
+  kept: string,
+  reason: string,
+  exportNote: string,
+): Promise<string | undefined> {
+  const out = join(kept, `log-${readdirSync(kept).length}.ndjson`);
+  const exported = await runAuditConsole(
+    dataDir,
+    'export',
+    '--from',
+    '1',
+    '--out',
+    out,
+    '--purpose',
+    'integrity-check',
+    '--reason',
+    reason,
+  );
+  const verified = await runAuditConsole(
+    dataDir,
+    'verify',
+    '--file',
+    out,
+    '--checkpoint',
+    join(kept, 'checkpoint.json'),
+    '--public-key',
+    join(kept, 'ledger.vkey'),
+  );
+  if (verified.code === 0 && /"verified":\s*true/.test(verified.out)) return undefined;
+  if (process.env.OA_DEBUG) console.log(verified.out, verified.err, exported.out, exported.err);
+  const finding = /not verified: ([a-z-]+ at position \d+)/.exec(verified.out + verified.err)?.[1];
+  return `${finding ?? 'refused'}${exported.code === 0 ? '' : exportNote}`;
 }

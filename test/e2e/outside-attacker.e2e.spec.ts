@@ -10,11 +10,17 @@
  * category not covered) and distinguishable pairs, and the suite prints them.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataCategory, Purpose } from '@nrm/shared-kernel';
-import { Ledger, type Answer, type Principal } from './harness';
+import {
+  caseReferredTo,
+  consentBody,
+  inDays,
+  JUSTIFICATION,
+  Ledger,
+  referralBody,
+  type Answer,
+  type Principal,
+} from './harness';
 
-const DAY_MS = 86_400_000;
-const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
 // Invented person; the name is searched for in every answer an attacker obtains.
 const CANARY = 'Quillon Varsenbrook';
 const REPORT = {
@@ -24,28 +30,6 @@ const REPORT = {
   region: 'NL-ZH',
   identity: { fullName: CANARY, birthDate: '1998-02-03', nationality: 'MD', notes: `${CANARY} notes` },
 };
-const WRITTEN = { method: 'written', language: 'ro', interpreterUsed: true };
-const JUSTIFICATION = 'Person reported missing from the shelter; imminent danger, location needed now.';
-const consent = (
-  agencyIds: string[],
-  categories: DataCategory[],
-  purposes: Purpose[],
-  capture: object = WRITTEN,
-) => ({
-  agencyIds,
-  categories,
-  purposes,
-  expiresAt: inDays(90),
-  capture,
-});
-const referral = (toAgencyId: string, purpose: Purpose, sharedCategories: DataCategory[] = []) => ({
-  toAgencyId,
-  purpose,
-  servicesRequested: purpose === 'assistance' ? ['accommodation'] : [],
-  urgency: 'urgent',
-  respondBy: inDays(2),
-  sharedCategories,
-});
 
 /** Everything of an answer an attacker can compare, but the date (and the request id it sent itself). */
 async function fingerprint(response: Response): Promise<string> {
@@ -111,22 +95,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     coordinator = await ledger.principal('national-coordinator', ['coordinator', 'registry-admin'], 'oa-nc');
     oversight = await ledger.principal('oversight-body', ['oversight'], 'oa-dpa');
 
-    const report = await ok<{ caseId: string; subjectId: string }>(clinic.post('/cases', REPORT));
-    caseId = report.caseId;
-    subjectId = report.subjectId;
-    consentId = (
-      await ok<{ consentId: string }>(
-        clinic.post(
-          `/cases/${caseId}/consents`,
-          consent([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
-        ),
-      )
-    ).consentId;
-    referralId = (
-      await ok<{ referralId: string }>(
-        clinic.post(`/cases/${caseId}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status'])),
-      )
-    ).referralId;
+    ({ caseId, subjectId, consentId, referralId } = await caseReferredTo(clinic, ngo, REPORT, ok));
   });
 
   afterAll(async () => {
@@ -204,7 +173,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
               who,
               'POST',
               `/cases/${i.caseId}/consents`,
-              consent([ngo.agencyId], ['case-status'], ['assistance']),
+              consentBody([ngo.agencyId], ['case-status'], ['assistance']),
             ),
         },
         {
@@ -214,7 +183,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
               who,
               'POST',
               `/cases/${i.caseId}/consents`,
-              consent([ngo.agencyId], ['case-status'], ['assistance']),
+              consentBody([ngo.agencyId], ['case-status'], ['assistance']),
               { 'idempotency-key': 'oa-shared-key-1' },
             ),
         },
@@ -225,7 +194,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
         {
           name: `${w} referral`,
           send: (i) =>
-            call(who, 'POST', `/cases/${i.caseId}/referrals`, referral(who.agencyId, 'protection')),
+            call(who, 'POST', `/cases/${i.caseId}/referrals`, referralBody(who.agencyId, 'protection')),
         },
         {
           name: `${w} support service`,
@@ -263,9 +232,13 @@ describe('an outside attacker who never read the source (e2e)', () => {
     }
     // The party used the same Idempotency-Key on the real case first.
     await ok(
-      clinic.post(`/cases/${caseId}/consents`, consent([ngo.agencyId], ['support-needs'], ['assistance']), {
-        'idempotency-key': 'oa-shared-key-1',
-      }),
+      clinic.post(
+        `/cases/${caseId}/consents`,
+        consentBody([ngo.agencyId], ['support-needs'], ['assistance']),
+        {
+          'idempotency-key': 'oa-shared-key-1',
+        },
+      ),
     );
     const real = { caseId, referralId, consentId, subjectId };
     const differing: string[] = [];
@@ -336,7 +309,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     // It grants itself health and exploitation: not in contact yet (no handoff) or self-grant.
     const selfGrant = await ngo.post(
       `/cases/${caseId}/consents`,
-      consent([ngo.agencyId], ['health', 'exploitation'], ['assistance', 'investigation']),
+      consentBody([ngo.agencyId], ['health', 'exploitation'], ['assistance', 'investigation']),
     );
     tally.attempts++;
     expect([403, 422]).toContain(selfGrant.status);
@@ -346,7 +319,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     await refused(
       ngo.post(
         `/cases/${caseId}/consents`,
-        consent([ngo.agencyId], ['health', 'exploitation'], ['assistance']),
+        consentBody([ngo.agencyId], ['health', 'exploitation'], ['assistance']),
       ),
       422,
       'CONSENT.SELF_GRANT',
@@ -384,11 +357,11 @@ describe('an outside attacker who never read the source (e2e)', () => {
     // It refers the case to a stranger it colludes with, which then records consent for the NGO's health data:
     // the stranger is not in contact with the person (no handoff), so it cannot.
     const toStranger = await ok<{ referralId: string }>(
-      ngo.post(`/cases/${caseId}/referrals`, referral(stranger.agencyId, 'assistance')),
+      ngo.post(`/cases/${caseId}/referrals`, referralBody(stranger.agencyId, 'assistance')),
     );
     await ok(stranger.post(`/referrals/${toStranger.referralId}/acknowledgement`), 200);
     await refused(
-      stranger.post(`/cases/${caseId}/consents`, consent([ngo.agencyId], ['health'], ['assistance'])),
+      stranger.post(`/cases/${caseId}/consents`, consentBody([ngo.agencyId], ['health'], ['assistance'])),
       403,
       'CONSENT.NO_CONTACT',
     );
@@ -412,7 +385,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     await refused(
       clinic.post(
         `/cases/${c}/consents`,
-        consent([foreign.agencyId], ['identity', 'health'], ['referral'], {
+        consentBody([foreign.agencyId], ['identity', 'health'], ['referral'], {
           method: 'verbal-with-witness',
           language: 'ro',
           interpreterUsed: false,
@@ -434,11 +407,11 @@ describe('an outside attacker who never read the source (e2e)', () => {
     );
     // Sharing identity on the referral without the written consent: refused.
     await refused(
-      clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral', ['identity'])),
+      clinic.post(`/cases/${c}/referrals`, referralBody(foreign.agencyId, 'referral', ['identity'])),
       422,
     );
     const r = await ok<{ referralId: string }>(
-      clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral')),
+      clinic.post(`/cases/${c}/referrals`, referralBody(foreign.agencyId, 'referral')),
     );
     await ok(foreign.post(`/referrals/${r.referralId}/acknowledgement`), 200);
     await ok(foreign.post(`/referrals/${r.referralId}/acceptance`), 200);
@@ -450,7 +423,10 @@ describe('an outside attacker who never read the source (e2e)', () => {
       guardianReference: 'GUARD-2026-17',
     };
     await refused(
-      foreign.post(`/cases/${c}/consents`, consent([foreign.agencyId], ['identity'], ['referral'], guardian)),
+      foreign.post(
+        `/cases/${c}/consents`,
+        consentBody([foreign.agencyId], ['identity'], ['referral'], guardian),
+      ),
       403,
       'CONSENT.NO_CONTACT',
     );
@@ -586,7 +562,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     await refused(
       coordinator.post(
         `/cases/${caseId}/consents`,
-        consent([coordinator.agencyId], ['identity'], ['statistics']),
+        consentBody([coordinator.agencyId], ['identity'], ['statistics']),
       ),
       404,
     );
@@ -608,7 +584,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
     const c = report.caseId;
     const r = await ok<{ referralId: string }>(
-      clinic.post(`/cases/${c}/referrals`, referral(police.agencyId, 'protection')),
+      clinic.post(`/cases/${c}/referrals`, referralBody(police.agencyId, 'protection')),
     );
     await ok(police.post(`/referrals/${r.referralId}/acknowledgement`), 200);
     for (const justification of [
@@ -682,7 +658,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     const c = report.caseId;
     await refused(
       clinic.post(`/cases/${c}/consents`, {
-        ...consent([ngo.agencyId], ['identity'], ['assistance']),
+        ...consentBody([ngo.agencyId], ['identity'], ['assistance']),
         expiresAt: inDays(-0.0001),
       }),
       422,
@@ -690,12 +666,15 @@ describe('an outside attacker who never read the source (e2e)', () => {
     );
     await ok(
       clinic.post(`/cases/${c}/consents`, {
-        ...consent([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
+        ...consentBody([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
         expiresAt: new Date(Date.now() + 1500).toISOString(),
       }),
     );
     await ok(
-      clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status', 'identity'])),
+      clinic.post(
+        `/cases/${c}/referrals`,
+        referralBody(ngo.agencyId, 'assistance', ['case-status', 'identity']),
+      ),
     );
     const during = await ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' });
     expect(JSON.stringify(during.body)).toContain(CANARY);
@@ -722,7 +701,7 @@ describe('an outside attacker who never read the source (e2e)', () => {
     const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
     const c = report.caseId;
     const r = await ok<{ referralId: string }>(
-      clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance')),
+      clinic.post(`/cases/${c}/referrals`, referralBody(ngo.agencyId, 'assistance')),
     );
     for (const who of [clinic, coordinator]) {
       await refused(
@@ -740,13 +719,13 @@ describe('an outside attacker who never read the source (e2e)', () => {
       'REFERRAL.NOT_YOUR_REFERRAL',
     );
     await refused(
-      clinic.post(`/cases/${c}/referrals`, referral(clinic.agencyId, 'assistance')),
+      clinic.post(`/cases/${c}/referrals`, referralBody(clinic.agencyId, 'assistance')),
       422,
       'REFERRAL.SELF_REFERRAL',
     );
     await refused(
       clinic.post(`/cases/${c}/referrals`, {
-        ...referral(police.agencyId, 'protection'),
+        ...referralBody(police.agencyId, 'protection'),
         respondBy: inDays(-2),
       }),
       422,
@@ -867,19 +846,21 @@ describe('an outside attacker who never read the source (e2e)', () => {
     const report = await ok<{ caseId: string; subjectId: string }>(clinic.post('/cases', REPORT));
     const c = report.caseId;
     await ok(
-      clinic.post(`/cases/${c}/consents`, consent([shelter.agencyId], ['case-status'], ['assistance'])),
+      clinic.post(`/cases/${c}/consents`, consentBody([shelter.agencyId], ['case-status'], ['assistance'])),
     );
-    await ok(clinic.post(`/cases/${c}/referrals`, referral(shelter.agencyId, 'assistance', ['case-status'])));
+    await ok(
+      clinic.post(`/cases/${c}/referrals`, referralBody(shelter.agencyId, 'assistance', ['case-status'])),
+    );
     expect((await shelter.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' })).status).toBe(
       200,
     );
-    await ok(clinic.post(`/cases/${c}/referrals`, referral(police.agencyId, 'protection')));
+    await ok(clinic.post(`/cases/${c}/referrals`, referralBody(police.agencyId, 'protection')));
     await ok(
       police.post(`/cases/${c}/break-glass-reads`, { justification: JUSTIFICATION, purpose: 'protection' }),
       200,
     );
     // The foreign contact point is only addressed by a referral; nothing is covered for it.
-    await ok(clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral')));
+    await ok(clinic.post(`/cases/${c}/referrals`, referralBody(foreign.agencyId, 'referral')));
     for (const p of ['referral', 'assistance', 'protection'])
       expect((await foreign.call('GET', `/cases/${c}`, undefined, { 'x-purpose': p })).status).toBe(403);
     const obtained = await foreign.get(`/subjects/${report.subjectId}/access-report`);
@@ -909,14 +890,14 @@ describe('an outside attacker who never read the source (e2e)', () => {
     const report = await ok<{ caseId: string }>(clinic.post('/cases', REPORT));
     const c = report.caseId;
     const granted = await ok<{ consentId: string }>(
-      clinic.post(`/cases/${c}/consents`, consent([ngo.agencyId], ['case-status'], ['assistance'])),
+      clinic.post(`/cases/${c}/consents`, consentBody([ngo.agencyId], ['case-status'], ['assistance'])),
     );
     const toNgo = await ok<{ referralId: string }>(
-      clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status'])),
+      clinic.post(`/cases/${c}/referrals`, referralBody(ngo.agencyId, 'assistance', ['case-status'])),
     );
     await ok(ngo.post(`/referrals/${toNgo.referralId}/acknowledgement`), 200);
     expect((await ngo.call('GET', `/cases/${c}`, undefined, { 'x-purpose': 'assistance' })).status).toBe(200);
-    await ok(clinic.post(`/cases/${c}/referrals`, referral(foreign.agencyId, 'referral')));
+    await ok(clinic.post(`/cases/${c}/referrals`, referralBody(foreign.agencyId, 'referral')));
     const refusal = await foreign.post(`/cases/${c}/consent-refusals`, {
       agencyIds: [ngo.agencyId],
       categories: ['identity'],
@@ -955,11 +936,14 @@ describe('an outside attacker who never read the source (e2e)', () => {
     await ok(
       clinic.post(
         `/cases/${c}/consents`,
-        consent([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
+        consentBody([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
       ),
     );
     await ok(
-      clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status', 'identity'])),
+      clinic.post(
+        `/cases/${c}/referrals`,
+        referralBody(ngo.agencyId, 'assistance', ['case-status', 'identity']),
+      ),
     );
     const issued = await coordinator.post<{ apiKey?: string }>(`/principals/${ngo.principalId}/api-keys`);
     tally.attempts++;

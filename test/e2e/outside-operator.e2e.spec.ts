@@ -9,54 +9,27 @@
  * Counts are printed: attacks, detected offline, detected online, undetected.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import Database from 'better-sqlite3';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAuditConsole } from '../../apps/ledger-cli/test/audit-console';
-import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { loadConfig } from '@nrm/runtime';
-import { GENEROUS_RATE_LIMITS, Ledger, Principal } from './harness';
+import {
+  bootOn,
+  copyOf,
+  degradedHealth,
+  FAST_AUDIT,
+  inDays,
+  JUSTIFICATION,
+  keepCheckpoint,
+  Ledger,
+  PLAIN_REPORT,
+  referralBody,
+  tamper,
+  verifyAgainstKept,
+  WRITTEN,
+  type Principal,
+} from './harness';
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const DAY_MS = 86_400_000;
-const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
-const FAST = {
-  AUDIT_CHECKPOINT_EVERY: '1',
-  AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
-  AUDIT_INTEGRITY_CHECK_SECONDS: '1',
-  AUDIT_REHASH_EVENTS_PER_SECOND: '100000',
-  AUDIT_REHASH_PAUSE_SECONDS: '1',
-};
-const REPORT = { indicators: ['debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' };
-const WRITTEN = { method: 'written', language: 'ro', interpreterUsed: true };
-
-async function boot(dataDir: string, env: Record<string, string> = FAST): Promise<NestFastifyApplication> {
-  const app = await createApp(
-    loadConfig({
-      DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      ...GENEROUS_RATE_LIMITS,
-      ...env,
-    }),
-  );
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return app;
-}
-
-/** SQL on one of the ledger's files, every trigger (the guards) dropped first. */
-function tamper(file: string, sql: string): void {
-  const db = new Database(file);
-  for (const { name } of db
-    .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
-    .all())
-    db.exec(`DROP TRIGGER "${name}"`);
-  db.exec(sql);
-  db.close();
-}
-
-/** The console's audit commands (`npm run ledger -- …`) on a data directory. */
-const ledgerCli = runAuditConsole;
+/** A ledger on an edited copy, the audit's checks fast unless `env` says otherwise. */
+const boot = (dataDir: string, env: Record<string, string> = FAST_AUDIT) => bootOn(dataDir, env);
 
 describe('an operator with write access to DATA_DIR (e2e)', () => {
   let seed: string;
@@ -71,21 +44,19 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
   const dirs: string[] = [];
 
   const fresh = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'nrm-oa-op-'));
-    cpSync(seed, dir, { recursive: true });
-    rmSync(join(dir, 'audit.lease'), { force: true });
+    const dir = copyOf(seed, 'nrm-oa-op-');
     dirs.push(dir);
     return dir;
   };
 
   beforeAll(async () => {
     // The seed: a ledger with a case, consent, a referral and reads, and the oversight body's kept checkpoint.
-    const ledger = await Ledger.boot(FAST);
+    const ledger = await Ledger.boot(FAST_AUDIT);
     clinic = await ledger.principal('health', ['caseworker'], 'op-clinic');
     ngo = await ledger.principal('ngo', ['caseworker'], 'op-ngo');
     police = await ledger.principal('law-enforcement', ['caseworker', 'break-glass'], 'op-police');
     oversight = await ledger.principal('oversight-body', ['oversight'], 'op-dpa');
-    caseId = (await clinic.post<{ caseId: string }>('/cases', REPORT)).body.caseId;
+    caseId = (await clinic.post<{ caseId: string }>('/cases', PLAIN_REPORT)).body.caseId;
     const granted = await clinic.post(`/cases/${caseId}/consents`, {
       agencyIds: [ngo.agencyId],
       categories: ['case-status'],
@@ -94,30 +65,16 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
       capture: WRITTEN,
     });
     expect(granted.status).toBe(201);
-    const referral = await clinic.post(`/cases/${caseId}/referrals`, {
-      toAgencyId: ngo.agencyId,
-      purpose: 'assistance',
-      servicesRequested: ['accommodation'],
-      urgency: 'urgent',
-      respondBy: inDays(2),
-      sharedCategories: ['case-status'],
-    });
+    const referral = await clinic.post(
+      `/cases/${caseId}/referrals`,
+      referralBody(ngo.agencyId, 'assistance', ['case-status']),
+    );
     expect(referral.status).toBe(201);
     expect((await ngo.call('GET', `/cases/${caseId}`, undefined, { 'x-purpose': 'assistance' })).status).toBe(
       200,
     );
-    for (let i = 0; i < 4; i++) expect((await clinic.post('/cases', REPORT)).status).toBe(201);
-    const head = await ledger.store.headPosition();
-    let checkpoint = await oversight.get<{ treeSize: number }>('/audit/checkpoints/latest');
-    for (let i = 0; i < 100 && (checkpoint.status !== 200 || checkpoint.body.treeSize < head); i++) {
-      await pause(100);
-      checkpoint = await oversight.get<{ treeSize: number }>('/audit/checkpoints/latest');
-    }
-    expect(checkpoint.body.treeSize).toBeGreaterThanOrEqual(head);
-    const key = await oversight.get<{ verifierKey: string }>('/audit/public-key');
-    kept = mkdtempSync(join(tmpdir(), 'nrm-oa-kept-'));
-    writeFileSync(join(kept, 'checkpoint.json'), JSON.stringify(checkpoint.body));
-    writeFileSync(join(kept, 'ledger.vkey'), `${key.body.verifierKey}\n`);
+    for (let i = 0; i < 4; i++) expect((await clinic.post('/cases', PLAIN_REPORT)).status).toBe(201);
+    kept = await keepCheckpoint(ledger, oversight, 'nrm-oa-kept-');
     await ledger.app.close();
     seed = ledger.dataDir;
   });
@@ -131,49 +88,17 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
   });
 
   /** export + verify against the kept checkpoint: the finding's kind, or undefined when it verifies. */
-  async function verifyOffline(dataDir: string): Promise<string | undefined> {
-    const out = join(kept, `log-${readdirSync(kept).length}.ndjson`);
-    const exported = await ledgerCli(
-      dataDir,
-      'export',
-      '--from',
-      '1',
-      '--out',
-      out,
-      '--purpose',
-      'integrity-check',
-      '--reason',
-      'DPA-2026-0001',
-    );
-    const verified = await ledgerCli(
-      dataDir,
-      'verify',
-      '--file',
-      out,
-      '--checkpoint',
-      join(kept, 'checkpoint.json'),
-      '--public-key',
-      join(kept, 'ledger.vkey'),
-    );
-    if (verified.code === 0 && /"verified":\s*true/.test(verified.out)) return undefined;
-    if (process.env.OA_DEBUG) console.log(verified.out, verified.err, exported.out, exported.err);
-    const finding = /not verified: ([a-z-]+ at position \d+)/.exec(verified.out + verified.err)?.[1];
-    return `${finding ?? 'refused'}${exported.code === 0 ? '' : ' (export finding)'}`;
-  }
+  const verifyOffline = (dataDir: string) =>
+    verifyAgainstKept(dataDir, kept, 'DPA-2026-0001', ' (export finding)');
 
   /** The running ledger: degraded /health within a few seconds, or undefined. */
   async function online(app: NestFastifyApplication): Promise<string | undefined> {
-    const base = await app.getUrl();
-    for (const deadline = Date.now() + 6000; Date.now() < deadline; await pause(200)) {
-      const health = await fetch(`${base}/health`);
-      if (health.status === 503) {
-        type Integrity = { auditIntegrity?: { kind?: string; position?: number } };
-        const body = (await health.json()) as { details?: Integrity; error?: Integrity };
-        const integrity = body.details?.auditIntegrity ?? body.error?.auditIntegrity;
-        return integrity?.kind ? `${integrity.kind} at position ${integrity.position}` : 'degraded';
-      }
-    }
-    return undefined;
+    const health = await degradedHealth(app);
+    if (!health) return undefined;
+    type Integrity = { auditIntegrity?: { kind?: string; position?: number } };
+    const body = (await health.json()) as { details?: Integrity; error?: Integrity };
+    const integrity = body.details?.auditIntegrity ?? body.error?.auditIntegrity;
+    return integrity?.kind ? `${integrity.kind} at position ${integrity.position}` : 'degraded';
   }
 
   async function attack(name: string, act: (dataDir: string) => Promise<void>): Promise<void> {
@@ -182,8 +107,8 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     await act(dataDir);
     const app = await boot(dataDir);
     // The operator appends after the tampering, through the API, as if nothing happened.
-    const again = new Principal(await app.getUrl(), clinic.agencyId, clinic.principalId, clinic.apiKey);
-    const append = await again.post('/cases', REPORT);
+    const again = clinic.at(await app.getUrl());
+    const append = await again.post('/cases', PLAIN_REPORT);
     const onlineKind = await online(app);
     await app.close();
     const offlineKind = await verifyOffline(dataDir);
@@ -262,11 +187,11 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     let refusedAt = 'boot refused';
     try {
       const app = await boot(dataDir, {
-        ...FAST,
+        ...FAST_AUDIT,
         AUDIT_ANCHOR_CHECKPOINT_FILE: join(kept, 'checkpoint.json'),
       });
-      const again = new Principal(await app.getUrl(), clinic.agencyId, clinic.principalId, clinic.apiKey);
-      const append = await again.post('/cases', REPORT);
+      const again = clinic.at(await app.getUrl());
+      const append = await again.post('/cases', PLAIN_REPORT);
       const kind = await online(app);
       await app.close();
       refusedAt = `health ${kind ?? 'ok'}, append ${append.status}`;
@@ -300,20 +225,16 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     const dataDir = fresh();
     let app = await boot(dataDir);
     const base = await app.getUrl();
-    const cop = new Principal(base, police.agencyId, police.principalId, police.apiKey);
-    const dpa = new Principal(base, oversight.agencyId, oversight.principalId, oversight.apiKey);
-    const clin = new Principal(base, clinic.agencyId, clinic.principalId, clinic.apiKey);
-    const r = await clin.post<{ referralId: string }>(`/cases/${caseId}/referrals`, {
-      toAgencyId: police.agencyId,
-      purpose: 'protection',
-      servicesRequested: [],
-      urgency: 'urgent',
-      respondBy: inDays(2),
-      sharedCategories: [],
-    });
+    const cop = police.at(base);
+    const dpa = oversight.at(base);
+    const clin = clinic.at(base);
+    const r = await clin.post<{ referralId: string }>(
+      `/cases/${caseId}/referrals`,
+      referralBody(police.agencyId, 'protection'),
+    );
     expect(r.status).toBe(201);
     const glass = await cop.post(`/cases/${caseId}/break-glass-reads`, {
-      justification: 'Person reported missing from the shelter; imminent danger, location needed now.',
+      justification: JUSTIFICATION,
       purpose: 'protection',
     });
     expect(glass.status).toBe(200);
@@ -329,12 +250,9 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     await app.close();
     const offline = await verifyOffline(dataDir);
     app = await boot(dataDir);
-    const restarted = await new Principal(
-      await app.getUrl(),
-      oversight.agencyId,
-      oversight.principalId,
-      oversight.apiKey,
-    ).get<{ entries?: unknown[] }>('/oversight/break-glass?status=pending');
+    const restarted = await oversight
+      .at(await app.getUrl())
+      .get<{ entries?: unknown[] }>('/oversight/break-glass?status=pending');
     const afterRestart = restarted.status === 200 ? (restarted.body.entries?.length ?? 0) : -1;
     await app.close();
     // Online: refused at once and after a restart, health degraded. Offline, `ledger verify` checks
@@ -362,9 +280,9 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
     const dataDir = fresh();
     let app = await boot(dataDir);
     const base = await app.getUrl();
-    const clin = new Principal(base, clinic.agencyId, clinic.principalId, clinic.apiKey);
-    const cop = new Principal(base, police.agencyId, police.principalId, police.apiKey);
-    const fresh2 = await clin.post<{ caseId: string }>('/cases', REPORT);
+    const clin = clinic.at(base);
+    const cop = police.at(base);
+    const fresh2 = await clin.post<{ caseId: string }>('/cases', PLAIN_REPORT);
     const c = fresh2.body.caseId;
     expect(
       (

@@ -14,17 +14,31 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DataCategory, Purpose } from '@nrm/shared-kernel';
-import { loadConfig } from '@nrm/runtime';
-import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { runAuditConsole } from '../../apps/ledger-cli/test/audit-console';
-import { GENEROUS_RATE_LIMITS, Ledger, Principal, type Answer } from './harness';
+import {
+  bootOn,
+  caseReferredTo,
+  consentBody,
+  copyOf,
+  degradedHealth,
+  FAST_AUDIT,
+  inDays,
+  JUSTIFICATION,
+  keepCheckpoint,
+  Ledger,
+  pause,
+  PLAIN_REPORT,
+  referralBody,
+  tamper,
+  verifyAgainstKept,
+  WRITTEN,
+  type Answer,
+  type Principal,
+} from './harness';
 
-const DAY_MS = 86_400_000;
-const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
 const CANARY = 'Ottavine Merrowcastle';
 const REPORT = {
   indicators: ['debt-bondage'],
@@ -33,28 +47,6 @@ const REPORT = {
   region: 'NL-ZH',
   identity: { fullName: CANARY, birthDate: '1996-04-05', nationality: 'MD' },
 };
-const WRITTEN = { method: 'written', language: 'ro', interpreterUsed: true };
-const JUSTIFICATION = 'Person reported missing from the shelter; imminent danger, location needed now.';
-const consent = (
-  agencyIds: string[],
-  categories: DataCategory[],
-  purposes: Purpose[],
-  capture: object = WRITTEN,
-) => ({
-  agencyIds,
-  categories,
-  purposes,
-  expiresAt: inDays(90),
-  capture,
-});
-const referral = (toAgencyId: string, purpose: Purpose, sharedCategories: DataCategory[] = []) => ({
-  toAgencyId,
-  purpose,
-  servicesRequested: purpose === 'assistance' ? ['accommodation'] : [],
-  urgency: 'urgent',
-  respondBy: inDays(2),
-  sharedCategories,
-});
 
 const tally = { attacks: 0, requests: 0, refused: 0, leaked: 0, pairs: 0, distinguishable: 0, fivexx: 0 };
 const lines: string[] = [];
@@ -126,22 +118,7 @@ describe('outside attacker, round 3 (e2e)', () => {
     );
     foreign = await ledger.principal('foreign-nrm', ['caseworker', 'decision-maker'], 'r3-foreign');
     oversight = await ledger.principal('oversight-body', ['oversight'], 'r3-dpa');
-    const report = await ok<{ caseId: string; subjectId: string }>(clinic.post('/cases', REPORT));
-    caseId = report.caseId;
-    subjectId = report.subjectId;
-    consentId = (
-      await ok<{ consentId: string }>(
-        clinic.post(
-          `/cases/${caseId}/consents`,
-          consent([ngo.agencyId], ['case-status', 'identity'], ['assistance']),
-        ),
-      )
-    ).consentId;
-    referralId = (
-      await ok<{ referralId: string }>(
-        clinic.post(`/cases/${caseId}/referrals`, referral(ngo.agencyId, 'assistance', ['case-status'])),
-      )
-    ).referralId;
+    ({ caseId, subjectId, consentId, referralId } = await caseReferredTo(clinic, ngo, REPORT, ok));
   });
 
   afterAll(async () => {
@@ -170,7 +147,7 @@ describe('outside attacker, round 3 (e2e)', () => {
     for (const id of disguises) {
       const a = await clinic.post(
         `/cases/${caseId}/consents`,
-        consent([ngo.agencyId, id], ['identity'], ['assistance']),
+        consentBody([ngo.agencyId, id], ['identity'], ['assistance']),
       );
       tally.requests++;
       if (a.status < 300) accepted++;
@@ -368,7 +345,7 @@ describe('outside attacker, round 3 (e2e)', () => {
       await ok<{ consentId: string }>(
         clinic.post(
           `/cases/${c}/consents`,
-          consent([foreign.agencyId], ['case-status', 'identity'], ['referral']),
+          consentBody([foreign.agencyId], ['case-status', 'identity'], ['referral']),
         ),
       )
     ).consentId;
@@ -384,7 +361,7 @@ describe('outside attacker, round 3 (e2e)', () => {
     const r = await ok<{ referralId: string }>(
       clinic.post(
         `/cases/${c}/referrals`,
-        referral(foreign.agencyId, 'referral', ['case-status', 'identity']),
+        referralBody(foreign.agencyId, 'referral', ['case-status', 'identity']),
       ),
     );
     await ok(foreign.post(`/referrals/${r.referralId}/acknowledgement`), 200);
@@ -635,7 +612,10 @@ describe('outside attacker, round 3 (e2e)', () => {
         {
           headers: json,
           body: JSON.stringify(
-            consent([ngo.agencyId], ['identity'], ['assistance'], { ...WRITTEN, interpreterUsed: 'true' }),
+            consentBody([ngo.agencyId], ['identity'], ['assistance'], {
+              ...WRITTEN,
+              interpreterUsed: 'true',
+            }),
           ),
         },
       ],
@@ -645,7 +625,7 @@ describe('outside attacker, round 3 (e2e)', () => {
         {
           headers: json,
           body: JSON.stringify({
-            ...consent([ngo.agencyId], ['identity'], ['assistance']),
+            ...consentBody([ngo.agencyId], ['identity'], ['assistance']),
             expiresAt: 1893456000000,
           }),
         },
@@ -656,7 +636,7 @@ describe('outside attacker, round 3 (e2e)', () => {
         {
           headers: json,
           body: JSON.stringify(
-            consent(
+            consentBody(
               Array.from({ length: 51 }, (_, i) => `a${i}`),
               ['identity'],
               ['assistance'],
@@ -695,7 +675,7 @@ describe('outside attacker, round 3 (e2e)', () => {
       .repeat(3);
     let glassAccepted = 0;
     const refGlass = await ok<{ referralId: string }>(
-      clinic.post(`/cases/${caseId}/referrals`, referral(police.agencyId, 'protection')),
+      clinic.post(`/cases/${caseId}/referrals`, referralBody(police.agencyId, 'protection')),
     );
     await ok(police.post(`/referrals/${refGlass.referralId}/acknowledgement`), 200);
     for (const justification of [
@@ -733,7 +713,7 @@ describe('outside attacker, round 3 (e2e)', () => {
     );
     const guardian = await clinic.post(
       `/cases/${c.caseId}/consents`,
-      consent([ngo.agencyId], ['case-status'], ['assistance'], {
+      consentBody([ngo.agencyId], ['case-status'], ['assistance'], {
         method: 'guardian',
         language: 'ro',
         interpreterUsed: false,
@@ -741,7 +721,7 @@ describe('outside attacker, round 3 (e2e)', () => {
       }),
     );
     const toPolice = await ok<{ referralId: string }>(
-      clinic.post(`/cases/${c.caseId}/referrals`, referral(police.agencyId, 'protection')),
+      clinic.post(`/cases/${c.caseId}/referrals`, referralBody(police.agencyId, 'protection')),
     );
     await ok(police.post(`/referrals/${toPolice.referralId}/acknowledgement`), 200);
     const glass = await police.post(`/cases/${c.caseId}/break-glass-reads`, {
@@ -882,20 +862,6 @@ describe('outside attacker, round 3 (e2e)', () => {
  * /health are asked.
  */
 describe('outside attacker, round 3: an operator editing columns of the files (e2e)', () => {
-  const FAST = {
-    AUDIT_CHECKPOINT_EVERY: '1',
-    AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
-    AUDIT_INTEGRITY_CHECK_SECONDS: '1',
-    AUDIT_REHASH_EVENTS_PER_SECOND: '100000',
-    AUDIT_REHASH_PAUSE_SECONDS: '1',
-  };
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const PLAIN = {
-    indicators: ['debt-bondage'],
-    exploitationForms: ['labour'],
-    minor: false,
-    region: 'NL-ZH',
-  };
   let seed: string;
   let kept: string;
   let clinic: Principal;
@@ -903,60 +869,38 @@ describe('outside attacker, round 3: an operator editing columns of the files (e
   const op = { attacks: 0, offline: 0, online: 0, undetected: 0 };
   let opLedger: Ledger | undefined;
 
-  async function boot(dataDir: string): Promise<NestFastifyApplication> {
-    const app = await createApp(
-      loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...GENEROUS_RATE_LIMITS, ...FAST }),
-    );
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return app;
-  }
-
-  function tamper(file: string, sql: string): void {
-    const db = new Database(file);
-    for (const { name } of db
-      .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
-      .all())
-      db.exec(`DROP TRIGGER "${name}"`);
-    db.exec(sql);
-    db.close();
-  }
+  const boot = (dataDir: string) => bootOn(dataDir, { LOG_LEVEL: 'silent', ...FAST_AUDIT });
 
   beforeAll(async () => {
-    const ledger = await Ledger.boot(FAST);
+    const ledger = await Ledger.boot(FAST_AUDIT);
     seed = ledger.dataDir;
     opLedger = ledger;
     clinic = await ledger.principal('health', ['caseworker'], 'r3op-clinic');
     const ngo = await ledger.principal('ngo', ['caseworker'], 'r3op-ngo');
     const oversight = await ledger.principal('oversight-body', ['oversight'], 'r3op-dpa');
-    const c1 = (await clinic.post<{ caseId: string }>('/cases', PLAIN)).body.caseId;
-    const c2 = (await clinic.post<{ caseId: string }>('/cases', PLAIN)).body.caseId;
+    const c1 = (await clinic.post<{ caseId: string }>('/cases', PLAIN_REPORT)).body.caseId;
+    const c2 = (await clinic.post<{ caseId: string }>('/cases', PLAIN_REPORT)).body.caseId;
     expect(
-      (await clinic.post(`/cases/${c1}/consents`, consent([ngo.agencyId], ['case-status'], ['assistance'])))
-        .status,
+      (
+        await clinic.post(
+          `/cases/${c1}/consents`,
+          consentBody([ngo.agencyId], ['case-status'], ['assistance']),
+        )
+      ).status,
     ).toBe(201);
     for (const [c, shared] of [
       [c1, ['case-status']],
       [c2, []],
     ] as const)
       expect(
-        (await clinic.post(`/cases/${c}/referrals`, referral(ngo.agencyId, 'assistance', [...shared])))
+        (await clinic.post(`/cases/${c}/referrals`, referralBody(ngo.agencyId, 'assistance', [...shared])))
           .status,
       ).toBe(201);
     expect((await ngo.call('GET', `/cases/${c1}`, undefined, { 'x-purpose': 'assistance' })).status).toBe(
       200,
     );
-    for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN)).status).toBe(201);
-    const head = await ledger.store.headPosition();
-    let checkpoint = await oversight.get<{ treeSize: number }>('/audit/checkpoints/latest');
-    for (let i = 0; i < 100 && (checkpoint.status !== 200 || checkpoint.body.treeSize < head); i++) {
-      await pause(100);
-      checkpoint = await oversight.get<{ treeSize: number }>('/audit/checkpoints/latest');
-    }
-    expect(checkpoint.body.treeSize).toBeGreaterThanOrEqual(head);
-    const key = await oversight.get<{ verifierKey: string }>('/audit/public-key');
-    kept = mkdtempSync(join(tmpdir(), 'nrm-r3-kept-'));
-    writeFileSync(join(kept, 'checkpoint.json'), JSON.stringify(checkpoint.body));
-    writeFileSync(join(kept, 'ledger.vkey'), `${key.body.verifierKey}\n`);
+    for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN_REPORT)).status).toBe(201);
+    kept = await keepCheckpoint(ledger, oversight, 'nrm-r3-kept-');
     await ledger.app.close();
     opLedger = undefined;
   });
@@ -970,55 +914,21 @@ describe('outside attacker, round 3: an operator editing columns of the files (e
     for (const dir of [...dirs, seed, kept].filter(Boolean)) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function verifyOffline(dataDir: string): Promise<string | undefined> {
-    const out = join(kept, `log-${readdirSync(kept).length}.ndjson`);
-    const exported = await runAuditConsole(
-      dataDir,
-      'export',
-      '--from',
-      '1',
-      '--out',
-      out,
-      '--purpose',
-      'integrity-check',
-      '--reason',
-      'DPA-2026-0003',
-    );
-    const verified = await runAuditConsole(
-      dataDir,
-      'verify',
-      '--file',
-      out,
-      '--checkpoint',
-      join(kept, 'checkpoint.json'),
-      '--public-key',
-      join(kept, 'ledger.vkey'),
-    );
-    if (verified.code === 0 && /"verified":\s*true/.test(verified.out)) return undefined;
-    const finding = /not verified: ([a-z-]+ at position \d+)/.exec(verified.out + verified.err)?.[1];
-    return `${finding ?? 'refused'}${exported.code === 0 ? '' : ' (export refused)'}`;
-  }
+  const verifyOffline = (dataDir: string) =>
+    verifyAgainstKept(dataDir, kept, 'DPA-2026-0003', ' (export refused)');
 
-  async function online(app: NestFastifyApplication): Promise<string | undefined> {
-    const base = await app.getUrl();
-    for (const deadline = Date.now() + 6000; Date.now() < deadline; await pause(200)) {
-      const health = await fetch(`${base}/health`);
-      if (health.status === 503) return 'degraded';
-    }
-    return undefined;
-  }
+  const online = async (app: NestFastifyApplication) =>
+    (await degradedHealth(app)) ? 'degraded' : undefined;
 
   async function attack(name: string, file: string, sql: string): Promise<void> {
     op.attacks++;
     tally.attacks++;
-    const dir = mkdtempSync(join(tmpdir(), 'nrm-r3-op-'));
-    cpSync(seed, dir, { recursive: true });
-    rmSync(join(dir, 'audit.lease'), { force: true });
+    const dir = copyOf(seed, 'nrm-r3-op-');
     dirs.push(dir);
     tamper(join(dir, file), sql);
     const app = await boot(dir);
-    const again = new Principal(await app.getUrl(), clinic.agencyId, clinic.principalId, clinic.apiKey);
-    const append = await again.post('/cases', PLAIN);
+    const again = clinic.at(await app.getUrl());
+    const append = await again.post('/cases', PLAIN_REPORT);
     tally.requests++;
     const onlineKind = await online(app);
     await app.close();
@@ -1089,13 +999,6 @@ describe('outside attacker, round 3: a cosignature replayed onto another checkpo
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1',
     AUDIT_INTEGRITY_CHECK_SECONDS: '1',
   };
-  const PLAIN = {
-    indicators: ['debt-bondage'],
-    exploitationForms: ['labour'],
-    minor: false,
-    region: 'NL-ZH',
-  };
-  const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
   afterAll(() =>
     console.log(`outside-round3 witness:\n${lines.filter((l) => l.startsWith('  witness')).join('\n')}`),
   );
@@ -1136,7 +1039,7 @@ describe('outside attacker, round 3: a cosignature replayed onto another checkpo
         }
         return c.body;
       };
-      for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN)).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN_REPORT)).status).toBe(201);
       await latest(await ledger.store.headPosition());
       const key = await oversight.get<{ verifierKey: string }>('/audit/public-key');
       writeFileSync(join(w, 'ledger.vkey'), `${key.body.verifierKey}\n`);
@@ -1158,37 +1061,21 @@ describe('outside attacker, round 3: a cosignature replayed onto another checkpo
       );
       tally.requests += 3;
       // Newer checkpoints the witness never sees.
-      for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN)).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await clinic.post('/cases', PLAIN_REPORT)).status).toBe(201);
       const newer = await latest(await ledger.store.headPosition());
       await ledger.app.close();
-      const db = new Database(join(ledger.dataDir, 'audit-cosignatures.sqlite'));
-      for (const { name } of db
-        .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
-        .all())
-        db.exec(`DROP TRIGGER "${name}"`);
+      const cosignatures = join(ledger.dataDir, 'audit-cosignatures.sqlite');
+      const db = new Database(cosignatures);
       const rows = db.prepare('SELECT count(*) AS n FROM cosignatures').get() as { n: number };
-      db.prepare(
-        `INSERT OR REPLACE INTO cosignatures (tree_size, name, key_id, timestamp, line)
-         SELECT ?, name, key_id, timestamp, line FROM cosignatures ORDER BY tree_size DESC LIMIT 1`,
-      ).run(newer.treeSize);
       db.close();
+      tamper(
+        cosignatures,
+        `INSERT OR REPLACE INTO cosignatures (tree_size, name, key_id, timestamp, line)
+         SELECT ${Number(newer.treeSize)}, name, key_id, timestamp, line FROM cosignatures ORDER BY tree_size DESC LIMIT 1`,
+      );
       rmSync(join(ledger.dataDir, 'audit.lease'), { force: true });
-      app = await createApp(
-        loadConfig({
-          DATA_DIR: ledger.dataDir,
-          LOG_LEVEL: 'silent',
-          ...GENEROUS_RATE_LIMITS,
-          ...FAST,
-          AUDIT_WITNESS_KEYS: witnessKey!,
-        }),
-      );
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const again = new Principal(
-        await app.getUrl(),
-        oversight.agencyId,
-        oversight.principalId,
-        oversight.apiKey,
-      );
+      app = await bootOn(ledger.dataDir, { LOG_LEVEL: 'silent', ...FAST, AUDIT_WITNESS_KEYS: witnessKey! });
+      const again = oversight.at(await app.getUrl());
       const served = await again.get<{ treeSize: number; note: string }>('/audit/checkpoints/latest');
       tally.requests++;
       const servedWitnessed =

@@ -7,52 +7,41 @@
  * detected online, undetected; and the check's cost on a store of ~100k events.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SqliteEventStore, type NewEvent } from '@nrm/event-store';
 import { currentSeal, Projector, SqliteReadModelStore, verifyReadModels } from '@nrm/projections';
-import { loadConfig, PROJECTIONS } from '@nrm/runtime';
+import { PROJECTIONS } from '@nrm/runtime';
 import type { ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { registerReadModelCommands } from '../../apps/ledger-cli/src/read-model-commands';
-import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { GENEROUS_RATE_LIMITS, Ledger, Principal, scrape, TEST_METRICS_TOKEN } from './harness';
+import {
+  bootOn,
+  copyOf,
+  inDays,
+  JUSTIFICATION,
+  Ledger,
+  pause,
+  PLAIN_REPORT,
+  referralBody,
+  scrape,
+  tamper as tamperFile,
+  TEST_METRICS_TOKEN,
+  WRITTEN,
+  type Principal,
+} from './harness';
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const DAY_MS = 86_400_000;
-const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
 const CHECK_EVERY_SECOND = { READ_MODEL_CHECK_SECONDS: '1' };
-const REPORT = { indicators: ['debt-bondage'], exploitationForms: ['labour'], minor: false, region: 'NL-ZH' };
-const WRITTEN = { method: 'written', language: 'ro', interpreterUsed: true };
 
-async function boot(dataDir: string): Promise<NestFastifyApplication> {
-  const app = await createApp(
-    loadConfig({
-      DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      METRICS_TOKEN: TEST_METRICS_TOKEN,
-      ...GENEROUS_RATE_LIMITS,
-      ...CHECK_EVERY_SECOND,
-    }),
-  );
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return app;
-}
+/** A ledger on a copied data directory, the read models checked every second. */
+const boot = (dataDir: string) =>
+  bootOn(dataDir, { METRICS_TOKEN: TEST_METRICS_TOKEN, ...CHECK_EVERY_SECOND });
 
 /** SQL on the read-model file, every trigger dropped first (as the outside attacker does). */
-function tamper(dataDir: string, sql: string): void {
-  const db = new Database(join(dataDir, 'read-models.sqlite'));
-  for (const { name } of db
-    .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
-    .all())
-    db.exec(`DROP TRIGGER "${name}"`);
-  db.exec(sql);
-  db.close();
-}
+const tamper = (dataDir: string, sql: string) => tamperFile(join(dataDir, 'read-models.sqlite'), sql);
 
 /** `ledger verify-read-models` on a data directory. */
 async function verifyOffline(dataDir: string): Promise<{ code: number; out: string; err: string }> {
@@ -116,17 +105,14 @@ describe('read models tampered with by an operator with write access to DATA_DIR
   const dirs: string[] = [];
 
   const fresh = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'nrm-rm-tamper-'));
-    cpSync(seed, dir, { recursive: true });
-    rmSync(join(dir, 'audit.lease'), { force: true });
+    const dir = copyOf(seed, 'nrm-rm-tamper-');
     dirs.push(dir);
     return dir;
   };
-  const as = (who: Principal, app: string) => new Principal(app, who.agencyId, who.principalId, who.apiKey);
   const queue = async (base: string) => {
-    const answer = await as(oversight, base).get<{ entries?: unknown[] }>(
-      '/oversight/break-glass?status=pending',
-    );
+    const answer = await oversight
+      .at(base)
+      .get<{ entries?: unknown[] }>('/oversight/break-glass?status=pending');
     return answer.status === 200 ? String(answer.body.entries?.length) : `refused ${answer.status}`;
   };
   const record = (
@@ -150,22 +136,18 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     clinic = await ledger.principal('health', ['caseworker'], 'rm-clinic');
     police = await ledger.principal('law-enforcement', ['caseworker', 'break-glass'], 'rm-police');
     oversight = await ledger.principal('oversight-body', ['oversight'], 'rm-dpa');
-    const caseId = (await clinic.post<{ caseId: string }>('/cases', REPORT)).body.caseId;
-    const referral = await clinic.post(`/cases/${caseId}/referrals`, {
-      toAgencyId: police.agencyId,
-      purpose: 'protection',
-      servicesRequested: [],
-      urgency: 'urgent',
-      respondBy: inDays(2),
-      sharedCategories: [],
-    });
+    const caseId = (await clinic.post<{ caseId: string }>('/cases', PLAIN_REPORT)).body.caseId;
+    const referral = await clinic.post(
+      `/cases/${caseId}/referrals`,
+      referralBody(police.agencyId, 'protection'),
+    );
     expect(referral.status).toBe(201);
     const glass = await police.post(`/cases/${caseId}/break-glass-reads`, {
-      justification: 'Person reported missing from the shelter; imminent danger, location needed now.',
+      justification: JUSTIFICATION,
       purpose: 'protection',
     });
     expect(glass.status).toBe(200);
-    foreignCase = (await clinic.post<{ caseId: string }>('/cases', REPORT)).body.caseId;
+    foreignCase = (await clinic.post<{ caseId: string }>('/cases', PLAIN_REPORT)).body.caseId;
     const consent = await clinic.post(`/cases/${foreignCase}/consents`, {
       agencyIds: [police.agencyId],
       categories: ['case-status'],
@@ -210,7 +192,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     const queueAtOnce = await queue(await app.getUrl());
     const online = await healthFinding(app);
     const queueThen = await queue(await app.getUrl());
-    const report = await as(oversight, await app.getUrl()).get('/oversight/access-log');
+    const report = await oversight.at(await app.getUrl()).get('/oversight/access-log');
     await app.close();
     const offline = await verifyOffline(dir);
     // A restart does not wash it out: the check at start finds it before the ledger serves.
@@ -249,7 +231,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
   it('a party row added to the case directory while the ledger runs: the case does not open', async () => {
     const dir = fresh();
     const app = await boot(dir);
-    const cop = as(police, await app.getUrl());
+    const cop = police.at(await app.getUrl());
     const read = async () =>
       (await cop.call('GET', `/cases/${foreignCase}`, undefined, { 'x-purpose': 'protection' })).status;
     const before = await read();
@@ -301,7 +283,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     const offline = await verifyOffline(dir);
     const app = await boot(dir);
     const online = await healthFinding(app, 0);
-    const mine = await as(clinic, await app.getUrl()).get('/cases?limit=5');
+    const mine = await clinic.at(await app.getUrl()).get('/cases?limit=5');
     await app.close();
     record(kind, offline, online, `clinic's case list ${mine.status}`);
     expect(offline.code).toBe(1);
@@ -335,7 +317,7 @@ describe('read models tampered with by an operator with write access to DATA_DIR
     app = await boot(dir);
     const servedAtStart = (await fetch(`${await app.getUrl()}/health`)).status;
     const online = await healthFinding(app);
-    const cop = as(police, await app.getUrl());
+    const cop = police.at(await app.getUrl());
     const after = (await cop.call('GET', `/cases/${foreignCase}`, undefined, { 'x-purpose': 'protection' }))
       .status;
     await app.close();

@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
+import { at, entriesOf, referralsOf } from './rows';
 
 const ROWS = Number(process.env.ROWS ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -29,8 +30,6 @@ for (const name of [
 ])
   globals[name] = (dom.window as unknown as Record<string, unknown>)[name];
 globals.IS_REACT_ACT_ENVIRONMENT = true;
-
-const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
 
 interface Timing {
   render: number;
@@ -53,30 +52,6 @@ async function main(): Promise<void> {
   const { HandoffBoard } = await import('../src/coordinator/handoff-board');
   const { AccessLog } = await import('../src/oversight/access-log');
   const { PAGE_SIZE } = await import('../src/ui/pager');
-  const referralsOf = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      referralId: `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
-      fromAgencyId: `agency-${i % 40}`,
-      toAgencyId: `agency-${(i + 7) % 40}`,
-      status: ['made', 'acknowledged', 'accepted', 'completed'][i % 4],
-      urgency: 'urgent',
-      transnational: i % 10 === 0,
-      madeAt: at(i),
-      secondsToAcknowledge: i % 4 === 0 ? null : (i * 37) % 86_400,
-      secondsToHandoff: i % 4 === 3 ? (i * 53) % 172_800 : null,
-      overdue: i % 13 === 0,
-      escalated: i % 29 === 0,
-    }));
-  const entriesOf = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      eventId: `${i.toString(16).padStart(8, '0')}-1111-4000-8000-000000000000`,
-      at: at(i),
-      agencyId: `agency-${i % 40}`,
-      caseId: `${(i % 500).toString(16).padStart(8, '0')}-2222-4000-8000-000000000000`,
-      view: 'case',
-      purpose: 'assistance',
-      outcome: i % 9 === 0 ? 'refused' : 'granted',
-    }));
   /** A ledger that answers every row in one page; a status or outcome filter keeps the matching ones. */
   const clientOf = (rows: number) => {
     const referrals = referralsOf(rows);

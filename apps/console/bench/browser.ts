@@ -16,38 +16,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { at, entriesOf, referralsOf } from './rows';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ROWS = Number(process.env.ROWS ?? 10_000);
 const BASELINE_ROWS = 100;
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-
-const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
-const referrals = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({
-    referralId: `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
-    fromAgencyId: `agency-${i % 40}`,
-    toAgencyId: `agency-${(i + 7) % 40}`,
-    status: ['made', 'acknowledged', 'accepted', 'completed'][i % 4],
-    urgency: 'urgent',
-    transnational: i % 10 === 0,
-    madeAt: at(i),
-    secondsToAcknowledge: i % 4 === 0 ? null : (i * 37) % 86_400,
-    secondsToHandoff: i % 4 === 3 ? (i * 53) % 172_800 : null,
-    overdue: i % 13 === 0,
-    escalated: i % 29 === 0,
-  }));
-const entries = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({
-    eventId: `${i.toString(16).padStart(8, '0')}-1111-4000-8000-000000000000`,
-    at: at(i),
-    agencyId: `agency-${i % 40}`,
-    caseId: `${(i % 500).toString(16).padStart(8, '0')}-2222-4000-8000-000000000000`,
-    view: 'case',
-    purpose: 'assistance',
-    outcome: i % 9 === 0 ? 'refused' : 'granted',
-  }));
 
 function build(): { dir: string; temporary: boolean } {
   if (process.env.CONSOLE_DIST) return { dir: process.env.CONSOLE_DIST, temporary: false };
@@ -84,10 +59,10 @@ async function serve(dist: string, rows: () => number): Promise<{ base: string; 
   };
   const cache = new Map<
     number,
-    { referrals: ReturnType<typeof referrals>; entries: ReturnType<typeof entries> }
+    { referrals: ReturnType<typeof referralsOf>; entries: ReturnType<typeof entriesOf> }
   >();
   const data = (n: number) => {
-    if (!cache.has(n)) cache.set(n, { referrals: referrals(n), entries: entries(n) });
+    if (!cache.has(n)) cache.set(n, { referrals: referralsOf(n), entries: entriesOf(n) });
     return cache.get(n)!;
   };
   const send = (res: ServerResponse, status: number, type: string, body: string | Buffer) => {

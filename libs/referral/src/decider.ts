@@ -192,58 +192,33 @@ function makeReferral(command: MakeReferral, state: ReferralState): ReferralMade
 }
 
 function acknowledgeReferral(command: AcknowledgeReferral, state: ReferralState): ReferralAcknowledged {
-  const referral = existingReferral(command.data.referralId, state);
-  const { actor, now } = command.metadata;
-  requireReceiver(actor, referral);
-  requireCaseworker(actor);
+  const { referral, actor, now } = receiverAnswering(command, state);
   requireTransition(referral, 'ReferralAcknowledged', 'acknowledged');
   return {
     type: 'ReferralAcknowledged',
     schemaVersion: 1,
-    data: {
-      referralId: referral.referralId,
-      caseId: referral.caseId,
-      byAgencyId: actor.agencyId,
-      acknowledgedAt: now,
-    },
+    data: { ...actedOn(referral, actor), acknowledgedAt: now },
   };
 }
 
 function acceptReferral(command: AcceptReferral, state: ReferralState): ReferralAccepted {
-  const referral = existingReferral(command.data.referralId, state);
-  const { actor, now } = command.metadata;
-  requireReceiver(actor, referral);
-  requireCaseworker(actor);
+  const { referral, actor, now } = receiverAnswering(command, state);
   requireAcknowledgedForAnswer(referral, 'ReferralAccepted', 'accepted');
   return {
     type: 'ReferralAccepted',
     schemaVersion: 1,
-    data: {
-      referralId: referral.referralId,
-      caseId: referral.caseId,
-      byAgencyId: actor.agencyId,
-      acceptedAt: now,
-    },
+    data: { ...actedOn(referral, actor), acceptedAt: now },
   };
 }
 
 function declineReferral(command: DeclineReferral, state: ReferralState): ReferralDeclined {
-  const referral = existingReferral(command.data.referralId, state);
-  const { actor, now } = command.metadata;
-  requireReceiver(actor, referral);
-  requireCaseworker(actor);
+  const { referral, actor, now } = receiverAnswering(command, state);
   requireAcknowledgedForAnswer(referral, 'ReferralDeclined', 'declined');
   requireReason(DECLINE_REASONS, command.data.reason, 'Please give the reason for declining this referral.');
   return {
     type: 'ReferralDeclined',
     schemaVersion: 1,
-    data: {
-      referralId: referral.referralId,
-      caseId: referral.caseId,
-      byAgencyId: actor.agencyId,
-      reason: command.data.reason,
-      declinedAt: now,
-    },
+    data: { ...actedOn(referral, actor), reason: command.data.reason, declinedAt: now },
   };
 }
 
@@ -271,12 +246,7 @@ function completeHandoff(command: CompleteHandoff, state: ReferralState): Handof
   return {
     type: 'HandoffCompleted',
     schemaVersion: 1,
-    data: {
-      referralId: referral.referralId,
-      caseId: referral.caseId,
-      byAgencyId: actor.agencyId,
-      completedAt: now,
-    },
+    data: { ...actedOn(referral, actor), completedAt: now },
   };
 }
 
@@ -296,13 +266,7 @@ function withdrawReferral(command: WithdrawReferral, state: ReferralState): Refe
   return {
     type: 'ReferralWithdrawn',
     schemaVersion: 1,
-    data: {
-      referralId: referral.referralId,
-      caseId: referral.caseId,
-      byAgencyId: actor.agencyId,
-      reason: command.data.reason,
-      withdrawnAt: now,
-    },
+    data: { ...actedOn(referral, actor), reason: command.data.reason, withdrawnAt: now },
   };
 }
 
@@ -335,9 +299,7 @@ function escalateReferral(command: EscalateReferral, state: ReferralState): Refe
     type: 'ReferralEscalated',
     schemaVersion: 1,
     data: {
-      referralId: referral.referralId,
-      caseId: referral.caseId,
-      byAgencyId: actor.agencyId,
+      ...actedOn(referral, actor),
       escalatedAt: now,
       overdueSeconds: Math.floor(overdueMs / 1000),
     },
@@ -368,6 +330,26 @@ function existingReferral(referralId: string, state: ReferralState): ExistingRef
     );
   }
   return state;
+}
+
+/**
+ * The referral an answer (acknowledge, accept, decline) is for, with who answers and when: only a
+ * caseworker of the receiving agency answers a referral.
+ */
+function receiverAnswering(
+  command: AcknowledgeReferral | AcceptReferral | DeclineReferral,
+  state: ReferralState,
+): { referral: ExistingReferral; actor: Actor; now: string } {
+  const referral = existingReferral(command.data.referralId, state);
+  const { actor, now } = command.metadata;
+  requireReceiver(actor, referral);
+  requireCaseworker(actor);
+  return { referral, actor, now };
+}
+
+/** What every event on a made referral starts with: the referral, its case, and the acting agency. */
+function actedOn(referral: ExistingReferral, actor: Actor) {
+  return { referralId: referral.referralId, caseId: referral.caseId, byAgencyId: actor.agencyId };
 }
 
 function requireCaseworker(actor: Actor): void {

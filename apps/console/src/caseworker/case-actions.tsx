@@ -1,11 +1,13 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { idempotencyKey, type Schemas } from '../api/client';
 import { useApi } from '../api/context';
 import { answer, ApiProblem } from '../api/problem';
 import { useI18n } from '../i18n/i18n';
 import { useAgencies } from '../ui/agencies';
-import { CheckboxGroup, FieldProblemFor, formField } from '../ui/choices';
+import { CheckboxGroup, formField } from '../ui/choices';
+import { SelectField, TextField } from '../ui/fields';
 import { ProblemMessage } from '../ui/problem';
+import { useSubmit, type Submission } from '../ui/use-submit';
 
 type Grant = Schemas['GrantConsentDto'];
 export type Category = Grant['categories'][number];
@@ -89,6 +91,115 @@ export function CaseActions({ caseId }: { caseId: string }) {
   );
 }
 
+/** One form of the section: its heading, its fields, the button, a problem of no one field, and what was done. */
+function ActionForm({
+  id,
+  heading,
+  submitLabel,
+  submission,
+  field,
+  children,
+}: {
+  id: string;
+  heading: string;
+  submitLabel: string;
+  submission: Submission;
+  /** The field the problem is shown next to; undefined shows it under the button. */
+  field: string | undefined;
+  children: ReactNode;
+}) {
+  return (
+    <form onSubmit={submission.onSubmit} noValidate aria-labelledby={`${id}-heading`} className="action-form">
+      <h3 id={`${id}-heading`}>{heading}</h3>
+      {children}
+      <button type="submit" className="primary" disabled={submission.busy}>
+        {submitLabel}
+      </button>
+      {field === undefined && <ProblemMessage problem={submission.problem} />}
+      <p role="status">{submission.done}</p>
+    </form>
+  );
+}
+
+/** What a consent covers: agencies, data categories and purposes. */
+interface Scope {
+  readonly agencyIds: string[];
+  readonly categories: Category[];
+  readonly purposes: ConsentPurpose[];
+}
+const NO_SCOPE: Scope = { agencyIds: [], categories: [], purposes: [] };
+
+/** The agencies, categories and purposes of a consent, as three groups of checkboxes. */
+function ScopeChoices({
+  id,
+  agencies,
+  scope,
+  onChange,
+  problem,
+  field,
+  waitForAgencies = false,
+}: {
+  id: string;
+  agencies: ReturnType<typeof useAgencies>;
+  scope: Scope;
+  onChange: (change: (scope: Scope) => Scope) => void;
+  problem: unknown;
+  field: string | undefined;
+  /** Say the agencies are loading, rather than show an empty group, until they come. */
+  waitForAgencies?: boolean;
+}) {
+  const { t, term } = useI18n();
+  return (
+    <>
+      {waitForAgencies && agencies.list.length === 0 ? (
+        <p>{t('actions.loadingAgencies')}</p>
+      ) : (
+        <CheckboxGroup
+          id={id}
+          legend={t('actions.agencies')}
+          field="agencyIds"
+          options={agencies.list.map((a) => a.agencyId)}
+          chosen={scope.agencyIds}
+          onChange={(agencyIds) => onChange((s) => ({ ...s, agencyIds }))}
+          label={(a) => agencies.name(a)}
+          problem={problem}
+          invalid={field === 'agencyIds'}
+        />
+      )}
+      <CheckboxGroup
+        id={id}
+        legend={t('actions.categories')}
+        field="categories"
+        options={CATEGORIES}
+        chosen={scope.categories}
+        onChange={(categories) => onChange((s) => ({ ...s, categories }))}
+        label={(c) => term('category', c)}
+        problem={problem}
+        invalid={field === 'categories'}
+      />
+      <CheckboxGroup
+        id={id}
+        legend={t('actions.purposes')}
+        field="purposes"
+        options={CONSENT_PURPOSES}
+        chosen={scope.purposes}
+        onChange={(purposes) => onChange((s) => ({ ...s, purposes }))}
+        label={(p) => term('purpose', p)}
+        problem={problem}
+        invalid={field === 'purposes'}
+      />
+    </>
+  );
+}
+
+/** The id and problem props of the control for `name` in a form whose problem names `field`. */
+const fieldProps = (id: string, field: string | undefined, problem: unknown, name: string) => ({
+  field: name,
+  problemId: `${id}-${name}-problem`,
+  problem,
+  invalid: field === name,
+});
+
 const CONSENT_FIELDS = [
   'agencyIds',
   'categories',
@@ -111,184 +222,110 @@ export function RecordConsent({
   const { t, term } = useI18n();
   const agencies = useAgencies();
   const id = useId();
-  const [agencyIds, setAgencyIds] = useState<string[]>([]);
-  const [categories, setCategories] = useState<Category[]>([]);
-  const [purposes, setPurposes] = useState<ConsentPurpose[]>([]);
+  const [scope, setScope] = useState(NO_SCOPE);
   const [expiresOn, setExpiresOn] = useState(() => isoDay(Date.now() + 180 * DAY));
   const [method, setMethod] = useState<CaptureMethod | ''>('');
   const [language, setLanguage] = useState('');
   const [interpreterUsed, setInterpreterUsed] = useState(false);
   const [witness, setWitness] = useState('');
   const [guardian, setGuardian] = useState('');
-  const [problem, setProblem] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setProblem(undefined);
-    setDone('');
-    setBusy(true);
-    try {
-      const recorded = await answer<{ consentId?: unknown }>(
-        api.POST('/cases/{caseId}/consents', {
-          params: { path: { caseId }, header: { 'Idempotency-Key': idempotencyKey() } },
-          body: {
-            agencyIds,
-            categories,
-            purposes,
-            // The end of the chosen day, in UTC: a date is what the person agreed to.
-            expiresAt: expiresOn === '' ? '' : `${expiresOn}T23:59:59Z`,
-            capture: {
-              method: method as CaptureMethod,
-              language: language.trim(),
-              interpreterUsed,
-              ...(method === 'verbal-with-witness' && witness.trim() !== ''
-                ? { witnessPrincipalId: witness.trim() }
-                : {}),
-              ...(method === 'guardian' && guardian.trim() !== ''
-                ? { guardianReference: guardian.trim() }
-                : {}),
-            },
+  const submission = useSubmit(async () => {
+    const recorded = await answer<{ consentId?: unknown }>(
+      api.POST('/cases/{caseId}/consents', {
+        params: { path: { caseId }, header: { 'Idempotency-Key': idempotencyKey() } },
+        body: {
+          ...scope,
+          // The end of the chosen day, in UTC: a date is what the person agreed to.
+          expiresAt: expiresOn === '' ? '' : `${expiresOn}T23:59:59Z`,
+          capture: {
+            method: method as CaptureMethod,
+            language: language.trim(),
+            interpreterUsed,
+            ...(method === 'verbal-with-witness' && witness.trim() !== ''
+              ? { witnessPrincipalId: witness.trim() }
+              : {}),
+            ...(method === 'guardian' && guardian.trim() !== ''
+              ? { guardianReference: guardian.trim() }
+              : {}),
           },
-        }),
-      );
-      const consentId = recorded.consentId;
-      const reference = typeof consentId === 'string' ? consentId : '';
-      setDone(t('consent.done', { id: reference }));
-      onRecorded(reference);
-    } catch (failure) {
-      setProblem(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const field = fieldOf(problem, CONSENT_FIELDS);
-  const describe = (name: string) => ({
-    'aria-invalid': field === name,
-    'aria-describedby': field === name ? `${id}-${name}-problem` : undefined,
+        },
+      }),
+    );
+    const consentId = recorded.consentId;
+    const reference = typeof consentId === 'string' ? consentId : '';
+    onRecorded(reference);
+    return t('consent.done', { id: reference });
   });
+
+  const { problem } = submission;
+  const field = fieldOf(problem, CONSENT_FIELDS);
+  const about = (name: string) => fieldProps(id, field, problem, name);
   return (
-    <form
-      onSubmit={(e) => void submit(e)}
-      noValidate
-      aria-labelledby={`${id}-heading`}
-      className="action-form"
+    <ActionForm
+      id={id}
+      heading={t('consent.heading')}
+      submitLabel={t('consent.submit')}
+      submission={submission}
+      field={field}
     >
-      <h3 id={`${id}-heading`}>{t('consent.heading')}</h3>
       <p className="hint">{t('consent.hint')}</p>
-      {agencies.list.length === 0 ? (
-        <p>{t('actions.loadingAgencies')}</p>
-      ) : (
-        <CheckboxGroup
-          id={id}
-          legend={t('actions.agencies')}
-          field="agencyIds"
-          options={agencies.list.map((a) => a.agencyId)}
-          chosen={agencyIds}
-          onChange={setAgencyIds}
-          label={(a) => agencies.name(a)}
-          problem={problem}
-          invalid={field === 'agencyIds'}
-        />
-      )}
-      <CheckboxGroup
+      <ScopeChoices
         id={id}
-        legend={t('actions.categories')}
-        field="categories"
-        options={CATEGORIES}
-        chosen={categories}
-        onChange={setCategories}
-        label={(c) => term('category', c)}
+        agencies={agencies}
+        scope={scope}
+        onChange={setScope}
         problem={problem}
-        invalid={field === 'categories'}
+        field={field}
+        waitForAgencies
       />
-      <CheckboxGroup
-        id={id}
-        legend={t('actions.purposes')}
-        field="purposes"
-        options={CONSENT_PURPOSES}
-        chosen={purposes}
-        onChange={setPurposes}
-        label={(p) => term('purpose', p)}
-        problem={problem}
-        invalid={field === 'purposes'}
+      <TextField
+        id={`${id}-expires`}
+        label={t('consent.expiresAt')}
+        {...about('expiresAt')}
+        type="date"
+        value={expiresOn}
+        onChange={(e) => setExpiresOn(e.target.value)}
       />
-      <div className="field">
-        <label htmlFor={`${id}-expires`}>{t('consent.expiresAt')}</label>
-        <input
-          id={`${id}-expires`}
-          type="date"
-          value={expiresOn}
-          onChange={(e) => setExpiresOn(e.target.value)}
-          {...describe('expiresAt')}
-        />
-        <FieldProblemFor problem={problem} field="expiresAt" id={`${id}-expiresAt-problem`} />
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-method`}>{t('consent.method')}</label>
-        <select
-          id={`${id}-method`}
-          value={method}
-          onChange={(e) => setMethod(e.target.value as CaptureMethod | '')}
-          {...describe('capture.method')}
-        >
-          <option value="">{t('consent.chooseMethod')}</option>
-          {CAPTURE_METHODS.map((m) => (
-            <option key={m} value={m}>
-              {term('method', m)}
-            </option>
-          ))}
-        </select>
-        <FieldProblemFor problem={problem} field="capture.method" id={`${id}-capture.method-problem`} />
-      </div>
+      <SelectField
+        id={`${id}-method`}
+        label={t('consent.method')}
+        {...about('capture.method')}
+        value={method}
+        onChange={(m) => setMethod(m as CaptureMethod | '')}
+        placeholder={t('consent.chooseMethod')}
+        options={CAPTURE_METHODS}
+        optionLabel={(m) => term('method', m)}
+      />
       {method === 'verbal-with-witness' && (
-        <div className="field">
-          <label htmlFor={`${id}-witness`}>{t('consent.witness')}</label>
-          <input
-            id={`${id}-witness`}
-            value={witness}
-            autoComplete="off"
-            onChange={(e) => setWitness(e.target.value)}
-            {...describe('capture.witnessPrincipalId')}
-          />
-          <FieldProblemFor
-            problem={problem}
-            field="capture.witnessPrincipalId"
-            id={`${id}-capture.witnessPrincipalId-problem`}
-          />
-        </div>
+        <TextField
+          id={`${id}-witness`}
+          label={t('consent.witness')}
+          {...about('capture.witnessPrincipalId')}
+          value={witness}
+          autoComplete="off"
+          onChange={(e) => setWitness(e.target.value)}
+        />
       )}
       {method === 'guardian' && (
-        <div className="field">
-          <label htmlFor={`${id}-guardian`}>{t('consent.guardian')}</label>
-          <input
-            id={`${id}-guardian`}
-            value={guardian}
-            autoComplete="off"
-            onChange={(e) => setGuardian(e.target.value)}
-            {...describe('capture.guardianReference')}
-          />
-          <FieldProblemFor
-            problem={problem}
-            field="capture.guardianReference"
-            id={`${id}-capture.guardianReference-problem`}
-          />
-        </div>
-      )}
-      <div className="field">
-        <label htmlFor={`${id}-language`}>{t('consent.language')}</label>
-        <input
-          id={`${id}-language`}
-          value={language}
+        <TextField
+          id={`${id}-guardian`}
+          label={t('consent.guardian')}
+          {...about('capture.guardianReference')}
+          value={guardian}
           autoComplete="off"
-          size={8}
-          onChange={(e) => setLanguage(e.target.value)}
-          {...describe('capture.language')}
+          onChange={(e) => setGuardian(e.target.value)}
         />
-        <FieldProblemFor problem={problem} field="capture.language" id={`${id}-capture.language-problem`} />
-      </div>
+      )}
+      <TextField
+        id={`${id}-language`}
+        label={t('consent.language')}
+        {...about('capture.language')}
+        value={language}
+        autoComplete="off"
+        size={8}
+        onChange={(e) => setLanguage(e.target.value)}
+      />
       <label className="choice">
         <input
           type="checkbox"
@@ -297,12 +334,7 @@ export function RecordConsent({
         />{' '}
         {t('consent.interpreter')}
       </label>
-      <button type="submit" className="primary" disabled={busy}>
-        {t('consent.submit')}
-      </button>
-      {field === undefined && <ProblemMessage problem={problem} />}
-      <p role="status">{done}</p>
-    </form>
+    </ActionForm>
   );
 }
 
@@ -310,72 +342,55 @@ const WITHDRAW_FIELDS = ['consentId', 'agencyIds', 'categories', 'purposes'];
 
 export function WithdrawConsent({ caseId, lastConsent }: { caseId: string; lastConsent: string }) {
   const api = useApi();
-  const { t, term } = useI18n();
+  const { t } = useI18n();
   const agencies = useAgencies();
   const id = useId();
   const [typed, setTyped] = useState<string | undefined>();
   const consentId = typed ?? lastConsent;
   const [part, setPart] = useState(false);
-  const [agencyIds, setAgencyIds] = useState<string[]>([]);
-  const [categories, setCategories] = useState<Category[]>([]);
-  const [purposes, setPurposes] = useState<ConsentPurpose[]>([]);
-  const [problem, setProblem] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [scope, setScope] = useState(NO_SCOPE);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setProblem(undefined);
-    setDone('');
-    setBusy(true);
-    try {
-      // Only the lists named: a list left out is not withdrawn from, no list at all withdraws the whole.
-      const body = part
-        ? {
-            ...(agencyIds.length > 0 ? { agencyIds } : {}),
-            ...(categories.length > 0 ? { categories } : {}),
-            ...(purposes.length > 0 ? { purposes } : {}),
-          }
-        : {};
-      const withdrawn = await answer<{ [field: string]: unknown }>(
-        api.POST('/cases/{caseId}/consents/{consentId}/withdrawal', {
-          params: {
-            path: { caseId, consentId: consentId.trim() },
-            header: { 'Idempotency-Key': idempotencyKey() },
-          },
-          body,
-        }),
-      );
-      const whole = !part || withdrawn.whole === true;
-      setDone(t(whole ? 'withdraw.doneWhole' : 'withdraw.done'));
-    } catch (failure) {
-      setProblem(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submission = useSubmit(async () => {
+    // Only the lists named: a list left out is not withdrawn from, no list at all withdraws the whole.
+    const { agencyIds, categories, purposes } = scope;
+    const body = part
+      ? {
+          ...(agencyIds.length > 0 ? { agencyIds } : {}),
+          ...(categories.length > 0 ? { categories } : {}),
+          ...(purposes.length > 0 ? { purposes } : {}),
+        }
+      : {};
+    const withdrawn = await answer<{ [field: string]: unknown }>(
+      api.POST('/cases/{caseId}/consents/{consentId}/withdrawal', {
+        params: {
+          path: { caseId, consentId: consentId.trim() },
+          header: { 'Idempotency-Key': idempotencyKey() },
+        },
+        body,
+      }),
+    );
+    const whole = !part || withdrawn.whole === true;
+    return t(whole ? 'withdraw.doneWhole' : 'withdraw.done');
+  });
 
+  const { problem } = submission;
   const field = fieldOf(problem, WITHDRAW_FIELDS);
   return (
-    <form
-      onSubmit={(e) => void submit(e)}
-      noValidate
-      aria-labelledby={`${id}-heading`}
-      className="action-form"
+    <ActionForm
+      id={id}
+      heading={t('withdraw.heading')}
+      submitLabel={t('withdraw.submit')}
+      submission={submission}
+      field={field}
     >
-      <h3 id={`${id}-heading`}>{t('withdraw.heading')}</h3>
-      <div className="field">
-        <label htmlFor={`${id}-consent`}>{t('withdraw.consentId')}</label>
-        <input
-          id={`${id}-consent`}
-          value={consentId}
-          autoComplete="off"
-          onChange={(e) => setTyped(e.target.value)}
-          aria-invalid={field === 'consentId'}
-          aria-describedby={field === 'consentId' ? `${id}-consentId-problem` : undefined}
-        />
-        <FieldProblemFor problem={problem} field="consentId" id={`${id}-consentId-problem`} />
-      </div>
+      <TextField
+        id={`${id}-consent`}
+        label={t('withdraw.consentId')}
+        {...fieldProps(id, field, problem, 'consentId')}
+        value={consentId}
+        autoComplete="off"
+        onChange={(e) => setTyped(e.target.value)}
+      />
       <fieldset className="choices">
         <legend>{t('withdraw.scope')}</legend>
         <label className="choice">
@@ -388,48 +403,16 @@ export function WithdrawConsent({ caseId, lastConsent }: { caseId: string; lastC
         </label>
       </fieldset>
       {part && (
-        <>
-          <CheckboxGroup
-            id={id}
-            legend={t('actions.agencies')}
-            field="agencyIds"
-            options={agencies.list.map((a) => a.agencyId)}
-            chosen={agencyIds}
-            onChange={setAgencyIds}
-            label={(a) => agencies.name(a)}
-            problem={problem}
-            invalid={field === 'agencyIds'}
-          />
-          <CheckboxGroup
-            id={id}
-            legend={t('actions.categories')}
-            field="categories"
-            options={CATEGORIES}
-            chosen={categories}
-            onChange={setCategories}
-            label={(c) => term('category', c)}
-            problem={problem}
-            invalid={field === 'categories'}
-          />
-          <CheckboxGroup
-            id={id}
-            legend={t('actions.purposes')}
-            field="purposes"
-            options={CONSENT_PURPOSES}
-            chosen={purposes}
-            onChange={setPurposes}
-            label={(p) => term('purpose', p)}
-            problem={problem}
-            invalid={field === 'purposes'}
-          />
-        </>
+        <ScopeChoices
+          id={id}
+          agencies={agencies}
+          scope={scope}
+          onChange={setScope}
+          problem={problem}
+          field={field}
+        />
       )}
-      <button type="submit" className="primary" disabled={busy}>
-        {t('withdraw.submit')}
-      </button>
-      {field === undefined && <ProblemMessage problem={problem} />}
-      <p role="status">{done}</p>
-    </form>
+    </ActionForm>
   );
 }
 
@@ -453,85 +436,56 @@ export function MakeReferral({ caseId }: { caseId: string }) {
   const [urgency, setUrgency] = useState<Urgency>('routine');
   const [respondBy, setRespondBy] = useState(() => localDateTime(Date.now() + 2 * DAY));
   const [shared, setShared] = useState<Category[]>([]);
-  const [problem, setProblem] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setProblem(undefined);
-    setDone('');
-    setBusy(true);
-    try {
-      const made = await answer<{ referralId?: unknown }>(
-        api.POST('/cases/{caseId}/referrals', {
-          params: { path: { caseId }, header: { 'Idempotency-Key': idempotencyKey() } },
-          body: {
-            toAgencyId,
-            purpose: purpose as ConsentPurpose,
-            servicesRequested: services,
-            urgency,
-            respondBy: instantOf(respondBy),
-            sharedCategories: shared,
-          },
-        }),
-      );
-      const referralId = made.referralId;
-      setDone(t('refer.done', { id: typeof referralId === 'string' ? referralId : '' }));
-    } catch (failure) {
-      setProblem(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const field = fieldOf(problem, REFERRAL_FIELDS);
-  const describe = (name: string) => ({
-    'aria-invalid': field === name,
-    'aria-describedby': field === name ? `${id}-${name}-problem` : undefined,
+  const submission = useSubmit(async () => {
+    const made = await answer<{ referralId?: unknown }>(
+      api.POST('/cases/{caseId}/referrals', {
+        params: { path: { caseId }, header: { 'Idempotency-Key': idempotencyKey() } },
+        body: {
+          toAgencyId,
+          purpose: purpose as ConsentPurpose,
+          servicesRequested: services,
+          urgency,
+          respondBy: instantOf(respondBy),
+          sharedCategories: shared,
+        },
+      }),
+    );
+    const referralId = made.referralId;
+    return t('refer.done', { id: typeof referralId === 'string' ? referralId : '' });
   });
+
+  const { problem } = submission;
+  const field = fieldOf(problem, REFERRAL_FIELDS);
+  const about = (name: string) => fieldProps(id, field, problem, name);
   return (
-    <form
-      onSubmit={(e) => void submit(e)}
-      noValidate
-      aria-labelledby={`${id}-heading`}
-      className="action-form"
+    <ActionForm
+      id={id}
+      heading={t('refer.heading')}
+      submitLabel={t('refer.submit')}
+      submission={submission}
+      field={field}
     >
-      <h3 id={`${id}-heading`}>{t('refer.heading')}</h3>
-      <div className="field">
-        <label htmlFor={`${id}-to`}>{t('refer.to')}</label>
-        <select
-          id={`${id}-to`}
-          value={toAgencyId}
-          onChange={(e) => setToAgencyId(e.target.value)}
-          {...describe('toAgencyId')}
-        >
-          <option value="">{t('refer.chooseAgency')}</option>
-          {agencies.list.map((a) => (
-            <option key={a.agencyId} value={a.agencyId}>
-              {a.name}
-            </option>
-          ))}
-        </select>
-        <FieldProblemFor problem={problem} field="toAgencyId" id={`${id}-toAgencyId-problem`} />
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-purpose`}>{t('refer.purpose')}</label>
-        <select
-          id={`${id}-purpose`}
-          value={purpose}
-          onChange={(e) => setPurpose(e.target.value as ConsentPurpose | '')}
-          {...describe('purpose')}
-        >
-          <option value="">{t('refer.choosePurpose')}</option>
-          {CONSENT_PURPOSES.map((p) => (
-            <option key={p} value={p}>
-              {term('purpose', p)}
-            </option>
-          ))}
-        </select>
-        <FieldProblemFor problem={problem} field="purpose" id={`${id}-purpose-problem`} />
-      </div>
+      <SelectField
+        id={`${id}-to`}
+        label={t('refer.to')}
+        {...about('toAgencyId')}
+        value={toAgencyId}
+        onChange={setToAgencyId}
+        placeholder={t('refer.chooseAgency')}
+        options={agencies.list.map((a) => a.agencyId)}
+        optionLabel={(a) => agencies.name(a)}
+      />
+      <SelectField
+        id={`${id}-purpose`}
+        label={t('refer.purpose')}
+        {...about('purpose')}
+        value={purpose}
+        onChange={(p) => setPurpose(p as ConsentPurpose | '')}
+        placeholder={t('refer.choosePurpose')}
+        options={CONSENT_PURPOSES}
+        optionLabel={(p) => term('purpose', p)}
+      />
       <CheckboxGroup
         id={id}
         legend={t('refer.services')}
@@ -543,33 +497,23 @@ export function MakeReferral({ caseId }: { caseId: string }) {
         problem={problem}
         invalid={field === 'servicesRequested'}
       />
-      <div className="field">
-        <label htmlFor={`${id}-urgency`}>{t('refer.urgency')}</label>
-        <select
-          id={`${id}-urgency`}
-          value={urgency}
-          onChange={(e) => setUrgency(e.target.value as Urgency)}
-          {...describe('urgency')}
-        >
-          {URGENCIES.map((u) => (
-            <option key={u} value={u}>
-              {term('urgency', u)}
-            </option>
-          ))}
-        </select>
-        <FieldProblemFor problem={problem} field="urgency" id={`${id}-urgency-problem`} />
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-respond`}>{t('refer.respondBy')}</label>
-        <input
-          id={`${id}-respond`}
-          type="datetime-local"
-          value={respondBy}
-          onChange={(e) => setRespondBy(e.target.value)}
-          {...describe('respondBy')}
-        />
-        <FieldProblemFor problem={problem} field="respondBy" id={`${id}-respondBy-problem`} />
-      </div>
+      <SelectField
+        id={`${id}-urgency`}
+        label={t('refer.urgency')}
+        {...about('urgency')}
+        value={urgency}
+        onChange={(u) => setUrgency(u as Urgency)}
+        options={URGENCIES}
+        optionLabel={(u) => term('urgency', u)}
+      />
+      <TextField
+        id={`${id}-respond`}
+        label={t('refer.respondBy')}
+        {...about('respondBy')}
+        type="datetime-local"
+        value={respondBy}
+        onChange={(e) => setRespondBy(e.target.value)}
+      />
       <CheckboxGroup
         id={id}
         legend={t('refer.shared')}
@@ -581,11 +525,6 @@ export function MakeReferral({ caseId }: { caseId: string }) {
         problem={problem}
         invalid={field === 'sharedCategories'}
       />
-      <button type="submit" className="primary" disabled={busy}>
-        {t('refer.submit')}
-      </button>
-      {field === undefined && <ProblemMessage problem={problem} />}
-      <p role="status">{done}</p>
-    </form>
+    </ActionForm>
   );
 }

@@ -1,11 +1,13 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { idempotencyKey, type Finding } from '../api/client';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
 import { FINDINGS } from '../api/vocabulary';
 import { useI18n } from '../i18n/i18n';
-import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
+import { SelectField, TextField } from '../ui/fields';
+import { ProblemMessage, problemField } from '../ui/problem';
 import { useLoad } from '../ui/use-load';
+import { useSubmit } from '../ui/use-submit';
 
 interface BreakGlassEntry {
   readonly eventId: string;
@@ -118,60 +120,43 @@ function ReviewForm({ accessEventId, onDone }: { accessEventId: string; onDone: 
   const id = useId();
   const [finding, setFinding] = useState<Finding | ''>('');
   const [note, setNote] = useState('');
-  const [problem, setProblem] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      await answer(
-        api.POST('/oversight/break-glass/{accessEventId}/review', {
-          params: { path: { accessEventId }, header: { 'Idempotency-Key': idempotencyKey() } },
-          body: { finding: finding as Finding, ...(note.trim() ? { note: note.trim() } : {}) },
-        }),
-      );
-      onDone();
-    } catch (failure) {
-      setProblem(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { problem, busy, onSubmit } = useSubmit(async () => {
+    await answer(
+      api.POST('/oversight/break-glass/{accessEventId}/review', {
+        params: { path: { accessEventId }, header: { 'Idempotency-Key': idempotencyKey() } },
+        body: { finding: finding as Finding, ...(note.trim() ? { note: note.trim() } : {}) },
+      }),
+    );
+    onDone();
+  });
   const field = problemField(problem);
   return (
-    <form onSubmit={(e) => void submit(e)} className="review no-print" noValidate aria-label={t('bg.review')}>
-      <div className="field">
-        <label htmlFor={`${id}-finding`}>{t('bg.finding')}</label>
-        <select
-          id={`${id}-finding`}
-          value={finding}
-          aria-invalid={field === 'finding'}
-          aria-describedby={field === 'finding' ? `${id}-finding-problem` : undefined}
-          onChange={(e) => setFinding(e.target.value as Finding | '')}
-        >
-          <option value="">{t('bg.chooseFinding')}</option>
-          {FINDINGS.map((f) => (
-            <option key={f} value={f}>
-              {term('finding', f)}
-            </option>
-          ))}
-        </select>
-        <FieldProblem problem={problem} field="finding" id={`${id}-finding-problem`} />
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-note`}>{t('bg.note')}</label>
-        <input
-          id={`${id}-note`}
-          value={note}
-          maxLength={200}
-          autoComplete="off"
-          aria-invalid={field === 'note'}
-          aria-describedby={field === 'note' ? `${id}-note-problem` : undefined}
-          onChange={(e) => setNote(e.target.value)}
-        />
-        <FieldProblem problem={problem} field="note" id={`${id}-note-problem`} />
-      </div>
+    <form onSubmit={onSubmit} className="review no-print" noValidate aria-label={t('bg.review')}>
+      <SelectField
+        id={`${id}-finding`}
+        label={t('bg.finding')}
+        field="finding"
+        problemId={`${id}-finding-problem`}
+        problem={problem}
+        invalid={field === 'finding'}
+        value={finding}
+        onChange={(f) => setFinding(f as Finding | '')}
+        placeholder={t('bg.chooseFinding')}
+        options={FINDINGS}
+        optionLabel={(f) => term('finding', f)}
+      />
+      <TextField
+        id={`${id}-note`}
+        label={t('bg.note')}
+        field="note"
+        problemId={`${id}-note-problem`}
+        problem={problem}
+        invalid={field === 'note'}
+        value={note}
+        maxLength={200}
+        autoComplete="off"
+        onChange={(e) => setNote(e.target.value)}
+      />
       <button type="submit" className="primary" disabled={busy}>
         {t('bg.submit')}
       </button>

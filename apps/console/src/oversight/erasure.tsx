@@ -1,10 +1,12 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { idempotencyKey } from '../api/client';
 import { ERASURE_GROUNDS } from '../api/vocabulary';
 import { useApi } from '../api/context';
 import { answer } from '../api/problem';
 import { useI18n } from '../i18n/i18n';
-import { FieldProblem, ProblemMessage, problemField } from '../ui/problem';
+import { SelectField, TextField } from '../ui/fields';
+import { ProblemMessage, problemField } from '../ui/problem';
+import { useSubmit } from '../ui/use-submit';
 
 /**
  * Erasure of a person's identity data (crypto-shredding), behind an explicit confirmation: the
@@ -21,21 +23,10 @@ export function Erasure() {
   const [reference, setReference] = useState('');
   const [confirm, setConfirm] = useState('');
   const [mismatch, setMismatch] = useState(false);
-  const [problem, setProblem] = useState<unknown>();
-  const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
+  const subject = subjectId.trim();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setProblem(undefined);
-    setDone('');
-    const subject = subjectId.trim();
-    if (subject === '' || confirm.trim() !== subject) {
-      setMismatch(true);
-      return;
-    }
-    setBusy(true);
-    try {
+  const { problem, done, busy, onSubmit } = useSubmit(
+    async () => {
       await answer(
         api.POST('/subjects/{subjectId}/erasure', {
           params: { path: { subjectId: subject }, header: { 'Idempotency-Key': idempotencyKey() } },
@@ -45,14 +36,15 @@ export function Erasure() {
           },
         }),
       );
-      setDone(t('erase.done', { subject }));
       setConfirm('');
-    } catch (failure) {
-      setProblem(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+      return t('erase.done', { subject });
+    },
+    () => {
+      if (subject !== '' && confirm.trim() === subject) return true;
+      setMismatch(true);
+      return false;
+    },
+  );
 
   const field = problemField(problem);
   return (
@@ -71,55 +63,48 @@ export function Erasure() {
           <li>{t('erase.kept.record')}</li>
         </ul>
       </div>
-      <form onSubmit={(e) => void submit(e)} noValidate className="action-form">
-        <div className="field">
-          <label htmlFor={`${id}-subject`}>{t('erase.subject')}</label>
-          <input
-            id={`${id}-subject`}
-            value={subjectId}
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={field === 'subjectId'}
-            aria-describedby={field === 'subjectId' ? `${id}-subject-problem` : undefined}
-            onChange={(e) => {
-              setSubjectId(e.target.value);
-              setMismatch(false);
-            }}
-          />
-          <FieldProblem problem={problem} field="subjectId" id={`${id}-subject-problem`} />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-ground`}>{t('erase.ground')}</label>
-          <select
-            id={`${id}-ground`}
-            value={ground}
-            aria-invalid={field === 'ground'}
-            aria-describedby={field === 'ground' ? `${id}-ground-problem` : undefined}
-            onChange={(e) => setGround(e.target.value)}
-          >
-            <option value="">{t('erase.ground.choose')}</option>
-            {ERASURE_GROUNDS.map((g) => (
-              <option key={g} value={g}>
-                {term('ground', g)}
-              </option>
-            ))}
-          </select>
-          <FieldProblem problem={problem} field="ground" id={`${id}-ground-problem`} />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-reference`}>{t('erase.reference')}</label>
-          <input
-            id={`${id}-reference`}
-            value={reference}
-            maxLength={200}
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={field === 'reference'}
-            aria-describedby={field === 'reference' ? `${id}-reference-problem` : undefined}
-            onChange={(e) => setReference(e.target.value)}
-          />
-          <FieldProblem problem={problem} field="reference" id={`${id}-reference-problem`} />
-        </div>
+      <form onSubmit={onSubmit} noValidate className="action-form">
+        <TextField
+          id={`${id}-subject`}
+          label={t('erase.subject')}
+          field="subjectId"
+          problemId={`${id}-subject-problem`}
+          problem={problem}
+          invalid={field === 'subjectId'}
+          value={subjectId}
+          spellCheck={false}
+          autoComplete="off"
+          onChange={(e) => {
+            setSubjectId(e.target.value);
+            setMismatch(false);
+          }}
+        />
+        <SelectField
+          id={`${id}-ground`}
+          label={t('erase.ground')}
+          field="ground"
+          problemId={`${id}-ground-problem`}
+          problem={problem}
+          invalid={field === 'ground'}
+          value={ground}
+          onChange={setGround}
+          placeholder={t('erase.ground.choose')}
+          options={ERASURE_GROUNDS}
+          optionLabel={(g) => term('ground', g)}
+        />
+        <TextField
+          id={`${id}-reference`}
+          label={t('erase.reference')}
+          field="reference"
+          problemId={`${id}-reference-problem`}
+          problem={problem}
+          invalid={field === 'reference'}
+          value={reference}
+          maxLength={200}
+          spellCheck={false}
+          autoComplete="off"
+          onChange={(e) => setReference(e.target.value)}
+        />
         <div className="field">
           <label htmlFor={`${id}-confirm`}>{t('erase.confirm')}</label>
           <input
