@@ -183,5 +183,6 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     ).toEqual({ valid: true });
     expect((await clinicB.get('/health')).status).toBe(200);
     console.log(`one log (two Nest apps): ${JSON.stringify(counts)}`);
-  });
+    // Two ledgers booted, each starting its projector's and its audit log's threads from source.
+  }, 120_000);
 });
