@@ -9,6 +9,9 @@
  *
  *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
  *
+ * One build against itself with a setting on and off: PAIR_BEFORE=. PAIR_AFTER=.
+ * PAIR_BEFORE_ENV='AUDIT_LOG_THREAD=off' PAIR_AFTER_ENV='AUDIT_LOG_THREAD=on' (KEY=VALUE, space-separated).
+ *
  * Both checkouts must be built (npm run build). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +37,22 @@ function mainThreadCpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
-async function start(checkout: string, dataDir: string, port: number): Promise<ChildProcess> {
+/** PAIR_BEFORE_ENV / PAIR_AFTER_ENV: settings of one side only, as `KEY=VALUE KEY=VALUE`. */
+function sideEnv(value: string | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (value ?? '')
+      .split(/\s+/)
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+}
+
+async function start(
+  checkout: string,
+  dataDir: string,
+  port: number,
+  extra: Record<string, string>,
+): Promise<ChildProcess> {
   const main = join(resolve(checkout), 'dist/apps/ledger-api/apps/ledger-api/src/main.js');
   const child = spawn(process.execPath, [main], {
     env: {
@@ -44,6 +62,7 @@ async function start(checkout: string, dataDir: string, port: number): Promise<C
       RATE_LIMIT_PER_PRINCIPAL: '10000000',
       PORT: String(port),
       HOST: '127.0.0.1',
+      ...extra,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -121,7 +140,13 @@ async function main(): Promise<void> {
   try {
     for (const [i, side] of (['before', 'after'] as const).entries()) {
       cpSync(seeded, join(dir, side), { recursive: true });
-      servers[side] = await start(checkouts[side], join(dir, side), 41000 + (process.pid % 1000) * 2 + i);
+      const extra = sideEnv(side === 'before' ? process.env.PAIR_BEFORE_ENV : process.env.PAIR_AFTER_ENV);
+      servers[side] = await start(
+        checkouts[side],
+        join(dir, side),
+        41000 + (process.pid % 1000) * 2 + i,
+        extra,
+      );
     }
     const port = (side: string) => 41000 + (process.pid % 1000) * 2 + (side === 'before' ? 0 : 1);
     for (const side of ['before', 'after']) await load(target(port(side)), 2, 10); // warm-up
@@ -163,6 +188,10 @@ async function main(): Promise<void> {
       name: `pair-${kind}`,
       ...environment(),
       what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s per side, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
+      sideSettings: {
+        before: sideEnv(process.env.PAIR_BEFORE_ENV),
+        after: sideEnv(process.env.PAIR_AFTER_ENV),
+      },
       before: summary('before'),
       after: summary('after'),
       medianRatios: {

@@ -5,12 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
+import type { Worker } from 'node:worker_threads';
+import type { AuditLogThread } from '../../apps/ledger-api/src/audit/audit-log-thread-client';
+import { AUDIT_LOG_THREAD } from '../../apps/ledger-api/src/audit/audit.module';
 import { Ledger, Principal, scrape, TEST_METRICS_TOKEN } from './harness';
 
+interface Check {
+  status: string;
+  kind?: string;
+  position?: number;
+  appends?: string;
+  detail?: string;
+}
 interface Health {
   status: string;
-  details?: Record<string, { status: string; kind?: string; position?: number; appends?: string }>;
-  checks?: Record<string, { status: string; kind?: string; position?: number; appends?: string }>;
+  details?: Record<string, Check>;
+  checks?: Record<string, Check>;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +64,7 @@ function tamper(dataDir: string, sql: string): void {
 describe('audit integrity of the running ledger (e2e)', () => {
   let ledger: Ledger;
   let clinic: Principal;
-  const tally = { attacks: 0, healthDegraded: 0, appendsRefused: 0, localised: 0 };
+  const tally = { attacks: 0, healthDegraded: 0, appendsRefused: 0, localised: 0, threadDeaths: 0 };
 
   const report = (who: Principal) =>
     who.post<{ position: number; caseId: string; code?: string; detail?: string }>('/cases', {
@@ -83,7 +93,7 @@ describe('audit integrity of the running ledger (e2e)', () => {
   afterEach(() => ledger.close().catch(() => rmSync(ledger.dataDir, { recursive: true, force: true })));
   afterAll(() =>
     console.log(
-      `running ledger: attacks ${tally.attacks}, health degraded ${tally.healthDegraded}, appends refused ${tally.appendsRefused}, localised ${tally.localised}`,
+      `running ledger: attacks ${tally.attacks}, health degraded ${tally.healthDegraded}, appends refused ${tally.appendsRefused}, localised ${tally.localised}, thread deaths refusing appends ${tally.threadDeaths}`,
     ),
   );
 
@@ -173,5 +183,23 @@ describe('audit integrity of the running ledger (e2e)', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.code).toBe('AUDIT.INTEGRITY_HALT');
     tally.appendsRefused++;
+  });
+
+  it("the audit log's thread dies: health names it, appends and audit routes are refused", async () => {
+    expect((await clinic.get<Health>('/health')).status).toBe(200);
+    // What an uncaught error in the thread would do: the thread is gone, the API runs on.
+    const thread = ledger.app.get<AuditLogThread>(AUDIT_LOG_THREAD);
+    await (thread as unknown as { worker: Worker }).worker.terminate();
+    const health = await degraded(clinic);
+    expect(integrityOf(health)).toMatchObject({ status: 'down', appends: 'refused' });
+    expect(integrityOf(health)?.detail).toMatch(/^The audit log thread exited/);
+    const refused = await report(clinic);
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('AUDIT.UNAVAILABLE');
+    expect((await clinic.get<{ code: string }>('/audit/checkpoints/latest')).body.code).toBe(
+      'AUDIT.UNAVAILABLE',
+    );
+    expect(await scrape(ledger.base)).toMatch(/^nrm_audit_integrity_ok 0$/m);
+    tally.threadDeaths++;
   });
 });

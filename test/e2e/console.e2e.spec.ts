@@ -67,7 +67,8 @@ describeWithBrowser('web console in Chromium', () => {
       },
     );
     if (build.status !== 0) throw new Error(`the console did not build: ${build.stderr}`);
-    ledger = await Ledger.boot({ CONSOLE_DIR: consoleDir });
+    // The export below reads the API's own log object: the log on the API's loop, not in its thread.
+    ledger = await Ledger.boot({ CONSOLE_DIR: consoleDir, AUDIT_LOG_THREAD: 'off' });
     demo = await seedDemo(ledger.store, loadConfig({}).COMPETENT_AGENCY_KINDS);
     profileDir = mkdtempSync(join(tmpdir(), 'nrm-chromium-'));
     context = await chromium.launchPersistentContext(profileDir, {

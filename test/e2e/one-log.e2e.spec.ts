@@ -1,5 +1,4 @@
 import {
-  MerkleLog,
   WitnessKey,
   hashFromHex,
   verifyConsistency,
@@ -11,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { MERKLE_LOG } from '../../apps/ledger-api/src/audit/audit.module';
+import type { AuditLogThread } from '../../apps/ledger-api/src/audit/audit-log-thread-client';
+import { AUDIT_LOG_THREAD } from '../../apps/ledger-api/src/audit/audit.module';
 import { Ledger, Principal } from './harness';
 
 const URL = process.env.NRM_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -79,9 +79,10 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     };
     a = await Ledger.boot({ ...env, DATA_DIR: dirA });
     b = await Ledger.boot({ ...env, DATA_DIR: dirB });
-    const logA = a.app.get<MerkleLog>(MERKLE_LOG);
-    const logB = b.app.get<MerkleLog>(MERKLE_LOG);
-    expect([logA.role, logB.role]).toEqual(['writer', 'follower']);
+    // Each replica's log runs in its API's audit log thread (AUDIT_LOG_THREAD=on, the default).
+    const logA = a.app.get<AuditLogThread>(AUDIT_LOG_THREAD);
+    const logB = b.app.get<AuditLogThread>(AUDIT_LOG_THREAD);
+    expect([logA.health().role, logB.health().role]).toEqual(['writer', 'follower']);
 
     const clinicA = await a.principal('health', ['caseworker'], 'clinic-one-log');
     const dpaA = await a.principal('oversight-body', ['oversight'], 'dpa-one-log');
@@ -160,7 +161,7 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     // The writer stops: replica B takes the lease over and continues the same log.
     await a.close();
     a = undefined;
-    await until(() => logB.role === 'writer' && logB.health().state === 'running', 'the take-over');
+    await until(() => logB.health().role === 'writer' && logB.health().state === 'running', 'the take-over');
     counts.takenOver++;
     for (let i = 0; i < 5; i++) await report(clinicB);
     const newHead = await b.store.headPosition();
@@ -182,5 +183,6 @@ describe('one audit log for two API replicas (e2e, PostgreSQL)', () => {
     ).toEqual({ valid: true });
     expect((await clinicB.get('/health')).status).toBe(200);
     console.log(`one log (two Nest apps): ${JSON.stringify(counts)}`);
-  });
+    // Two ledgers booted, each starting its projector's and its audit log's threads from source.
+  }, 120_000);
 });

@@ -175,6 +175,14 @@ export class LedgerConfig {
   @IsIn(['sqlite', 'postgres'], { message: "AUDIT_LOG_STORE must be 'sqlite' or 'postgres'" })
   AUDIT_LOG_STORE: 'sqlite' | 'postgres' = 'sqlite';
 
+  /**
+   * Run the verifiable audit log (hashing each event into the tree, signing checkpoints), its
+   * integrity watch and the audit routes' answers in a worker thread of the API process, on its
+   * own connections to the stores (on); or on the event loop that serves requests (off).
+   */
+  @IsIn(['on', 'off'], { message: 'AUDIT_LOG_THREAD must be on or off' })
+  AUDIT_LOG_THREAD: 'on' | 'off' = 'on';
+
   /** PostgreSQL connection string, required with AUDIT_LOG_STORE=postgres. */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, {

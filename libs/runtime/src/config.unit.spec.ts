@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       KEY_STORE_SCHEMA: 'nrm_keys',
       ERASURE_REGISTER_FILE: undefined,
       AUDIT_LOG_STORE: 'sqlite',
+      AUDIT_LOG_THREAD: 'on',
       AUDIT_LOG_URL: undefined,
       AUDIT_LOG_SCHEMA: 'nrm_audit',
       AUDIT_SIGNING_KEY_FILE: undefined,

@@ -34,12 +34,30 @@ function beyond(field: string, detail: string): ProblemException {
 }
 
 /**
+ * What the audit routes ask of the log, wherever it runs: `AuditProofs` on the API's event loop
+ * (AUDIT_LOG_THREAD=off), or the audit log's thread through `AuditLogThread` (the default), which
+ * runs the same `AuditProofs` there and hands back its answers and problems unchanged.
+ */
+export interface AuditAnswers {
+  publicKey(): PublicKeyDto | Promise<PublicKeyDto>;
+  latestCheckpoint(): SignedCheckpoint | Promise<SignedCheckpoint>;
+  submitCosignatures(
+    note: string,
+  ):
+    | { treeSize: number; cosignedBy: readonly string[] }
+    | Promise<{ treeSize: number; cosignedBy: readonly string[] }>;
+  checkpoints(query: { cursor?: number; limit?: number }): CheckpointPageDto | Promise<CheckpointPageDto>;
+  inclusion(position: number, treeSize?: number): Promise<InclusionProofDto>;
+  consistency(from: number, to?: number): ConsistencyProofDto | Promise<ConsistencyProofDto>;
+}
+
+/**
  * What the API serves of the verifiable log: its public key, its signed
  * checkpoints, and proofs against any tree up to the latest checkpoint (a proof
  * against a tree nobody signed would prove nothing). Requests outside that
  * range are 4xx problems naming the field.
  */
-export class AuditProofs {
+export class AuditProofs implements AuditAnswers {
   constructor(
     private readonly log: MerkleLog,
     private readonly keys: AuditKeys,

@@ -10,7 +10,8 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AuditProofs } from './audit-proofs';
+import type { SignedCheckpoint } from '@nrm/audit';
+import type { AuditAnswers } from './audit-proofs';
 import {
   CheckpointPageDto,
   CheckpointPageQuery,
@@ -36,13 +37,13 @@ export const AUDIT_PROOFS = Symbol('AUDIT_PROOFS');
 @ApiBearerAuth()
 @Controller('audit')
 export class AuditController {
-  constructor(@Inject(AUDIT_PROOFS) private readonly proofs: AuditProofs) {}
+  constructor(@Inject(AUDIT_PROOFS) private readonly proofs: AuditAnswers) {}
 
   @Get('public-key')
   @ApiOperation({ summary: 'The Ed25519 public key that signs checkpoints (PEM and JWK), with its key id.' })
   @ApiOkResponse({ type: PublicKeyDto })
-  publicKey(): PublicKeyDto {
-    return this.proofs.publicKey();
+  publicKey(): Promise<PublicKeyDto> {
+    return Promise.resolve(this.proofs.publicKey());
   }
 
   @Get('checkpoints/latest')
@@ -52,8 +53,8 @@ export class AuditController {
   })
   @ApiOkResponse({ type: SignedCheckpointDto })
   @ApiNotFoundResponse({ description: 'AUDIT.NO_CHECKPOINT: none signed yet.' })
-  latest() {
-    return this.proofs.latestCheckpoint();
+  latest(): Promise<SignedCheckpoint> {
+    return Promise.resolve(this.proofs.latestCheckpoint());
   }
 
   @Post('checkpoints/cosignatures')
@@ -71,8 +72,8 @@ export class AuditController {
     description:
       "AUDIT.UNKNOWN_CHECKPOINT (this log signed no such note), AUDIT.UNKNOWN_WITNESS (no cosignature by a configured witness), AUDIT.BAD_COSIGNATURE (a configured witness's cosignature fails, or is dated in the future).",
   })
-  cosign(@Body() body: CosignatureSubmissionDto): CosignatureAcceptedDto {
-    const accepted = this.proofs.submitCosignatures(body.note);
+  async cosign(@Body() body: CosignatureSubmissionDto): Promise<CosignatureAcceptedDto> {
+    const accepted = await this.proofs.submitCosignatures(body.note);
     return { treeSize: accepted.treeSize, cosignedBy: [...accepted.cosignedBy] };
   }
 
@@ -81,8 +82,8 @@ export class AuditController {
     summary: 'Every signed checkpoint, smallest tree first, in pages (cursor: the last tree size).',
   })
   @ApiOkResponse({ type: CheckpointPageDto })
-  checkpoints(@Query() query: CheckpointPageQuery): CheckpointPageDto {
-    return this.proofs.checkpoints(query);
+  checkpoints(@Query() query: CheckpointPageQuery): Promise<CheckpointPageDto> {
+    return Promise.resolve(this.proofs.checkpoints(query));
   }
 
   @Get('proofs/inclusion')
@@ -111,7 +112,7 @@ export class AuditController {
   @ApiOkResponse({ type: ConsistencyProofDto })
   @ApiForbiddenResponse({ description: 'OVERSIGHT.ONLY (audited as AccessDenied).' })
   @ApiUnprocessableEntityResponse({ description: 'AUDIT.BEYOND_CHECKPOINT: a size beyond the signed log.' })
-  consistency(@Query() query: ConsistencyProofQuery): ConsistencyProofDto {
-    return this.proofs.consistency(query.from, query.to);
+  consistency(@Query() query: ConsistencyProofQuery): Promise<ConsistencyProofDto> {
+    return Promise.resolve(this.proofs.consistency(query.from, query.to));
   }
 }

@@ -6,76 +6,52 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
+  type Provider,
 } from '@nestjs/common';
-import {
-  AuditKeys,
-  CosignatureStore,
-  IntegrityWatch,
-  PostgresSharedLog,
-  MerkleLog,
-  parseSignedCheckpoint,
-  verifyCheckpointSignature,
-  type SignedCheckpoint,
-} from '@nrm/audit';
-import { readFileSync } from 'node:fs';
+import type { AuditKeys, CosignatureStore, IntegrityWatch, MerkleLog, MerkleLogLogger } from '@nrm/audit';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { AuditTrail } from '../access/audit-trail';
 import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
-import {
-  AUDIT_DEFAULTS,
-  auditKeys,
-  auditLogFile,
-  auditLogPlacement,
-  openCosignatures,
-  type AuditConfig,
-} from '@nrm/runtime';
+import { auditKeys, openCosignatures, type AuditConfig, type LedgerConfig } from '@nrm/runtime';
 import { AuditProofs } from './audit-proofs';
+import { AuditLogThread } from './audit-log-thread-client';
+import { AuditLogRun, openMerkleLog as openLog, openWatch, shareCosigned } from './audit-wiring';
 import { AUDIT_PROOFS, AuditController } from './audit.controller';
 import { AUDIT_DENIALS, ProofsForOversight } from './proofs-for-oversight.guard';
 
+export { loadAnchor } from './audit-wiring';
+
+/** The log on the API's event loop (AUDIT_LOG_THREAD=off); absent when it runs in its thread. */
 export const MERKLE_LOG = Symbol('MERKLE_LOG');
 export const AUDIT_KEYS = Symbol('AUDIT_KEYS');
 export const AUDIT_COSIGNATURES = Symbol('AUDIT_COSIGNATURES');
+/** The integrity watch on the API's event loop (AUDIT_LOG_THREAD=off); absent when it runs in its thread. */
 export const INTEGRITY_WATCH = Symbol('INTEGRITY_WATCH');
+/** The log's thread client (AUDIT_LOG_THREAD=on, the default); absent when the log runs on the loop. */
+export const AUDIT_LOG_THREAD = Symbol('AUDIT_LOG_THREAD');
+/** What starts and stops the log, its watch and the cosignatures, wherever they run. */
+const AUDIT_LOG_RUN = Symbol('AUDIT_LOG_RUN');
+
+interface AuditLifecycle {
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
 
 // The verifiable log's files, keys and witnesses (AuditConfig, auditKeys, auditLogFile, ...) are
 // opened by libs/runtime/src/audit-files.ts, which the CLI's audit commands share.
 
-/** The log over the store, with the configured key and checkpoint schedule, logging through Nest's logger. */
-export function openMerkleLog(store: EventStore, config: AuditConfig, keys: AuditKeys): MerkleLog {
-  const logger = new Logger('AuditLog');
-  return new MerkleLog({
-    store,
-    filename: auditLogFile(config),
-    ...auditLogPlacement(config),
-    signer: keys,
-    checkpointEvery: config.AUDIT_CHECKPOINT_EVERY ?? AUDIT_DEFAULTS.checkpointEvery,
-    checkpointIntervalMs:
-      (config.AUDIT_CHECKPOINT_INTERVAL_SECONDS ?? AUDIT_DEFAULTS.checkpointIntervalSeconds) * 1000,
-    logger: {
-      info: (obj: object, msg: string) => logger.log(obj, msg),
-      error: (obj: object, msg: string) => logger.error(obj, msg),
-    },
-  });
+function nestLogger(context: string): MerkleLogLogger {
+  const logger = new Logger(context);
+  return {
+    info: (obj: object, msg: string) => logger.log(obj, msg),
+    error: (obj: object, msg: string) => logger.error(obj, msg),
+  };
 }
 
-/** The anchor checkpoint: read, parsed and its signature checked at boot; a bad one stops the boot. */
-export function loadAnchor(config: AuditConfig, keys: AuditKeys): SignedCheckpoint | undefined {
-  const file = config.AUDIT_ANCHOR_CHECKPOINT_FILE;
-  if (file === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (error) {
-    throw new Error(
-      `AUDIT_ANCHOR_CHECKPOINT_FILE: cannot read ${file} as JSON (${error instanceof Error ? error.message : String(error)})`,
-    );
-  }
-  const parsed = parseSignedCheckpoint(value);
-  if (!parsed.ok) throw new Error(`AUDIT_ANCHOR_CHECKPOINT_FILE: ${parsed.reason}`);
-  const signature = verifyCheckpointSignature(parsed.value, keys.publicKey);
-  if (!signature.valid) throw new Error(`AUDIT_ANCHOR_CHECKPOINT_FILE: ${signature.reason}`);
-  return parsed.value;
+/** The log over the store, with the configured key and checkpoint schedule, logging through Nest's logger. */
+export function openMerkleLog(store: EventStore, config: AuditConfig, keys: AuditKeys): MerkleLog {
+  return openLog(store, config, keys, nestLogger('AuditLog'));
 }
 
 /** Watches the store against the log; a finding closes the API's append gate. */
@@ -86,130 +62,88 @@ export function openIntegrityWatch(
   keys: AuditKeys,
   gate: AppendGate,
 ): IntegrityWatch {
-  const logger = new Logger('AuditIntegrity');
-  const anchor = loadAnchor(config, keys);
-  const watch = new IntegrityWatch({
-    log,
-    store,
-    filename: auditLogFile(config),
-    headCheckMs: (config.AUDIT_INTEGRITY_CHECK_SECONDS ?? 5) * 1000,
-    rehashEventsPerSecond: config.AUDIT_REHASH_EVENTS_PER_SECOND ?? 1000,
-    rehashPauseMs: (config.AUDIT_REHASH_PAUSE_SECONDS ?? 3600) * 1000,
-    ...(anchor ? { anchor } : {}),
-    logger: {
-      info: (obj: object, msg: string) => logger.log(obj, msg),
-      error: (obj: object, msg: string) => logger.error(obj, msg),
-    },
-    onFinding: (finding) => gate.close(finding),
-  });
-  log.onAdded((first, last) => watch.recorded(first, last));
-  gate.attach(() => watch.status());
+  const watch = openWatch(store, log, config, keys, nestLogger('AuditIntegrity'), (finding) =>
+    gate.close(finding),
+  );
+  gate.attach(
+    () => watch.status(),
+    () => log.health(),
+  );
   return watch;
 }
 
-/** Hands a cosigned note one replica took to the shared log, for the others (nothing without one). */
-function shareCosigned(log: MerkleLog): ((treeSize: number, note: string) => void) | undefined {
-  const shared = log.sharedLog;
-  if (!(shared instanceof PostgresSharedLog)) return undefined;
-  const logger = new Logger('AuditCosignatures');
-  return (treeSize, note) =>
-    void shared
-      .addCosignedNote(treeSize, note)
-      .catch((error: unknown) =>
-        logger.error(
-          { message: error instanceof Error ? error.message : String(error) },
-          'cosignature not shared',
-        ),
-      );
-}
-
 /**
- * Takes into this replica's cosignature store the cosigned notes other replicas took, every
- * second: each verified again (a note for a checkpoint this replica has not read yet waits).
+ * The log on the API's event loop (AUDIT_LOG_THREAD=off, or a configuration the thread does not
+ * take): the log, its watch and the cosignatures opened here, on the API's store.
  */
-class CosignatureFollower {
-  private cursor = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+function onLoopProviders(config: AuditConfig): Provider[] {
+  return [
+    { provide: AUDIT_KEYS, useFactory: () => auditKeys(config) },
+    {
+      provide: MERKLE_LOG,
+      inject: [EVENT_STORE, AUDIT_KEYS],
+      useFactory: (store: EventStore, keys: AuditKeys) => openMerkleLog(store, config, keys),
+    },
+    { provide: AUDIT_COSIGNATURES, useFactory: () => openCosignatures(config) },
+    {
+      provide: INTEGRITY_WATCH,
+      inject: [EVENT_STORE, MERKLE_LOG, AUDIT_KEYS, APPEND_GATE],
+      useFactory: (store: EventStore, log: MerkleLog, keys: AuditKeys, gate: AppendGate) =>
+        openIntegrityWatch(store, log, config, keys, gate),
+    },
+    {
+      provide: AUDIT_PROOFS,
+      inject: [MERKLE_LOG, AUDIT_KEYS, AUDIT_COSIGNATURES, INTEGRITY_WATCH],
+      useFactory: (log: MerkleLog, keys: AuditKeys, cosignatures: CosignatureStore, watch: IntegrityWatch) =>
+        new AuditProofs(log, keys, cosignatures, watch, shareCosigned(log, nestLogger('AuditCosignatures'))),
+    },
+    {
+      provide: AUDIT_LOG_RUN,
+      inject: [MERKLE_LOG, INTEGRITY_WATCH, AUDIT_COSIGNATURES],
+      useFactory: (log: MerkleLog, watch: IntegrityWatch, cosignatures: CosignatureStore): AuditLifecycle =>
+        new AuditLogRun(log, watch, cosignatures),
+    },
+  ];
+}
 
-  constructor(
-    private readonly shared: PostgresSharedLog,
-    private readonly log: MerkleLog,
-    private readonly cosignatures: CosignatureStore,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.step().finally(() => {
-        this.running = undefined;
-      });
-    }, 1000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  async step(): Promise<void> {
-    try {
-      for (const row of await this.shared.cosignedNotesAfter(this.cursor)) {
-        const result = this.cosignatures.submit(row.note, (size) => this.log.checkpointAt(size));
-        if (!result.ok && result.code === 'AUDIT.UNKNOWN_CHECKPOINT' && this.log.treeSize < row.tree_size)
-          return;
-        this.cursor = row.id;
-      }
-    } catch {
-      // The shared log unreachable now: tried again in a second.
-    }
-  }
+/** The log in its worker thread (AUDIT_LOG_THREAD=on): only the client on the API's event loop. */
+function threadProviders(config: LedgerConfig): Provider[] {
+  return [
+    {
+      provide: AUDIT_LOG_THREAD,
+      inject: [APPEND_GATE],
+      useFactory: (gate: AppendGate) => {
+        const thread = new AuditLogThread(config, gate, new Logger('AuditLog'));
+        gate.attach(
+          () => thread.integrity(),
+          () => thread.health(),
+        );
+        return thread;
+      },
+    },
+    { provide: AUDIT_PROOFS, useExisting: AUDIT_LOG_THREAD },
+    { provide: AUDIT_LOG_RUN, useExisting: AUDIT_LOG_THREAD },
+  ];
 }
 
 /**
- * The verifiable log in the API process: fed from the event store by a
- * catch-up subscription (like the projector), signing checkpoints, serving
- * the key, checkpoints and proofs. Wiring only: the log is `@nrm/audit`.
+ * The verifiable log in the API process: fed from the event store by a catch-up subscription
+ * (like the projector), signing checkpoints, serving the key, checkpoints and proofs. By default
+ * all of it runs in a worker thread on its own connections (AUDIT_LOG_THREAD=on), so that hashing
+ * the audit event each read appends never runs on the event loop that serves requests. Wiring
+ * only: the log is `@nrm/audit`.
  */
 @Module({})
 export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
-  private follower: CosignatureFollower | undefined;
+  constructor(@Inject(AUDIT_LOG_RUN) private readonly run: AuditLifecycle) {}
 
-  constructor(
-    @Inject(MERKLE_LOG) private readonly log: MerkleLog,
-    @Inject(AUDIT_COSIGNATURES) private readonly cosignatures: CosignatureStore,
-    @Inject(INTEGRITY_WATCH) private readonly watch: IntegrityWatch,
-  ) {}
-
-  static forRoot(config: AuditConfig): DynamicModule {
+  static forRoot(config: LedgerConfig): DynamicModule {
+    const threaded = config.AUDIT_LOG_THREAD === 'on';
     return {
       module: AuditModule,
       controllers: [AuditController],
       providers: [
-        { provide: AUDIT_KEYS, useFactory: () => auditKeys(config) },
-        {
-          provide: MERKLE_LOG,
-          inject: [EVENT_STORE, AUDIT_KEYS],
-          useFactory: (store: EventStore, keys: AuditKeys) => openMerkleLog(store, config, keys),
-        },
-        { provide: AUDIT_COSIGNATURES, useFactory: () => openCosignatures(config) },
-        {
-          provide: INTEGRITY_WATCH,
-          inject: [EVENT_STORE, MERKLE_LOG, AUDIT_KEYS, APPEND_GATE],
-          useFactory: (store: EventStore, log: MerkleLog, keys: AuditKeys, gate: AppendGate) =>
-            openIntegrityWatch(store, log, config, keys, gate),
-        },
-        {
-          provide: AUDIT_PROOFS,
-          inject: [MERKLE_LOG, AUDIT_KEYS, AUDIT_COSIGNATURES, INTEGRITY_WATCH],
-          useFactory: (
-            log: MerkleLog,
-            keys: AuditKeys,
-            cosignatures: CosignatureStore,
-            watch: IntegrityWatch,
-          ) => new AuditProofs(log, keys, cosignatures, watch, shareCosigned(log)),
-        },
+        ...(threaded ? threadProviders(config) : onLoopProviders(config)),
         {
           provide: AUDIT_DENIALS,
           inject: [EVENT_STORE],
@@ -217,33 +151,21 @@ export class AuditModule implements OnModuleInit, OnModuleDestroy, OnApplication
         },
         ProofsForOversight,
       ],
-      exports: [MERKLE_LOG, INTEGRITY_WATCH],
+      exports: threaded ? [AUDIT_LOG_THREAD] : [MERKLE_LOG, INTEGRITY_WATCH],
     };
   }
 
   /** The store is checked against the log first: with a finding standing, the log does not follow it. */
   async onModuleInit(): Promise<void> {
-    // A replica of the shared log (AUDIT_LOG_STORE=postgres) reads it first.
-    await this.log.sync();
-    const finding = await this.watch.start();
-    if (!finding) await this.log.start();
-    const shared = this.log.sharedLog;
-    if (shared instanceof PostgresSharedLog) {
-      this.follower = new CosignatureFollower(shared, this.log, this.cosignatures);
-      this.follower.start();
-    }
+    await this.run.start();
   }
 
   /** Stopped before any shutdown hook, so that the event store is still open while it stops. */
   async onModuleDestroy(): Promise<void> {
-    await this.follower?.stop();
-    await this.watch.stop();
-    await this.log.stop();
+    await this.run.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.watch.close();
-    await this.log.close();
-    this.cosignatures.close();
+    await this.run.close();
   }
 }

@@ -1,4 +1,4 @@
-import type { IntegrityFinding, IntegrityStatus } from '@nrm/audit';
+import type { IntegrityFinding, IntegrityStatus, MerkleLogHealth } from '@nrm/audit';
 import type { EventStore } from '@nrm/event-store';
 import { ProblemException } from '../http/problem';
 
@@ -9,13 +9,22 @@ export const APPEND_GATE = Symbol('APPEND_GATE');
  * the audit module's `IntegrityWatch` closes the gate on a finding, and every
  * append through the API's event store is then refused with a 503 problem
  * naming the kind and position, until a restart finds the store restored.
+ * It closes too when the audit log itself stops for good (its worker thread exited): nothing is
+ * recorded that no watch compares with the log, until a restart.
  */
 export class AppendGate {
   private standing: IntegrityFinding | undefined;
+  private stopped: string | undefined;
   private watch: (() => IntegrityStatus) | undefined;
+  private log: (() => MerkleLogHealth) | undefined;
 
   get finding(): IntegrityFinding | undefined {
     return this.standing;
+  }
+
+  /** Why the audit log no longer runs (its thread exited), while that stands. */
+  get halted(): string | undefined {
+    return this.stopped;
   }
 
   /** The watch's status, for /health and the metrics; undefined where no watch runs. */
@@ -23,18 +32,38 @@ export class AppendGate {
     return this.watch?.();
   }
 
-  attach(status: () => IntegrityStatus): void {
+  /** The log's health (state, role, tree size), for /health; undefined where no log runs. */
+  logHealth(): MerkleLogHealth | undefined {
+    return this.log?.();
+  }
+
+  attach(status: () => IntegrityStatus, log?: () => MerkleLogHealth): void {
     this.watch = status;
+    this.log = log;
   }
 
   close(finding: IntegrityFinding): void {
     this.standing ??= finding;
   }
 
-  /** Throws the 503 problem while a finding stands. */
+  /** The audit log stopped for good (`reason`): appends are refused until a restart. */
+  halt(reason: string): void {
+    this.stopped ??= reason;
+  }
+
+  /** Throws the 503 problem while a finding stands, or while the audit log is stopped. */
   check(): void {
     const finding = this.standing;
-    if (!finding) return;
+    if (!finding) {
+      if (this.stopped !== undefined)
+        throw new ProblemException({
+          status: 503,
+          title: 'The ledger refuses new records: its audit log is not running',
+          code: 'AUDIT.UNAVAILABLE',
+          detail: `${this.stopped}. Nothing is recorded until the ledger restarts.`,
+        });
+      return;
+    }
     throw new ProblemException({
       status: 503,
       title: 'The ledger refuses new records: its event store diverged from the audit log',

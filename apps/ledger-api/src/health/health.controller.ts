@@ -53,7 +53,24 @@ export class HealthController {
         const indicator = this.indicators.check('auditIntegrity');
         const finding = this.gate.finding;
         const rehash = this.gate.status()?.rehash;
-        if (!finding) return indicator.up({ ...(rehash ? { rehash } : {}) });
+        const health = this.gate.logHealth();
+        const log = health
+          ? { state: health.state, role: health.role, treeSize: health.treeSize }
+          : undefined;
+        // The log's thread exited: nothing compares the store with the log any more.
+        const halted = this.gate.halted;
+        if (!finding && halted !== undefined) return indicator.down({ detail: halted, appends: 'refused' });
+        // The log stopped following the store (its subscription failed, the shared log forked): the
+        // reason is in the error log, not here (it may name a host), only the position at fault.
+        if (!finding && health?.state === 'failed') {
+          const position = health.failure?.position;
+          return indicator.down({
+            log,
+            detail: 'the audit log stopped following the event store',
+            ...(position !== undefined ? { position } : {}),
+          });
+        }
+        if (!finding) return indicator.up({ ...(rehash ? { rehash } : {}), ...(log ? { log } : {}) });
         return indicator.down({
           kind: finding.kind,
           position: finding.position,

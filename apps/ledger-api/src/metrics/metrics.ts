@@ -47,10 +47,10 @@ export class LedgerMetrics {
     });
     new Gauge({
       name: 'nrm_audit_integrity_ok',
-      help: '1 while the event store matches the audit log; 0 once a divergence is found (appends are refused then).',
+      help: '1 while the event store matches the audit log; 0 once a divergence is found or the audit log stopped (appends are refused then).',
       registers: [this.registry],
       collect() {
-        this.set(gate?.finding ? 0 : 1);
+        this.set(gate?.finding || gate?.halted !== undefined ? 0 : 1);
       },
     });
     new Gauge({
