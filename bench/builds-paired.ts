@@ -79,7 +79,7 @@ async function start(
     stdio: ['ignore', out, 'inherit'],
   });
   closeSync(out);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     try {
       await fetch(`http://127.0.0.1:${port}/`);
