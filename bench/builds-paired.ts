@@ -9,19 +9,24 @@
  *
  *   PAIR_BEFORE=/path/to/old/checkout PAIR_AFTER=. PAIR_KIND=query npx tsx bench/builds-paired.ts
  *
- * One build against itself with a setting on and off: PAIR_BEFORE=. PAIR_AFTER=.
- * PAIR_BEFORE_ENV='AUDIT_LOG_THREAD=off' PAIR_AFTER_ENV='AUDIT_LOG_THREAD=on' (KEY=VALUE, space-separated).
- *
- * Both checkouts must be built (npm run build). Linux only (/proc).
+ * Both checkouts must be built (npm run build). Linux only (/proc). PAIR_STORE=seeded runs on the
+ * 112,024-event store of `bench:query` and `bench:command` (bench/seed.ts), the query going round
+ * the 2,000 cases one NGO may read, each server waited for until it has caught up and gone idle;
+ * the default is the small demo store and one case. PAIR_ENV_BEFORE / PAIR_ENV_AFTER
+ * (`NAME=value,NAME=value`) add settings to one side: the same build against itself with
+ * LOG_SYNC=on and off, say. Each server's stdout (its request logs) goes to a file, as in production.
+ * BENCH_CPU_PROF=<dir> profiles each side's main thread over the measured rounds (`<dir>/before`,
+ * `<dir>/after`; summarise each with `npm run -s bench:profile <dir>/<side>`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SqliteEventStore } from '@nrm/event-store';
 import { RegistryCommands } from '@nrm/access';
 import { seedDemo } from '../apps/ledger-cli/src/demo';
-import { load, type Load } from './http';
+import { load, settle, type Load } from './http';
+import { seededDataDir } from './seed';
 import { benchDir, environment, round, writeResult } from './lib';
 
 const TICK_US = 10_000; // USER_HZ = 100 on Linux
@@ -37,24 +42,30 @@ function mainThreadCpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
-/** PAIR_BEFORE_ENV / PAIR_AFTER_ENV: settings of one side only, as `KEY=VALUE KEY=VALUE`. */
-function sideEnv(value: string | undefined): Record<string, string> {
-  return Object.fromEntries(
-    (value ?? '')
-      .split(/\s+/)
-      .filter((pair) => pair.includes('='))
-      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
+/** Extra settings for one side, from `NAME=value,NAME=value`. */
+function sideEnv(spec: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (spec ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at > 0) env[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return env;
 }
 
 async function start(
+  side: string,
   checkout: string,
   dataDir: string,
   port: number,
   extra: Record<string, string>,
 ): Promise<ChildProcess> {
   const main = join(resolve(checkout), 'dist/apps/ledger-api/apps/ledger-api/src/main.js');
-  const child = spawn(process.execPath, [main], {
+  const out = openSync(join(dataDir, 'stdout.log'), 'w');
+  // BENCH_CPU_PROF=<dir>: each side profiles its main thread over the measured rounds, into <dir>/<side>.
+  const profileDir = process.env.BENCH_CPU_PROF ? join(resolve(process.env.BENCH_CPU_PROF), side) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const args = profileDir ? ['-r', join(__dirname, 'profile-window.cjs'), main] : [main];
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
@@ -63,10 +74,12 @@ async function start(
       PORT: String(port),
       HOST: '127.0.0.1',
       ...extra,
+      ...(profileDir ? { BENCH_CPU_PROF: profileDir } : {}),
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   });
-  const deadline = Date.now() + 60_000;
+  closeSync(out);
+  const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     try {
       await fetch(`http://127.0.0.1:${port}/`);
@@ -77,6 +90,45 @@ async function start(
   }
   child.kill('SIGTERM');
   throw new Error(`${main} did not listen`);
+}
+
+const BODY = JSON.stringify({
+  indicators: ['restricted-movement', 'debt-bondage'],
+  exploitationForms: ['labour'],
+  minor: false,
+  region: 'NL-ZH',
+});
+
+/** The 112,024-event store of bench:query and bench:command: the load, and a read to wait on. */
+async function prepareSeeded(
+  kind: string,
+  dataDir: string,
+): Promise<{ load: (port: number) => Load; ready: (port: number) => Load }> {
+  const seeded = await seededDataDir(dataDir);
+  const cases = seeded.readable['ngo-1']!;
+  const headers = { authorization: `Bearer ${seeded.keys['ngo-1']!}`, 'x-purpose': 'assistance' };
+  const read = (port: number, caseId: string): Load => ({
+    url: `http://127.0.0.1:${port}/cases/${caseId}`,
+    method: 'GET',
+    headers,
+  });
+  let i = 0;
+  return {
+    ready: (port) => read(port, cases[0]!),
+    load:
+      kind === 'query'
+        ? (port) => ({
+            ...read(port, cases[0]!),
+            next: () => ({ path: `/cases/${cases[i++ % cases.length]!}` }),
+          })
+        : (port) => ({
+            url: `http://127.0.0.1:${port}/cases`,
+            method: 'POST',
+            body: BODY,
+            headers: { authorization: `Bearer ${seeded.keys['clinic-1']!}` },
+            next: () => ({ headers: { 'idempotency-key': randomUUID() } }),
+          }),
+  };
 }
 
 async function prepare(kind: string, dataDir: string): Promise<(port: number) => Load> {
@@ -107,12 +159,7 @@ async function prepare(kind: string, dataDir: string): Promise<(port: number) =>
       next: () => ({ headers: { 'idempotency-key': randomUUID() } }),
       url: `http://127.0.0.1:${port}/cases`,
       method: 'POST',
-      body: JSON.stringify({
-        indicators: ['restricted-movement', 'debt-bondage'],
-        exploitationForms: ['labour'],
-        minor: false,
-        region: 'NL-ZH',
-      }),
+      body: BODY,
       headers: { authorization: `Bearer ${apiKey!}` },
     });
   } finally {
@@ -133,23 +180,31 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
   const checkouts = { before: process.env.PAIR_BEFORE ?? '', after: process.env.PAIR_AFTER ?? '.' };
   if (!checkouts.before) throw new Error('PAIR_BEFORE: the other checkout, built');
+  const onSeeded = process.env.PAIR_STORE === 'seeded';
+  const env = { before: sideEnv(process.env.PAIR_ENV_BEFORE), after: sideEnv(process.env.PAIR_ENV_AFTER) };
   const dir = benchDir(`pair-${kind}`);
   const seeded = join(dir, 'seed');
-  const target = await prepare(kind, seeded);
+  const prepared = onSeeded ? await prepareSeeded(kind, seeded) : { load: await prepare(kind, seeded) };
+  const target = prepared.load;
   const servers: Record<string, ChildProcess> = {};
   try {
-    for (const [i, side] of (['before', 'after'] as const).entries()) {
-      cpSync(seeded, join(dir, side), { recursive: true });
-      const extra = sideEnv(side === 'before' ? process.env.PAIR_BEFORE_ENV : process.env.PAIR_AFTER_ENV);
-      servers[side] = await start(
-        checkouts[side],
-        join(dir, side),
-        41000 + (process.pid % 1000) * 2 + i,
-        extra,
-      );
-    }
     const port = (side: string) => 41000 + (process.pid % 1000) * 2 + (side === 'before' ? 0 : 1);
+    for (const side of ['before', 'after'] as const) {
+      cpSync(seeded, join(dir, side), { recursive: true });
+      servers[side] = await start(side, checkouts[side], join(dir, side), port(side), env[side]);
+    }
+    if ('ready' in prepared)
+      for (const side of ['before', 'after'] as const) {
+        const pid = servers[side]!.pid!;
+        const seconds = await settle(
+          { port: port(side), pid, logBytes: () => 0, stop: () => Promise.resolve() },
+          prepared.ready(port(side)),
+        );
+        console.error(`${side}: caught up and idle after ${seconds} s`);
+      }
     for (const side of ['before', 'after']) await load(target(port(side)), 2, 10); // warm-up
+    // The profiles (BENCH_CPU_PROF) cover the measured rounds only (bench/profile-window.cjs).
+    if (process.env.BENCH_CPU_PROF) for (const side of ['before', 'after']) servers[side]!.kill('SIGWINCH');
     const per: Record<
       string,
       { rps: number; cpuUs: number; mainThreadCpuUs: number; p50: number; p99: number }[]
@@ -187,11 +242,9 @@ async function main(): Promise<void> {
     const result = {
       name: `pair-${kind}`,
       ...environment(),
-      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s per side, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}`,
-      sideSettings: {
-        before: sideEnv(process.env.PAIR_BEFORE_ENV),
-        after: sideEnv(process.env.PAIR_AFTER_ENV),
-      },
+      what: `${kind}: two builds side by side, ${rounds} paired rounds of ${seconds} s per side, 10 connections, LOG_LEVEL ${process.env.LOG_LEVEL ?? 'info'}, ${onSeeded ? 'seeded store of bench:query' : 'demo store'}`,
+      checkouts,
+      env,
       before: summary('before'),
       after: summary('after'),
       medianRatios: {
@@ -207,8 +260,16 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...result, rounds: undefined }, null, 2));
     writeResult(`pair-${kind}`, result);
   } finally {
-    for (const s of Object.values(servers)) s.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all(
+      Object.values(servers).map(
+        (s) =>
+          new Promise((r) => {
+            if (s.exitCode !== null || s.signalCode !== null) return r(undefined);
+            s.once('exit', r);
+            s.kill('SIGTERM');
+          }),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -90,7 +90,9 @@ export async function createApp(config: LedgerConfig): Promise<NestFastifyApplic
       metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     });
   app.useGlobalPipes(compiledValidationPipe());
-  app.enableShutdownHooks();
+  // After SIGTERM/SIGINT and the shutdown hooks, exit through process.exit (code 0): its `exit` event
+  // is where pino writes the log lines still gathered (LOG_SYNC=off), which a re-sent signal would drop.
+  app.enableShutdownHooks([], { useProcessExit: true });
   setUpOpenApi(app);
   await serveConsole(app, config.CONSOLE_DIR);
   return app;

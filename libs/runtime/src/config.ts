@@ -80,6 +80,15 @@ export class LedgerConfig {
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
+  /**
+   * on: each log line is written to stdout before the call that logs it returns (a blocking write
+   * per line). off: lines are gathered in memory and written in chunks of 4 KiB, or every 100 ms,
+   * by an asynchronous write, and flushed synchronously on a clean exit, a fatal line or an
+   * uncaught exception; a kill -9 or a power cut loses the lines of the last 100 ms at most.
+   */
+  @IsIn(['on', 'off'], { message: 'LOG_SYNC must be on or off' })
+  LOG_SYNC: 'on' | 'off' = 'off';
+
   @IsInt({ message: 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216' })
   @Min(1024, { message: 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216' })
   @Max(16 * 1024 * 1024, { message: 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216' })

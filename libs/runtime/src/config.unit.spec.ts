@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       SQLITE_SYNCHRONOUS: 'FULL',
       SQLITE_WRITER_THREAD: 'on',
       LOG_LEVEL: 'info',
+      LOG_SYNC: 'off',
       BODY_LIMIT_BYTES: 1048576,
       STATS_MIN_CELL: 5,
       STATS_REGIONS: [],
@@ -102,6 +103,7 @@ describe('loadConfig', () => {
       SQLITE_SYNCHRONOUS: 'NORMAL',
       SQLITE_WRITER_THREAD: 'off',
       LOG_LEVEL: 'warn',
+      LOG_SYNC: 'on',
     });
     expect(config).toMatchObject({
       PORT: 8080,
@@ -110,6 +112,7 @@ describe('loadConfig', () => {
       SQLITE_SYNCHRONOUS: 'NORMAL',
       SQLITE_WRITER_THREAD: 'off',
       LOG_LEVEL: 'warn',
+      LOG_SYNC: 'on',
     });
   });
 
@@ -121,6 +124,7 @@ describe('loadConfig', () => {
     [{ EVENT_STORE: 'mongodb' }, "EVENT_STORE must be 'sqlite'"],
     [{ SQLITE_SYNCHRONOUS: 'OFF' }, 'SQLITE_SYNCHRONOUS must be FULL or NORMAL (got "OFF")'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ LOG_SYNC: 'yes' }, 'LOG_SYNC must be on or off (got "yes")'],
     [{ BODY_LIMIT_BYTES: '10' }, 'BODY_LIMIT_BYTES must be an integer from 1024 to 16777216'],
     [{ COMPETENT_AGENCY_KINDS: 'police,ngo' }, 'COMPETENT_AGENCY_KINDS must list kinds among'],
     [{ COMPETENT_AGENCY_KINDS: ' , ' }, 'COMPETENT_AGENCY_KINDS must name at least one agency kind'],

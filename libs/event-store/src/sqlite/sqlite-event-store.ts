@@ -22,10 +22,12 @@ import type {
 import { checkAppend, checkReadAll, checkReadStream, checkSubscribe, serialise } from '../validation';
 import { migrate } from './migrations';
 import {
+  decodeAnswer,
   decodeError,
+  encodeGroup,
   SqliteWriter,
+  type EncodedAnswer,
   type EncodedError,
-  type EncodedOutcome,
   type WriteOutcome,
   type WriteRequest,
 } from './sqlite-writer';
@@ -34,7 +36,7 @@ import type { WriterThreadData } from './sqlite-writer-thread';
 type ThreadMessage =
   | { readonly ready: true; readonly synchronous: number }
   | { readonly openFailure: EncodedError }
-  | { readonly outcomes: readonly EncodedOutcome[] }
+  | { readonly answer: EncodedAnswer }
   | { readonly failure: EncodedError };
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -331,7 +333,7 @@ export class SqliteEventStore implements EventStore {
     const { batch, requests } = this.takeGroup();
     this.inFlight = batch;
     thread.ref(); // the process waits for the answer
-    thread.postMessage({ batch: requests });
+    thread.postMessage({ group: encodeGroup(requests) });
   }
 
   private startThread(): Worker {
@@ -365,10 +367,7 @@ export class SqliteEventStore implements EventStore {
       const error = decodeError(message.failure);
       for (const p of batch) p.reject(error); // nothing of this group was stored
     } else {
-      this.answer(
-        batch,
-        message.outcomes.map((o) => ('ok' in o ? o : { error: decodeError(o.error) })),
-      );
+      this.answer(batch, decodeAnswer(message.answer));
     }
     if (this.pending.length > 0 && !this.threadFailure) this.send();
     else this.settleIdle();

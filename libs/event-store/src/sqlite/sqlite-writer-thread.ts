@@ -4,13 +4,14 @@
  * the store's synchronous level, and answers the group only once the commit (and so, with FULL,
  * its fsync) has returned. The API's event loop never waits for the disk.
  *
- * Messages in: `{ batch: WriteRequest[] }` (one at a time: the store sends the next group when
- * this one is answered) and `{ close: true }`. Out: `{ ready: true, synchronous }` once open,
- * then `{ outcomes }` or `{ failure }` per group.
+ * Messages in: `{ group }` (a group of appends as one flat array, see `encodeGroup`; one at a time:
+ * the store sends the next group when this one is answered) and `{ close: true }`. Out:
+ * `{ ready: true, synchronous }` once open, then `{ answer }` (see `encodeAnswer`) or `{ failure }`
+ * per group.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeError, encodeOutcomes, SqliteWriter, type WriteRequest } from './sqlite-writer';
+import { decodeGroup, encodeAnswer, encodeError, SqliteWriter, type EncodedGroup } from './sqlite-writer';
 
 export interface WriterThreadData {
   readonly filename: string;
@@ -18,7 +19,7 @@ export interface WriterThreadData {
   readonly busyTimeoutMs: number;
 }
 
-type Inbound = { readonly batch: readonly WriteRequest[] } | { readonly close: true };
+type Inbound = { readonly group: EncodedGroup } | { readonly close: true };
 
 function main(): void {
   const port = parentPort;
@@ -44,7 +45,7 @@ function main(): void {
       return;
     }
     try {
-      port.postMessage({ outcomes: encodeOutcomes(writer.commit(message.batch)) });
+      port.postMessage({ answer: encodeAnswer(writer.commit(decodeGroup(message.group))) });
     } catch (error) {
       port.postMessage({ failure: encodeError(error) });
     }

@@ -178,8 +178,6 @@ export type EncodedError =
     }
   | { readonly kind: 'other'; readonly name: string; readonly message: string; readonly code?: string };
 
-export type EncodedOutcome = { readonly ok: AppendResult } | { readonly error: EncodedError };
-
 export function encodeError(error: unknown): EncodedError {
   if (error instanceof WrongExpectedRevision)
     return {
@@ -211,6 +209,83 @@ export function decodeError(encoded: EncodedError): Error {
   return error;
 }
 
-export function encodeOutcomes(outcomes: readonly WriteOutcome[]): EncodedOutcome[] {
-  return outcomes.map((o) => ('ok' in o ? o : { error: encodeError(o.error) }));
+/**
+ * A group as it crosses to the writer thread: one flat array of strings and numbers, not an array
+ * of nested objects, so that the structured clone on each side walks no property names. Per append:
+ * stream, expected revision, recordedAt, the number of events, then per event its id, type,
+ * schema version, data and metadata.
+ */
+export type EncodedGroup = (string | number)[];
+
+export function encodeGroup(requests: readonly WriteRequest[]): EncodedGroup {
+  const flat: EncodedGroup = [];
+  for (const r of requests) {
+    flat.push(r.stream, r.expected, r.recordedAt, r.events.length);
+    r.events.forEach((e, i) => {
+      const body = r.bodies[i]!;
+      flat.push(e.id, e.type, e.schemaVersion, body.data, body.metadata);
+    });
+  }
+  return flat;
+}
+
+export function decodeGroup(flat: EncodedGroup): WriteRequest[] {
+  const requests: WriteRequest[] = [];
+  let at = 0;
+  while (at < flat.length) {
+    const stream = flat[at++] as string;
+    const expected = flat[at++] as WriteRequest['expected'];
+    const recordedAt = flat[at++] as string;
+    const count = flat[at++] as number;
+    const events: WriteRequest['events'][number][] = [];
+    const bodies: Serialised[] = [];
+    for (let i = 0; i < count; i++) {
+      events.push({
+        id: flat[at] as string,
+        type: flat[at + 1] as string,
+        schemaVersion: flat[at + 2] as number,
+      });
+      bodies.push({ data: flat[at + 3] as string, metadata: flat[at + 4] as string });
+      at += 5;
+    }
+    requests.push({ stream, events, bodies, expected, recordedAt });
+  }
+  return requests;
+}
+
+/**
+ * A group's outcomes as they cross back: per append, its revision and position when stored (two
+ * numbers), or -1 and the error's index in `errors` (rare: a conflict or a duplicate).
+ */
+export interface EncodedAnswer {
+  readonly results: number[];
+  readonly errors?: EncodedError[];
+}
+
+export function encodeAnswer(outcomes: readonly WriteOutcome[]): EncodedAnswer {
+  const results: number[] = [];
+  let errors: EncodedError[] | undefined;
+  for (const o of outcomes) {
+    if ('ok' in o) results.push(o.ok.revision, o.ok.position);
+    else {
+      errors ??= [];
+      results.push(-1, errors.length);
+      errors.push(encodeError(o.error));
+    }
+  }
+  return errors ? { results, errors } : { results };
+}
+
+export function decodeAnswer(answer: EncodedAnswer): WriteOutcome[] {
+  const outcomes: WriteOutcome[] = [];
+  const { results, errors } = answer;
+  for (let i = 0; i < results.length; i += 2) {
+    const revision = results[i]!;
+    outcomes.push(
+      revision === -1
+        ? { error: decodeError(errors![results[i + 1]!]!) }
+        : { ok: { revision, position: results[i + 1]! } },
+    );
+  }
+  return outcomes;
 }

@@ -17,6 +17,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   readonly dialect = 'sqlite' as const;
   readonly description: string;
   private readonly writer: Database.Database;
+  private dataVersion: Database.Statement<[], number> | undefined;
   private readonly reader: Database.Database;
   private readonly writeRunner: SqlRunner;
   private readonly readRunner: SqlRunner;
@@ -150,7 +151,9 @@ export class SqliteReadModelStore implements ReadModelStore {
    * this connection alone, so a change means someone else wrote the read models.
    */
   foreignWriteCounter(): number {
-    return Number(this.writer.pragma('data_version', { simple: true }));
+    // Prepared once: the API reads it before every query (better-sqlite3's pragma() prepares anew each call).
+    this.dataVersion ??= this.writer.prepare<[], number>('PRAGMA data_version').pluck();
+    return Number(this.dataVersion.get());
   }
 
   ping(): Promise<boolean> {
