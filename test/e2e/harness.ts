@@ -37,6 +37,17 @@ export async function scrape(base: string): Promise<string> {
   return answer.text();
 }
 
+/**
+ * GET /health as the scraper asks it (with METRICS_TOKEN): each check's detail (positions, cursors,
+ * findings), where anyone else gets each check's status only.
+ */
+export async function healthDetail<T = Record<string, unknown>>(base: string): Promise<Answer<T>> {
+  const response = await fetch(`${base}/health`, {
+    headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+  });
+  return { status: response.status, body: (await response.json()) as T, headers: response.headers };
+}
+
 /** The id secret of each booted ledger (what its events' Idempotency-Key digests are keyed with). */
 const idSecrets = new WeakMap<NestFastifyApplication, Buffer>();
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { runAuditConsole } from '../../apps/ledger-cli/test/audit-console';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
-import { GENEROUS_RATE_LIMITS, Ledger, Principal } from './harness';
+import { GENEROUS_RATE_LIMITS, healthDetail, Ledger, Principal, TEST_METRICS_TOKEN } from './harness';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DAY_MS = 86_400_000;
@@ -36,6 +36,7 @@ async function boot(dataDir: string, env: Record<string, string> = FAST): Promis
     loadConfig({
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
       ...GENEROUS_RATE_LIMITS,
       ...env,
     }),
@@ -165,11 +166,11 @@ describe('an operator with write access to DATA_DIR (e2e)', () => {
   async function online(app: NestFastifyApplication): Promise<string | undefined> {
     const base = await app.getUrl();
     for (const deadline = Date.now() + 6000; Date.now() < deadline; await pause(200)) {
-      const health = await fetch(`${base}/health`);
+      // The kind and position are detail: the scraper's token shows them.
+      type Integrity = { auditIntegrity?: { kind?: string; position?: number } };
+      const health = await healthDetail<{ checks?: Integrity; details?: Integrity }>(base);
       if (health.status === 503) {
-        type Integrity = { auditIntegrity?: { kind?: string; position?: number } };
-        const body = (await health.json()) as { details?: Integrity; error?: Integrity };
-        const integrity = body.details?.auditIntegrity ?? body.error?.auditIntegrity;
+        const integrity = health.body.checks?.auditIntegrity ?? health.body.details?.auditIntegrity;
         return integrity?.kind ? `${integrity.kind} at position ${integrity.position}` : 'degraded';
       }
     }

@@ -20,7 +20,7 @@ import { loadConfig, PROJECTIONS } from '@nrm/runtime';
 import type { ConsoleIo } from '../../apps/ledger-cli/src/audit-commands';
 import { registerReadModelCommands } from '../../apps/ledger-cli/src/read-model-commands';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
-import { GENEROUS_RATE_LIMITS, Ledger, Principal, scrape, TEST_METRICS_TOKEN } from './harness';
+import { GENEROUS_RATE_LIMITS, healthDetail, Ledger, Principal, scrape, TEST_METRICS_TOKEN } from './harness';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DAY_MS = 86_400_000;
@@ -79,10 +79,11 @@ type Integrity = { readModelIntegrity?: { kind?: string; tables?: Array<{ table:
 async function healthFinding(app: NestFastifyApplication, ms = 6000): Promise<string[] | undefined> {
   const base = await app.getUrl();
   for (const deadline = Date.now() + ms; ; await pause(200)) {
-    const health = await fetch(`${base}/health`);
+    // The tables are detail: the scraper's token shows them (anyone else gets the status only).
+    const health = await healthDetail<{ checks?: Integrity }>(base);
     if (health.status === 503) {
       // A problem+json answer: the indicators under `checks`.
-      const body = (await health.json()) as { checks?: Integrity };
+      const body = health.body;
       const finding = body.checks?.readModelIntegrity;
       if (finding?.kind === 'read-model-diverged') return (finding.tables ?? []).map((t) => t.table);
     }
