@@ -4,6 +4,7 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
@@ -133,6 +134,12 @@ export function processCpuUs(pid: number): number | undefined {
   }
 }
 
+/**
+ * The scrape credential (METRICS_TOKEN) every ledger a benchmark spawns is given: /health shows the
+ * store's head and the projection positions (what `settle` waits on) to that token only.
+ */
+export const BENCH_METRICS_TOKEN = randomBytes(24).toString('hex');
+
 export interface Served {
   readonly port: number;
   readonly pid: number;
@@ -154,7 +161,7 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv, logFile?: st
   const profiled = profileDir !== undefined && profileDir !== '' && args[0] === ledgerMain();
   const nodeArgs = profiled ? ['-r', join(process.cwd(), 'bench/profile-window.cjs'), ...args] : args;
   const child = spawn(process.execPath, nodeArgs, {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...env, METRICS_TOKEN: BENCH_METRICS_TOKEN, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', out, 'inherit'],
   });
   closeSync(out);
@@ -180,8 +187,8 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv, logFile?: st
 }
 
 /**
- * Waits until the server has caught up with a large store after its start: `/health` shows every
- * projection at the store's head, `ready` answers 2xx, and the
+ * Waits until the server has caught up with a large store after its start: `/health` (asked with
+ * BENCH_METRICS_TOKEN, the scraper's credential) shows every projection at the store's head, `ready` answers 2xx, and the
  * process's CPU falls idle (any other background catch-up done). Bounded by `timeoutMs`.
  */
 export async function settle(served: Served, ready: Load, timeoutMs = 300_000): Promise<number> {
@@ -191,7 +198,9 @@ export async function settle(served: Served, ready: Load, timeoutMs = 300_000): 
   const wait = () => new Promise((r) => setTimeout(r, 500));
   for (;;) {
     if (Date.now() > deadline) throw new Error(`the server did not catch up within ${timeoutMs} ms`);
-    const health = (await fetch(`${origin}/health`)
+    const health = (await fetch(`${origin}/health`, {
+      headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+    })
       .then((r) => r.json())
       .catch(() => undefined)) as
       | {

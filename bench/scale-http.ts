@@ -21,7 +21,16 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { combine, ledgerMain, load, settle, type Load, type Run, type Served } from './http';
+import {
+  BENCH_METRICS_TOKEN,
+  combine,
+  ledgerMain,
+  load,
+  settle,
+  type Load,
+  type Run,
+  type Served,
+} from './http';
 import { benchDir, environment, round, writeResult } from './lib';
 import { scaledDataDir } from './seed';
 
@@ -65,6 +74,7 @@ async function start(
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info', // the production default
       RATE_LIMIT_PER_PRINCIPAL: '10000000', // one principal sends every request
+      METRICS_TOKEN: BENCH_METRICS_TOKEN, // settle() reads the positions /health shows to it only
     },
     stdio: ['ignore', out, 'inherit'],
   });

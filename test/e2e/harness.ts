@@ -39,14 +39,26 @@ export async function scrape(base: string): Promise<string> {
   return answer.text();
 }
 
-/** A test ledger's configuration on `dataDir`: silent (or TEST_LOG_LEVEL), generous rate limits, then `env`. */
+/** A test ledger's configuration on `dataDir`: silent (or TEST_LOG_LEVEL), generous rate limits, the scrape token, then `env`. */
 function testConfig(dataDir: string, env: Record<string, string>) {
   return loadConfig({
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...GENEROUS_RATE_LIMITS,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     ...env,
   });
+}
+
+/**
+ * GET /health as the scraper asks it (with METRICS_TOKEN): each check's detail (positions, cursors,
+ * findings), where anyone else gets each check's status only.
+ */
+export async function healthDetail<T = Record<string, unknown>>(base: string): Promise<Answer<T>> {
+  const response = await fetch(`${base}/health`, {
+    headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+  });
+  return { status: response.status, body: (await response.json()) as T, headers: response.headers };
 }
 
 /** The id secret of each booted ledger (what its events' Idempotency-Key digests are keyed with). */
@@ -355,7 +367,10 @@ export async function bootOn(
 export async function degradedHealth(app: NestFastifyApplication): Promise<Response | undefined> {
   const base = await app.getUrl();
   for (const deadline = Date.now() + 6000; Date.now() < deadline; await pause(200)) {
-    const health = await fetch(`${base}/health`);
+    // The kind and position of a finding are detail: the scraper's token shows them.
+    const health = await fetch(`${base}/health`, {
+      headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+    });
     if (health.status === 503) return health;
   }
   return undefined;

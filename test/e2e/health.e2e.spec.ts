@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/ledger-api/src/bootstrap';
 import { loadConfig } from '@nrm/runtime';
+import { TEST_METRICS_TOKEN } from './harness';
+
+const SCRAPER = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
 
 describe('ledger-api boots on the embedded store (e2e)', () => {
   let app: NestFastifyApplication;
@@ -14,7 +17,9 @@ describe('ledger-api boots on the embedded store (e2e)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'nrm-e2e-'));
-    app = await createApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
+    app = await createApp(
+      loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', METRICS_TOKEN: TEST_METRICS_TOKEN }),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = await app.getUrl();
   });
@@ -25,7 +30,7 @@ describe('ledger-api boots on the embedded store (e2e)', () => {
   });
 
   it('reports healthy with the store checked, and keeps its events under DATA_DIR', async () => {
-    const response = await fetch(`${base}/health`);
+    const response = await fetch(`${base}/health`, { headers: SCRAPER });
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
       status: string;
@@ -34,6 +39,36 @@ describe('ledger-api boots on the embedded store (e2e)', () => {
     expect(body.status).toBe('ok');
     expect(body.details.eventStore).toMatchObject({ status: 'up', adapter: 'sqlite' });
     expect(existsSync(join(dataDir, 'events.sqlite'))).toBe(true);
+  });
+
+  it('gives each check its status only without the scraper token, an agency-like bearer or a wrong one', async () => {
+    const statusOnly = { status: 'up' };
+    const expected = {
+      status: 'ok',
+      info: {
+        eventStore: statusOnly,
+        projector: statusOnly,
+        auditIntegrity: statusOnly,
+        readModelIntegrity: statusOnly,
+      },
+      error: {},
+      details: {
+        eventStore: statusOnly,
+        projector: statusOnly,
+        auditIntegrity: statusOnly,
+        readModelIntegrity: statusOnly,
+      },
+    };
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { authorization: 'Bearer nrm_invented-agency-key-0000000000' },
+      { authorization: `Bearer ${TEST_METRICS_TOKEN}x` },
+      { authorization: TEST_METRICS_TOKEN },
+    ]) {
+      const response = await fetch(`${base}/health`, { headers });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(expected);
+    }
   });
 
   it('echoes an X-Request-Id that is a random or time-ordered UUID, and replaces any other', async () => {
@@ -86,13 +121,21 @@ describe('ledger-api boots on the embedded store (e2e)', () => {
 
   it('reports 503 as a problem, with the failing check, once the store is gone', async () => {
     await app.get<EventStore>(EVENT_STORE).close();
-    const response = await fetch(`${base}/health`);
+    const response = await fetch(`${base}/health`, { headers: SCRAPER });
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await response.json()).toMatchObject({
       status: 503,
       checks: { eventStore: { status: 'down', detail: 'closed' } },
     });
+    // Without the token: the same 503, the failing check named, its detail not.
+    const anyone = await fetch(`${base}/health`);
+    expect(anyone.status).toBe(503);
+    expect(anyone.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await anyone.json()) as { checks: Record<string, unknown> };
+    expect(body).toMatchObject({ status: 503 });
+    expect(body.checks.eventStore).toEqual({ status: 'down' });
+    expect(JSON.stringify(body)).not.toContain('closed');
   });
 });
 

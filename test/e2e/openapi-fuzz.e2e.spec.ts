@@ -8,7 +8,7 @@
  * What must hold, over the whole run:
  * - no 5xx (a 503 READ_MODEL.BEHIND would be legitimate and is counted apart);
  * - every 4xx is `application/problem+json` with `type`, `title` and `status`;
- * - nothing planted by an agency no fuzzing principal belongs to (a case with marker codes, a
+ * - nothing planted by an agency no fuzzing principal belongs to (a case with a
  *   marker region and a marker name) reaches any fuzzing principal's answer (the coordinator's
  *   statistics included: their columns are fixed, never taken from the data);
  * - every event stored during the run comes from an accepted command and is named in its answer,
@@ -602,14 +602,15 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
     const planter = await ledger.principal('health', ['caseworker'], 'planted-clinic');
     const confidant = await ledger.principal('ngo', ['caseworker'], 'planted-confidant');
     const tag = SEED.toString(36);
+    // No indicator marker: indicators come from a closed list (outside-round4), which the fuzzer
+    // draws from too, so no code is the planted case's alone. The region and the name mark it.
     const markers = {
-      indicator: `mk-indicator-${tag}`,
       // A region is a code (ISO 3166-2 shape, issue #13); ZZ is user-assigned, never a real country.
       region: `ZZ-${tag.toUpperCase().padStart(3, 'X').slice(-3)}`,
       name: `Markername${tag}`,
     };
     const plantedReport = {
-      indicators: ['debt-bondage', markers.indicator],
+      indicators: ['debt-bondage'],
       exploitationForms: ['labour'],
       minor: false,
       region: markers.region,
@@ -620,9 +621,9 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
       // Before sealed identities were accepted the report had no identity field.
       const { identity: _identity, ...withoutIdentity } = plantedReport;
       reported = await planter.post<{ caseId: string; subjectId: string }>('/cases', withoutIdentity);
-      planted.markers = [markers.indicator, markers.region];
+      planted.markers = [markers.region];
     } else {
-      planted.markers = [markers.indicator, markers.region, markers.name];
+      planted.markers = [markers.region, markers.name];
     }
     expect(reported.status).toBe(201);
     planted.caseId = reported.body.caseId;
@@ -650,7 +651,7 @@ describe('OpenAPI-driven fuzzing of the whole API (e2e)', () => {
       'x-purpose': 'assistance',
     });
     expect(seen.status).toBe(200);
-    expect(JSON.stringify(seen.body)).toContain(markers.indicator);
+    expect(JSON.stringify(seen.body)).toContain(markers.region);
     process.stdout.write(`${JSON.stringify(seen.body)}\n`);
   }, 60_000);
 

@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dropSchema } from '../../libs/event-store/test/postgres';
 import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
-import { Ledger, type Principal, freePort, startProjectorProcess } from './harness';
+import { healthDetail, Ledger, type Principal, freePort, startProjectorProcess } from './harness';
 
 interface Health {
   status: string;
@@ -155,7 +155,7 @@ describe('the ledger on a PostgreSQL event store (e2e)', () => {
       }),
     ).toEqual({ valid: true });
 
-    const health = await clinic.get<Health>('/health');
+    const health = await healthDetail<Health>(ledger.base);
     expect(health.status).toBe(200);
     expect(health.body.details.eventStore).toMatchObject({ status: 'up', adapter: 'postgres' });
     expect(health.body.details.auditIntegrity).toMatchObject({ status: 'up' });

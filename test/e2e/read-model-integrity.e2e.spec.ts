@@ -21,6 +21,7 @@ import { registerReadModelCommands } from '../../apps/ledger-cli/src/read-model-
 import {
   bootOn,
   copyOf,
+  healthDetail,
   inDays,
   JUSTIFICATION,
   Ledger,
@@ -68,10 +69,11 @@ type Integrity = { readModelIntegrity?: { kind?: string; tables?: Array<{ table:
 async function healthFinding(app: NestFastifyApplication, ms = 6000): Promise<string[] | undefined> {
   const base = await app.getUrl();
   for (const deadline = Date.now() + ms; ; await pause(200)) {
-    const health = await fetch(`${base}/health`);
+    // The tables are detail: the scraper's token shows them (anyone else gets the status only).
+    const health = await healthDetail<{ checks?: Integrity }>(base);
     if (health.status === 503) {
       // A problem+json answer: the indicators under `checks`.
-      const body = (await health.json()) as { checks?: Integrity };
+      const body = health.body;
       const finding = body.checks?.readModelIntegrity;
       if (finding?.kind === 'read-model-diverged') return (finding.tables ?? []).map((t) => t.table);
     }

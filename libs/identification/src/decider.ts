@@ -2,6 +2,7 @@ import {
   conflict,
   EXPLOITATION_FORMS,
   forbidden,
+  invalid,
   isAbroad,
   isInstant,
   isRegionCode,
@@ -37,6 +38,7 @@ import type {
   ReasonableGroundsDecided,
 } from './events';
 import type { IdentificationState, ReportedCase } from './state';
+import { INDICATOR_LIST_VERSION, isIndicatorCode } from './indicator-codes';
 
 /** Which agency kinds may decide grounds; set per country. */
 export interface IdentificationPolicy {
@@ -53,7 +55,8 @@ export const MAX_INDICATORS = 50;
 
 /**
  * Indicator values are codes, not prose (regions are the shared kernel's `isRegionCode`): a strict shape keeps free text
- * (and with it personal data) out of events that can never be changed.
+ * (and with it personal data) out of events that can never be changed. A code-shaped value must
+ * also be on the closed list (`indicator-codes.ts`): a name spelled as a code is not one.
  */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
@@ -528,6 +531,15 @@ function requireIndicatorCodes(codes: readonly string[], field: 'indicators' | '
       'IDENTIFICATION.INVALID_INDICATOR',
       'Each indicator must be an indicator code from the list, not a description.',
       field,
+    );
+  }
+  // New commands only: events recorded before the list (with a code it lacks) still fold.
+  const unknown = codes.findIndex((code) => !isIndicatorCode(code));
+  if (unknown >= 0) {
+    throw invalid(
+      'IDENTIFICATION.UNKNOWN_INDICATOR',
+      `${field}[${unknown}] must be a code from the list of indicators (version ${INDICATOR_LIST_VERSION}; the OpenAPI document lists them), not a name or a description.`,
+      `${field}[${unknown}]`,
     );
   }
 }

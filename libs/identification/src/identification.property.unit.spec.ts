@@ -123,7 +123,7 @@ const DECISION_EVENTS = new Set([
 ]);
 
 // Value pools: the model knows which are bad by membership, not by re-implementing the checks.
-const GOOD_CODES = ['IND-01', 'IND-02', 'ind.debt', 'RECRUIT:DECEPTION'];
+const GOOD_CODES = ['debt-bondage', 'withheld-documents', 'deceived-about-job', 'no-rest-days'];
 const BAD_CODES = ['', '  ', 'was crying at the border', '-starts-with-dash'];
 const GOOD_REGIONS = ['NL-NH', 'ES51', 'DE-BY'];
 const BAD_REGIONS = ['', 'Main Street 1, Utrecht'];

@@ -4,6 +4,11 @@ import {
   IDENTIFICATION_EVENT_TYPES,
   identificationDecider,
   identificationStream,
+  INDICATOR_CODES,
+  INDICATOR_DIMENSIONS,
+  INDICATOR_LIST_VERSION,
+  INDICATORS,
+  isIndicatorCode,
   isMinor,
   isReported,
   MAX_INDICATORS,
@@ -85,7 +90,7 @@ const report = (
   data: {
     caseId: CASE,
     subjectId: 'subj-91c2',
-    indicators: ['IND-DOC-WITHHELD', 'IND-DEBT-BONDAGE'],
+    indicators: ['withheld-documents', 'debt-bondage'],
     exploitationForms: ['labour'],
     minor: false,
     region: 'NL-NH',
@@ -103,7 +108,7 @@ const assess = (
   data: {
     caseId: CASE,
     outcome: 'indicators-present',
-    indicatorsConfirmed: ['IND-DEBT-BONDAGE'],
+    indicatorsConfirmed: ['debt-bondage'],
     exploitationForms: ['labour', 'domestic-servitude'],
     ...data,
   },
@@ -151,7 +156,7 @@ const reported = (data: Partial<PotentialVictimReported['data']> = {}): Identifi
     subjectId: 'subj-91c2',
     reportedByAgencyId: 'ngo-amelie',
     reportedByAgencyKind: 'ngo',
-    indicators: ['IND-DOC-WITHHELD', 'IND-DEBT-BONDAGE'],
+    indicators: ['withheld-documents', 'debt-bondage'],
     exploitationForms: ['labour'],
     minor: false,
     region: 'NL-NH',
@@ -165,7 +170,7 @@ const assessed: IdentificationEvent = {
   data: {
     caseId: CASE,
     outcome: 'indicators-present',
-    indicatorsConfirmed: ['IND-DEBT-BONDAGE'],
+    indicatorsConfirmed: ['debt-bondage'],
     exploitationForms: ['labour', 'domestic-servitude'],
     assessedByAgencyId: 'asylum-office',
     assessedAt: LATER,
@@ -235,19 +240,20 @@ describe('ReportPotentialVictim', () => {
   it('records each indicator and form once even when given twice', () => {
     const [event] = identificationDecider().decide(
       report({
-        indicators: ['IND-A', 'IND-B', 'IND-A'],
+        indicators: ['abducted', 'hazardous-work', 'abducted'],
         exploitationForms: ['sexual', 'labour', 'sexual'],
       }),
       { status: 'none' },
     );
     expect(event?.data).toMatchObject({
-      indicators: ['IND-A', 'IND-B'],
+      indicators: ['abducted', 'hazardous-work'],
       exploitationForms: ['sexual', 'labour'],
     });
   });
 
   it('accepts exactly 50 indicators', () => {
-    const indicators = Array.from({ length: MAX_INDICATORS }, (_, i) => `IND-${i}`);
+    const indicators = INDICATOR_CODES.slice(0, MAX_INDICATORS);
+    expect(indicators).toHaveLength(MAX_INDICATORS);
     const [event] = identificationDecider().decide(report({ indicators }), { status: 'none' });
     expect(event?.data).toMatchObject({ indicators });
   });
@@ -299,11 +305,19 @@ describe('ReportPotentialVictim', () => {
       .thenThrows('IDENTIFICATION.TOO_MANY_INDICATORS', 'rule', 'indicators');
   });
 
+  it.each([
+    [['debt-bondage', 'victim-ysmay-tolberrow-2009'], 'indicators[1]'],
+    [['IND-DEBT-BONDAGE'], 'indicators[0]'],
+    [['restricted-movement', 'Debt-Bondage'], 'indicators[1]'],
+  ])('refuses a code that is not on the list, naming the item: %j', (indicators, field) => {
+    given([]).when(report({ indicators })).thenThrows('IDENTIFICATION.UNKNOWN_INDICATOR', 'invalid', field);
+  });
+
   it.each([[''], ['   '], ['bruises on her left arm'], ['x'.repeat(65)]])(
     'refuses an indicator that is not a code: %j',
     (bad) => {
       given([])
-        .when(report({ indicators: ['IND-A', bad] }))
+        .when(report({ indicators: ['abducted', bad] }))
         .thenThrows('IDENTIFICATION.INVALID_INDICATOR', 'rule', 'indicators');
     },
   );
@@ -332,6 +346,36 @@ describe('ReportPotentialVictim', () => {
         .thenThrows('IDENTIFICATION.INVALID_TIME', 'rule');
     },
   );
+});
+
+// ---- The list of indicator codes ---------------------------------------------------------------------------
+
+describe('the closed list of indicator codes', () => {
+  it('is versioned, with distinct kebab-case codes, each in a dimension and since a version', () => {
+    expect(INDICATOR_LIST_VERSION).toMatch(/^\d{4}\.\d+$/);
+    expect(new Set(INDICATOR_CODES).size).toBe(INDICATOR_CODES.length);
+    for (const { code, dimension, palermo, since } of INDICATORS) {
+      expect(code).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(code.length).toBeLessThanOrEqual(64);
+      expect(INDICATOR_DIMENSIONS).toContain(dimension);
+      expect(['act', 'means', 'exploitation']).toContain(palermo);
+      expect(since <= INDICATOR_LIST_VERSION).toBe(true);
+    }
+    // Every dimension has codes, and a report of MAX_INDICATORS distinct ones is possible.
+    for (const dimension of INDICATOR_DIMENSIONS)
+      expect(INDICATORS.some((i) => i.dimension === dimension)).toBe(true);
+    expect(INDICATOR_CODES.length).toBeGreaterThanOrEqual(MAX_INDICATORS);
+  });
+
+  it('holds every code the ledger already uses (README, demo, benchmarks, tests, OpenAPI examples)', () => {
+    for (const code of ['debt-bondage', 'restricted-movement', 'withheld-documents'])
+      expect(isIndicatorCode(code)).toBe(true);
+  });
+
+  it('holds no free text, name or other value', () => {
+    for (const value of ['victim-ysmay-tolberrow', 'Debt-Bondage', ' debt-bondage', '', 7, null, undefined])
+      expect(isIndicatorCode(value)).toBe(false);
+  });
 });
 
 // ---- AssessIndicators -----------------------------------------------------------------------------------
@@ -395,6 +439,18 @@ describe('AssessIndicators', () => {
     given(HISTORY.reported)
       .when(assess({ indicatorsConfirmed: [] }))
       .thenThrows('IDENTIFICATION.INDICATORS_REQUIRED', 'rule', 'indicatorsConfirmed');
+  });
+
+  it('refuses a confirmed indicator code that is not on the list, naming the item', () => {
+    given(HISTORY.reported)
+      .when(assess({ indicatorsConfirmed: ['debt-bondage', 'withheld-documents', 'victim-ysmay-tolberrow'] }))
+      .thenThrows('IDENTIFICATION.UNKNOWN_INDICATOR', 'invalid', 'indicatorsConfirmed[2]');
+  });
+
+  it('assesses a case whose report holds a code the list lacks (recorded before it)', () => {
+    given([reported({ indicators: ['IND-LEGACY-7', 'debt-bondage'] })])
+      .when(assess())
+      .then([assessed]);
   });
 
   it('refuses a confirmed indicator that is not a code', () => {

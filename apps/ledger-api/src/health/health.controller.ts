@@ -1,11 +1,36 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, Inject, Req, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@nrm/event-store';
 import { Public } from '../access/public.decorator';
 import { READ_MODEL } from '../projections/projections.module';
 import type { ReadModel } from '@nrm/runtime';
 import { APPEND_GATE, type AppendGate } from '../event-store/append-gate';
+import { METRICS_ACCESS, MetricsAccess } from '../metrics/metrics-access';
+
+/** Each check's status alone (up/down): what /health tells a caller without the scraper's token. */
+function statusOnly(checks: Partial<HealthIndicatorResult> | undefined): HealthIndicatorResult | undefined {
+  if (checks === undefined) return undefined;
+  const out: HealthIndicatorResult = {};
+  for (const [name, check] of Object.entries(checks)) if (check) out[name] = { status: check.status };
+  return out;
+}
+
+function redacted(result: HealthCheckResult): HealthCheckResult {
+  return {
+    status: result.status,
+    info: statusOnly(result.info),
+    error: statusOnly(result.error),
+    details: statusOnly(result.details) ?? {},
+  };
+}
 
 @Public()
 @ApiTags('health')
@@ -17,16 +42,34 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL) private readonly readModel: ReadModel,
     @Inject(APPEND_GATE) private readonly gate: AppendGate,
+    @Inject(METRICS_ACCESS) private readonly scraper: MetricsAccess,
   ) {}
 
-  /** 200 when the event store answers, 503 otherwise. */
+  /**
+   * 200 when every check is up, 503 otherwise. The detail (store head, projection positions, the
+   * audit re-hash cursor, read-model check times, a finding's kind and position) counts the activity
+   * of every agency, so only the scraper's METRICS_TOKEN gets it, as for /metrics; anyone else (no
+   * credential, an agency's or oversight's: their credentials are for case work and for the audit,
+   * and a probe must not depend on the registry nor append an event) gets each check's status.
+   */
   @Get()
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Liveness and readiness: 200 when the event store answers, the projector runs, the store matches the audit log and the read models match a rebuild from the events; 503 otherwise (a divergence is named by kind and position, or by table with counts).',
+      "Liveness and readiness: 200 when the event store answers, the projector runs, the store matches the audit log and the read models match a rebuild from the events; 503 otherwise. Without the scraper's credential (`Authorization: Bearer <METRICS_TOKEN>`, as for `/metrics`), each check's status only (`up`/`down`); with it, the detail too: store head, projection positions, audit re-hash cursor, read-model check times, and a divergence named by kind and position, or by table with counts.",
   })
-  check() {
+  async check(@Req() request: FastifyRequest): Promise<HealthCheckResult> {
+    if (this.scraper.grants(request.headers.authorization)) return this.checks();
+    try {
+      return redacted(await this.checks());
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException)
+        throw new ServiceUnavailableException(redacted(error.getResponse() as HealthCheckResult));
+      throw error;
+    }
+  }
+
+  private checks(): Promise<HealthCheckResult> {
     return this.health.check([
       async () => {
         const indicator = this.indicators.check('eventStore');
@@ -39,7 +82,7 @@ export class HealthController {
         const indicator = this.indicators.check('projector');
         const health = await this.readModel.health();
         const details = {
-          // The file's name, never its path on disk: /health answers without a credential.
+          // The file's name, never its path on disk (the detail goes to the scraper only, still).
           store: this.readModel.store.description.replace(/^sqlite .*[\\/]/, 'sqlite '),
           state: health.state,
           positions: health.positions,

@@ -22,13 +22,15 @@ export const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     description:
-      "The scraper's credential for `GET /metrics`: the ledger's `METRICS_TOKEN` (not an agency's key): `Authorization: Bearer <METRICS_TOKEN>`.",
+      "The scraper's credential for `GET /metrics` (and for the detail of `GET /health`): the ledger's `METRICS_TOKEN` (not an agency's key): `Authorization: Bearer <METRICS_TOKEN>`.",
   },
 } as const;
 
 /** Operations that take a credential of their own rather than a principal's. */
 const OWN_SECURITY: Readonly<Record<string, ReadonlyArray<Record<string, string[]>>>> = {
   MetricsController_scrape: [{ metricsToken: [] }],
+  // Optional: anyone gets each check's status; the scraper's token gets the detail too.
+  HealthController_check: [{}, { metricsToken: [] }],
 };
 
 /** The RFC 9457 problem document every error is answered with (see problem-details.filter.ts). */

@@ -3,6 +3,8 @@ import { Type } from 'class-transformer';
 import {
   DESIGNATION_REASONS,
   GROUNDS_OUTCOMES,
+  INDICATOR_CODES,
+  INDICATOR_LIST_VERSION,
   INDICATORS_OUTCOMES,
   RECONSIDERATION_REASONS,
 } from '@nrm/identification';
@@ -28,8 +30,13 @@ import {
 } from 'class-validator';
 import { IsBoundedText, IsCalendarDate, IsRegionCode } from '../http/value-rules';
 
-/** Indicator values are codes, never prose: free text could carry personal data into immutable events. */
+/**
+ * Indicator values are codes, never prose: free text could carry personal data into immutable events.
+ * The shape is checked here; that a code is on the closed list (shown as the schema's enum) is
+ * checked by the decider (`@nrm/identification`), whose 400 names the item (`indicators[1]`).
+ */
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const FROM_THE_LIST = `From the closed list of indicator codes, version ${INDICATOR_LIST_VERSION} (an unknown code: 400 IDENTIFICATION.UNKNOWN_INDICATOR naming the item).`;
 const CODE_MESSAGE = 'must be codes: letters, digits, ".", "_", ":" and "-", up to 64 characters';
 
 /**
@@ -66,8 +73,10 @@ export class IdentityDto {
 
 export class ReportPotentialVictimDto {
   @ApiProperty({
+    enum: INDICATOR_CODES,
+    isArray: true,
     example: ['restricted-movement', 'debt-bondage', 'withheld-documents'],
-    description: 'Indicator codes observed (1 to 50).',
+    description: `Indicator codes observed (1 to 50). ${FROM_THE_LIST}`,
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -115,7 +124,12 @@ export class AssessIndicatorsDto {
   @IsIn(INDICATORS_OUTCOMES)
   outcome!: IndicatorsOutcome;
 
-  @ApiProperty({ example: ['debt-bondage', 'withheld-documents'] })
+  @ApiProperty({
+    enum: INDICATOR_CODES,
+    isArray: true,
+    example: ['debt-bondage', 'withheld-documents'],
+    description: `Indicator codes confirmed (up to 50; at least one when indicators are present). ${FROM_THE_LIST}`,
+  })
   @IsArray()
   @ArrayMaxSize(50)
   @ArrayUnique()

@@ -24,13 +24,22 @@ export class MetricsAccess {
     return this.digest !== undefined;
   }
 
+  /**
+   * Whether `authorization` is `Bearer <METRICS_TOKEN>`: false for anything else, and always false
+   * on a ledger without METRICS_TOKEN. Also what GET /health asks before it shows its detail.
+   */
+  grants(authorization: unknown): boolean {
+    if (this.digest === undefined) return false;
+    const given = typeof authorization === 'string' ? /^Bearer +(\S+)$/i.exec(authorization)?.[1] : undefined;
+    // Digests of equal length, compared in constant time: the answer's timing tells nothing of the token.
+    return given !== undefined && timingSafeEqual(sha256(given), this.digest);
+  }
+
   /** Throws the answer for a request that may not read the metrics. */
   check(method: string, url: string, authorization: unknown): void {
     // Word for word what Nest answers for a path it has no route for.
     if (this.digest === undefined) throw new NotFoundException(`Cannot ${method} ${url}`);
-    const given = typeof authorization === 'string' ? /^Bearer +(\S+)$/i.exec(authorization)?.[1] : undefined;
-    // Digests of equal length, compared in constant time: the answer's timing tells nothing of the token.
-    if (given === undefined || !timingSafeEqual(sha256(given), this.digest))
+    if (!this.grants(authorization))
       throw new ProblemException({
         status: 401,
         title: 'Unauthorized',

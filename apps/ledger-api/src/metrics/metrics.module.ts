@@ -26,7 +26,8 @@ export class MetricsModule {
         },
         { provide: METRICS_ACCESS, useValue: new MetricsAccess(config.METRICS_TOKEN) },
       ],
-      exports: [METRICS],
+      // METRICS_ACCESS: GET /health shows its detail to the same scraper token.
+      exports: [METRICS, METRICS_ACCESS],
     };
   }
 }
