@@ -1130,7 +1130,7 @@ describe('outside attacker, round 4 (e2e)', () => {
     expect({ crossed, oversightSaw }).toEqual({ crossed: 0, oversightSaw: [] });
   });
   /**
-   * FINDING (medium): a referral addressed to the wrong agency and withdrawn at once as
+   * FIXED (was FINDING, medium): a referral addressed to the wrong agency and withdrawn at once as
    * `sent-in-error`, never acknowledged, leaves that agency party to the case for good: the case
    * is in its GET /cases (relation referral-receiver), GET /cases/{id} answers it 403
    * ACCESS.NOT_COVERED where a random id answers 404 (it knows the case exists and is live), and a
@@ -1145,61 +1145,58 @@ describe('outside attacker, round 4 (e2e)', () => {
    * `sent-in-error`) or declined gives its receiver no standing: the case answers it exactly like
    * an unknown one (404 CASE.NOT_FOUND, not listed, no break-glass), as for a grounds decision.
    */
-  it.failing(
-    'an agency a referral was sent to in error (withdrawn, or declined) keeps no standing on the case',
-    async () => {
-      tally.attacks++;
-      const outcomes: string[] = [];
-      let standing = 0;
-      // Sent in error to the stranger (with break-glass), withdrawn before it was even acknowledged.
-      const c = await report();
-      const r = await ok<{ referralId: string }>(
-        clinic.post(`/cases/${c.caseId}/referrals`, referral(stranger.agencyId, 'protection')),
-      );
-      await ok(clinic.post(`/referrals/${r.referralId}/withdrawal`, { reason: 'sent-in-error' }), 200);
-      const fake = randomUUID();
-      const listed = JSON.stringify((await stranger.get('/cases?limit=100')).body).includes(c.caseId);
-      const direct = await attempt(read(stranger, c.caseId, 'protection'));
-      const directFake = await read(stranger, fake, 'protection');
-      const glass = await attempt(
-        stranger.post(`/cases/${c.caseId}/break-glass-reads`, {
-          justification: JUSTIFICATION,
-          purpose: 'protection',
-        }),
-      );
-      const glassFake = await stranger.post(`/cases/${fake}/break-glass-reads`, {
+  it('an agency a referral was sent to in error (withdrawn, or declined) keeps no standing on the case', async () => {
+    tally.attacks++;
+    const outcomes: string[] = [];
+    let standing = 0;
+    // Sent in error to the stranger (with break-glass), withdrawn before it was even acknowledged.
+    const c = await report();
+    const r = await ok<{ referralId: string }>(
+      clinic.post(`/cases/${c.caseId}/referrals`, referral(stranger.agencyId, 'protection')),
+    );
+    await ok(clinic.post(`/referrals/${r.referralId}/withdrawal`, { reason: 'sent-in-error' }), 200);
+    const fake = randomUUID();
+    const listed = JSON.stringify((await stranger.get('/cases?limit=100')).body).includes(c.caseId);
+    const direct = await attempt(read(stranger, c.caseId, 'protection'));
+    const directFake = await read(stranger, fake, 'protection');
+    const glass = await attempt(
+      stranger.post(`/cases/${c.caseId}/break-glass-reads`, {
         justification: JUSTIFICATION,
         purpose: 'protection',
-      });
-      if (listed) standing++;
-      if (direct.status !== directFake.status) standing++;
-      if (glass.status !== glassFake.status || JSON.stringify(glass.body).includes(CANARY)) standing++;
-      outcomes.push(
-        `withdrawn (sent-in-error): listed ${listed}, read ${direct.status} vs random ${directFake.status}, ` +
-          `break-glass ${glass.status} vs random ${glassFake.status}${JSON.stringify(glass.body).includes(CANARY) ? ' (identity read)' : ''}`,
-      );
-      // Declined by the police: what remains.
-      const c2 = await report();
-      const r2 = await ok<{ referralId: string }>(
-        clinic.post(`/cases/${c2.caseId}/referrals`, referral(police.agencyId, 'protection')),
-      );
-      await ok(police.post(`/referrals/${r2.referralId}/acknowledgement`), 200);
-      await ok(police.post(`/referrals/${r2.referralId}/decline`, { reason: 'out-of-area' }), 200);
-      const listed2 = JSON.stringify((await police.get('/cases?limit=100')).body).includes(c2.caseId);
-      const glass2 = await attempt(
-        police.post(`/cases/${c2.caseId}/break-glass-reads`, {
-          justification: JUSTIFICATION,
-          purpose: 'protection',
-        }),
-      );
-      outcomes.push(
-        `declined: listed ${listed2}, break-glass ${glass2.status}${JSON.stringify(glass2.body).includes(CANARY) ? ' (identity read)' : ''}`,
-      );
-      tally.leaked += standing;
-      lines.push(`  dead referrals: ${outcomes.join('; ')}`);
-      expect(standing).toBe(0);
-    },
-  );
+      }),
+    );
+    const glassFake = await stranger.post(`/cases/${fake}/break-glass-reads`, {
+      justification: JUSTIFICATION,
+      purpose: 'protection',
+    });
+    if (listed) standing++;
+    if (direct.status !== directFake.status) standing++;
+    if (glass.status !== glassFake.status || JSON.stringify(glass.body).includes(CANARY)) standing++;
+    outcomes.push(
+      `withdrawn (sent-in-error): listed ${listed}, read ${direct.status} vs random ${directFake.status}, ` +
+        `break-glass ${glass.status} vs random ${glassFake.status}${JSON.stringify(glass.body).includes(CANARY) ? ' (identity read)' : ''}`,
+    );
+    // Declined by the police: what remains.
+    const c2 = await report();
+    const r2 = await ok<{ referralId: string }>(
+      clinic.post(`/cases/${c2.caseId}/referrals`, referral(police.agencyId, 'protection')),
+    );
+    await ok(police.post(`/referrals/${r2.referralId}/acknowledgement`), 200);
+    await ok(police.post(`/referrals/${r2.referralId}/decline`, { reason: 'out-of-area' }), 200);
+    const listed2 = JSON.stringify((await police.get('/cases?limit=100')).body).includes(c2.caseId);
+    const glass2 = await attempt(
+      police.post(`/cases/${c2.caseId}/break-glass-reads`, {
+        justification: JUSTIFICATION,
+        purpose: 'protection',
+      }),
+    );
+    outcomes.push(
+      `declined: listed ${listed2}, break-glass ${glass2.status}${JSON.stringify(glass2.body).includes(CANARY) ? ' (identity read)' : ''}`,
+    );
+    tally.leaked += standing;
+    lines.push(`  dead referrals: ${outcomes.join('; ')}`);
+    expect(standing).toBe(0);
+  });
 
   it('a referral sharing categories no consent covers opens none of them to its receiver', async () => {
     tally.attacks++;

@@ -4,4 +4,5 @@ export * from './state';
 export { referralDecider } from './decider';
 export { referralStream } from './streams';
 export * from './transitions';
+export * from './standing';
 export * from './application/referral-commands';

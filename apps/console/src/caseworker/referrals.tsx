@@ -11,7 +11,8 @@ import { useLoad } from '../ui/use-load';
 
 export interface Referral {
   readonly referralId: string;
-  readonly caseId: string;
+  /** Absent for a referral declined, or withdrawn before it was accepted, shown to its receiver. */
+  readonly caseId?: string;
   readonly fromAgencyId: string;
   readonly toAgencyId: string;
   readonly transnational: boolean;
@@ -99,10 +100,14 @@ export function Referrals({
             {loaded.data.map((r) => (
               <tr key={r.referralId} className={r.overdue && OPEN.has(r.status) ? 'overdue' : undefined}>
                 <td>
-                  <button type="button" className="link" onClick={() => onOpenCase(r.caseId)}>
-                    <span className="visually-hidden">{t('referrals.openCase')} </span>
-                    <code>{shortId(r.caseId)}</code>
-                  </button>
+                  {r.caseId !== undefined ? (
+                    <button type="button" className="link" onClick={() => onOpenCase(r.caseId!)}>
+                      <span className="visually-hidden">{t('referrals.openCase')} </span>
+                      <code>{shortId(r.caseId)}</code>
+                    </button>
+                  ) : (
+                    t('referrals.noStanding')
+                  )}
                 </td>
                 <td>{agencies.name(direction === 'in' ? r.fromAgencyId : r.toAgencyId)}</td>
                 <td>{term('purpose', r.purpose)}</td>

@@ -87,6 +87,7 @@ export const en = {
   'referrals.done.decline': 'Referral declined.',
   'referrals.done.handoff': 'Hand-off completed.',
   'referrals.openCase': 'Open case',
+  'referrals.noStanding': 'Case not shared: declined or withdrawn',
   'referrals.empty': 'No referrals.',
 
   'cases.heading': 'My cases',

@@ -90,6 +90,7 @@ export const fr: Messages = {
   'referrals.done.decline': 'Orientation refusée.',
   'referrals.done.handoff': 'Transfert terminé.',
   'referrals.openCase': 'Ouvrir le dossier',
+  'referrals.noStanding': 'Dossier non partagé : refusée ou retirée',
   'referrals.empty': 'Aucune orientation.',
 
   'cases.heading': 'Mes dossiers',

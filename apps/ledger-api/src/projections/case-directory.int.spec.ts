@@ -1,5 +1,6 @@
-import { SqliteEventStore } from '@nrm/event-store';
+import { SqliteEventStore, type JsonObject } from '@nrm/event-store';
 import { caseDirectory, Projector, type ReadModelStore } from '@nrm/projections';
+import { referralStream } from '@nrm/referral';
 import { READ_MODEL_BACKENDS } from '../../../../libs/projections/test/read-model-backends';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -170,6 +171,112 @@ describe.each(READ_MODEL_BACKENDS)('case directory projection on the demo scenar
       await rowByRow.close();
       await live.close();
       await liveAt.dispose();
+      await rowAt.dispose();
+      await store.close();
+    }
+  });
+
+  it('drops a receiver whose referrals all ended without acceptance, the same live, rebuilt and row by row', async () => {
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite') });
+    const liveAt = backend.location();
+    const batchAt = backend.location();
+    const rowAt = backend.location();
+    const live = new Projector({ store, readModels: liveAt.open(), projections: [caseDirectory] });
+    const batched = new Projector({ store, readModels: batchAt.open(), projections: [caseDirectory] });
+    const rowByRow = new Projector({
+      store,
+      readModels: rowAt.open(),
+      projections: [{ ...caseDirectory, applyBatch: undefined }],
+    });
+    const withSince = async (projector: Projector) => ({
+      ...(await snapshot(projector)),
+      since: await projector.readModelStore.all(
+        'SELECT case_id, agency_id, relation, since, reported_at FROM case_parties ORDER BY agency_id, relation',
+      ),
+    });
+    try {
+      await live.start();
+      const demo = await seedDemo(store, ['law-enforcement', 'asylum-authority', 'national-coordinator']);
+      let tick = Date.parse('2026-11-01T08:00:00Z');
+      const event = (type: string, data: JsonObject) => {
+        const at = new Date((tick += 60_000)).toISOString();
+        return {
+          id: randomUUID(),
+          type,
+          schemaVersion: 1,
+          data,
+          metadata: { correlationId: randomUUID(), agencyId: 'clinic-harbour', occurredAt: at },
+        };
+      };
+      const made = (referralId: string, toAgencyId: string) =>
+        event('ReferralMade', {
+          referralId,
+          caseId: demo.caseId,
+          fromAgencyId: 'clinic-harbour',
+          fromAgencyKind: 'health',
+          toAgencyId,
+          toAgencyKind: 'shelter',
+          transnational: false,
+          purpose: 'assistance',
+          servicesRequested: ['accommodation'],
+          urgency: 'routine',
+          respondBy: '2026-11-09T08:00:00.000Z',
+          sharedCategories: [],
+          madeByPrincipalId: 'p-clinic',
+          madeAt: new Date(tick + 60_000).toISOString(),
+        });
+      // One referral's steps, each appended apart (the live projector applies them one by one).
+      const steps = async (referralId: string, toAgencyId: string, after: string[]) => {
+        await store.append(referralStream(referralId), [made(referralId, toAgencyId)], {
+          expectedRevision: 'no-stream',
+        });
+        for (const type of after) {
+          const at = new Date(tick + 60_000).toISOString();
+          const data: JsonObject = { referralId, caseId: demo.caseId };
+          if (type === 'ReferralAcknowledged') data.acknowledgedAt = at;
+          if (type === 'ReferralAccepted')
+            Object.assign(data, { acceptedAt: at, acceptedByAgencyId: toAgencyId });
+          if (type === 'ReferralDeclined') Object.assign(data, { declinedAt: at, reason: 'out-of-area' });
+          if (type === 'ReferralWithdrawn') Object.assign(data, { withdrawnAt: at, reason: 'sent-in-error' });
+          await store.append(referralStream(referralId), [event(type, data)], {
+            expectedRevision: 'stream-exists',
+          });
+        }
+      };
+      const [r1, r2, r3, r4, r5] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      await steps(r1, 'shelter-x', ['ReferralAcknowledged', 'ReferralDeclined']); // no standing
+      await steps(r2, 'shelter-x', []); // referred again: party again, since this referral
+      await steps(r3, 'ngo-y', ['ReferralWithdrawn']); // sent in error: no standing
+      await steps(r4, 'police-z', ['ReferralAcknowledged', 'ReferralAccepted', 'ReferralWithdrawn']); // keeps
+      await steps(r5, 'ngo-w', []); // two to one agency: one withdrawn, one live
+      await steps(randomUUID(), 'ngo-w', ['ReferralWithdrawn']);
+      expect(await live.waitFor(await store.headPosition(), 5000)).toBe(true);
+      await batched.rebuild('case-directory');
+      await rowByRow.rebuild('case-directory');
+      const projected = await withSince(live);
+      const receivers = (projected.parties as Array<{ agency_id: string; relation: string }>)
+        .filter((p) => ['shelter-x', 'ngo-y', 'police-z', 'ngo-w'].includes(p.agency_id))
+        .map((p) => `${p.agency_id}:${p.relation}`);
+      expect(receivers.sort()).toEqual([
+        'ngo-w:referral-receiver',
+        'police-z:referral-receiver',
+        'shelter-x:referral-receiver',
+      ]);
+      const shelterSince = (projected.since as Array<{ agency_id: string; since: string }>).find(
+        (p) => p.agency_id === 'shelter-x',
+      )?.since;
+      const r2Made = (projected.referrals as Array<{ referral_id: string; doc: string }>).find(
+        (r) => r.referral_id === r2,
+      );
+      expect(shelterSince).toBe((JSON.parse(r2Made!.doc) as { madeAt: string }).madeAt);
+      expect(await withSince(batched)).toEqual(projected);
+      expect(await withSince(rowByRow)).toEqual(projected);
+    } finally {
+      await rowByRow.close();
+      await batched.close();
+      await live.close();
+      await liveAt.dispose();
+      await batchAt.dispose();
       await rowAt.dispose();
       await store.close();
     }

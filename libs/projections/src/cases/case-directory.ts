@@ -1,5 +1,5 @@
 import type { IdentificationEvent } from '@nrm/identification';
-import { statusAfter, type ReferralEvent } from '@nrm/referral';
+import { receiverStanding, statusAfter, type ReferralEvent } from '@nrm/referral';
 import type { SupportEvent } from '@nrm/support';
 import type {
   AgencyKind,
@@ -182,7 +182,9 @@ export const caseDirectory: Projection = {
   // 4: a competent authority designated by the national coordinator is party to the case.
   // 5: rowid tables with unique UUID keys; indexes by referral sender and receiver.
   // 6: each party row holds its case's reported_at, indexed by agency: GET /cases reads a range, no sort.
-  version: 6,
+  // 7: a referral declined, or withdrawn before it was accepted, leaves its receiver no
+  //    `referral-receiver` row (unless another referral to it still gives standing: `receiverStanding`).
+  version: 7,
   eventTypes: CASE_DIRECTORY_EVENT_TYPES,
 
   async setUp(tx) {
@@ -304,11 +306,19 @@ async function applyTo(w: DirectoryWriter, recorded: RecordedEvent): Promise<voi
     }
     case 'ReferralAcknowledged':
     case 'ReferralAccepted':
-    case 'ReferralDeclined':
     case 'HandoffCompleted':
-    case 'ReferralWithdrawn':
     case 'ReferralEscalated':
-      return await w.updateReferral(event.data.referralId, (r) => evolveReferralDoc(r, event));
+      return void (await w.updateReferral(event.data.referralId, (r) => evolveReferralDoc(r, event)));
+    case 'ReferralDeclined':
+    case 'ReferralWithdrawn': {
+      const doc = await w.updateReferral(event.data.referralId, (r) => evolveReferralDoc(r, event));
+      if (!doc || receiverStanding(doc) !== 'none') return;
+      // The receiver stays party as such only while one of the case's referrals to it gives standing.
+      const referrals = await w.referralsTo(doc.caseId, doc.toAgencyId);
+      if (!referrals.some((r) => receiverStanding(r) !== 'none'))
+        await w.dropParty(doc.caseId, doc.toAgencyId, 'referral-receiver');
+      return;
+    }
     case 'ReflectionPeriodStarted':
       await w.party(event.data.caseId, event.data.startedByAgencyId, 'support-provider', at);
       return await w.updateCase(event.data.caseId, (doc) => {
@@ -375,8 +385,13 @@ interface DirectoryWriter {
   casesOfSubject(subjectId: string): Promise<string[]>;
   updateCase(caseId: string, change: (doc: CaseDoc) => void): Promise<void>;
   putReferral(doc: ReferralDoc): Promise<void>;
-  updateReferral(referralId: string, change: (doc: ReferralDoc) => void): Promise<void>;
+  /** The referral after `change`, or undefined for a referral never made. */
+  updateReferral(referralId: string, change: (doc: ReferralDoc) => void): Promise<ReferralDoc | undefined>;
+  /** A case's referrals addressed to an agency, as they stand now. */
+  referralsTo(caseId: string, agencyId: string): Promise<ReferralDoc[]>;
   party(caseId: string, agencyId: string, relation: CaseRelation, since: string): Promise<void>;
+  /** Removes one relation of an agency to a case (a receiver left with no standing). */
+  dropParty(caseId: string, agencyId: string, relation: CaseRelation): Promise<void>;
   /**
    * Adds a relation only for an agency already party to the case: a grounds decision names its
    * decision-maker, but never makes an agency party by itself (rule 7).
@@ -401,6 +416,22 @@ async function storedParty(tx: SqlRunner, caseId: string, agencyId: string): Pro
   return row !== undefined;
 }
 
+async function storedRelations(tx: SqlRunner, caseId: string, agencyId: string): Promise<CaseRelation[]> {
+  const rows = await tx.all<{ relation: CaseRelation }>(
+    'SELECT relation FROM case_parties WHERE case_id = ? AND agency_id = ?',
+    [caseId, agencyId],
+  );
+  return rows.map((r) => r.relation);
+}
+
+async function storedReferralsTo(tx: SqlRunner, caseId: string, agencyId: string): Promise<ReferralDoc[]> {
+  const rows = await tx.all<{ doc: string }>(
+    'SELECT doc FROM referral_docs WHERE case_id = ? AND to_agency = ?',
+    [caseId, agencyId],
+  );
+  return rows.map((r) => JSON.parse(r.doc) as ReferralDoc);
+}
+
 const UPSERT_CASE = `INSERT INTO case_docs (case_id, subject_id, doc, reported_at) VALUES (?, ?, ?, ?)
   ON CONFLICT (case_id) DO UPDATE SET subject_id = excluded.subject_id, doc = excluded.doc,
     reported_at = excluded.reported_at`;
@@ -410,6 +441,7 @@ const UPSERT_REFERRAL = `INSERT INTO referral_docs (referral_id, case_id, from_a
     to_agency = excluded.to_agency, status = excluded.status, made_at = excluded.made_at, doc = excluded.doc`;
 const INSERT_PARTY = `INSERT INTO case_parties (case_id, agency_id, relation, since, reported_at)
   VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency_id, case_id, relation) DO NOTHING`;
+const DELETE_PARTY = 'DELETE FROM case_parties WHERE agency_id = ? AND case_id = ? AND relation = ?';
 
 const caseRow = (doc: CaseDoc): SqlValue[] => [
   doc.caseId,
@@ -507,12 +539,16 @@ function directWriter(tx: SqlRunner): DirectoryWriter {
     },
     async updateReferral(referralId, change) {
       const doc = await loadReferral(tx, referralId);
-      if (!doc) return;
+      if (!doc) return undefined;
       change(doc);
       await writeReferral(tx, doc);
+      return doc;
     },
+    referralsTo: (caseId, agencyId) => storedReferralsTo(tx, caseId, agencyId),
     party: async (caseId, agencyId, relation, since) =>
       void (await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since, await reportedAtOf(tx, caseId)])),
+    dropParty: async (caseId, agencyId, relation) =>
+      void (await tx.run(DELETE_PARTY, [agencyId, caseId, relation])),
     async alsoAs(caseId, agencyId, relation, since) {
       if (await storedParty(tx, caseId, agencyId))
         await tx.run(INSERT_PARTY, [caseId, agencyId, relation, since, await reportedAtOf(tx, caseId)]);
@@ -532,7 +568,10 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
   const referrals = new Map<string, ReferralDoc | null>();
   const dirtyCases = new Set<string>();
   const dirtyReferrals = new Set<string>();
-  const parties = new Map<string, [string, string, CaseRelation, string, string]>();
+  /** Party rows to write (`null`: dropped in this batch, and not added back since). */
+  const parties = new Map<string, [string, string, CaseRelation, string, string] | null>();
+  /** Keys of party rows dropped in this batch: deleted before the flush's inserts. */
+  const dropped = new Map<string, [string, string, CaseRelation]>();
   const caseOf = async (caseId: string): Promise<CaseDoc | null> => {
     let doc = cases.get(caseId);
     if (doc === undefined) cases.set(caseId, (doc = (await loadCase(tx, caseId)) ?? null));
@@ -546,11 +585,12 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
   const partyKey = (caseId: string, agencyId: string, relation: CaseRelation) =>
     `${agencyId}\u0000${caseId}\u0000${relation}`;
   const party = async (caseId: string, agencyId: string, relation: CaseRelation, since: string) => {
-    // The first time in the batch wins, as ON CONFLICT DO NOTHING does row by row.
+    // The first time in the batch wins, as ON CONFLICT DO NOTHING does row by row (after a drop,
+    // the row added back is a new one, as a DELETE then INSERT row by row makes it).
     const key = partyKey(caseId, agencyId, relation);
-    if (parties.has(key)) return;
+    if (parties.get(key)) return;
     const reportedAt = (await caseOf(caseId))?.reportedAt ?? '';
-    if (!parties.has(key)) parties.set(key, [caseId, agencyId, relation, since, reportedAt]);
+    if (!parties.get(key)) parties.set(key, [caseId, agencyId, relation, since, reportedAt]);
   };
   return {
     async casesOfSubject(subjectId) {
@@ -576,15 +616,37 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
     },
     async updateReferral(referralId, change) {
       const doc = await referralOf(referralId);
-      if (!doc) return;
+      if (!doc) return undefined;
       change(doc);
       dirtyReferrals.add(referralId);
+      return doc;
+    },
+    async referralsTo(caseId, agencyId) {
+      // The stored ones as this batch has them, and those the batch made.
+      const found = new Map<string, ReferralDoc>();
+      for (const stored of await storedReferralsTo(tx, caseId, agencyId)) {
+        const cached = referrals.get(stored.referralId);
+        found.set(stored.referralId, cached ?? stored);
+      }
+      for (const [id, doc] of referrals)
+        if (doc && doc.caseId === caseId && doc.toAgencyId === agencyId) found.set(id, doc);
+      return [...found.values()];
     },
     party,
+    dropParty(caseId, agencyId, relation) {
+      const key = partyKey(caseId, agencyId, relation);
+      parties.set(key, null);
+      dropped.set(key, [agencyId, caseId, relation]);
+      return Promise.resolve();
+    },
     async alsoAs(caseId, agencyId, relation, since) {
-      const inBatch = CASE_RELATIONS.some((r) => parties.has(partyKey(caseId, agencyId, r)));
-      if (inBatch || (await storedParty(tx, caseId, agencyId)))
-        await party(caseId, agencyId, relation, since);
+      const inBatch = CASE_RELATIONS.some((r) => parties.get(partyKey(caseId, agencyId, r)));
+      const stored = inBatch
+        ? []
+        : (await storedRelations(tx, caseId, agencyId)).filter(
+            (r) => !dropped.has(partyKey(caseId, agencyId, r)),
+          );
+      if (inBatch || stored.length > 0) await party(caseId, agencyId, relation, since);
     },
     async flush() {
       // Many rows per statement: a rebuild's batch writes tens of thousands of rows, and each
@@ -599,10 +661,13 @@ function batchWriter(tx: SqlRunner): DirectoryWriter & { flush(): Promise<void> 
         UPSERT_REFERRAL,
         [...dirtyReferrals].map((id) => referralRow(referrals.get(id)!)),
       );
+      // Rows dropped in the batch go first: a row added back after its drop is then a new one.
+      for (const [, row] of [...dropped].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        await tx.run(DELETE_PARTY, row);
       // In key order: the inserts walk the (agency, case, relation) B-tree from one end to the other.
       const rows = [...parties.entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([, row]) => row);
+        .flatMap(([, row]) => (row ? [row] : []));
       await writeRows(tx, INSERT_PARTY, rows);
     },
   };

@@ -1,3 +1,4 @@
+import { receiverStanding } from '@nrm/referral';
 import type { SqlRunner } from '../store/read-model-store';
 import type { CaseDoc, ReferralDoc } from './case-directory';
 
@@ -46,7 +47,11 @@ export async function isKnownSubject(db: SqlRunner, subjectId: string): Promise<
   return row !== undefined;
 }
 
-/** Whether an agency is party to a case, in any relation. */
+/**
+ * Whether an agency is party to a case, in any relation: the one check of reads, listing,
+ * break-glass and commands. A referral declined, or withdrawn before it was accepted, leaves its
+ * receiver no relation (the directory drops it, `receiverStanding`, libs/referral).
+ */
 export async function isPartyTo(db: SqlRunner, caseId: string, agencyId: string): Promise<boolean> {
   const row = await db.get(
     'SELECT 1 AS party FROM case_parties WHERE case_id = ? AND agency_id = ? LIMIT 1',
@@ -72,20 +77,23 @@ export async function isInContact(db: SqlRunner, caseId: string, agencyId: strin
 }
 
 /**
- * Whether a competent authority is seized of a case: referred to it (not declined nor withdrawn),
- * reported by it, or designated by the national coordinator.
+ * Whether a competent authority is seized of a case: reported by it, designated by the national
+ * coordinator, or referred to it by a referral that still seizes it (`receiverStanding`,
+ * libs/referral: open or carried out, neither declined nor withdrawn). The same rule that decides
+ * which receivers keep their party row in the directory.
  */
 export async function isSeizedOf(db: SqlRunner, caseId: string, agencyId: string): Promise<boolean> {
   const row = await db.get(
     `SELECT 1 AS seized FROM case_parties
-       WHERE case_id = ? AND agency_id = ? AND relation IN ('reporter', 'designated-authority')
-     UNION ALL
-     SELECT 1 FROM referral_docs
-       WHERE case_id = ? AND to_agency = ? AND status NOT IN ('declined', 'withdrawn')
-     LIMIT 1`,
-    [caseId, agencyId, caseId, agencyId],
+       WHERE case_id = ? AND agency_id = ? AND relation IN ('reporter', 'designated-authority') LIMIT 1`,
+    [caseId, agencyId],
   );
-  return row !== undefined;
+  if (row !== undefined) return true;
+  const referrals = await db.all<{ doc: string }>(
+    'SELECT doc FROM referral_docs WHERE case_id = ? AND to_agency = ?',
+    [caseId, agencyId],
+  );
+  return referrals.some((r) => receiverStanding(JSON.parse(r.doc) as ReferralDoc) === 'seized');
 }
 
 /** The two ends of a referral, or undefined for a referral not in the directory. */

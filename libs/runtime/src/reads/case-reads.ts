@@ -38,6 +38,7 @@ import {
   type Purpose,
 } from '@nrm/shared-kernel';
 import { identityOf, type SubjectKeyStore } from '@nrm/privacy';
+import { receiverStanding } from '@nrm/referral';
 import { CaseRecords } from '../case-records';
 import { ConsentStateCache } from '../consent-state-cache';
 import { awaitReadModel, CASE_DIRECTORY_USED, isParty, type ReadModel } from './read-model';
@@ -222,9 +223,12 @@ export class CaseReads {
     });
     const referrals = rows.map((row) => {
       const r = row.doc;
+      // A referral declined, or withdrawn before it was accepted, gave its receiver no standing: the
+      // receiver learns that it ended, never which case it was about (that case answers it as unknown).
+      const standing = query.direction === 'out' || receiverStanding(r) !== 'none';
       return {
         ...referralSummary(r),
-        caseId: r.caseId,
+        ...(standing ? { caseId: r.caseId } : {}),
         overdue:
           (r.status === 'made' || r.status === 'acknowledged') &&
           Date.parse(r.respondBy) < Date.parse(request.now),
@@ -233,7 +237,7 @@ export class CaseReads {
     await this.audit.accessed(request, {
       view: `my-referrals-${query.direction}`,
       categories: [],
-      caseIds: [...new Set(referrals.map((r) => r.caseId))],
+      caseIds: [...new Set(referrals.flatMap((r) => (r.caseId !== undefined ? [r.caseId] : [])))],
     });
     const last = rows[rows.length - 1];
     return {
