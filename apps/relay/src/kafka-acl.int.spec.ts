@@ -93,8 +93,20 @@ function allow(
   }));
 }
 
+/** Answers of a broker still loading its consumer offsets: transient, never a refusal. */
+const STILL_LOADING = ['GROUP_LOAD_IN_PROGRESS', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE'];
+
 /** The error type a refused attempt ends with (kafkajs protocol error type), or 'read N' when it was not refused. */
 async function readAs(user: User, topic: string, expected: number, group: string): Promise<string> {
+  // On a loaded host the first load of __consumer_offsets can outlast kafkajs's own retries: try again.
+  for (let attempt = 1; ; attempt++) {
+    const answer = await readOnce(user, topic, expected, group);
+    if (!STILL_LOADING.includes(answer) || attempt === 5) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+async function readOnce(user: User, topic: string, expected: number, group: string): Promise<string> {
   // Retries ride out the broker's first load of __consumer_offsets; authorization errors are final.
   const consumer = client(user).consumer({ groupId: group, retry: { retries: 8, maxRetryTime: 2000 } });
   let read = 0;

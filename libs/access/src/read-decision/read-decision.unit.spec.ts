@@ -332,6 +332,8 @@ describe('the abroad rule, held together with the consent decider', () => {
         categories,
         purposes: ['referral'],
         expiresAt: LATER,
+        // The witness is a colleague at the recorder's agency, as the registry would say.
+        ...(method === 'verbal-with-witness' ? { witnessAgencyId: recorder.agencyId } : {}),
         capture: {
           method,
           language: 'ro',
