@@ -24,7 +24,13 @@ export interface RelayCommit {
   readonly parked: readonly ParkedEvent[];
 }
 
-const SCHEMA_VERSION = 1;
+/**
+ * 2: case states note each party's referrals (sent, and received with standing) and referral facts
+ * their acceptance, so that a receiver left with no standing is dropped (`receiverStanding`). A file
+ * of version 1 keeps its checkpoint, and its state is folded again from the event store up to it
+ * before anything is published (`refoldUpTo`): a restart then routes as a relay rebuilt from scratch.
+ */
+const SCHEMA_VERSION = 2;
 
 /**
  * Recently used state, kept in memory: the relay is the only writer of its file, so what it read or
@@ -36,6 +42,10 @@ class RecentlyUsed<V> {
 
   get(key: string): V | null | undefined {
     return this.entries.get(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 
   set(key: string, value: V | null): void {
@@ -170,9 +180,22 @@ export class RelayStore implements RelayStateView {
         `relay.sqlite has schema version ${version}, newer than this relay knows (${SCHEMA_VERSION}); upgrade the relay`,
       );
     if (version === SCHEMA_VERSION) return;
+    if (version === 1) {
+      this.db
+        .transaction(() => {
+          this.db.exec(`
+          CREATE TABLE relay_refold (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
+          INSERT INTO relay_refold (id, position) SELECT 1, position FROM relay_checkpoint WHERE position > 0;
+        `);
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })
+        .immediate();
+      return;
+    }
     this.db
       .transaction(() => {
         this.db.exec(`
+        CREATE TABLE relay_refold (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
         CREATE TABLE relay_checkpoint (
           id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL CHECK (position >= 0));
         INSERT INTO relay_checkpoint (id, position) VALUES (1, 0);
@@ -186,6 +209,29 @@ export class RelayStore implements RelayStateView {
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })
       .immediate();
+  }
+
+  /**
+   * The position up to which the state must be folded again from the event store before the relay
+   * publishes (a file migrated from an older state shape), or undefined.
+   */
+  refoldUpTo(): number | undefined {
+    const row = this.db.prepare('SELECT position FROM relay_refold WHERE id = 1').get() as
+      { position: number } | undefined;
+    return row?.position;
+  }
+
+  /** Starts a refold: the folded state (cases, referrals, agency kinds) is emptied; checkpoint and parked stay. */
+  beginRefold(): void {
+    this.db.exec('DELETE FROM relay_cases; DELETE FROM relay_referrals; DELETE FROM relay_agencies;');
+    this.cases.clear();
+    this.referrals.clear();
+    this.agencies.clear();
+  }
+
+  /** Ends a refold: from now on the state is the one folded again. */
+  endRefold(): void {
+    this.db.exec('DELETE FROM relay_refold');
   }
 
   /** The position of the last event whose messages Kafka acknowledged; 0 before the first batch. */

@@ -185,6 +185,8 @@ export class Relay {
         const from = this.relayStore.checkpoint();
         this.checkpoint = from;
         await this.checkResume(from);
+        await this.refold();
+        if (this.stopping) break;
         const subscription = this.store.subscribe({ fromPosition: from === 0 ? 'start' : { after: from } });
         this.subscription = subscription;
         this.state = 'running';
@@ -257,6 +259,32 @@ export class Relay {
       throw new RelayResumeRefused(
         `no event of the event store starts at its checkpoint ${from}: the checkpoint was kept from another store (a migration or a restore). Nothing is published until a person resets the checkpoint.`,
       );
+  }
+
+  /**
+   * Folds the state again from the event store's start up to the checkpoint, publishing nothing,
+   * when the relay's file was migrated from an older state shape (see `RelayStore.refoldUpTo`):
+   * the same `route` as delivery, so the state is the one a relay rebuilt from scratch holds. A
+   * refold cut short starts again from an empty state at the next start.
+   */
+  private async refold(): Promise<void> {
+    const upTo = this.relayStore.refoldUpTo();
+    if (upTo === undefined) return;
+    this.logger.info({ upTo }, 'relay state folded again from the event store (new state shape)');
+    this.relayStore.beginRefold();
+    let state = new BatchState(this.relayStore);
+    let events = 0;
+    for await (const event of this.store.readAll({ fromPosition: 'start' })) {
+      if (event.position > upTo) break;
+      const routing = route(event, state, this.topics);
+      if (routing.kind === 'publish') state.apply(routing.change);
+      if (++events % this.batchSize === 0) {
+        this.relayStore.commit(state.commitOf(upTo));
+        state = new BatchState(this.relayStore);
+      }
+    }
+    this.relayStore.commit(state.commitOf(upTo));
+    this.relayStore.endRefold();
   }
 
   /** Routes one batch on `state`: the messages to send, and the state to commit once they are acknowledged. */

@@ -17,6 +17,7 @@ import {
   type SourceEvent,
 } from '@nrm/contracts';
 import type { RecordedEvent } from '@nrm/event-store';
+import { receiverStanding } from '@nrm/referral';
 import { AGENCY_KINDS, type AgencyKind, type DataCategory, type Purpose } from '@nrm/shared-kernel';
 
 /** How an agency is party to a case, derived from the case's events as the case directory derives it. */
@@ -46,6 +47,15 @@ export const RELATION_PURPOSE: Readonly<
 export interface Party {
   readonly relations: readonly CaseRelation[];
   readonly purposes: readonly Purpose[];
+  /** The referrals of the case this agency sent, by id: their purposes. */
+  readonly sent?: Readonly<Record<string, Purpose>>;
+  /**
+   * The referrals of the case to this agency that still give it standing (`receiverStanding` is not
+   * `none`), by id: their purposes. When the last one ends at `none`, the agency is no longer a
+   * `referral-receiver`, and no longer party at all unless it is by another relation (as the case
+   * directory drops its `referral-receiver` row).
+   */
+  readonly received?: Readonly<Record<string, Purpose>>;
 }
 
 /** What the relay keeps per case: the consent stream folded so far, and who is party to the case. */
@@ -130,7 +140,7 @@ export function route(recorded: RecordedEvent, state: RelayStateView, topics: To
   if ('referralId' in event.data) {
     referral = nextReferralFacts(state.referral(event.data.referralId), event as ReferralSourceEvent);
   }
-  const after = foldCase(before, event);
+  const after = foldCase(before, event, referral);
   // Kinds the event itself states count already for this event (a referral abroad is consent-only at once).
   const kinds = agencyKindsOf(event);
   const newKinds = kinds.filter(([id, kind]) => state.agencyKind(id) !== kind);
@@ -199,25 +209,71 @@ function withParty(
   agencyId: string,
   relation: CaseRelation,
   purpose: Purpose,
+  referral?: { readonly role: 'sent' | 'received'; readonly referralId: string },
 ) {
   const party = Object.hasOwn(parties, agencyId) ? parties[agencyId] : undefined;
   const relations = party?.relations ?? [];
   const purposes = party?.purposes ?? [];
-  if (relations.includes(relation) && purposes.includes(purpose)) return parties;
+  const noted = referral ? party?.[referral.role] : undefined;
+  const known = !referral || (noted !== undefined && Object.hasOwn(noted, referral.referralId));
+  if (relations.includes(relation) && purposes.includes(purpose) && known) return parties;
   return {
     ...parties,
     [agencyId]: {
+      ...party,
       relations: relations.includes(relation) ? relations : [...relations, relation],
       purposes: purposes.includes(purpose) ? purposes : [...purposes, purpose],
+      ...(referral ? { [referral.role]: { ...noted, [referral.referralId]: purpose } } : {}),
+    },
+  };
+}
+
+/**
+ * The parties after a referral ended at `none` for its receiver (`receiverStanding`: declined, or
+ * withdrawn before it was accepted): the referral no longer counts for the receiver; with no other
+ * referral to it giving standing, its `referral-receiver` relation goes, and the purposes only
+ * that relation stood for; with no relation left, the agency is no party at all.
+ */
+function withoutReceived(parties: CaseState['parties'], referral: ReferralFacts): CaseState['parties'] {
+  const agencyId = referral.toAgencyId;
+  const party = Object.hasOwn(parties, agencyId) ? parties[agencyId] : undefined;
+  if (!party?.received || !Object.hasOwn(party.received, referral.referralId)) return parties;
+  const received = Object.fromEntries(
+    Object.entries(party.received).filter(([id]) => id !== referral.referralId),
+  );
+  const live = Object.keys(received).length > 0;
+  const relations = live ? party.relations : party.relations.filter((r) => r !== 'referral-receiver');
+  if (relations.length === 0) {
+    const rest = { ...parties };
+    delete rest[agencyId];
+    return rest;
+  }
+  // A purpose stays while a relation left still stands for it (the order kept: the same state a rebuild gives).
+  const standing = new Set<string>([
+    ...Object.values(party.sent ?? {}),
+    ...Object.values(received),
+    ...relations.flatMap((r) =>
+      r in RELATION_PURPOSE ? [RELATION_PURPOSE[r as keyof typeof RELATION_PURPOSE]] : [],
+    ),
+  ]);
+  return {
+    ...parties,
+    [agencyId]: {
+      ...party,
+      relations,
+      purposes: party.purposes.filter((p) => standing.has(p)),
+      received,
     },
   };
 }
 
 /**
  * The case after one of its events: consent folded with the consent decider's own `evolve`, parties
- * added. The same object when the event changes neither (most steps), so that nothing is rewritten.
+ * added, and a receiver left with no standing removed (`referral`: the referral's facts after the
+ * event, for a referral event). The same object when the event changes neither (most steps), so
+ * that nothing is rewritten.
  */
-export function foldCase(state: CaseState, event: SourceEvent): CaseState {
+export function foldCase(state: CaseState, event: SourceEvent, referral?: ReferralFacts): CaseState {
   const withParties = (parties: CaseState['parties']): CaseState =>
     parties === state.parties ? state : { ...state, parties };
   const { parties } = state;
@@ -249,10 +305,23 @@ export function foldCase(state: CaseState, event: SourceEvent): CaseState {
         ),
       );
     case 'ReferralMade': {
-      const purpose = event.data.purpose;
-      const sent = withParty(parties, event.data.fromAgencyId, 'referral-sender', purpose);
-      return withParties(withParty(sent, event.data.toAgencyId, 'referral-receiver', purpose));
+      const { purpose, referralId } = event.data;
+      const sent = withParty(parties, event.data.fromAgencyId, 'referral-sender', purpose, {
+        role: 'sent',
+        referralId,
+      });
+      return withParties(
+        withParty(sent, event.data.toAgencyId, 'referral-receiver', purpose, {
+          role: 'received',
+          referralId,
+        }),
+      );
     }
+    case 'ReferralDeclined':
+    case 'ReferralWithdrawn':
+      // One rule with the case directory, the reads and the receiver's referral list.
+      if (!referral || receiverStanding(referral) !== 'none') return state;
+      return withParties(withoutReceived(parties, referral));
     case 'ReflectionPeriodStarted':
       return withParties(supportProvider(parties, event.data.startedByAgencyId));
     case 'SupportPlanAgreed':

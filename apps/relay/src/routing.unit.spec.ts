@@ -592,3 +592,190 @@ describe('entitlement at the moment of an event', () => {
     );
   });
 });
+
+describe('a referral that ends with no standing for its receiver (receiverStanding: none)', () => {
+  const AT = '2026-10-05T08:00:00.000Z';
+  const caseId = 'case-s1';
+  const sender = 'police-north';
+  let position = 0;
+  const next = (stream: string, type: string, data: object) =>
+    recordedEvent(++position, stream, type, { caseId, ...data }, AT);
+  const made = (referralId: string, to: string, purpose: Purpose = 'assistance') =>
+    next(`referral-${referralId}`, 'ReferralMade', {
+      referralId,
+      fromAgencyId: sender,
+      fromAgencyKind: 'law-enforcement',
+      toAgencyId: to,
+      toAgencyKind: 'ngo',
+      transnational: false,
+      purpose,
+      servicesRequested: ['accommodation'],
+      urgency: 'routine',
+      respondBy: AT,
+      sharedCategories: ['case-status'],
+      madeByPrincipalId: 'p',
+      madeAt: AT,
+    });
+  const step = (referralId: string, type: string, data: object) =>
+    next(`referral-${referralId}`, type, { referralId, ...data });
+  const acknowledged = (id: string, by: string) =>
+    step(id, 'ReferralAcknowledged', { byAgencyId: by, acknowledgedAt: AT });
+  const accepted = (id: string, by: string) =>
+    step(id, 'ReferralAccepted', { byAgencyId: by, acceptedAt: AT });
+  const declined = (id: string, by: string) =>
+    step(id, 'ReferralDeclined', { byAgencyId: by, reason: 'no-capacity', declinedAt: AT });
+  const withdrawn = (id: string, reason = 'sent-in-error') =>
+    step(id, 'ReferralWithdrawn', { byAgencyId: sender, reason, withdrawnAt: AT });
+  const consent = (agencyIds: string[], purposes: Purpose[] = ['assistance']) =>
+    next(`consent-${caseId}`, 'ConsentGranted', {
+      consentId: `c-${position}`,
+      recordedByAgencyId: 'clinic-north',
+      recordedByPrincipalId: 'p',
+      agencyIds,
+      categories: ['case-status', 'exploitation', 'support-needs'],
+      purposes,
+      expiresAt: '2030-01-01T00:00:00Z',
+      capture: { method: 'written', language: 'ro', interpreterUsed: false },
+      grantedAt: AT,
+    });
+  // Later events of the case that consent covers for every party it names.
+  const later = () => [
+    next(`identification-${caseId}`, 'IndicatorsAssessed', {
+      outcome: 'indicators-present',
+      indicatorsConfirmed: ['deception'],
+      exploitationForms: ['labour'],
+      assessedByAgencyId: sender,
+      assessedAt: AT,
+    }),
+    next(`support-${caseId}`, 'ReflectionPeriodStarted', {
+      startedByAgencyId: sender,
+      startsOn: '2026-10-05',
+      endsOn: '2026-11-04',
+      days: 30,
+      startedAt: AT,
+    }),
+  ];
+  const reported = () =>
+    next(`case-${caseId}`, 'PotentialVictimReported', {
+      subjectId: 'subject-s1',
+      reportedByAgencyId: sender,
+      reportedByAgencyKind: 'law-enforcement',
+      reportedAt: AT,
+      region: 'north',
+      minor: false,
+      indicators: ['deception'],
+      exploitationForms: ['labour'],
+    });
+
+  /** Routes a history; what the agency's topic got after `from` (a position), and the final state. */
+  function afterEnd(events: RecordedEvent[], agency: string, from: number) {
+    const routed = routeAll(events);
+    expect(routed.parked).toEqual([]);
+    return {
+      ...routed,
+      got: onTopic(routed.sent, topics.agency(agency)).filter((m) => m.position > from),
+    };
+  }
+  beforeEach(() => {
+    position = 0;
+  });
+
+  it('declined: the receiver hears nothing more of the case, not even its own decline', () => {
+    const events = [reported(), consent(['ngo-a', sender]), made('r1', 'ngo-a'), declined('r1', 'ngo-a')];
+    const end = position;
+    const { got, state, sent } = afterEnd([...events, ...later()], 'ngo-a', end - 1);
+    expect(got).toEqual([]);
+    expect(state.caseState(caseId)!.parties['ngo-a']).toBeUndefined();
+    // The sender still hears of the decline and of what follows.
+    expect(onTopic(sent, topics.agency(sender)).filter((m) => m.position >= end)).toHaveLength(3);
+  });
+
+  it('withdrawn sent in error before acknowledgement, or after it: nothing after the withdrawal', () => {
+    for (const early of [false, true]) {
+      position = 0;
+      const events = [reported(), consent(['ngo-a']), made('r1', 'ngo-a')];
+      if (early) events.push(acknowledged('r1', 'ngo-a'));
+      events.push(withdrawn('r1'));
+      const end = position;
+      const { got, state } = afterEnd([...events, ...later()], 'ngo-a', end - 1);
+      expect(got).toEqual([]);
+      expect(state.caseState(caseId)!.parties['ngo-a']).toBeUndefined();
+    }
+  });
+
+  it('two referrals to one agency, one withdrawn: still party by the other, for its purpose only', () => {
+    const events = [
+      reported(),
+      consent(['ngo-a'], ['assistance', 'protection']),
+      made('r1', 'ngo-a', 'assistance'),
+      made('r2', 'ngo-a', 'protection'),
+      withdrawn('r1'),
+    ];
+    const end = position;
+    const { got, state } = afterEnd([...events, ...later()], 'ngo-a', end);
+    expect(got.map((m) => m.contract)).toEqual([
+      'nrm.case.identification-updated.v1',
+      'nrm.support.updated.v1',
+    ]);
+    expect(state.caseState(caseId)!.parties['ngo-a']).toMatchObject({
+      relations: ['referral-receiver'],
+      purposes: ['protection'],
+      received: { r2: 'protection' },
+    });
+  });
+
+  it('declined, then referred again and accepted: routed again from the new referral', () => {
+    const events = [reported(), consent(['ngo-a']), made('r1', 'ngo-a'), declined('r1', 'ngo-a')];
+    const gap = later();
+    const again = [made('r2', 'ngo-a'), accepted('r2', 'ngo-a')];
+    const from = position;
+    const { got } = afterEnd([...events, ...gap, ...again, ...later()], 'ngo-a', gap[0]!.position - 1);
+    expect(got.map((m) => [m.position - from, m.contract])).toEqual([
+      [-1, 'nrm.referral.received.v1'],
+      [0, 'nrm.referral.status-changed.v1'],
+      [1, 'nrm.case.identification-updated.v1'],
+      [2, 'nrm.support.updated.v1'],
+    ]);
+  });
+
+  it('accepted, then withdrawn: the receiver holds its standing and keeps what consent covers', () => {
+    const events = [
+      reported(),
+      consent(['ngo-a']),
+      made('r1', 'ngo-a'),
+      accepted('r1', 'ngo-a'),
+      withdrawn('r1', 'no-longer-needed'),
+    ];
+    const end = position;
+    const { got, state } = afterEnd([...events, ...later()], 'ngo-a', end - 1);
+    expect(got.map((m) => m.contract)).toEqual([
+      'nrm.referral.status-changed.v1',
+      'nrm.case.identification-updated.v1',
+      'nrm.support.updated.v1',
+    ]);
+    expect(state.caseState(caseId)!.parties['ngo-a']).toMatchObject({ relations: ['referral-receiver'] });
+  });
+
+  it('keeps an agency party by another relation: a support provider whose referral was declined', () => {
+    const events = [
+      reported(),
+      consent(['ngo-a'], ['assistance', 'protection']),
+      made('r1', 'ngo-a', 'protection'),
+      next(`support-${caseId}`, 'SupportServiceProvided', {
+        serviceType: 'accommodation',
+        providedOn: '2026-10-05',
+        providedByAgencyId: 'ngo-a',
+        recordedAt: AT,
+      }),
+      declined('r1', 'ngo-a'),
+    ];
+    const end = position;
+    const { got, state } = afterEnd([...events, ...later()], 'ngo-a', end);
+    expect(got).toHaveLength(2);
+    expect(state.caseState(caseId)!.parties['ngo-a']).toMatchObject({
+      relations: ['support-provider'],
+      purposes: ['assistance'],
+      received: {},
+    });
+  });
+});

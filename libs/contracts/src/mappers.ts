@@ -43,6 +43,8 @@ export interface ReferralFacts {
   readonly madeAt: string;
   readonly status: ReferralStatus;
   readonly escalated: boolean;
+  /** When it was accepted, if it was: what tells a withdrawal after acceptance from one before (`receiverStanding`). */
+  readonly acceptedAt?: string;
 }
 
 /** What the mappers need beyond the event: the referrals made before it. */
@@ -100,6 +102,7 @@ export function nextReferralFacts(
     ...previous,
     status: change.status ?? previous.status,
     escalated: previous.escalated || event.type === 'ReferralEscalated',
+    ...(event.type === 'ReferralAccepted' ? { acceptedAt: event.data.acceptedAt } : {}),
   };
 }
 
