@@ -47,6 +47,145 @@ describe('the relay on a real Kafka broker', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('attack: a receiver whose referral was declined or withdrawn in error gets nothing more of the case', async () => {
+    const brokers = kafkaBrokers();
+    const prefix = uniquePrefix('standing');
+    const topics = topicNames(prefix);
+    const store = new SqliteEventStore({ filename: join(dir, 'events.sqlite'), synchronous: 'NORMAL' });
+    const relayStore = new RelayStore(join(dir, 'relay.sqlite'), { synchronous: 'NORMAL' });
+    const relay = new Relay({
+      store,
+      relayStore,
+      publisher: new KafkaPublisher({ brokers, clientId: 'relay-standing-test' }),
+      topics,
+      batchSize: 3,
+    });
+    const AT = '2026-10-05T08:00:00.000Z';
+    const sender = 'police-standing';
+    let n = 0;
+    const planned = (stream: string, type: string, data: object): PlannedEvent => ({
+      stream,
+      event: {
+        id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+        type,
+        schemaVersion: 1,
+        data: data as never,
+        metadata: { correlationId: `c-${n}`, occurredAt: AT },
+      },
+    });
+    /** One case whose referral to `receiver` ends by `end`, then two events consent covers for it. */
+    const history = (caseId: string, receiver: string, end: 'declined' | 'withdrawn') => {
+      const ref = `${caseId}-ref`;
+      const ended =
+        end === 'declined'
+          ? planned(`referral-${ref}`, 'ReferralDeclined', {
+              referralId: ref,
+              caseId,
+              byAgencyId: receiver,
+              reason: 'no-capacity',
+              declinedAt: AT,
+            })
+          : planned(`referral-${ref}`, 'ReferralWithdrawn', {
+              referralId: ref,
+              caseId,
+              byAgencyId: sender,
+              reason: 'sent-in-error',
+              withdrawnAt: AT,
+            });
+      return {
+        ended,
+        events: [
+          planned(`case-${caseId}`, 'PotentialVictimReported', {
+            caseId,
+            subjectId: `${caseId}-subject`,
+            reportedByAgencyId: sender,
+            reportedByAgencyKind: 'law-enforcement',
+            reportedAt: AT,
+            region: 'north',
+            minor: false,
+            indicators: ['deception'],
+            exploitationForms: ['labour'],
+          }),
+          planned(`consent-${caseId}`, 'ConsentGranted', {
+            caseId,
+            consentId: `${caseId}-consent`,
+            recordedByAgencyId: 'clinic-standing',
+            recordedByPrincipalId: 'p',
+            agencyIds: [receiver],
+            categories: ['case-status', 'exploitation'],
+            purposes: ['assistance'],
+            expiresAt: '2030-01-01T00:00:00Z',
+            capture: { method: 'written', language: 'ro', interpreterUsed: false },
+            grantedAt: AT,
+          }),
+          planned(`referral-${ref}`, 'ReferralMade', {
+            referralId: ref,
+            caseId,
+            fromAgencyId: sender,
+            fromAgencyKind: 'law-enforcement',
+            toAgencyId: receiver,
+            toAgencyKind: 'ngo',
+            transnational: false,
+            purpose: 'assistance',
+            servicesRequested: ['accommodation'],
+            urgency: 'routine',
+            respondBy: AT,
+            sharedCategories: ['case-status'],
+            madeByPrincipalId: 'p',
+            madeAt: AT,
+          }),
+          ended,
+          planned(`identification-${caseId}`, 'IndicatorsAssessed', {
+            caseId,
+            outcome: 'indicators-present',
+            indicatorsConfirmed: ['deception'],
+            exploitationForms: ['labour'],
+            assessedByAgencyId: sender,
+            assessedAt: AT,
+          }),
+          planned(`support-${caseId}`, 'ReflectionPeriodStarted', {
+            caseId,
+            startsOn: '2026-10-05',
+            endsOn: '2026-11-04',
+            days: 30,
+            startedByAgencyId: sender,
+            startedAt: AT,
+          }),
+        ],
+      };
+    };
+    const declined = history('case-standing-1', 'ngo-declines', 'declined');
+    const withdrawn = history('case-standing-2', 'ngo-in-error', 'withdrawn');
+    try {
+      const head = await appendPlanned(store, [...declined.events, ...withdrawn.events]);
+      relay.start();
+      expect(await relay.waitFor(head, 30_000)).toBe(true);
+      const stored = await storedEvents(store);
+      const positions = new Map(stored.map((e) => [e.id, e.position]));
+      const received = await consumeAll(brokers, prefix);
+      const after = (receiver: string, end: PlannedEvent) =>
+        received.filter(
+          (r) =>
+            r.topic === topics.agency(receiver) && positions.get(r.eventId)! >= positions.get(end.event.id)!,
+        ).length;
+      const before = (receiver: string) => received.filter((r) => r.topic === topics.agency(receiver)).length;
+      const counts = {
+        declinedBefore: before('ngo-declines'),
+        declinedAfter: after('ngo-declines', declined.ended),
+        withdrawnBefore: before('ngo-in-error'),
+        withdrawnAfter: after('ngo-in-error', withdrawn.ended),
+      };
+      process.stdout.write(`relay standing attack: ${JSON.stringify(counts)}\n`);
+      // Consent covered them: each got its referral; nothing from the end of it on.
+      expect(counts).toEqual({ declinedBefore: 1, declinedAfter: 0, withdrawnBefore: 1, withdrawnAfter: 0 });
+    } finally {
+      await relay.stop();
+      relayStore.close();
+      await store.close();
+      await deleteTopics(brokers, prefix);
+    }
+  }, 60_000);
+
   it('delivers a scenario to each party, cut to its consent, and the handoffs to the coordinator; parks what it cannot map', async () => {
     const brokers = kafkaBrokers();
     const prefix = uniquePrefix('scenario');
