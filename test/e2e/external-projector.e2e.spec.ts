@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { PostgresReadModelStore } from '@nrm/projections';
 import { TEST_POSTGRES_URL } from '../../libs/projections/test/read-model-backends';
-import { Ledger, type Principal, freePort, startProjectorProcess } from './harness';
+import { healthDetail, Ledger, type Principal, freePort, startProjectorProcess } from './harness';
 
 /**
  * Production topology in small: the API with PROJECTOR=external reads
@@ -102,9 +102,9 @@ describe('API with an external projector process and PostgreSQL read models (e2e
     expect(seen.status).toBe(200);
     expect(Object.keys(seen.body.categories)).toEqual(['case-status']);
 
-    const health = await clinic.call<{ details: { projector: { state: string; store: string } } }>(
-      'GET',
-      '/health',
+    // The projector's state and store are detail: the scraper's token shows them.
+    const health = await healthDetail<{ details: { projector: { state: string; store: string } } }>(
+      ledger.base,
     );
     expect(health.status).toBe(200);
     expect(health.body.details.projector).toMatchObject({ state: 'following' });
