@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { IntegrityFinding, IntegrityStatus, MerkleLogHealth, SignedCheckpoint } from '@nrm/audit';
 import type { LedgerConfig } from '@nrm/runtime';
@@ -12,30 +10,13 @@ import type {
   FromAuditLogThread,
   ToAuditLogThread,
 } from './audit-log-thread';
+import { replayLog, threadEntry, type ThreadLogger } from '../threads/worker-kit';
 import type { CheckpointPageDto, ConsistencyProofDto, InclusionProofDto, PublicKeyDto } from './audit.dto';
-
-/** The logger calls the thread's records are replayed through; Nest's Logger fits. */
-export interface AuditThreadLogger {
-  log(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** What the client does with the thread's findings and with the thread's death: the API's append gate. */
 export interface AuditLogGate {
   close(finding: IntegrityFinding): void;
   halt(reason: string): void;
-}
-
-/** Where the thread's entry is: compiled beside this file, or the TypeScript source under tsx. */
-function threadEntry(): { file: string; execArgv?: string[] } {
-  const compiled = join(__dirname, 'audit-log-thread.js');
-  if (existsSync(compiled)) return { file: compiled };
-  // Running from source (tests, tsx scripts): the thread loads the TypeScript through tsx.
-  return {
-    file: join(__dirname, 'audit-log-thread.ts'),
-    execArgv: ['--require', require.resolve('tsx/cjs')],
-  };
 }
 
 const NOT_STARTED: AuditLogStatus = {
@@ -73,7 +54,7 @@ export class AuditLogThread implements AuditAnswers {
   constructor(
     private readonly config: LedgerConfig,
     private readonly gate: AuditLogGate,
-    private readonly logger: AuditThreadLogger,
+    private readonly logger: ThreadLogger,
   ) {}
 
   /**
@@ -178,7 +159,7 @@ export class AuditLogThread implements AuditAnswers {
   }
 
   private spawn(): Worker {
-    const entry = threadEntry();
+    const entry = threadEntry(__dirname, 'audit-log-thread');
     const data: AuditLogThreadData = { config: { ...this.config } };
     const worker = new Worker(entry.file, {
       workerData: data,
@@ -241,9 +222,7 @@ export class AuditLogThread implements AuditAnswers {
   private receive(message: FromAuditLogThread): void {
     switch (message.op) {
       case 'log':
-        if (message.level === 'error') this.logger.error(message.obj, message.msg);
-        else if (message.level === 'warn') this.logger.warn(message.obj, message.msg);
-        else this.logger.log(message.obj, message.msg);
+        replayLog(this.logger, message);
         return;
       case 'finding':
         // At once: the next append is refused.

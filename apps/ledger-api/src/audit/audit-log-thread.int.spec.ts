@@ -8,11 +8,12 @@ import { auditKeys, auditLogFile, loadConfig, openCosignatures, type LedgerConfi
 import { appendInvented } from '../../../../libs/audit/test/invented-events';
 import { AppendGate } from '../event-store/append-gate';
 import { ProblemException } from '../http/problem';
-import { AuditLogThread, type AuditThreadLogger } from './audit-log-thread-client';
+import { AuditLogThread } from './audit-log-thread-client';
+import type { ThreadLogger } from '../threads/worker-kit';
 import { AuditProofs, type AuditAnswers } from './audit-proofs';
 import { openMerkleLog, openWatch } from './audit-wiring';
 
-const quiet: AuditThreadLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet: ThreadLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const quietLog = { info: () => undefined, error: () => undefined };
 
 async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {

@@ -13,8 +13,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IntegrityFinding, IntegrityStatus, MerkleLogHealth, MerkleLogLogger } from '@nrm/audit';
-import { SqliteEventStore } from '@nrm/event-store';
-import { auditKeys, eventStoreFile, openCosignatures, openEventStore, type LedgerConfig } from '@nrm/runtime';
+import { auditKeys, openCosignatures, type LedgerConfig } from '@nrm/runtime';
+import { messageOf, openThreadEventStore, type ThreadLogRecord } from '../threads/worker-kit';
 import { ProblemException, type Problem } from '../http/problem';
 import { AuditProofs, type AuditAnswers } from './audit-proofs';
 import { AuditLogRun, openMerkleLog, openWatch, shareCosigned } from './audit-wiring';
@@ -63,16 +63,7 @@ export type FromAuditLogThread =
       /** Anything else it threw: the route answers 500, as on the loop. */
       readonly error?: string;
     }
-  | {
-      readonly op: 'log';
-      readonly level: 'info' | 'warn' | 'error';
-      readonly obj: object;
-      readonly msg: string;
-    };
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+  | ThreadLogRecord;
 
 function main(): void {
   const port = parentPort;
@@ -85,17 +76,9 @@ function main(): void {
   });
 
   // Reads only: the API's writer appends. On SQLite the store is polled every BATCH_MS.
-  const store =
-    config.EVENT_STORE === 'sqlite'
-      ? new SqliteEventStore({
-          filename: eventStoreFile(config),
-          synchronous: config.SQLITE_SYNCHRONOUS,
-          writerThread: false,
-          pollIntervalMs: BATCH_MS,
-        })
-      : openEventStore(config, {
-          warn: (message) => post({ op: 'log', level: 'warn', obj: {}, msg: message }),
-        });
+  const store = openThreadEventStore(config, BATCH_MS, (message) =>
+    post({ op: 'log', level: 'warn', obj: {}, msg: message }),
+  );
   const keys = auditKeys(config);
   const log = openMerkleLog(store, config, keys, logger());
   const watch = openWatch(store, log, config, keys, logger(), (finding) => post({ op: 'finding', finding }));

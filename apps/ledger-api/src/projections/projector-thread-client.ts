@@ -1,32 +1,13 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { traceApplied, type ProjectorHealth } from '@nrm/projections';
 import { tracingEnabled, type LedgerConfig } from '@nrm/runtime';
+import { replayLog, threadEntry, type ThreadLogger } from '../threads/worker-kit';
 import type { FromProjectorThread, ProjectorThreadData, ToProjectorThread } from './projector-thread';
-
-/** The logger calls the thread's records are replayed through; Nest's Logger fits. */
-export interface ThreadLogger {
-  log(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 interface Waiter {
   readonly position: number;
   readonly projections: readonly string[] | undefined;
   readonly settle: (reached: boolean) => void;
-}
-
-/** Where the thread's entry is: compiled beside this file, or the TypeScript source under tsx. */
-function threadEntry(): { file: string; execArgv?: string[] } {
-  const compiled = join(__dirname, 'projector-thread.js');
-  if (existsSync(compiled)) return { file: compiled };
-  // Running from source (tests, tsx scripts): the thread loads the TypeScript through tsx.
-  return {
-    file: join(__dirname, 'projector-thread.ts'),
-    execArgv: ['--require', require.resolve('tsx/cjs')],
-  };
 }
 
 /**
@@ -149,7 +130,7 @@ export class ProjectorThread {
   }
 
   private spawn(): Worker {
-    const entry = threadEntry();
+    const entry = threadEntry(__dirname, 'projector-thread');
     const data: ProjectorThreadData = { config: { ...this.config }, traced: tracingEnabled() };
     const worker = new Worker(entry.file, {
       workerData: data,
@@ -212,9 +193,7 @@ export class ProjectorThread {
   private receive(message: FromProjectorThread): void {
     switch (message.op) {
       case 'log':
-        if (message.level === 'error') this.logger.error(message.obj, message.msg);
-        else if (message.level === 'warn') this.logger.warn(message.obj, message.msg);
-        else this.logger.log(message.obj, message.msg);
+        replayLog(this.logger, message);
         return;
       case 'health':
         this.current = message.health;

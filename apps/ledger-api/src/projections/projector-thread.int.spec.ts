@@ -15,7 +15,8 @@ import {
   type ReadModel,
 } from '@nrm/runtime';
 import { IdentificationCommands } from '@nrm/identification';
-import { ProjectorThread, type ThreadLogger } from './projector-thread-client';
+import { ProjectorThread } from './projector-thread-client';
+import type { ThreadLogger } from '../threads/worker-kit';
 
 const quiet: ThreadLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 

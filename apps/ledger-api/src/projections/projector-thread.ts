@@ -14,13 +14,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@nrm/event-store';
 import { Projector, SqliteReadModelStore, type AppliedEvent, type ProjectorHealth } from '@nrm/projections';
-import {
-  eventStoreFile,
-  openEventStore,
-  openReadModelStore,
-  PROJECTIONS,
-  type LedgerConfig,
-} from '@nrm/runtime';
+import { openReadModelStore, PROJECTIONS, type LedgerConfig } from '@nrm/runtime';
+import { messageOf, openThreadEventStore, type ThreadLogRecord } from '../threads/worker-kit';
 
 /** How long new events may gather before the thread applies them, when no read waits for them. */
 const BATCH_MS = 25;
@@ -46,16 +41,7 @@ export type FromProjectorThread =
   | { readonly op: 'health'; readonly health: ProjectorHealth; readonly foreignWrites?: number }
   | { readonly op: 'probed'; readonly id: number; readonly foreignWrites?: number }
   | { readonly op: 'applied'; readonly applied: readonly AppliedEvent[]; readonly startedAt: number }
-  | {
-      readonly op: 'log';
-      readonly level: 'info' | 'warn' | 'error';
-      readonly obj: object;
-      readonly msg: string;
-    };
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+  | ThreadLogRecord;
 
 function main(): void {
   const port = parentPort;
@@ -68,15 +54,7 @@ function main(): void {
   // This thread only reads the events: no writer thread of its own. On SQLite it looks for new
   // events every BATCH_MS, so that under load each transaction applies many of them, and at once
   // when the API says a read is waiting (`wake`).
-  const store =
-    config.EVENT_STORE === 'sqlite'
-      ? new SqliteEventStore({
-          filename: eventStoreFile(config),
-          synchronous: config.SQLITE_SYNCHRONOUS,
-          writerThread: false,
-          pollIntervalMs: BATCH_MS,
-        })
-      : openEventStore(config, { warn: (message) => log('warn', {}, message) });
+  const store = openThreadEventStore(config, BATCH_MS, (message) => log('warn', {}, message));
   const readModels = openReadModelStore(config);
   /** SQLite's data_version on the projector's write connection: it moves only when another connection writes. */
   const foreignWrites = (): number | undefined => {
